@@ -1,9 +1,18 @@
 //! `her2ex`: the command-line entry point of the HER2-Ex PET trial system.
+//!
+//! Exit codes scripts can trust: 0 success, 1 a check failed or a rule refused,
+//! 2 the command could not run (bad arguments, unreadable input, machine failure).
 
+mod admin_cmd;
+mod audit_cmd;
+mod demo;
 mod pet_cmd;
 mod recist_cmd;
+mod serve_cmd;
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
 
 /// The HER2-Ex PET trial: web application, DICOM receiver, PET quantification,
 /// protocol rules, reports and exports.
@@ -14,19 +23,81 @@ struct Cli {
     command: Command,
 }
 
+/// Where the data lives; every command that touches the study's data takes these.
+#[derive(Args, Clone, Debug)]
+pub struct DataArgs {
+    /// Data directory: the SQLite database and the stored files.
+    #[arg(long, env = "HER2EX_DATA_DIR", default_value = "./her2ex-data")]
+    pub data_dir: PathBuf,
+    /// Database to use instead of the data directory's SQLite file: a SQLite path or
+    /// `sqlite://…` URL, or a `postgres://…` URL.
+    #[arg(long, env = "HER2EX_DATABASE")]
+    pub database: Option<String>,
+}
+
+impl DataArgs {
+    /// Opens the store these arguments name (creating and migrating it when new).
+    pub async fn open(&self) -> anyhow::Result<store::Store> {
+        use anyhow::Context;
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
+        let store = match &self.database {
+            Some(url) => store::Store::open(url).await,
+            None => store::Store::open_data_dir(&self.data_dir).await,
+        };
+        store.context("opening the database")
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Create the data directory and database, and the first administrator.
+    Init(admin_cmd::InitArgs),
+    /// Serve the web application and the JSON API.
+    Serve(serve_cmd::ServeArgs),
+    /// Build demonstration data (sites, users, participants in several states), then serve it.
+    Demo(demo::DemoArgs),
+    /// Manage trial sites.
+    #[command(subcommand)]
+    Site(admin_cmd::SiteCommand),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(admin_cmd::UserCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCommand),
     /// PET imaging: inspect, quantify, make phantoms.
     Pet(pet_cmd::PetArgs),
     /// RECIST 1.1 calculator for readers and statisticians.
     Recist(recist_cmd::RecistArgs),
 }
 
+/// Runs an async command on a fresh runtime.
+fn block_on(f: impl std::future::Future<Output = anyhow::Result<u8>>) -> anyhow::Result<u8> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HER2EX_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let result = match cli.command {
         Command::Pet(args) => pet_cmd::run(args),
         Command::Recist(args) => recist_cmd::run(args),
+        Command::Init(a) => block_on(admin_cmd::init(a)),
+        Command::Serve(a) => block_on(serve_cmd::serve(a)),
+        Command::Demo(a) => block_on(demo::run(a)),
+        Command::Site(c) => block_on(admin_cmd::site(c)),
+        Command::User(c) => block_on(admin_cmd::user(c)),
+        Command::Audit(c) => block_on(audit_cmd::run(c)),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),

@@ -1,0 +1,204 @@
+//! The `her2ex` binary as an operator uses it: init, sites, users, the demo, the audit
+//! check (and its alarm when a row is edited behind the application's back), and a
+//! server killed with SIGKILL in the middle of a burst of writes.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_her2ex");
+
+fn her2ex(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run her2ex");
+    if let Some(input) = stdin {
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("wait")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn setup(data: &Path) {
+    let o = her2ex(data, &["init", "--password-stdin"], Some("admin-password-1\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = her2ex(data, &["site", "add", "KS", "Karolinska University Hospital"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = her2ex(data, &["user", "add", "nurse", "--role", "research_nurse", "--site", "KS", "--password-stdin"], Some("nurse-password-1\n"));
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn operator_commands_refuse_bad_input_with_clear_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let o = her2ex(dir.path(), &["site", "add", "ks", "lower case"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("capital letters"), "{}", text(&o));
+    let o = her2ex(dir.path(), &["user", "add", "x1", "--role", "investigator", "--password-stdin"], Some("long-enough-1\n"));
+    assert!(text(&o).contains("belongs to a site"), "{}", text(&o));
+    let o = her2ex(dir.path(), &["user", "add", "x2", "--role", "nurse", "--site", "KS", "--password-stdin"], Some("long-enough-1\n"));
+    assert!(text(&o).contains("unknown role"), "{}", text(&o));
+    let o = her2ex(dir.path(), &["user", "add", "x3", "--role", "monitor", "--password-stdin"], Some("short\n"));
+    assert!(text(&o).contains("at least 10"), "{}", text(&o));
+    let o = her2ex(dir.path(), &["user", "list"], None);
+    assert!(text(&o).contains("nurse\tresearch_nurse\tKS"), "{}", text(&o));
+    for sub in [&["--help"][..], &["demo", "--help"], &["audit", "verify", "--help"], &["user", "add", "--help"], &["serve", "--help"]] {
+        let o = Command::new(BIN).args(sub).output().unwrap();
+        assert!(o.status.success() && text(&o).contains("Usage"), "{sub:?}");
+    }
+}
+
+#[test]
+fn audit_verify_passes_on_the_demo_and_names_an_edited_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = her2ex(dir.path(), &["demo", "--no-serve"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("erik.inv"), "demo prints its sign-ins: {}", text(&o));
+    let o = her2ex(dir.path(), &["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("intact"));
+
+    // Edit one event's data behind the application's back.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let seq: i64 = rt.block_on(async {
+        let store = store::Store::open_data_dir(dir.path()).await.unwrap();
+        let events = store.read_stream("participant/KS-001").await.unwrap();
+        let target = &events[1];
+        store
+            .execute_raw_for_tests(&format!(
+                "UPDATE events SET payload = replace(payload, '2.', '9.') WHERE seq = {}",
+                target.seq
+            ))
+            .await
+            .unwrap();
+        store.close().await;
+        target.seq
+    });
+    let o = her2ex(dir.path(), &["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains(&format!("#{seq}")), "names the event: {}", text(&o));
+    assert!(text(&o).contains("participant/KS-001"), "{}", text(&o));
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server(data: &Path, port: u16) -> Server {
+    let child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start server");
+    Server(child)
+}
+
+async fn sign_in(base: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    for _ in 0..100 {
+        if let Ok(r) = client
+            .post(format!("{base}/api/v1/session"))
+            .json(&json!({"username": "nurse", "password": "nurse-password-1"}))
+            .send()
+            .await
+        {
+            let me: Value = r.json().await.unwrap();
+            return (client, me["csrf_token"].as_str().unwrap().to_string());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("server did not come up at {base}");
+}
+
+#[test]
+fn a_server_killed_mid_burst_keeps_every_acknowledged_write_and_a_whole_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start_server(dir.path(), port);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let acknowledged: Vec<String> = rt.block_on(async {
+        let (client, csrf) = sign_in(&base).await;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        // Eight writers register participants as fast as they can (bounded: 60 each).
+        let mut tasks = Vec::new();
+        for w in 0..8 {
+            let (client, csrf, base, tx) = (client.clone(), csrf.clone(), base.clone(), tx.clone());
+            tasks.push(tokio::spawn(async move {
+                for i in 0..60 {
+                    let r = client
+                        .post(format!("{base}/api/v1/participants"))
+                        .header("x-csrf-token", &csrf)
+                        .json(&json!({"year_of_birth": 1950 + (w * 7 + i) % 50, "sex": "female"}))
+                        .send()
+                        .await;
+                    match r {
+                        Ok(r) if r.status().is_success() => {
+                            let body: Value = r.json().await.unwrap_or(Value::Null);
+                            if let Some(id) = body["study_id"].as_str() {
+                                let _ = tx.send(id.to_string());
+                            }
+                        }
+                        _ => break,
+                    }
+                }
+            }));
+        }
+        drop(tx);
+        // Kill the server once a good number of writes were answered.
+        let mut acked = Vec::new();
+        while let Some(id) = rx.recv().await {
+            acked.push(id);
+            if acked.len() == 40 {
+                // SIGKILL: no shutdown code runs.
+                server.0.kill().unwrap();
+            }
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        acked
+    });
+    let _ = server.0.wait();
+    assert!(acknowledged.len() >= 40, "only {} writes answered", acknowledged.len());
+
+    // After a restart every answered write is there, and the chain verifies.
+    let _server = start_server(dir.path(), port);
+    rt.block_on(async {
+        let (client, _) = sign_in(&base).await;
+        let list: Value = client.get(format!("{base}/api/v1/participants")).send().await.unwrap().json().await.unwrap();
+        let present: Vec<&str> = list.as_array().unwrap().iter().filter_map(|p| p["study_id"].as_str()).collect();
+        for id in &acknowledged {
+            assert!(present.contains(&id.as_str()), "{id} was acknowledged but is gone");
+        }
+        for p in list.as_array().unwrap() {
+            assert_eq!(p["state"], "registered", "no half-written participant: {p}");
+            assert_eq!(p["version"], 1);
+        }
+    });
+    drop(_server);
+    let o = her2ex(dir.path(), &["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

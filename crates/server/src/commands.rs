@@ -1,0 +1,142 @@
+//! The participant commands the API and the pages offer: one table, so the JSON API, the
+//! OpenAPI document and the web forms can never disagree about what exists, who may do
+//! it and what it takes.
+
+use chrono::{DateTime, Utc};
+use protocol::Command;
+use serde_json::Value;
+
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::roles::Capability;
+
+/// One command as offered over HTTP.
+pub struct CommandSpec {
+    /// URL segment and id (`consent`).
+    pub name: &'static str,
+    /// Title on pages.
+    pub title: &'static str,
+    /// One sentence on what it records.
+    pub summary: &'static str,
+    /// Who may run it.
+    pub capability: Capability,
+    /// For signed commands, the meaning of the signature shown and recorded.
+    pub signature_meaning: Option<&'static str>,
+    /// JSON Schema of the command's data.
+    pub schema: fn() -> Value,
+    /// Builds the protocol command from its data.
+    pub build: fn(Value) -> Result<Command, serde_json::Error>,
+    /// Name of the protocol command type (`RecordConsent`).
+    pub command_type: &'static str,
+}
+
+macro_rules! spec {
+    ($name:literal, $title:literal, $summary:literal, $cap:ident, $meaning:expr, $ty:ident) => {
+        CommandSpec {
+            name: $name,
+            title: $title,
+            summary: $summary,
+            capability: Capability::$cap,
+            signature_meaning: $meaning,
+            schema: || {
+                serde_json::to_value(schemars::schema_for!(protocol::$ty)).unwrap_or(Value::Null)
+            },
+            build: |v| serde_json::from_value(v).map(Command::$ty),
+            command_type: stringify!($ty),
+        }
+    };
+}
+
+/// Every participant command but registration (which takes no study id yet).
+pub fn all() -> &'static [CommandSpec] {
+    static SPECS: std::sync::OnceLock<Vec<CommandSpec>> = std::sync::OnceLock::new();
+    SPECS.get_or_init(|| {
+        vec![
+            spec!("consent", "Record consent", "The signed informed consent: form version and date-time of signature.", EnterData, None, RecordConsent),
+            spec!("treatment-line", "Treatment history", "One line of earlier cancer treatment: setting, regimen, dates, progression.", EnterData, None, RecordTreatmentLine),
+            spec!("lesion", "Lesion", "One lesion from screening imaging: organ, size, measurability facts, biopsy access.", EnterData, None, RecordLesion),
+            spec!("lab", "Lab value", "One laboratory value with its unit, reference limit and sample date.", EnterData, None, RecordLab),
+            spec!("body-weight", "Body weight", "Body weight (for creatinine clearance and dosing).", EnterData, None, RecordBodyWeight),
+            spec!("performance-status", "WHO performance status", "WHO performance status and when it was assessed.", EnterData, None, RecordPerformanceStatus),
+            spec!("childbearing-potential", "Child-bearing potential", "Whether she can become pregnant, and the contraception agreed.", EnterData, None, RecordChildbearingPotential),
+            spec!("pregnancy-test", "Pregnancy test", "A pregnancy test: kind, result and time.", EnterData, None, RecordPregnancyTest),
+            spec!("medical-history", "Medical history", "Facts for the exclusion criteria: LVEF, liver metastases, bleeding disorder, anticoagulation.", EnterData, None, RecordMedicalHistory),
+            spec!("prior-her2-result", "Earlier HER2 result", "A HER2 result of an earlier biopsy.", EnterData, None, RecordPriorHer2Result),
+            spec!("other-malignancy", "Other malignancy", "Another cancer in her history.", EnterData, None, RecordOtherMalignancy),
+            spec!("archival-biopsy", "Earlier biopsy", "An earlier biopsy that may replace the study biopsy.", EnterData, None, RecordArchivalBiopsy),
+            spec!("attestation", "Investigator attestation", "The investigator attests a criterion decided by judgement (IN7, IN8, EX1, EX5).", InvestigatorSign, Some("I attest that the answer given for this criterion is true for this participant."), RecordAttestation),
+            spec!("retract-entry", "Retract an entry", "Marks an entry as entered in error; it stays in the history.", EnterData, None, RetractEntry),
+            spec!("enrol", "Sign enrolment", "The investigator confirms the eligible result and enrols the participant.", InvestigatorSign, Some("I confirm that this participant meets every eligibility criterion and enrol her in HER2-Ex PET."), Enrol),
+            spec!("screen-fail", "Screen failure", "The participant does not enter the study; the reason is recorded.", InvestigatorSign, None, ScreenFail),
+            spec!("withdraw-consent", "Withdraw consent", "Consent withdrawn: no new data from then on; what was collected stays.", EnterData, None, WithdrawConsent),
+            spec!("lost-to-follow-up", "Lost to follow-up", "She can no longer be reached.", EnterData, None, RecordLostToFollowUp),
+            spec!("death", "Death", "Date and cause of death.", EnterData, None, RecordDeath),
+        ]
+    })
+}
+
+/// Finds a command by its id.
+pub fn find(name: &str) -> Option<&'static CommandSpec> {
+    all().iter().find(|s| s.name == name)
+}
+
+/// The spec offering a protocol command, with the command's data as the form and the API
+/// take it (the inverse of [`build`]).
+pub fn for_command(command: &Command) -> Option<(&'static CommandSpec, Value)> {
+    let mut value = serde_json::to_value(command).ok()?;
+    let tag = value.as_object_mut()?.remove("type")?;
+    let tag = tag.as_str()?.replace('_', "");
+    let spec = all().iter().find(|s| s.command_type.eq_ignore_ascii_case(&tag))?;
+    Some((spec, value))
+}
+
+/// Builds the protocol command from request data: refuses personal identity numbers in
+/// any string, and for signed commands adds the signature of the (re-authenticated) user.
+pub fn build(
+    spec: &CommandSpec,
+    mut data: Value,
+    signer: Option<(&CurrentUser, &str)>,
+    now: DateTime<Utc>,
+) -> Result<Command, ApiError> {
+    refuse_personal_numbers("", &data)?;
+    if spec.signature_meaning.is_some() {
+        let (user, meaning) = signer.ok_or_else(|| {
+            ApiError::BadRequest("this command is signed: re-enter your password".into())
+        })?;
+        let signature = protocol::ESignature {
+            signer: user.username.clone(),
+            role: user.role.id().to_string(),
+            meaning: meaning.to_string(),
+            signed_at: now,
+        };
+        match &mut data {
+            Value::Object(map) => {
+                let value = serde_json::to_value(signature)
+                    .map_err(|e| ApiError::internal("signature", e))?;
+                map.insert("signature".into(), value);
+            }
+            _ => return Err(ApiError::BadRequest("`data` must be a JSON object".into())),
+        }
+    }
+    (spec.build)(data).map_err(|e| ApiError::BadRequest(format!("data for {}: {e}", spec.name)))
+}
+
+/// Walks every string of a request and refuses one that holds a Swedish personal identity
+/// number (PROTOCOL.md §3), naming the field but never echoing the number.
+pub fn refuse_personal_numbers(path: &str, value: &Value) -> Result<(), ApiError> {
+    match value {
+        Value::String(s) => {
+            let field = if path.is_empty() { "value" } else { path };
+            protocol::privacy::check_free_text(field, s).map_err(ApiError::Refused)
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| refuse_personal_numbers(&format!("{path}[{i}]"), v)),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            refuse_personal_numbers(&p, v)
+        }),
+        _ => Ok(()),
+    }
+}

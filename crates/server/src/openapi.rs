@@ -1,0 +1,136 @@
+//! The OpenAPI 3.1 document of the JSON API, built from the same types and the same
+//! command table the handlers use, so it cannot drift from them.
+
+use axum::Json;
+use schemars::JsonSchema;
+use serde_json::{Map, Value, json};
+
+use crate::commands;
+
+fn schema<T: JsonSchema>(defs: &mut Map<String, Value>) -> Value {
+    let mut s = serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null);
+    lift_defs(&mut s, defs);
+    s
+}
+
+/// Moves a schema's `$defs` into the document's components and rewrites its references.
+fn lift_defs(s: &mut Value, defs: &mut Map<String, Value>) {
+    if let Some(Value::Object(local)) = s.as_object_mut().and_then(|o| o.remove("$defs")) {
+        for (k, mut v) in local {
+            rewrite_refs(&mut v);
+            defs.entry(k).or_insert(v);
+        }
+    }
+    if let Some(o) = s.as_object_mut() {
+        o.remove("$schema");
+    }
+    rewrite_refs(s);
+}
+
+fn rewrite_refs(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::String(r)) = o.get_mut("$ref") {
+                if let Some(name) = r.strip_prefix("#/$defs/") {
+                    *r = format!("#/components/schemas/{name}");
+                }
+            }
+            o.values_mut().for_each(rewrite_refs);
+        }
+        Value::Array(a) => a.iter_mut().for_each(rewrite_refs),
+        _ => {}
+    }
+}
+
+fn errors() -> Value {
+    let e = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}});
+    let with = |d: &str| {
+        let mut x = e.clone();
+        x["description"] = json!(d);
+        x
+    };
+    json!({
+        "400": with("malformed request"),
+        "401": with("not signed in"),
+        "403": with("role may not do this, or missing CSRF token"),
+        "404": with("no such participant at your site"),
+        "409": with("stale expected_version"),
+        "422": with("refused by a protocol rule (see `rule`)"),
+    })
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+}
+
+fn op(summary: &str, body: Option<Value>, ok_status: &str, response: Value) -> Value {
+    let mut responses = errors();
+    responses[ok_status] = response;
+    let mut o = json!({"summary": summary, "responses": responses});
+    if let Some(b) = body {
+        o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": b}}});
+    }
+    o
+}
+
+/// Builds the document.
+pub fn build() -> Value {
+    let mut defs = Map::new();
+    let error = schema::<crate::error::ErrorBody>(&mut defs);
+    defs.insert("ErrorBody".into(), error);
+    let id_param = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "description": "study id, e.g. KS-014"}]);
+    let mut paths = Map::new();
+    paths.insert("/api/v1/session".into(), json!({
+        "post": op("Sign in; sets the session cookie and returns the CSRF token", Some(schema::<crate::api::SignIn>(&mut defs)), "200", ok("signed in", schema::<crate::api::Me>(&mut defs))),
+        "delete": op("Sign out", None, "204", json!({"description": "signed out"})),
+    }));
+    paths.insert("/api/v1/me".into(), json!({
+        "get": op("The signed-in user", None, "200", ok("the user", schema::<crate::api::Me>(&mut defs))),
+    }));
+    paths.insert("/api/v1/participants".into(), json!({
+        "get": op("Participants you may see", None, "200", ok("list", schema::<Vec<crate::api::ParticipantSummary>>(&mut defs))),
+        "post": op("Register a participant (the study id is assigned)", Some(schema::<crate::write::Registration>(&mut defs)), "201", ok("registered", schema::<crate::write::Written>(&mut defs))),
+    }));
+    let mut show = json!({"get": op("One participant", None, "200", ok("the participant", schema::<crate::api::ParticipantDetail>(&mut defs)))});
+    show["get"]["parameters"] = id_param.clone();
+    paths.insert("/api/v1/participants/{id}".into(), show);
+    let mut ev = json!({"get": op("The participant's audit trail", None, "200", ok("events", schema::<Vec<crate::api::TimelineEntry>>(&mut defs)))});
+    ev["get"]["parameters"] = id_param.clone();
+    paths.insert("/api/v1/participants/{id}/events".into(), ev);
+    let mut el = json!({"get": op("Eligibility: every criterion with status and evidence", None, "200", ok("report", schema::<protocol::EligibilityReport>(&mut defs)))});
+    el["get"]["parameters"] = id_param.clone();
+    paths.insert("/api/v1/participants/{id}/eligibility".into(), el);
+    let envelope = schema::<crate::api::CommandRequest>(&mut defs);
+    let written = schema::<crate::write::Written>(&mut defs);
+    for spec in commands::all() {
+        let mut data = (spec.schema)();
+        lift_defs(&mut data, &mut defs);
+        let mut body = envelope.clone();
+        body["properties"]["data"] = data;
+        let mut summary = format!("{}: {}", spec.title, spec.summary);
+        if let Some(meaning) = spec.signature_meaning {
+            summary.push_str(&format!(" Signed (send signature.password); meaning: \"{meaning}\""));
+        }
+        let mut o = json!({"post": op(&summary, Some(body), "200", ok("recorded", written.clone()))});
+        o["post"]["parameters"] = id_param.clone();
+        o["post"]["operationId"] = json!(spec.name);
+        paths.insert(format!("/api/v1/participants/{{id}}/commands/{}", spec.name), o);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "her2ex API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The HER2-Ex PET trial. Sign in at /api/v1/session; send the returned csrf_token in the x-csrf-token header of every write. Every write is recorded in the audit trail.",
+        },
+        "paths": paths,
+        "components": {"schemas": defs, "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE}}},
+        "security": [{"session": []}],
+    })
+}
+
+/// `GET /api/openapi.json`.
+pub async fn document() -> Json<Value> {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    Json(DOC.get_or_init(build).clone())
+}

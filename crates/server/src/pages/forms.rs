@@ -1,0 +1,328 @@
+//! Web forms drawn from a command's JSON Schema: the protocol's types decide which fields
+//! exist, their kinds, choices and help texts (the doc comments), so a form can never
+//! ask for something the protocol does not take. Submitted text is turned back into
+//! typed JSON here; what cannot be read is named field by field and nothing typed is lost.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDateTime, TimeZone};
+use maud::{Markup, html};
+use serde_json::{Map, Value};
+
+/// The time zone of the trial's sites: date-times typed into forms are local times there.
+pub const SITE_TZ: chrono_tz::Tz = chrono_tz::Europe::Stockholm;
+
+/// What kind of input a field takes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// Free text.
+    Text,
+    /// A whole number.
+    Integer,
+    /// A decimal number.
+    Number,
+    /// Yes or no.
+    Bool,
+    /// A calendar date.
+    Date,
+    /// A local date and time (Europe/Stockholm).
+    DateTime,
+    /// One of a fixed list: (value, label).
+    Choice(Vec<(String, String)>),
+}
+
+/// One form field.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Property name.
+    pub name: String,
+    /// Label shown.
+    pub label: String,
+    /// Help text (the field's doc comment).
+    pub help: Option<String>,
+    /// Input kind.
+    pub kind: Kind,
+    /// Whether a value must be given.
+    pub required: bool,
+}
+
+fn resolve<'a>(root: &'a Value, s: &'a Value) -> &'a Value {
+    match s.get("$ref").and_then(Value::as_str) {
+        Some(r) => r
+            .strip_prefix("#/$defs/")
+            .and_then(|name| root.get("$defs").and_then(|d| d.get(name)))
+            .map(|t| resolve(root, t))
+            .unwrap_or(s),
+        None => s,
+    }
+}
+
+fn humanize(name: &str) -> String {
+    let mut s = name.replace('_', " ");
+    if let Some(first) = s.get(0..1) {
+        s.replace_range(0..1, &first.to_uppercase());
+    }
+    s
+}
+
+fn choice_of(parts: &[&Value]) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for p in parts {
+        if let Some(c) = p.get("const").and_then(Value::as_str) {
+            let label = p
+                .get("description")
+                .and_then(Value::as_str)
+                .map(|d| format!("{c}: {d}"))
+                .unwrap_or_else(|| c.to_string());
+            out.push((c.to_string(), label));
+        } else if let Some(values) = p.get("enum").and_then(Value::as_array) {
+            for v in values.iter().filter_map(Value::as_str) {
+                out.push((v.to_string(), v.replace('_', " ")));
+            }
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Classifies a property schema: its kind and whether null is allowed; `None` for kinds a
+/// flat form cannot hold (objects, lists).
+fn classify(root: &Value, s: &Value) -> Option<(Kind, bool)> {
+    let s = resolve(root, s);
+    for key in ["anyOf", "oneOf"] {
+        if let Some(parts) = s.get(key).and_then(Value::as_array) {
+            let is_null = |p: &Value| p.get("type").and_then(Value::as_str) == Some("null");
+            let nullable = parts.iter().any(|p| is_null(resolve(root, p)));
+            let rest: Vec<&Value> = parts
+                .iter()
+                .map(|p| resolve(root, p))
+                .filter(|p| !is_null(p))
+                .collect();
+            if let Some(choices) = choice_of(&rest) {
+                return Some((Kind::Choice(choices), nullable));
+            }
+            if rest.len() == 1 {
+                return classify(root, rest[0]).map(|(k, n)| (k, n || nullable));
+            }
+            return None;
+        }
+    }
+    let (ty, nullable) = match s.get("type") {
+        Some(Value::String(t)) => (t.as_str(), false),
+        Some(Value::Array(ts)) => {
+            let non_null: Vec<&str> = ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect();
+            (non_null.first().copied().unwrap_or("null"), ts.len() > non_null.len())
+        }
+        _ => return None,
+    };
+    let kind = match ty {
+        "string" => {
+            if let Some(choices) = s.get("enum").and_then(|_| choice_of(&[s])) {
+                Kind::Choice(choices)
+            } else {
+                match s.get("format").and_then(Value::as_str) {
+                    Some("date") => Kind::Date,
+                    Some("date-time") => Kind::DateTime,
+                    _ => Kind::Text,
+                }
+            }
+        }
+        "integer" => Kind::Integer,
+        "number" => Kind::Number,
+        "boolean" => Kind::Bool,
+        _ => return None,
+    };
+    Some((kind, nullable))
+}
+
+/// The fields of a command schema, in the schema's order; `signature` is left out (the
+/// server adds it after password re-entry).
+pub fn fields(schema: &Value) -> Vec<Field> {
+    let root = resolve(schema, schema);
+    let required: Vec<&str> = root
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(props) = root.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    props
+        .iter()
+        .filter(|(name, _)| name.as_str() != "signature")
+        .filter_map(|(name, prop)| {
+            let (kind, nullable) = classify(schema, prop)?;
+            let help = prop
+                .get("description")
+                .or_else(|| resolve(schema, prop).get("description"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            Some(Field {
+                name: name.clone(),
+                label: prop
+                    .get("title")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| humanize(name)),
+                help,
+                kind,
+                required: required.contains(&name.as_str()) && !nullable && prop.get("default").is_none(),
+            })
+        })
+        .collect()
+}
+
+/// Renders the inputs of `fields` with the values typed so far.
+pub fn render(fields: &[Field], values: &BTreeMap<String, String>) -> Markup {
+    html! {
+        @for f in fields {
+            @let id = format!("f-{}", f.name);
+            @let value = values.get(&f.name).cloned().unwrap_or_default();
+            @let help_id = format!("{id}-help");
+            div.field {
+                @match &f.kind {
+                    Kind::Bool => {
+                        label for=(id) {
+                            input type="checkbox" id=(id) name=(f.name) value="true" checked[value == "true"] aria-describedby=(help_id);
+                            " " (f.label)
+                        }
+                    }
+                    kind => {
+                        label for=(id) { (f.label) @if f.required { span.req aria-hidden="true" { " *" } } }
+                        @match kind {
+                            Kind::Choice(options) => {
+                                select id=(id) name=(f.name) required[f.required] aria-describedby=(help_id) {
+                                    @if !f.required { option value="" { "—" } }
+                                    @for (v, label) in options {
+                                        option value=(v) selected[*v == value] { (label) }
+                                    }
+                                }
+                            }
+                            Kind::Integer => input type="number" step="1" id=(id) name=(f.name) value=(value) required[f.required] aria-describedby=(help_id);
+                            Kind::Number => input type="number" step="any" id=(id) name=(f.name) value=(value) required[f.required] aria-describedby=(help_id);
+                            Kind::Date => input type="date" id=(id) name=(f.name) value=(value) required[f.required] aria-describedby=(help_id);
+                            Kind::DateTime => input type="datetime-local" id=(id) name=(f.name) value=(value) required[f.required] aria-describedby=(help_id);
+                            _ => input type="text" id=(id) name=(f.name) value=(value) required[f.required] maxlength="2000" aria-describedby=(help_id);
+                        }
+                    }
+                }
+                @if let Some(help) = &f.help {
+                    small.help id=(help_id) { (help) @if f.kind == Kind::DateTime { " (local time, Stockholm)" } }
+                }
+            }
+        }
+    }
+}
+
+/// Reads submitted values into the command's JSON, or names every field that could not
+/// be read.
+pub fn to_json(fields: &[Field], values: &BTreeMap<String, String>) -> Result<Value, Vec<String>> {
+    let mut out = Map::new();
+    let mut problems = Vec::new();
+    for f in fields {
+        let raw = values.get(&f.name).map(|s| s.trim()).unwrap_or("");
+        if f.kind == Kind::Bool {
+            out.insert(f.name.clone(), Value::Bool(raw == "true" || raw == "on"));
+            continue;
+        }
+        if raw.is_empty() {
+            if f.required {
+                problems.push(format!("{}: required", f.label));
+            }
+            continue;
+        }
+        let parsed = match &f.kind {
+            Kind::Integer => raw.parse::<i64>().map(Value::from).map_err(|_| "a whole number".to_string()),
+            Kind::Number => raw
+                .replace(',', ".")
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(Value::from)
+                .ok_or_else(|| "a number".to_string()),
+            Kind::DateTime => local_to_utc(raw).map(Value::String).ok_or_else(|| "a date and time".to_string()),
+            Kind::Choice(options) if !options.iter().any(|(v, _)| v == raw) => Err("one of the listed choices".to_string()),
+            _ => Ok(Value::String(raw.to_string())),
+        };
+        match parsed {
+            Ok(v) => {
+                out.insert(f.name.clone(), v);
+            }
+            Err(expected) => problems.push(format!("{}: expected {expected}", f.label)),
+        }
+    }
+    if problems.is_empty() { Ok(Value::Object(out)) } else { Err(problems) }
+}
+
+/// Converts a `datetime-local` value typed in Stockholm to RFC 3339 UTC.
+pub fn local_to_utc(raw: &str) -> Option<String> {
+    let naive = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    // In the autumn hour that occurs twice the earlier reading is taken; in the spring
+    // hour that does not exist, nothing is guessed.
+    let local = SITE_TZ.from_local_datetime(&naive).earliest()?;
+    Some(local.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "required": ["form_version", "signed_at", "count", "kind"],
+            "properties": {
+                "form_version": {"type": "string", "description": "Version printed on the form"},
+                "signed_at": {"type": "string", "format": "date-time"},
+                "count": {"type": "integer"},
+                "weight_kg": {"type": ["number", "null"]},
+                "kind": {"$ref": "#/$defs/Kind"},
+                "flag": {"type": "boolean"},
+                "signature": {"type": "object"},
+                "list": {"type": "array"}
+            },
+            "$defs": {"Kind": {"oneOf": [{"const": "serum", "description": "blood"}, {"const": "urine"}]}}
+        })
+    }
+
+    #[test]
+    fn schema_becomes_fields_without_signature_or_lists() {
+        let f = fields(&schema());
+        let names: Vec<_> = f.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["form_version", "signed_at", "count", "weight_kg", "kind", "flag"]);
+        assert_eq!(f[1].kind, Kind::DateTime);
+        assert!(!f[3].required);
+        assert_eq!(f[4].kind, Kind::Choice(vec![("serum".into(), "serum: blood".into()), ("urine".into(), "urine".into())]));
+    }
+
+    #[test]
+    fn submitted_text_becomes_typed_json_and_problems_are_named() {
+        let f = fields(&schema());
+        let mut v = BTreeMap::new();
+        v.insert("form_version".into(), "2.1".into());
+        v.insert("signed_at".into(), "2026-07-01T10:30".into());
+        v.insert("count".into(), "3".into());
+        v.insert("weight_kg".into(), "61,5".into());
+        v.insert("kind".into(), "serum".into());
+        let j = to_json(&f, &v).unwrap();
+        // 10:30 in Stockholm in July is 08:30 UTC (CEST, UTC+2).
+        assert_eq!(j["signed_at"], "2026-07-01T08:30:00Z");
+        assert_eq!(j["weight_kg"], 61.5);
+        assert_eq!(j["flag"], false);
+        v.insert("count".into(), "three".into());
+        v.remove("form_version");
+        let errs = to_json(&f, &v).unwrap_err();
+        assert_eq!(errs, vec!["Form version: required".to_string(), "Count: expected a whole number".to_string()]);
+    }
+
+    #[test]
+    fn winter_time_is_one_hour_ahead_of_utc() {
+        assert_eq!(local_to_utc("2026-01-15T08:00").unwrap(), "2026-01-15T07:00:00Z");
+        // 02:30 on the last Sunday of March does not exist in Stockholm.
+        assert_eq!(local_to_utc("2026-03-29T02:30"), None);
+    }
+}

@@ -1,0 +1,146 @@
+//! Server-rendered web pages: plain HTML forms that work without JavaScript and with the
+//! keyboard alone, for the sites' nurses and investigators and the sponsor's staff.
+
+pub mod forms;
+mod participants;
+mod signin;
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+
+/// The page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/participants") }))
+        .merge(signin::router())
+        .merge(participants::router())
+}
+
+const STYLE: &str = r#"
+:root { --ink:#1d2430; --muted:#5b6677; --line:#d5dbe3; --accent:#0b5cad; --ok:#1f7a3a; --bad:#b3261e; --warn:#8a5a00; }
+* { box-sizing: border-box; }
+body { font: 16px/1.45 system-ui, sans-serif; color: var(--ink); margin: 0; background: #f6f8fa; }
+header { background: #0d2a4a; color: #fff; padding: .6rem 1.2rem; display: flex; gap: 1.2rem; align-items: center; }
+header a { color: #fff; }
+header .who { margin-left: auto; font-size: .9rem; }
+main { max-width: 72rem; margin: 1.2rem auto; padding: 0 1.2rem; }
+h1 { font-size: 1.5rem; margin: .2rem 0 1rem; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { border-bottom: 1px solid var(--line); padding: .45rem .6rem; text-align: left; vertical-align: top; }
+th { background: #eef2f6; font-weight: 600; }
+a { color: var(--accent); }
+a:focus, button:focus, input:focus, select:focus { outline: 3px solid #f0b400; outline-offset: 1px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.2rem; margin-bottom: 1rem; }
+.field { margin-bottom: .8rem; display: flex; flex-direction: column; max-width: 34rem; }
+.field label { font-weight: 600; }
+.field small.help { color: var(--muted); }
+input[type=text], input[type=number], input[type=date], input[type=datetime-local], input[type=password], select, textarea { font: inherit; padding: .35rem .45rem; border: 1px solid #9aa6b5; border-radius: 4px; }
+button, .button { font: inherit; background: var(--accent); color: #fff; border: 0; border-radius: 4px; padding: .45rem 1rem; cursor: pointer; text-decoration: none; display: inline-block; }
+.status { font-weight: 600; padding: .1rem .45rem; border-radius: 3px; white-space: nowrap; }
+.met, .eligible { background: #e3f4e8; color: var(--ok); }
+.not_met, .not_eligible { background: #fde8e6; color: var(--bad); }
+.missing, .incomplete { background: #fff3d6; color: var(--warn); }
+.error { border-left: 5px solid var(--bad); background: #fde8e6; padding: .7rem 1rem; margin-bottom: 1rem; }
+.notice { border-left: 5px solid var(--ok); background: #e3f4e8; padding: .7rem 1rem; margin-bottom: 1rem; }
+.muted { color: var(--muted); }
+.actions { display: flex; flex-wrap: wrap; gap: .5rem; }
+.req { color: var(--bad); }
+code, .mono { font-family: ui-monospace, monospace; font-size: .9em; }
+"#;
+
+/// Wraps a page body in the common layout.
+pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · HER2-Ex PET" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    strong { "HER2-Ex PET" }
+                    @if let Some(u) = user {
+                        nav { a href="/participants" { "Participants" } }
+                        span.who {
+                            (u.display_name) " · " (u.role.label())
+                            @if let Some(site) = &u.site { " · " (site) }
+                        }
+                        form method="post" action="/signout" {
+                            input type="hidden" name="csrf" value=(u.csrf);
+                            button type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// A full page response.
+pub fn page(title: &str, user: &CurrentUser, body: Markup) -> Response {
+    Html(layout(title, Some(user), body).into_string()).into_response()
+}
+
+/// The page shown for an error.
+pub fn error_page(err: ApiError) -> Response {
+    let status = err.status();
+    let body = err.body();
+    if let ApiError::Internal(detail) = &err {
+        tracing::error!(%detail, "page failed");
+    }
+    let markup = layout(
+        "Error",
+        None,
+        html! {
+            h1 { (status.canonical_reason().unwrap_or("Error")) }
+            div.error role="alert" {
+                @if let Some(rule) = &body.rule { strong { "Rule " (rule) ": " } }
+                (body.message)
+            }
+            p { a href="/participants" { "Back to the participants" } }
+        },
+    );
+    (status, Html(markup.into_string())).into_response()
+}
+
+/// Formats a UTC instant as local Stockholm time for people.
+pub fn local_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&forms::SITE_TZ).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+/// Reads an `application/x-www-form-urlencoded` body; the last value of a name wins.
+pub fn form_values(body: &[u8]) -> Result<BTreeMap<String, String>, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|e| ApiError::BadRequest(format!("unreadable form: {e}")))?;
+    Ok(pairs.into_iter().collect())
+}
+
+/// Checks a form's CSRF token against the session's.
+pub fn check_csrf(user: &CurrentUser, values: &BTreeMap<String, String>) -> Result<(), ApiError> {
+    if values.get("csrf").map(String::as_str) == Some(user.csrf.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "this form has expired (or came from elsewhere): reload the page and submit again".into(),
+        ))
+    }
+}
+
+/// A page response with a status other than 200 (a refused form, shown again).
+pub fn page_with_status(status: StatusCode, title: &str, user: &CurrentUser, body: Markup) -> Response {
+    (status, Html(layout(title, Some(user), body).into_string())).into_response()
+}

@@ -1,0 +1,378 @@
+//! Participant pages: the list of my site's participants, registration, the participant's
+//! overview, one form per command, the eligibility table and the audit timeline.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{Path, Query, RawForm, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use maud::{Markup, html};
+use serde_json::Value;
+
+use super::{check_csrf, error_page, form_values, forms, local_time, page, page_with_status};
+use crate::AppState;
+use crate::api::{self, CommandRequest, SignatureRequest};
+use crate::auth::{CurrentUser, PageUser};
+use crate::commands::{self, CommandSpec};
+use crate::error::ApiError;
+use crate::roles::Capability;
+use crate::write::{self, Actor, Registration};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/participants", get(list))
+        .route("/participants/new", get(new_form).post(new_submit))
+        .route("/participants/{id}", get(overview))
+        .route("/participants/{id}/eligibility", get(eligibility))
+        .route("/participants/{id}/timeline", get(timeline))
+        .route("/participants/{id}/do/{command}", get(command_form).post(command_submit))
+}
+
+fn or_error(r: Result<Response, ApiError>) -> Response {
+    r.unwrap_or_else(error_page)
+}
+
+async fn list(State(state): State<AppState>, PageUser(user): PageUser) -> Response {
+    or_error(async {
+        let rows = api::visible_participants(&state, &user).await?;
+        let scope = match &user.site {
+            Some(site) => format!("Participants at {site}"),
+            None => "Participants at every site".to_string(),
+        };
+        Ok(page("Participants", &user, html! {
+            h1 { (scope) }
+            @if user.role.may(Capability::EnterData) {
+                p { a.button href="/participants/new" { "Register a participant" } }
+            }
+            @if rows.is_empty() {
+                p.muted { "No participants yet." }
+            } @else {
+                table {
+                    thead { tr { th { "Study id" } th { "Site" } th { "State" } th { "Last change" } } }
+                    tbody {
+                        @for r in &rows {
+                            tr {
+                                td { a href={ "/participants/" (r.study_id) } { (r.study_id) } }
+                                td { (r.site) }
+                                td { (r.state.replace('_', " ")) }
+                                td { (local_time(r.updated_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }))
+    }.await)
+}
+
+fn registration_fields() -> Vec<forms::Field> {
+    let schema = serde_json::to_value(schemars::schema_for!(Registration)).unwrap_or(Value::Null);
+    forms::fields(&schema).into_iter().filter(|f| f.name != "site").collect()
+}
+
+fn registration_page(user: &CurrentUser, values: &BTreeMap<String, String>, problem: Option<Markup>) -> Markup {
+    html! {
+        h1 { "Register a participant" }
+        p.muted { "The study id is assigned from your site's sequence. Enter no name and no personal identity number: year of birth only." }
+        @if let Some(p) = problem { (p) }
+        form.card method="post" action="/participants/new" {
+            input type="hidden" name="csrf" value=(user.csrf);
+            (forms::render(&registration_fields(), values))
+            button type="submit" { "Register" }
+        }
+    }
+}
+
+async fn new_form(PageUser(user): PageUser) -> Response {
+    if let Err(e) = user.require(Capability::EnterData) {
+        return error_page(e);
+    }
+    page("Register", &user, registration_page(&user, &BTreeMap::new(), None))
+}
+
+fn problem_box(err: &ApiError) -> Markup {
+    let body = err.body();
+    html! {
+        div.error role="alert" {
+            @if let Some(rule) = &body.rule { strong { "Refused by rule " (rule) ". " } }
+            (body.message)
+            @if let Some(hint) = &body.hint { br; span.muted { (hint) } }
+        }
+    }
+}
+
+fn problems_box(problems: &[String]) -> Markup {
+    html! {
+        div.error role="alert" {
+            "Please check these fields:"
+            ul { @for p in problems { li { (p) } } }
+        }
+    }
+}
+
+async fn new_submit(State(state): State<AppState>, PageUser(user): PageUser, RawForm(body): RawForm) -> Response {
+    let values = match form_values(&body) {
+        Ok(v) => v,
+        Err(e) => return error_page(e),
+    };
+    let result = async {
+        check_csrf(&user, &values)?;
+        user.require(Capability::EnterData)?;
+        let json = forms::to_json(&registration_fields(), &values).map_err(|p| ApiError::BadRequest(p.join("; ")))?;
+        let reg: Registration =
+            serde_json::from_value(json).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let site = api::registration_site(&user, None)?;
+        write::register(&state, &Actor::from(&user), &site, &reg).await
+    }
+    .await;
+    match result {
+        Ok(w) => Redirect::to(&format!("/participants/{}?done=registered", w.study_id)).into_response(),
+        Err(e) => page_with_status(e.status(), "Register", &user, registration_page(&user, &values, Some(problem_box(&e)))),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+    Query(done): Query<Done>,
+) -> Response {
+    or_error(async {
+        let row = api::visible_participant(&state, &user, &id).await?;
+        let report = api::eligibility_of(&state, &user, &id).await?;
+        let report = serde_json::to_value(&report).map_err(|e| ApiError::internal("report", e))?;
+        let events = api::timeline(&state, &user, &id).await?;
+        let actions: Vec<&CommandSpec> = commands::all().iter().filter(|s| user.role.may(s.capability)).collect();
+        Ok(page(&id, &user, html! {
+            h1 { "Participant " (row.study_id) }
+            @if let Some(d) = done.done { div.notice role="status" { "Saved: " (d.replace('-', " ")) "." } }
+            div.card {
+                p { "Site " strong { (row.site) } " · state " strong { (row.state.replace('_', " ")) } " · version " (row.version) }
+                p { "Eligibility: " (overall_badge(&report)) " " a href={ "/participants/" (id) "/eligibility" } { "see every criterion with its evidence" } }
+            }
+            @if !actions.is_empty() {
+                h2 { "Record" }
+                div.actions {
+                    @for s in &actions {
+                        a.button href={ "/participants/" (id) "/do/" (s.name) } title=(s.summary) { (s.title) }
+                    }
+                }
+            }
+            h2 { "Recent history" }
+            (timeline_table(events.iter().rev().take(8)))
+            p { a href={ "/participants/" (id) "/timeline" } { "The whole audit trail" } }
+            details {
+                summary { "Every recorded fact" }
+                pre.mono { (serde_json::to_string_pretty(&row.snapshot).unwrap_or_default()) }
+            }
+        }))
+    }.await)
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(text_of).collect::<Vec<_>>().join("; "),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn status_class(s: &str) -> String {
+    let s = s.to_ascii_lowercase();
+    if s.contains("not") { "not_met".into() } else if s.contains("miss") || s.contains("incomplete") { "missing".into() } else { "met".into() }
+}
+
+fn overall_badge(report: &Value) -> Markup {
+    let overall = text_of(report.get("overall").unwrap_or(&Value::Null));
+    html! { span.status class=(status_class(&overall)) { (overall.replace('_', " ")) } }
+}
+
+/// The eligibility table: every criterion with its status and evidence.
+fn eligibility_table(report: &Value) -> Markup {
+    let empty = Vec::new();
+    let criteria = report.get("criteria").and_then(Value::as_array).unwrap_or(&empty);
+    html! {
+        p { "Overall: " (overall_badge(report)) }
+        table #eligibility {
+            thead { tr { th { "Criterion" } th { "Text" } th { "Decided by" } th { "Status" } th { "Evidence" } } }
+            tbody {
+                @for c in criteria {
+                    @let status = text_of(c.get("status").unwrap_or(&Value::Null));
+                    tr data-criterion=(text_of(c.get("id").unwrap_or(&Value::Null))) {
+                        td { strong { (text_of(c.get("id").unwrap_or(&Value::Null))) } }
+                        td { (text_of(c.get("text").unwrap_or(&Value::Null))) }
+                        td { (text_of(c.get("decided_by").unwrap_or(&Value::Null)).replace('_', " ")) }
+                        td { span.status class=(status_class(&status)) { (status.replace('_', " ")) } }
+                        td { (text_of(c.get("evidence").unwrap_or(&Value::Null))) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn eligibility(State(state): State<AppState>, PageUser(user): PageUser, Path(id): Path<String>) -> Response {
+    or_error(async {
+        let report = api::eligibility_of(&state, &user, &id).await?;
+        let report = serde_json::to_value(&report).map_err(|e| ApiError::internal("report", e))?;
+        Ok(page("Eligibility", &user, html! {
+            h1 { "Eligibility of " (id) }
+            (eligibility_table(&report))
+            p { a href={ "/participants/" (id) } { "Back to " (id) } }
+        }))
+    }.await)
+}
+
+fn timeline_table<'a>(events: impl Iterator<Item = &'a api::TimelineEntry>) -> Markup {
+    html! {
+        table.timeline {
+            thead { tr { th { "#" } th { "When" } th { "Who" } th { "What" } th { "Why" } th { "Details" } } }
+            tbody {
+                @for e in events {
+                    tr {
+                        td { (e.version) }
+                        td { (local_time(e.recorded_at)) }
+                        td { (e.actor) br; span.muted { (e.role.replace('_', " ")) } }
+                        td { (e.kind.replace('_', " ")) }
+                        td { (e.reason.clone().unwrap_or_default()) }
+                        td { details { summary { "data" } pre.mono { (serde_json::to_string_pretty(&e.data).unwrap_or_default()) } span.muted.mono { "hash " (e.hash.get(..16).unwrap_or("")) "…" } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn timeline(State(state): State<AppState>, PageUser(user): PageUser, Path(id): Path<String>) -> Response {
+    or_error(async {
+        let events = api::timeline(&state, &user, &id).await?;
+        Ok(page("Audit trail", &user, html! {
+            h1 { "Audit trail of " (id) }
+            p.muted { "Every change, oldest first: who, when (Stockholm time), what and why. Nothing is ever erased." }
+            (timeline_table(events.iter()))
+            p { a href={ "/participants/" (id) } { "Back to " (id) } }
+        }))
+    }.await)
+}
+
+struct FormContext<'a> {
+    user: &'a CurrentUser,
+    id: &'a str,
+    spec: &'a CommandSpec,
+    version: i64,
+    eligibility: Option<Value>,
+}
+
+fn command_page(ctx: &FormContext, values: &BTreeMap<String, String>, problem: Option<Markup>) -> Markup {
+    let fields = forms::fields(&(ctx.spec.schema)());
+    html! {
+        h1 { (ctx.spec.title) " · " (ctx.id) }
+        p.muted { (ctx.spec.summary) }
+        @if let Some(report) = &ctx.eligibility { (eligibility_table(report)) }
+        @if let Some(p) = problem { (p) }
+        form.card method="post" action={ "/participants/" (ctx.id) "/do/" (ctx.spec.name) } {
+            input type="hidden" name="csrf" value=(ctx.user.csrf);
+            input type="hidden" name="expected_version" value=(ctx.version);
+            (forms::render(&fields, values))
+            div.field {
+                label for="reason" { "Reason for the change" }
+                input type="text" id="reason" name="reason" value=(values.get("reason").cloned().unwrap_or_default()) maxlength="500";
+                small.help { "Needed for corrections; optional otherwise." }
+            }
+            @if let Some(meaning) = ctx.spec.signature_meaning {
+                fieldset.card {
+                    legend { "Electronic signature" }
+                    p { "By signing you state: " strong { (meaning) } }
+                    div.field {
+                        label for="signature_password" { "Your password" }
+                        input type="password" id="signature_password" name="signature_password" autocomplete="current-password" required;
+                    }
+                }
+            }
+            button type="submit" { @if ctx.spec.signature_meaning.is_some() { "Sign" } @else { "Save" } }
+            " " a href={ "/participants/" (ctx.id) } { "Cancel" }
+        }
+    }
+}
+
+async fn form_context<'a>(
+    state: &AppState,
+    user: &'a CurrentUser,
+    id: &'a str,
+    name: &str,
+) -> Result<FormContext<'a>, ApiError> {
+    let spec = commands::find(name).ok_or_else(|| ApiError::NotFound(format!("no form {name}")))?;
+    user.require(spec.capability)?;
+    let row = api::visible_participant(state, user, id).await?;
+    let eligibility = if spec.name == "enrol" {
+        let report = api::eligibility_of(state, user, id).await?;
+        Some(serde_json::to_value(report).map_err(|e| ApiError::internal("report", e))?)
+    } else {
+        None
+    };
+    Ok(FormContext { user, id, spec, version: row.version, eligibility })
+}
+
+async fn command_form(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path((id, name)): Path<(String, String)>,
+) -> Response {
+    match form_context(&state, &user, &id, &name).await {
+        Ok(ctx) => page(ctx.spec.title, &user, command_page(&ctx, &BTreeMap::new(), None)),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn command_submit(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path((id, name)): Path<(String, String)>,
+    RawForm(body): RawForm,
+) -> Response {
+    let values = match form_values(&body) {
+        Ok(v) => v,
+        Err(e) => return error_page(e),
+    };
+    if let Err(e) = check_csrf(&user, &values) {
+        return error_page(e);
+    }
+    let ctx = match form_context(&state, &user, &id, &name).await {
+        Ok(c) => c,
+        Err(e) => return error_page(e),
+    };
+    let fields = forms::fields(&(ctx.spec.schema)());
+    let data = match forms::to_json(&fields, &values) {
+        Ok(d) => d,
+        Err(problems) => {
+            return page_with_status(StatusCode::BAD_REQUEST, ctx.spec.title, &user, command_page(&ctx, &values, Some(problems_box(&problems))));
+        }
+    };
+    let expected_version = values.get("expected_version").and_then(|v| v.parse().ok()).unwrap_or(ctx.version);
+    let request = CommandRequest {
+        expected_version,
+        reason: values.get("reason").cloned().filter(|r| !r.trim().is_empty()),
+        data,
+        signature: values
+            .get("signature_password")
+            .map(|p| SignatureRequest { password: p.clone() }),
+    };
+    match api::command_for(&state, &user, &id, &name, request).await {
+        Ok(_) => Redirect::to(&format!("/participants/{id}?done={name}")).into_response(),
+        Err(e) => {
+            let mut ctx = ctx;
+            if let ApiError::Conflict { actual, .. } = e {
+                ctx.version = actual;
+            }
+            page_with_status(e.status(), ctx.spec.title, &user, command_page(&ctx, &values, Some(problem_box(&e))))
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Roles and what each may do.
+//!
+//! Site roles work with their own site's participants only; study-wide roles see every
+//! site (PROTOCOL.md §3). Which role may do what is one table, [`Role::may`], so a
+//! reviewer reads the whole policy in one place.
+
+use serde::{Deserialize, Serialize};
+
+/// A user's role in the trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Site investigator: enters data, attests criteria, signs enrolment.
+    Investigator,
+    /// Site research nurse: registers, records consent and screening data.
+    ResearchNurse,
+    /// Nuclear-medicine reader at a site: reads PET scans.
+    NuclearMedicineReader,
+    /// Pathologist at a site: reports HER2.
+    Pathologist,
+    /// Sponsor monitor: reads every site, raises queries.
+    Monitor,
+    /// Sponsor data manager: reads every site.
+    DataManager,
+    /// Sponsor statistician: reads every site, exports.
+    Statistician,
+    /// Study director: reads every site.
+    StudyDirector,
+    /// System administrator: sites and users, no trial data.
+    Admin,
+}
+
+/// Something a request wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    /// See participants and their records.
+    ReadParticipants,
+    /// Register participants, record consent and screening data.
+    EnterData,
+    /// Sign as investigator: attestations, enrolment, screen failure.
+    InvestigatorSign,
+    /// Manage sites and users.
+    Administer,
+}
+
+impl Role {
+    /// Every role, in the order pages list them.
+    pub const ALL: [Role; 9] = [
+        Role::Investigator,
+        Role::ResearchNurse,
+        Role::NuclearMedicineReader,
+        Role::Pathologist,
+        Role::Monitor,
+        Role::DataManager,
+        Role::Statistician,
+        Role::StudyDirector,
+        Role::Admin,
+    ];
+
+    /// The role's id as stored and typed on the command line.
+    pub fn id(self) -> &'static str {
+        match self {
+            Role::Investigator => "investigator",
+            Role::ResearchNurse => "research_nurse",
+            Role::NuclearMedicineReader => "nuclear_medicine_reader",
+            Role::Pathologist => "pathologist",
+            Role::Monitor => "monitor",
+            Role::DataManager => "data_manager",
+            Role::Statistician => "statistician",
+            Role::StudyDirector => "study_director",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role's name as people say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Investigator => "Investigator",
+            Role::ResearchNurse => "Research nurse",
+            Role::NuclearMedicineReader => "Nuclear-medicine reader",
+            Role::Pathologist => "Pathologist",
+            Role::Monitor => "Monitor",
+            Role::DataManager => "Data manager",
+            Role::Statistician => "Statistician",
+            Role::StudyDirector => "Study director",
+            Role::Admin => "Administrator",
+        }
+    }
+
+    /// Parses a role id.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.id() == s)
+    }
+
+    /// Whether users of this role belong to one site (and see only it).
+    pub fn is_site_bound(self) -> bool {
+        matches!(
+            self,
+            Role::Investigator
+                | Role::ResearchNurse
+                | Role::NuclearMedicineReader
+                | Role::Pathologist
+        )
+    }
+
+    /// The whole access policy.
+    pub fn may(self, cap: Capability) -> bool {
+        use Capability::*;
+        match cap {
+            ReadParticipants => self != Role::Admin,
+            EnterData => matches!(self, Role::Investigator | Role::ResearchNurse),
+            InvestigatorSign => self == Role::Investigator,
+            Administer => self == Role::Admin,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.id()), Some(r));
+        }
+        assert_eq!(Role::parse("nurse"), None);
+    }
+
+    #[test]
+    fn only_investigators_sign_and_admins_see_no_trial_data() {
+        let signers: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| r.may(Capability::InvestigatorSign))
+            .collect();
+        assert_eq!(signers, vec![Role::Investigator]);
+        assert!(!Role::Admin.may(Capability::ReadParticipants));
+        assert!(Role::Monitor.may(Capability::ReadParticipants));
+        assert!(!Role::Monitor.may(Capability::EnterData));
+    }
+}

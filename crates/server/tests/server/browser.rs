@@ -1,0 +1,191 @@
+//! The site nurse's and investigator's path in a real browser (headless Chromium driven
+//! through ChromeDriver): sign in, register, record consent, enter every screening datum
+//! through the web forms, read the eligibility table, sign the enrolment.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::common::{PASSWORD, TestApp};
+
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_chromedriver() -> Option<String> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(str::to_string)
+}
+
+/// Starts ChromeDriver on a free loopback port, or says why the test cannot run.
+fn start_driver() -> Option<Driver> {
+    let Some(path) = find_chromedriver() else {
+        let required = std::env::var("HER2EX_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
+        assert!(!required, "chromedriver is not installed (apt-get install chromium chromium-driver)");
+        eprintln!("SKIPPED: chromedriver not installed; scripts/test installs it");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    Some(Driver { child, port, _profile: tempfile::tempdir().expect("profile dir") })
+}
+
+async fn connect(driver: &Driver) -> Client {
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-quic", "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
+                     format!("--user-data-dir={}", driver._profile.path().display())]
+        }
+    });
+    let caps = caps.as_object().expect("object").clone();
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+            Ok(c) => return c,
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    panic!("could not connect to chromedriver at {url}");
+}
+
+/// Sets an input the way a form submit sees it (datetime-local and date inputs are
+/// set by value: typing into them depends on the browser's locale).
+async fn set_field(c: &Client, name: &str, value: &Value) {
+    let id = format!("f-{name}");
+    let script = r#"
+        const el = document.getElementById(arguments[0]);
+        if (!el) { return "missing"; }
+        if (el.type === "checkbox") { el.checked = arguments[1] === true; return "ok"; }
+        el.value = arguments[1];
+        return el.value === arguments[1] ? "ok" : "rejected:" + el.value;
+    "#;
+    let v = match value {
+        Value::Bool(b) => json!(b),
+        Value::String(s) => match s.parse::<DateTime<Utc>>() {
+            // Forms take local Stockholm time.
+            Ok(t) => json!(t.with_timezone(&server::pages::forms::SITE_TZ).format("%Y-%m-%dT%H:%M").to_string()),
+            Err(_) => json!(s),
+        },
+        Value::Null => return,
+        other => json!(other.to_string()),
+    };
+    let r = c.execute(script, vec![json!(id), v.clone()]).await.expect("script");
+    assert_eq!(r, json!("ok"), "field {name} = {v}");
+}
+
+async fn submit_form(c: &Client, study_id: &str, form: &str, data: &Value, password: Option<&str>) {
+    c.goto(&format!("{}/participants/{study_id}/do/{form}", base(c).await)).await.expect("open form");
+    for (name, value) in data.as_object().expect("object") {
+        if name != "signature" {
+            set_field(c, name, value).await;
+        }
+    }
+    if let Some(p) = password {
+        c.find(Locator::Id("signature_password")).await.expect("password").send_keys(p).await.expect("type");
+    }
+    c.find(Locator::Css("form.card button[type=submit]")).await.expect("submit").click().await.expect("click");
+    let notice = c.find(Locator::Css(".notice")).await;
+    if notice.is_err() {
+        let html = c.source().await.unwrap_or_default();
+        panic!("form {form} was not saved:\n{}", &html[html.find("<main>").unwrap_or(0)..]);
+    }
+}
+
+async fn base(c: &Client) -> String {
+    let url = c.current_url().await.expect("url");
+    format!("{}://{}", url.scheme(), url.authority())
+}
+
+async fn sign_in(c: &Client, app: &TestApp, username: &str) {
+    c.goto(&app.url("/signin")).await.expect("sign-in page");
+    c.find(Locator::Id("username")).await.expect("user").send_keys(username).await.expect("type");
+    c.find(Locator::Id("password")).await.expect("password").send_keys(PASSWORD).await.expect("type");
+    c.find(Locator::Css("button[type=submit]")).await.expect("button").click().await.expect("click");
+    let h1 = c.find(Locator::Css("h1")).await.expect("heading").text().await.expect("text");
+    assert!(h1.starts_with("Participants at KS"), "after sign-in: {h1}");
+}
+
+#[tokio::test]
+async fn a_nurse_and_an_investigator_enrol_a_participant_in_the_browser() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::start().await;
+    let c = connect(&driver).await;
+
+    // The nurse signs in and registers a woman.
+    sign_in(&c, &app, "nurse.ks").await;
+    c.find(Locator::LinkText("Register a participant")).await.expect("link").click().await.expect("click");
+    set_field(&c, "year_of_birth", &json!(1969)).await;
+    set_field(&c, "sex", &json!("female")).await;
+    c.find(Locator::Css("form.card button[type=submit]")).await.expect("submit").click().await.expect("click");
+    let h1 = c.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text");
+    assert_eq!(h1, "Participant KS-001");
+    let id = "KS-001";
+
+    // Consent and every screening datum, each through its own form.
+    let consent_at = Utc::now() - chrono::Duration::days(7);
+    let mut forms = 0;
+    for cmd in protocol::testing::eligible_screening_commands("KS", id, consent_at) {
+        let (spec, data) = server::commands::for_command(&cmd).expect("a form for every screening command");
+        if spec.signature_meaning.is_some() {
+            continue; // attestations are the investigator's, below
+        }
+        submit_form(&c, id, spec.name, &data, None).await;
+        forms += 1;
+    }
+    assert!(forms >= 8, "only {forms} forms");
+
+    // The eligibility table lists every criterion with evidence.
+    c.goto(&app.url(&format!("/participants/{id}/eligibility"))).await.expect("eligibility");
+    let rows = c.find_all(Locator::Css("#eligibility tbody tr")).await.expect("rows");
+    assert_eq!(rows.len(), 13, "IN1–IN8 and EX1–EX5");
+    let table = c.find(Locator::Id("eligibility")).await.expect("table").text().await.expect("text");
+    assert!(table.contains("IN4") && table.contains("EX5"));
+
+    // The investigator signs the attestations and the enrolment with her password.
+    c.close().await.expect("close");
+    let inv = connect(&driver).await;
+    sign_in(&inv, &app, "inv.ks").await;
+    for cmd in protocol::testing::eligible_screening_commands("KS", id, consent_at) {
+        let (spec, data) = server::commands::for_command(&cmd).expect("form");
+        if spec.signature_meaning.is_some() {
+            submit_form(&inv, id, spec.name, &data, Some(PASSWORD)).await;
+        }
+    }
+    inv.goto(&app.url(&format!("/participants/{id}/do/enrol"))).await.expect("enrol page");
+    let overall = inv.find(Locator::Css("#eligibility")).await.expect("table shown before signing");
+    assert!(overall.text().await.expect("text").contains("IN1"));
+    submit_form(&inv, id, "enrol", &json!({}), Some(PASSWORD)).await;
+    let state = inv.find(Locator::Css(".card p")).await.expect("state").text().await.expect("text");
+    assert!(state.contains("enrolled"), "{state}");
+
+    // The timeline shows who did what.
+    inv.goto(&app.url(&format!("/participants/{id}/timeline"))).await.expect("timeline");
+    let timeline = inv.find(Locator::Css("table.timeline")).await.expect("table").text().await.expect("text");
+    assert!(timeline.contains("nurse.ks") && timeline.contains("inv.ks") && timeline.contains("enrolled"));
+    inv.close().await.expect("close");
+}

@@ -1,0 +1,176 @@
+//! A running application for tests: a fresh SQLite database in a temporary directory,
+//! served on 127.0.0.1 port 0, with two sites and a user of every kind the tests need.
+
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use protocol::Command;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server::AppState;
+use server::admin::{self, NewUser};
+use server::roles::Role;
+use server::write::{self, Actor, Registration};
+
+pub const PASSWORD: &str = "test-password-1";
+
+/// (user name, role, site)
+pub const USERS: [(&str, Role, Option<&str>); 8] = [
+    ("nurse.ks", Role::ResearchNurse, Some("KS")),
+    ("inv.ks", Role::Investigator, Some("KS")),
+    ("reader.ks", Role::NuclearMedicineReader, Some("KS")),
+    ("nurse.uu", Role::ResearchNurse, Some("UU")),
+    ("inv.uu", Role::Investigator, Some("UU")),
+    ("monitor", Role::Monitor, None),
+    ("stat", Role::Statistician, None),
+    ("admin", Role::Admin, None),
+];
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub fn actor(username: &str) -> Actor {
+    let (_, role, site) = USERS.iter().find(|u| u.0 == username).copied().expect("known test user");
+    Actor { username: username.into(), role: role.id().into(), site: site.map(Into::into) }
+}
+
+impl TestApp {
+    pub async fn start() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store::Store::open_data_dir(dir.path()).await.expect("store");
+        let cli = Actor::command_line();
+        admin::add_site(&store, &cli, "KS", "Karolinska University Hospital").await.expect("site");
+        admin::add_site(&store, &cli, "UU", "Uppsala University Hospital").await.expect("site");
+        for (username, role, site) in USERS {
+            let user = NewUser {
+                username: username.into(),
+                display_name: username.into(),
+                role,
+                site: site.map(Into::into),
+                password: PASSWORD.into(),
+            };
+            admin::add_user(&store, &cli, user).await.expect("user");
+        }
+        let state = AppState::new(store, false);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let s = state.clone();
+        let server = tokio::spawn(async move {
+            let _ = server::serve_on(s, listener).await;
+        });
+        TestApp { addr, state, _dir: dir, server }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Registers a participant at `site` directly through the write path.
+    pub async fn register(&self, by: &str, site: &str) -> String {
+        let reg = Registration { site: None, year_of_birth: 1970, sex: protocol::Sex::Female };
+        write::register(&self.state, &actor(by), site, &reg).await.expect("register").study_id
+    }
+
+    /// Runs commands through the write path.
+    pub async fn run(&self, by: &str, id: &str, commands: &[Command]) {
+        for c in commands {
+            let v = write::load(&self.state.store, id).await.expect("load").version;
+            write::execute(&self.state, &actor(by), id, v, c, None).await.expect("command accepted");
+        }
+    }
+
+    /// A participant with every screening datum of an eligible woman, consented `days` ago.
+    pub async fn eligible(&self, site: &str) -> String {
+        let nurse = if site == "KS" { "nurse.ks" } else { "nurse.uu" };
+        let id = self.register(nurse, site).await;
+        let consent_at: DateTime<Utc> = Utc::now() - Duration::days(10);
+        let cmds = protocol::testing::eligible_screening_commands(site, &id, consent_at);
+        self.run(nurse, &id, &cmds).await;
+        id
+    }
+
+    /// A client signed in as `username`.
+    pub async fn client(&self, username: &str) -> Client {
+        let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
+        let r = http
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(r.status(), StatusCode::OK, "sign in as {username}");
+        let me: Value = r.json().await.expect("me");
+        Client { http, base: self.url(""), csrf: me["csrf_token"].as_str().unwrap_or_default().to_string() }
+    }
+
+    /// A client that is not signed in.
+    pub fn anonymous(&self) -> Client {
+        Client { http: reqwest::Client::new(), base: self.url(""), csrf: String::new() }
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: String,
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Client {
+    pub async fn get(&self, path: &str) -> Answer {
+        let r = self.http.get(format!("{}{}", self.base, path)).send().await.expect("request");
+        answer(r).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Answer {
+        self.post_raw(path, "application/json", body.to_string()).await
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: String) -> Answer {
+        let r = self
+            .http
+            .post(format!("{}{}", self.base, path))
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        answer(r).await
+    }
+
+    /// Runs a command over the API.
+    pub async fn command(&self, id: &str, name: &str, version: i64, data: Value) -> Answer {
+        self.post(
+            &format!("/api/v1/participants/{id}/commands/{name}"),
+            &json!({"expected_version": version, "data": data}),
+        )
+        .await
+    }
+
+    pub async fn version(&self, id: &str) -> i64 {
+        self.get(&format!("/api/v1/participants/{id}")).await.body["version"].as_i64().expect("version")
+    }
+}
+
+async fn answer(r: reqwest::Response) -> Answer {
+    let status = r.status();
+    let text = r.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer { status, body, text }
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests of the web application: one test binary, so it links once.
+
+mod api;
+mod browser;
+mod common;
+mod robustness;
