@@ -1,6 +1,60 @@
 //! The HER2-Ex PET protocol as code.
 //!
-//! Pure: no I/O, no async, no clock. Time, settings and inputs come in as values.
+//! This crate is the functional core of the trial system: it holds the
+//! participant's journey (PROTOCOL §2), identity and privacy rules (§3), the
+//! consent gate (§4), eligibility (§5), data-integrity rules for corrections
+//! (§12) and the versioned settings (§14). It is pure: no I/O, no async, no
+//! clock. Time, settings and inputs come in as values; results go out as values.
+//!
+//! A change flows as `decide(&participant, &command, now, &settings)` →
+//! `Vec<Event>` (or a [`Refusal`] naming the rule), then `evolve` applies the
+//! events. The store appends the events; [`fold`] rebuilds a participant.
+//!
+//! | rule id | module |
+//! |---|---|
+//! | `IN1`, `IN2`, `IN3`, `IN6`, `IN7`, `IN8` | [`eligibility`] (`inclusion.rs`) |
+//! | `IN4`, `IN5` (RECIST 1.1 measurability) | [`eligibility`] (`lesions.rs`) |
+//! | `EX1`, `EX2`, `EX3`, `EX5` | [`eligibility`] (`exclusion.rs`) |
+//! | `EX4` (Cockcroft–Gault) | [`eligibility`] (`organ.rs`) |
+//! | `GATE_CONSENT` | [`consent`] |
+//! | `WITHDRAWN`, `STATE_TRANSITION`, `ELIGIBILITY`, `SIGNATURE`, `ENTRY_UNKNOWN`, `DUPLICATE` | `decide` |
+//! | `PRIV_PNR` | [`privacy`] |
+//! | `UNIT_UNKNOWN`, `VALUE_IMPOSSIBLE`, `VALUE_REQUIRED` | [`labs`], `decide` |
+//! | `ID_FORMAT` | [`ids`] |
+//! | `SETTINGS` | [`settings`] |
+//! | RECIST 1.1 response, PERCIST | [`recist`], [`percist`] |
 
+pub mod command;
+pub mod consent;
+mod decide;
+pub mod eligibility;
+pub mod event;
+mod evolve;
+pub mod ids;
+pub mod labs;
+pub mod participant;
 pub mod percist;
+pub mod privacy;
 pub mod recist;
+pub mod records;
+pub mod rule;
+pub mod settings;
+pub mod testing;
+
+pub use command::*;
+pub use consent::consent_gate;
+pub use decide::{commands_allowed_in, decide};
+pub use eligibility::{
+    CriterionKind, CriterionResult, CriterionStatus, DecidedBy, EligibilityReport, Overall,
+    evaluate_eligibility,
+};
+pub use event::{EntryMeta, Event};
+pub use evolve::{evolve, fold};
+pub use ids::{SiteCode, StudyId};
+pub use labs::{Analyte, LabResult, SampleOrigin};
+pub use participant::{
+    Arm, Consent, Enrolment, Entry, EntryStatus, Participant, ScreenFailure, State, Withdrawal,
+};
+pub use records::*;
+pub use rule::{Refusal, Rule};
+pub use settings::{Settings, validate_settings_change};

@@ -1,0 +1,279 @@
+//! Commands: what a user asks the protocol to record (one web form each).
+//!
+//! Every inner struct is flat and uses plain types so the server can
+//! deserialize it straight from a request body. Recording commands for list
+//! items carry `corrects` / `correction_reason`: naming an earlier entry's id
+//! there records a correction, which supersedes (never erases) the old entry.
+//!
+//! # Consent gate and late entries (PROTOCOL §4)
+//! A study procedure (study lab sample, study pregnancy test) dated before the
+//! signed consent is refused with `GATE_CONSENT`. If the procedure really did
+//! happen before consent and is being documented afterwards, set
+//! `late_entry_of_fact: true`: the fact is then recorded as it happened,
+//! together with a **major deviation** event, so the record tells the truth and
+//! the breach is visible to the monitor.
+
+mod screening;
+
+pub use screening::*;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::records::{ESignature, Sex};
+
+/// Registers a participant under a server-assigned study id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterParticipant {
+    /// Site code, e.g. `KS`.
+    pub site: String,
+    /// Study id, e.g. `KS-014` (site code, dash, three digits).
+    pub study_id: String,
+    /// Year of birth (never the birth date).
+    pub year_of_birth: i32,
+    /// Sex.
+    pub sex: Sex,
+}
+
+/// Records signed informed consent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordConsent {
+    /// Consent form version, e.g. "2.0 2025-09-01".
+    pub form_version: String,
+    /// Date and time of signature.
+    pub signed_at: DateTime<Utc>,
+    /// Age in whole years on the day of consent, read from the medical record.
+    /// Optional; without it the age is known only to within a year from the year of birth.
+    #[serde(default)]
+    pub age_at_consent: Option<u32>,
+}
+
+/// Records withdrawal of consent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawConsent {
+    /// When consent was withdrawn.
+    pub withdrawn_at: DateTime<Utc>,
+    /// Reason, if given.
+    pub reason: String,
+}
+
+/// Marks an entry as entered in error without replacing it (kept in history).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetractEntry {
+    /// Entry id.
+    pub entry_id: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Enrols an eligible participant; the investigator signs the eligibility result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Enrol {
+    /// The investigator's signature.
+    pub signature: ESignature,
+}
+
+/// Ends screening without enrolment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScreenFail {
+    /// Reason.
+    pub reason: String,
+}
+
+/// Records the participant's death.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDeath {
+    /// Date of death.
+    pub died_on: NaiveDate,
+    /// Cause, if known.
+    #[serde(default)]
+    pub cause: Option<String>,
+}
+
+/// Records that the participant is lost to follow-up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordLostToFollowUp {
+    /// Date of last contact.
+    pub last_contact_on: NaiveDate,
+    /// Note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Everything a user can ask the protocol to do to a participant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Command {
+    /// See [`RegisterParticipant`].
+    RegisterParticipant(RegisterParticipant),
+    /// See [`RecordConsent`].
+    RecordConsent(RecordConsent),
+    /// See [`WithdrawConsent`].
+    WithdrawConsent(WithdrawConsent),
+    /// See [`RecordTreatmentLine`].
+    RecordTreatmentLine(RecordTreatmentLine),
+    /// See [`RecordLesion`].
+    RecordLesion(RecordLesion),
+    /// See [`RecordLab`].
+    RecordLab(RecordLab),
+    /// See [`RecordBodyWeight`].
+    RecordBodyWeight(RecordBodyWeight),
+    /// See [`RecordPerformanceStatus`].
+    RecordPerformanceStatus(RecordPerformanceStatus),
+    /// See [`RecordChildbearingPotential`].
+    RecordChildbearingPotential(RecordChildbearingPotential),
+    /// See [`RecordPregnancyTest`].
+    RecordPregnancyTest(RecordPregnancyTest),
+    /// See [`RecordMedicalHistory`].
+    RecordMedicalHistory(RecordMedicalHistory),
+    /// See [`RecordPriorHer2Result`].
+    RecordPriorHer2Result(RecordPriorHer2Result),
+    /// See [`RecordOtherMalignancy`].
+    RecordOtherMalignancy(RecordOtherMalignancy),
+    /// See [`RecordArchivalBiopsy`].
+    RecordArchivalBiopsy(RecordArchivalBiopsy),
+    /// See [`RecordAttestation`].
+    RecordAttestation(RecordAttestation),
+    /// See [`RetractEntry`].
+    RetractEntry(RetractEntry),
+    /// See [`Enrol`].
+    Enrol(Enrol),
+    /// See [`ScreenFail`].
+    ScreenFail(ScreenFail),
+    /// See [`RecordDeath`].
+    RecordDeath(RecordDeath),
+    /// See [`RecordLostToFollowUp`].
+    RecordLostToFollowUp(RecordLostToFollowUp),
+}
+
+fn sig_fields(s: &ESignature) -> [(&'static str, &str); 3] {
+    [
+        ("signature.signer", s.signer.as_str()),
+        ("signature.role", s.role.as_str()),
+        ("signature.meaning", s.meaning.as_str()),
+    ]
+}
+
+fn push_opt<'a>(v: &mut Vec<(&'static str, &'a str)>, name: &'static str, s: &'a Option<String>) {
+    if let Some(s) = s {
+        v.push((name, s.as_str()));
+    }
+}
+
+impl Command {
+    /// The command's name in snake_case, as in its JSON `type`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::RegisterParticipant(_) => "register_participant",
+            Command::RecordConsent(_) => "record_consent",
+            Command::WithdrawConsent(_) => "withdraw_consent",
+            Command::RecordTreatmentLine(_) => "record_treatment_line",
+            Command::RecordLesion(_) => "record_lesion",
+            Command::RecordLab(_) => "record_lab",
+            Command::RecordBodyWeight(_) => "record_body_weight",
+            Command::RecordPerformanceStatus(_) => "record_performance_status",
+            Command::RecordChildbearingPotential(_) => "record_childbearing_potential",
+            Command::RecordPregnancyTest(_) => "record_pregnancy_test",
+            Command::RecordMedicalHistory(_) => "record_medical_history",
+            Command::RecordPriorHer2Result(_) => "record_prior_her2_result",
+            Command::RecordOtherMalignancy(_) => "record_other_malignancy",
+            Command::RecordArchivalBiopsy(_) => "record_archival_biopsy",
+            Command::RecordAttestation(_) => "record_attestation",
+            Command::RetractEntry(_) => "retract_entry",
+            Command::Enrol(_) => "enrol",
+            Command::ScreenFail(_) => "screen_fail",
+            Command::RecordDeath(_) => "record_death",
+            Command::RecordLostToFollowUp(_) => "record_lost_to_follow_up",
+        }
+    }
+
+    /// Every text field of the command with its name (screened for personal numbers).
+    pub fn text_fields(&self) -> Vec<(&'static str, &str)> {
+        let mut v: Vec<(&'static str, &str)> = Vec::new();
+        match self {
+            Command::RegisterParticipant(c) => {
+                v.push(("site", &c.site));
+                v.push(("study_id", &c.study_id));
+            }
+            Command::RecordConsent(c) => v.push(("form_version", &c.form_version)),
+            Command::WithdrawConsent(c) => v.push(("reason", &c.reason)),
+            Command::RecordTreatmentLine(c) => {
+                v.push(("regimen", &c.regimen));
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordLesion(c) => {
+                v.push(("lesion_id", &c.lesion_id));
+                v.push(("organ", &c.organ));
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordLab(c) => {
+                v.push(("unit", &c.unit));
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordBodyWeight(c) => {
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordPerformanceStatus(c) => {
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordChildbearingPotential(c) => {
+                push_opt(&mut v, "basis", &c.basis);
+                push_opt(&mut v, "contraception_method", &c.contraception_method);
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordPregnancyTest(c) => {
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordMedicalHistory(c) => {
+                push_opt(&mut v, "details", &c.details);
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordPriorHer2Result(c) => {
+                v.push(("site_description", &c.site_description));
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordOtherMalignancy(c) => {
+                v.push(("description", &c.description));
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordArchivalBiopsy(c) => {
+                v.push(("site_description", &c.site_description));
+                push_opt(&mut v, "lesion_id", &c.lesion_id);
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordAttestation(c) => {
+                push_opt(&mut v, "note", &c.note);
+                v.extend(sig_fields(&c.signature));
+            }
+            Command::RetractEntry(c) => {
+                v.push(("entry_id", &c.entry_id));
+                v.push(("reason", &c.reason));
+            }
+            Command::Enrol(c) => v.extend(sig_fields(&c.signature)),
+            Command::ScreenFail(c) => v.push(("reason", &c.reason)),
+            Command::RecordDeath(c) => push_opt(&mut v, "cause", &c.cause),
+            Command::RecordLostToFollowUp(c) => push_opt(&mut v, "note", &c.note),
+        }
+        v
+    }
+}

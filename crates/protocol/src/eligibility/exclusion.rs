@@ -1,0 +1,276 @@
+//! EX1, EX2, EX3 and EX5 (PROTOCOL §5). EX4 lives in `organ`.
+//! For exclusions, `Met` means the exclusion applies.
+
+use super::CriterionStatus::{Met, Missing, NotMet};
+use super::{Ctx, Finding, attestation_evidence, lab_evidence, unit_suffix};
+use crate::labs::Analyte;
+use crate::participant::current;
+use crate::records::AttestedCriterion;
+
+/// EX1: contraindication to T-DXd, attested; structured checks shown beside it.
+pub(super) fn ex1(ctx: &Ctx) -> Finding {
+    let mut ev = Vec::new();
+    // Structured checks for the investigator (clinical-rules §1.4–1.5): EU SmPC 4.3
+    // contraindication is hypersensitivity; ILD history and LVEF < 50 % were not studied.
+    match ctx.latest_lab(Analyte::Lvef) {
+        Some(l) => ev.push(format!(
+            "Check: {}{}",
+            lab_evidence(l),
+            if l.canonical_value < ctx.s.organ_function.lvef_min_pct {
+                " — below 50 %: T-DXd not studied"
+            } else {
+                ""
+            }
+        )),
+        None => ev.push("Check: no LVEF recorded".into()),
+    }
+    match ctx.history() {
+        Some(h) if h.ild_history => {
+            ev.push("Check: history of ILD/pneumonitis recorded (SmPC 4.4 risk)".into())
+        }
+        Some(_) => ev.push("Check: no ILD/pneumonitis history recorded".into()),
+        None => ev.push("Check: medical history not recorded".into()),
+    }
+    match ctx.attestation(AttestedCriterion::Ex1) {
+        None => Finding::new(Missing, "Investigator has not attested EX1", ev),
+        Some(a) => {
+            ev.push(attestation_evidence(a));
+            if a.answer {
+                Finding::new(
+                    Met,
+                    "Exclusion applies: contraindication to T-DXd (attested)",
+                    ev,
+                )
+            } else {
+                Finding::new(
+                    NotMet,
+                    "Exclusion does not apply: no contraindication (attested)",
+                    ev,
+                )
+            }
+        }
+    }
+}
+
+/// EX2: an earlier metastatic biopsy was HER2-positive (IHC 3+ and/or ISH amplified).
+pub(super) fn ex2(ctx: &Ctx) -> Finding {
+    let mut ev = Vec::new();
+    let mut positive = false;
+    let mut metastatic_results = 0;
+    for r in current(&ctx.p.prior_her2).map(|e| &e.value) {
+        let pos = r.her2_positive();
+        ev.push(format!(
+            "{} biopsy {} ({}): IHC {}, ISH {}{}",
+            if r.metastatic {
+                "Metastatic"
+            } else {
+                "Non-metastatic"
+            },
+            r.biopsy_date,
+            r.site_description,
+            r.ihc_score.map_or("not done", |s| s.label()),
+            r.ish.map_or("not done", |s| s.label()),
+            match (pos, r.metastatic) {
+                (true, true) => " — HER2-positive",
+                (true, false) => " — HER2-positive, but not a metastasis (does not count)",
+                _ => "",
+            }
+        ));
+        if r.metastatic {
+            metastatic_results += 1;
+            positive |= pos;
+        }
+    }
+    if positive {
+        return Finding::new(
+            Met,
+            "Exclusion applies: earlier metastatic biopsy HER2-positive",
+            ev,
+        );
+    }
+    match ctx.history() {
+        None => Finding::new(
+            Missing,
+            "Medical history (earlier metastatic biopsies) not recorded",
+            ev,
+        ),
+        Some(h) if h.earlier_metastatic_biopsies && metastatic_results == 0 => {
+            ev.push("History says earlier metastatic biopsies exist".into());
+            Finding::new(
+                Missing,
+                "Earlier metastatic biopsies exist but their HER2 results are not recorded",
+                ev,
+            )
+        }
+        Some(h) => {
+            if !h.earlier_metastatic_biopsies {
+                ev.push(format!(
+                    "History reviewed {}: no earlier metastatic biopsy",
+                    h.reviewed_on
+                ));
+            }
+            Finding::new(
+                NotMet,
+                "Exclusion does not apply: no HER2-positive metastatic biopsy",
+                ev,
+            )
+        }
+    }
+}
+
+/// EX3: another manifest malignancy, except the configured exceptions (basal cell carcinoma of the skin).
+pub(super) fn ex3(ctx: &Ctx) -> Finding {
+    let exceptions = &ctx.s.other_malignancy_exceptions;
+    let mut ev = Vec::new();
+    let mut applies = false;
+    let mut recorded = 0;
+    for m in current(&ctx.p.other_malignancies).map(|e| &e.value) {
+        recorded += 1;
+        let excepted = exceptions.contains(&m.malignancy_type);
+        let counts = m.manifest && !excepted;
+        ev.push(format!(
+            "{} ({}){}, {}{}",
+            m.malignancy_type.label(),
+            m.description,
+            m.diagnosed_on
+                .map(|d| format!(" diagnosed {d}"))
+                .unwrap_or_default(),
+            if m.manifest {
+                "manifest"
+            } else {
+                "not manifest"
+            },
+            if excepted {
+                " — excepted by the protocol"
+            } else if counts {
+                " — counts"
+            } else {
+                ""
+            }
+        ));
+        applies |= counts;
+    }
+    if applies {
+        return Finding::new(Met, "Exclusion applies: other manifest malignancy", ev);
+    }
+    match ctx.history() {
+        None => Finding::new(
+            Missing,
+            "Medical history (other malignancies) not recorded",
+            ev,
+        ),
+        Some(h) if h.other_malignancies_known && recorded == 0 => Finding::new(
+            Missing,
+            "History says other malignancies are known, but none is recorded",
+            ev,
+        ),
+        Some(h) => {
+            ev.push(format!("History reviewed {}", h.reviewed_on));
+            Finding::new(
+                NotMet,
+                "Exclusion does not apply: no other manifest malignancy",
+                ev,
+            )
+        }
+    }
+}
+
+/// EX5: biopsy bleeding risk (registration thresholds INR > 1.4, platelets < 70, APTT > 30 s).
+pub(super) fn ex5(ctx: &Ctx) -> Finding {
+    let b = &ctx.s.bleeding;
+    let window = ctx.s.recency.bleeding_lab_max_age_days;
+    let mut ev = Vec::new();
+    let mut applies = false;
+    let mut unknown = false;
+    let checks: [(Analyte, f64, bool); 3] = [
+        (Analyte::Inr, b.inr_max, true),
+        (Analyte::Platelets, b.plt_min_e9, false),
+        (Analyte::Aptt, b.aptt_max_s, true),
+    ];
+    for (a, limit, upper) in checks {
+        match ctx.latest_lab(a) {
+            None => {
+                ev.push(format!("{}: no result recorded", a.label()));
+                unknown = true;
+            }
+            Some(l) if ctx.age_days(l.sample_at.date_naive()) > i64::from(window) => {
+                ev.push(format!(
+                    "{} — older than {window} days, does not count",
+                    lab_evidence(l)
+                ));
+                unknown = true;
+            }
+            Some(l) => {
+                let bad = if upper {
+                    l.canonical_value > limit
+                } else {
+                    l.canonical_value < limit
+                };
+                let op = match (upper, bad) {
+                    (true, true) => ">",
+                    (true, false) => "≤",
+                    (false, true) => "<",
+                    (false, false) => "≥",
+                };
+                ev.push(format!(
+                    "{} — {} {} {op} {limit}{}",
+                    lab_evidence(l),
+                    if bad { "BLEEDING RISK:" } else { "acceptable:" },
+                    l.canonical_value,
+                    unit_suffix(a.canonical_unit())
+                ));
+                applies |= bad;
+            }
+        }
+    }
+    match ctx.history() {
+        None => {
+            ev.push("Medical history (bleeding disorder, anticoagulants) not recorded".into());
+            unknown = true;
+        }
+        Some(h) => {
+            if h.known_bleeding_disorder {
+                ev.push("BLEEDING RISK: known bleeding disorder".into());
+            }
+            if h.anticoagulant_cannot_be_paused {
+                ev.push("BLEEDING RISK: anticoagulant/antiplatelet that cannot be paused".into());
+            }
+            if !h.known_bleeding_disorder && !h.anticoagulant_cannot_be_paused {
+                ev.push(format!(
+                    "History reviewed {}: no bleeding disorder, no anticoagulant that cannot be paused",
+                    h.reviewed_on
+                ));
+            }
+            applies |= h.known_bleeding_disorder || h.anticoagulant_cannot_be_paused;
+        }
+    }
+    match ctx.attestation(AttestedCriterion::Ex5) {
+        None => {
+            ev.push("Investigator attestation of EX5 missing".into());
+            unknown = true;
+        }
+        Some(a) => {
+            ev.push(attestation_evidence(a));
+            applies |= a.answer;
+        }
+    }
+    if applies {
+        Finding::new(
+            Met,
+            "Exclusion applies: increased biopsy bleeding risk (see BLEEDING RISK)",
+            ev,
+        )
+    } else if unknown {
+        Finding::new(
+            Missing,
+            "Undecided: bleeding-risk data missing or too old",
+            ev,
+        )
+    } else {
+        Finding::new(
+            NotMet,
+            "Exclusion does not apply: no increased bleeding risk",
+            ev,
+        )
+    }
+}

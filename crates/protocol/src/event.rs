@@ -1,0 +1,259 @@
+//! Events: the facts the protocol records. Applying an event never fails.
+//!
+//! Events are the audit trail's payload; the store keeps them in order and
+//! folds them into a [`crate::Participant`]. Decision events (enrolment,
+//! screen failure, deviations, every recorded entry) carry the settings
+//! version they were decided under (PROTOCOL §14).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::eligibility::EligibilityReport;
+use crate::labs::LabResult;
+use crate::participant::{Consent, Withdrawal};
+use crate::records::{
+    ArchivalBiopsy, Attestation, BodyWeight, ChildbearingStatus, Deviation, ESignature, Lesion,
+    MedicalHistory, OtherMalignancy, PerformanceStatus, PregnancyTest, PriorHer2Result, Sex,
+    TreatmentLine,
+};
+
+/// Bookkeeping shared by all recorded entries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EntryMeta {
+    /// The new entry's id, e.g. `lab-3`.
+    pub entry_id: String,
+    /// When recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// The entry this corrects, if any.
+    pub supersedes: Option<String>,
+    /// Why the earlier entry is corrected.
+    pub correction_reason: Option<String>,
+    /// Settings version in force.
+    pub settings_version: u32,
+}
+
+/// Something that happened to a participant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Registered under a study id.
+    ParticipantRegistered {
+        /// Site code.
+        site: String,
+        /// Study id.
+        study_id: String,
+        /// Year of birth.
+        year_of_birth: i32,
+        /// Sex.
+        sex: Sex,
+        /// When.
+        registered_at: DateTime<Utc>,
+    },
+    /// Consent signed.
+    ConsentRecorded {
+        /// The consent.
+        consent: Consent,
+        /// When recorded.
+        recorded_at: DateTime<Utc>,
+    },
+    /// Consent withdrawn.
+    ConsentWithdrawn {
+        /// The withdrawal.
+        withdrawal: Withdrawal,
+        /// When recorded.
+        recorded_at: DateTime<Utc>,
+    },
+    /// Treatment line recorded.
+    TreatmentLineRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The line.
+        line: TreatmentLine,
+    },
+    /// Lesion recorded.
+    LesionRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The lesion.
+        lesion: Lesion,
+    },
+    /// Lab result recorded.
+    LabRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The result.
+        lab: LabResult,
+    },
+    /// Body weight recorded.
+    BodyWeightRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The weight.
+        weight: BodyWeight,
+    },
+    /// Performance status recorded.
+    PerformanceStatusRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The assessment.
+        status: PerformanceStatus,
+    },
+    /// Child-bearing potential recorded.
+    ChildbearingPotentialRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The assessment.
+        status: ChildbearingStatus,
+    },
+    /// Pregnancy test recorded.
+    PregnancyTestRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The test.
+        test: PregnancyTest,
+    },
+    /// Medical history recorded.
+    MedicalHistoryRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The history.
+        history: MedicalHistory,
+    },
+    /// Earlier HER2 result recorded.
+    PriorHer2ResultRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The result.
+        result: PriorHer2Result,
+    },
+    /// Other malignancy recorded.
+    OtherMalignancyRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The malignancy.
+        malignancy: OtherMalignancy,
+    },
+    /// Archival biopsy recorded.
+    ArchivalBiopsyRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The biopsy.
+        biopsy: ArchivalBiopsy,
+    },
+    /// Attestation recorded.
+    AttestationRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The attestation.
+        attestation: Attestation,
+    },
+    /// An entry was marked as entered in error (kept in history).
+    EntryRetracted {
+        /// The entry.
+        entry_id: String,
+        /// Why.
+        reason: String,
+        /// When.
+        retracted_at: DateTime<Utc>,
+    },
+    /// A protocol deviation.
+    DeviationRecorded {
+        /// The deviation.
+        deviation: Deviation,
+        /// When recorded.
+        recorded_at: DateTime<Utc>,
+        /// Settings version in force.
+        settings_version: u32,
+    },
+    /// Enrolled on an eligible result.
+    Enrolled {
+        /// When.
+        enrolled_at: DateTime<Utc>,
+        /// Investigator's signature.
+        signature: ESignature,
+        /// The eligibility result signed.
+        eligibility: EligibilityReport,
+        /// Settings version used.
+        settings_version: u32,
+    },
+    /// Screen failure.
+    ScreenFailed {
+        /// When.
+        recorded_at: DateTime<Utc>,
+        /// Reason.
+        reason: String,
+        /// Criteria not satisfied at the time, by id.
+        failed_criteria: Vec<String>,
+        /// The eligibility result at the time.
+        eligibility: EligibilityReport,
+        /// Settings version used.
+        settings_version: u32,
+    },
+    /// Died.
+    Died {
+        /// Date of death.
+        died_on: NaiveDate,
+        /// Cause.
+        cause: Option<String>,
+        /// When recorded.
+        recorded_at: DateTime<Utc>,
+    },
+    /// Lost to follow-up.
+    LostToFollowUp {
+        /// Last contact.
+        last_contact_on: NaiveDate,
+        /// Note.
+        note: Option<String>,
+        /// When recorded.
+        recorded_at: DateTime<Utc>,
+    },
+}
+
+impl Event {
+    /// The event's kind in snake_case, as in its JSON `type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::ParticipantRegistered { .. } => "participant_registered",
+            Event::ConsentRecorded { .. } => "consent_recorded",
+            Event::ConsentWithdrawn { .. } => "consent_withdrawn",
+            Event::TreatmentLineRecorded { .. } => "treatment_line_recorded",
+            Event::LesionRecorded { .. } => "lesion_recorded",
+            Event::LabRecorded { .. } => "lab_recorded",
+            Event::BodyWeightRecorded { .. } => "body_weight_recorded",
+            Event::PerformanceStatusRecorded { .. } => "performance_status_recorded",
+            Event::ChildbearingPotentialRecorded { .. } => "childbearing_potential_recorded",
+            Event::PregnancyTestRecorded { .. } => "pregnancy_test_recorded",
+            Event::MedicalHistoryRecorded { .. } => "medical_history_recorded",
+            Event::PriorHer2ResultRecorded { .. } => "prior_her2_result_recorded",
+            Event::OtherMalignancyRecorded { .. } => "other_malignancy_recorded",
+            Event::ArchivalBiopsyRecorded { .. } => "archival_biopsy_recorded",
+            Event::AttestationRecorded { .. } => "attestation_recorded",
+            Event::EntryRetracted { .. } => "entry_retracted",
+            Event::DeviationRecorded { .. } => "deviation_recorded",
+            Event::Enrolled { .. } => "enrolled",
+            Event::ScreenFailed { .. } => "screen_failed",
+            Event::Died { .. } => "died",
+            Event::LostToFollowUp { .. } => "lost_to_follow_up",
+        }
+    }
+
+    /// The entry bookkeeping, for events that record an entry.
+    pub fn entry_meta(&self) -> Option<&EntryMeta> {
+        match self {
+            Event::TreatmentLineRecorded { entry, .. }
+            | Event::LesionRecorded { entry, .. }
+            | Event::LabRecorded { entry, .. }
+            | Event::BodyWeightRecorded { entry, .. }
+            | Event::PerformanceStatusRecorded { entry, .. }
+            | Event::ChildbearingPotentialRecorded { entry, .. }
+            | Event::PregnancyTestRecorded { entry, .. }
+            | Event::MedicalHistoryRecorded { entry, .. }
+            | Event::PriorHer2ResultRecorded { entry, .. }
+            | Event::OtherMalignancyRecorded { entry, .. }
+            | Event::ArchivalBiopsyRecorded { entry, .. }
+            | Event::AttestationRecorded { entry, .. } => Some(entry),
+            _ => None,
+        }
+    }
+}

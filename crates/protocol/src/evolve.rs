@@ -1,0 +1,151 @@
+//! Applying events to a participant. Never fails; every event raises the version.
+
+use crate::event::{EntryMeta, Event};
+use crate::participant::{Enrolment, Entry, EntryStatus, Participant, ScreenFailure, State};
+
+/// Applies one event to the participant and increments its version.
+pub fn evolve(p: &mut Participant, e: &Event) {
+    p.version += 1;
+    match e {
+        Event::ParticipantRegistered {
+            site,
+            study_id,
+            year_of_birth,
+            sex,
+            registered_at,
+        } => {
+            p.site = Some(site.clone());
+            p.study_id = Some(study_id.clone());
+            p.year_of_birth = Some(*year_of_birth);
+            p.sex = Some(*sex);
+            p.registered_at = Some(*registered_at);
+            p.state = State::Registered;
+        }
+        Event::ConsentRecorded { consent, .. } => {
+            p.consents.push(consent.clone());
+            if p.state == State::Registered {
+                p.state = State::Consented;
+            }
+        }
+        Event::ConsentWithdrawn { withdrawal, .. } => {
+            p.withdrawal = Some(withdrawal.clone());
+            p.state = State::Withdrawn;
+        }
+        Event::TreatmentLineRecorded { entry, line } => {
+            add(p, entry, line, |p| &mut p.treatment_lines)
+        }
+        Event::LesionRecorded { entry, lesion } => add(p, entry, lesion, |p| &mut p.lesions),
+        Event::LabRecorded { entry, lab } => add(p, entry, lab, |p| &mut p.labs),
+        Event::BodyWeightRecorded { entry, weight } => add(p, entry, weight, |p| &mut p.weights),
+        Event::PerformanceStatusRecorded { entry, status } => {
+            add(p, entry, status, |p| &mut p.performance_status)
+        }
+        Event::ChildbearingPotentialRecorded { entry, status } => {
+            add(p, entry, status, |p| &mut p.childbearing)
+        }
+        Event::PregnancyTestRecorded { entry, test } => {
+            add(p, entry, test, |p| &mut p.pregnancy_tests)
+        }
+        Event::MedicalHistoryRecorded { entry, history } => {
+            add(p, entry, history, |p| &mut p.medical_history)
+        }
+        Event::PriorHer2ResultRecorded { entry, result } => {
+            add(p, entry, result, |p| &mut p.prior_her2)
+        }
+        Event::OtherMalignancyRecorded { entry, malignancy } => {
+            add(p, entry, malignancy, |p| &mut p.other_malignancies)
+        }
+        Event::ArchivalBiopsyRecorded { entry, biopsy } => {
+            add(p, entry, biopsy, |p| &mut p.archival_biopsies)
+        }
+        Event::AttestationRecorded { entry, attestation } => {
+            add(p, entry, attestation, |p| &mut p.attestations)
+        }
+        Event::EntryRetracted {
+            entry_id,
+            reason,
+            retracted_at,
+        } => {
+            if let Some(status) = p.entry_status_mut(entry_id) {
+                *status = EntryStatus::Retracted {
+                    reason: reason.clone(),
+                    at: *retracted_at,
+                };
+            }
+        }
+        Event::DeviationRecorded { deviation, .. } => p.deviations.push(deviation.clone()),
+        Event::Enrolled {
+            enrolled_at,
+            signature,
+            settings_version,
+            ..
+        } => {
+            p.enrolment = Some(Enrolment {
+                enrolled_at: *enrolled_at,
+                signature: signature.clone(),
+                settings_version: *settings_version,
+            });
+            p.state = State::Enrolled;
+        }
+        Event::ScreenFailed {
+            recorded_at,
+            reason,
+            failed_criteria,
+            ..
+        } => {
+            p.screen_failure = Some(ScreenFailure {
+                recorded_at: *recorded_at,
+                reason: reason.clone(),
+                failed_criteria: failed_criteria.clone(),
+            });
+            p.state = State::ScreenFailed;
+        }
+        Event::Died { died_on, .. } => {
+            p.died_on = Some(*died_on);
+            p.state = State::Died;
+        }
+        Event::LostToFollowUp {
+            last_contact_on, ..
+        } => {
+            p.last_contact_on = Some(*last_contact_on);
+            p.state = State::LostToFollowUp;
+        }
+    }
+}
+
+/// Adds an entry, marks the one it corrects as superseded, and starts screening.
+fn add<T: Clone>(
+    p: &mut Participant,
+    meta: &EntryMeta,
+    value: &T,
+    list: impl Fn(&mut Participant) -> &mut Vec<Entry<T>>,
+) {
+    if let Some(old) = &meta.supersedes
+        && let Some(status) = p.entry_status_mut(old)
+    {
+        *status = EntryStatus::Superseded {
+            by: meta.entry_id.clone(),
+            reason: meta.correction_reason.clone().unwrap_or_default(),
+        };
+    }
+    list(p).push(Entry {
+        entry_id: meta.entry_id.clone(),
+        recorded_at: meta.recorded_at,
+        supersedes: meta.supersedes.clone(),
+        correction_reason: meta.correction_reason.clone(),
+        status: EntryStatus::Current,
+        value: value.clone(),
+    });
+    if p.state == State::Consented {
+        p.state = State::Screening;
+    }
+}
+
+/// Builds a participant from her events, in order.
+pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Participant {
+    let mut p = Participant::default();
+    for e in events {
+        evolve(&mut p, e);
+    }
+    p
+}

@@ -1,0 +1,358 @@
+//! A participant: her state in the journey (PROTOCOL §2) and every recorded fact.
+//!
+//! The participant is only ever built by folding events ([`crate::fold`]), so
+//! it holds exactly what the audit trail holds. Facts that can be corrected
+//! are kept as [`Entry`] values: a correction marks the old entry superseded
+//! and adds a new one, so nothing is ever erased (PROTOCOL §12).
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::labs::LabResult;
+use crate::records::{
+    ArchivalBiopsy, Attestation, BodyWeight, ChildbearingStatus, Deviation, ESignature, Lesion,
+    MedicalHistory, OtherMalignancy, PerformanceStatus, PregnancyTest, PriorHer2Result, Sex,
+    TreatmentLine,
+};
+
+/// Allocation arm (PROTOCOL §1, §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Arm {
+    /// HER2-expressing: trastuzumab deruxtecan.
+    Arm1,
+    /// HER2-zero: safety follow-up.
+    Arm2,
+}
+
+/// Where a participant is in the journey (PROTOCOL §2).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum State {
+    /// Not yet registered.
+    #[default]
+    Unregistered,
+    /// Registered with a study id.
+    Registered,
+    /// Informed consent signed.
+    Consented,
+    /// Screening data being collected.
+    Screening,
+    /// Not eligible; off study.
+    ScreenFailed,
+    /// Eligible and enrolled.
+    Enrolled,
+    /// Baseline HER2-PET done.
+    BaselinePetDone,
+    /// Study biopsy done.
+    BiopsyDone,
+    /// Biopsy HER2 result reported.
+    PathologyReported,
+    /// Allocated to an arm.
+    Allocated {
+        /// The arm.
+        arm: Arm,
+    },
+    /// Arm 1 on T-DXd.
+    OnTreatment,
+    /// Arm 1 response PET (PET2) done.
+    ResponsePetDone,
+    /// Arm 1 disease progression.
+    Progression,
+    /// Arm 2 adverse-event follow-up.
+    SafetyFollowUp,
+    /// Off study, with the reason.
+    OffStudy {
+        /// Why.
+        reason: String,
+    },
+    /// Consent withdrawn.
+    Withdrawn,
+    /// Died.
+    Died,
+    /// Lost to follow-up.
+    LostToFollowUp,
+}
+
+impl State {
+    /// The state's name in snake_case, e.g. `"screening"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            State::Unregistered => "unregistered",
+            State::Registered => "registered",
+            State::Consented => "consented",
+            State::Screening => "screening",
+            State::ScreenFailed => "screen_failed",
+            State::Enrolled => "enrolled",
+            State::BaselinePetDone => "baseline_pet_done",
+            State::BiopsyDone => "biopsy_done",
+            State::PathologyReported => "pathology_reported",
+            State::Allocated { .. } => "allocated",
+            State::OnTreatment => "on_treatment",
+            State::ResponsePetDone => "response_pet_done",
+            State::Progression => "progression",
+            State::SafetyFollowUp => "safety_follow_up",
+            State::OffStudy { .. } => "off_study",
+            State::Withdrawn => "withdrawn",
+            State::Died => "died",
+            State::LostToFollowUp => "lost_to_follow_up",
+        }
+    }
+
+    /// Whether the journey has ended (no state follows).
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            State::ScreenFailed
+                | State::OffStudy { .. }
+                | State::Withdrawn
+                | State::Died
+                | State::LostToFollowUp
+        )
+    }
+}
+
+/// Whether an entry is current or has been corrected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum EntryStatus {
+    /// The current value.
+    Current,
+    /// Replaced by a corrected entry.
+    Superseded {
+        /// The entry that replaced it.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+    /// Entered in error and withdrawn without replacement.
+    Retracted {
+        /// Why.
+        reason: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+/// A recorded fact with its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Entry<T> {
+    /// Id assigned at recording, e.g. `lab-3` (kind prefix, sequence number).
+    pub entry_id: String,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// The entry this one corrects, if any.
+    pub supersedes: Option<String>,
+    /// Why the earlier entry was corrected.
+    pub correction_reason: Option<String>,
+    /// Current, superseded or retracted.
+    pub status: EntryStatus,
+    /// The fact.
+    pub value: T,
+}
+
+impl<T> Entry<T> {
+    /// Whether the entry is the current value.
+    pub fn is_current(&self) -> bool {
+        self.status == EntryStatus::Current
+    }
+}
+
+/// A signed informed consent (PROTOCOL §4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Consent {
+    /// Consent form version.
+    pub form_version: String,
+    /// When it was signed.
+    pub signed_at: DateTime<Utc>,
+    /// Age in whole years at consent, when known exactly.
+    pub age_at_consent: Option<u32>,
+    /// Lowest possible age at consent from the year of birth.
+    pub age_min: u32,
+    /// Highest possible age at consent from the year of birth.
+    pub age_max: u32,
+}
+
+/// A consent withdrawal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Withdrawal {
+    /// When consent was withdrawn.
+    pub withdrawn_at: DateTime<Utc>,
+    /// Reason given.
+    pub reason: String,
+}
+
+/// Enrolment record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Enrolment {
+    /// When enrolled.
+    pub enrolled_at: DateTime<Utc>,
+    /// The investigator's signature.
+    pub signature: ESignature,
+    /// Settings version of the eligibility decision.
+    pub settings_version: u32,
+}
+
+/// Screen-failure record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ScreenFailure {
+    /// When recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// Reason.
+    pub reason: String,
+    /// Criteria that failed, by id.
+    pub failed_criteria: Vec<String>,
+}
+
+/// A participant and everything recorded about her.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Participant {
+    /// Pseudonymous study id, e.g. `KS-014`.
+    pub study_id: Option<String>,
+    /// Site code, e.g. `KS`.
+    pub site: Option<String>,
+    /// Current state.
+    pub state: State,
+    /// Number of events applied.
+    pub version: u64,
+    /// Year of birth (never the birth date, PROTOCOL §3).
+    pub year_of_birth: Option<i32>,
+    /// Sex.
+    pub sex: Option<Sex>,
+    /// When registered.
+    pub registered_at: Option<DateTime<Utc>>,
+    /// Consents in order; the last is the current one.
+    pub consents: Vec<Consent>,
+    /// Consent withdrawal, if any.
+    pub withdrawal: Option<Withdrawal>,
+    /// Earlier treatment lines.
+    pub treatment_lines: Vec<Entry<TreatmentLine>>,
+    /// Screening lesions.
+    pub lesions: Vec<Entry<Lesion>>,
+    /// Lab results.
+    pub labs: Vec<Entry<LabResult>>,
+    /// Body weights.
+    pub weights: Vec<Entry<BodyWeight>>,
+    /// Performance-status assessments.
+    pub performance_status: Vec<Entry<PerformanceStatus>>,
+    /// Child-bearing potential assessments.
+    pub childbearing: Vec<Entry<ChildbearingStatus>>,
+    /// Pregnancy tests.
+    pub pregnancy_tests: Vec<Entry<PregnancyTest>>,
+    /// Medical-history reviews.
+    pub medical_history: Vec<Entry<MedicalHistory>>,
+    /// Earlier HER2 results.
+    pub prior_her2: Vec<Entry<PriorHer2Result>>,
+    /// Other malignancies.
+    pub other_malignancies: Vec<Entry<OtherMalignancy>>,
+    /// Archival biopsies offered for IN4.
+    pub archival_biopsies: Vec<Entry<ArchivalBiopsy>>,
+    /// Investigator attestations.
+    pub attestations: Vec<Entry<Attestation>>,
+    /// Protocol deviations.
+    pub deviations: Vec<Deviation>,
+    /// Enrolment, once enrolled.
+    pub enrolment: Option<Enrolment>,
+    /// Screen failure, if screen-failed.
+    pub screen_failure: Option<ScreenFailure>,
+    /// Date of death, if died.
+    pub died_on: Option<chrono::NaiveDate>,
+    /// Date of last contact, if lost to follow-up.
+    pub last_contact_on: Option<chrono::NaiveDate>,
+}
+
+/// Current values of a list of entries.
+pub fn current<T>(entries: &[Entry<T>]) -> impl Iterator<Item = &Entry<T>> {
+    entries.iter().filter(|e| e.is_current())
+}
+
+macro_rules! each_entry_list {
+    ($self:ident, $id:ident, $action:expr) => {{
+        macro_rules! probe {
+            ($field:ident) => {
+                if let Some(e) = $self.$field.iter().find(|e| e.entry_id == $id) {
+                    return $action(&e.status);
+                }
+            };
+        }
+        probe!(treatment_lines);
+        probe!(lesions);
+        probe!(labs);
+        probe!(weights);
+        probe!(performance_status);
+        probe!(childbearing);
+        probe!(pregnancy_tests);
+        probe!(medical_history);
+        probe!(prior_her2);
+        probe!(other_malignancies);
+        probe!(archival_biopsies);
+        probe!(attestations);
+    }};
+}
+
+macro_rules! each_entry_list_mut {
+    ($self:ident, $id:ident) => {{
+        macro_rules! probe {
+            ($field:ident) => {
+                if let Some(e) = $self.$field.iter_mut().find(|e| e.entry_id == $id) {
+                    return Some(&mut e.status);
+                }
+            };
+        }
+        probe!(treatment_lines);
+        probe!(lesions);
+        probe!(labs);
+        probe!(weights);
+        probe!(performance_status);
+        probe!(childbearing);
+        probe!(pregnancy_tests);
+        probe!(medical_history);
+        probe!(prior_her2);
+        probe!(other_malignancies);
+        probe!(archival_biopsies);
+        probe!(attestations);
+    }};
+}
+
+impl Participant {
+    /// The current consent (the latest signed), if any.
+    pub fn consent(&self) -> Option<&Consent> {
+        self.consents.last()
+    }
+
+    /// The first signed consent: the consent gate compares against it.
+    pub fn first_consent(&self) -> Option<&Consent> {
+        self.consents.first()
+    }
+
+    /// The status of the entry with this id, in whichever list it is.
+    pub fn entry_status(&self, id: &str) -> Option<EntryStatus> {
+        each_entry_list!(self, id, |s: &EntryStatus| Some(s.clone()));
+        None
+    }
+
+    /// Mutable status of the entry with this id.
+    pub(crate) fn entry_status_mut(&mut self, id: &str) -> Option<&mut EntryStatus> {
+        each_entry_list_mut!(self, id);
+        None
+    }
+
+    /// Total number of entries recorded with this id prefix (current or not).
+    pub(crate) fn count_prefix(&self, prefix: &str) -> usize {
+        let p = format!("{prefix}-");
+        let n = |ids: &mut dyn Iterator<Item = &String>| ids.filter(|i| i.starts_with(&p)).count();
+        n(&mut self.treatment_lines.iter().map(|e| &e.entry_id))
+            + n(&mut self.lesions.iter().map(|e| &e.entry_id))
+            + n(&mut self.labs.iter().map(|e| &e.entry_id))
+            + n(&mut self.weights.iter().map(|e| &e.entry_id))
+            + n(&mut self.performance_status.iter().map(|e| &e.entry_id))
+            + n(&mut self.childbearing.iter().map(|e| &e.entry_id))
+            + n(&mut self.pregnancy_tests.iter().map(|e| &e.entry_id))
+            + n(&mut self.medical_history.iter().map(|e| &e.entry_id))
+            + n(&mut self.prior_her2.iter().map(|e| &e.entry_id))
+            + n(&mut self.other_malignancies.iter().map(|e| &e.entry_id))
+            + n(&mut self.archival_biopsies.iter().map(|e| &e.entry_id))
+            + n(&mut self.attestations.iter().map(|e| &e.entry_id))
+    }
+}

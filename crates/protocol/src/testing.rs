@@ -1,0 +1,308 @@
+//! Builders for tests and demo data: an eligible participant in a few lines.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use protocol::{Overall, Settings, evaluate_eligibility, testing};
+//!
+//! let consent_at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+//! let now = consent_at + chrono::Duration::days(1);
+//! let cmds = testing::eligible_participant_commands("KS", "KS-014", consent_at);
+//! let (p, _events) = testing::run(&cmds, now, &Settings::default()).unwrap();
+//! assert_eq!(evaluate_eligibility(&p, now, &Settings::default()).overall, Overall::Eligible);
+//! ```
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+
+use crate::command::*;
+use crate::decide::decide;
+use crate::event::Event;
+use crate::evolve::evolve;
+use crate::labs::{Analyte, SampleOrigin};
+use crate::participant::Participant;
+use crate::records::{
+    AttestedCriterion, DiseaseExtent, ESignature, IhcScore, LesionType, Sex, TreatmentSetting,
+};
+use crate::rule::Refusal;
+use crate::settings::Settings;
+
+/// An investigator's signature at `at`.
+pub fn investigator_signature(at: DateTime<Utc>) -> ESignature {
+    ESignature {
+        signer: "investigator.demo".into(),
+        role: "investigator".into(),
+        meaning: "I confirm this statement as the responsible investigator".into(),
+        signed_at: at,
+    }
+}
+
+/// A lab command (study sample).
+pub fn lab(
+    analyte: Analyte,
+    value: f64,
+    unit: &str,
+    uln: Option<f64>,
+    at: DateTime<Utc>,
+) -> Command {
+    Command::RecordLab(RecordLab {
+        analyte,
+        value,
+        unit: unit.into(),
+        uln,
+        lln: None,
+        sample_at: at,
+        origin: SampleOrigin::Study,
+        late_entry_of_fact: false,
+        corrects: None,
+        correction_reason: None,
+    })
+}
+
+/// An attestation command signed at `at`.
+pub fn attest(criterion: AttestedCriterion, answer: bool, at: DateTime<Utc>) -> Command {
+    Command::RecordAttestation(RecordAttestation {
+        criterion,
+        answer,
+        note: None,
+        signature: investigator_signature(at),
+    })
+}
+
+/// Registration of a participant born in `year_of_birth`.
+pub fn register_command(site: &str, study_id: &str, year_of_birth: i32) -> Command {
+    Command::RegisterParticipant(RegisterParticipant {
+        site: site.into(),
+        study_id: study_id.into(),
+        year_of_birth,
+        sex: Sex::Female,
+    })
+}
+
+/// Registration (born 55 years before the consent year) followed by
+/// [`eligible_screening_commands`]: a whole eligible participant from scratch.
+pub fn eligible_participant_commands(
+    site: &str,
+    study_id: &str,
+    consent_at: DateTime<Utc>,
+) -> Vec<Command> {
+    let mut cmds = vec![register_command(site, study_id, consent_at.year() - 55)];
+    cmds.extend(eligible_screening_commands(site, study_id, consent_at));
+    cmds
+}
+
+/// The commands that consent and screen an already registered woman so that
+/// she is eligible when evaluated between 2 hours and 14 days after `consent_at`.
+///
+/// Registration is not included (the server registers and assigns the study
+/// id); any year of birth that makes her at least 19 in the consent year
+/// works, because the age at consent is left to the year of birth. She is postmenopausal, with progression after palliative
+/// capecitabine, an earlier HER2 1+ metastatic biopsy, an accessible 25 × 18 mm
+/// axillary node intended for biopsy, a 22 mm lung index lesion, and normal labs.
+pub fn eligible_screening_commands(
+    site: &str,
+    study_id: &str,
+    consent_at: DateTime<Utc>,
+) -> Vec<Command> {
+    // The site and study id are fixed at registration; kept in the signature so
+    // callers state whom the commands are for.
+    let _ = (site, study_id);
+    let day = consent_at.date_naive();
+    let at = |h: i64| consent_at + Duration::hours(h);
+    let lesion = |id: &str, organ: &str, t: LesionType, ld: f64, sa: Option<f64>, biopsy: bool| {
+        Command::RecordLesion(RecordLesion {
+            lesion_id: id.into(),
+            organ: organ.into(),
+            lesion_type: t,
+            metastatic: true,
+            longest_diameter_mm: ld,
+            short_axis_mm: sa,
+            previously_irradiated: false,
+            progressed_after_irradiation: false,
+            accessible_for_ultrasound_biopsy: biopsy,
+            intended_for_biopsy: biopsy,
+            imaging_date: day - Duration::days(5),
+            slice_thickness_mm: Some(2.5),
+            corrects: None,
+            correction_reason: None,
+        })
+    };
+    vec![
+        Command::RecordConsent(RecordConsent {
+            form_version: "1.0".into(),
+            signed_at: consent_at,
+            age_at_consent: None,
+        }),
+        Command::RecordMedicalHistory(RecordMedicalHistory {
+            disease_extent: DiseaseExtent::Metastatic,
+            earlier_metastatic_biopsies: true,
+            other_malignancies_known: false,
+            known_bleeding_disorder: false,
+            anticoagulant_cannot_be_paused: false,
+            liver_metastases: false,
+            ild_history: false,
+            details: None,
+            reviewed_on: day,
+            corrects: None,
+            correction_reason: None,
+        }),
+        Command::RecordPriorHer2Result(RecordPriorHer2Result {
+            biopsy_date: day - Duration::days(200),
+            site_description: "axillary lymph node metastasis".into(),
+            metastatic: true,
+            ihc_score: Some(IhcScore::OnePlus),
+            ish: None,
+            corrects: None,
+            correction_reason: None,
+        }),
+        Command::RecordTreatmentLine(RecordTreatmentLine {
+            setting: TreatmentSetting::Palliative,
+            regimen: "capecitabine".into(),
+            is_chemotherapy: true,
+            is_her2_targeted: false,
+            start_date: day - Duration::days(300),
+            end_date: Some(day - Duration::days(40)),
+            progression_date: Some(day - Duration::days(40)),
+            corrects: None,
+            correction_reason: None,
+        }),
+        lesion(
+            "L1",
+            "axillary lymph node",
+            LesionType::LymphNode,
+            25.0,
+            Some(18.0),
+            true,
+        ),
+        lesion("L2", "lung", LesionType::NonNodal, 22.0, None, false),
+        Command::RecordBodyWeight(RecordBodyWeight {
+            weight_kg: 68.0,
+            measured_on: day,
+            corrects: None,
+            correction_reason: None,
+        }),
+        Command::RecordPerformanceStatus(RecordPerformanceStatus {
+            who_ps: 1,
+            assessed_on: day,
+            corrects: None,
+            correction_reason: None,
+        }),
+        Command::RecordChildbearingPotential(RecordChildbearingPotential {
+            childbearing_potential: false,
+            basis: Some("postmenopausal for more than 1 year".into()),
+            contraception_agreed: None,
+            contraception_method: None,
+            assessed_on: day,
+            corrects: None,
+            correction_reason: None,
+        }),
+        lab(Analyte::Lvef, 60.0, "%", None, at(1)),
+        lab(Analyte::Anc, 4.1, "10^9/L", None, at(1)),
+        lab(Analyte::Platelets, 245.0, "10^9/L", None, at(1)),
+        lab(Analyte::Haemoglobin, 124.0, "g/L", None, at(1)),
+        lab(Analyte::Creatinine, 68.0, "µmol/L", None, at(1)),
+        lab(Analyte::Bilirubin, 9.0, "µmol/L", Some(26.0), at(1)),
+        lab(Analyte::Ast, 0.45, "µkat/L", Some(0.60), at(1)),
+        lab(Analyte::Alt, 0.40, "µkat/L", Some(0.75), at(1)),
+        lab(Analyte::Inr, 1.0, "", None, at(1)),
+        lab(Analyte::Aptt, 28.0, "s", None, at(1)),
+        attest(AttestedCriterion::In7, true, at(2)),
+        attest(AttestedCriterion::In8, true, at(2)),
+        attest(AttestedCriterion::Ex1, false, at(2)),
+        attest(AttestedCriterion::Ex5, false, at(2)),
+    ]
+}
+
+/// The enrolment command, signed at `at`.
+pub fn enrol_command(at: DateTime<Utc>) -> Command {
+    Command::Enrol(Enrol {
+        signature: investigator_signature(at),
+    })
+}
+
+/// Decides and applies commands in order from an unregistered participant.
+///
+/// Returns the participant and all events, or the index of the first refused
+/// command with its refusal.
+pub fn run(
+    commands: &[Command],
+    now: DateTime<Utc>,
+    settings: &Settings,
+) -> Result<(Participant, Vec<Event>), (usize, Refusal)> {
+    run_from(Participant::default(), commands, now, settings)
+}
+
+/// Like [`run`], starting from an existing participant.
+pub fn run_from(
+    mut p: Participant,
+    commands: &[Command],
+    now: DateTime<Utc>,
+    settings: &Settings,
+) -> Result<(Participant, Vec<Event>), (usize, Refusal)> {
+    let mut all = Vec::new();
+    for (i, cmd) in commands.iter().enumerate() {
+        let events = decide(&p, cmd, now, settings).map_err(|r| (i, r))?;
+        for e in &events {
+            evolve(&mut p, e);
+        }
+        all.extend(events);
+    }
+    Ok((p, all))
+}
+
+/// A participant under construction: the eligible scenario, varied command by command.
+///
+/// ```
+/// use chrono::{Duration, TimeZone, Utc};
+/// use protocol::{Analyte, Overall, Participant, Rule, Settings, evaluate_eligibility, testing};
+///
+/// let consent_at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+/// let now = consent_at + Duration::days(1);
+/// let p = Participant::builder("KS", "KS-014", consent_at)
+///     .with(testing::lab(Analyte::Inr, 1.6, "", None, consent_at + Duration::hours(3)))
+///     .build(now, &Settings::default())
+///     .unwrap();
+/// let report = evaluate_eligibility(&p, now, &Settings::default());
+/// assert_eq!(report.overall, Overall::NotEligible);
+/// assert_eq!(report.failed(), vec![Rule::EX5]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ParticipantBuilder {
+    commands: Vec<Command>,
+}
+
+impl ParticipantBuilder {
+    /// Adds a command after the current ones.
+    pub fn with(mut self, cmd: Command) -> Self {
+        self.commands.push(cmd);
+        self
+    }
+
+    /// Drops the commands for which `drop` is true.
+    pub fn without(mut self, drop: impl Fn(&Command) -> bool) -> Self {
+        self.commands.retain(|c| !drop(c));
+        self
+    }
+
+    /// The commands so far.
+    pub fn commands(&self) -> &[Command] {
+        &self.commands
+    }
+
+    /// Decides and applies the commands at `now`; the refusal of the first refused one otherwise.
+    pub fn build(
+        &self,
+        now: DateTime<Utc>,
+        settings: &Settings,
+    ) -> Result<Participant, (usize, Refusal)> {
+        run(&self.commands, now, settings).map(|(p, _)| p)
+    }
+}
+
+impl Participant {
+    /// A builder starting from an eligible, registered and screened participant (see
+    /// [`eligible_participant_commands`]).
+    pub fn builder(site: &str, study_id: &str, consent_at: DateTime<Utc>) -> ParticipantBuilder {
+        ParticipantBuilder {
+            commands: eligible_participant_commands(site, study_id, consent_at),
+        }
+    }
+}

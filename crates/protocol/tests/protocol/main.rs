@@ -1,0 +1,12 @@
+//! Integration tests of the protocol core, gathered in one test binary.
+
+mod common;
+mod consent;
+mod corrections;
+mod eligibility_ex;
+mod eligibility_in;
+mod lesions;
+mod privacy;
+mod serde_roundtrip;
+mod states;
+mod units;
