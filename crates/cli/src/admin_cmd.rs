@@ -76,7 +76,9 @@ pub enum UserCommand {
 pub fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin().read_line(&mut line).context("reading the password")?;
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password")?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_string());
     }
     let first = rpassword::prompt_password("Password: ").context("reading the password")?;
@@ -113,8 +115,14 @@ pub async fn init(a: InitArgs) -> anyhow::Result<u8> {
         site: None,
         password,
     };
-    admin::add_user(&store, &Actor::command_line(), user).await.map_err(refused)?;
-    println!("initialised {} with administrator {}", a.data.data_dir.display(), a.admin);
+    admin::add_user(&store, &Actor::command_line(), user)
+        .await
+        .map_err(refused)?;
+    println!(
+        "initialised {} with administrator {}",
+        a.data.data_dir.display(),
+        a.admin
+    );
     Ok(0)
 }
 
@@ -123,7 +131,9 @@ pub async fn site(c: SiteCommand) -> anyhow::Result<u8> {
     match c {
         SiteCommand::Add { data, code, name } => {
             let store = data.open().await?;
-            admin::add_site(&store, &Actor::command_line(), &code, &name).await.map_err(refused)?;
+            admin::add_site(&store, &Actor::command_line(), &code, &name)
+                .await
+                .map_err(refused)?;
             println!("added site {code}: {name}");
         }
         SiteCommand::List { data } => {
@@ -138,19 +148,37 @@ pub async fn site(c: SiteCommand) -> anyhow::Result<u8> {
 /// `her2ex user …`
 pub async fn user(c: UserCommand) -> anyhow::Result<u8> {
     match c {
-        UserCommand::Add { data, username, role, site, name, password_stdin } => {
+        UserCommand::Add {
+            data,
+            username,
+            role,
+            site,
+            name,
+            password_stdin,
+        } => {
             let role = parse_role(&role)?;
             let store = data.open().await?;
             let password = read_password(password_stdin)?;
-            let user = NewUser { username: username.clone(), display_name: name, role, site, password };
-            admin::add_user(&store, &Actor::command_line(), user).await.map_err(refused)?;
+            let user = NewUser {
+                username: username.clone(),
+                display_name: name,
+                role,
+                site,
+                password,
+            };
+            admin::add_user(&store, &Actor::command_line(), user)
+                .await
+                .map_err(refused)?;
             println!("added user {username} ({})", role.id());
         }
         UserCommand::List { data } => {
             for u in data.open().await?.users().await? {
                 let site = u.site.unwrap_or_else(|| "all sites".into());
                 let active = if u.active { "" } else { " (inactive)" };
-                println!("{}\t{}\t{}\t{}{}", u.username, u.role, site, u.display_name, active);
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    u.username, u.role, site, u.display_name, active
+                );
             }
         }
     }

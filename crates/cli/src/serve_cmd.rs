@@ -29,12 +29,18 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<u8> {
 
 /// Serves an opened store.
 pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u8> {
-    let secure = a.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+    let secure = a
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
     let state = server::AppState::new(store, secure);
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .with_context(|| format!("listening on {}", a.listen))?;
-    let url = a.public_url.clone().unwrap_or_else(|| format!("http://{}", a.listen));
+    let url = a
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", a.listen));
     println!("her2ex serving at {url} (stop with Ctrl-C)");
     server::serve_on(state, listener).await.context("serving")?;
     Ok(0)

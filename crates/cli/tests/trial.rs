@@ -22,22 +22,52 @@ fn her2ex(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("run her2ex");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("wait")
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn setup(data: &Path) {
-    let o = her2ex(data, &["init", "--password-stdin"], Some("admin-password-1\n"));
+    let o = her2ex(
+        data,
+        &["init", "--password-stdin"],
+        Some("admin-password-1\n"),
+    );
     assert!(o.status.success(), "{}", text(&o));
-    let o = her2ex(data, &["site", "add", "KS", "Karolinska University Hospital"], None);
+    let o = her2ex(
+        data,
+        &["site", "add", "KS", "Karolinska University Hospital"],
+        None,
+    );
     assert!(o.status.success(), "{}", text(&o));
-    let o = her2ex(data, &["user", "add", "nurse", "--role", "research_nurse", "--site", "KS", "--password-stdin"], Some("nurse-password-1\n"));
+    let o = her2ex(
+        data,
+        &[
+            "user",
+            "add",
+            "nurse",
+            "--role",
+            "research_nurse",
+            "--site",
+            "KS",
+            "--password-stdin",
+        ],
+        Some("nurse-password-1\n"),
+    );
     assert!(o.status.success(), "{}", text(&o));
 }
 
@@ -48,15 +78,53 @@ fn operator_commands_refuse_bad_input_with_clear_messages() {
     let o = her2ex(dir.path(), &["site", "add", "ks", "lower case"], None);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("capital letters"), "{}", text(&o));
-    let o = her2ex(dir.path(), &["user", "add", "x1", "--role", "investigator", "--password-stdin"], Some("long-enough-1\n"));
+    let o = her2ex(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "x1",
+            "--role",
+            "investigator",
+            "--password-stdin",
+        ],
+        Some("long-enough-1\n"),
+    );
     assert!(text(&o).contains("belongs to a site"), "{}", text(&o));
-    let o = her2ex(dir.path(), &["user", "add", "x2", "--role", "nurse", "--site", "KS", "--password-stdin"], Some("long-enough-1\n"));
+    let o = her2ex(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "x2",
+            "--role",
+            "nurse",
+            "--site",
+            "KS",
+            "--password-stdin",
+        ],
+        Some("long-enough-1\n"),
+    );
     assert!(text(&o).contains("unknown role"), "{}", text(&o));
-    let o = her2ex(dir.path(), &["user", "add", "x3", "--role", "monitor", "--password-stdin"], Some("short\n"));
+    let o = her2ex(
+        dir.path(),
+        &["user", "add", "x3", "--role", "monitor", "--password-stdin"],
+        Some("short\n"),
+    );
     assert!(text(&o).contains("at least 10"), "{}", text(&o));
     let o = her2ex(dir.path(), &["user", "list"], None);
-    assert!(text(&o).contains("nurse\tresearch_nurse\tKS"), "{}", text(&o));
-    for sub in [&["--help"][..], &["demo", "--help"], &["audit", "verify", "--help"], &["user", "add", "--help"], &["serve", "--help"]] {
+    assert!(
+        text(&o).contains("nurse\tresearch_nurse\tKS"),
+        "{}",
+        text(&o)
+    );
+    for sub in [
+        &["--help"][..],
+        &["demo", "--help"],
+        &["audit", "verify", "--help"],
+        &["user", "add", "--help"],
+        &["serve", "--help"],
+    ] {
         let o = Command::new(BIN).args(sub).output().unwrap();
         assert!(o.status.success() && text(&o).contains("Usage"), "{sub:?}");
     }
@@ -67,7 +135,11 @@ fn audit_verify_passes_on_the_demo_and_names_an_edited_event() {
     let dir = tempfile::tempdir().unwrap();
     let o = her2ex(dir.path(), &["demo", "--no-serve"], None);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("erik.inv"), "demo prints its sign-ins: {}", text(&o));
+    assert!(
+        text(&o).contains("erik.inv"),
+        "demo prints its sign-ins: {}",
+        text(&o)
+    );
     let o = her2ex(dir.path(), &["audit", "verify"], None);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("intact"));
@@ -90,7 +162,11 @@ fn audit_verify_passes_on_the_demo_and_names_an_edited_event() {
     });
     let o = her2ex(dir.path(), &["audit", "verify"], None);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains(&format!("#{seq}")), "names the event: {}", text(&o));
+    assert!(
+        text(&o).contains(&format!("#{seq}")),
+        "names the event: {}",
+        text(&o)
+    );
     assert!(text(&o).contains("participant/KS-001"), "{}", text(&o));
 }
 
@@ -105,7 +181,12 @@ impl Drop for Server {
 
 fn start_server(data: &Path, port: u16) -> Server {
     let child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(data)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -115,7 +196,10 @@ fn start_server(data: &Path, port: u16) -> Server {
 }
 
 async fn sign_in(base: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     for _ in 0..100 {
         if let Ok(r) = client
             .post(format!("{base}/api/v1/session"))
@@ -135,7 +219,11 @@ async fn sign_in(base: &str) -> (reqwest::Client, String) {
 fn a_server_killed_mid_burst_keeps_every_acknowledged_write_and_a_whole_chain() {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path());
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = start_server(dir.path(), port);
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -182,16 +270,35 @@ fn a_server_killed_mid_burst_keeps_every_acknowledged_write_and_a_whole_chain() 
         acked
     });
     let _ = server.0.wait();
-    assert!(acknowledged.len() >= 40, "only {} writes answered", acknowledged.len());
+    assert!(
+        acknowledged.len() >= 40,
+        "only {} writes answered",
+        acknowledged.len()
+    );
 
     // After a restart every answered write is there, and the chain verifies.
     let _server = start_server(dir.path(), port);
     rt.block_on(async {
         let (client, _) = sign_in(&base).await;
-        let list: Value = client.get(format!("{base}/api/v1/participants")).send().await.unwrap().json().await.unwrap();
-        let present: Vec<&str> = list.as_array().unwrap().iter().filter_map(|p| p["study_id"].as_str()).collect();
+        let list: Value = client
+            .get(format!("{base}/api/v1/participants"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let present: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["study_id"].as_str())
+            .collect();
         for id in &acknowledged {
-            assert!(present.contains(&id.as_str()), "{id} was acknowledged but is gone");
+            assert!(
+                present.contains(&id.as_str()),
+                "{id} was acknowledged but is gone"
+            );
         }
         for p in list.as_array().unwrap() {
             assert_eq!(p["state"], "registered", "no half-written participant: {p}");

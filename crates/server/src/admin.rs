@@ -63,7 +63,12 @@ fn bad(msg: String) -> ApiError {
 }
 
 /// Adds a trial site. Codes are 2–4 capital letters (they start every study id).
-pub async fn add_site(store: &Store, actor: &Actor, code: &str, name: &str) -> Result<(), ApiError> {
+pub async fn add_site(
+    store: &Store,
+    actor: &Actor,
+    code: &str,
+    name: &str,
+) -> Result<(), ApiError> {
     if !(2..=4).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_uppercase()) {
         return Err(bad(format!(
             "site code {code:?} must be 2 to 4 capital letters, e.g. KS"

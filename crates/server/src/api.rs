@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use store::ParticipantRow;
 
 use crate::AppState;
@@ -43,7 +43,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/participants/{id}", get(show))
         .route("/api/v1/participants/{id}/events", get(events))
         .route("/api/v1/participants/{id}/eligibility", get(eligibility))
-        .route("/api/v1/participants/{id}/commands/{command}", post(run_command))
+        .route(
+            "/api/v1/participants/{id}/commands/{command}",
+            post(run_command),
+        )
         .route("/api/{*rest}", axum::routing::any(not_found))
 }
 
@@ -88,9 +91,16 @@ impl From<&CurrentUser> for Me {
     }
 }
 
-async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignIn>) -> Result<Response, ApiError> {
+async fn sign_in(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SignIn>,
+) -> Result<Response, ApiError> {
     let (token, csrf) = auth::sign_in(&state, &body.username, &body.password, Utc::now()).await?;
-    let user = state.store.user(&body.username).await?.ok_or(ApiError::SignInFailed)?;
+    let user = state
+        .store
+        .user(&body.username)
+        .await?
+        .ok_or(ApiError::SignInFailed)?;
     let me = Me {
         username: user.username,
         display_name: user.display_name,
@@ -99,15 +109,25 @@ async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignIn>) 
         csrf_token: csrf,
     };
     Ok((
-        [(header::SET_COOKIE, auth::session_cookie(&token, state.secure_cookies))],
+        [(
+            header::SET_COOKIE,
+            auth::session_cookie(&token, state.secure_cookies),
+        )],
         Json(me),
     )
         .into_response())
 }
 
-async fn sign_out(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Response, ApiError> {
+async fn sign_out(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> Result<Response, ApiError> {
     state.store.delete_session(&user.session_hash).await?;
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, auth::clear_cookie())]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, auth::clear_cookie())],
+    )
+        .into_response())
 }
 
 async fn me(ApiUser(user): ApiUser) -> Json<Me> {
@@ -142,7 +162,10 @@ impl From<ParticipantRow> for ParticipantSummary {
 }
 
 /// The participants this user may see: their own site's, or all for study-wide roles.
-pub async fn visible_participants(state: &AppState, user: &CurrentUser) -> Result<Vec<ParticipantRow>, ApiError> {
+pub async fn visible_participants(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<Vec<ParticipantRow>, ApiError> {
     user.require(Capability::ReadParticipants)?;
     let site = if user.role.is_site_bound() {
         Some(user.site.clone().unwrap_or_default())
@@ -165,7 +188,10 @@ pub async fn visible_participant(
     }
 }
 
-async fn list(State(state): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<ParticipantSummary>>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> Result<Json<Vec<ParticipantSummary>>, ApiError> {
     let rows = visible_participants(&state, &user).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
@@ -247,9 +273,16 @@ pub struct TimelineEntry {
 }
 
 /// The audit trail of a participant this user may see.
-pub async fn timeline(state: &AppState, user: &CurrentUser, id: &str) -> Result<Vec<TimelineEntry>, ApiError> {
+pub async fn timeline(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<Vec<TimelineEntry>, ApiError> {
     visible_participant(state, user, id).await?;
-    let events = state.store.read_stream(&write::participant_stream(id)).await?;
+    let events = state
+        .store
+        .read_stream(&write::participant_stream(id))
+        .await?;
     Ok(events
         .into_iter()
         .map(|e| TimelineEntry {
@@ -283,7 +316,11 @@ pub async fn eligibility_of(
     visible_participant(state, user, id).await?;
     let loaded = write::load(&state.store, id).await?;
     let settings = crate::admin::load_settings(&state.store).await?;
-    Ok(protocol::evaluate_eligibility(&loaded.participant, Utc::now(), &settings))
+    Ok(protocol::evaluate_eligibility(
+        &loaded.participant,
+        Utc::now(),
+        &settings,
+    ))
 }
 
 async fn eligibility(
@@ -327,7 +364,8 @@ pub async fn command_for(
     name: &str,
     req: CommandRequest,
 ) -> Result<write::Written, ApiError> {
-    let spec = commands::find(name).ok_or_else(|| ApiError::NotFound(format!("no command {name}")))?;
+    let spec =
+        commands::find(name).ok_or_else(|| ApiError::NotFound(format!("no command {name}")))?;
     user.require(spec.capability)?;
     visible_participant(state, user, id).await?;
     if let Some(reason) = &req.reason {
@@ -341,15 +379,29 @@ pub async fn command_for(
             ));
         }
         (Some(meaning), Some(sig)) => {
-            let hash = state.store.user(&user.username).await?.map(|u| u.password_hash);
+            let hash = state
+                .store
+                .user(&user.username)
+                .await?
+                .map(|u| u.password_hash);
             if !auth::verify_password(sig.password.clone(), hash).await {
-                return Err(ApiError::Forbidden("signature refused: wrong password".into()));
+                return Err(ApiError::Forbidden(
+                    "signature refused: wrong password".into(),
+                ));
             }
             Some((user, meaning))
         }
     };
     let command = commands::build(spec, req.data, signer, Utc::now())?;
-    write::execute(state, &Actor::from(user), id, req.expected_version, &command, req.reason).await
+    write::execute(
+        state,
+        &Actor::from(user),
+        id,
+        req.expected_version,
+        &command,
+        req.reason,
+    )
+    .await
 }
 
 async fn run_command(

@@ -92,7 +92,11 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
     let hash = hash.unwrap_or_else(|| DECOY_HASH.to_string());
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                argon2()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -120,13 +124,17 @@ pub async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<(String, String), ApiError> {
     let user = state.store.user(username).await?;
-    let hash = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
+    let hash = user
+        .as_ref()
+        .filter(|u| u.active)
+        .map(|u| u.password_hash.clone());
     if !verify_password(password.to_string(), hash).await {
         return Err(ApiError::SignInFailed);
     }
     let token = random_token();
     let csrf = random_token();
-    let ttl = chrono::Duration::from_std(SESSION_TTL).unwrap_or_else(|_| chrono::Duration::hours(12));
+    let ttl =
+        chrono::Duration::from_std(SESSION_TTL).unwrap_or_else(|_| chrono::Duration::hours(12));
     state
         .store
         .create_session(&store::SessionRow {

@@ -28,6 +28,8 @@ pub struct CommandSpec {
     pub build: fn(Value) -> Result<Command, serde_json::Error>,
     /// Name of the protocol command type (`RecordConsent`).
     pub command_type: &'static str,
+    /// The data's fields in declaration order (forms show them so).
+    pub field_order: fn() -> &'static [&'static str],
 }
 
 macro_rules! spec {
@@ -43,6 +45,7 @@ macro_rules! spec {
             },
             build: |v| serde_json::from_value(v).map(Command::$ty),
             command_type: stringify!($ty),
+            field_order: crate::pages::forms::declared_fields::<protocol::$ty>,
         }
     };
 }
@@ -86,7 +89,9 @@ pub fn for_command(command: &Command) -> Option<(&'static CommandSpec, Value)> {
     let mut value = serde_json::to_value(command).ok()?;
     let tag = value.as_object_mut()?.remove("type")?;
     let tag = tag.as_str()?.replace('_', "");
-    let spec = all().iter().find(|s| s.command_type.eq_ignore_ascii_case(&tag))?;
+    let spec = all()
+        .iter()
+        .find(|s| s.command_type.eq_ignore_ascii_case(&tag))?;
     Some((spec, value))
 }
 
@@ -134,7 +139,11 @@ pub fn refuse_personal_numbers(path: &str, value: &Value) -> Result<(), ApiError
             .enumerate()
             .try_for_each(|(i, v)| refuse_personal_numbers(&format!("{path}[{i}]"), v)),
         Value::Object(map) => map.iter().try_for_each(|(k, v)| {
-            let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
             refuse_personal_numbers(&p, v)
         }),
         _ => Ok(()),

@@ -30,10 +30,10 @@ fn lift_defs(s: &mut Value, defs: &mut Map<String, Value>) {
 fn rewrite_refs(v: &mut Value) {
     match v {
         Value::Object(o) => {
-            if let Some(Value::String(r)) = o.get_mut("$ref") {
-                if let Some(name) = r.strip_prefix("#/$defs/") {
-                    *r = format!("#/components/schemas/{name}");
-                }
+            if let Some(Value::String(r)) = o.get_mut("$ref")
+                && let Some(name) = r.strip_prefix("#/$defs/")
+            {
+                *r = format!("#/components/schemas/{name}");
             }
             o.values_mut().for_each(rewrite_refs);
         }
@@ -68,7 +68,8 @@ fn op(summary: &str, body: Option<Value>, ok_status: &str, response: Value) -> V
     responses[ok_status] = response;
     let mut o = json!({"summary": summary, "responses": responses});
     if let Some(b) = body {
-        o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": b}}});
+        o["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": b}}});
     }
     o
 }
@@ -109,12 +110,18 @@ pub fn build() -> Value {
         body["properties"]["data"] = data;
         let mut summary = format!("{}: {}", spec.title, spec.summary);
         if let Some(meaning) = spec.signature_meaning {
-            summary.push_str(&format!(" Signed (send signature.password); meaning: \"{meaning}\""));
+            summary.push_str(&format!(
+                " Signed (send signature.password); meaning: \"{meaning}\""
+            ));
         }
-        let mut o = json!({"post": op(&summary, Some(body), "200", ok("recorded", written.clone()))});
+        let mut o =
+            json!({"post": op(&summary, Some(body), "200", ok("recorded", written.clone()))});
         o["post"]["parameters"] = id_param.clone();
         o["post"]["operationId"] = json!(spec.name);
-        paths.insert(format!("/api/v1/participants/{{id}}/commands/{}", spec.name), o);
+        paths.insert(
+            format!("/api/v1/participants/{{id}}/commands/{}", spec.name),
+            o,
+        );
     }
     json!({
         "openapi": "3.1.0",

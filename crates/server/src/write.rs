@@ -81,7 +81,10 @@ pub struct Loaded {
 /// Loads and folds a participant's events.
 pub async fn load(store: &Store, study_id: &str) -> Result<Loaded, ApiError> {
     let events = store.read_stream(&participant_stream(study_id)).await?;
-    let decoded = events.iter().map(decode_event).collect::<Result<Vec<_>, _>>()?;
+    let decoded = events
+        .iter()
+        .map(decode_event)
+        .collect::<Result<Vec<_>, _>>()?;
     let participant = protocol::fold(decoded.iter());
     let version = events.last().map(|e| e.version).unwrap_or(0);
     Ok(Loaded {

@@ -111,8 +111,15 @@ fn classify(root: &Value, s: &Value) -> Option<(Kind, bool)> {
     let (ty, nullable) = match s.get("type") {
         Some(Value::String(t)) => (t.as_str(), false),
         Some(Value::Array(ts)) => {
-            let non_null: Vec<&str> = ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect();
-            (non_null.first().copied().unwrap_or("null"), ts.len() > non_null.len())
+            let non_null: Vec<&str> = ts
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .collect();
+            (
+                non_null.first().copied().unwrap_or("null"),
+                ts.len() > non_null.len(),
+            )
         }
         _ => return None,
     };
@@ -136,9 +143,42 @@ fn classify(root: &Value, s: &Value) -> Option<(Kind, bool)> {
     Some((kind, nullable))
 }
 
-/// The fields of a command schema, in the schema's order; `signature` is left out (the
-/// server adds it after password re-entry).
-pub fn fields(schema: &Value) -> Vec<Field> {
+/// The fields a type declares, in declaration order (JSON Schema objects lose the order).
+///
+/// Serde's derived `Deserialize` names a struct's fields, in order, when it asks a
+/// deserializer for a struct; this probe is a deserializer that only listens for that.
+pub fn declared_fields<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error, Visitor};
+    struct Probe(Option<&'static [&'static str]>);
+    impl<'de> serde::Deserializer<'de> for &mut Probe {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(Self::Error::custom("field probe"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = Some(fields);
+            Err(Self::Error::custom("field probe"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut probe = Probe(None);
+    let _ = T::deserialize(&mut probe);
+    probe.0.unwrap_or(&[])
+}
+
+/// The fields of a command schema in the order given (declaration order; see
+/// [`declared_fields`]), unknown ones last; `signature` is left out (the server adds it
+/// after password re-entry).
+pub fn fields(schema: &Value, order: &[&str]) -> Vec<Field> {
     let root = resolve(schema, schema);
     let required: Vec<&str> = root
         .get("required")
@@ -148,8 +188,11 @@ pub fn fields(schema: &Value) -> Vec<Field> {
     let Some(props) = root.get("properties").and_then(Value::as_object) else {
         return Vec::new();
     };
-    props
-        .iter()
+    let mut names: Vec<&String> = props.keys().collect();
+    names.sort_by_key(|n| order.iter().position(|o| o == n).unwrap_or(usize::MAX));
+    names
+        .into_iter()
+        .map(|name| (name, &props[name]))
         .filter(|(name, _)| name.as_str() != "signature")
         .filter_map(|(name, prop)| {
             let (kind, nullable) = classify(schema, prop)?;
@@ -167,7 +210,9 @@ pub fn fields(schema: &Value) -> Vec<Field> {
                     .unwrap_or_else(|| humanize(name)),
                 help,
                 kind,
-                required: required.contains(&name.as_str()) && !nullable && prop.get("default").is_none(),
+                required: required.contains(&name.as_str())
+                    && !nullable
+                    && prop.get("default").is_none(),
             })
         })
         .collect()
@@ -203,7 +248,7 @@ pub fn render(fields: &[Field], values: &BTreeMap<String, String>) -> Markup {
                             Kind::Number => input type="number" step="any" id=(id) name=(f.name) value=(value) required[f.required] aria-describedby=(help_id);
                             Kind::Date => input type="date" id=(id) name=(f.name) value=(value) required[f.required] aria-describedby=(help_id);
                             Kind::DateTime => input type="datetime-local" id=(id) name=(f.name) value=(value) required[f.required] aria-describedby=(help_id);
-                            _ => input type="text" id=(id) name=(f.name) value=(value) required[f.required] maxlength="2000" aria-describedby=(help_id);
+                            _ => input type="text" id=(id) name=(f.name) value=(value) maxlength="2000" aria-describedby=(help_id);
                         }
                     }
                 }
@@ -227,13 +272,19 @@ pub fn to_json(fields: &[Field], values: &BTreeMap<String, String>) -> Result<Va
             continue;
         }
         if raw.is_empty() {
-            if f.required {
+            // An empty text is a value (an INR has the unit ""); the protocol judges it.
+            if f.required && f.kind == Kind::Text {
+                out.insert(f.name.clone(), Value::String(String::new()));
+            } else if f.required {
                 problems.push(format!("{}: required", f.label));
             }
             continue;
         }
         let parsed = match &f.kind {
-            Kind::Integer => raw.parse::<i64>().map(Value::from).map_err(|_| "a whole number".to_string()),
+            Kind::Integer => raw
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| "a whole number".to_string()),
             Kind::Number => raw
                 .replace(',', ".")
                 .parse::<f64>()
@@ -241,8 +292,12 @@ pub fn to_json(fields: &[Field], values: &BTreeMap<String, String>) -> Result<Va
                 .filter(|v| v.is_finite())
                 .map(Value::from)
                 .ok_or_else(|| "a number".to_string()),
-            Kind::DateTime => local_to_utc(raw).map(Value::String).ok_or_else(|| "a date and time".to_string()),
-            Kind::Choice(options) if !options.iter().any(|(v, _)| v == raw) => Err("one of the listed choices".to_string()),
+            Kind::DateTime => local_to_utc(raw)
+                .map(Value::String)
+                .ok_or_else(|| "a date and time".to_string()),
+            Kind::Choice(options) if !options.iter().any(|(v, _)| v == raw) => {
+                Err("one of the listed choices".to_string())
+            }
             _ => Ok(Value::String(raw.to_string())),
         };
         match parsed {
@@ -252,7 +307,11 @@ pub fn to_json(fields: &[Field], values: &BTreeMap<String, String>) -> Result<Va
             Err(expected) => problems.push(format!("{}: expected {expected}", f.label)),
         }
     }
-    if problems.is_empty() { Ok(Value::Object(out)) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(Value::Object(out))
+    } else {
+        Err(problems)
+    }
 }
 
 /// Converts a `datetime-local` value typed in Stockholm to RFC 3339 UTC.
@@ -263,7 +322,11 @@ pub fn local_to_utc(raw: &str) -> Option<String> {
     // In the autumn hour that occurs twice the earlier reading is taken; in the spring
     // hour that does not exist, nothing is guessed.
     let local = SITE_TZ.from_local_datetime(&naive).earliest()?;
-    Some(local.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    Some(
+        local
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
 }
 
 #[cfg(test)]
@@ -291,17 +354,53 @@ mod tests {
 
     #[test]
     fn schema_becomes_fields_without_signature_or_lists() {
-        let f = fields(&schema());
+        let order = [
+            "form_version",
+            "signed_at",
+            "count",
+            "weight_kg",
+            "kind",
+            "flag",
+            "signature",
+            "list",
+        ];
+        let f = fields(&schema(), &order);
         let names: Vec<_> = f.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["form_version", "signed_at", "count", "weight_kg", "kind", "flag"]);
+        assert_eq!(
+            names,
+            [
+                "form_version",
+                "signed_at",
+                "count",
+                "weight_kg",
+                "kind",
+                "flag"
+            ]
+        );
         assert_eq!(f[1].kind, Kind::DateTime);
         assert!(!f[3].required);
-        assert_eq!(f[4].kind, Kind::Choice(vec![("serum".into(), "serum: blood".into()), ("urine".into(), "urine".into())]));
+        assert_eq!(
+            f[4].kind,
+            Kind::Choice(vec![
+                ("serum".into(), "serum: blood".into()),
+                ("urine".into(), "urine".into())
+            ])
+        );
     }
 
     #[test]
     fn submitted_text_becomes_typed_json_and_problems_are_named() {
-        let f = fields(&schema());
+        let f = fields(
+            &schema(),
+            &[
+                "form_version",
+                "signed_at",
+                "count",
+                "weight_kg",
+                "kind",
+                "flag",
+            ],
+        );
         let mut v = BTreeMap::new();
         v.insert("form_version".into(), "2.1".into());
         v.insert("signed_at".into(), "2026-07-01T10:30".into());
@@ -314,14 +413,41 @@ mod tests {
         assert_eq!(j["weight_kg"], 61.5);
         assert_eq!(j["flag"], false);
         v.insert("count".into(), "three".into());
-        v.remove("form_version");
+        v.remove("signed_at");
         let errs = to_json(&f, &v).unwrap_err();
-        assert_eq!(errs, vec!["Form version: required".to_string(), "Count: expected a whole number".to_string()]);
+        assert_eq!(
+            errs,
+            vec![
+                "Signed at: required".to_string(),
+                "Count: expected a whole number".to_string()
+            ]
+        );
+        // An empty required text is a value of its own (the unit of an INR is "").
+        v.insert("signed_at".into(), "2026-07-01T10:30".into());
+        v.insert("count".into(), "3".into());
+        v.insert("form_version".into(), String::new());
+        assert_eq!(to_json(&f, &v).unwrap()["form_version"], "");
+    }
+
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Example {
+        zeta: u8,
+        alpha: Option<String>,
+        mid: bool,
+    }
+
+    #[test]
+    fn declared_order_is_recovered_from_serde() {
+        assert_eq!(declared_fields::<Example>(), ["zeta", "alpha", "mid"]);
     }
 
     #[test]
     fn winter_time_is_one_hour_ahead_of_utc() {
-        assert_eq!(local_to_utc("2026-01-15T08:00").unwrap(), "2026-01-15T07:00:00Z");
+        assert_eq!(
+            local_to_utc("2026-01-15T08:00").unwrap(),
+            "2026-01-15T07:00:00Z"
+        );
         // 02:30 on the last Sunday of March does not exist in Stockholm.
         assert_eq!(local_to_utc("2026-03-29T02:30"), None);
     }

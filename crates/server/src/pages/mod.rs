@@ -119,7 +119,9 @@ pub fn error_page(err: ApiError) -> Response {
 
 /// Formats a UTC instant as local Stockholm time for people.
 pub fn local_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&forms::SITE_TZ).format("%Y-%m-%d %H:%M %Z").to_string()
+    t.with_timezone(&forms::SITE_TZ)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
 }
 
 /// Reads an `application/x-www-form-urlencoded` body; the last value of a name wins.
@@ -135,12 +137,18 @@ pub fn check_csrf(user: &CurrentUser, values: &BTreeMap<String, String>) -> Resu
         Ok(())
     } else {
         Err(ApiError::Forbidden(
-            "this form has expired (or came from elsewhere): reload the page and submit again".into(),
+            "this form has expired (or came from elsewhere): reload the page and submit again"
+                .into(),
         ))
     }
 }
 
 /// A page response with a status other than 200 (a refused form, shown again).
-pub fn page_with_status(status: StatusCode, title: &str, user: &CurrentUser, body: Markup) -> Response {
+pub fn page_with_status(
+    status: StatusCode,
+    title: &str,
+    user: &CurrentUser,
+    body: Markup,
+) -> Response {
     (status, Html(layout(title, Some(user), body).into_string())).into_response()
 }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
+use protocol::{CriterionKind, CriterionResult, CriterionStatus, EligibilityReport, Overall};
 use serde_json::Value;
 
 use super::{check_csrf, error_page, form_values, forms, local_time, page, page_with_status};
@@ -27,7 +28,10 @@ pub(super) fn router() -> Router<AppState> {
         .route("/participants/{id}", get(overview))
         .route("/participants/{id}/eligibility", get(eligibility))
         .route("/participants/{id}/timeline", get(timeline))
-        .route("/participants/{id}/do/{command}", get(command_form).post(command_submit))
+        .route(
+            "/participants/{id}/do/{command}",
+            get(command_form).post(command_submit),
+        )
 }
 
 fn or_error(r: Result<Response, ApiError>) -> Response {
@@ -69,10 +73,17 @@ async fn list(State(state): State<AppState>, PageUser(user): PageUser) -> Respon
 
 fn registration_fields() -> Vec<forms::Field> {
     let schema = serde_json::to_value(schemars::schema_for!(Registration)).unwrap_or(Value::Null);
-    forms::fields(&schema).into_iter().filter(|f| f.name != "site").collect()
+    forms::fields(&schema, forms::declared_fields::<Registration>())
+        .into_iter()
+        .filter(|f| f.name != "site")
+        .collect()
 }
 
-fn registration_page(user: &CurrentUser, values: &BTreeMap<String, String>, problem: Option<Markup>) -> Markup {
+fn registration_page(
+    user: &CurrentUser,
+    values: &BTreeMap<String, String>,
+    problem: Option<Markup>,
+) -> Markup {
     html! {
         h1 { "Register a participant" }
         p.muted { "The study id is assigned from your site's sequence. Enter no name and no personal identity number: year of birth only." }
@@ -89,7 +100,11 @@ async fn new_form(PageUser(user): PageUser) -> Response {
     if let Err(e) = user.require(Capability::EnterData) {
         return error_page(e);
     }
-    page("Register", &user, registration_page(&user, &BTreeMap::new(), None))
+    page(
+        "Register",
+        &user,
+        registration_page(&user, &BTreeMap::new(), None),
+    )
 }
 
 fn problem_box(err: &ApiError) -> Markup {
@@ -112,7 +127,11 @@ fn problems_box(problems: &[String]) -> Markup {
     }
 }
 
-async fn new_submit(State(state): State<AppState>, PageUser(user): PageUser, RawForm(body): RawForm) -> Response {
+async fn new_submit(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    RawForm(body): RawForm,
+) -> Response {
     let values = match form_values(&body) {
         Ok(v) => v,
         Err(e) => return error_page(e),
@@ -120,7 +139,8 @@ async fn new_submit(State(state): State<AppState>, PageUser(user): PageUser, Raw
     let result = async {
         check_csrf(&user, &values)?;
         user.require(Capability::EnterData)?;
-        let json = forms::to_json(&registration_fields(), &values).map_err(|p| ApiError::BadRequest(p.join("; ")))?;
+        let json = forms::to_json(&registration_fields(), &values)
+            .map_err(|p| ApiError::BadRequest(p.join("; ")))?;
         let reg: Registration =
             serde_json::from_value(json).map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let site = api::registration_site(&user, None)?;
@@ -128,8 +148,15 @@ async fn new_submit(State(state): State<AppState>, PageUser(user): PageUser, Raw
     }
     .await;
     match result {
-        Ok(w) => Redirect::to(&format!("/participants/{}?done=registered", w.study_id)).into_response(),
-        Err(e) => page_with_status(e.status(), "Register", &user, registration_page(&user, &values, Some(problem_box(&e)))),
+        Ok(w) => {
+            Redirect::to(&format!("/participants/{}?done=registered", w.study_id)).into_response()
+        }
+        Err(e) => page_with_status(
+            e.status(),
+            "Register",
+            &user,
+            registration_page(&user, &values, Some(problem_box(&e))),
+        ),
     }
 }
 
@@ -147,7 +174,6 @@ async fn overview(
     or_error(async {
         let row = api::visible_participant(&state, &user, &id).await?;
         let report = api::eligibility_of(&state, &user, &id).await?;
-        let report = serde_json::to_value(&report).map_err(|e| ApiError::internal("report", e))?;
         let events = api::timeline(&state, &user, &id).await?;
         let actions: Vec<&CommandSpec> = commands::all().iter().filter(|s| user.role.may(s.capability)).collect();
         Ok(page(&id, &user, html! {
@@ -176,42 +202,44 @@ async fn overview(
     }.await)
 }
 
-fn text_of(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(text_of).collect::<Vec<_>>().join("; "),
-        Value::Null => String::new(),
-        other => other.to_string(),
+fn overall_badge(report: &EligibilityReport) -> Markup {
+    let (class, text) = match report.overall {
+        Overall::Eligible => ("met", "eligible"),
+        Overall::NotEligible => ("not_met", "not eligible"),
+        Overall::Incomplete => ("missing", "incomplete: data missing"),
+    };
+    html! { span.status class=(class) { (text) } }
+}
+
+/// A criterion's status in words, the right way round for inclusions and exclusions.
+fn criterion_status(c: &CriterionResult) -> (&'static str, &'static str) {
+    match (c.kind, c.status) {
+        (_, CriterionStatus::Missing) => ("missing", "missing"),
+        (CriterionKind::Inclusion, CriterionStatus::Met) => ("met", "met"),
+        (CriterionKind::Inclusion, CriterionStatus::NotMet) => ("not_met", "not met"),
+        (CriterionKind::Exclusion, CriterionStatus::Met) => ("not_met", "applies: excluded"),
+        (CriterionKind::Exclusion, CriterionStatus::NotMet) => ("met", "does not apply"),
     }
 }
 
-fn status_class(s: &str) -> String {
-    let s = s.to_ascii_lowercase();
-    if s.contains("not") { "not_met".into() } else if s.contains("miss") || s.contains("incomplete") { "missing".into() } else { "met".into() }
-}
-
-fn overall_badge(report: &Value) -> Markup {
-    let overall = text_of(report.get("overall").unwrap_or(&Value::Null));
-    html! { span.status class=(status_class(&overall)) { (overall.replace('_', " ")) } }
-}
-
 /// The eligibility table: every criterion with its status and evidence.
-fn eligibility_table(report: &Value) -> Markup {
-    let empty = Vec::new();
-    let criteria = report.get("criteria").and_then(Value::as_array).unwrap_or(&empty);
+fn eligibility_table(report: &EligibilityReport) -> Markup {
     html! {
-        p { "Overall: " (overall_badge(report)) }
+        p { "Overall: " (overall_badge(report)) span.muted { " · settings version " (report.settings_version) ", evaluated " (local_time(report.evaluated_at)) } }
         table #eligibility {
             thead { tr { th { "Criterion" } th { "Text" } th { "Decided by" } th { "Status" } th { "Evidence" } } }
             tbody {
-                @for c in criteria {
-                    @let status = text_of(c.get("status").unwrap_or(&Value::Null));
-                    tr data-criterion=(text_of(c.get("id").unwrap_or(&Value::Null))) {
-                        td { strong { (text_of(c.get("id").unwrap_or(&Value::Null))) } }
-                        td { (text_of(c.get("text").unwrap_or(&Value::Null))) }
-                        td { (text_of(c.get("decided_by").unwrap_or(&Value::Null)).replace('_', " ")) }
-                        td { span.status class=(status_class(&status)) { (status.replace('_', " ")) } }
-                        td { (text_of(c.get("evidence").unwrap_or(&Value::Null))) }
+                @for c in &report.criteria {
+                    @let (class, status) = criterion_status(c);
+                    tr data-criterion=(c.id.id()) data-status=(class) {
+                        td { strong { (c.id.id()) } }
+                        td { (c.text) }
+                        td { (serde_json::to_value(c.decided_by).ok().and_then(|v| v.as_str().map(|s| s.replace('_', " "))).unwrap_or_default()) }
+                        td { span.status class=(class) { (status) } }
+                        td {
+                            (c.summary)
+                            @if !c.evidence.is_empty() { ul { @for e in &c.evidence { li { (e) } } } }
+                        }
                     }
                 }
             }
@@ -219,16 +247,26 @@ fn eligibility_table(report: &Value) -> Markup {
     }
 }
 
-async fn eligibility(State(state): State<AppState>, PageUser(user): PageUser, Path(id): Path<String>) -> Response {
-    or_error(async {
-        let report = api::eligibility_of(&state, &user, &id).await?;
-        let report = serde_json::to_value(&report).map_err(|e| ApiError::internal("report", e))?;
-        Ok(page("Eligibility", &user, html! {
-            h1 { "Eligibility of " (id) }
-            (eligibility_table(&report))
-            p { a href={ "/participants/" (id) } { "Back to " (id) } }
-        }))
-    }.await)
+async fn eligibility(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> Response {
+    or_error(
+        async {
+            let report = api::eligibility_of(&state, &user, &id).await?;
+            Ok(page(
+                "Eligibility",
+                &user,
+                html! {
+                    h1 { "Eligibility of " (id) }
+                    (eligibility_table(&report))
+                    p { a href={ "/participants/" (id) } { "Back to " (id) } }
+                },
+            ))
+        }
+        .await,
+    )
 }
 
 fn timeline_table<'a>(events: impl Iterator<Item = &'a api::TimelineEntry>) -> Markup {
@@ -251,7 +289,11 @@ fn timeline_table<'a>(events: impl Iterator<Item = &'a api::TimelineEntry>) -> M
     }
 }
 
-async fn timeline(State(state): State<AppState>, PageUser(user): PageUser, Path(id): Path<String>) -> Response {
+async fn timeline(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> Response {
     or_error(async {
         let events = api::timeline(&state, &user, &id).await?;
         Ok(page("Audit trail", &user, html! {
@@ -268,11 +310,15 @@ struct FormContext<'a> {
     id: &'a str,
     spec: &'a CommandSpec,
     version: i64,
-    eligibility: Option<Value>,
+    eligibility: Option<EligibilityReport>,
 }
 
-fn command_page(ctx: &FormContext, values: &BTreeMap<String, String>, problem: Option<Markup>) -> Markup {
-    let fields = forms::fields(&(ctx.spec.schema)());
+fn command_page(
+    ctx: &FormContext,
+    values: &BTreeMap<String, String>,
+    problem: Option<Markup>,
+) -> Markup {
+    let fields = forms::fields(&(ctx.spec.schema)(), (ctx.spec.field_order)());
     html! {
         h1 { (ctx.spec.title) " · " (ctx.id) }
         p.muted { (ctx.spec.summary) }
@@ -313,12 +359,17 @@ async fn form_context<'a>(
     user.require(spec.capability)?;
     let row = api::visible_participant(state, user, id).await?;
     let eligibility = if spec.name == "enrol" {
-        let report = api::eligibility_of(state, user, id).await?;
-        Some(serde_json::to_value(report).map_err(|e| ApiError::internal("report", e))?)
+        Some(api::eligibility_of(state, user, id).await?)
     } else {
         None
     };
-    Ok(FormContext { user, id, spec, version: row.version, eligibility })
+    Ok(FormContext {
+        user,
+        id,
+        spec,
+        version: row.version,
+        eligibility,
+    })
 }
 
 async fn command_form(
@@ -327,7 +378,11 @@ async fn command_form(
     Path((id, name)): Path<(String, String)>,
 ) -> Response {
     match form_context(&state, &user, &id, &name).await {
-        Ok(ctx) => page(ctx.spec.title, &user, command_page(&ctx, &BTreeMap::new(), None)),
+        Ok(ctx) => page(
+            ctx.spec.title,
+            &user,
+            command_page(&ctx, &BTreeMap::new(), None),
+        ),
         Err(e) => error_page(e),
     }
 }
@@ -349,21 +404,32 @@ async fn command_submit(
         Ok(c) => c,
         Err(e) => return error_page(e),
     };
-    let fields = forms::fields(&(ctx.spec.schema)());
+    let fields = forms::fields(&(ctx.spec.schema)(), (ctx.spec.field_order)());
     let data = match forms::to_json(&fields, &values) {
         Ok(d) => d,
         Err(problems) => {
-            return page_with_status(StatusCode::BAD_REQUEST, ctx.spec.title, &user, command_page(&ctx, &values, Some(problems_box(&problems))));
+            return page_with_status(
+                StatusCode::BAD_REQUEST,
+                ctx.spec.title,
+                &user,
+                command_page(&ctx, &values, Some(problems_box(&problems))),
+            );
         }
     };
-    let expected_version = values.get("expected_version").and_then(|v| v.parse().ok()).unwrap_or(ctx.version);
+    let expected_version = values
+        .get("expected_version")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(ctx.version);
     let request = CommandRequest {
         expected_version,
-        reason: values.get("reason").cloned().filter(|r| !r.trim().is_empty()),
+        reason: values
+            .get("reason")
+            .cloned()
+            .filter(|r| !r.trim().is_empty()),
         data,
-        signature: values
-            .get("signature_password")
-            .map(|p| SignatureRequest { password: p.clone() }),
+        signature: values.get("signature_password").map(|p| SignatureRequest {
+            password: p.clone(),
+        }),
     };
     match api::command_for(&state, &user, &id, &name, request).await {
         Ok(_) => Redirect::to(&format!("/participants/{id}?done={name}")).into_response(),
@@ -372,7 +438,12 @@ async fn command_submit(
             if let ApiError::Conflict { actual, .. } = e {
                 ctx.version = actual;
             }
-            page_with_status(e.status(), ctx.spec.title, &user, command_page(&ctx, &values, Some(problem_box(&e))))
+            page_with_status(
+                e.status(),
+                ctx.spec.title,
+                &user,
+                command_page(&ctx, &values, Some(problem_box(&e))),
+            )
         }
     }
 }

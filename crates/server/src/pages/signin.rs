@@ -1,10 +1,10 @@
 //! Sign-in and sign-out pages.
 
+use axum::Router;
 use axum::extract::{RawForm, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::Utc;
 use maud::{Markup, html};
 
@@ -54,7 +54,10 @@ async fn submit(State(state): State<AppState>, RawForm(body): RawForm) -> Respon
     let password = values.get("password").cloned().unwrap_or_default();
     match auth::sign_in(&state, &username, &password, Utc::now()).await {
         Ok((token, _csrf)) => (
-            [(header::SET_COOKIE, auth::session_cookie(&token, state.secure_cookies))],
+            [(
+                header::SET_COOKIE,
+                auth::session_cookie(&token, state.secure_cookies),
+            )],
             Redirect::to("/participants"),
         )
             .into_response(),
@@ -67,7 +70,11 @@ async fn submit(State(state): State<AppState>, RawForm(body): RawForm) -> Respon
     }
 }
 
-async fn sign_out(State(state): State<AppState>, PageUser(user): PageUser, RawForm(body): RawForm) -> Response {
+async fn sign_out(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    RawForm(body): RawForm,
+) -> Response {
     let result = async {
         check_csrf(&user, &form_values(&body)?)?;
         state.store.delete_session(&user.session_hash).await?;
@@ -75,7 +82,11 @@ async fn sign_out(State(state): State<AppState>, PageUser(user): PageUser, RawFo
     }
     .await;
     match result {
-        Ok(()) => ([(header::SET_COOKIE, auth::clear_cookie())], Redirect::to("/signin")).into_response(),
+        Ok(()) => (
+            [(header::SET_COOKIE, auth::clear_cookie())],
+            Redirect::to("/signin"),
+        )
+            .into_response(),
         Err(e) => error_page(e),
     }
 }

@@ -35,11 +35,18 @@ fn find_chromedriver() -> Option<String> {
 fn start_driver() -> Option<Driver> {
     let Some(path) = find_chromedriver() else {
         let required = std::env::var("HER2EX_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
-        assert!(!required, "chromedriver is not installed (apt-get install chromium chromium-driver)");
+        assert!(
+            !required,
+            "chromedriver is not installed (apt-get install chromium chromium-driver)"
+        );
         eprintln!("SKIPPED: chromedriver not installed; scripts/test installs it");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let child = Command::new(path)
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
@@ -47,7 +54,11 @@ fn start_driver() -> Option<Driver> {
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
-    Some(Driver { child, port, _profile: tempfile::tempdir().expect("profile dir") })
+    Some(Driver {
+        child,
+        port,
+        _profile: tempfile::tempdir().expect("profile dir"),
+    })
 }
 
 async fn connect(driver: &Driver) -> Client {
@@ -65,7 +76,11 @@ async fn connect(driver: &Driver) -> Client {
     let url = format!("http://127.0.0.1:{}", driver.port);
     for _ in 0..50 {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
             Ok(c) => return c,
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
@@ -88,32 +103,91 @@ async fn set_field(c: &Client, name: &str, value: &Value) {
         Value::Bool(b) => json!(b),
         Value::String(s) => match s.parse::<DateTime<Utc>>() {
             // Forms take local Stockholm time.
-            Ok(t) => json!(t.with_timezone(&server::pages::forms::SITE_TZ).format("%Y-%m-%dT%H:%M").to_string()),
+            Ok(t) => json!(
+                t.with_timezone(&server::pages::forms::SITE_TZ)
+                    .format("%Y-%m-%dT%H:%M")
+                    .to_string()
+            ),
             Err(_) => json!(s),
         },
         Value::Null => return,
         other => json!(other.to_string()),
     };
-    let r = c.execute(script, vec![json!(id), v.clone()]).await.expect("script");
+    let r = c
+        .execute(script, vec![json!(id), v.clone()])
+        .await
+        .expect("script");
     assert_eq!(r, json!("ok"), "field {name} = {v}");
 }
 
 async fn submit_form(c: &Client, study_id: &str, form: &str, data: &Value, password: Option<&str>) {
-    c.goto(&format!("{}/participants/{study_id}/do/{form}", base(c).await)).await.expect("open form");
+    c.goto(&format!(
+        "{}/participants/{study_id}/do/{form}",
+        base(c).await
+    ))
+    .await
+    .expect("open form");
     for (name, value) in data.as_object().expect("object") {
         if name != "signature" {
             set_field(c, name, value).await;
         }
     }
     if let Some(p) = password {
-        c.find(Locator::Id("signature_password")).await.expect("password").send_keys(p).await.expect("type");
+        c.find(Locator::Id("signature_password"))
+            .await
+            .expect("password")
+            .send_keys(p)
+            .await
+            .expect("type");
     }
-    c.find(Locator::Css("form.card button[type=submit]")).await.expect("submit").click().await.expect("click");
-    let notice = c.find(Locator::Css(".notice")).await;
-    if notice.is_err() {
-        let html = c.source().await.unwrap_or_default();
-        panic!("form {form} was not saved:\n{}", &html[html.find("<main>").unwrap_or(0)..]);
+    c.find(Locator::Css("form.card button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    after_submit(c, form).await;
+}
+
+/// Waits until a submitted form has been saved (the page carries `?done=`), or fails with
+/// what the page says.
+async fn after_submit(c: &Client, what: &str) {
+    for _ in 0..150 {
+        if let Ok(url) = c.current_url().await
+            && url.query().is_some_and(|q| q.contains("done="))
+        {
+            return;
+        }
+        if let Ok(e) = c.find(Locator::Css(".error")).await {
+            let text = e.text().await.unwrap_or_default();
+            if !text.is_empty() {
+                panic!("{what} was not saved: {text}");
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let html = c.source().await.unwrap_or_default();
+    panic!(
+        "{what}: no answer:\n{}",
+        &html[html.find("<main>").unwrap_or(0)..]
+    );
+}
+
+/// Waits for the page's heading to satisfy `check`.
+async fn heading(c: &Client, check: impl Fn(&str) -> bool) -> String {
+    let mut last = String::new();
+    for _ in 0..150 {
+        if let Ok(h) = c.find(Locator::Css("h1")).await
+            && let Ok(text) = h.text().await
+        {
+            if check(&text) {
+                return text;
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("page heading stayed {last:?}");
 }
 
 async fn base(c: &Client) -> String {
@@ -123,11 +197,25 @@ async fn base(c: &Client) -> String {
 
 async fn sign_in(c: &Client, app: &TestApp, username: &str) {
     c.goto(&app.url("/signin")).await.expect("sign-in page");
-    c.find(Locator::Id("username")).await.expect("user").send_keys(username).await.expect("type");
-    c.find(Locator::Id("password")).await.expect("password").send_keys(PASSWORD).await.expect("type");
-    c.find(Locator::Css("button[type=submit]")).await.expect("button").click().await.expect("click");
-    let h1 = c.find(Locator::Css("h1")).await.expect("heading").text().await.expect("text");
-    assert!(h1.starts_with("Participants at KS"), "after sign-in: {h1}");
+    c.find(Locator::Id("username"))
+        .await
+        .expect("user")
+        .send_keys(username)
+        .await
+        .expect("type");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("password")
+        .send_keys(PASSWORD)
+        .await
+        .expect("type");
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    heading(c, |h| h.starts_with("Participants at KS")).await;
 }
 
 #[tokio::test]
@@ -138,19 +226,34 @@ async fn a_nurse_and_an_investigator_enrol_a_participant_in_the_browser() {
 
     // The nurse signs in and registers a woman.
     sign_in(&c, &app, "nurse.ks").await;
-    c.find(Locator::LinkText("Register a participant")).await.expect("link").click().await.expect("click");
+    c.find(Locator::LinkText("Register a participant"))
+        .await
+        .expect("link")
+        .click()
+        .await
+        .expect("click");
+    heading(&c, |h| h == "Register a participant").await;
     set_field(&c, "year_of_birth", &json!(1969)).await;
     set_field(&c, "sex", &json!("female")).await;
-    c.find(Locator::Css("form.card button[type=submit]")).await.expect("submit").click().await.expect("click");
-    let h1 = c.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text");
-    assert_eq!(h1, "Participant KS-001");
+    c.find(Locator::Css("form.card button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    after_submit(&c, "registration").await;
+    assert_eq!(
+        heading(&c, |h| h.starts_with("Participant ")).await,
+        "Participant KS-001"
+    );
     let id = "KS-001";
 
     // Consent and every screening datum, each through its own form.
     let consent_at = Utc::now() - chrono::Duration::days(7);
     let mut forms = 0;
     for cmd in protocol::testing::eligible_screening_commands("KS", id, consent_at) {
-        let (spec, data) = server::commands::for_command(&cmd).expect("a form for every screening command");
+        let (spec, data) =
+            server::commands::for_command(&cmd).expect("a form for every screening command");
         if spec.signature_meaning.is_some() {
             continue; // attestations are the investigator's, below
         }
@@ -160,10 +263,21 @@ async fn a_nurse_and_an_investigator_enrol_a_participant_in_the_browser() {
     assert!(forms >= 8, "only {forms} forms");
 
     // The eligibility table lists every criterion with evidence.
-    c.goto(&app.url(&format!("/participants/{id}/eligibility"))).await.expect("eligibility");
-    let rows = c.find_all(Locator::Css("#eligibility tbody tr")).await.expect("rows");
+    c.goto(&app.url(&format!("/participants/{id}/eligibility")))
+        .await
+        .expect("eligibility");
+    let rows = c
+        .find_all(Locator::Css("#eligibility tbody tr"))
+        .await
+        .expect("rows");
     assert_eq!(rows.len(), 13, "IN1–IN8 and EX1–EX5");
-    let table = c.find(Locator::Id("eligibility")).await.expect("table").text().await.expect("text");
+    let table = c
+        .find(Locator::Id("eligibility"))
+        .await
+        .expect("table")
+        .text()
+        .await
+        .expect("text");
     assert!(table.contains("IN4") && table.contains("EX5"));
 
     // The investigator signs the attestations and the enrolment with her password.
@@ -176,16 +290,39 @@ async fn a_nurse_and_an_investigator_enrol_a_participant_in_the_browser() {
             submit_form(&inv, id, spec.name, &data, Some(PASSWORD)).await;
         }
     }
-    inv.goto(&app.url(&format!("/participants/{id}/do/enrol"))).await.expect("enrol page");
-    let overall = inv.find(Locator::Css("#eligibility")).await.expect("table shown before signing");
+    inv.goto(&app.url(&format!("/participants/{id}/do/enrol")))
+        .await
+        .expect("enrol page");
+    let overall = inv
+        .find(Locator::Css("#eligibility"))
+        .await
+        .expect("table shown before signing");
     assert!(overall.text().await.expect("text").contains("IN1"));
     submit_form(&inv, id, "enrol", &json!({}), Some(PASSWORD)).await;
-    let state = inv.find(Locator::Css(".card p")).await.expect("state").text().await.expect("text");
+    let state = inv
+        .find(Locator::Css(".card p"))
+        .await
+        .expect("state")
+        .text()
+        .await
+        .expect("text");
     assert!(state.contains("enrolled"), "{state}");
 
     // The timeline shows who did what.
-    inv.goto(&app.url(&format!("/participants/{id}/timeline"))).await.expect("timeline");
-    let timeline = inv.find(Locator::Css("table.timeline")).await.expect("table").text().await.expect("text");
-    assert!(timeline.contains("nurse.ks") && timeline.contains("inv.ks") && timeline.contains("enrolled"));
+    inv.goto(&app.url(&format!("/participants/{id}/timeline")))
+        .await
+        .expect("timeline");
+    let timeline = inv
+        .find(Locator::Css("table.timeline"))
+        .await
+        .expect("table")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        timeline.contains("nurse.ks")
+            && timeline.contains("inv.ks")
+            && timeline.contains("enrolled")
+    );
     inv.close().await.expect("close");
 }

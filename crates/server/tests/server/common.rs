@@ -40,17 +40,31 @@ impl Drop for TestApp {
 }
 
 pub fn actor(username: &str) -> Actor {
-    let (_, role, site) = USERS.iter().find(|u| u.0 == username).copied().expect("known test user");
-    Actor { username: username.into(), role: role.id().into(), site: site.map(Into::into) }
+    let (_, role, site) = USERS
+        .iter()
+        .find(|u| u.0 == username)
+        .copied()
+        .expect("known test user");
+    Actor {
+        username: username.into(),
+        role: role.id().into(),
+        site: site.map(Into::into),
+    }
 }
 
 impl TestApp {
     pub async fn start() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = store::Store::open_data_dir(dir.path()).await.expect("store");
+        let store = store::Store::open_data_dir(dir.path())
+            .await
+            .expect("store");
         let cli = Actor::command_line();
-        admin::add_site(&store, &cli, "KS", "Karolinska University Hospital").await.expect("site");
-        admin::add_site(&store, &cli, "UU", "Uppsala University Hospital").await.expect("site");
+        admin::add_site(&store, &cli, "KS", "Karolinska University Hospital")
+            .await
+            .expect("site");
+        admin::add_site(&store, &cli, "UU", "Uppsala University Hospital")
+            .await
+            .expect("site");
         for (username, role, site) in USERS {
             let user = NewUser {
                 username: username.into(),
@@ -62,13 +76,20 @@ impl TestApp {
             admin::add_user(&store, &cli, user).await.expect("user");
         }
         let state = AppState::new(store, false);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let s = state.clone();
         let server = tokio::spawn(async move {
             let _ = server::serve_on(s, listener).await;
         });
-        TestApp { addr, state, _dir: dir, server }
+        TestApp {
+            addr,
+            state,
+            _dir: dir,
+            server,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -77,15 +98,27 @@ impl TestApp {
 
     /// Registers a participant at `site` directly through the write path.
     pub async fn register(&self, by: &str, site: &str) -> String {
-        let reg = Registration { site: None, year_of_birth: 1970, sex: protocol::Sex::Female };
-        write::register(&self.state, &actor(by), site, &reg).await.expect("register").study_id
+        let reg = Registration {
+            site: None,
+            year_of_birth: 1970,
+            sex: protocol::Sex::Female,
+        };
+        write::register(&self.state, &actor(by), site, &reg)
+            .await
+            .expect("register")
+            .study_id
     }
 
     /// Runs commands through the write path.
     pub async fn run(&self, by: &str, id: &str, commands: &[Command]) {
         for c in commands {
-            let v = write::load(&self.state.store, id).await.expect("load").version;
-            write::execute(&self.state, &actor(by), id, v, c, None).await.expect("command accepted");
+            let v = write::load(&self.state.store, id)
+                .await
+                .expect("load")
+                .version;
+            write::execute(&self.state, &actor(by), id, v, c, None)
+                .await
+                .expect("command accepted");
         }
     }
 
@@ -101,7 +134,10 @@ impl TestApp {
 
     /// A client signed in as `username`.
     pub async fn client(&self, username: &str) -> Client {
-        let http = reqwest::Client::builder().cookie_store(true).build().expect("client");
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client");
         let r = http
             .post(self.url("/api/v1/session"))
             .json(&json!({"username": username, "password": PASSWORD}))
@@ -110,12 +146,20 @@ impl TestApp {
             .expect("sign in");
         assert_eq!(r.status(), StatusCode::OK, "sign in as {username}");
         let me: Value = r.json().await.expect("me");
-        Client { http, base: self.url(""), csrf: me["csrf_token"].as_str().unwrap_or_default().to_string() }
+        Client {
+            http,
+            base: self.url(""),
+            csrf: me["csrf_token"].as_str().unwrap_or_default().to_string(),
+        }
     }
 
     /// A client that is not signed in.
     pub fn anonymous(&self) -> Client {
-        Client { http: reqwest::Client::new(), base: self.url(""), csrf: String::new() }
+        Client {
+            http: reqwest::Client::new(),
+            base: self.url(""),
+            csrf: String::new(),
+        }
     }
 }
 
@@ -133,12 +177,18 @@ pub struct Answer {
 
 impl Client {
     pub async fn get(&self, path: &str) -> Answer {
-        let r = self.http.get(format!("{}{}", self.base, path)).send().await.expect("request");
+        let r = self
+            .http
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .expect("request");
         answer(r).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Answer {
-        self.post_raw(path, "application/json", body.to_string()).await
+        self.post_raw(path, "application/json", body.to_string())
+            .await
     }
 
     pub async fn post_raw(&self, path: &str, content_type: &str, body: String) -> Answer {
@@ -164,7 +214,9 @@ impl Client {
     }
 
     pub async fn version(&self, id: &str) -> i64 {
-        self.get(&format!("/api/v1/participants/{id}")).await.body["version"].as_i64().expect("version")
+        self.get(&format!("/api/v1/participants/{id}")).await.body["version"]
+            .as_i64()
+            .expect("version")
     }
 }
 

@@ -33,7 +33,10 @@ async fn no_input_to_any_endpoint_yields_a_500() {
     let id = app.register("nurse.ks", "KS").await;
     let nurse = app.client("nurse.ks").await;
     let inv = app.client("inv.ks").await;
-    let mut paths = vec!["/api/v1/session".to_string(), "/api/v1/participants".to_string()];
+    let mut paths = vec![
+        "/api/v1/session".to_string(),
+        "/api/v1/participants".to_string(),
+    ];
     for spec in server::commands::all() {
         paths.push(format!("/api/v1/participants/{id}/commands/{}", spec.name));
     }
@@ -50,7 +53,11 @@ async fn no_input_to_any_endpoint_yields_a_500() {
                     r.status,
                     &r.text[..r.text.len().min(300)]
                 );
-                assert!(r.body["error"].is_string(), "{path} with {what}: not a JSON error: {}", &r.text[..r.text.len().min(200)]);
+                assert!(
+                    r.body["error"].is_string(),
+                    "{path} with {what}: not a JSON error: {}",
+                    &r.text[..r.text.len().min(200)]
+                );
                 checked += 1;
             }
         }
@@ -60,5 +67,8 @@ async fn no_input_to_any_endpoint_yields_a_500() {
     let row = app.state.store.participant(&id).await.unwrap().unwrap();
     assert_eq!(row.version, 1);
     assert_eq!(app.state.store.participants(None).await.unwrap().len(), 1);
-    assert_eq!(nurse.get("/api/v1/nowhere").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        nurse.get("/api/v1/nowhere").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
