@@ -1,1 +1,46 @@
-//! store
+//! Persistence for her2ex: the event log and the read tables derived from it.
+//!
+//! Every change to trial data is an event appended through [`Store::append`], the one
+//! audited write path. An append runs in a single transaction that
+//!
+//! 1. checks the stream is at the version the caller decided on (optimistic concurrency;
+//!    otherwise [`StoreError::Conflict`]),
+//! 2. writes the events with who, when, where and why, their stream versions, their global
+//!    sequence numbers and their links in one global SHA-256 hash chain ([`hash`]),
+//! 3. updates the read rows (participants, sites, users) through [`Projection`]s,
+//!
+//! and commits, so a reader sees all of it or none of it. No code path updates or deletes
+//! an event; database triggers refuse it too. [`Store::verify_chain`] re-hashes the whole
+//! log and names the first event that was altered or removed.
+//!
+//! The store knows nothing of the protocol's types: an event is a `kind` and a JSON
+//! payload, and callers convert.
+//!
+//! | Backend | Opened with | Writers serialised by |
+//! |---|---|---|
+//! | SQLite (default) | a path, `sqlite:…`, [`Store::open_data_dir`] | `BEGIN IMMEDIATE` |
+//! | PostgreSQL | `postgres://…` | `SELECT … FOR UPDATE` on the `chain_head` row |
+//!
+//! Both run the same logical schema (`migrations/sqlite`, `migrations/postgres`), applied
+//! on open. Timestamps are stored as text with exactly microsecond precision and JSON as
+//! canonical text, so what is read back is what was hashed, on both backends.
+//!
+//! Login sessions are kept here too ([`SessionRow`]): infrastructure, not trial data, so
+//! they are not in the event log.
+
+mod error;
+pub mod hash;
+mod model;
+mod postgres;
+mod queries;
+mod rows;
+mod sqlite;
+mod store;
+pub mod verify;
+
+pub use error::{StoreError, StoreErrorKind};
+pub use model::{
+    Appended, Backend, BadEvent, ChainReport, EventMeta, NewEvent, ParticipantRow, Projection,
+    RecordedEvent, SessionRow, SiteRow, UserRow,
+};
+pub use store::{SQLITE_FILE_NAME, Store};

@@ -1,0 +1,175 @@
+//! The values that go into and come out of the store.
+//!
+//! The store does not know the protocol's types: an event is a `kind` string and a JSON
+//! payload, and the read rows are plain records the caller fills in.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Which database engine a [`crate::Store`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Backend {
+    /// Embedded SQLite (WAL, `synchronous=FULL`): the zero-set-up default.
+    Sqlite,
+    /// A PostgreSQL server, for multi-site production.
+    Postgres,
+}
+
+/// An event to append: what happened, as a kind and its data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewEvent {
+    /// The event's type name, e.g. `ConsentRecorded`.
+    pub kind: String,
+    /// The event's data. Stored and hashed in canonical form (sorted keys, no whitespace).
+    pub payload: serde_json::Value,
+}
+
+/// Who wrote an append, when, where and why: stored with every event of the append.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventMeta {
+    /// Username of the person (or system account) that issued the command.
+    pub actor: String,
+    /// The role the actor acted in.
+    pub role: String,
+    /// The site the actor acted for, if any (sponsor staff act for no single site).
+    pub site: Option<String>,
+    /// When the command was recorded. Stored with microsecond precision: finer parts are
+    /// truncated on write, so the value read back is the value that was hashed.
+    pub recorded_at: DateTime<Utc>,
+    /// Why the change was made (required by the protocol for corrections).
+    pub reason: Option<String>,
+}
+
+/// An event as stored: its place in the global log and in its stream, and its hash link.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordedEvent {
+    /// Global sequence number: 1, 2, 3, … without gaps, in commit order.
+    pub seq: i64,
+    /// The stream (aggregate) the event belongs to, e.g. a participant's study id.
+    pub stream: String,
+    /// Version of the stream after this event: 1 for the stream's first event.
+    pub version: i64,
+    /// The event's type name.
+    pub kind: String,
+    /// The event's data.
+    pub payload: serde_json::Value,
+    /// Who, when, where, why.
+    pub meta: EventMeta,
+    /// Hash of the previous event in the global log (64 zeros for the first event).
+    pub prev_hash: String,
+    /// This event's hash (see [`crate::hash`] for the exact format).
+    pub hash: String,
+}
+
+/// What a successful append wrote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appended {
+    /// The stream's version after the append.
+    pub stream_version: i64,
+    /// Global sequence number of the first event written.
+    pub first_seq: i64,
+    /// Global sequence number of the last event written.
+    pub last_seq: i64,
+    /// Hash of the last event written: the new head of the chain.
+    pub head_hash: String,
+}
+
+/// A read-row change applied in the same transaction as the events that caused it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Projection {
+    /// Insert or replace the participant row with this `study_id`.
+    Participant(ParticipantRow),
+    /// Insert or replace the site row with this `code`.
+    Site(SiteRow),
+    /// Insert or replace the user row with this `username`.
+    User(UserRow),
+}
+
+/// A participant's current state, derived from their events.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParticipantRow {
+    /// The participant's study id.
+    pub study_id: String,
+    /// Code of the site that enrolled the participant.
+    pub site: String,
+    /// Name of the participant's state, e.g. `Screening`.
+    pub state: String,
+    /// Stream version this row reflects (at least 1).
+    pub version: i64,
+    /// The full folded state, as JSON, for pages and reports.
+    pub snapshot: serde_json::Value,
+    /// When the row last changed (stored with microsecond precision).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A trial site.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteRow {
+    /// Short site code, e.g. `SE01`.
+    pub code: String,
+    /// The site's name, for people.
+    pub name: String,
+}
+
+/// A user account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    /// Login name.
+    pub username: String,
+    /// Name shown on pages and in the audit trail.
+    pub display_name: String,
+    /// The user's role.
+    pub role: String,
+    /// The site the user belongs to, if any.
+    pub site: Option<String>,
+    /// Password hash (PHC string); never the password.
+    pub password_hash: String,
+    /// Whether the account may log in.
+    pub active: bool,
+}
+
+/// A login session. Infrastructure, not trial data: kept outside the event log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRow {
+    /// Hash of the session token (the token itself is only in the browser's cookie).
+    pub token_hash: String,
+    /// The logged-in user (must exist in the users table).
+    pub username: String,
+    /// Token that forms must echo back.
+    pub csrf_token: String,
+    /// When the session started (stored with microsecond precision).
+    pub created_at: DateTime<Utc>,
+    /// When the session stops being valid (stored with microsecond precision).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The result of walking the whole hash chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReport {
+    /// How many events were read and re-hashed.
+    pub events_checked: u64,
+    /// The hash of the last event as stored (64 zeros for an empty log).
+    pub head_hash: String,
+    /// The first event whose stored values do not match the chain, if any.
+    pub first_bad: Option<BadEvent>,
+}
+
+impl ChainReport {
+    /// Whether every event re-hashed to its stored hash and every link held.
+    pub fn is_intact(&self) -> bool {
+        self.first_bad.is_none()
+    }
+}
+
+/// Where the chain breaks, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BadEvent {
+    /// Global sequence number of the first bad event.
+    pub seq: i64,
+    /// Its stream (empty if the event itself is missing from the log's end).
+    pub stream: String,
+    /// Its version in the stream (0 if the event itself is missing from the log's end).
+    pub version: i64,
+    /// What does not match, for a person to act on.
+    pub reason: String,
+}

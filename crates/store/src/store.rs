@@ -1,0 +1,268 @@
+//! [`Store`]: the handle the rest of her2ex holds, on either backend.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::StoreError;
+use crate::model::{
+    Appended, Backend, ChainReport, EventMeta, NewEvent, ParticipantRow, Projection, RecordedEvent,
+    SessionRow, SiteRow, UserRow,
+};
+use crate::verify::ChainWalker;
+use crate::{postgres, sqlite};
+
+/// File name of the SQLite database inside a data directory.
+pub const SQLITE_FILE_NAME: &str = "her2ex.sqlite";
+
+/// How many events `verify_chain` reads per query.
+const VERIFY_BATCH: i64 = 1000;
+
+/// The event log and read tables of one study. Cheap to clone: clones share one
+/// connection pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: Arc<Pool>,
+}
+
+enum Pool {
+    Sqlite(sqlx::Pool<sqlite::Db>),
+    Postgres(sqlx::Pool<postgres::Db>),
+}
+
+/// Calls the backend module's function of the same name with the store's pool.
+macro_rules! dispatch {
+    ($self:ident . $f:ident ( $($arg:expr),* )) => {
+        match &*$self.pool {
+            Pool::Sqlite(p) => sqlite::$f(p $(, $arg)*).await,
+            Pool::Postgres(p) => postgres::$f(p $(, $arg)*).await,
+        }
+    };
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` and brings its schema up to date.
+    ///
+    /// `postgres://…` (or `postgresql://…`) opens PostgreSQL. Anything else is SQLite:
+    /// `sqlite:///abs/path.db`, `sqlite:relative.db`, or a plain file path; the file is
+    /// created if missing and runs with WAL, `synchronous=FULL`, foreign keys and a 5 s
+    /// busy timeout.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Pool::Postgres(postgres::open(url).await?)
+        } else {
+            Pool::Sqlite(sqlite::open(url).await?)
+        };
+        tracing::debug!(backend = ?backend_of(&pool), "store opened");
+        Ok(Store {
+            pool: Arc::new(pool),
+        })
+    }
+
+    /// Opens (creating both if needed) the SQLite database `her2ex.sqlite` in `dir`.
+    pub async fn open_data_dir(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Open(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let file = dir.join(SQLITE_FILE_NAME);
+        let url = file.to_str().ok_or_else(|| {
+            StoreError::Open(format!(
+                "data directory path {} is not UTF-8",
+                dir.display()
+            ))
+        })?;
+        Store::open(url).await
+    }
+
+    /// Which database engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        backend_of(&self.pool)
+    }
+
+    /// Closes the connection pool; later calls on any clone fail.
+    pub async fn close(&self) {
+        match &*self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Appends `events` to `stream` and applies `projections`, all in one transaction.
+    ///
+    /// The stream must be at `expected_version` (0: the stream must not exist yet), or
+    /// nothing is written and [`StoreError::Conflict`] says which version it is at. The
+    /// events get versions `expected_version + 1 …`, the next global sequence numbers and
+    /// their hash links; all share `meta` (its `recorded_at` truncated to microseconds).
+    pub async fn append(
+        &self,
+        stream: &str,
+        expected_version: i64,
+        events: &[NewEvent],
+        meta: &EventMeta,
+        projections: &[Projection],
+    ) -> Result<Appended, StoreError> {
+        if events.is_empty() {
+            return Err(StoreError::InvalidInput(format!(
+                "an append to stream {stream:?} has no events: every change must be recorded \
+                 as an event"
+            )));
+        }
+        if expected_version < 0 {
+            return Err(StoreError::InvalidInput(format!(
+                "expected version {expected_version} for stream {stream:?} is negative"
+            )));
+        }
+        let appended = dispatch!(self.append(stream, expected_version, events, meta, projections))?;
+        tracing::debug!(
+            stream,
+            version = appended.stream_version,
+            last_seq = appended.last_seq,
+            "events appended"
+        );
+        Ok(appended)
+    }
+
+    /// A stream's events in version order (empty if the stream does not exist).
+    pub async fn read_stream(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        dispatch!(self.read_stream(stream))
+    }
+
+    /// Up to `limit` events of the whole log with `seq > after_seq`, in seq order.
+    /// A negative `limit` is refused.
+    pub async fn read_all(
+        &self,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        if limit < 0 {
+            return Err(StoreError::InvalidInput(format!(
+                "read_all limit {limit} is negative"
+            )));
+        }
+        let raw = dispatch!(self.read_raw(after_seq, limit))?;
+        raw.into_iter().map(|e| e.decode()).collect()
+    }
+
+    /// A stream's current version: its number of events (0 if it does not exist).
+    pub async fn stream_version(&self, stream: &str) -> Result<i64, StoreError> {
+        dispatch!(self.stream_version(stream))
+    }
+
+    /// Re-reads the whole log in seq order and re-computes every hash and link.
+    ///
+    /// A broken chain is a report, not an error: [`ChainReport::first_bad`] names the
+    /// first event that does not match (see [`crate::verify`] for the checks). Errors
+    /// mean the database could not be read.
+    pub async fn verify_chain(&self) -> Result<ChainReport, StoreError> {
+        let mut walker = ChainWalker::new();
+        loop {
+            let batch = dispatch!(self.read_raw(walker.last_seq(), VERIFY_BATCH))?;
+            for event in &batch {
+                walker.check(event);
+            }
+            if batch.len() < VERIFY_BATCH as usize {
+                break;
+            }
+        }
+        let (head_seq, head_hash) = dispatch!(self.chain_head())?;
+        let report = walker.finish(head_seq, &head_hash);
+        if let Some(bad) = &report.first_bad {
+            tracing::warn!(
+                seq = bad.seq,
+                stream = %bad.stream,
+                reason = %bad.reason,
+                "hash chain broken"
+            );
+        }
+        Ok(report)
+    }
+
+    /// One participant's read row.
+    pub async fn participant(&self, study_id: &str) -> Result<Option<ParticipantRow>, StoreError> {
+        dispatch!(self.participant(study_id))
+    }
+
+    /// Participant read rows of one site (or of all sites), ordered by study id.
+    pub async fn participants(
+        &self,
+        site: Option<&str>,
+    ) -> Result<Vec<ParticipantRow>, StoreError> {
+        dispatch!(self.participants(site))
+    }
+
+    /// How many participants a site has.
+    pub async fn count_participants(&self, site: &str) -> Result<i64, StoreError> {
+        dispatch!(self.count_participants(site))
+    }
+
+    /// One site's read row.
+    pub async fn site(&self, code: &str) -> Result<Option<SiteRow>, StoreError> {
+        dispatch!(self.site(code))
+    }
+
+    /// All sites, ordered by code.
+    pub async fn sites(&self) -> Result<Vec<SiteRow>, StoreError> {
+        dispatch!(self.sites())
+    }
+
+    /// One user's read row.
+    pub async fn user(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+        dispatch!(self.user(username))
+    }
+
+    /// All users, ordered by username.
+    pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        dispatch!(self.users())
+    }
+
+    /// Stores a login session. The user must exist; a repeated token hash is an error.
+    pub async fn create_session(&self, s: &SessionRow) -> Result<(), StoreError> {
+        dispatch!(self.create_session(s))
+    }
+
+    /// A login session by its token hash, whether expired or not.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, StoreError> {
+        dispatch!(self.session(token_hash))
+    }
+
+    /// Ends a login session; ending one that does not exist is not an error.
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        dispatch!(self.delete_session(token_hash))
+    }
+
+    /// Deletes the sessions that expired at or before `now`; returns how many.
+    pub async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        dispatch!(self.purge_expired_sessions(now))
+    }
+
+    /// Runs raw SQL outside the audited write path; returns the rows affected.
+    ///
+    /// For tests that must change or delete events behind the store's back to prove that
+    /// [`Store::verify_chain`] notices. The SQL runs in one transaction with the
+    /// append-only triggers on `events` suspended (SQLite: dropped and re-created from
+    /// their stored definitions; PostgreSQL: disabled and enabled again), so they guard
+    /// the table again afterwards. Never use it for data.
+    #[doc(hidden)]
+    pub async fn execute_raw_for_tests(&self, sql: &str) -> Result<u64, StoreError> {
+        dispatch!(self.execute_unguarded(sql))
+    }
+}
+
+fn backend_of(pool: &Pool) -> Backend {
+    match pool {
+        Pool::Sqlite(_) => Backend::Sqlite,
+        Pool::Postgres(_) => Backend::Postgres,
+    }
+}
