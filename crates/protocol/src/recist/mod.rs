@@ -1,1 +1,39 @@
 //! RECIST 1.1 response assessment (Eisenhauer et al., Eur J Cancer 2009;45:228–247).
+//!
+//! | step | RECIST 1.1 | module |
+//! |---|---|---|
+//! | measurability, target selection (≤ 5, ≤ 2 per organ, nodes one organ) | §3.1, §4.2 | [`baseline`] |
+//! | diameters in tenths of a millimetre, exact thresholds | §4.3.1 | [`measure`] |
+//! | sum of diameters, target and non-target response | §4.3 | [`timepoint`] |
+//! | time-point response | §4.4.1, Tables 1 and 2 | [`response`] |
+//! | best overall response, with or without confirmation | §4.4.3, Table 3, §4.6 | [`best`] |
+//! | a whole case, new lesions confirmed later | §4.3.5 | [`case`] |
+//! | the calculator's JSON format | — | [`json`] |
+//!
+//! The trial protocol (§10) asks for the sum of diameters, % change from baseline and
+//! nadir, target / non-target / new-lesion response and the overall response per
+//! assessment, and the best overall response: [`evaluate`] returns all of them.
+
+pub mod baseline;
+pub mod best;
+pub mod case;
+pub mod error;
+pub mod json;
+pub mod measure;
+pub mod response;
+pub mod timepoint;
+
+pub use baseline::{Baseline, BaselineLesion, BoneLesion, CysticLesion, LesionId, Role};
+pub use best::{BestOverallResponse, BestResponseRules, best_overall_response};
+pub use case::{
+    Assessment, AssessmentData, Case, Evaluation, MeasuredTimePoint, RecistSettings, TimePoint,
+    evaluate,
+};
+pub use error::RuleError;
+pub use json::{
+    EvaluationOutput, InputError, errors_json, evaluate_text, evaluation_json, evaluation_output,
+    parse_case,
+};
+pub use measure::Tenths;
+pub use response::{NonTargetResponse, OverallResponse, TargetResponse, table1, table2};
+pub use timepoint::{Measurements, NewLesions, NonTargetStatus, TargetMeasurement};

@@ -1,0 +1,291 @@
+//! Best overall response: RECIST 1.1 Table 3 (with confirmation) row by row, and the
+//! unconfirmed best response with its SD duration rule (§4.4.3, §4.6).
+
+use crate::support::{CaseBuilder, START, d};
+use protocol::recist::{
+    BestOverallResponse, BestResponseRules, OverallResponse as O, best_overall_response,
+};
+
+/// Best response of a patient with target disease, time points given as (date, response).
+fn best(confirmation: bool, points: &[(&str, O)]) -> BestOverallResponse {
+    let mut b = CaseBuilder::new()
+        .target("T1", "liver", 40.0)
+        .confirmation(confirmation);
+    for (date, r) in points {
+        b = b.reported(date, *r);
+    }
+    b.evaluate().best
+}
+
+fn is(response: O, date: &str) -> BestOverallResponse {
+    BestOverallResponse {
+        response,
+        date: Some(d(date)),
+    }
+}
+
+const NE: BestOverallResponse = BestOverallResponse {
+    response: O::NotEvaluable,
+    date: None,
+};
+
+// Day 56 and day 84 after treatment start (2025-01-10): SD duration (42 days) met at the
+// first time point, confirmation interval (28 days) met at the second.
+const LATE: &str = "2025-03-07";
+const LATE2: &str = "2025-04-04";
+// Day 30 and day 58: the first time point is too early for SD.
+const EARLY: &str = "2025-02-09";
+const EARLY2: &str = "2025-03-09";
+
+#[test]
+fn table3_cr_then_cr_is_cr() {
+    let b = best(
+        true,
+        &[(LATE, O::CompleteResponse), (LATE2, O::CompleteResponse)],
+    );
+    assert_eq!(b, is(O::CompleteResponse, LATE));
+}
+
+#[test]
+fn table3_cr_then_pr_is_sd_or_pd() {
+    // Disease seen after a true CR is progression (Table 3 footnote a).
+    let b = best(
+        true,
+        &[(LATE, O::CompleteResponse), (LATE2, O::PartialResponse)],
+    );
+    assert_eq!(b, is(O::StableDisease, LATE));
+    let b = best(
+        true,
+        &[(EARLY, O::CompleteResponse), (EARLY2, O::PartialResponse)],
+    );
+    assert_eq!(b, is(O::ProgressiveDisease, EARLY2));
+}
+
+#[test]
+fn table3_cr_then_sd_is_sd_if_duration_met_else_pd() {
+    let b = best(
+        true,
+        &[(LATE, O::CompleteResponse), (LATE2, O::StableDisease)],
+    );
+    assert_eq!(b, is(O::StableDisease, LATE));
+    let b = best(
+        true,
+        &[(EARLY, O::CompleteResponse), (EARLY2, O::StableDisease)],
+    );
+    assert_eq!(b, is(O::ProgressiveDisease, EARLY2));
+}
+
+#[test]
+fn table3_cr_then_pd_is_sd_if_duration_met_else_pd() {
+    let b = best(
+        true,
+        &[(LATE, O::CompleteResponse), (LATE2, O::ProgressiveDisease)],
+    );
+    assert_eq!(b, is(O::StableDisease, LATE));
+    let b = best(
+        true,
+        &[
+            (EARLY, O::CompleteResponse),
+            (EARLY2, O::ProgressiveDisease),
+        ],
+    );
+    assert_eq!(b, is(O::ProgressiveDisease, EARLY2));
+}
+
+#[test]
+fn table3_cr_then_ne_is_sd_if_duration_met_else_ne() {
+    let b = best(
+        true,
+        &[(LATE, O::CompleteResponse), (LATE2, O::NotEvaluable)],
+    );
+    assert_eq!(b, is(O::StableDisease, LATE));
+    let b = best(
+        true,
+        &[(EARLY, O::CompleteResponse), (EARLY2, O::NotEvaluable)],
+    );
+    assert_eq!(b, NE);
+}
+
+#[test]
+fn table3_pr_then_cr_is_pr() {
+    let b = best(
+        true,
+        &[(LATE, O::PartialResponse), (LATE2, O::CompleteResponse)],
+    );
+    assert_eq!(b, is(O::PartialResponse, LATE));
+}
+
+#[test]
+fn table3_pr_then_pr_is_pr() {
+    let b = best(
+        true,
+        &[(LATE, O::PartialResponse), (LATE2, O::PartialResponse)],
+    );
+    assert_eq!(b, is(O::PartialResponse, LATE));
+}
+
+#[test]
+fn table3_pr_then_sd_is_sd() {
+    let b = best(
+        true,
+        &[(LATE, O::PartialResponse), (LATE2, O::StableDisease)],
+    );
+    assert_eq!(b, is(O::StableDisease, LATE));
+}
+
+#[test]
+fn table3_pr_then_pd_is_sd_if_duration_met_else_pd() {
+    let b = best(
+        true,
+        &[(LATE, O::PartialResponse), (LATE2, O::ProgressiveDisease)],
+    );
+    assert_eq!(b, is(O::StableDisease, LATE));
+    let b = best(
+        true,
+        &[(EARLY, O::PartialResponse), (EARLY2, O::ProgressiveDisease)],
+    );
+    assert_eq!(b, is(O::ProgressiveDisease, EARLY2));
+}
+
+#[test]
+fn table3_pr_then_ne_is_sd_if_duration_met_else_ne() {
+    let b = best(
+        true,
+        &[(LATE, O::PartialResponse), (LATE2, O::NotEvaluable)],
+    );
+    assert_eq!(b, is(O::StableDisease, LATE));
+    let b = best(
+        true,
+        &[(EARLY, O::PartialResponse), (EARLY2, O::NotEvaluable)],
+    );
+    assert_eq!(b, NE);
+}
+
+#[test]
+fn table3_ne_then_ne_is_ne() {
+    assert_eq!(
+        best(true, &[(LATE, O::NotEvaluable), (LATE2, O::NotEvaluable)]),
+        NE
+    );
+}
+
+#[test]
+fn confirmation_needs_the_minimum_interval() {
+    // 27 days apart: not confirmed, so SD (day 56 meets the SD duration).
+    let b = best(
+        true,
+        &[
+            (LATE, O::PartialResponse),
+            ("2025-04-03", O::PartialResponse),
+        ],
+    );
+    assert_eq!(b, is(O::StableDisease, LATE));
+    // The interval is a setting: 21 days confirms the same pair.
+    let rules = BestResponseRules {
+        confirmation: true,
+        confirm_min_days: 21,
+        sd_min_days: 42,
+    };
+    let points = [
+        (d(LATE), O::PartialResponse),
+        (d("2025-04-03"), O::PartialResponse),
+    ];
+    assert_eq!(
+        best_overall_response(d(START), &points, &rules, true),
+        is(O::PartialResponse, LATE)
+    );
+}
+
+#[test]
+fn confirmation_may_skip_an_inevaluable_scan_but_not_stable_disease() {
+    let b = best(
+        true,
+        &[
+            (LATE, O::PartialResponse),
+            ("2025-03-21", O::NotEvaluable),
+            (LATE2, O::PartialResponse),
+        ],
+    );
+    assert_eq!(b, is(O::PartialResponse, LATE));
+    let b = best(
+        true,
+        &[
+            (LATE, O::PartialResponse),
+            ("2025-03-21", O::StableDisease),
+            (LATE2, O::PartialResponse),
+        ],
+    );
+    assert_eq!(b, is(O::StableDisease, LATE));
+}
+
+#[test]
+fn unconfirmed_best_is_the_best_time_point_before_progression() {
+    let b = best(
+        false,
+        &[
+            (LATE, O::StableDisease),
+            (LATE2, O::PartialResponse),
+            ("2025-05-02", O::ProgressiveDisease),
+        ],
+    );
+    assert_eq!(b, is(O::PartialResponse, LATE2));
+    // A single CR counts without confirmation.
+    assert_eq!(
+        best(false, &[(EARLY, O::CompleteResponse)]),
+        is(O::CompleteResponse, EARLY)
+    );
+    // Responses after the first PD do not count.
+    let b = best(
+        false,
+        &[(LATE, O::ProgressiveDisease), (LATE2, O::PartialResponse)],
+    );
+    assert_eq!(b, is(O::ProgressiveDisease, LATE));
+}
+
+#[test]
+fn stable_disease_needs_42_days_from_treatment_start() {
+    // Day 42 exactly counts, day 41 does not.
+    assert_eq!(
+        best(false, &[("2025-02-21", O::StableDisease)]),
+        is(O::StableDisease, "2025-02-21")
+    );
+    assert_eq!(best(false, &[("2025-02-20", O::StableDisease)]), NE);
+    // Too-early SD followed by PD is PD; followed by nothing it is NE (§4.4.3).
+    let b = best(
+        false,
+        &[(EARLY, O::StableDisease), (EARLY2, O::ProgressiveDisease)],
+    );
+    assert_eq!(b, is(O::ProgressiveDisease, EARLY2));
+    // The minimum is a setting.
+    let rules = BestResponseRules {
+        confirmation: false,
+        confirm_min_days: 28,
+        sd_min_days: 56,
+    };
+    let points = [
+        (d("2025-03-06"), O::StableDisease),
+        (d(LATE), O::StableDisease),
+    ];
+    assert_eq!(
+        best_overall_response(d(START), &points, &rules, true),
+        is(O::StableDisease, LATE)
+    );
+}
+
+#[test]
+fn non_target_only_disease_is_best_non_cr_non_pd() {
+    let e = CaseBuilder::new()
+        .non_target("N1", "bone")
+        .reported(EARLY, O::NonCrNonPd)
+        .reported(LATE2, O::NonCrNonPd)
+        .evaluate();
+    assert_eq!(e.best, is(O::NonCrNonPd, LATE2));
+    // An unconfirmed CR of non-target disease falls back to NON_CR_NON_PD, not SD.
+    let e = CaseBuilder::new()
+        .non_target("N1", "bone")
+        .confirmation(true)
+        .reported(LATE, O::CompleteResponse)
+        .reported(LATE2, O::NotEvaluable)
+        .evaluate();
+    assert_eq!(e.best, is(O::NonCrNonPd, LATE));
+}
