@@ -78,6 +78,13 @@ pub fn all() -> &'static [CommandSpec] {
     })
 }
 
+impl CommandSpec {
+    /// Whether this spec offers the protocol command named `name` (`record_consent`).
+    pub fn offers(&self, name: &str) -> bool {
+        self.command_type.eq_ignore_ascii_case(&name.replace('_', ""))
+    }
+}
+
 /// Finds a command by its id.
 pub fn find(name: &str) -> Option<&'static CommandSpec> {
     all().iter().find(|s| s.name == name)

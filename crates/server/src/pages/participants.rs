@@ -175,7 +175,13 @@ async fn overview(
         let row = api::visible_participant(&state, &user, &id).await?;
         let report = api::eligibility_of(&state, &user, &id).await?;
         let events = api::timeline(&state, &user, &id).await?;
-        let actions: Vec<&CommandSpec> = commands::all().iter().filter(|s| user.role.may(s.capability)).collect();
+        // Offer what this role may do and what the protocol allows in her current state.
+        let loaded = write::load(&state.store, &id).await?;
+        let allowed = protocol::commands_allowed_in(&loaded.participant.state);
+        let actions: Vec<&CommandSpec> = commands::all()
+            .iter()
+            .filter(|s| user.role.may(s.capability) && allowed.iter().any(|n| s.offers(n)))
+            .collect();
         Ok(page(&id, &user, html! {
             h1 { "Participant " (row.study_id) }
             @if let Some(d) = done.done { div.notice role="status" { "Saved: " (d.replace('-', " ")) "." } }
@@ -208,7 +214,7 @@ fn overall_badge(report: &EligibilityReport) -> Markup {
         Overall::NotEligible => ("not_met", "not eligible"),
         Overall::Incomplete => ("missing", "incomplete: data missing"),
     };
-    html! { span.status class=(class) { (text) } }
+    html! { span class={ "status " (class) } { (text) } }
 }
 
 /// A criterion's status in words, the right way round for inclusions and exclusions.
@@ -235,7 +241,7 @@ fn eligibility_table(report: &EligibilityReport) -> Markup {
                         td { strong { (c.id.id()) } }
                         td { (c.text) }
                         td { (serde_json::to_value(c.decided_by).ok().and_then(|v| v.as_str().map(|s| s.replace('_', " "))).unwrap_or_default()) }
-                        td { span.status class=(class) { (status) } }
+                        td { span class={ "status " (class) } { (status) } }
                         td {
                             (c.summary)
                             @if !c.evidence.is_empty() { ul { @for e in &c.evidence { li { (e) } } } }

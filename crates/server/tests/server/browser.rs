@@ -190,6 +190,15 @@ async fn heading(c: &Client, check: impl Fn(&str) -> bool) -> String {
     panic!("page heading stayed {last:?}");
 }
 
+/// Saves a screenshot when `HER2EX_SCREENSHOTS` names a folder (for looking at the pages).
+async fn screenshot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("HER2EX_SCREENSHOTS") {
+        let png = c.screenshot().await.expect("screenshot");
+        std::fs::create_dir_all(&dir).expect("screenshot folder");
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).expect("write");
+    }
+}
+
 async fn base(c: &Client) -> String {
     let url = c.current_url().await.expect("url");
     format!("{}://{}", url.scheme(), url.authority())
@@ -279,6 +288,7 @@ async fn a_nurse_and_an_investigator_enrol_a_participant_in_the_browser() {
         .await
         .expect("text");
     assert!(table.contains("IN4") && table.contains("EX5"));
+    screenshot(&c, "eligibility").await;
 
     // The investigator signs the attestations and the enrolment with her password.
     c.close().await.expect("close");
@@ -298,7 +308,9 @@ async fn a_nurse_and_an_investigator_enrol_a_participant_in_the_browser() {
         .await
         .expect("table shown before signing");
     assert!(overall.text().await.expect("text").contains("IN1"));
+    screenshot(&inv, "enrol").await;
     submit_form(&inv, id, "enrol", &json!({}), Some(PASSWORD)).await;
+    screenshot(&inv, "enrolled").await;
     let state = inv
         .find(Locator::Css(".card p"))
         .await
