@@ -309,3 +309,75 @@ fn a_server_killed_mid_burst_keeps_every_acknowledged_write_and_a_whole_chain() 
     let o = her2ex(dir.path(), &["audit", "verify"], None);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
 }
+
+/// A fresh PostgreSQL database for one test, dropped at the end.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create(admin_url: &str) -> PgDatabase {
+        let name = format!("her2ex_cli_{}", std::process::id());
+        let psql = |sql: &str| {
+            let o = Command::new("psql")
+                .args([admin_url, "-v", "ON_ERROR_STOP=1", "-c", sql])
+                .output()
+                .expect("psql");
+            assert!(o.status.success(), "{sql}: {}", text(&o));
+        };
+        psql(&format!("DROP DATABASE IF EXISTS {name}"));
+        psql(&format!("CREATE DATABASE {name}"));
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(admin_url);
+        PgDatabase {
+            admin_url: admin_url.to_string(),
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                &self.admin_url,
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .output();
+    }
+}
+
+#[test]
+fn the_demo_and_the_audit_check_run_on_postgresql_too() {
+    let Ok(admin_url) = std::env::var("HER2EX_TEST_POSTGRES_URL") else {
+        let required = std::env::var("HER2EX_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+        assert!(!required, "HER2EX_TEST_POSTGRES_URL is required");
+        eprintln!("SKIPPED: set HER2EX_TEST_POSTGRES_URL (scripts/test does)");
+        return;
+    };
+    let db = PgDatabase::create(&admin_url);
+    let dir = tempfile::tempdir().unwrap();
+    let o = her2ex(
+        dir.path(),
+        &["demo", "--no-serve", "--database", &db.url],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("5 participants"), "{}", text(&o));
+    let o = her2ex(
+        dir.path(),
+        &["audit", "verify", "--database", &db.url],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        !dir.path().join("her2ex.sqlite").exists(),
+        "--database must replace the SQLite file"
+    );
+}
