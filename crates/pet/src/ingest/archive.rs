@@ -1,0 +1,380 @@
+//! The DICOM archive: received files stored content-addressed under the data directory.
+//!
+//! Layout under `<data dir>/dicom/`:
+//!
+//! ```text
+//! objects/ab/ab3f…e9.dcm          the exact bytes received, named by their SHA-256
+//! index/<SOPInstanceUID>/<sha256>.json   one entry per (instance, content) received
+//! ```
+//!
+//! - An object is written before its index entry, each atomically (see `atomic`), so the
+//!   index never names a missing or half-written file; a crash between the two leaves an
+//!   unindexed object that the next resend indexes.
+//! - A resend of the same bytes finds its index entry and is a [`StoreOutcome::Duplicate`]:
+//!   nothing is written.
+//! - The same SOPInstanceUID with other bytes is kept beside the first and reported as a
+//!   [`StoreOutcome::Conflict`]; nothing is ever overwritten. For quantification
+//!   [`Archive::series_files`] chooses the first version received; the others wait for a
+//!   person to decide.
+//! - Writers in one process are serialised by a lock; separate processes (an import while
+//!   the receiver runs) can at worst both classify the same new instance as `New`.
+//! - The received time is read from the system clock unless given
+//!   ([`Archive::store_bytes_at`]): the archive is the I/O edge of this crate.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::atomic::{ensure_dir, is_temporary, write_atomically};
+use super::error::{IngestError, IngestErrorKind};
+use super::header::{DicomHeader, index_key, inspect, is_pet_sop_class};
+
+/// Where an object came from, recorded in its index entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Source {
+    /// A file read by a folder import.
+    Folder {
+        /// The file imported.
+        path: PathBuf,
+    },
+    /// A C-STORE received over the network.
+    Network {
+        /// The sender's (calling) AE title.
+        calling_ae_title: String,
+        /// The sender's network address.
+        peer: String,
+    },
+}
+
+/// What storing an object did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreOutcome {
+    /// A SOP instance not seen before, now stored.
+    New,
+    /// The same bytes were already stored for this SOP instance: nothing was written.
+    Duplicate,
+    /// The SOP instance was already stored with other bytes; this version is kept beside
+    /// the first, which is not replaced.
+    Conflict,
+}
+
+/// The result of storing one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// SHA-256 of the stored bytes, lowercase hex.
+    pub sha256: String,
+    /// Where the bytes are.
+    pub path: PathBuf,
+    /// SOPInstanceUID (0008,0018).
+    pub sop_instance_uid: String,
+    /// SOPClassUID (0008,0016).
+    pub sop_class_uid: String,
+    /// SeriesInstanceUID (0020,000E).
+    pub series_instance_uid: String,
+    /// StudyInstanceUID (0020,000D).
+    pub study_instance_uid: String,
+    /// Modality (0008,0060), when present.
+    pub modality: Option<String>,
+    /// A PET image that the quantification may read (see `PET_IMAGE_SOP_CLASSES`).
+    pub is_pet_image: bool,
+    /// New, duplicate or conflicting.
+    pub outcome: StoreOutcome,
+}
+
+/// One index entry: a version of a SOP instance held in the archive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchivedInstance {
+    /// SOPInstanceUID (0008,0018).
+    pub sop_instance_uid: String,
+    /// SOPClassUID (0008,0016).
+    pub sop_class_uid: String,
+    /// SeriesInstanceUID (0020,000E).
+    pub series_instance_uid: String,
+    /// StudyInstanceUID (0020,000D).
+    pub study_instance_uid: String,
+    /// Modality (0008,0060), when present.
+    pub modality: Option<String>,
+    /// TransferSyntaxUID (0002,0010) of the stored file.
+    pub transfer_syntax_uid: String,
+    /// SHA-256 of the stored bytes, lowercase hex.
+    pub sha256: String,
+    /// Size of the stored file in bytes.
+    pub size: u64,
+    /// When the archive received it.
+    pub received_at: DateTime<Utc>,
+    /// Where it came from.
+    pub source: Source,
+}
+
+impl ArchivedInstance {
+    /// Whether this is a PET image (see `PET_IMAGE_SOP_CLASSES`).
+    pub fn is_pet_image(&self) -> bool {
+        is_pet_sop_class(&self.sop_class_uid)
+    }
+}
+
+/// A series held in the archive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeriesSummary {
+    /// SeriesInstanceUID (0020,000E).
+    pub series_instance_uid: String,
+    /// StudyInstanceUID (0020,000D).
+    pub study_instance_uid: String,
+    /// Modality (0008,0060) of its first instance, when present.
+    pub modality: Option<String>,
+    /// Number of distinct SOP instances.
+    pub instance_count: usize,
+    /// Instances held in more than one version (see [`StoreOutcome::Conflict`]).
+    pub conflicting_instances: usize,
+    /// Whether every instance is a PET image, i.e. the series can be quantified.
+    pub is_pet: bool,
+}
+
+/// The content-addressed DICOM archive under a data directory.
+#[derive(Debug)]
+pub struct Archive {
+    root: PathBuf,
+    /// Serialises the check-then-write of index entries between threads.
+    lock: Mutex<()>,
+}
+
+impl Archive {
+    /// Opens (creating if needed) the archive at `data_dir/dicom/`.
+    pub fn open(data_dir: &Path) -> Result<Self, IngestError> {
+        let root = data_dir.join("dicom");
+        ensure_dir(&root.join("objects"))?;
+        ensure_dir(&root.join("index"))?;
+        Ok(Self {
+            root,
+            lock: Mutex::new(()),
+        })
+    }
+
+    /// The archive folder (`<data dir>/dicom`).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the object with this SHA-256 (lowercase hex) is or would be stored.
+    pub fn object_path(&self, sha256: &str) -> PathBuf {
+        let shard = sha256.get(..2).unwrap_or("00");
+        self.root
+            .join("objects")
+            .join(shard)
+            .join(format!("{sha256}.dcm"))
+    }
+
+    /// Stores the bytes of a DICOM Part 10 file received now from `source`.
+    ///
+    /// Refuses bytes that are not DICOM, a DICOMDIR, or an object without its UIDs.
+    pub fn store_bytes(&self, bytes: &[u8], source: &Source) -> Result<Stored, IngestError> {
+        self.store_bytes_at(bytes, source, Utc::now())
+    }
+
+    /// [`Archive::store_bytes`] with the received time given.
+    pub fn store_bytes_at(
+        &self,
+        bytes: &[u8],
+        source: &Source,
+        received_at: DateTime<Utc>,
+    ) -> Result<Stored, IngestError> {
+        let header = inspect(bytes).map_err(IngestError::new)?;
+        self.store_inspected(bytes, &header, source, received_at)
+    }
+
+    /// Stores bytes already parsed into `header` (which must describe them).
+    pub(crate) fn store_inspected(
+        &self,
+        bytes: &[u8],
+        header: &DicomHeader,
+        source: &Source,
+        received_at: DateTime<Utc>,
+    ) -> Result<Stored, IngestError> {
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let path = self.object_path(&sha256);
+        let index_dir = self
+            .root
+            .join("index")
+            .join(index_key(&header.sop_instance_uid));
+        let entry_name = format!("{sha256}.json");
+
+        let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let outcome = if index_dir.join(&entry_name).is_file() {
+            StoreOutcome::Duplicate
+        } else if has_entries(&index_dir)? {
+            StoreOutcome::Conflict
+        } else {
+            StoreOutcome::New
+        };
+        if outcome != StoreOutcome::Duplicate {
+            self.write_object(&path, &sha256, bytes)?;
+            let entry = ArchivedInstance {
+                sop_instance_uid: header.sop_instance_uid.clone(),
+                sop_class_uid: header.sop_class_uid.clone(),
+                series_instance_uid: header.series_instance_uid.clone(),
+                study_instance_uid: header.study_instance_uid.clone(),
+                modality: header.modality.clone(),
+                transfer_syntax_uid: header.transfer_syntax_uid.clone(),
+                sha256: sha256.clone(),
+                size: bytes.len() as u64,
+                received_at,
+                source: source.clone(),
+            };
+            let json = serde_json::to_vec_pretty(&entry)
+                .map_err(|e| IngestError::at(&index_dir, IngestErrorKind::Index(e.to_string())))?;
+            write_atomically(&index_dir, &entry_name, &json)?;
+        }
+        Ok(Stored {
+            sha256,
+            path,
+            sop_instance_uid: header.sop_instance_uid.clone(),
+            sop_class_uid: header.sop_class_uid.clone(),
+            series_instance_uid: header.series_instance_uid.clone(),
+            study_instance_uid: header.study_instance_uid.clone(),
+            modality: header.modality.clone(),
+            is_pet_image: header.is_pet_image(),
+            outcome,
+        })
+    }
+
+    /// Writes the object unless a file of the right size is already there (an earlier
+    /// store whose index entry was lost to a crash). A file of another size can only be
+    /// damage from outside the archive and is replaced by the correct bytes.
+    fn write_object(&self, path: &Path, sha256: &str, bytes: &[u8]) -> Result<(), IngestError> {
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_file() && meta.len() == bytes.len() as u64 => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(IngestError::io(path, "inspect object", &e)),
+        }
+        let dir = path
+            .parent()
+            .ok_or_else(|| IngestError::at(path, IngestErrorKind::Index("no folder".into())))?;
+        write_atomically(dir, &format!("{sha256}.dcm"), bytes)
+    }
+
+    /// Every index entry, sorted by SOPInstanceUID, then received time, then hash.
+    pub fn instances(&self) -> Result<Vec<ArchivedInstance>, IngestError> {
+        let index = self.root.join("index");
+        let mut out = Vec::new();
+        for dir in sorted_entries(&index)? {
+            if !dir.is_dir() {
+                continue;
+            }
+            for file in sorted_entries(&dir)? {
+                let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if is_temporary(name) || !name.ends_with(".json") {
+                    continue;
+                }
+                let bytes = fs::read(&file).map_err(|e| IngestError::io(&file, "read", &e))?;
+                let entry: ArchivedInstance = serde_json::from_slice(&bytes)
+                    .map_err(|e| IngestError::at(&file, IngestErrorKind::Index(e.to_string())))?;
+                out.push(entry);
+            }
+        }
+        out.sort_by(|a, b| {
+            (&a.sop_instance_uid, a.received_at, &a.sha256).cmp(&(
+                &b.sop_instance_uid,
+                b.received_at,
+                &b.sha256,
+            ))
+        });
+        Ok(out)
+    }
+
+    /// The series held, sorted by SeriesInstanceUID.
+    pub fn series(&self) -> Result<Vec<SeriesSummary>, IngestError> {
+        let mut by_series: BTreeMap<String, Vec<ArchivedInstance>> = BTreeMap::new();
+        for entry in self.instances()? {
+            by_series
+                .entry(entry.series_instance_uid.clone())
+                .or_default()
+                .push(entry);
+        }
+        Ok(by_series
+            .into_iter()
+            .map(|(uid, entries)| {
+                let mut versions: BTreeMap<&str, usize> = BTreeMap::new();
+                for e in &entries {
+                    *versions.entry(e.sop_instance_uid.as_str()).or_default() += 1;
+                }
+                SeriesSummary {
+                    study_instance_uid: entries[0].study_instance_uid.clone(),
+                    modality: entries[0].modality.clone(),
+                    instance_count: versions.len(),
+                    conflicting_instances: versions.values().filter(|&&n| n > 1).count(),
+                    is_pet: entries.iter().all(ArchivedInstance::is_pet_image),
+                    series_instance_uid: uid,
+                }
+            })
+            .collect())
+    }
+
+    /// The stored files of a series, one per SOP instance (the first version received when
+    /// there are conflicting versions), sorted by SOPInstanceUID. Empty when the series is
+    /// unknown. An indexed file that is missing is an error.
+    pub fn series_files(&self, series_uid: &str) -> Result<Vec<PathBuf>, IngestError> {
+        let mut out: Vec<PathBuf> = Vec::new();
+        let mut last_sop: Option<String> = None;
+        for entry in self.instances()? {
+            if entry.series_instance_uid != series_uid
+                || last_sop.as_deref() == Some(entry.sop_instance_uid.as_str())
+            {
+                continue;
+            }
+            let path = self.object_path(&entry.sha256);
+            if !path.is_file() {
+                return Err(IngestError::at(
+                    &path,
+                    IngestErrorKind::Index(format!(
+                        "indexed object of SOP instance {} is missing",
+                        entry.sop_instance_uid
+                    )),
+                ));
+            }
+            last_sop = Some(entry.sop_instance_uid);
+            out.push(path);
+        }
+        Ok(out)
+    }
+}
+
+/// Whether an index folder holds at least one entry.
+fn has_entries(dir: &Path) -> Result<bool, IngestError> {
+    match fs::read_dir(dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry.map_err(|e| IngestError::io(dir, "list folder", &e))?;
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if name.ends_with(".json") && !is_temporary(&name) {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(IngestError::io(dir, "list folder", &e)),
+    }
+}
+
+/// The entries of a folder, sorted by path.
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, IngestError> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| IngestError::io(dir, "list folder", &e))? {
+        out.push(
+            entry
+                .map_err(|e| IngestError::io(dir, "list folder", &e))?
+                .path(),
+        );
+    }
+    out.sort();
+    Ok(out)
+}

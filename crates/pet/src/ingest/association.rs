@@ -1,0 +1,448 @@
+//! One association of the receiver: negotiation, then DIMSE messages until release.
+//!
+//! P-DATA fragments (PS3.8 §9.3.5) of a command are gathered until the last one, then
+//! parsed; the data set that follows is gathered the same way, in memory, up to a size
+//! limit. Only when a whole data set is in hand is it written (as a Part 10 file, through
+//! the archive, flushed to disk) and only then is C-STORE-RSP Success sent. A release,
+//! an abort, a timeout or a dropped connection in the middle of a data set therefore
+//! loses only the unacknowledged object, which is never written.
+
+use std::net::{SocketAddr, TcpStream};
+
+use chrono::Utc;
+use dicom_dictionary_std::uids;
+use dicom_object::FileMetaTableBuilder;
+use dicom_ul::association::Association;
+use dicom_ul::association::server::{AccessControl, DefaultNegotiation};
+use dicom_ul::pdu::{
+    AssociationRJServiceUserReason, PDataValue, PDataValueType, PresentationContextNegotiated,
+    PresentationContextResultReason, UserIdentity,
+};
+use dicom_ul::{Pdu, ServerAssociationOptions};
+use tracing::{debug, error, info, info_span, warn};
+
+use super::archive::{Archive, Source, StoreOutcome};
+use super::dimse::{C_ECHO_RQ, C_STORE_RQ, Command, status};
+use super::error::IngestErrorKind;
+use super::header::inspect;
+use super::scp::{
+    IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, STORAGE_SOP_CLASSES, ScpConfig,
+    TRANSFER_SYNTAXES,
+};
+
+/// Command sets are a few hundred bytes; more is a broken or hostile sender.
+const MAX_COMMAND_BYTES: usize = 64 * 1024;
+
+/// Negotiation options shared by all associations of a receiver.
+pub(crate) type Options = ServerAssociationOptions<'static, CalledAeTitle, DefaultNegotiation>;
+
+/// Limits applied within an association.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Largest data set accepted, in bytes.
+    pub max_object_bytes: usize,
+}
+
+/// Accepts an association when the called AE title is ours, or always when not required.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CalledAeTitle {
+    required: bool,
+}
+
+impl AccessControl for CalledAeTitle {
+    fn check_access(
+        &self,
+        this_ae_title: &str,
+        _calling_ae_title: &str,
+        called_ae_title: &str,
+        _user_identity: Option<&UserIdentity>,
+    ) -> Result<(), AssociationRJServiceUserReason> {
+        if !self.required || this_ae_title.trim() == called_ae_title.trim() {
+            Ok(())
+        } else {
+            Err(AssociationRJServiceUserReason::CalledAETitleNotRecognized)
+        }
+    }
+}
+
+/// The negotiation options for `config`.
+pub(crate) fn options(config: &ScpConfig) -> Options {
+    let mut options = ServerAssociationOptions::new()
+        .ae_access_control(CalledAeTitle {
+            required: config.require_called_ae_title,
+        })
+        .ae_title(config.ae_title.clone())
+        .max_pdu_length(config.max_pdu)
+        .read_timeout(config.idle_timeout)
+        .write_timeout(config.idle_timeout)
+        .with_abstract_syntax(uids::VERIFICATION);
+    for sop_class in STORAGE_SOP_CLASSES {
+        options = options.with_abstract_syntax(*sop_class);
+    }
+    for ts in TRANSFER_SYNTAXES {
+        options = options.with_transfer_syntax(*ts);
+    }
+    options
+}
+
+/// Serves one connection to its end. Never panics on what the peer sends; every failure is
+/// logged and ends (at most) this association.
+pub(crate) fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    options: &Options,
+    archive: &Archive,
+    limits: Limits,
+) {
+    let span = info_span!("dicom_association", %peer);
+    let _entered = span.enter();
+    let mut association = match options.establish(stream) {
+        Ok(association) => association,
+        Err(e) => {
+            warn!(error = %e, "association not established");
+            return;
+        }
+    };
+    let calling = association.peer_ae_title().to_string();
+    info!(calling_ae_title = %calling, "association established");
+    let mut session = Session {
+        source: Source::Network {
+            calling_ae_title: calling,
+            peer: peer.to_string(),
+        },
+        limits,
+        command: Vec::new(),
+        command_context: None,
+        awaiting: None,
+    };
+    loop {
+        let pdu = match association.receive() {
+            Ok(pdu) => pdu,
+            Err(e) => {
+                if session.awaiting.is_some() || session.command_context.is_some() {
+                    warn!(error = %e, "association broken during a transfer; the unacknowledged object is discarded");
+                } else {
+                    warn!(error = %e, "association ended without release");
+                }
+                return;
+            }
+        };
+        match pdu {
+            Pdu::PData { data } => {
+                for value in data {
+                    let answer =
+                        session.on_value(value, association.presentation_contexts(), archive);
+                    match answer {
+                        Ok(None) => {}
+                        Ok(Some((context_id, response))) => {
+                            let pdu = Pdu::PData {
+                                data: vec![PDataValue {
+                                    presentation_context_id: context_id,
+                                    value_type: PDataValueType::Command,
+                                    is_last: true,
+                                    data: response.encode(),
+                                }],
+                            };
+                            if let Err(e) = association.send(&pdu) {
+                                warn!(error = %e, "cannot send the response; association closed");
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            warn!(error = %e, "protocol error; association aborted");
+                            let _ = association.abort();
+                            return;
+                        }
+                    }
+                }
+            }
+            Pdu::ReleaseRQ => {
+                if let Err(e) = association.send(&Pdu::ReleaseRP) {
+                    warn!(error = %e, "cannot confirm the release");
+                }
+                if session.awaiting.is_some() {
+                    warn!("association released in the middle of a data set, which is discarded");
+                }
+                info!("association released");
+                return;
+            }
+            Pdu::AbortRQ { source } => {
+                warn!(?source, "association aborted by the peer");
+                return;
+            }
+            other => {
+                warn!(pdu = %other.short_description(), "unexpected PDU; association aborted");
+                let _ = association.abort();
+                return;
+            }
+        }
+    }
+}
+
+/// A command whose data set is being received.
+struct Awaiting {
+    context_id: u8,
+    command: Command,
+    data: Vec<u8>,
+    too_large: bool,
+}
+
+/// The data set that came with a command.
+enum DataSet {
+    None,
+    Bytes(Vec<u8>),
+    TooLarge,
+}
+
+/// The DIMSE state of one association.
+struct Session {
+    source: Source,
+    limits: Limits,
+    /// Fragments of the command being received.
+    command: Vec<u8>,
+    /// Presentation context of the command being received.
+    command_context: Option<u8>,
+    /// A complete command waiting for its data set.
+    awaiting: Option<Awaiting>,
+}
+
+impl Session {
+    /// Takes one presentation data value; returns a response to send once a message is
+    /// complete. An error is a protocol violation that ends the association.
+    fn on_value(
+        &mut self,
+        value: PDataValue,
+        contexts: &[PresentationContextNegotiated],
+        archive: &Archive,
+    ) -> Result<Option<(u8, Command)>, IngestErrorKind> {
+        let id = value.presentation_context_id;
+        let context = contexts
+            .iter()
+            .find(|c| c.id == id && c.reason == PresentationContextResultReason::Acceptance)
+            .ok_or_else(|| {
+                protocol(format!("P-DATA on presentation context {id}, not accepted"))
+            })?;
+        match value.value_type {
+            PDataValueType::Command => {
+                if self.awaiting.is_some() {
+                    return Err(protocol(
+                        "a command came before the data set of the previous one",
+                    ));
+                }
+                if self.command_context.is_some_and(|c| c != id) {
+                    return Err(protocol("command fragments on two presentation contexts"));
+                }
+                self.command_context = Some(id);
+                self.command.extend_from_slice(&value.data);
+                if self.command.len() > MAX_COMMAND_BYTES {
+                    return Err(protocol("command set larger than 64 KiB"));
+                }
+                if !value.is_last {
+                    return Ok(None);
+                }
+                let command = Command::parse(&std::mem::take(&mut self.command))?;
+                self.command_context = None;
+                if command.has_data_set() {
+                    self.awaiting = Some(Awaiting {
+                        context_id: id,
+                        command,
+                        data: Vec::new(),
+                        too_large: false,
+                    });
+                    return Ok(None);
+                }
+                Ok(Some((
+                    id,
+                    self.answer(&command, DataSet::None, context, archive),
+                )))
+            }
+            PDataValueType::Data => {
+                let mut awaiting = self
+                    .awaiting
+                    .take()
+                    .ok_or_else(|| protocol("a data set fragment without its command"))?;
+                if awaiting.context_id != id {
+                    return Err(protocol(
+                        "data set on another presentation context than its command",
+                    ));
+                }
+                if !awaiting.too_large {
+                    if awaiting.data.len().saturating_add(value.data.len())
+                        > self.limits.max_object_bytes
+                    {
+                        awaiting.too_large = true;
+                        awaiting.data = Vec::new();
+                    } else {
+                        awaiting.data.extend_from_slice(&value.data);
+                    }
+                }
+                if !value.is_last {
+                    self.awaiting = Some(awaiting);
+                    return Ok(None);
+                }
+                let data = if awaiting.too_large {
+                    DataSet::TooLarge
+                } else {
+                    DataSet::Bytes(awaiting.data)
+                };
+                Ok(Some((
+                    id,
+                    self.answer(&awaiting.command, data, context, archive),
+                )))
+            }
+        }
+    }
+
+    /// The response to a complete request.
+    fn answer(
+        &self,
+        command: &Command,
+        data: DataSet,
+        context: &PresentationContextNegotiated,
+        archive: &Archive,
+    ) -> Command {
+        match command.command_field {
+            C_ECHO_RQ => {
+                debug!("C-ECHO answered");
+                command.response(status::SUCCESS, None)
+            }
+            C_STORE_RQ => {
+                let (code, comment) = self.store(command, data, context, archive);
+                command.response(code, comment)
+            }
+            other => {
+                warn!(command_field = other, "unsupported DIMSE operation");
+                command.response(
+                    status::UNRECOGNIZED_OPERATION,
+                    Some(format!("operation 0x{other:04X} not supported")),
+                )
+            }
+        }
+    }
+
+    /// Stores a C-STORE data set; returns the status and, for failures, a comment.
+    fn store(
+        &self,
+        command: &Command,
+        data: DataSet,
+        context: &PresentationContextNegotiated,
+        archive: &Archive,
+    ) -> (u16, Option<String>) {
+        let fail = |code: u16, reason: String| {
+            warn!(status = format!("0x{code:04X}"), %reason, "C-STORE refused");
+            (code, Some(reason))
+        };
+        let data = match data {
+            DataSet::Bytes(bytes) => bytes,
+            DataSet::None => return fail(status::CANNOT_UNDERSTAND, "no data set".into()),
+            DataSet::TooLarge => {
+                let limit = self.limits.max_object_bytes;
+                return fail(
+                    status::OUT_OF_RESOURCES,
+                    format!("object over {limit} bytes"),
+                );
+            }
+        };
+        let (Some(sop_class), Some(sop_instance)) = (
+            command.affected_sop_class_uid.as_deref(),
+            command.affected_sop_instance_uid.as_deref(),
+        ) else {
+            return fail(
+                status::CANNOT_UNDERSTAND,
+                "affected SOP class or instance missing".into(),
+            );
+        };
+        if sop_class != trim_uid(&context.abstract_syntax) {
+            return fail(
+                status::SOP_CLASS_NOT_SUPPORTED,
+                format!(
+                    "SOP class {sop_class} sent on a context for {}",
+                    context.abstract_syntax
+                ),
+            );
+        }
+        let transfer_syntax = trim_uid(&context.transfer_syntax);
+        let calling = match &self.source {
+            Source::Network {
+                calling_ae_title, ..
+            } => calling_ae_title.as_str(),
+            Source::Folder { .. } => "",
+        };
+        let file = match part10_file(sop_class, sop_instance, transfer_syntax, calling, &data) {
+            Ok(file) => file,
+            Err(e) => return fail(status::CANNOT_UNDERSTAND, e.to_string()),
+        };
+        let header = match inspect(&file) {
+            Ok(header) => header,
+            Err(e) => return fail(status::CANNOT_UNDERSTAND, e.to_string()),
+        };
+        if header.sop_instance_uid != sop_instance || header.sop_class_uid != sop_class {
+            return fail(
+                status::DATA_SET_DOES_NOT_MATCH,
+                format!(
+                    "data set holds {} of class {}, command names {sop_instance} of class {sop_class}",
+                    header.sop_instance_uid, header.sop_class_uid
+                ),
+            );
+        }
+        match archive.store_inspected(&file, &header, &self.source, Utc::now()) {
+            Ok(stored) => {
+                match stored.outcome {
+                    StoreOutcome::New => {
+                        info!(sop_instance_uid = %stored.sop_instance_uid, series = %stored.series_instance_uid, "stored")
+                    }
+                    StoreOutcome::Duplicate => {
+                        info!(sop_instance_uid = %stored.sop_instance_uid, "already stored; resend ignored")
+                    }
+                    StoreOutcome::Conflict => {
+                        warn!(sop_instance_uid = %stored.sop_instance_uid, sha256 = %stored.sha256, "SOP instance already stored with other content; this version kept beside it")
+                    }
+                }
+                (status::SUCCESS, None)
+            }
+            Err(e) => {
+                error!(error = %e, "cannot write the archive; answering out of resources");
+                (status::OUT_OF_RESOURCES, Some(e.kind.to_string()))
+            }
+        }
+    }
+}
+
+fn protocol(message: impl Into<String>) -> IngestErrorKind {
+    IngestErrorKind::Protocol(message.into())
+}
+
+fn trim_uid(uid: &str) -> &str {
+    uid.trim_end_matches(['\0', ' '])
+}
+
+/// A Part 10 file (PS3.10 §7.1) around a received data set: preamble, `DICM`, a file
+/// meta group naming the SOP class and instance of the command, the transfer syntax of
+/// the presentation context and our implementation, then the data set unchanged.
+pub(crate) fn part10_file(
+    sop_class: &str,
+    sop_instance: &str,
+    transfer_syntax: &str,
+    source_ae_title: &str,
+    data_set: &[u8],
+) -> Result<Vec<u8>, IngestErrorKind> {
+    let mut builder = FileMetaTableBuilder::new()
+        .media_storage_sop_class_uid(sop_class)
+        .media_storage_sop_instance_uid(sop_instance)
+        .transfer_syntax(transfer_syntax)
+        .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
+        .implementation_version_name(IMPLEMENTATION_VERSION_NAME);
+    if !source_ae_title.is_empty() {
+        builder = builder.source_application_entity_title(source_ae_title);
+    }
+    let meta = builder
+        .build()
+        .map_err(|e| protocol(format!("file meta group: {e}")))?;
+    let mut out = Vec::with_capacity(data_set.len() + 512);
+    out.resize(128, 0);
+    out.extend_from_slice(b"DICM");
+    meta.write(&mut out)
+        .map_err(|e| protocol(format!("file meta group: {e}")))?;
+    out.extend_from_slice(data_set);
+    Ok(out)
+}

@@ -1,0 +1,34 @@
+//! DICOM ingest: how files from the scanners reach the archive, the first step of the
+//! imaging flow (ARCHITECTURE.md).
+//!
+//! | piece | role |
+//! |---|---|
+//! | [`Archive`] | received bytes stored content-addressed (SHA-256) under `<data dir>/dicom/`, written atomically, indexed by SOPInstanceUID; resends are no-ops, conflicting versions are kept |
+//! | [`import_folder`] | `her2ex pet import DIR`: every DICOM file under a folder, in sorted order, DICOMDIR and non-DICOM files skipped with the reason |
+//! | [`scp`] | the C-STORE receiver of `her2ex serve` (dicom-ul), which acknowledges an object only once it is on disk |
+//! | [`dimse`] | DIMSE command sets of C-STORE and C-ECHO (PS3.7) |
+//! | [`header`] | the UIDs and modality that file an object; which SOP classes are PET images |
+//!
+//! Every object is kept, PET or not (the attenuation CT, contours, screen captures); only
+//! PET images ([`Stored::is_pet_image`], [`SeriesSummary::is_pet`]) are handed to the
+//! quantification, by [`Archive::series_files`] and `crate::load_series_files`.
+//!
+//! Unlike the rest of this crate, ingest does I/O: it writes files, listens on the
+//! network and reads the clock for the received time.
+
+pub mod archive;
+mod association;
+mod atomic;
+pub mod dimse;
+pub mod error;
+pub mod header;
+pub mod import;
+pub mod scp;
+
+pub use archive::{Archive, ArchivedInstance, SeriesSummary, Source, StoreOutcome, Stored};
+pub use error::{IngestError, IngestErrorKind};
+pub use header::{DicomHeader, PET_IMAGE_SOP_CLASSES, inspect};
+pub use import::{
+    FileOutcome, ImportProgress, ImportReport, SkipReason, SkippedFile, import_folder,
+};
+pub use scp::{Scp, ScpConfig, Shutdown, run_scp};

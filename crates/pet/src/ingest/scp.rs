@@ -1,0 +1,280 @@
+//! The DICOM C-STORE receiver (Storage SCP, PS3.4 Annex B) started by `her2ex serve`.
+//!
+//! | aspect | behaviour |
+//! |---|---|
+//! | threads | blocking: [`Scp::run`] accepts on the calling thread, one thread per association |
+//! | services | Storage of [`STORAGE_SOP_CLASSES`]; Verification (C-ECHO) |
+//! | transfer syntaxes | [`TRANSFER_SYNTAXES`]: Explicit VR LE, Implicit VR LE, Explicit VR BE |
+//! | AE title | called AE title must match [`ScpConfig::ae_title`] unless `require_called_ae_title` is off |
+//! | acknowledgement | the Part 10 file is in the archive (flushed to disk) before C-STORE-RSP Success |
+//! | failures | 0xC000 data set unreadable, 0xA900 data set does not match the command, 0xA700 archive cannot write, 0x0122 SOP class differs from the presentation context |
+//! | broken association | the unacknowledged data set is dropped; nothing half-written is stored |
+//! | shutdown | [`Shutdown::trigger`] stops accepting within [`ACCEPT_POLL`]; open associations finish on their own |
+//!
+//! From async code (the web server) run it with `tokio::task::spawn_blocking`.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use dicom_dictionary_std::uids;
+use tracing::{error, info, warn};
+
+use super::archive::Archive;
+use super::association::{self, Limits};
+use super::error::{IngestError, IngestErrorKind};
+
+/// The AE title the receiver answers to unless configured otherwise.
+pub const DEFAULT_AE_TITLE: &str = "HER2EX";
+
+/// Our Implementation Class UID (PS3.7 D.3.3.2), written in the file meta group of every
+/// received file: a UUID-derived UID (PS3.5 B.2) under root 2.25.
+pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.71887806508422276321925056913783563448";
+
+/// Our Implementation Version Name (at most 16 characters).
+pub const IMPLEMENTATION_VERSION_NAME: &str = concat!("HER2EX_", env!("CARGO_PKG_VERSION"));
+
+/// How often the accept loop looks at the shutdown flag.
+pub const ACCEPT_POLL: Duration = Duration::from_millis(100);
+
+/// Storage SOP classes accepted: what PET/CT and PET/MR scanners and their workstations
+/// send for a study (the PET images, the attenuation CT or MR, screen captures, contours
+/// and segmentations).
+pub const STORAGE_SOP_CLASSES: &[&str] = &[
+    uids::POSITRON_EMISSION_TOMOGRAPHY_IMAGE_STORAGE,
+    uids::ENHANCED_PET_IMAGE_STORAGE,
+    uids::LEGACY_CONVERTED_ENHANCED_PET_IMAGE_STORAGE,
+    uids::CT_IMAGE_STORAGE,
+    uids::ENHANCED_CT_IMAGE_STORAGE,
+    uids::MR_IMAGE_STORAGE,
+    uids::ENHANCED_MR_IMAGE_STORAGE,
+    uids::SECONDARY_CAPTURE_IMAGE_STORAGE,
+    uids::RT_STRUCTURE_SET_STORAGE,
+    uids::SEGMENTATION_STORAGE,
+];
+
+/// Transfer syntaxes accepted, in order of preference. Data sets are stored exactly as
+/// received, so only uncompressed, non-deflated syntaxes are offered.
+pub const TRANSFER_SYNTAXES: &[&str] = &[
+    uids::EXPLICIT_VR_LITTLE_ENDIAN,
+    uids::IMPLICIT_VR_LITTLE_ENDIAN,
+    // Explicit VR Big Endian: retired from the standard, still sent by older equipment.
+    "1.2.840.10008.1.2.2",
+];
+
+/// Settings of the receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScpConfig {
+    /// Our AE title (1–16 characters of the default repertoire, no backslash).
+    pub ae_title: String,
+    /// Address and port to listen on (port 0: any free port, see [`Scp::local_addr`]).
+    pub bind: SocketAddr,
+    /// Largest PDU we accept (PS3.8 D.1), in bytes.
+    pub max_pdu: u32,
+    /// Refuse associations whose called AE title is not ours.
+    pub require_called_ae_title: bool,
+    /// An association silent for this long is closed.
+    pub idle_timeout: Duration,
+    /// Largest single object accepted; bigger ones are answered 0xA700.
+    pub max_object_bytes: usize,
+}
+
+impl ScpConfig {
+    /// Settings with our defaults: called AE title required, 64 KiB PDUs, 60 s idle
+    /// timeout, objects up to 1 GiB.
+    pub fn new(ae_title: impl Into<String>, bind: SocketAddr) -> Self {
+        Self {
+            ae_title: ae_title.into(),
+            bind,
+            max_pdu: 65_536,
+            require_called_ae_title: true,
+            idle_timeout: Duration::from_secs(60),
+            max_object_bytes: 1 << 30,
+        }
+    }
+
+    /// Checks the settings: a valid AE title (PS3.5 Table 6.2-1) and sane limits.
+    pub fn validate(&self) -> Result<(), IngestError> {
+        let bad = |m: String| Err(IngestError::new(IngestErrorKind::Config(m)));
+        let ae = &self.ae_title;
+        if ae.trim().is_empty() || ae.len() > 16 {
+            return bad(format!("AE title {ae:?} must have 1 to 16 characters"));
+        }
+        if ae.trim() != ae {
+            return bad(format!("AE title {ae:?} has leading or trailing spaces"));
+        }
+        if !ae
+            .chars()
+            .all(|c| c.is_ascii() && !c.is_ascii_control() && c != '\\')
+        {
+            return bad(format!(
+                "AE title {ae:?} may hold only printable ASCII without backslash"
+            ));
+        }
+        if self.max_pdu < 4096 {
+            return bad(format!("max PDU {} is below 4096 bytes", self.max_pdu));
+        }
+        if self.idle_timeout.is_zero() {
+            return bad("idle timeout must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+/// A flag that asks a running receiver to stop; clones share the flag.
+#[derive(Debug, Clone, Default)]
+pub struct Shutdown(Arc<AtomicBool>);
+
+impl Shutdown {
+    /// A flag not yet raised.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks the receiver to stop accepting associations.
+    pub fn trigger(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`Shutdown::trigger`] was called.
+    pub fn is_triggered(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A receiver bound to its port, not yet accepting.
+#[derive(Debug)]
+pub struct Scp {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    config: ScpConfig,
+    archive: Arc<Archive>,
+}
+
+impl Scp {
+    /// Validates `config` and binds its address.
+    pub fn bind(config: ScpConfig, archive: Arc<Archive>) -> Result<Self, IngestError> {
+        config.validate()?;
+        let config_error = |action: &str, e: std::io::Error| {
+            IngestError::new(IngestErrorKind::Config(format!(
+                "cannot {action} {}: {e}",
+                config.bind
+            )))
+        };
+        let listener = TcpListener::bind(config.bind).map_err(|e| config_error("listen on", e))?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| config_error("read the address bound for", e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| config_error("configure the socket of", e))?;
+        Ok(Self {
+            listener,
+            local_addr,
+            config,
+            archive,
+        })
+    }
+
+    /// The address actually listened on (the port chosen when 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Accepts associations until `shutdown` is triggered, serving each on its own thread.
+    ///
+    /// Returns once the flag is seen. Associations still open are not waited for: what
+    /// they have acknowledged is already on disk, and what they have not the sender must
+    /// send again, as DICOM requires of any unacknowledged C-STORE.
+    pub fn run(self, shutdown: &Shutdown) -> Result<(), IngestError> {
+        let options = Arc::new(association::options(&self.config));
+        let limits = Limits {
+            max_object_bytes: self.config.max_object_bytes,
+        };
+        info!(
+            ae_title = %self.config.ae_title,
+            address = %self.local_addr,
+            "DICOM receiver listening"
+        );
+        let mut next_id: u64 = 0;
+        while !shutdown.is_triggered() {
+            match self.listener.accept() {
+                Ok((stream, peer)) => {
+                    if let Err(e) = stream.set_nonblocking(false) {
+                        warn!(%peer, error = %e, "cannot configure the connection; closed");
+                        continue;
+                    }
+                    next_id += 1;
+                    let options = Arc::clone(&options);
+                    let archive = Arc::clone(&self.archive);
+                    let spawned = thread::Builder::new()
+                        .name(format!("dicom-association-{next_id}"))
+                        .spawn(move || {
+                            association::serve(stream, peer, &options, &archive, limits)
+                        });
+                    if let Err(e) = spawned {
+                        error!(%peer, error = %e, "cannot start a thread for the association");
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => thread::sleep(ACCEPT_POLL),
+                Err(e) => {
+                    // E.g. out of file descriptors: wait instead of spinning.
+                    warn!(error = %e, "accepting a connection failed");
+                    thread::sleep(ACCEPT_POLL);
+                }
+            }
+        }
+        info!(address = %self.local_addr, "DICOM receiver stopped");
+        Ok(())
+    }
+}
+
+/// Binds `config.bind` and runs the receiver until `shutdown` is triggered (see
+/// [`Scp::run`]). Blocks the calling thread.
+pub fn run_scp(
+    config: ScpConfig,
+    archive: Arc<Archive>,
+    shutdown: Shutdown,
+) -> Result<(), IngestError> {
+    Scp::bind(config, archive)?.run(&shutdown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(ae: &str) -> ScpConfig {
+        ScpConfig::new(ae, "127.0.0.1:0".parse().unwrap())
+    }
+
+    #[test]
+    fn ae_titles_are_validated() {
+        assert!(config("HER2EX").validate().is_ok());
+        assert!(config("").validate().is_err());
+        assert!(config("   ").validate().is_err());
+        assert!(
+            config("ABCDEFGHIJKLMNOPQ").validate().is_err(),
+            "17 characters"
+        );
+        assert!(config(" HER2EX").validate().is_err());
+        assert!(config("HER\\2EX").validate().is_err());
+    }
+
+    #[test]
+    fn implementation_identifiers_fit_their_value_representations() {
+        assert!(IMPLEMENTATION_CLASS_UID.len() <= 64);
+        assert!(super::super::header::is_valid_uid(IMPLEMENTATION_CLASS_UID));
+        assert!(IMPLEMENTATION_VERSION_NAME.len() <= 16);
+    }
+
+    #[test]
+    fn shutdown_is_shared_between_clones() {
+        let a = Shutdown::new();
+        let b = a.clone();
+        assert!(!b.is_triggered());
+        a.trigger();
+        assert!(b.is_triggered());
+    }
+}

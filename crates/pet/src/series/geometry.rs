@@ -1,0 +1,170 @@
+//! Stacking single-frame images into a regular grid, by position along the slice normal.
+
+use super::instance::PetInstance;
+use crate::error::ErrorKind;
+use crate::volume::Volume;
+
+/// Relative tolerance on slice gaps: a gap differing by more than this from the median gap is
+/// a missing or extra slice. 1 % is far above rounding in ImagePositionPatient (DS, 16 chars).
+const GAP_TOLERANCE: f64 = 0.01;
+/// Tolerance (mm) for in-plane drift between slices and for orientation agreement.
+const POSITION_TOLERANCE_MM: f64 = 0.01;
+
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+/// Sorts the images along the slice normal, checks that they form a regular grid, and moves
+/// their pixels into one volume. Returns the volume, the sorted images and warnings.
+pub fn stack(
+    mut instances: Vec<PetInstance>,
+) -> Result<(Volume, Vec<PetInstance>, Vec<String>), ErrorKind> {
+    let mut warnings = Vec::new();
+    let first = instances
+        .first()
+        .ok_or_else(|| ErrorKind::NoImages("empty series".into()))?;
+    let o = first.orientation;
+    let (row, col) = ([o[0], o[1], o[2]], [o[3], o[4], o[5]]);
+    let normal = cross(row, col);
+    let (rows, columns, spacing) = (first.rows, first.columns, first.pixel_spacing_mm);
+    for inst in &instances {
+        let same_orientation = inst
+            .orientation
+            .iter()
+            .zip(o.iter())
+            .all(|(a, b)| (a - b).abs() < 1e-4);
+        if !same_orientation {
+            return Err(ErrorKind::Geometry(format!(
+                "{}: ImageOrientationPatient (0020,0037) {:?} differs from {:?}",
+                inst.path.display(),
+                inst.orientation,
+                o
+            )));
+        }
+        if (inst.rows, inst.columns) != (rows, columns) {
+            return Err(ErrorKind::Geometry(format!(
+                "{}: Rows × Columns {} × {} differs from {rows} × {columns}",
+                inst.path.display(),
+                inst.rows,
+                inst.columns
+            )));
+        }
+        if inst
+            .pixel_spacing_mm
+            .iter()
+            .zip(spacing.iter())
+            .any(|(a, b)| (a - b).abs() > 1e-4 * b.abs().max(1.0))
+        {
+            return Err(ErrorKind::Geometry(format!(
+                "{}: PixelSpacing (0028,0030) {:?} differs from {spacing:?}",
+                inst.path.display(),
+                inst.pixel_spacing_mm
+            )));
+        }
+    }
+    // Sort by distance along the normal; the file path breaks exact ties so that the
+    // duplicate check below reports a stable pair.
+    instances.sort_by(|a, b| {
+        dot(a.position_mm, normal)
+            .total_cmp(&dot(b.position_mm, normal))
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    let distances: Vec<f64> = instances
+        .iter()
+        .map(|i| dot(i.position_mm, normal))
+        .collect();
+    let slice_gap = check_gaps(&instances, &distances)?;
+    // Every position must lie on the line through the first along the normal.
+    let origin = instances[0].position_mm;
+    for (inst, d) in instances.iter().zip(&distances) {
+        let expected: [f64; 3] =
+            std::array::from_fn(|c| origin[c] + (d - distances[0]) * normal[c]);
+        let drift = (0..3)
+            .map(|c| (inst.position_mm[c] - expected[c]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        if drift > POSITION_TOLERANCE_MM.max(0.01 * slice_gap.unwrap_or(0.0)) {
+            return Err(ErrorKind::Geometry(format!(
+                "{}: ImagePositionPatient (0020,0032) {:?} is {drift:.3} mm off the stack axis \
+                 (gantry tilt or mixed bed positions are not supported)",
+                inst.path.display(),
+                inst.position_mm
+            )));
+        }
+    }
+    let slice_spacing = match slice_gap {
+        Some(g) => g,
+        None => {
+            let t = instances[0].slice_thickness_mm.filter(|t| *t > 0.0);
+            warnings.push(format!(
+                "single-slice series: slice spacing taken from SliceThickness (0018,0050) = {}",
+                t.map_or("absent, 1 mm assumed".to_string(), |t| format!("{t} mm"))
+            ));
+            t.unwrap_or(1.0)
+        }
+    };
+    let per_slice = rows * columns;
+    let mut data = Vec::with_capacity(per_slice * instances.len());
+    for inst in &mut instances {
+        data.append(&mut inst.pixels);
+    }
+    let volume = Volume {
+        dims: [columns, rows, instances.len()],
+        // PixelSpacing lists the spacing between rows first (PS3.3 C.7.6.2.1.1).
+        spacing_mm: [spacing[1], spacing[0], slice_spacing],
+        origin_mm: origin,
+        direction: [row, col, normal],
+        data,
+    };
+    Ok((volume, instances, warnings))
+}
+
+/// Checks that consecutive slices are evenly spaced; returns the mean gap (None for one slice).
+fn check_gaps(instances: &[PetInstance], distances: &[f64]) -> Result<Option<f64>, ErrorKind> {
+    if distances.len() < 2 {
+        return Ok(None);
+    }
+    let gaps: Vec<f64> = distances.windows(2).map(|w| w[1] - w[0]).collect();
+    for (k, gap) in gaps.iter().enumerate() {
+        if *gap < POSITION_TOLERANCE_MM {
+            return Err(ErrorKind::Geometry(format!(
+                "{} and {} are at the same position along the slice normal ({:.3} mm): \
+                 duplicate slice",
+                instances[k].path.display(),
+                instances[k + 1].path.display(),
+                distances[k]
+            )));
+        }
+    }
+    let mut sorted = gaps.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    for (k, gap) in gaps.iter().enumerate() {
+        if (gap - median).abs() > GAP_TOLERANCE * median {
+            let missing = (gap / median).round() - 1.0;
+            let hint = if missing >= 1.0 {
+                format!(" (about {missing} slice(s) missing)")
+            } else {
+                String::new()
+            };
+            return Err(ErrorKind::Geometry(format!(
+                "uneven slice spacing: {:.3} mm between {} and {}, {median:.3} mm elsewhere{hint}; \
+                 the series is not interpolated",
+                gap,
+                instances[k].path.display(),
+                instances[k + 1].path.display()
+            )));
+        }
+    }
+    Ok(Some(
+        (distances[distances.len() - 1] - distances[0]) / gaps.len() as f64,
+    ))
+}

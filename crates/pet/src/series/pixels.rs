@@ -1,0 +1,133 @@
+//! Pixel data of one PET image: decoded by dicom-pixeldata, then interpreted here.
+//!
+//! dicom-pixeldata decodes any transfer syntax it supports into native little-endian
+//! samples; the samples are then read with BitsAllocated, BitsStored and
+//! PixelRepresentation (PS3.3 C.7.6.3.1) and rescaled with the slice's own RescaleSlope and
+//! RescaleIntercept (PS3.3 C.11.1.1.2). A PET image is one grey-level sample per pixel.
+
+use dicom_object::DefaultDicomObject;
+use dicom_pixeldata::PixelDecoder;
+
+use crate::error::{ErrorKind, chain};
+
+/// Stored-sample layout of an image (PS3.3 C.7.6.3).
+#[derive(Debug, Clone, Copy)]
+pub struct SampleLayout {
+    /// Rows × columns of the frame.
+    pub pixels: usize,
+    /// BitsAllocated (8, 16 or 32).
+    pub bits_allocated: u16,
+    /// BitsStored (≤ BitsAllocated).
+    pub bits_stored: u16,
+    /// PixelRepresentation: true when samples are two's-complement signed.
+    pub signed: bool,
+}
+
+/// Decodes the single frame of `obj` and returns `stored × slope + intercept` per pixel.
+pub fn rescaled_frame(
+    obj: &DefaultDicomObject,
+    layout: SampleLayout,
+    slope: f64,
+    intercept: f64,
+) -> Result<Vec<f32>, ErrorKind> {
+    let decoded = obj
+        .decode_pixel_data()
+        .map_err(|e| ErrorKind::Pixels(format!("PixelData (7FE0,0010): {}", chain(&e))))?;
+    if decoded.samples_per_pixel() != 1 {
+        return Err(ErrorKind::Pixels(format!(
+            "SamplesPerPixel (0028,0002) is {}, a PET image has 1",
+            decoded.samples_per_pixel()
+        )));
+    }
+    let stored = samples(decoded.data(), layout)?;
+    Ok(stored
+        .into_iter()
+        .map(|s| (s * slope + intercept) as f32)
+        .collect())
+}
+
+/// Interprets raw little-endian sample bytes.
+pub fn samples(bytes: &[u8], layout: SampleLayout) -> Result<Vec<f64>, ErrorKind> {
+    let width = match layout.bits_allocated {
+        8 => 1,
+        16 => 2,
+        32 => 4,
+        other => {
+            return Err(ErrorKind::BadTag {
+                tag: "BitsAllocated (0028,0100)".into(),
+                problem: format!("{other} is not 8, 16 or 32"),
+            });
+        }
+    };
+    let stored_bits = u32::from(layout.bits_stored);
+    if stored_bits == 0 || stored_bits > u32::from(layout.bits_allocated) {
+        return Err(ErrorKind::BadTag {
+            tag: "BitsStored (0028,0101)".into(),
+            problem: format!(
+                "{} does not fit BitsAllocated {}",
+                layout.bits_stored, layout.bits_allocated
+            ),
+        });
+    }
+    let needed = layout.pixels.checked_mul(width).ok_or_else(|| {
+        ErrorKind::Pixels("Rows × Columns overflows the address space".to_string())
+    })?;
+    if bytes.len() < needed {
+        return Err(ErrorKind::Pixels(format!(
+            "PixelData (7FE0,0010) holds {} bytes, the image needs {needed} (truncated?)",
+            bytes.len()
+        )));
+    }
+    let mask: u32 = if stored_bits == 32 {
+        u32::MAX
+    } else {
+        (1u32 << stored_bits) - 1
+    };
+    let sign_bit = 1u32 << (stored_bits - 1);
+    Ok(bytes[..needed]
+        .chunks_exact(width)
+        .map(|c| {
+            let raw = match width {
+                1 => u32::from(c[0]),
+                2 => u32::from(u16::from_le_bytes([c[0], c[1]])),
+                _ => u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+            } & mask;
+            if layout.signed && raw & sign_bit != 0 {
+                // Two's complement within BitsStored bits.
+                f64::from(raw) - f64::from(mask) - 1.0
+            } else {
+                f64::from(raw)
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_12_bit_samples_are_sign_extended() {
+        let layout = SampleLayout {
+            pixels: 2,
+            bits_allocated: 16,
+            bits_stored: 12,
+            signed: true,
+        };
+        // 0x0FFF is -1 in 12-bit two's complement; 0x07FF is +2047.
+        let v = samples(&[0xFF, 0x0F, 0xFF, 0x07], layout).unwrap();
+        assert_eq!(v, vec![-1.0, 2047.0]);
+    }
+
+    #[test]
+    fn short_pixel_data_is_an_error_not_a_panic() {
+        let layout = SampleLayout {
+            pixels: 4,
+            bits_allocated: 16,
+            bits_stored: 16,
+            signed: false,
+        };
+        let err = samples(&[1, 2, 3], layout).unwrap_err();
+        assert!(err.to_string().contains("truncated"), "{err}");
+    }
+}

@@ -1,0 +1,162 @@
+//! The attributes of one PET image that the SUV calculation reads (QIBA pseudo-code inputs).
+//!
+//! Reading never fails: an attribute that is present but malformed is recorded in
+//! [`SuvHeader::unreadable`] and treated as absent, so the SUV step can refuse with a reason
+//! that names it, while the image itself is still loaded.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use dicom_object::InMemDicomObject;
+use serde::Serialize;
+
+use crate::error::ErrorKind;
+use crate::series::attr::{self, Attr, attr};
+
+/// Units (0054,1001).
+pub const UNITS: Attr = attr("Units", 0x0054, 0x1001);
+/// SUVType (0054,1006).
+pub const SUV_TYPE: Attr = attr("SUVType", 0x0054, 0x1006);
+/// DecayCorrection (0054,1102).
+pub const DECAY_CORRECTION: Attr = attr("DecayCorrection", 0x0054, 0x1102);
+/// CorrectedImage (0028,0051).
+pub const CORRECTED_IMAGE: Attr = attr("CorrectedImage", 0x0028, 0x0051);
+/// SeriesDate (0008,0021).
+pub const SERIES_DATE: Attr = attr("SeriesDate", 0x0008, 0x0021);
+/// SeriesTime (0008,0031).
+pub const SERIES_TIME: Attr = attr("SeriesTime", 0x0008, 0x0031);
+/// AcquisitionDate (0008,0022).
+pub const ACQUISITION_DATE: Attr = attr("AcquisitionDate", 0x0008, 0x0022);
+/// AcquisitionTime (0008,0032).
+pub const ACQUISITION_TIME: Attr = attr("AcquisitionTime", 0x0008, 0x0032);
+/// FrameReferenceTime (0054,1300), milliseconds.
+pub const FRAME_REFERENCE_TIME: Attr = attr("FrameReferenceTime", 0x0054, 0x1300);
+/// ActualFrameDuration (0018,1242), milliseconds.
+pub const ACTUAL_FRAME_DURATION: Attr = attr("ActualFrameDuration", 0x0018, 0x1242);
+/// GE private scan date-time (0009,100D), creator `GEMS_PETD_01`.
+pub const GE_SCAN_DATETIME: Attr = attr("GE private scan DateTime", 0x0009, 0x100D);
+/// Philips private SUV scale factor (7053,1000).
+pub const PHILIPS_SUV_FACTOR: Attr = attr("Philips private SUV scale factor", 0x7053, 0x1000);
+/// Philips private activity concentration scale factor (7053,1009).
+pub const PHILIPS_ACTIVITY_FACTOR: Attr =
+    attr("Philips private activity scale factor", 0x7053, 0x1009);
+/// PatientWeight (0010,1030), kg.
+pub const PATIENT_WEIGHT: Attr = attr("PatientWeight", 0x0010, 0x1030);
+/// PatientSize (0010,1020), m.
+pub const PATIENT_SIZE: Attr = attr("PatientSize", 0x0010, 0x1020);
+/// PatientSex (0010,0040).
+pub const PATIENT_SEX: Attr = attr("PatientSex", 0x0010, 0x0040);
+/// Manufacturer (0008,0070).
+pub const MANUFACTURER: Attr = attr("Manufacturer", 0x0008, 0x0070);
+/// RadiopharmaceuticalInformationSequence (0054,0016).
+pub const RADIOPHARMACEUTICAL_SEQ: Attr =
+    attr("RadiopharmaceuticalInformationSequence", 0x0054, 0x0016);
+/// RadiopharmaceuticalStartTime (0018,1072).
+pub const RP_START_TIME: Attr = attr("RadiopharmaceuticalStartTime", 0x0018, 0x1072);
+/// RadiopharmaceuticalStartDateTime (0018,1078).
+pub const RP_START_DATETIME: Attr = attr("RadiopharmaceuticalStartDateTime", 0x0018, 0x1078);
+/// RadionuclideTotalDose (0018,1074), Bq.
+pub const TOTAL_DOSE: Attr = attr("RadionuclideTotalDose", 0x0018, 0x1074);
+/// RadionuclideHalfLife (0018,1075), s.
+pub const HALF_LIFE: Attr = attr("RadionuclideHalfLife", 0x0018, 0x1075);
+
+/// SUV-related attributes of one image, as found (absent or unreadable → `None`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SuvHeader {
+    /// Units (0054,1001), e.g. `BQML`.
+    pub units: Option<String>,
+    /// SUVType (0054,1006), e.g. `BW`, `LBMJAMES128`.
+    pub suv_type: Option<String>,
+    /// DecayCorrection (0054,1102): `START`, `ADMIN` or `NONE`.
+    pub decay_correction: Option<String>,
+    /// CorrectedImage (0028,0051) values.
+    pub corrected_image: Option<Vec<String>>,
+    /// SeriesDate + SeriesTime.
+    pub series_datetime: Option<NaiveDateTime>,
+    /// SeriesDate alone (the injection date when only a start time is known).
+    pub series_date: Option<NaiveDate>,
+    /// AcquisitionDate + AcquisitionTime of this image.
+    pub acquisition_datetime: Option<NaiveDateTime>,
+    /// FrameReferenceTime (0054,1300), ms.
+    pub frame_reference_time_ms: Option<f64>,
+    /// ActualFrameDuration (0018,1242), ms.
+    pub actual_frame_duration_ms: Option<f64>,
+    /// GE private scan date-time (0009,100D).
+    pub ge_scan_datetime: Option<NaiveDateTime>,
+    /// Philips private SUV scale factor (7053,1000).
+    pub philips_suv_factor: Option<f64>,
+    /// Philips private activity scale factor (7053,1009).
+    pub philips_activity_factor: Option<f64>,
+    /// PatientWeight (0010,1030), kg.
+    pub weight_kg: Option<f64>,
+    /// PatientSize (0010,1020), m.
+    pub height_m: Option<f64>,
+    /// PatientSex (0010,0040): `M`, `F` or `O`.
+    pub sex: Option<String>,
+    /// Manufacturer (0008,0070).
+    pub manufacturer: Option<String>,
+    /// RadiopharmaceuticalStartDateTime (0018,1078).
+    pub injection_datetime: Option<NaiveDateTime>,
+    /// RadiopharmaceuticalStartTime (0018,1072).
+    pub injection_time: Option<NaiveTime>,
+    /// RadionuclideTotalDose (0018,1074) as written (Bq by the standard).
+    pub total_dose: Option<f64>,
+    /// RadionuclideHalfLife (0018,1075), s.
+    pub half_life_s: Option<f64>,
+    /// Attributes present but unusable, with the reason; treated as absent.
+    pub unreadable: Vec<String>,
+}
+
+impl SuvHeader {
+    /// Reads the SUV attributes of one image; never fails.
+    pub fn read(obj: &InMemDicomObject) -> Self {
+        let mut h = SuvHeader::default();
+        let mut notes = Vec::new();
+        h.units = keep(&mut notes, attr::text(obj, UNITS)).map(|s: String| s.to_ascii_uppercase());
+        h.suv_type =
+            keep(&mut notes, attr::text(obj, SUV_TYPE)).map(|s: String| s.to_ascii_uppercase());
+        h.decay_correction = keep(&mut notes, attr::text(obj, DECAY_CORRECTION))
+            .map(|s: String| s.to_ascii_uppercase());
+        h.corrected_image = keep(&mut notes, attr::text(obj, CORRECTED_IMAGE)).map(|s: String| {
+            s.split('\\')
+                .map(|v| v.trim().to_ascii_uppercase())
+                .collect()
+        });
+        h.series_date = keep(&mut notes, attr::date(obj, SERIES_DATE));
+        let series_time = keep(&mut notes, attr::time(obj, SERIES_TIME));
+        h.series_datetime = h.series_date.zip(series_time).map(|(d, t)| d.and_time(t));
+        let acq_date = keep(&mut notes, attr::date(obj, ACQUISITION_DATE));
+        let acq_time = keep(&mut notes, attr::time(obj, ACQUISITION_TIME));
+        h.acquisition_datetime = acq_date.zip(acq_time).map(|(d, t)| d.and_time(t));
+        h.frame_reference_time_ms = keep(&mut notes, attr::number(obj, FRAME_REFERENCE_TIME));
+        h.actual_frame_duration_ms = keep(&mut notes, attr::number(obj, ACTUAL_FRAME_DURATION));
+        h.ge_scan_datetime = keep(&mut notes, attr::datetime(obj, GE_SCAN_DATETIME));
+        h.philips_suv_factor = keep(&mut notes, attr::number(obj, PHILIPS_SUV_FACTOR));
+        h.philips_activity_factor = keep(&mut notes, attr::number(obj, PHILIPS_ACTIVITY_FACTOR));
+        h.weight_kg = keep(&mut notes, attr::number(obj, PATIENT_WEIGHT));
+        h.height_m = keep(&mut notes, attr::number(obj, PATIENT_SIZE));
+        h.sex =
+            keep(&mut notes, attr::text(obj, PATIENT_SEX)).map(|s: String| s.to_ascii_uppercase());
+        h.manufacturer = keep(&mut notes, attr::text(obj, MANUFACTURER));
+        // The first item of the sequence describes the administered tracer (PS3.3 C.8.9.2).
+        if let Some(item) = keep(
+            &mut notes,
+            attr::items(obj, RADIOPHARMACEUTICAL_SEQ).map(Some),
+        )
+        .and_then(|items| items.first())
+        {
+            h.injection_datetime = keep(&mut notes, attr::datetime(item, RP_START_DATETIME));
+            h.injection_time = keep(&mut notes, attr::time(item, RP_START_TIME));
+            h.total_dose = keep(&mut notes, attr::number(item, TOTAL_DOSE));
+            h.half_life_s = keep(&mut notes, attr::number(item, HALF_LIFE));
+        }
+        h.unreadable = notes;
+        h
+    }
+}
+
+/// Keeps a readable value; records why an unreadable one is treated as absent.
+fn keep<T>(notes: &mut Vec<String>, r: Result<Option<T>, ErrorKind>) -> Option<T> {
+    r.unwrap_or_else(|e| {
+        notes.push(e.to_string());
+        None
+    })
+}

@@ -1,0 +1,262 @@
+//! SUV scale factors from the DICOM header, per the QIBA vendor-neutral SUV pseudo-code.
+//!
+//! | Units (0054,1001) | rescaled pixel value | factor to SUVbw |
+//! |---|---|---|
+//! | `BQML` | Bq/mL | weight [g] / decayed dose [Bq] |
+//! | `CNTS` | counts | Philips (7053,1000), or (7053,1009) × the BQML factor |
+//! | `GML` | SUV of the kind in SUVType (0054,1006) (default BW) | normaliser(BW) / normaliser(stored kind) |
+//! | `CM2ML` | SUVbsa | weight [g] / BSA [cm²] |
+//!
+//! Decay correction (0054,1102): `START` decays the dose from injection to the scan
+//! date-time chosen by [`scan_time`]; `ADMIN` means the image is already decay-corrected to
+//! the injection, so the dose is not decayed; `NONE` (images not decay-corrected, as in the
+//! IBSI DRO_3_4) decays the dose to the time each image's pixel values refer to: scan
+//! date-time + FrameReferenceTime (PS3.3 C.8.9.4.1.5).
+//!
+//! Every assumption and fallback is a warning. The calculation is refused (a
+//! [`SuvRefusal`], not an error) when the image is not attenuation-corrected, is said to be
+//! decay-corrected while CorrectedImage lacks `DECY`, or lacks the dose, the injection time,
+//! the weight or anything else needed; [`Allow`] overrides the first two, with a warning.
+//!
+//! Injected dose: RadionuclideTotalDose is Bq by the standard; a value below 10⁵ cannot be
+//! a human PET dose in Bq (100 kBq) and is read as MBq, with a warning. Injection time:
+//! RadiopharmaceuticalStartDateTime, else RadiopharmaceuticalStartTime on the scan date
+//! (QIBA), a day earlier when that would be after the scan (injection before midnight).
+
+pub mod body;
+mod factor;
+pub mod header;
+pub mod scan_time;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+pub use body::{Body, Sex, SuvType};
+use factor::SeriesLevel;
+use header::SuvHeader;
+pub use scan_time::ScanTimeRule;
+
+use crate::series::LoadedSeries;
+use crate::volume::Volume;
+
+/// Half-life of Ga-68 (PROTOCOL.md §6: 67.71 min).
+pub const GA68_HALF_LIFE_S: f64 = 67.71 * 60.0;
+/// Doses below this value cannot be Bq for a human PET scan and are read as MBq.
+pub const MBQ_THRESHOLD: f64 = 1.0e5;
+
+/// A physicist's override of a refusal; each use is reported as a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Allow {
+    /// Compute although CorrectedImage lacks `ATTN`.
+    MissingAttn,
+    /// Compute although CorrectedImage lacks `DECY` while DecayCorrection says otherwise.
+    MissingDecy,
+}
+
+impl Allow {
+    /// Parses `missing-attn` or `missing-decy`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "missing-attn" => Some(Self::MissingAttn),
+            "missing-decy" => Some(Self::MissingDecy),
+            _ => None,
+        }
+    }
+}
+
+/// Choices of the caller.
+#[derive(Debug, Clone, Default)]
+pub struct SuvOptions {
+    /// The SUV kind to compute (SUVbw by default).
+    pub suv_type: SuvType,
+    /// Refusals overridden.
+    pub allow: BTreeSet<Allow>,
+}
+
+/// Units (0054,1001) this calculation handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Units {
+    /// Bq/mL.
+    Bqml,
+    /// Counts (Philips).
+    Cnts,
+    /// g/mL: already an SUV.
+    Gml,
+    /// cm²/mL: already SUVbsa.
+    Cm2ml,
+}
+
+/// DecayCorrection (0054,1102).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DecayCorrection {
+    /// Decay-corrected to the scan start.
+    Start,
+    /// Decay-corrected to the administration.
+    Admin,
+    /// Not decay-corrected.
+    None,
+}
+
+/// The factors of one image.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstanceFactor {
+    /// SOPInstanceUID (0008,0018).
+    pub sop_instance_uid: String,
+    /// Rule that gave the scan date-time, when one was needed.
+    pub scan_datetime_rule: Option<ScanTimeRule>,
+    /// Scan date-time, when one was needed.
+    pub scan_datetime: Option<NaiveDateTime>,
+    /// Injection date-time, when one was needed.
+    pub injection_datetime: Option<NaiveDateTime>,
+    /// Seconds from injection to the time the dose is decayed to (0 for ADMIN).
+    pub decay_time_s: Option<f64>,
+    /// Rescaled pixel value → SUVbw (g/mL per pixel unit); `None` if not computable.
+    pub suvbw_scale_factor: Option<f64>,
+    /// Rescaled pixel value → the requested SUV kind.
+    pub scale_factor: f64,
+}
+
+/// The SUV calibration of a series.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SuvCalibration {
+    /// Units of the pixel values.
+    pub units: Units,
+    /// The SUV kind the factors produce.
+    pub suv_type: SuvType,
+    /// DecayCorrection of the images.
+    pub decay_correction: DecayCorrection,
+    /// Scan-time rule of the first image (`None` for ADMIN, GML, CM2ML, Philips SUV factor).
+    pub scan_datetime_rule: Option<ScanTimeRule>,
+    /// Scan date-time of the first image.
+    pub scan_datetime: Option<NaiveDateTime>,
+    /// Injection date-time used.
+    pub injection_datetime: Option<NaiveDateTime>,
+    /// Decay time of the first image, seconds.
+    pub decay_time_s: Option<f64>,
+    /// Injected dose in Bq (after any MBq reading).
+    pub dose_bq: Option<f64>,
+    /// Half-life from the header, seconds.
+    pub half_life_s: Option<f64>,
+    /// Per image, in slice order.
+    pub instances: Vec<InstanceFactor>,
+    /// Every assumption and fallback.
+    pub warnings: Vec<String>,
+}
+
+impl SuvCalibration {
+    /// SUVbw factors keyed by SOPInstanceUID.
+    pub fn suvbw_scale_factors(&self) -> BTreeMap<String, Option<f64>> {
+        self.instances
+            .iter()
+            .map(|i| (i.sop_instance_uid.clone(), i.suvbw_scale_factor))
+            .collect()
+    }
+}
+
+/// Why no SUV was computed: each reason names the missing or refused attribute.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("no SUV: {}", reasons.join("; "))]
+pub struct SuvRefusal {
+    /// What is missing or refused, with the attribute.
+    pub reasons: Vec<String>,
+}
+
+/// Computes the SUV factors of every image of `series`.
+pub fn calibrate(series: &LoadedSeries, opts: &SuvOptions) -> Result<SuvCalibration, SuvRefusal> {
+    let headers: Vec<(&str, &SuvHeader)> = series
+        .instances
+        .iter()
+        .map(|i| (i.sop_instance_uid.as_str(), &i.suv))
+        .collect();
+    calibrate_headers(&headers, opts)
+}
+
+/// Computes the SUV factors from the headers `(SOPInstanceUID, header)` of a series.
+pub fn calibrate_headers(
+    headers: &[(&str, &SuvHeader)],
+    opts: &SuvOptions,
+) -> Result<SuvCalibration, SuvRefusal> {
+    let refuse = |r: String| SuvRefusal { reasons: vec![r] };
+    let (_, first) = headers
+        .first()
+        .ok_or_else(|| refuse("the series has no images".into()))?;
+    let mut warnings: Vec<String> = Vec::new();
+    for (uid, h) in headers {
+        for note in &h.unreadable {
+            warnings.push(format!("{uid}: treated as absent: {note}"));
+        }
+    }
+    let series = SeriesLevel::read(first, opts, &mut warnings)?;
+    let earliest = headers
+        .iter()
+        .filter_map(|(_, h)| h.acquisition_datetime)
+        .min();
+    let mut instances = Vec::with_capacity(headers.len());
+    let mut reasons = Vec::new();
+    for (uid, h) in headers {
+        if h.units != first.units || h.decay_correction != first.decay_correction {
+            reasons.push(format!(
+                "{uid}: Units or DecayCorrection differ within the series"
+            ));
+            continue;
+        }
+        match series.instance(uid, h, earliest, &mut warnings) {
+            Ok(f) => instances.push(f),
+            Err(r) => reasons.push(r),
+        }
+    }
+    if !reasons.is_empty() {
+        // One reason per distinct problem, not one per slice.
+        let mut seen = BTreeSet::new();
+        reasons.retain(|r| seen.insert(r.clone()));
+        return Err(SuvRefusal { reasons });
+    }
+    let mut seen = BTreeSet::new();
+    warnings.retain(|w| seen.insert(w.clone()));
+    let rules: BTreeSet<_> = instances
+        .iter()
+        .filter_map(|i| i.scan_datetime_rule)
+        .collect();
+    if rules.len() > 1 {
+        warnings.push(format!("scan-time rule differs between images: {rules:?}"));
+    }
+    let first_factor = &instances[0];
+    Ok(SuvCalibration {
+        units: series.units,
+        suv_type: opts.suv_type,
+        decay_correction: series.decay,
+        scan_datetime_rule: first_factor.scan_datetime_rule,
+        scan_datetime: first_factor.scan_datetime,
+        injection_datetime: first_factor.injection_datetime,
+        decay_time_s: first_factor.decay_time_s,
+        dose_bq: series.dose_bq,
+        half_life_s: series.half_life_s,
+        instances,
+        warnings,
+    })
+}
+
+/// The SUV volume: each slice of `series.volume` times its image's factor.
+pub fn suv_volume(series: &LoadedSeries, calibration: &SuvCalibration) -> Volume {
+    let mut volume = series.volume.clone();
+    let per_slice = volume.dims[0] * volume.dims[1];
+    if per_slice == 0 {
+        return volume;
+    }
+    for (slice, factor) in volume
+        .data
+        .chunks_mut(per_slice)
+        .zip(calibration.instances.iter())
+    {
+        let f = factor.scale_factor;
+        for v in slice {
+            *v = (f64::from(*v) * f) as f32;
+        }
+    }
+    volume
+}

@@ -1,0 +1,110 @@
+//! Statistics of a volume of interest (a mask on the SUV grid).
+//!
+//! - min, max, mean over the voxels of the VOI; the median is the middle value of the
+//!   sorted voxel values (the mean of the two middle values for an even count);
+//! - SUVpeak: the 1 cm³ sphere, centred on a voxel centre inside the VOI, with the highest
+//!   mean SUV ([`crate::peak`], PERCIST 1.0); the sphere may reach beyond the VOI;
+//! - volume: voxel count × voxel volume.
+//!
+//! Sums are taken in f64 in voxel order, so the same volume and mask give the same bits.
+
+use serde::Serialize;
+
+use crate::error::ErrorKind;
+use crate::peak::suv_peak;
+use crate::volume::Volume;
+
+/// Statistics of a VOI.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct VoiStats {
+    /// Lowest voxel value.
+    pub suv_min: f64,
+    /// Median voxel value.
+    pub suv_median: f64,
+    /// Highest voxel value.
+    pub suv_max: f64,
+    /// Mean voxel value.
+    pub suv_mean: f64,
+    /// Mean of the best 1 cm³ sphere (`None` if no sphere fits).
+    pub suv_peak: Option<f64>,
+    /// VOI volume in mL.
+    pub volume_ml: f64,
+    /// Number of voxels.
+    pub voxels: usize,
+}
+
+/// Minimum and maximum of a whole volume (non-finite voxels ignored).
+pub fn min_max(volume: &Volume) -> Option<(f64, f64)> {
+    volume
+        .data
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(None, |acc, v| {
+            let v = f64::from(*v);
+            Some(acc.map_or((v, v), |(lo, hi): (f64, f64)| (lo.min(v), hi.max(v))))
+        })
+}
+
+/// Statistics of the voxels of `volume` where `mask` is true.
+pub fn stats(volume: &Volume, mask: &[bool]) -> Result<VoiStats, ErrorKind> {
+    if mask.len() != volume.len() {
+        return Err(ErrorKind::Voi(format!(
+            "mask has {} voxels, the volume {}",
+            mask.len(),
+            volume.len()
+        )));
+    }
+    let mut values: Vec<f64> = volume
+        .data
+        .iter()
+        .zip(mask)
+        .filter(|(_, m)| **m)
+        .map(|(v, _)| f64::from(*v))
+        .collect();
+    if values.is_empty() {
+        return Err(ErrorKind::Voi("the VOI holds no voxel".into()));
+    }
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(ErrorKind::Voi("the VOI holds non-finite values".into()));
+    }
+    let sum: f64 = values.iter().sum();
+    let n = values.len();
+    values.sort_by(f64::total_cmp);
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        0.5 * (values[n / 2 - 1] + values[n / 2])
+    };
+    Ok(VoiStats {
+        suv_min: values[0],
+        suv_median: median,
+        suv_max: values[n - 1],
+        suv_mean: sum / n as f64,
+        suv_peak: suv_peak(volume, mask).map(|p| p.value),
+        volume_ml: n as f64 * volume.voxel_ml(),
+        voxels: n,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_of_a_small_voi() {
+        let volume = Volume {
+            dims: [4, 1, 1],
+            spacing_mm: [10.0, 10.0, 10.0],
+            origin_mm: [0.0; 3],
+            direction: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+            data: vec![1.0, 4.0, 2.0, 100.0],
+        };
+        let s = stats(&volume, &[true, true, true, false]).unwrap();
+        assert_eq!((s.suv_min, s.suv_median, s.suv_max), (1.0, 2.0, 4.0));
+        assert!((s.suv_mean - 7.0 / 3.0).abs() < 1e-12);
+        assert!((s.volume_ml - 3.0).abs() < 1e-12);
+        assert!(stats(&volume, &[false; 4]).is_err());
+        assert!(stats(&volume, &[true; 3]).is_err());
+        assert_eq!(min_max(&volume), Some((1.0, 100.0)));
+    }
+}

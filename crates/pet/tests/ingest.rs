@@ -1,0 +1,417 @@
+//! Integration tests of DICOM ingest: folder import, the C-STORE receiver driven by dcmtk
+//! (`storescu`, `echoscu`), and associations that break in the middle.
+//!
+//! The series sent is the IBSI SUV digital reference object DRO_0_0 (20 PET slices) and its
+//! RT Structure Set, a non-PET object that must be kept but never quantified.
+
+mod ingest_support;
+
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::process::Command;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use dicom_dictionary_std::tags;
+use ingest_support::{
+    AE, Running, archive_files, dcmtk, pet_files, rtstruct_file, send_with_dicom_ul, sha256_hex,
+};
+use pet::ingest::dimse;
+use pet::ingest::scp::IMPLEMENTATION_CLASS_UID;
+use pet::ingest::{Archive, SkipReason, StoreOutcome, import_folder};
+use pet::series::open::parse_dicom;
+
+#[test]
+fn folder_import_stores_each_file_once_byte_for_byte_and_skips_the_rest() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(src.path().join("scan/pt")).unwrap();
+    for f in pet_files() {
+        std::fs::copy(&f, src.path().join("scan/pt").join(f.file_name().unwrap())).unwrap();
+    }
+    std::fs::copy(rtstruct_file(), src.path().join("scan/rs.dcm")).unwrap();
+    std::fs::write(src.path().join("notes.txt"), "scanned at 10:05").unwrap();
+    std::fs::write(src.path().join("DICOMDIR"), b"directory").unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let archive = Archive::open(data.path()).unwrap();
+    let mut seen = Vec::new();
+    let report =
+        import_folder(&archive, src.path(), &mut |p| seen.push((p.done, p.total))).unwrap();
+
+    assert_eq!(
+        (report.files, report.new, report.duplicate, report.conflict),
+        (23, 21, 0, 0)
+    );
+    let skipped: BTreeMap<_, _> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            (
+                s.path.file_name().unwrap().to_string_lossy().to_string(),
+                s.reason.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(skipped.len(), 2);
+    assert_eq!(skipped["DICOMDIR"], SkipReason::DicomDir);
+    assert!(matches!(&skipped["notes.txt"], SkipReason::NotDicom(why) if why.contains("DICM")));
+    assert_eq!(seen.len(), 23);
+    assert_eq!(seen.last(), Some(&(23, 23)));
+    assert_eq!(report.series.len(), 2);
+
+    // Every original is in the archive under its own hash, byte for byte.
+    let (objects, temporary) = archive_files(&archive);
+    assert_eq!(objects.len(), 21);
+    assert!(temporary.is_empty());
+    for f in pet_files().into_iter().chain([rtstruct_file()]) {
+        let bytes = std::fs::read(&f).unwrap();
+        let stored = std::fs::read(archive.object_path(&sha256_hex(&bytes))).unwrap();
+        assert!(stored == bytes, "{} not stored byte for byte", f.display());
+    }
+
+    let series = archive.series().unwrap();
+    assert_eq!(series.len(), 2);
+    let pt = series.iter().find(|s| s.is_pet).expect("a PET series");
+    assert_eq!(
+        (pt.instance_count, pt.modality.as_deref()),
+        (20, Some("PT"))
+    );
+    let rs = series
+        .iter()
+        .find(|s| !s.is_pet)
+        .expect("the RTSTRUCT kept");
+    assert_eq!(
+        (rs.instance_count, rs.modality.as_deref()),
+        (1, Some("RTSTRUCT"))
+    );
+
+    // The stored series is what the PET reader loads.
+    let files = archive.series_files(&pt.series_instance_uid).unwrap();
+    assert_eq!(files.len(), 20);
+    let loaded = pet::load_series_files(&files).unwrap();
+    assert_eq!(loaded.series_instance_uid, pt.series_instance_uid);
+    assert_eq!(loaded.instances.len(), 20);
+    assert!(archive.series_files("1.2.3.404").unwrap().is_empty());
+
+    // Importing again changes nothing.
+    let again = import_folder(&archive, src.path(), &mut |_| {}).unwrap();
+    assert_eq!((again.new, again.duplicate, again.conflict), (0, 21, 0));
+    assert_eq!(archive_files(&archive).0, objects);
+    assert_eq!(archive.instances().unwrap().len(), 21);
+
+    // Another version of a stored instance is kept beside it, never over it.
+    let original = std::fs::read(&pet_files()[3]).unwrap();
+    let mut altered = original.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 0x01;
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("slice.dcm"), &altered).unwrap();
+    let conflict = import_folder(&archive, other.path(), &mut |_| {}).unwrap();
+    assert_eq!(
+        (conflict.new, conflict.duplicate, conflict.conflict),
+        (0, 0, 1)
+    );
+    assert_eq!(
+        std::fs::read(archive.object_path(&sha256_hex(&altered))).unwrap(),
+        altered
+    );
+    assert_eq!(
+        std::fs::read(archive.object_path(&sha256_hex(&original))).unwrap(),
+        original
+    );
+    let pt = archive
+        .series()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.is_pet)
+        .unwrap();
+    assert_eq!((pt.instance_count, pt.conflicting_instances), (20, 1));
+    let files = archive.series_files(&pt.series_instance_uid).unwrap();
+    assert_eq!(files.len(), 20);
+    assert!(
+        files.contains(&archive.object_path(&sha256_hex(&original))),
+        "first version chosen"
+    );
+}
+
+#[test]
+fn store_bytes_refuses_non_dicom_and_reports_outcomes() {
+    let data = tempfile::tempdir().unwrap();
+    let archive = Archive::open(data.path()).unwrap();
+    let source = pet::ingest::Source::Folder { path: "x".into() };
+    let err = archive
+        .store_bytes(b"plain text, no DICOM here", &source)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not a readable DICOM file"),
+        "{err}"
+    );
+    let bytes = std::fs::read(rtstruct_file()).unwrap();
+    let first = archive.store_bytes(&bytes, &source).unwrap();
+    assert_eq!(first.outcome, StoreOutcome::New);
+    assert!(!first.is_pet_image);
+    assert_eq!(first.modality.as_deref(), Some("RTSTRUCT"));
+    assert_eq!(
+        archive.store_bytes(&bytes, &source).unwrap().outcome,
+        StoreOutcome::Duplicate
+    );
+    let entry = &archive.instances().unwrap()[0];
+    assert_eq!(entry.source, source);
+    assert_eq!(entry.sha256, sha256_hex(&bytes));
+}
+
+#[test]
+fn broken_associations_lose_nothing_acknowledged_and_leave_no_partial_file() {
+    let data = tempfile::tempdir().unwrap();
+    let archive = Arc::new(Archive::open(data.path()).unwrap());
+    let scp = Running::start(&archive);
+    let files = pet_files();
+
+    // Garbage, then half an A-ASSOCIATE-RQ, then silence.
+    use std::io::Write;
+    let mut garbage = TcpStream::connect(scp.addr).unwrap();
+    garbage
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    drop(garbage);
+    let mut half = TcpStream::connect(scp.addr).unwrap();
+    half.write_all(&[0x01, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x01])
+        .unwrap();
+    drop(half);
+
+    // One object acknowledged, then an association that dies in the middle of the next.
+    assert_eq!(
+        send_with_dicom_ul(scp.addr, &files[0], true),
+        Some(dimse::status::SUCCESS)
+    );
+    assert_eq!(send_with_dicom_ul(scp.addr, &files[1], false), None);
+    thread::sleep(Duration::from_millis(300));
+    let (objects, temporary) = archive_files(&archive);
+    assert_eq!(objects.len(), 1, "only the acknowledged object is stored");
+    assert!(temporary.is_empty(), "no partial file: {temporary:?}");
+    let stored = archive.instances().unwrap();
+    assert_eq!(stored.len(), 1);
+    let first = parse_dicom(std::fs::read(&files[0]).unwrap()).unwrap();
+    assert_eq!(
+        stored[0].sop_instance_uid,
+        first
+            .element(tags::SOP_INSTANCE_UID)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_end_matches('\0')
+    );
+
+    // The receiver still serves: the interrupted object arrives on the next association.
+    assert_eq!(
+        send_with_dicom_ul(scp.addr, &files[1], true),
+        Some(dimse::status::SUCCESS)
+    );
+    assert_eq!(archive.instances().unwrap().len(), 2);
+    if dcmtk("storescu") {
+        let out = scp.dcmtk("storescu", AE, &files);
+        assert!(
+            out.status.success(),
+            "storescu: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(archive.instances().unwrap().len(), 20);
+    }
+    scp.stop();
+}
+
+#[test]
+fn storescu_sends_a_series_that_is_stored_whole_and_resends_change_nothing() {
+    if !dcmtk("storescu") || !dcmtk("echoscu") {
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let archive = Arc::new(Archive::open(data.path()).unwrap());
+    let scp = Running::start(&archive);
+
+    let echo = scp.dcmtk("echoscu", AE, &[]);
+    assert!(
+        echo.status.success(),
+        "echoscu: {}",
+        String::from_utf8_lossy(&echo.stderr)
+    );
+
+    let mut files = pet_files();
+    files.push(rtstruct_file());
+    let out = scp.dcmtk("storescu", AE, &files);
+    assert!(
+        out.status.success(),
+        "storescu: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Every instance stored, its data set equal to the original's.
+    let by_sop: BTreeMap<String, _> = archive
+        .instances()
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.sop_instance_uid.clone(), e))
+        .collect();
+    assert_eq!(by_sop.len(), 21);
+    for f in &files {
+        let original = parse_dicom(std::fs::read(f).unwrap()).unwrap();
+        let uid = original
+            .element(tags::SOP_INSTANCE_UID)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_end_matches('\0')
+            .to_string();
+        let entry = by_sop
+            .get(&uid)
+            .unwrap_or_else(|| panic!("{uid} not stored"));
+        let stored =
+            parse_dicom(std::fs::read(archive.object_path(&entry.sha256)).unwrap()).unwrap();
+        assert_eq!(
+            stored
+                .meta()
+                .implementation_class_uid()
+                .trim_end_matches('\0'),
+            IMPLEMENTATION_CLASS_UID
+        );
+        assert_eq!(
+            stored
+                .meta()
+                .source_application_entity_title()
+                .map(str::trim),
+            Some("SCANNER")
+        );
+        let text = |o: &dicom_object::DefaultDicomObject, tag| {
+            o.element(tag).unwrap().to_str().unwrap().to_string()
+        };
+        assert_eq!(
+            text(&stored, tags::SOP_INSTANCE_UID),
+            text(&original, tags::SOP_INSTANCE_UID)
+        );
+        assert_eq!(
+            text(&stored, tags::SERIES_INSTANCE_UID),
+            text(&original, tags::SERIES_INSTANCE_UID)
+        );
+        if let Ok(pixels) = original.element(tags::PIXEL_DATA) {
+            let stored_pixels = stored.element(tags::PIXEL_DATA).unwrap();
+            assert!(
+                stored_pixels.to_bytes().unwrap() == pixels.to_bytes().unwrap(),
+                "pixel data of {uid}"
+            );
+            assert!(entry.is_pet_image());
+        } else {
+            assert!(
+                !entry.is_pet_image(),
+                "the RTSTRUCT is kept, not as a PET image"
+            );
+            assert_eq!(entry.modality.as_deref(), Some("RTSTRUCT"));
+        }
+    }
+    // dcmtk reads a received file, our file meta group included, without a complaint.
+    if dcmtk("dcmdump") {
+        let first = &by_sop.values().next().unwrap().sha256;
+        let dump = Command::new("dcmdump")
+            .arg(archive.object_path(first))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&dump.stderr);
+        assert!(
+            dump.status.success() && stderr.trim().is_empty(),
+            "dcmdump: {stderr}"
+        );
+        assert!(String::from_utf8_lossy(&dump.stdout).contains(IMPLEMENTATION_CLASS_UID));
+    }
+    let series = archive.series().unwrap();
+    assert_eq!(series.iter().filter(|s| s.is_pet).count(), 1);
+    assert_eq!(series.iter().filter(|s| !s.is_pet).count(), 1);
+
+    // A resend is acknowledged and stores nothing new.
+    let (before, _) = archive_files(&archive);
+    let again = scp.dcmtk("storescu", AE, &files);
+    assert!(
+        again.status.success(),
+        "resend: {}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(archive_files(&archive).0, before);
+    assert_eq!(archive.instances().unwrap().len(), 21);
+
+    // A wrong called AE title is refused.
+    let wrong = scp.dcmtk("storescu", "NOT-HER2EX", &files[..1]);
+    assert!(!wrong.status.success(), "wrong called AE title accepted");
+    let wrong_echo = scp.dcmtk("echoscu", "NOT-HER2EX", &[]);
+    assert!(!wrong_echo.status.success());
+    assert_eq!(archive.instances().unwrap().len(), 21);
+
+    let start = Instant::now();
+    scp.stop();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "shutdown is prompt"
+    );
+}
+
+#[test]
+fn storescu_in_other_transfer_syntaxes_is_stored_as_received() {
+    if !dcmtk("storescu") || !dcmtk("dcmconv") {
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let archive = Arc::new(Archive::open(data.path()).unwrap());
+    let scp = Running::start(&archive);
+    let slice = pet_files().remove(5);
+    let original = parse_dicom(std::fs::read(&slice).unwrap()).unwrap();
+    // -xi: Implicit VR Little Endian only; -xb: Explicit VR Big Endian only.
+    // An Implicit VR Little Endian transfer (storescu -xi), and a file converted to
+    // Explicit VR Big Endian by dcmconv, which storescu sends as it is.
+    let big_endian = data.path().join("big-endian.dcm");
+    let converted = Command::new("dcmconv")
+        .arg("+tb")
+        .arg(&slice)
+        .arg(&big_endian)
+        .status();
+    assert!(converted.is_ok_and(|s| s.success()), "dcmconv +tb failed");
+    for (option, file, ts) in [
+        ("-xi", &slice, "1.2.840.10008.1.2"),
+        ("-xb", &big_endian, "1.2.840.10008.1.2.2"),
+    ] {
+        let out = Command::new("storescu")
+            .args([option, "-aec", AE, "-aet", "SCANNER", "127.0.0.1"])
+            .arg(scp.addr.port().to_string())
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "storescu {option}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let entry = archive
+            .instances()
+            .unwrap()
+            .into_iter()
+            .find(|e| e.transfer_syntax_uid == ts)
+            .unwrap_or_else(|| panic!("nothing stored in {ts}"));
+        let stored =
+            parse_dicom(std::fs::read(archive.object_path(&entry.sha256)).unwrap()).unwrap();
+        let pixels = |o: &dicom_object::DefaultDicomObject| {
+            o.element(tags::PIXEL_DATA)
+                .unwrap()
+                .to_multi_int::<i32>()
+                .unwrap()
+        };
+        assert_eq!(pixels(&stored), pixels(&original), "pixel values in {ts}");
+    }
+    // The same instance in other encodings: kept as versions of one instance.
+    let series = archive.series().unwrap();
+    assert_eq!(
+        (
+            series.len(),
+            series[0].instance_count,
+            series[0].conflicting_instances
+        ),
+        (1, 1, 1)
+    );
+    scp.stop();
+}
