@@ -44,7 +44,11 @@ impl Volume {
 
     /// Centre of voxel `(i, j, k)` in patient coordinates (mm).
     pub fn position_mm(&self, i: f64, j: f64, k: f64) -> [f64; 3] {
-        let steps = [i * self.spacing_mm[0], j * self.spacing_mm[1], k * self.spacing_mm[2]];
+        let steps = [
+            i * self.spacing_mm[0],
+            j * self.spacing_mm[1],
+            k * self.spacing_mm[2],
+        ];
         let mut p = self.origin_mm;
         for (axis, step) in steps.iter().enumerate() {
             for (c, value) in p.iter_mut().enumerate() {

@@ -81,7 +81,8 @@ pub fn all() -> &'static [CommandSpec] {
 impl CommandSpec {
     /// Whether this spec offers the protocol command named `name` (`record_consent`).
     pub fn offers(&self, name: &str) -> bool {
-        self.command_type.eq_ignore_ascii_case(&name.replace('_', ""))
+        self.command_type
+            .eq_ignore_ascii_case(&name.replace('_', ""))
     }
 }
 
