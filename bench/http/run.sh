@@ -19,7 +19,7 @@ trap cleanup EXIT
 echo "bench-admin-pw1" | $bin init --data-dir "$data" --password-stdin >/dev/null
 $bin site add KS "Karolinska University Hospital" --data-dir "$data" >/dev/null
 echo "bench-nurse-pw1" | $bin user add nurse --role research_nurse --site KS --password-stdin --data-dir "$data" >/dev/null
-$bin serve --listen "127.0.0.1:$port" --data-dir "$data" >/dev/null 2>&1 &
+$bin serve --listen "127.0.0.1:$port" --no-dicom --data-dir "$data" >/dev/null 2>&1 &
 pid=$!
 base="http://127.0.0.1:$port"
 for _ in $(seq 50); do curl -s -o /dev/null "$base/signin" && break; sleep 0.1; done

@@ -6,6 +6,7 @@
 mod admin_cmd;
 mod audit_cmd;
 mod demo;
+mod import_cmd;
 mod pet_cmd;
 mod recist_cmd;
 mod serve_cmd;

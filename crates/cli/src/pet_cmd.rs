@@ -34,6 +34,8 @@ enum PetCommand {
     Quantify(QuantifyArgs),
     /// Write a synthetic PET series with known lesions (and ground_truth.json).
     Phantom(PhantomArgs),
+    /// Copy a folder's DICOM files into the data directory's archive.
+    Import(crate::import_cmd::ImportArgs),
 }
 
 #[derive(clap::Args)]
@@ -109,6 +111,7 @@ pub fn run(args: PetArgs) -> anyhow::Result<u8> {
         PetCommand::Inspect(a) => inspect(&a),
         PetCommand::Quantify(a) => quantify(&a),
         PetCommand::Phantom(a) => phantom(&a),
+        PetCommand::Import(a) => crate::import_cmd::run(&a),
     }
 }
 

@@ -1,9 +1,11 @@
-//! `her2ex serve`: the web application and the JSON API.
+//! `her2ex serve`: the web application, the JSON API and the DICOM receiver.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use pet::ingest::{Archive, Scp, ScpConfig, Shutdown};
 
 use crate::DataArgs;
 
@@ -19,12 +21,48 @@ pub struct ServeArgs {
     /// address turns on Secure cookies.
     #[arg(long, env = "HER2EX_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Address of the DICOM receiver (C-STORE SCP) for the PET scanners; port 0 picks a
+    /// free port.
+    #[arg(long, env = "HER2EX_DICOM_LISTEN", default_value = "127.0.0.1:11112")]
+    pub dicom_listen: SocketAddr,
+    /// AE title of the DICOM receiver; scanners must call it by this title.
+    #[arg(long, env = "HER2EX_AE_TITLE", default_value = pet::ingest::DEFAULT_AE_TITLE)]
+    pub ae_title: String,
+    /// Do not start the DICOM receiver.
+    #[arg(long)]
+    pub no_dicom: bool,
 }
 
 /// Serves until stopped.
 pub async fn serve(a: ServeArgs) -> anyhow::Result<u8> {
     let store = a.data.open().await?;
     serve_store(store, &a).await
+}
+
+/// Starts the DICOM receiver on its own threads; stored files land in the data
+/// directory's archive.
+fn start_receiver(a: &ServeArgs) -> anyhow::Result<Shutdown> {
+    let archive = Archive::open(&a.data.data_dir)
+        .with_context(|| format!("opening the DICOM archive in {}", a.data.data_dir.display()))?;
+    let config = ScpConfig::new(a.ae_title.clone(), a.dicom_listen);
+    let scp = Scp::bind(config, Arc::new(archive))
+        .with_context(|| format!("starting the DICOM receiver on {}", a.dicom_listen))?;
+    println!(
+        "DICOM receiver (C-STORE) at {} with AE title {}",
+        scp.local_addr(),
+        a.ae_title
+    );
+    let shutdown = Shutdown::new();
+    let stop = shutdown.clone();
+    std::thread::Builder::new()
+        .name("dicom-receiver".into())
+        .spawn(move || {
+            if let Err(e) = scp.run(&stop) {
+                tracing::error!(error = %e, "DICOM receiver stopped");
+            }
+        })
+        .context("starting the DICOM receiver thread")?;
+    Ok(shutdown)
 }
 
 /// Serves an opened store.
@@ -37,11 +75,20 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .with_context(|| format!("listening on {}", a.listen))?;
+    let receiver = if a.no_dicom {
+        None
+    } else {
+        Some(start_receiver(a)?)
+    };
     let url = a
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", a.listen));
     println!("her2ex serving at {url} (stop with Ctrl-C)");
-    server::serve_on(state, listener).await.context("serving")?;
+    let result = server::serve_on(state, listener).await.context("serving");
+    if let Some(r) = receiver {
+        r.trigger();
+    }
+    result?;
     Ok(0)
 }

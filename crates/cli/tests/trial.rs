@@ -381,3 +381,141 @@ fn the_demo_and_the_audit_check_run_on_postgresql_too() {
         "--database must replace the SQLite file"
     );
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_scanner_sends_a_series_to_serve_and_a_folder_import_finds_it_stored() {
+    if Command::new("storescu").arg("--version").output().is_err() {
+        let required = std::env::var("HER2EX_REQUIRE_DCMTK").is_ok_and(|v| v == "1");
+        assert!(!required, "storescu (dcmtk) is required");
+        eprintln!("SKIPPED: dcmtk not installed; scripts/test installs it");
+        return;
+    }
+    let series = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/reference/ibsi-suv-dro/DRO_0_0/PT");
+    assert!(
+        series.is_dir(),
+        "reference series missing at {}",
+        series.display()
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&series)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let (http, dicom) = (free_port(), free_port());
+    let child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{http}"),
+            "--dicom-listen",
+            &format!("127.0.0.1:{dicom}"),
+            "--ae-title",
+            "HER2EX_TEST",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let mut sent = None;
+    for _ in 0..100 {
+        let o = Command::new("storescu")
+            .args([
+                "-aet",
+                "SCANNER",
+                "-aec",
+                "HER2EX_TEST",
+                "127.0.0.1",
+                &dicom.to_string(),
+            ])
+            .args(&files)
+            .output()
+            .unwrap();
+        if o.status.success() {
+            sent = Some(o);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        sent.is_some(),
+        "storescu never succeeded against her2ex serve"
+    );
+    // A wrong called AE title is refused.
+    let o = Command::new("storescu")
+        .args(["-aec", "SOMEONE", "127.0.0.1", &dicom.to_string()])
+        .arg(&files[0])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    // Every instance is in the archive, and the received series quantifies to the
+    // reference SUV (the DRO's maximum inside the body is 4.00).
+    let objects = dir.path().join("dicom").join("objects");
+    let stored = walk(&objects)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "dcm"))
+        .count();
+    assert_eq!(stored, files.len());
+    let o = Command::new(BIN)
+        .args(["pet", "quantify", "--json"])
+        .arg(&objects)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let q: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let max = q["volume"]["suv_max"].as_f64().unwrap();
+    assert!(
+        (max - 4.0).abs() < 0.02,
+        "SUVmax of the received series {max}"
+    );
+
+    // A folder import into another data directory stores every file once; again, none.
+    let other = tempfile::tempdir().unwrap();
+    let first = her2ex(
+        other.path(),
+        &["pet", "import", series.to_str().unwrap(), "--json"],
+        None,
+    );
+    assert!(first.status.success(), "{}", text(&first));
+    let first: Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(
+        (first["new"].as_u64(), first["duplicate"].as_u64()),
+        (Some(files.len() as u64), Some(0))
+    );
+    let again = her2ex(
+        other.path(),
+        &["pet", "import", series.to_str().unwrap(), "--json"],
+        None,
+    );
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        (again["new"].as_u64(), again["duplicate"].as_u64()),
+        (Some(0), Some(files.len() as u64))
+    );
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

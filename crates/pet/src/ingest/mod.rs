@@ -31,4 +31,4 @@ pub use header::{DicomHeader, PET_IMAGE_SOP_CLASSES, inspect};
 pub use import::{
     FileOutcome, ImportProgress, ImportReport, SkipReason, SkippedFile, import_folder,
 };
-pub use scp::{Scp, ScpConfig, Shutdown, run_scp};
+pub use scp::{DEFAULT_AE_TITLE, Scp, ScpConfig, Shutdown, run_scp};

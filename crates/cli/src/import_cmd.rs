@@ -1,0 +1,72 @@
+//! `her2ex pet import DIR`: copies a folder's DICOM files into the data directory's
+//! content-addressed archive (the same archive the DICOM receiver of `her2ex serve` fills).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use pet::ingest::{self, Archive};
+
+/// Arguments of `her2ex pet import`.
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// Folder to import (searched recursively; DICOMDIR and non-DICOM files are skipped).
+    dir: PathBuf,
+    /// Data directory holding the archive.
+    #[arg(long, env = "HER2EX_DATA_DIR", default_value = "./her2ex-data")]
+    data_dir: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the import; exit code 0, or 1 when some instance conflicts with a stored version.
+pub fn run(a: &ImportArgs) -> anyhow::Result<u8> {
+    let archive = Archive::open(&a.data_dir)
+        .with_context(|| format!("opening the DICOM archive in {}", a.data_dir.display()))?;
+    let bar = if a.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(0)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = ingest::import_folder(&archive, &a.dir, &mut |p| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+    })
+    .with_context(|| format!("importing {}", a.dir.display()))?;
+    bar.finish_and_clear();
+    if a.json {
+        let skipped: Vec<_> = report
+            .skipped
+            .iter()
+            .map(|s| serde_json::json!({"path": s.path, "reason": s.reason.to_string()}))
+            .collect();
+        let out = serde_json::json!({
+            "files": report.files, "new": report.new, "duplicate": report.duplicate,
+            "conflict": report.conflict, "skipped": skipped, "series": report.series,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} files: {} new, {} already stored, {} conflicting, {} skipped; {} series",
+            report.files,
+            report.new,
+            report.duplicate,
+            report.conflict,
+            report.skipped.len(),
+            report.series.len()
+        );
+        for s in &report.skipped {
+            println!("  skipped {}: {}", s.path.display(), s.reason);
+        }
+        if report.conflict > 0 {
+            println!(
+                "  conflicting versions are kept beside the stored ones; check them before quantifying"
+            );
+        }
+    }
+    Ok(u8::from(report.conflict > 0))
+}
