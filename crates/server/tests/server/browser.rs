@@ -133,19 +133,9 @@ async fn submit_form(c: &Client, study_id: &str, form: &str, data: &Value, passw
         }
     }
     if let Some(p) = password {
-        c.find(Locator::Id("signature_password"))
-            .await
-            .expect("password")
-            .send_keys(p)
-            .await
-            .expect("type");
+        type_into(c, "signature_password", p).await;
     }
-    c.find(Locator::Css("form.card button[type=submit]"))
-        .await
-        .expect("submit")
-        .click()
-        .await
-        .expect("click");
+    click(c, "form.card button[type=submit]").await;
     after_submit(c, form).await;
 }
 
@@ -199,6 +189,18 @@ async fn screenshot(c: &Client, name: &str) {
     }
 }
 
+/// Types into the input with this id.
+async fn type_into(c: &Client, id: &str, text: &str) {
+    let input = c.find(Locator::Id(id)).await.expect("input");
+    input.send_keys(text).await.expect("type");
+}
+
+/// Clicks the first element matching a CSS selector.
+async fn click(c: &Client, css: &str) {
+    let element = c.find(Locator::Css(css)).await.expect("element");
+    element.click().await.expect("click");
+}
+
 async fn base(c: &Client) -> String {
     let url = c.current_url().await.expect("url");
     format!("{}://{}", url.scheme(), url.authority())
@@ -206,24 +208,9 @@ async fn base(c: &Client) -> String {
 
 async fn sign_in(c: &Client, app: &TestApp, username: &str) {
     c.goto(&app.url("/signin")).await.expect("sign-in page");
-    c.find(Locator::Id("username"))
-        .await
-        .expect("user")
-        .send_keys(username)
-        .await
-        .expect("type");
-    c.find(Locator::Id("password"))
-        .await
-        .expect("password")
-        .send_keys(PASSWORD)
-        .await
-        .expect("type");
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("click");
+    type_into(c, "username", username).await;
+    type_into(c, "password", PASSWORD).await;
+    click(c, "button[type=submit]").await;
     heading(c, |h| h.starts_with("Participants at KS")).await;
 }
 
@@ -244,12 +231,7 @@ async fn a_nurse_and_an_investigator_enrol_a_participant_in_the_browser() {
     heading(&c, |h| h == "Register a participant").await;
     set_field(&c, "year_of_birth", &json!(1969)).await;
     set_field(&c, "sex", &json!("female")).await;
-    c.find(Locator::Css("form.card button[type=submit]"))
-        .await
-        .expect("submit")
-        .click()
-        .await
-        .expect("click");
+    click(&c, "form.card button[type=submit]").await;
     after_submit(&c, "registration").await;
     assert_eq!(
         heading(&c, |h| h.starts_with("Participant ")).await,
