@@ -17,32 +17,45 @@ cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$data"; }
 trap cleanup EXIT
 
 echo "bench-admin-pw1" | $bin init --data-dir "$data" --password-stdin >/dev/null
-$bin site add KS "Karolinska University Hospital" --data-dir "$data" >/dev/null
-echo "bench-nurse-pw1" | $bin user add nurse --role research_nurse --site KS --password-stdin --data-dir "$data" >/dev/null
-$bin serve --listen "127.0.0.1:$port" --no-dicom --data-dir "$data" >/dev/null 2>&1 &
+# Study ids have three digits (at most 999 per site), so the load spreads over 26 sites,
+# each with its own nurse; the requests take turns among their sessions.
+sites=$(python3 -c 'print(" ".join("B" + chr(65 + i) for i in range(26)))')
+for s in $sites; do
+  $bin site add "$s" "Bench site $s" --data-dir "$data" >/dev/null
+  echo "bench-nurse-pw1" | $bin user add "nurse-${s,,}" --role research_nurse --site "$s" --password-stdin --data-dir "$data" >/dev/null
+done
+HER2EX_LOG=warn $bin serve --listen "127.0.0.1:$port" --no-dicom --data-dir "$data" >/dev/null 2>"$data/server.log" &
 pid=$!
 base="http://127.0.0.1:$port"
 for _ in $(seq 50); do curl -s -o /dev/null "$base/signin" && break; sleep 0.1; done
 
-login=$(curl -s -i -H 'content-type: application/json' -d '{"username":"nurse","password":"bench-nurse-pw1"}' "$base/api/v1/session")
-cookie=$(printf '%s' "$login" | grep -i '^set-cookie:' | sed -E 's/^[Ss]et-[Cc]ookie: ([^;]*).*/\1/' | tr -d '\r')
-csrf=$(printf '%s' "$login" | tail -n1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])')
-
 lua=$(mktemp /tmp/her2ex-wrk.XXXXXX.lua)
-cat > "$lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"year_of_birth": 1970, "sex": "female"}'
-wrk.headers["content-type"] = "application/json"
-wrk.headers["cookie"] = "$cookie"
-wrk.headers["x-csrf-token"] = "$csrf"
+echo "sessions = {" > "$lua"
+for s in $sites; do
+  login=$(curl -s -i -H 'content-type: application/json' -d "{\"username\":\"nurse-${s,,}\",\"password\":\"bench-nurse-pw1\"}" "$base/api/v1/session")
+  cookie=$(printf '%s' "$login" | grep -i '^set-cookie:' | sed -E 's/^[Ss]et-[Cc]ookie: ([^;]*).*/\1/' | tr -d '\r')
+  csrf=$(printf '%s' "$login" | tail -n1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf_token"])')
+  echo "  {cookie = \"$cookie\", csrf = \"$csrf\"}," >> "$lua"
+done
+cat >> "$lua" <<'LUA'
+}
+local i = 0
+request = function()
+  i = i % #sessions + 1
+  local headers = {["content-type"] = "application/json", ["cookie"] = sessions[i].cookie, ["x-csrf-token"] = sessions[i].csrf}
+  return wrk.format("POST", "/api/v1/participants", headers, '{"year_of_birth": 1970, "sex": "female"}')
+end
 LUA
-echo "== writes: POST /api/v1/participants, 32 connections, ${duration}s =="
+echo "== writes: POST /api/v1/participants (register: event + chain link + read row, one transaction), 32 connections, ${duration}s =="
 wrk -t2 -c32 -d"${duration}s" --latency -s "$lua" "$base/api/v1/participants" | grep -E 'Requests/sec|Latency|50%|90%|99%|requests in|Non-2xx'
-
+cookie=$(sed -n 2p "$lua" | sed -E 's/.*cookie = "([^"]*)".*/\1/')
 cat > "$lua" <<LUA
 wrk.headers["cookie"] = "$cookie"
 LUA
-echo "== reads: GET /api/v1/participants/KS-001, 32 connections, ${duration}s =="
-wrk -t2 -c32 -d"${duration}s" --latency -s "$lua" "$base/api/v1/participants/KS-001" | grep -E 'Requests/sec|Latency|50%|90%|99%|requests in|Non-2xx'
+
+echo "== reads: GET /api/v1/participants/BA-001, 32 connections, ${duration}s =="
+wrk -t2 -c32 -d"${duration}s" --latency -s "$lua" "$base/api/v1/participants/BA-001" | grep -E 'Requests/sec|Latency|50%|90%|99%|requests in|Non-2xx'
 rm -f "$lua"
+echo "server errors logged: $(grep -c ERROR "$data/server.log" || true)"
+grep ERROR "$data/server.log" | head -3 || true
 $bin audit verify --data-dir "$data"

@@ -199,8 +199,8 @@ pub async fn register(
     }
     let mut number = state.store.count_participants(site).await? + 1;
     // Another registration may take the number first: the store refuses the second
-    // (stream exists), and we take the next number.
-    for _ in 0..20 {
+    // (the stream exists), and we move past every number taken meanwhile.
+    for _ in 0..100 {
         let study_id = format!("{site}-{number:03}");
         let command = Command::RegisterParticipant(protocol::RegisterParticipant {
             site: site.to_string(),
@@ -209,12 +209,15 @@ pub async fn register(
             sex: reg.sex,
         });
         match execute(state, actor, &study_id, 0, &command, None).await {
-            Err(ApiError::Conflict { .. }) => number += 1,
+            Err(ApiError::Conflict { .. }) => {
+                let taken = state.store.count_participants(site).await?;
+                number = (number + 1).max(taken + 1);
+            }
             other => return other,
         }
     }
     Err(ApiError::internal(
         "registration",
-        "no free study id after 20 tries",
+        format!("no free study id at {site} after 100 tries"),
     ))
 }
