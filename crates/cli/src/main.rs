@@ -10,6 +10,7 @@ mod import_cmd;
 mod pet_cmd;
 mod recist_cmd;
 mod serve_cmd;
+mod settings_cmd;
 
 use std::path::PathBuf;
 
@@ -67,6 +68,9 @@ enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCommand),
+    /// Show or change the versioned protocol settings.
+    #[command(subcommand)]
+    Settings(settings_cmd::SettingsCommand),
     /// PET imaging: inspect, quantify, make phantoms.
     Pet(pet_cmd::PetArgs),
     /// RECIST 1.1 calculator for readers and statisticians.
@@ -99,6 +103,7 @@ fn main() -> std::process::ExitCode {
         Command::Site(c) => block_on(admin_cmd::site(c)),
         Command::User(c) => block_on(admin_cmd::user(c)),
         Command::Audit(c) => block_on(audit_cmd::run(c)),
+        Command::Settings(c) => block_on(settings_cmd::run(c)),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),

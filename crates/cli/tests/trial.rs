@@ -519,3 +519,61 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_settings_change_needs_the_next_version_and_a_reason_and_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let o = her2ex(dir.path(), &["settings", "show"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut settings: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(settings["version"], 1);
+    let file = dir.path().join("amendment.json");
+
+    // Skipping a version is refused, naming the rule; nothing changes.
+    settings["version"] = json!(3);
+    std::fs::write(&file, settings.to_string()).unwrap();
+    let o = her2ex(
+        dir.path(),
+        &[
+            "settings",
+            "set",
+            file.to_str().unwrap(),
+            "--reason",
+            "amendment 2",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("SETTINGS"), "{}", text(&o));
+
+    settings["version"] = json!(2);
+    std::fs::write(&file, settings.to_string()).unwrap();
+    let o = her2ex(
+        dir.path(),
+        &[
+            "settings",
+            "set",
+            file.to_str().unwrap(),
+            "--reason",
+            "amendment 2",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = her2ex(dir.path(), &["settings", "show"], None);
+    let now: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(now["version"], 2);
+
+    // The change is in the audit trail with its reason.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = store::Store::open_data_dir(dir.path()).await.unwrap();
+        let events = store.read_stream("settings").await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].meta.reason.as_deref(), Some("amendment 2"));
+        assert_eq!(events[0].payload["settings"]["version"], 2);
+    });
+    let o = her2ex(dir.path(), &["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

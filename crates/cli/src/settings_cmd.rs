@@ -1,0 +1,69 @@
+//! `her2ex settings …`: the versioned protocol settings (PROTOCOL.md §14). A change is an
+//! amendment: an audited event with its reason, and every later decision records the
+//! version it used.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use server::write::Actor;
+
+use crate::DataArgs;
+
+/// `her2ex settings …`
+#[derive(Subcommand)]
+pub enum SettingsCommand {
+    /// Print the settings in force as JSON (the protocol defaults until changed).
+    Show {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Put new settings in force from a JSON file (edit the output of `show`; the version
+    /// must be the current one plus one).
+    Set {
+        #[command(flatten)]
+        data: DataArgs,
+        /// JSON file with the complete new settings.
+        file: PathBuf,
+        /// Why (e.g. the protocol amendment); recorded in the audit trail.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Runs `her2ex settings …`; a refused change exits 1 naming the rule.
+pub async fn run(c: SettingsCommand) -> anyhow::Result<u8> {
+    match c {
+        SettingsCommand::Show { data } => {
+            let store = data.open().await?;
+            let settings = server::admin::load_settings(&store)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.body().message))?;
+            println!("{}", serde_json::to_string_pretty(&settings)?);
+            Ok(0)
+        }
+        SettingsCommand::Set { data, file, reason } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let new: protocol::Settings = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a settings value", file.display()))?;
+            let store = data.open().await?;
+            let version = new.version;
+            match server::admin::change_settings(&store, &Actor::command_line(), new, &reason).await
+            {
+                Ok(()) => {
+                    println!("settings version {version} in force");
+                    Ok(0)
+                }
+                Err(e) => {
+                    let body = e.body();
+                    match body.rule {
+                        Some(rule) => println!("refused by rule {rule}: {}", body.message),
+                        None => println!("refused: {}", body.message),
+                    }
+                    Ok(1)
+                }
+            }
+        }
+    }
+}
