@@ -529,37 +529,26 @@ fn a_settings_change_needs_the_next_version_and_a_reason_and_is_audited() {
     let mut settings: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(settings["version"], 1);
     let file = dir.path().join("amendment.json");
-
-    // Skipping a version is refused, naming the rule; nothing changes.
-    settings["version"] = json!(3);
-    std::fs::write(&file, settings.to_string()).unwrap();
-    let o = her2ex(
-        dir.path(),
-        &[
+    // Writes the settings with `version` and asks for them to be put in force.
+    let amend = |settings: &mut Value, version: u32| {
+        settings["version"] = json!(version);
+        std::fs::write(&file, settings.to_string()).unwrap();
+        let args = [
             "settings",
             "set",
             file.to_str().unwrap(),
             "--reason",
             "amendment 2",
-        ],
-        None,
-    );
+        ];
+        her2ex(dir.path(), &args, None)
+    };
+
+    // Skipping a version is refused, naming the rule; nothing changes.
+    let o = amend(&mut settings, 3);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("SETTINGS"), "{}", text(&o));
 
-    settings["version"] = json!(2);
-    std::fs::write(&file, settings.to_string()).unwrap();
-    let o = her2ex(
-        dir.path(),
-        &[
-            "settings",
-            "set",
-            file.to_str().unwrap(),
-            "--reason",
-            "amendment 2",
-        ],
-        None,
-    );
+    let o = amend(&mut settings, 2);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let o = her2ex(dir.path(), &["settings", "show"], None);
     let now: Value = serde_json::from_slice(&o.stdout).unwrap();
