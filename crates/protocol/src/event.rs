@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::eligibility::EligibilityReport;
+use crate::imaging::{BiopsyTargetChoice, ImpAdministration, PetQuantification, PetReview};
 use crate::labs::LabResult;
 use crate::participant::{Consent, Withdrawal};
 use crate::records::{
@@ -208,6 +209,32 @@ pub enum Event {
         /// When recorded.
         recorded_at: DateTime<Utc>,
     },
+    /// The IMP was administered for a PET exam.
+    ImpAdministered {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The administration.
+        administration: ImpAdministration,
+    },
+    /// A PET exam's series was quantified.
+    PetQuantified {
+        /// The result.
+        quantification: PetQuantification,
+    },
+    /// The reader reviewed a quantified PET exam's lesions.
+    PetLesionsReviewed {
+        /// The review, with the biopsy target proposal it gives.
+        review: PetReview,
+    },
+    /// The investigator chose the biopsy target.
+    BiopsyTargetChosen {
+        /// The choice.
+        choice: BiopsyTargetChoice,
+        /// When.
+        chosen_at: DateTime<Utc>,
+        /// Settings version in force.
+        settings_version: u32,
+    },
 }
 
 impl Event {
@@ -235,6 +262,10 @@ impl Event {
             Event::ScreenFailed { .. } => "screen_failed",
             Event::Died { .. } => "died",
             Event::LostToFollowUp { .. } => "lost_to_follow_up",
+            Event::ImpAdministered { .. } => "imp_administered",
+            Event::PetQuantified { .. } => "pet_quantified",
+            Event::PetLesionsReviewed { .. } => "pet_lesions_reviewed",
+            Event::BiopsyTargetChosen { .. } => "biopsy_target_chosen",
         }
     }
 
@@ -252,7 +283,8 @@ impl Event {
             | Event::PriorHer2ResultRecorded { entry, .. }
             | Event::OtherMalignancyRecorded { entry, .. }
             | Event::ArchivalBiopsyRecorded { entry, .. }
-            | Event::AttestationRecorded { entry, .. } => Some(entry),
+            | Event::AttestationRecorded { entry, .. }
+            | Event::ImpAdministered { entry, .. } => Some(entry),
             _ => None,
         }
     }

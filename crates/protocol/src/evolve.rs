@@ -1,6 +1,7 @@
 //! Applying events to a participant. Never fails; every event raises the version.
 
 use crate::event::{EntryMeta, Event};
+use crate::imaging::PetTimepoint;
 use crate::participant::{Enrolment, Entry, EntryStatus, Participant, ScreenFailure, State};
 
 /// Applies one event to the participant and increments its version.
@@ -110,6 +111,20 @@ pub fn evolve(p: &mut Participant, e: &Event) {
             p.last_contact_on = Some(*last_contact_on);
             p.state = State::LostToFollowUp;
         }
+        Event::ImpAdministered {
+            entry,
+            administration,
+        } => add(p, entry, administration, |p| &mut p.imp_administrations),
+        Event::PetQuantified { quantification } => {
+            p.pet_quantifications.push(quantification.clone());
+            p.state = match (&p.state, quantification.timepoint) {
+                (State::Enrolled, PetTimepoint::Pet1) => State::BaselinePetDone,
+                (State::OnTreatment, PetTimepoint::Pet2) => State::ResponsePetDone,
+                (s, _) => s.clone(),
+            };
+        }
+        Event::PetLesionsReviewed { review } => p.pet_reviews.push(review.clone()),
+        Event::BiopsyTargetChosen { choice, .. } => p.biopsy_targets.push(choice.clone()),
     }
 }
 

@@ -22,6 +22,7 @@
 //! | `UNIT_UNKNOWN`, `VALUE_IMPOSSIBLE`, `VALUE_REQUIRED` | [`labs`], `decide` |
 //! | `ID_FORMAT` | [`ids`] |
 //! | `SETTINGS` | [`settings`] |
+//! | `IMP_PREGNANCY`, `PET_EXAM`, `BIOPSY_TARGET` (PROTOCOL §6–§7) | [`imaging`], `decide` |
 //! | RECIST 1.1 response, PERCIST | [`recist`], [`percist`] |
 
 pub mod command;
@@ -31,6 +32,7 @@ pub mod eligibility;
 pub mod event;
 mod evolve;
 pub mod ids;
+pub mod imaging;
 pub mod labs;
 pub mod participant;
 pub mod percist;
@@ -51,6 +53,7 @@ pub use eligibility::{
 pub use event::{EntryMeta, Event};
 pub use evolve::{evolve, fold};
 pub use ids::{SiteCode, StudyId};
+pub use imaging::{PetTimepoint, propose_biopsy_targets};
 pub use labs::{Analyte, LabResult, SampleOrigin};
 pub use participant::{
     Arm, Consent, Enrolment, Entry, EntryStatus, Participant, ScreenFailure, State, Withdrawal,

@@ -9,6 +9,9 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::imaging::{
+    BiopsyTargetChoice, ImpAdministration, PetQuantification, PetReview, PetTimepoint,
+};
 use crate::labs::LabResult;
 use crate::records::{
     ArchivalBiopsy, Attestation, BodyWeight, ChildbearingStatus, Deviation, ESignature, Lesion,
@@ -260,6 +263,14 @@ pub struct Participant {
     pub died_on: Option<chrono::NaiveDate>,
     /// Date of last contact, if lost to follow-up.
     pub last_contact_on: Option<chrono::NaiveDate>,
+    /// IMP administrations, one per PET exam.
+    pub imp_administrations: Vec<Entry<ImpAdministration>>,
+    /// PET quantifications in order; the last of a time point is its current one.
+    pub pet_quantifications: Vec<PetQuantification>,
+    /// Reader reviews in order; the last of a time point is its current one.
+    pub pet_reviews: Vec<PetReview>,
+    /// Biopsy target choices in order; the last of a time point is its current one.
+    pub biopsy_targets: Vec<BiopsyTargetChoice>,
 }
 
 /// Current values of a list of entries.
@@ -288,6 +299,7 @@ macro_rules! each_entry_list {
         probe!(other_malignancies);
         probe!(archival_biopsies);
         probe!(attestations);
+        probe!(imp_administrations);
     }};
 }
 
@@ -312,6 +324,7 @@ macro_rules! each_entry_list_mut {
         probe!(other_malignancies);
         probe!(archival_biopsies);
         probe!(attestations);
+        probe!(imp_administrations);
     }};
 }
 
@@ -354,5 +367,41 @@ impl Participant {
             + n(&mut self.other_malignancies.iter().map(|e| &e.entry_id))
             + n(&mut self.archival_biopsies.iter().map(|e| &e.entry_id))
             + n(&mut self.attestations.iter().map(|e| &e.entry_id))
+            + n(&mut self.imp_administrations.iter().map(|e| &e.entry_id))
+    }
+
+    /// The current IMP administration for a PET time point.
+    pub fn imp_administration(&self, tp: PetTimepoint) -> Option<&Entry<ImpAdministration>> {
+        current(&self.imp_administrations)
+            .filter(|e| e.value.timepoint == tp)
+            .last()
+    }
+
+    /// The current quantification of a PET time point.
+    pub fn pet_quantification(&self, tp: PetTimepoint) -> Option<&PetQuantification> {
+        self.pet_quantifications
+            .iter()
+            .rev()
+            .find(|q| q.timepoint == tp)
+    }
+
+    /// The current review of a PET time point: the last one, if it reviews the current quantification.
+    pub fn pet_review(&self, tp: PetTimepoint) -> Option<&PetReview> {
+        let q = self.pet_quantification(tp)?;
+        self.pet_reviews
+            .iter()
+            .rev()
+            .find(|r| r.timepoint == tp)
+            .filter(|r| r.quantification_id == q.quantification_id)
+    }
+
+    /// The current biopsy target of a PET time point: the last choice, if made on the current review.
+    pub fn biopsy_target(&self, tp: PetTimepoint) -> Option<&BiopsyTargetChoice> {
+        let r = self.pet_review(tp)?;
+        self.biopsy_targets
+            .iter()
+            .rev()
+            .find(|c| c.timepoint == tp)
+            .filter(|c| c.review_id == r.review_id)
     }
 }

@@ -68,6 +68,13 @@ pub enum Rule {
     ELIGIBILITY,
     /// An electronic signature is incomplete or dated wrongly (PROTOCOL §12).
     SIGNATURE,
+    /// A woman of child-bearing potential needs a negative serum pregnancy test
+    /// within the configured window before every IMP administration (PROTOCOL §6).
+    IMP_PREGNANCY,
+    /// A PET exam's quantification or review that does not fit the recorded exam (PROTOCOL §6).
+    PET_EXAM,
+    /// The biopsy target must be a lesion the reader confirmed (PROTOCOL §7).
+    BIOPSY_TARGET,
     /// A settings value or settings change that is not allowed (PROTOCOL §14).
     SETTINGS,
 }
@@ -101,6 +108,9 @@ impl Rule {
             Rule::DUPLICATE => "DUPLICATE",
             Rule::ELIGIBILITY => "ELIGIBILITY",
             Rule::SIGNATURE => "SIGNATURE",
+            Rule::IMP_PREGNANCY => "IMP_PREGNANCY",
+            Rule::PET_EXAM => "PET_EXAM",
+            Rule::BIOPSY_TARGET => "BIOPSY_TARGET",
             Rule::SETTINGS => "SETTINGS",
         }
     }

@@ -306,3 +306,76 @@ impl Participant {
         }
     }
 }
+
+/// An IMP administration for `tp` at `at`: 200 MBq, 68 kg, 168 cm, scan 60 min later.
+pub fn imp_command(tp: crate::imaging::PetTimepoint, at: DateTime<Utc>) -> Command {
+    Command::RecordImpAdministration(RecordImpAdministration {
+        timepoint: tp,
+        activity_mbq: 200.0,
+        injected_at: at,
+        weight_kg: 68.0,
+        height_cm: 168.0,
+        peptide_mass_ug: None,
+        scan_start_at: Some(at + Duration::minutes(60)),
+        late_entry_of_fact: false,
+        corrects: None,
+        correction_reason: None,
+    })
+}
+
+/// A candidate as the quantification reports it (`number` from 1; avid at SUVmax ≥ 6).
+pub fn pet_candidate(
+    number: u32,
+    suv_max: f64,
+    physiological: Option<&str>,
+) -> crate::imaging::PetCandidate {
+    crate::imaging::PetCandidate {
+        number,
+        suv_max,
+        suv_peak: suv_max * 0.8,
+        suv_mean: suv_max * 0.6,
+        mtv_ml: 2.0,
+        tlu: suv_max * 1.2,
+        centroid_mm: [10.0 * f64::from(number), 0.0, -100.0],
+        her2_avid: physiological.is_none() && suv_max >= 6.0,
+        physiological: physiological.map(str::to_owned),
+    }
+}
+
+/// A quantification of `tp`'s exam (administration `imp-1` unless given) whose header
+/// agrees with [`imp_command`] given at `at`.
+pub fn quantification_command(
+    tp: crate::imaging::PetTimepoint,
+    administration_id: &str,
+    at: DateTime<Utc>,
+    candidates: Vec<crate::imaging::PetCandidate>,
+) -> Command {
+    let volume_suv_max = candidates.iter().map(|c| c.suv_max).fold(1.0, f64::max);
+    Command::RecordPetQuantification(RecordPetQuantification {
+        timepoint: tp,
+        administration_id: administration_id.into(),
+        series_instance_uid: format!("1.2.826.0.1.3680043.9.7.{}", tp as u8 + 1),
+        image_count: 300,
+        algorithm_version: "pet 0.1.0".into(),
+        parameters: crate::imaging::PetQuantParameters {
+            suv_type: "SUVbw".into(),
+            candidate_threshold_suv: 3.0,
+            min_volume_ml: 0.5,
+            mtv_fraction: 0.41,
+            avid_suvmax_threshold: 6.0,
+        },
+        header: crate::imaging::PetHeaderFacts {
+            injected_activity_mbq: Some(200.0),
+            injected_at: Some(at),
+            weight_kg: Some(68.0),
+            height_cm: Some(168.0),
+            scan_at: Some(at + Duration::minutes(60)),
+            scan_datetime_rule: Some("series_time".into()),
+            suvbw_scale_factor: Some(0.00045),
+            half_life_s: Some(4062.6),
+        },
+        volume_suv_max,
+        candidates,
+        warnings: Vec::new(),
+    })
+}

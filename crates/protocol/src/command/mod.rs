@@ -13,8 +13,10 @@
 //! together with a **major deviation** event, so the record tells the truth and
 //! the breach is visible to the monitor.
 
+mod imaging;
 mod screening;
 
+pub use imaging::*;
 pub use screening::*;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -153,6 +155,14 @@ pub enum Command {
     RecordDeath(RecordDeath),
     /// See [`RecordLostToFollowUp`].
     RecordLostToFollowUp(RecordLostToFollowUp),
+    /// See [`RecordImpAdministration`].
+    RecordImpAdministration(RecordImpAdministration),
+    /// See [`RecordPetQuantification`].
+    RecordPetQuantification(RecordPetQuantification),
+    /// See [`ReviewPetLesions`].
+    ReviewPetLesions(ReviewPetLesions),
+    /// See [`ChooseBiopsyTarget`].
+    ChooseBiopsyTarget(ChooseBiopsyTarget),
 }
 
 fn sig_fields(s: &ESignature) -> [(&'static str, &str); 3] {
@@ -193,6 +203,10 @@ impl Command {
             Command::ScreenFail(_) => "screen_fail",
             Command::RecordDeath(_) => "record_death",
             Command::RecordLostToFollowUp(_) => "record_lost_to_follow_up",
+            Command::RecordImpAdministration(_) => "record_imp_administration",
+            Command::RecordPetQuantification(_) => "record_pet_quantification",
+            Command::ReviewPetLesions(_) => "review_pet_lesions",
+            Command::ChooseBiopsyTarget(_) => "choose_biopsy_target",
         }
     }
 
@@ -273,6 +287,36 @@ impl Command {
             Command::ScreenFail(c) => v.push(("reason", &c.reason)),
             Command::RecordDeath(c) => push_opt(&mut v, "cause", &c.cause),
             Command::RecordLostToFollowUp(c) => push_opt(&mut v, "note", &c.note),
+            Command::RecordImpAdministration(c) => {
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordPetQuantification(c) => {
+                v.push(("administration_id", &c.administration_id));
+                v.push(("series_instance_uid", &c.series_instance_uid));
+                v.push(("algorithm_version", &c.algorithm_version));
+                v.extend(c.warnings.iter().map(|w| ("warnings", w.as_str())));
+                for cand in &c.candidates {
+                    push_opt(&mut v, "candidates.physiological", &cand.physiological);
+                }
+            }
+            Command::ReviewPetLesions(c) => {
+                v.push(("quantification_id", &c.quantification_id));
+                for d in &c.decisions {
+                    push_opt(&mut v, "decisions.anatomical_site", &d.anatomical_site);
+                    push_opt(&mut v, "decisions.note", &d.note);
+                }
+                for a in &c.added {
+                    v.push(("added.anatomical_site", &a.anatomical_site));
+                    push_opt(&mut v, "added.note", &a.note);
+                }
+                push_opt(&mut v, "note", &c.note);
+            }
+            Command::ChooseBiopsyTarget(c) => {
+                v.push(("lesion", &c.lesion));
+                v.push(("reason", &c.reason));
+                v.extend(sig_fields(&c.signature));
+            }
         }
         v
     }

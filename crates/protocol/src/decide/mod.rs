@@ -5,6 +5,7 @@
 //! withdrawn (`WITHDRAWN`), state machine (`STATE_TRANSITION`), then the
 //! command's own rules (values, units, consent gate, eligibility).
 
+mod imaging;
 mod lifecycle;
 mod screening;
 
@@ -70,11 +71,15 @@ pub fn decide(
         Command::RecordOtherMalignancy(c) => screening::other_malignancy(&ctx, c),
         Command::RecordArchivalBiopsy(c) => screening::archival(&ctx, c),
         Command::RecordAttestation(c) => screening::attestation(&ctx, c),
+        Command::RecordImpAdministration(c) => imaging::imp(&ctx, c),
+        Command::RecordPetQuantification(c) => imaging::quantification(&ctx, c),
+        Command::ReviewPetLesions(c) => imaging::review(&ctx, c),
+        Command::ChooseBiopsyTarget(c) => imaging::choose_target(&ctx, c),
     }
 }
 
 /// Every command name, in the order of [`Command`].
-const COMMAND_NAMES: [&str; 20] = [
+const COMMAND_NAMES: [&str; 24] = [
     "register_participant",
     "record_consent",
     "withdraw_consent",
@@ -95,6 +100,10 @@ const COMMAND_NAMES: [&str; 20] = [
     "screen_fail",
     "record_death",
     "record_lost_to_follow_up",
+    "record_imp_administration",
+    "record_pet_quantification",
+    "review_pet_lesions",
+    "choose_biopsy_target",
 ];
 
 /// States in which a command (by name; `correcting` for a correction) is allowed (PROTOCOL §2).
@@ -115,8 +124,38 @@ fn allowed_states(name: &str, correcting: bool) -> &'static [&'static str] {
         "progression",
         "safety_follow_up",
     ];
+    /// After enrolment, before the end: the PET exams and their review (the time
+    /// point's own state rule is checked by the command).
+    const IMAGING: &[&str] = &[
+        "enrolled",
+        "baseline_pet_done",
+        "biopsy_done",
+        "pathology_reported",
+        "allocated",
+        "on_treatment",
+        "response_pet_done",
+        "progression",
+    ];
+    /// Facts that recur after enrolment too (a serum test before each IMP dose, a weight).
+    const RECURRING: &[&str] = &[
+        "consented",
+        "screening",
+        "enrolled",
+        "baseline_pet_done",
+        "biopsy_done",
+        "pathology_reported",
+        "allocated",
+        "on_treatment",
+        "response_pet_done",
+        "progression",
+    ];
     match name {
         "register_participant" => &["unregistered"],
+        "record_imp_administration"
+        | "record_pet_quantification"
+        | "review_pet_lesions"
+        | "choose_biopsy_target" => IMAGING,
+        "record_pregnancy_test" | "record_body_weight" if !correcting => RECURRING,
         "record_consent" | "record_death" | "record_lost_to_follow_up" => ACTIVE,
         "withdraw_consent" => &ACTIVE[1..],
         "enrol" => &["screening"],
@@ -152,6 +191,7 @@ fn corrects_field(cmd: &Command) -> Option<&str> {
         Command::RecordPriorHer2Result(c) => &c.corrects,
         Command::RecordOtherMalignancy(c) => &c.corrects,
         Command::RecordArchivalBiopsy(c) => &c.corrects,
+        Command::RecordImpAdministration(c) => &c.corrects,
         _ => &None,
     };
     c.as_deref()

@@ -55,6 +55,32 @@ pub struct Settings {
     pub pet2: Pet2Settings,
     /// Arm-2 adverse-event follow-up (PROTOCOL §11, clinical-rules A7).
     pub arm2: Arm2Settings,
+    /// How PET lesion candidates are found and measured (PROTOCOL §6).
+    #[serde(default)]
+    pub pet_quantification: PetQuantSettings,
+}
+
+/// PET lesion candidates and their metabolic volume (PROTOCOL §6). The HER2-avid
+/// threshold is [`Settings::avid_suvmax_threshold`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PetQuantSettings {
+    /// Candidates are 26-connected regions at or above this SUV (default 3.0).
+    pub candidate_threshold_suv: f64,
+    /// Smallest candidate kept, mL (default 0.5).
+    pub min_volume_ml: f64,
+    /// Metabolic volume: voxels at or above this fraction of SUVmax (default 0.41).
+    pub mtv_fraction: f64,
+}
+
+impl Default for PetQuantSettings {
+    fn default() -> Self {
+        PetQuantSettings {
+            candidate_threshold_suv: 3.0,
+            min_volume_ml: 0.5,
+            mtv_fraction: 0.41,
+        }
+    }
 }
 
 /// What the PET2 window counts from (clinical-rules A6).
@@ -297,6 +323,7 @@ impl Default for Settings {
                 ae_followup_days: 14,
                 ae_followup_anchor: Arm2Anchor::Pet1,
             },
+            pet_quantification: PetQuantSettings::default(),
         }
     }
 }

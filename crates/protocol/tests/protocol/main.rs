@@ -5,6 +5,7 @@ mod consent;
 mod corrections;
 mod eligibility_ex;
 mod eligibility_in;
+mod imaging;
 mod lesions;
 mod privacy;
 mod serde_roundtrip;
