@@ -41,11 +41,9 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<u8> {
 
 /// Starts the DICOM receiver on its own threads; stored files land in the data
 /// directory's archive.
-fn start_receiver(a: &ServeArgs) -> anyhow::Result<Shutdown> {
-    let archive = Archive::open(&a.data.data_dir)
-        .with_context(|| format!("opening the DICOM archive in {}", a.data.data_dir.display()))?;
+fn start_receiver(a: &ServeArgs, archive: Arc<Archive>) -> anyhow::Result<Shutdown> {
     let config = ScpConfig::new(a.ae_title.clone(), a.dicom_listen);
-    let scp = Scp::bind(config, Arc::new(archive))
+    let scp = Scp::bind(config, archive)
         .with_context(|| format!("starting the DICOM receiver on {}", a.dicom_listen))?;
     println!(
         "DICOM receiver (C-STORE) at {} with AE title {}",
@@ -71,14 +69,18 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
         .public_url
         .as_deref()
         .is_some_and(|u| u.starts_with("https://"));
-    let state = server::AppState::new(store, secure);
+    let archive =
+        Arc::new(Archive::open(&a.data.data_dir).with_context(|| {
+            format!("opening the DICOM archive in {}", a.data.data_dir.display())
+        })?);
+    let state = server::AppState::new(store, secure).with_archive(archive.clone());
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .with_context(|| format!("listening on {}", a.listen))?;
     let receiver = if a.no_dicom {
         None
     } else {
-        Some(start_receiver(a)?)
+        Some(start_receiver(a, archive)?)
     };
     let url = a
         .public_url

@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/participants/{id}/commands/{command}",
             post(run_command),
         )
+        .merge(crate::pet_api::router())
         .route("/api/{*rest}", axum::routing::any(not_found))
 }
 

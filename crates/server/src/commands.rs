@@ -30,6 +30,8 @@ pub struct CommandSpec {
     pub command_type: &'static str,
     /// The data's fields in declaration order (forms show them so).
     pub field_order: fn() -> &'static [&'static str],
+    /// The page that offers it, when it is not the generic form (`pet`: the PET exam page).
+    pub own_page: Option<&'static str>,
 }
 
 macro_rules! spec {
@@ -46,6 +48,7 @@ macro_rules! spec {
             build: |v| serde_json::from_value(v).map(Command::$ty),
             command_type: stringify!($ty),
             field_order: crate::pages::forms::declared_fields::<protocol::$ty>,
+            own_page: None,
         }
     };
 }
@@ -74,6 +77,9 @@ pub fn all() -> &'static [CommandSpec] {
             spec!("withdraw-consent", "Withdraw consent", "Consent withdrawn: no new data from then on; what was collected stays.", EnterData, None, WithdrawConsent),
             spec!("lost-to-follow-up", "Lost to follow-up", "She can no longer be reached.", EnterData, None, RecordLostToFollowUp),
             spec!("death", "Death", "Date and cause of death.", EnterData, None, RecordDeath),
+            spec!("imp-administration", "IMP administration", "[68Ga]Ga-ABY-025 given for a PET: activity, injection time, weight, height. A woman of child-bearing potential needs a recent negative serum test.", EnterData, None, RecordImpAdministration),
+            CommandSpec { own_page: Some("pet"), ..spec!("pet-review", "PET lesion review", "The nuclear-medicine reader confirms or rejects every candidate lesion, adds missed ones, and labels site and ultrasound access.", ReviewImaging, None, ReviewPetLesions) },
+            CommandSpec { own_page: Some("pet"), ..spec!("biopsy-target", "Choose the biopsy target", "The investigator chooses the lesion to biopsy from the reviewed PET, with a reason.", InvestigatorSign, Some("I choose this lesion as the biopsy target for the reason given."), ChooseBiopsyTarget) },
         ]
     })
 }

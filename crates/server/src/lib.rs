@@ -13,7 +13,9 @@
 //! | [`write`] | the one write path for participants |
 //! | [`admin`] | sites, users, settings through the same audited log |
 //! | [`commands`] | the participant commands the API and the pages offer |
+//! | [`imaging`] | PET exams: quantification from the DICOM archive, the MIP picture |
 //! | [`api`] | JSON endpoints |
+//! | [`pet_api`] | PET exam endpoints: series, quantification, exam, MIP |
 //! | [`openapi`] | the OpenAPI document |
 //! | [`pages`] | web pages |
 
@@ -22,8 +24,10 @@ pub mod api;
 pub mod auth;
 pub mod commands;
 pub mod error;
+pub mod imaging;
 pub mod openapi;
 pub mod pages;
+pub mod pet_api;
 pub mod roles;
 pub mod write;
 
@@ -39,6 +43,8 @@ pub struct AppState {
     pub store: Store,
     /// Whether cookies carry the `Secure` flag (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// The DICOM archive PET exams are read from, when the server has one.
+    pub archive: Option<std::sync::Arc<pet::ingest::Archive>>,
 }
 
 impl AppState {
@@ -47,7 +53,14 @@ impl AppState {
         AppState {
             store,
             secure_cookies,
+            archive: None,
         }
+    }
+
+    /// The same state reading PET exams from `archive`.
+    pub fn with_archive(mut self, archive: std::sync::Arc<pet::ingest::Archive>) -> Self {
+        self.archive = Some(archive);
+        self
     }
 }
 

@@ -101,6 +101,27 @@ pub fn build() -> Value {
     let mut el = json!({"get": op("Eligibility: every criterion with status and evidence", None, "200", ok("report", schema::<protocol::EligibilityReport>(&mut defs)))});
     el["get"]["parameters"] = id_param.clone();
     paths.insert("/api/v1/participants/{id}/eligibility".into(), el);
+    let tp_params = json!([
+        {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "description": "study id, e.g. KS-014"},
+        {"name": "timepoint", "in": "path", "required": true, "schema": {"type": "string", "enum": ["pet1", "pet2", "pet3"]}},
+    ]);
+    let mut se = json!({"get": op("The participant's PET series in the DICOM archive (PatientID = study id), newest first", None, "200", ok("series", schema::<Vec<crate::pet_api::SeriesView>>(&mut defs)))});
+    se["get"]["parameters"] = id_param.clone();
+    paths.insert("/api/v1/participants/{id}/pet/series".into(), se);
+    let mut ex = json!({"get": op("A PET exam: IMP administration, quantification, reader review with the biopsy target proposal, chosen target", None, "200", ok("exam", schema::<crate::pet_api::PetExam>(&mut defs)))});
+    ex["get"]["parameters"] = tp_params.clone();
+    paths.insert("/api/v1/participants/{id}/pet/{timepoint}".into(), ex);
+    let mut qu = json!({"post": op("Quantify an archived series as this exam (SUV, lesion candidates); recorded with the algorithm version and settings", Some(schema::<crate::pet_api::QuantifyRequest>(&mut defs)), "200", ok("recorded", schema::<crate::write::Written>(&mut defs)))});
+    qu["post"]["parameters"] = tp_params.clone();
+    paths.insert(
+        "/api/v1/participants/{id}/pet/{timepoint}/quantify".into(),
+        qu,
+    );
+    let mi = json!({"get": {"summary": "Coronal maximum-intensity projection with numbered candidate markers", "parameters": tp_params, "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, "404": errors()["404"].clone()}}});
+    paths.insert(
+        "/api/v1/participants/{id}/pet/{timepoint}/mip.png".into(),
+        mi,
+    );
     let envelope = schema::<crate::api::CommandRequest>(&mut defs);
     let written = schema::<crate::write::Written>(&mut defs);
     for spec in commands::all() {

@@ -37,8 +37,12 @@ pub enum Capability {
     ReadParticipants,
     /// Register participants, record consent and screening data.
     EnterData,
-    /// Sign as investigator: attestations, enrolment, screen failure.
+    /// Sign as investigator: attestations, enrolment, screen failure, biopsy target.
     InvestigatorSign,
+    /// Read a PET exam's series into the study: run the quantification.
+    QuantifyImaging,
+    /// The nuclear-medicine reader's review of PET lesions.
+    ReviewImaging,
     /// Manage sites and users.
     Administer,
 }
@@ -110,6 +114,11 @@ impl Role {
             ReadParticipants => self != Role::Admin,
             EnterData => matches!(self, Role::Investigator | Role::ResearchNurse),
             InvestigatorSign => self == Role::Investigator,
+            QuantifyImaging => matches!(
+                self,
+                Role::Investigator | Role::ResearchNurse | Role::NuclearMedicineReader
+            ),
+            ReviewImaging => self == Role::NuclearMedicineReader,
             Administer => self == Role::Admin,
         }
     }

@@ -111,6 +111,15 @@ pub struct ArchivedInstance {
     pub received_at: DateTime<Utc>,
     /// Where it came from.
     pub source: Source,
+    /// PatientID (0010,0020), when present (the study id in HER2-Ex).
+    #[serde(default)]
+    pub patient_id: Option<String>,
+    /// SeriesDate (0008,0021), YYYYMMDD, when present.
+    #[serde(default)]
+    pub series_date: Option<String>,
+    /// SeriesDescription (0008,103E), when present.
+    #[serde(default)]
+    pub series_description: Option<String>,
 }
 
 impl ArchivedInstance {
@@ -135,6 +144,14 @@ pub struct SeriesSummary {
     pub conflicting_instances: usize,
     /// Whether every instance is a PET image, i.e. the series can be quantified.
     pub is_pet: bool,
+    /// PatientID of its first instance, when present.
+    pub patient_id: Option<String>,
+    /// SeriesDate of its first instance (YYYYMMDD), when present.
+    pub series_date: Option<String>,
+    /// SeriesDescription of its first instance, when present.
+    pub series_description: Option<String>,
+    /// When the last of its instances was received.
+    pub last_received_at: DateTime<Utc>,
 }
 
 /// The content-addressed DICOM archive under a data directory.
@@ -226,6 +243,9 @@ impl Archive {
                 size: bytes.len() as u64,
                 received_at,
                 source: source.clone(),
+                patient_id: header.patient_id.clone(),
+                series_date: header.series_date.clone(),
+                series_description: header.series_description.clone(),
             };
             let json = serde_json::to_vec_pretty(&entry)
                 .map_err(|e| IngestError::at(&index_dir, IngestErrorKind::Index(e.to_string())))?;
@@ -311,6 +331,14 @@ impl Archive {
                     instance_count: versions.len(),
                     conflicting_instances: versions.values().filter(|&&n| n > 1).count(),
                     is_pet: entries.iter().all(ArchivedInstance::is_pet_image),
+                    patient_id: entries[0].patient_id.clone(),
+                    series_date: entries[0].series_date.clone(),
+                    series_description: entries[0].series_description.clone(),
+                    last_received_at: entries
+                        .iter()
+                        .map(|e| e.received_at)
+                        .max()
+                        .unwrap_or(entries[0].received_at),
                     series_instance_uid: uid,
                 }
             })

@@ -16,6 +16,9 @@ const SOP_INSTANCE_UID: Attr = attr("SOPInstanceUID", 0x0008, 0x0018);
 const STUDY_INSTANCE_UID: Attr = attr("StudyInstanceUID", 0x0020, 0x000D);
 const SERIES_INSTANCE_UID: Attr = attr("SeriesInstanceUID", 0x0020, 0x000E);
 const MODALITY: Attr = attr("Modality", 0x0008, 0x0060);
+const PATIENT_ID: Attr = attr("PatientID", 0x0010, 0x0020);
+const SERIES_DATE: Attr = attr("SeriesDate", 0x0008, 0x0021);
+const SERIES_DESCRIPTION: Attr = attr("SeriesDescription", 0x0008, 0x103E);
 
 /// SOP classes whose instances are PET images, i.e. what the quantification may read:
 /// PET Image Storage, Enhanced PET Image Storage and Legacy Converted Enhanced PET Image
@@ -42,6 +45,12 @@ pub struct DicomHeader {
     pub modality: Option<String>,
     /// TransferSyntaxUID (0002,0010) of the file.
     pub transfer_syntax_uid: String,
+    /// PatientID (0010,0020), when present: in HER2-Ex the scanner sends the study id.
+    pub patient_id: Option<String>,
+    /// SeriesDate (0008,0021), as written (YYYYMMDD), when present.
+    pub series_date: Option<String>,
+    /// SeriesDescription (0008,103E), when present.
+    pub series_description: Option<String>,
 }
 
 impl DicomHeader {
@@ -94,6 +103,9 @@ pub fn inspect(bytes: &[u8]) -> Result<DicomHeader, IngestErrorKind> {
         series_instance_uid: required(SERIES_INSTANCE_UID)?,
         modality: text(&obj, MODALITY)?,
         transfer_syntax_uid,
+        patient_id: text(&obj, PATIENT_ID).ok().flatten(),
+        series_date: text(&obj, SERIES_DATE).ok().flatten(),
+        series_description: text(&obj, SERIES_DESCRIPTION).ok().flatten(),
     })
 }
 

@@ -27,7 +27,7 @@ pub mod scp;
 
 pub use archive::{Archive, ArchivedInstance, SeriesSummary, Source, StoreOutcome, Stored};
 pub use error::{IngestError, IngestErrorKind};
-pub use header::{DicomHeader, PET_IMAGE_SOP_CLASSES, inspect};
+pub use header::{DicomHeader, PET_IMAGE_SOP_CLASSES, inspect, is_valid_uid};
 pub use import::{
     FileOutcome, ImportProgress, ImportReport, SkipReason, SkippedFile, import_folder,
 };

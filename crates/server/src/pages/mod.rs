@@ -3,6 +3,7 @@
 
 pub mod forms;
 mod participants;
+mod pet;
 mod signin;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/participants") }))
         .merge(signin::router())
         .merge(participants::router())
+        .merge(pet::router())
 }
 
 const STYLE: &str = r#"
@@ -56,6 +58,11 @@ button, .button { font: inherit; background: var(--accent); color: #fff; border:
 .actions { display: flex; flex-wrap: wrap; gap: .5rem; }
 .req { color: var(--bad); }
 code, .mono { font-family: ui-monospace, monospace; font-size: .9em; }
+.pet-view { display: flex; gap: 1rem; align-items: flex-start; flex-wrap: wrap; }
+.pet-view figure { margin: 0; background: #fff; border: 1px solid var(--line); padding: .4rem; }
+.pet-view table { flex: 1; min-width: 28rem; }
+table.kv { width: auto; }
+table.kv th { width: 12rem; }
 "#;
 
 /// Wraps a page body in the common layout.

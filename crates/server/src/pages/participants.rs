@@ -107,7 +107,8 @@ async fn new_form(PageUser(user): PageUser) -> Response {
     )
 }
 
-fn problem_box(err: &ApiError) -> Markup {
+/// A refusal or error shown above a form.
+pub(super) fn problem_box(err: &ApiError) -> Markup {
     let body = err.body();
     html! {
         div.error role="alert" {
@@ -180,8 +181,15 @@ async fn overview(
         let allowed = protocol::commands_allowed_in(&loaded.participant.state);
         let actions: Vec<&CommandSpec> = commands::all()
             .iter()
+            .filter(|s| s.own_page.is_none())
             .filter(|s| user.role.may(s.capability) && allowed.iter().any(|n| s.offers(n)))
             .collect();
+        let exams: Vec<_> = protocol::PetTimepoint::ALL
+            .into_iter()
+            .filter(|&tp| tp == protocol::PetTimepoint::Pet1 || loaded.participant.imp_administration(tp).is_some())
+            .map(|tp| (tp, super::pet::exam_status(&loaded.participant, tp)))
+            .collect();
+        let show_pet = loaded.participant.enrolment.is_some();
         Ok(page(&id, &user, html! {
             h1 { "Participant " (row.study_id) }
             @if let Some(d) = done.done { div.notice role="status" { "Saved: " (d.replace('-', " ")) "." } }
@@ -197,6 +205,7 @@ async fn overview(
                     }
                 }
             }
+            @if show_pet { (super::pet::overview_card(&id, &exams)) }
             h2 { "Recent history" }
             (timeline_table(events.iter().rev().take(8)))
             p { a href={ "/participants/" (id) "/timeline" } { "The whole audit trail" } }

@@ -75,7 +75,8 @@ impl TestApp {
             };
             admin::add_user(&store, &cli, user).await.expect("user");
         }
-        let state = AppState::new(store, false);
+        let archive = pet::ingest::Archive::open(dir.path()).expect("archive");
+        let state = AppState::new(store, false).with_archive(std::sync::Arc::new(archive));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -90,6 +91,26 @@ impl TestApp {
             _dir: dir,
             server,
         }
+    }
+
+    /// Writes the synthetic PET of `seed` and imports it into the server's archive.
+    pub fn import_phantom(&self, seed: u64) -> pet::phantom::GroundTruth {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let truth = pet::phantom::write_phantom(dir.path(), seed).expect("phantom");
+        let archive = self.state.archive.as_ref().expect("archive");
+        let report = pet::ingest::import_folder(archive, dir.path(), &mut |_| {}).expect("import");
+        assert_eq!(report.new, truth.files.len());
+        truth
+    }
+
+    /// Enrols an eligible participant at `site` (the investigator signs now).
+    pub async fn enrolled(&self, site: &str) -> String {
+        let id = self.eligible(site).await;
+        let inv = if site == "KS" { "inv.ks" } else { "inv.uu" };
+        let signed = Utc::now() - Duration::minutes(1);
+        self.run(inv, &id, &[protocol::testing::enrol_command(signed)])
+            .await;
+        id
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -3,4 +3,5 @@
 mod api;
 mod browser;
 mod common;
+mod pet;
 mod robustness;

@@ -40,6 +40,9 @@ async fn no_input_to_any_endpoint_yields_a_500() {
     for spec in server::commands::all() {
         paths.push(format!("/api/v1/participants/{id}/commands/{}", spec.name));
     }
+    for tp in ["pet1", "pet3", "pet9"] {
+        paths.push(format!("/api/v1/participants/{id}/pet/{tp}/quantify"));
+    }
     paths.push("/api/v1/participants/../../etc/passwd".into());
     paths.push(format!("/api/v1/participants/{id}/commands/%00"));
     let mut checked = 0;
