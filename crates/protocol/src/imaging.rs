@@ -363,10 +363,13 @@ pub fn propose_biopsy_targets(
                 _ => "Ultrasound accessibility not stated.".to_string(),
             }
         } else {
-            format!(
-                "Accessible but not avid (SUVmax {} < {avid_threshold}) while an accessible avid lesion exists.",
-                fmt_suv(l.suv_max)
-            )
+            match l.suv_max {
+                Some(s) => format!(
+                    "Accessible but not avid (SUVmax {s:.1} < {avid_threshold}) while an accessible avid lesion exists."
+                ),
+                None => "Accessible, SUVmax not measured, while an accessible avid lesion exists."
+                    .to_string(),
+            }
         };
         out.push(proposal(l, None, why));
     }
@@ -395,6 +398,18 @@ fn proposal(l: &ReviewedLesion, rank: Option<u32>, reason: String) -> TargetProp
 fn fmt_suv(s: Option<f64>) -> String {
     s.map(|v| format!("{v:.1}"))
         .unwrap_or_else(|| "not measured".into())
+}
+
+/// A signed time difference in words: `+1 min 01 s`, `-2 h 05 min`, `-268 d 01 h 52 min`.
+fn time_difference(seconds: i64) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let s = seconds.unsigned_abs();
+    let (d, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    match (d, h) {
+        (0, 0) => format!("{sign}{m} min {sec:02} s"),
+        (0, _) => format!("{sign}{h} h {m:02} min"),
+        _ => format!("{sign}{d} d {h:02} h {m:02} min"),
+    }
 }
 
 /// Tolerances within which form and header are taken to agree.
@@ -446,7 +461,7 @@ pub fn form_discrepancies(form: &ImpAdministration, header: &PetHeaderFacts) -> 
                     form.injected_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
                     Some((
                         h.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                        format!("{:+} min {:02} s", d / 60, (d % 60).abs()),
+                        time_difference(d),
                     )),
                 ));
             }

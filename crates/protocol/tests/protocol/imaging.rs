@@ -451,10 +451,28 @@ fn added_lesions_join_the_proposal() {
             suv_max: Some(11.0),
             note: Some("below the candidate threshold on this reconstruction".into()),
         });
+        r.added.push(AddedLesion {
+            anatomical_site: "sternal node".into(),
+            ultrasound_accessible: true,
+            suv_max: None,
+            note: None,
+        });
     }
     let p = ok(&plus(five(), [cmd]));
     let first = &p.pet_review(PET1).unwrap().proposal[0];
     assert_eq!((first.label.as_str(), first.rank), ("A1", Some(1)));
+    let a2 = p
+        .pet_review(PET1)
+        .unwrap()
+        .proposal
+        .iter()
+        .find(|t| t.label == "A2")
+        .unwrap();
+    assert_eq!(a2.rank, None);
+    assert_eq!(
+        a2.reason,
+        "Accessible, SUVmax not measured, while an accessible avid lesion exists."
+    );
 }
 
 #[test]
@@ -516,4 +534,22 @@ fn requantification_needs_a_new_review() {
     let r = refused(&plus(cmds, [five_reviewed()]));
     assert_eq!(r.rule, Rule::PET_EXAM);
     assert!(r.message.contains("petq-2"));
+}
+
+#[test]
+fn time_discrepancies_read_in_days_hours_and_minutes() {
+    let p = ok(&enrolled(vec![imp_command(PET1, inj())]));
+    let form = &p.imp_administration(PET1).unwrap().value;
+    let diff = |secs: i64| {
+        let h = protocol::imaging::PetHeaderFacts {
+            injected_activity_mbq: Some(200.0),
+            injected_at: Some(inj() + Duration::seconds(secs)),
+            weight_kg: Some(68.0),
+            ..Default::default()
+        };
+        form_discrepancies(form, &h)[0].difference.clone()
+    };
+    assert_eq!(diff(-61), "-1 min 01 s");
+    assert_eq!(diff(2 * 3600 + 5 * 60), "+2 h 05 min");
+    assert_eq!(diff(-(268 * 86_400 + 3600 + 52 * 60)), "-268 d 01 h 52 min");
 }

@@ -53,13 +53,15 @@ button, .button { font: inherit; background: var(--accent); color: #fff; border:
 .not_met, .not_eligible { background: #fde8e6; color: var(--bad); }
 .missing, .incomplete { background: #fff3d6; color: var(--warn); }
 .error { border-left: 5px solid var(--bad); background: #fde8e6; padding: .7rem 1rem; margin-bottom: 1rem; }
+.warning { border-left: 5px solid var(--warn); background: #fff3d6; padding: .7rem 1rem; margin-bottom: 1rem; }
 .notice { border-left: 5px solid var(--ok); background: #e3f4e8; padding: .7rem 1rem; margin-bottom: 1rem; }
 .muted { color: var(--muted); }
 .actions { display: flex; flex-wrap: wrap; gap: .5rem; }
 .req { color: var(--bad); }
 code, .mono { font-family: ui-monospace, monospace; font-size: .9em; }
 .pet-view { display: flex; gap: 1rem; align-items: flex-start; flex-wrap: wrap; }
-.pet-view figure { margin: 0; background: #fff; border: 1px solid var(--line); padding: .4rem; }
+.pet-view figure { margin: 0; background: #fff; border: 1px solid var(--line); padding: .4rem; max-width: 380px; }
+.pet-view figure img { width: 100%; height: auto; }
 .pet-view table { flex: 1; min-width: 28rem; }
 table.kv { width: auto; }
 table.kv th { width: 12rem; }

@@ -157,7 +157,7 @@ fn series_form(ctx: &Ctx, exam: &PetExam, series: &[SeriesView]) -> Markup {
 fn discrepancy_box(ds: &[Discrepancy]) -> Markup {
     html! {
         @if !ds.is_empty() {
-            div.error role="alert" #discrepancies {
+            div.warning role="alert" #discrepancies {
                 strong { "The IMP form and the DICOM header disagree. " }
                 "The SUV uses the header (the source of truth); correct the form if it is wrong."
                 table {
@@ -192,7 +192,7 @@ fn quantification_card(ctx: &Ctx, q: &PetQuantification) -> Markup {
         }
         div.pet-view {
             figure {
-                img #mip src=(mip) alt={ "Coronal maximum-intensity projection of " (q.timepoint.label()) " with " (q.candidates.len()) " numbered candidate markers; grey scale SUV 0 (white) to " (imaging::MIP_MAX_SUV) " (black)." } width="420";
+                img #mip src=(mip) alt={ "Coronal maximum-intensity projection of " (q.timepoint.label()) " with " (q.candidates.len()) " numbered candidate markers; grey scale SUV 0 (white) to " (imaging::MIP_MAX_SUV) " (black)." } width="368";
                 figcaption.muted { "Coronal MIP seen from the front (her right on your left). Red rings: candidates, numbered as in the table." }
             }
             table #candidates {
