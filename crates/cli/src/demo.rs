@@ -191,6 +191,7 @@ pub async fn build(state: &AppState) -> anyhow::Result<()> {
         &[Command::Enrol(protocol::Enrol { signature })],
     )
     .await?;
+    baseline_pet(state, &id, now).await?;
 
     // KS-002: in screening, data still missing.
     let id = register(state, &nurse, "KS", 1975).await?;
@@ -217,10 +218,89 @@ pub async fn build(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// KS-001's baseline HER2-PET: the IMP given yesterday at 09:30 Stockholm time, the
+/// scanner's series (a synthetic PET with her study id as PatientID) in the archive and
+/// quantified, awaiting the reader's review.
+async fn baseline_pet(
+    state: &AppState,
+    id: &str,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use chrono::TimeZone;
+    let Some(archive) = state.archive.clone() else {
+        return Ok(());
+    };
+    let day = (now - Duration::days(1))
+        .with_timezone(&server::pages::forms::SITE_TZ)
+        .date_naive();
+    let local = day.and_hms_opt(9, 30, 0).context("injection time")?;
+    let injected_at = server::pages::forms::SITE_TZ
+        .from_local_datetime(&local)
+        .earliest()
+        .context("injection time in Stockholm")?
+        .with_timezone(&Utc);
+    let spec = pet::phantom::PhantomSpec {
+        patient_id: Some(id.to_string()),
+        injected_at: local,
+        ..pet::phantom::PhantomSpec::new(2026)
+    };
+    let dir = tempfile::tempdir().context("temporary folder for the demo PET")?;
+    let truth = {
+        let (spec, path, archive) = (spec.clone(), dir.path().to_path_buf(), archive.clone());
+        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let truth = pet::phantom::write_phantom_with(&path, &spec)?;
+            pet::ingest::import_folder(&archive, &path, &mut |_| {})?;
+            Ok(truth)
+        })
+        .await??
+    };
+    let imp = Command::RecordImpAdministration(protocol::RecordImpAdministration {
+        timepoint: protocol::PetTimepoint::Pet1,
+        activity_mbq: spec.injected_mbq,
+        injected_at,
+        weight_kg: spec.weight_kg,
+        height_cm: spec.height_m * 100.0,
+        peptide_mass_ug: Some(100.0),
+        scan_start_at: Some(injected_at + Duration::minutes(spec.uptake_min as i64)),
+        late_entry_of_fact: false,
+        corrects: None,
+        correction_reason: None,
+    });
+    let nurse = actor("anna.nurse");
+    run_all(state, &nurse, id, &[imp]).await?;
+    let settings = admin::load_settings(&state.store).await.map_err(api_err)?;
+    let (uid, study) = (truth.series_uid.clone(), id.to_string());
+    let q = tokio::task::spawn_blocking(move || {
+        server::imaging::quantify_series(
+            &archive,
+            &uid,
+            &study,
+            protocol::PetTimepoint::Pet1,
+            "imp-1",
+            &settings,
+        )
+    })
+    .await?
+    .map_err(api_err)?;
+    run_all(
+        state,
+        &nurse,
+        id,
+        &[Command::RecordPetQuantification(q.command)],
+    )
+    .await
+}
+
 /// Runs `her2ex demo`.
 pub async fn run(a: DemoArgs) -> anyhow::Result<u8> {
     let store = a.serve.data.open().await?;
-    let state = AppState::new(store.clone(), false);
+    let archive = pet::ingest::Archive::open(&a.serve.data.data_dir).with_context(|| {
+        format!(
+            "opening the DICOM archive in {}",
+            a.serve.data.data_dir.display()
+        )
+    })?;
+    let state = AppState::new(store.clone(), false).with_archive(std::sync::Arc::new(archive));
     if store.site("KS").await?.is_some() {
         println!(
             "demo data already present in {}; using it",

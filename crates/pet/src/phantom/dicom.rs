@@ -29,6 +29,8 @@ pub const GA68_POSITRON_FRACTION: f64 = 0.8891;
 pub struct SeriesHeader {
     /// Seed behind the UIDs.
     pub seed: u64,
+    /// PatientID (0010,0020).
+    pub patient_id: String,
     /// Study date, YYYYMMDD.
     pub date: String,
     /// Injection time, seconds after midnight of `date`.
@@ -159,7 +161,7 @@ pub fn write_slice(
             VR::PN,
             &format!("PHANTOM^SEED{}", h.seed),
         ),
-        el(tags::PATIENT_ID, VR::LO, &format!("PHANTOM-{}", h.seed)),
+        el(tags::PATIENT_ID, VR::LO, &h.patient_id),
         el(tags::PATIENT_BIRTH_DATE, VR::DA, "19700101"),
         el(tags::PATIENT_SEX, VR::CS, "F"),
         el(tags::PATIENT_SIZE, VR::DS, &ds(h.height_m)),
@@ -324,6 +326,7 @@ mod tests {
         assert_eq!(tm(11.0 * 3600.0 + 0.5), "110000.50");
         let h = SeriesHeader {
             seed: 3,
+            patient_id: "PHANTOM-1".into(),
             date: "20260302".into(),
             injection_s: 0.0,
             series_s: 0.0,

@@ -73,6 +73,10 @@ pub struct PhantomSpec {
     pub injected_mbq: f64,
     /// Time from injection to the series start (min).
     pub uptake_min: f64,
+    /// PatientID written (in HER2-Ex the scanner sends the study id); `PHANTOM-<seed>` when `None`.
+    pub patient_id: Option<String>,
+    /// Injection date and time, scanner local time as DICOM writes it (default 2026-03-02 09:00).
+    pub injected_at: chrono::NaiveDateTime,
 }
 
 impl PhantomSpec {
@@ -88,6 +92,10 @@ impl PhantomSpec {
             height_m: 1.66,
             injected_mbq: 150.0,
             uptake_min: 120.0,
+            patient_id: None,
+            injected_at: chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
+                .and_then(|d| d.and_hms_opt(9, 0, 0))
+                .unwrap_or_default(),
         }
     }
 
@@ -294,10 +302,15 @@ pub fn write_phantom_with(out_dir: &Path, spec: &PhantomSpec) -> Result<GroundTr
 }
 
 fn header(spec: &PhantomSpec, origin: [f64; 3]) -> dicom::SeriesHeader {
-    let injection_s = 9.0 * 3600.0;
+    use chrono::Timelike;
+    let injection_s = f64::from(spec.injected_at.time().num_seconds_from_midnight());
     dicom::SeriesHeader {
         seed: spec.seed,
-        date: "20260302".into(),
+        patient_id: spec
+            .patient_id
+            .clone()
+            .unwrap_or_else(|| format!("PHANTOM-{}", spec.seed)),
+        date: spec.injected_at.format("%Y%m%d").to_string(),
         injection_s,
         series_s: injection_s + spec.uptake_min * 60.0,
         dose_bq: spec.injected_mbq * 1e6,
