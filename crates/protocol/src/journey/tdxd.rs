@@ -509,6 +509,50 @@ impl TdxdCourse {
         c
     }
 
+    /// The course after the toxicity of `rule` resolved on `on`: each open
+    /// interruption of that rule resumes as it said (same dose, or one level
+    /// down). Interruptions decided at resolution (ILD grade 1, LVEF) need their
+    /// own decision ([`ild_resolved`], [`lvef_repeat_decision`]) and are refused here.
+    pub fn resolve(&self, rule: Rule, on: NaiveDate) -> Result<TdxdCourse, Refusal> {
+        let open: Vec<&Interruption> = self
+            .interruptions
+            .iter()
+            .filter(|i| i.rule == rule)
+            .collect();
+        if open.is_empty() {
+            return Err(Refusal::new(
+                rule,
+                format!("No open interruption under {rule} to resolve."),
+            ));
+        }
+        if open
+            .iter()
+            .any(|i| i.then == OnResolution::DecidedAtResolution)
+        {
+            return Err(Refusal::new(
+                rule,
+                format!(
+                    "The interruption under {rule} is decided at resolution: record the resolution's values."
+                ),
+            ));
+        }
+        let reduce = open.iter().any(|i| i.then == OnResolution::OneLevelDown);
+        let action = if reduce {
+            DoseAction::ResumeOneLevelDown
+        } else {
+            DoseAction::ResumeSameDose
+        };
+        let reason = format!(
+            "{rule} resolved: resume {}",
+            if reduce {
+                "one level down"
+            } else {
+                "at the same dose"
+            }
+        );
+        Ok(self.apply(&decision(rule, action, reason), on))
+    }
+
     /// The course after the investigator reduces the dose one level on `on` for
     /// `reason` (outside a rule); below 3.2 mg/kg this discontinues T-DXd.
     pub fn reduce(&self, on: NaiveDate, reason: &str) -> TdxdCourse {

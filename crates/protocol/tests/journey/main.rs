@@ -1,0 +1,13 @@
+//! Integration tests of the journey after baseline PET (PROTOCOL §7–§9, §11),
+//! gathered in one test binary.
+
+mod allocation;
+mod biopsy;
+mod common;
+mod ctcae;
+mod end;
+mod pathology;
+mod safety;
+mod schedule;
+mod settings;
+mod tdxd;
