@@ -83,8 +83,54 @@ pub struct Allocation {
     pub multi_specimen_rule: MultiSpecimenRule,
     /// Lines a nurse can read.
     pub evidence: Vec<String>,
+    /// The HER2-PET finding of the deciding lesion, recorded beside the
+    /// allocation without changing it (PROTOCOL §8); see [`Allocation::with_pet`].
+    pub pet_beside: Option<PetBeside>,
     /// Settings version used.
     pub settings_version: u32,
+}
+
+/// The HER2-PET uptake of the deciding specimen's lesion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PetBeside {
+    /// The lesion.
+    pub lesion_id: String,
+    /// Its SUVmax on PET1.
+    pub suvmax: f64,
+    /// HER2-avid: SUVmax ≥ the threshold.
+    pub avid: bool,
+    /// The threshold used (`avid_suvmax_threshold`).
+    pub threshold: f64,
+}
+
+impl Allocation {
+    /// Records the PET1 SUVmax of the deciding specimen's lesion beside the
+    /// allocation, from `(lesion id, SUVmax)` pairs. Nothing changes when the
+    /// deciding lesion is unknown or has no PET value.
+    pub fn with_pet(mut self, lesion_suvmax: &[(String, f64)], s: &Settings) -> Allocation {
+        let lesion = self
+            .deciding_specimen_id
+            .as_ref()
+            .and_then(|id| self.specimens.iter().find(|sp| &sp.specimen_id == id))
+            .and_then(|sp| sp.lesion_id.clone());
+        let found = lesion.and_then(|l| lesion_suvmax.iter().find(|(id, _)| *id == l));
+        if let Some((lesion_id, suvmax)) = found {
+            let threshold = s.avid_suvmax_threshold;
+            let avid = *suvmax >= threshold;
+            self.evidence.push(format!(
+                "PET1 beside the allocation (does not change it): lesion {lesion_id} SUVmax {suvmax} {} {threshold} → {}",
+                if avid { "≥" } else { "<" },
+                if avid { "HER2-avid" } else { "not avid" }
+            ));
+            self.pet_beside = Some(PetBeside {
+                lesion_id: lesion_id.clone(),
+                suvmax: *suvmax,
+                avid,
+                threshold,
+            });
+        }
+        self
+    }
 }
 
 /// Whether a category is HER2-expressing (arm 1) under a definition.
@@ -236,6 +282,7 @@ pub fn allocate(
         her2_expressing_definition: s.her2_expressing_definition,
         multi_specimen_rule: rule,
         evidence,
+        pet_beside: None,
         settings_version: s.version,
     };
     // Highest category wins; on a tie the first specimen (by id) decides.

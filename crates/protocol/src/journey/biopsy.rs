@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::ctcae::ctcae_v5;
 use crate::labs::{Analyte, LabResult};
 use crate::records::ArchivalBiopsy;
 use crate::rule::{Refusal, Rule};
@@ -297,6 +298,9 @@ pub fn clear_fresh_biopsy(
         ));
     }
     evidence.push(anticoagulation_evidence(b, s)?);
+    for c in &b.complications {
+        evidence.push(check_complication(c)?);
+    }
     Ok(BiopsyClearance {
         biopsy_id: b.biopsy_id.clone(),
         lesion_id: b.lesion_id.clone(),
@@ -334,6 +338,28 @@ fn anticoagulation_evidence(b: &FreshBiopsy, s: &Settings) -> Result<String, Ref
                 last_dose_at.format("%Y-%m-%d %H:%M UTC")
             ))
         }
+    }
+}
+
+/// Checks a biopsy complication's coding: a CTCAE term (`CTCAE_TERM`) and a
+/// grade that exists for it (`CTCAE_GRADE`), when given. Returns the evidence line.
+pub fn check_complication(c: &BiopsyComplication) -> Result<String, Refusal> {
+    let Some(code) = c.ctcae_meddra_code else {
+        return Ok(format!("Complication (not coded): {}", c.description));
+    };
+    let term = ctcae_v5().term(code)?;
+    match c.grade {
+        Some(g) => {
+            let text = term.check_grade(g)?;
+            Ok(format!(
+                "Complication {}: CTCAE {} grade {g} ({text})",
+                c.description, term.term
+            ))
+        }
+        None => Ok(format!(
+            "Complication {}: CTCAE {} (not graded)",
+            c.description, term.term
+        )),
     }
 }
 

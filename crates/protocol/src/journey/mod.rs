@@ -29,7 +29,8 @@ pub use allocation::{
 };
 pub use biopsy::{
     Anticoagulation, ArchivalSample, BiopsyClearance, BiopsyComplication, BiopsySource,
-    BleedingLabCheck, FreshBiopsy, check_archival_sample, check_bleeding_labs, clear_fresh_biopsy,
+    BleedingLabCheck, FreshBiopsy, check_archival_sample, check_bleeding_labs, check_complication,
+    clear_fresh_biopsy,
 };
 pub use ctcae::{CTCAE_VERSION, Ctcae, CtcaeTerm, ctcae_v5};
 pub use end::{

@@ -4,8 +4,9 @@
 //! Windows are derived from anchors (consent, PET1, biopsy, allocation, T-DXd
 //! dates, progression). A fact recorded outside its window is kept: the check
 //! returns a [`WindowDeviation`] to record beside it, never a refusal. A fact
-//! before its own anchor (e.g. a biopsy before the PET that guides it) is a major
-//! deviation; a fact outside the window otherwise is minor (PROTOCOL §9: PET2).
+//! dated before the signed consent is a major `GATE_CONSENT` deviation (PROTOCOL
+//! §4); a fact before its own anchor (e.g. a biopsy before the PET that guides it)
+//! is a major deviation; a fact outside the window otherwise is minor (PROTOCOL §9: PET2).
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use schemars::JsonSchema;
@@ -125,7 +126,8 @@ pub struct WindowDeviation {
     pub kind: VisitKind,
     /// When it happened.
     pub date: NaiveDate,
-    /// Days before the window (negative) or after it (positive).
+    /// Days before the window (negative) or after it (positive); before consent:
+    /// days before the consent date (negative).
     pub days_outside: i64,
     /// What happened, with the window.
     pub description: String,
@@ -340,29 +342,44 @@ pub fn check_visit(
     } else {
         0
     };
-    let deviation = (days_outside != 0).then(|| {
-        let severity = if date < w.anchor {
-            DeviationSeverity::Major
-        } else {
-            DeviationSeverity::Minor
-        };
-        WindowDeviation {
-            rule: kind.rule(),
-            severity,
+    let before_consent = a.consent.filter(|c| date < *c);
+    let deviation = if let Some(c) = before_consent {
+        Some(WindowDeviation {
+            rule: Rule::GATE_CONSENT,
+            severity: DeviationSeverity::Major,
             kind,
             date,
-            days_outside,
+            days_outside: (date - c).num_days(),
             description: format!(
-                "{} on {date} (day {day}) is {} days {} its window {}–{} ({}).",
-                kind.label(),
-                days_outside.abs(),
-                if days_outside < 0 { "before" } else { "after" },
-                w.earliest,
-                w.latest,
-                expected.derivation
+                "{} on {date} is before the signed consent {c} (PROTOCOL §4).",
+                kind.label()
             ),
-        }
-    });
+        })
+    } else {
+        (days_outside != 0).then(|| {
+            let severity = if date < w.anchor {
+                DeviationSeverity::Major
+            } else {
+                DeviationSeverity::Minor
+            };
+            WindowDeviation {
+                rule: kind.rule(),
+                severity,
+                kind,
+                date,
+                days_outside,
+                description: format!(
+                    "{} on {date} (day {day}) is {} days {} its window {}–{} ({}).",
+                    kind.label(),
+                    days_outside.abs(),
+                    if days_outside < 0 { "before" } else { "after" },
+                    w.earliest,
+                    w.latest,
+                    expected.derivation
+                ),
+            }
+        })
+    };
     Ok(VisitTiming {
         expected,
         date,

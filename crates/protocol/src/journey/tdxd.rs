@@ -472,7 +472,10 @@ impl TdxdCourse {
     }
 
     /// The course after a dose decision taken on `on`. A resumption ends the open
-    /// interruptions of the same rule; resuming one level down at 3.2 mg/kg discontinues.
+    /// interruptions of the same rule and goes one level down when the decision
+    /// says so or an ended interruption said so (grade 4 / febrile neutropenia);
+    /// one level down from 3.2 mg/kg discontinues. After discontinuation nothing
+    /// changes the course.
     pub fn apply(&self, d: &DoseDecision, on: NaiveDate) -> TdxdCourse {
         let mut c = self.clone();
         c.decisions.push((on, d.clone()));

@@ -297,3 +297,27 @@ fn a_pet_based_allocation_setting_is_refused_until_defined() {
         Rule::ALLOCATION
     );
 }
+
+#[test]
+fn pet_uptake_of_the_deciding_lesion_is_recorded_beside_without_changing_the_arm() {
+    let s = Settings::default();
+    let pet = vec![("L1".to_owned(), 7.2), ("L2".to_owned(), 2.0)];
+    let a = alloc_one(read(IhcScore::Zero), &s)
+        .unwrap()
+        .with_pet(&pet, &s);
+    assert_eq!(
+        a.outcome, ARM2,
+        "an avid lesion does not move HER2-null to arm 1"
+    );
+    let p = a.pet_beside.as_ref().unwrap();
+    assert_eq!((p.lesion_id.as_str(), p.suvmax, p.avid), ("L1", 7.2, true));
+    assert!(a.evidence.last().unwrap().contains("SUVmax 7.2 ≥ 6"));
+    let at_threshold = alloc_one(read(IhcScore::OnePlus), &s)
+        .unwrap()
+        .with_pet(&[("L1".to_owned(), 6.0)], &s);
+    assert!(at_threshold.pet_beside.unwrap().avid);
+    let no_value = alloc_one(read(IhcScore::OnePlus), &s)
+        .unwrap()
+        .with_pet(&pet[1..], &s);
+    assert_eq!(no_value.pet_beside, None);
+}

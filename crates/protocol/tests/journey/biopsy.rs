@@ -228,3 +228,32 @@ fn archival_biopsy_dated_after_its_use_is_refused() {
             .contains("-1 days old")
     );
 }
+
+#[test]
+fn complications_are_coded_with_ctcae_terms_and_grades() {
+    let labs = bleeding_labs(1.1, 150.0, 28.0);
+    let mut b = fresh("B1", "L1");
+    b.complications.push(BiopsyComplication {
+        description: "haematoma at the puncture site".into(),
+        ctcae_meddra_code: Some(10019428),
+        grade: Some(1),
+        noted_at: biopsy_at() + Duration::hours(2),
+    });
+    let c = clear_fresh_biopsy(&b, &labs, &Settings::default()).unwrap();
+    assert!(
+        c.evidence
+            .iter()
+            .any(|e| e.contains("CTCAE Hematoma grade 1")),
+        "{:?}",
+        c.evidence
+    );
+    b.complications[0].grade = Some(5);
+    b.complications[0].ctcae_meddra_code = Some(10006504); // Bruising: grades 1–2 only
+    let r = clear_fresh_biopsy(&b, &labs, &Settings::default()).unwrap_err();
+    assert_eq!(r.rule, Rule::CTCAE_GRADE);
+    b.complications[0].ctcae_meddra_code = Some(1);
+    assert_eq!(
+        check_complication(&b.complications[0]).unwrap_err().rule,
+        Rule::CTCAE_TERM
+    );
+}

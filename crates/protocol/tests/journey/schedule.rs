@@ -217,3 +217,16 @@ fn optional_pet3_appears_at_progression_and_is_skipped_not_overdue() {
     assert_eq!(pet3.expected.window.latest, day(148));
     assert_eq!(pet3.state, VisitState::Skipped);
 }
+
+#[test]
+fn a_visit_before_consent_is_a_major_consent_gate_deviation() {
+    let mut a = arm1();
+    a.consent = Some(d(2026, 3, 12));
+    let dev = check_visit(VisitKind::Biopsy, d(2026, 3, 10), &a, &Settings::default())
+        .unwrap()
+        .deviation
+        .unwrap();
+    assert_eq!(dev.rule, Rule::GATE_CONSENT);
+    assert_eq!(dev.severity, DeviationSeverity::Major);
+    assert_eq!(dev.days_outside, -2);
+}
