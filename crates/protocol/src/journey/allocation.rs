@@ -166,6 +166,129 @@ fn counting_reads<'a>(reports: &'a [SpecimenReport], s: &Settings) -> Vec<&'a Sp
         .collect()
 }
 
+/// A counted diagnostic specimen.
+struct Diagnostic {
+    /// Index into the specimen evidence.
+    idx: usize,
+    category: Her2Category,
+    /// From a fresh PET-guided biopsy.
+    targeted: bool,
+}
+
+/// Steps 1–3: every specimen's counting read, its eligibility and category.
+struct Considered {
+    specimens: Vec<SpecimenEvidence>,
+    diagnostic: Vec<Diagnostic>,
+    evidence: Vec<String>,
+}
+
+fn consider(
+    biopsies: &[BiopsySource],
+    reports: &[SpecimenReport],
+    s: &Settings,
+) -> Result<Considered, Refusal> {
+    let mut c = Considered {
+        specimens: Vec::new(),
+        diagnostic: Vec::new(),
+        evidence: Vec::new(),
+    };
+    let mut archival_refusal = None;
+    let mut eligible = 0;
+    for r in counting_reads(reports, s) {
+        let biopsy = biopsies
+            .iter()
+            .find(|b| b.biopsy_id() == r.biopsy_id)
+            .ok_or_else(|| {
+                refuse(format!(
+                    "Specimen {} names biopsy {}, which is not recorded.",
+                    r.specimen_id, r.biopsy_id
+                ))
+            })?;
+        let mut ev = SpecimenEvidence {
+            specimen_id: r.specimen_id.clone(),
+            biopsy_id: r.biopsy_id.clone(),
+            lesion_id: biopsy.lesion_id().map(str::to_owned),
+            read: r.read,
+            reader: r.reader.clone(),
+            category: None,
+            counted: false,
+            note: String::new(),
+        };
+        if let BiopsySource::Archival(a) = biopsy {
+            match check_archival_sample(a, s) {
+                Ok(line) => c.evidence.push(line),
+                Err(refusal) => {
+                    ev.note = format!("not eligible: {}", refusal.message);
+                    archival_refusal.get_or_insert(refusal);
+                    c.specimens.push(ev);
+                    continue;
+                }
+            }
+        }
+        eligible += 1;
+        match &r.finding {
+            SpecimenFinding::NonDiagnostic { reason } => {
+                ev.note = format!("non-diagnostic: {reason}");
+            }
+            SpecimenFinding::Her2(read) => {
+                let d = derive_category(read).map_err(|mut e| {
+                    e.message = format!("Specimen {}: {}", r.specimen_id, e.message);
+                    e
+                })?;
+                ev.category = Some(d.category);
+                ev.note = format!(
+                    "{:?} read by {} on {}: {}",
+                    r.read, r.reader, r.reported_on, d.reason
+                );
+                c.diagnostic.push(Diagnostic {
+                    idx: c.specimens.len(),
+                    category: d.category,
+                    targeted: matches!(biopsy, BiopsySource::Fresh(_)),
+                });
+            }
+        }
+        c.specimens.push(ev);
+    }
+    if eligible == 0 {
+        return Err(archival_refusal.unwrap_or_else(|| refuse("No eligible specimen.".into())));
+    }
+    Ok(c)
+}
+
+/// Step 4: the specimens that decide under the configured rule.
+fn candidates(diagnostic: &[Diagnostic], rule: MultiSpecimenRule) -> Vec<&Diagnostic> {
+    let targeted_only =
+        rule == MultiSpecimenRule::TargetedLesionOnly && diagnostic.iter().any(|d| d.targeted);
+    diagnostic
+        .iter()
+        .filter(|d| !targeted_only || d.targeted)
+        .collect()
+}
+
+/// Step 5: the outcome of the deciding category.
+fn outcome_of(category: Her2Category, specimen_id: &str, s: &Settings) -> AllocationOutcome {
+    if category == Her2Category::Positive {
+        AllocationOutcome::OffStudy {
+            reason: format!(
+                "HER2-positive on specimen {specimen_id} (IHC 3+ or ISH amplified): not the trial population (PROTOCOL §8)"
+            ),
+        }
+    } else if is_her2_expressing(category, s.her2_expressing_definition) {
+        AllocationOutcome::Allocated { arm: Arm::Arm1 }
+    } else {
+        AllocationOutcome::Allocated { arm: Arm::Arm2 }
+    }
+}
+
+fn outcome_text(o: &AllocationOutcome) -> &'static str {
+    match o {
+        AllocationOutcome::Allocated { arm: Arm::Arm1 } => "arm 1 (HER2-expressing, T-DXd)",
+        AllocationOutcome::Allocated { arm: Arm::Arm2 } => "arm 2 (HER2-zero, follow-up)",
+        AllocationOutcome::OffStudy { .. } => "off study (HER2-positive)",
+        AllocationOutcome::NonDiagnostic { .. } => "non-diagnostic",
+    }
+}
+
 /// Allocates from the biopsies and pathology reports (PROTOCOL §8).
 ///
 /// Refuses with `ALLOCATION` when there is nothing to allocate on, when a report
@@ -190,93 +313,70 @@ pub fn allocate(
             "No pathology report: nothing to allocate on.".into(),
         ));
     }
+    let Considered {
+        mut specimens,
+        diagnostic,
+        evidence: checked,
+    } = consider(biopsies, reports, s)?;
+    let rule = s.allocation.multi_specimen_rule;
     let mut evidence = vec![format!(
-        "Settings v{}: HER2-expressing = {}; several specimens: {:?}; non-diagnostic: {:?}",
+        "Settings v{}: HER2-expressing = {}; several specimens: {rule:?}; non-diagnostic: {:?}",
         s.version,
         match s.her2_expressing_definition {
             Her2ExpressingDefinition::IhcGt0 => "IHC > 0 (ultralow, 1+, 2+/ISH−)",
             Her2ExpressingDefinition::Her2LowOnly => "HER2-low only (1+, 2+/ISH−)",
         },
-        s.allocation.multi_specimen_rule,
         s.allocation.nondiagnostic_action
     )];
-    let mut specimens = Vec::new();
-    let mut archival_refusal = None;
-    // (specimen index, category) of counted diagnostic specimens
-    let mut diagnostic: Vec<(usize, Her2Category, bool)> = Vec::new();
-    let mut eligible = 0;
-    for r in counting_reads(reports, s) {
-        let biopsy = biopsies
-            .iter()
-            .find(|b| b.biopsy_id() == r.biopsy_id)
-            .ok_or_else(|| {
-                refuse(format!(
-                    "Specimen {} names biopsy {}, which is not recorded.",
-                    r.specimen_id, r.biopsy_id
-                ))
-            })?;
-        let mut ev = SpecimenEvidence {
-            specimen_id: r.specimen_id.clone(),
-            biopsy_id: r.biopsy_id.clone(),
-            lesion_id: biopsy.lesion_id().map(str::to_owned),
-            read: r.read,
-            reader: r.reader.clone(),
-            category: None,
-            counted: false,
-            note: String::new(),
-        };
-        let targeted = matches!(biopsy, BiopsySource::Fresh(_));
-        if let BiopsySource::Archival(a) = biopsy {
-            match check_archival_sample(a, s) {
-                Ok(line) => evidence.push(line),
-                Err(refusal) => {
-                    ev.note = format!("not eligible: {}", refusal.message);
-                    archival_refusal.get_or_insert(refusal);
-                    specimens.push(ev);
-                    continue;
-                }
+    evidence.extend(checked);
+    let discordant = diagnostic
+        .windows(2)
+        .any(|w| w[0].category != w[1].category);
+    let candidates = candidates(&diagnostic, rule);
+    // Highest category wins; on a tie the first specimen (by id) decides.
+    let deciding = candidates.iter().rev().max_by_key(|d| d.category);
+    let (outcome, deciding) = match deciding {
+        None => {
+            let action = s.allocation.nondiagnostic_action;
+            evidence.push(format!(
+                "No diagnostic specimen → {action:?} (settings v{})",
+                s.version
+            ));
+            for sp in specimens.iter_mut() {
+                sp.counted = sp.note.starts_with("non-diagnostic");
             }
+            (AllocationOutcome::NonDiagnostic { action }, None)
         }
-        eligible += 1;
-        match &r.finding {
-            SpecimenFinding::NonDiagnostic { reason } => {
-                ev.note = format!("non-diagnostic: {reason}");
+        Some(d) => {
+            for c in &candidates {
+                specimens[c.idx].counted = true;
             }
-            SpecimenFinding::Her2(read) => {
-                let d = derive_category(read).map_err(|mut e| {
-                    e.message = format!("Specimen {}: {}", r.specimen_id, e.message);
-                    e
-                })?;
-                ev.category = Some(d.category);
-                ev.note = format!(
-                    "{:?} read by {} on {}: {}",
-                    r.read, r.reader, r.reported_on, d.reason
-                );
-                diagnostic.push((specimens.len(), d.category, targeted));
+            let id = specimens[d.idx].specimen_id.clone();
+            if discordant {
+                let all: Vec<String> = diagnostic
+                    .iter()
+                    .map(|x| format!("{} {}", specimens[x.idx].specimen_id, x.category.label()))
+                    .collect();
+                evidence.push(format!(
+                    "Discordant specimens ({}); {rule:?} decides: specimen {id} {}",
+                    all.join(", "),
+                    d.category.label()
+                ));
             }
+            let outcome = outcome_of(d.category, &id, s);
+            evidence.push(format!(
+                "Specimen {id} ({}) {} → {}",
+                specimens[d.idx].note,
+                d.category.label(),
+                outcome_text(&outcome)
+            ));
+            (outcome, Some((id, d.category)))
         }
-        specimens.push(ev);
-    }
-    if eligible == 0 {
-        return Err(archival_refusal.unwrap_or_else(|| refuse("No eligible specimen.".into())));
-    }
-    let rule = s.allocation.multi_specimen_rule;
-    let candidates: Vec<(usize, Her2Category)> = match rule {
-        MultiSpecimenRule::TargetedLesionOnly if diagnostic.iter().any(|d| d.2) => diagnostic
-            .iter()
-            .filter(|d| d.2)
-            .map(|d| (d.0, d.1))
-            .collect(),
-        _ => diagnostic.iter().map(|d| (d.0, d.1)).collect(),
     };
-    let discordant = diagnostic.windows(2).any(|w| w[0].1 != w[1].1);
-    let base = |outcome,
-                deciding: Option<(usize, Her2Category)>,
-                specimens: Vec<SpecimenEvidence>,
-                evidence| Allocation {
+    Ok(Allocation {
         outcome,
-        deciding_specimen_id: deciding.map(|(i, _)| specimens[i].specimen_id.clone()),
-        deciding_category: deciding.map(|(_, c)| c),
+        deciding_category: deciding.as_ref().map(|(_, c)| *c),
+        deciding_specimen_id: deciding.map(|(id, _)| id),
         discordant,
         specimens,
         her2_expressing_definition: s.her2_expressing_definition,
@@ -284,65 +384,5 @@ pub fn allocate(
         evidence,
         pet_beside: None,
         settings_version: s.version,
-    };
-    // Highest category wins; on a tie the first specimen (by id) decides.
-    let Some(&(idx, category)) = candidates.iter().rev().max_by_key(|c| c.1) else {
-        for sp in specimens.iter_mut() {
-            sp.counted = sp.note.starts_with("non-diagnostic");
-        }
-        evidence.push(format!(
-            "No diagnostic specimen → {:?} (settings v{})",
-            s.allocation.nondiagnostic_action, s.version
-        ));
-        let action = s.allocation.nondiagnostic_action;
-        return Ok(base(
-            AllocationOutcome::NonDiagnostic { action },
-            None,
-            specimens,
-            evidence,
-        ));
-    };
-    for &(i, _) in &candidates {
-        specimens[i].counted = true;
-    }
-    if discordant {
-        evidence.push(format!(
-            "Discordant specimens ({}); {:?} decides: specimen {} {}",
-            diagnostic
-                .iter()
-                .map(|d| format!("{} {}", specimens[d.0].specimen_id, d.1.label()))
-                .collect::<Vec<_>>()
-                .join(", "),
-            rule,
-            specimens[idx].specimen_id,
-            category.label()
-        ));
-    }
-    let outcome = if category == Her2Category::Positive {
-        AllocationOutcome::OffStudy {
-            reason: format!(
-                "HER2-positive on specimen {} (IHC 3+ or ISH amplified): not the trial population (PROTOCOL §8)",
-                specimens[idx].specimen_id
-            ),
-        }
-    } else if is_her2_expressing(category, s.her2_expressing_definition) {
-        AllocationOutcome::Allocated { arm: Arm::Arm1 }
-    } else {
-        AllocationOutcome::Allocated { arm: Arm::Arm2 }
-    };
-    evidence.push(format!(
-        "Specimen {} ({}) {} → {}",
-        specimens[idx].specimen_id,
-        specimens[idx].note,
-        category.label(),
-        match &outcome {
-            AllocationOutcome::Allocated { arm: Arm::Arm1 } =>
-                "arm 1 (HER2-expressing, T-DXd)".to_owned(),
-            AllocationOutcome::Allocated { arm: Arm::Arm2 } =>
-                "arm 2 (HER2-zero, follow-up)".to_owned(),
-            AllocationOutcome::OffStudy { .. } => "off study (HER2-positive)".to_owned(),
-            AllocationOutcome::NonDiagnostic { .. } => "non-diagnostic".to_owned(),
-        }
-    ));
-    Ok(base(outcome, Some((idx, category)), specimens, evidence))
+    })
 }
