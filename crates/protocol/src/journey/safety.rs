@@ -163,7 +163,7 @@ pub struct AdverseEvent {
     pub resolved: Option<NaiveDate>,
     /// ICH E2A criteria.
     pub seriousness: Seriousness,
-    /// Relation to the IMP ([68Ga]Ga-ABY-025).
+    /// Relation to the IMP (\[68Ga\]Ga-ABY-025).
     pub relation_imp: Causality,
     /// Relation to T-DXd.
     pub relation_tdxd: Causality,

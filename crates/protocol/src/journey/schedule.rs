@@ -229,32 +229,7 @@ pub fn expected_visit(kind: VisitKind, a: &Anchors, s: &Settings) -> Option<Expe
             if a.arm()? != Arm::Arm1 {
                 return None;
             }
-            let p2 = &s.pet2;
-            let c1 = a.c1d1()?;
-            match p2.anchor {
-                Pet2Anchor::Calendar => (
-                    window(c1, p2.calendar_days_min, p2.calendar_days_max),
-                    format!(
-                        "C1D1 {c1} + {}–{} days (settings v{v})",
-                        p2.calendar_days_min, p2.calendar_days_max
-                    ),
-                ),
-                Pet2Anchor::Cycles => {
-                    let cd = s.tdxd.cycle_days;
-                    let w = Window {
-                        anchor: c1,
-                        earliest: end_of_cycle(&a.tdxd_dates, p2.after_cycles_min, cd)?,
-                        latest: end_of_cycle(&a.tdxd_dates, p2.after_cycles_max, cd)?,
-                    };
-                    (
-                        w,
-                        format!(
-                            "after {}–{} cycles of {cd} days from the doses given (C1D1 {c1}; settings v{v})",
-                            p2.after_cycles_min, p2.after_cycles_max
-                        ),
-                    )
-                }
-            }
+            pet2_window(a, s)?
         }
         VisitKind::Pet3 => {
             if a.arm()? != Arm::Arm1 {
@@ -286,6 +261,39 @@ pub fn expected_visit(kind: VisitKind, a: &Anchors, s: &Settings) -> Option<Expe
         kind,
         window,
         derivation,
+    })
+}
+
+/// PET2 (PROTOCOL §9, clinical-rules A6): by calendar, day 63–84 after C1D1; by
+/// cycles, from the end of cycle 3 to the end of cycle 4 as given (missing doses
+/// projected one per cycle), so dose delays move the window.
+fn pet2_window(a: &Anchors, s: &Settings) -> Option<(Window, String)> {
+    let p2 = &s.pet2;
+    let v = s.version;
+    let c1 = a.c1d1()?;
+    Some(match p2.anchor {
+        Pet2Anchor::Calendar => (
+            window(c1, p2.calendar_days_min, p2.calendar_days_max),
+            format!(
+                "C1D1 {c1} + {}–{} days (settings v{v})",
+                p2.calendar_days_min, p2.calendar_days_max
+            ),
+        ),
+        Pet2Anchor::Cycles => {
+            let cd = s.tdxd.cycle_days;
+            let w = Window {
+                anchor: c1,
+                earliest: end_of_cycle(&a.tdxd_dates, p2.after_cycles_min, cd)?,
+                latest: end_of_cycle(&a.tdxd_dates, p2.after_cycles_max, cd)?,
+            };
+            (
+                w,
+                format!(
+                    "after {}–{} cycles of {cd} days from the doses given (C1D1 {c1}; settings v{v})",
+                    p2.after_cycles_min, p2.after_cycles_max
+                ),
+            )
+        }
     })
 }
 

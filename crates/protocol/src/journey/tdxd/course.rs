@@ -168,7 +168,7 @@ impl TdxdCourse {
     /// The course after the toxicity of `rule` resolved on `on`: each open
     /// interruption of that rule resumes as it said (same dose, or one level
     /// down). Interruptions decided at resolution (ILD grade 1, LVEF) need their
-    /// own decision ([`ild_resolved`], [`lvef_repeat_decision`]) and are refused here.
+    /// own decision ([`super::ild_resolved`], [`super::lvef_repeat_decision`]) and are refused here.
     pub fn resolve(&self, rule: Rule, on: NaiveDate) -> Result<TdxdCourse, Refusal> {
         let open: Vec<&Interruption> = self
             .interruptions
