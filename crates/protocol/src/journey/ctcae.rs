@@ -280,4 +280,32 @@ mod tests {
         assert_eq!(c.by_name.len(), 837);
         assert_eq!(c.by_code.len(), 837);
     }
+
+    mod props {
+        use super::super::parse_csv;
+        use proptest::prelude::*;
+
+        fn encode(rows: &[Vec<String>], crlf: bool) -> String {
+            let nl = if crlf { "\r\n" } else { "\n" };
+            rows.iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|f| format!("\"{}\"", f.replace('"', "\"\"")))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .map(|line| line + nl)
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn quoted_fields_round_trip(
+                rows in prop::collection::vec(prop::collection::vec("[a-z ,\"\n]{0,8}", 1..5), 1..6),
+                crlf in any::<bool>(),
+            ) {
+                prop_assert_eq!(parse_csv(&encode(&rows, crlf)).unwrap(), rows);
+            }
+        }
+    }
 }

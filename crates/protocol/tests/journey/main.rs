@@ -9,5 +9,6 @@ mod end;
 mod pathology;
 mod safety;
 mod schedule;
+mod serde_schema;
 mod settings;
 mod tdxd;
