@@ -363,3 +363,15 @@ pub fn sae_clock(
         settings_version: s.version,
     })
 }
+
+/// The reporting clock of an AE at `now` when it is serious, `None` when it is not.
+pub fn sae_clock_of(
+    ae: &AdverseEvent,
+    now: DateTime<Utc>,
+    s: &Settings,
+) -> Result<Option<SaeClock>, Refusal> {
+    if !ae.seriousness.is_serious() {
+        return Ok(None);
+    }
+    sae_clock(ae.site_aware_at, ae.reported_to_sponsor_at, now, s).map(Some)
+}

@@ -52,7 +52,7 @@ impl Anchors {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum VisitKind {
-    /// Study biopsy after PET1.
+    /// Fresh study biopsy after PET1 (an archival sample has no window).
     Biopsy,
     /// T-DXd cycle 1 day 1 (arm 1).
     C1d1,

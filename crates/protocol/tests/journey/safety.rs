@@ -222,3 +222,14 @@ fn unreported_sae_runs_then_is_overdue() {
     .unwrap_err();
     assert_eq!(r.rule, Rule::SAE_CLOCK);
 }
+
+#[test]
+fn only_serious_events_have_a_clock() {
+    let s = Settings::default();
+    let mut e = ae(10028813, 2);
+    assert_eq!(sae_clock_of(&e, t(2026, 5, 5, 9, 0), &s).unwrap(), None);
+    e.seriousness.important_medical_event = true;
+    e.reported_to_sponsor_at = Some(t(2026, 5, 4, 9, 1));
+    let c = sae_clock_of(&e, t(2026, 5, 5, 9, 0), &s).unwrap().unwrap();
+    assert!(c.late);
+}

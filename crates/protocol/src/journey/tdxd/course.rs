@@ -49,6 +49,15 @@ pub struct Discontinuation {
     pub reason: String,
 }
 
+/// A dose decision with the day it was applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DatedDecision {
+    /// When applied.
+    pub on: NaiveDate,
+    /// The decision.
+    pub decision: DoseDecision,
+}
+
 /// The T-DXd course so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TdxdCourse {
@@ -61,7 +70,7 @@ pub struct TdxdCourse {
     /// Set once T-DXd is permanently discontinued.
     pub discontinued: Option<Discontinuation>,
     /// Every decision applied, in order, with its date (the course's audit trail).
-    pub decisions: Vec<(NaiveDate, DoseDecision)>,
+    pub decisions: Vec<DatedDecision>,
 }
 
 /// The checked administration with what was derived from it.
@@ -131,7 +140,10 @@ impl TdxdCourse {
     /// changes the course.
     pub fn apply(&self, d: &DoseDecision, on: NaiveDate) -> TdxdCourse {
         let mut c = self.clone();
-        c.decisions.push((on, d.clone()));
+        c.decisions.push(DatedDecision {
+            on,
+            decision: d.clone(),
+        });
         if c.discontinued.is_some() {
             return c;
         }

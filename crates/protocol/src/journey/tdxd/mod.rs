@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::rule::{Refusal, Rule};
 
 pub use course::{
-    Administration, AdministrationCheck, Discontinuation, Interruption, TdxdCourse, check_dose_mg,
+    Administration, AdministrationCheck, DatedDecision, Discontinuation, Interruption, TdxdCourse,
+    check_dose_mg,
 };
 pub use rules::{
     LvefBand, ild_decision, ild_resolved, lvef_band, lvef_decision, lvef_repeat_decision,
