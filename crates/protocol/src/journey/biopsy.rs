@@ -181,6 +181,14 @@ pub fn bleeding_verdict(
     })
 }
 
+/// " unit" for messages; INR has none.
+fn unit(a: Analyte) -> String {
+    match a.canonical_unit() {
+        "ratio" => String::new(),
+        u => format!(" {u}"),
+    }
+}
+
 /// The analytes a fresh biopsy needs.
 pub const BLEEDING_LABS: [Analyte; 3] = [Analyte::Inr, Analyte::Platelets, Analyte::Aptt];
 
@@ -220,12 +228,12 @@ pub fn check_bleeding_labs(
         };
         if !v.acceptable {
             problems.push(format!(
-                "{} {} {} {} {}",
+                "{} {} {} {}{}",
                 analyte.label(),
                 l.canonical_value,
                 v.op,
                 v.limit,
-                analyte.canonical_unit()
+                unit(analyte)
             ));
         }
         checks.push(BleedingLabCheck {
@@ -288,11 +296,11 @@ pub fn clear_fresh_biopsy(
     for c in &checks {
         let v = bleeding_verdict(c.analyte, c.value, &s.bleeding).map_or("", |v| v.op);
         evidence.push(format!(
-            "{} {} {v} {} {} sampled {} ({} days before)",
+            "{} {} {v} {}{} sampled {} ({} days before)",
             c.analyte.label(),
             c.value,
             c.limit,
-            c.analyte.canonical_unit(),
+            unit(c.analyte),
             c.sample_at.format("%Y-%m-%d %H:%M UTC"),
             c.age_days
         ));
