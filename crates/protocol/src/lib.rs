@@ -24,6 +24,12 @@
 //! | `SETTINGS` | [`settings`] |
 //! | `IMP_PREGNANCY`, `PET_EXAM`, `BIOPSY_TARGET` (PROTOCOL §6–§7) | [`imaging`], `decide` |
 //! | RECIST 1.1 response, PERCIST | [`recist`], [`percist`] |
+//! | `BIOPSY_LABS`, `BIOPSY_ANTICOAGULATION`, `ARCHIVAL_BIOPSY` | [`journey::biopsy`] |
+//! | `HER2_CATEGORY`, `ALLOCATION` | [`journey::pathology`], [`journey::allocation`] |
+//! | `TDXD_DOSE`, `TDXD_INTERVAL`, `TDXD_ILD`, `TDXD_LVEF`, `TDXD_NEUTROPENIA`, `TDXD_INTERRUPTED`, `TDXD_DISCONTINUED` | [`journey::tdxd`] |
+//! | `BIOPSY_WINDOW`, `C1D1_WINDOW`, `PET2_WINDOW`, `PET3_WINDOW`, `ARM2_FOLLOWUP` | [`journey::schedule`] |
+//! | `CTCAE_TERM`, `CTCAE_GRADE`, `AE_SERIOUSNESS`, `SAE_CLOCK` | [`journey::ctcae`], [`journey::safety`] |
+//! | `OFF_STUDY` | [`journey::end`] |
 
 pub mod command;
 pub mod consent;
@@ -33,6 +39,7 @@ pub mod event;
 mod evolve;
 pub mod ids;
 pub mod imaging;
+pub mod journey;
 pub mod labs;
 pub mod participant;
 pub mod percist;

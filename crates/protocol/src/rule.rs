@@ -77,6 +77,50 @@ pub enum Rule {
     BIOPSY_TARGET,
     /// A settings value or settings change that is not allowed (PROTOCOL §14).
     SETTINGS,
+    /// A fresh biopsy needs INR, platelets and APTT within the window and limits (PROTOCOL §7, EX5).
+    BIOPSY_LABS,
+    /// A fresh biopsy needs anticoagulants/antiplatelets paused (PROTOCOL §5 EX5, clinical-rules A9).
+    BIOPSY_ANTICOAGULATION,
+    /// An earlier biopsy replaces the study biopsy only if recent and without intervening therapy (PROTOCOL §7).
+    ARCHIVAL_BIOPSY,
+    /// A HER2 result must be complete and consistent to derive its category (ASCO/CAP 2018/2023, PROTOCOL §8).
+    HER2_CATEGORY,
+    /// Allocation from the eligible specimen's HER2 category (PROTOCOL §8).
+    ALLOCATION,
+    /// T-DXd dose level ladder 5.4 → 4.4 → 3.2 mg/kg, no re-escalation, dose = level × weight (PROTOCOL §9).
+    TDXD_DOSE,
+    /// T-DXd every 21 days; not before the cycle is due (SmPC 4.2).
+    TDXD_INTERVAL,
+    /// ILD/pneumonitis dose rule: grade 1 interrupt, grade ≥ 2 discontinue (PROTOCOL §9, SmPC 4.4).
+    TDXD_ILD,
+    /// LVEF dose rule (PROTOCOL §9, clinical-rules §1.3).
+    TDXD_LVEF,
+    /// Neutropenia / febrile neutropenia dose rule (PROTOCOL §9).
+    TDXD_NEUTROPENIA,
+    /// T-DXd is interrupted until the toxicity that interrupted it has resolved.
+    TDXD_INTERRUPTED,
+    /// T-DXd has been permanently discontinued.
+    TDXD_DISCONTINUED,
+    /// The study biopsy's window after PET1 (clinical-rules §6.1).
+    BIOPSY_WINDOW,
+    /// Cycle 1 day 1 of T-DXd's window after PET1 (clinical-rules §6.1).
+    C1D1_WINDOW,
+    /// PET2 after 3–4 cycles, day 63–84 after cycle 1 day 1 (PROTOCOL §9).
+    PET2_WINDOW,
+    /// Optional PET3 + biopsy at progression (PROTOCOL §9).
+    PET3_WINDOW,
+    /// Arm 2: adverse-event follow-up ends 14 days after the PET, then off study (PROTOCOL §11).
+    ARM2_FOLLOWUP,
+    /// Adverse events are coded with a CTCAE v5.0 term (PROTOCOL §11).
+    CTCAE_TERM,
+    /// The CTCAE grade must exist for the term (CTCAE v5.0; grade 1–5).
+    CTCAE_GRADE,
+    /// Seriousness by ICH E2A criteria, consistent with the grade and outcome (PROTOCOL §11).
+    AE_SERIOUSNESS,
+    /// A serious adverse event reaches the sponsor within 24 hours of site awareness (PROTOCOL §11).
+    SAE_CLOCK,
+    /// End of participation: off study, withdrawn, died or lost to follow-up (PROTOCOL §2).
+    OFF_STUDY,
 }
 
 impl Rule {
@@ -112,6 +156,28 @@ impl Rule {
             Rule::PET_EXAM => "PET_EXAM",
             Rule::BIOPSY_TARGET => "BIOPSY_TARGET",
             Rule::SETTINGS => "SETTINGS",
+            Rule::BIOPSY_LABS => "BIOPSY_LABS",
+            Rule::BIOPSY_ANTICOAGULATION => "BIOPSY_ANTICOAGULATION",
+            Rule::ARCHIVAL_BIOPSY => "ARCHIVAL_BIOPSY",
+            Rule::HER2_CATEGORY => "HER2_CATEGORY",
+            Rule::ALLOCATION => "ALLOCATION",
+            Rule::TDXD_DOSE => "TDXD_DOSE",
+            Rule::TDXD_INTERVAL => "TDXD_INTERVAL",
+            Rule::TDXD_ILD => "TDXD_ILD",
+            Rule::TDXD_LVEF => "TDXD_LVEF",
+            Rule::TDXD_NEUTROPENIA => "TDXD_NEUTROPENIA",
+            Rule::TDXD_INTERRUPTED => "TDXD_INTERRUPTED",
+            Rule::TDXD_DISCONTINUED => "TDXD_DISCONTINUED",
+            Rule::BIOPSY_WINDOW => "BIOPSY_WINDOW",
+            Rule::C1D1_WINDOW => "C1D1_WINDOW",
+            Rule::PET2_WINDOW => "PET2_WINDOW",
+            Rule::PET3_WINDOW => "PET3_WINDOW",
+            Rule::ARM2_FOLLOWUP => "ARM2_FOLLOWUP",
+            Rule::CTCAE_TERM => "CTCAE_TERM",
+            Rule::CTCAE_GRADE => "CTCAE_GRADE",
+            Rule::AE_SERIOUSNESS => "AE_SERIOUSNESS",
+            Rule::SAE_CLOCK => "SAE_CLOCK",
+            Rule::OFF_STUDY => "OFF_STUDY",
         }
     }
 }

@@ -37,7 +37,7 @@ pub enum AdminEvent {
     /// The protocol settings changed (PROTOCOL.md §14).
     SettingsChanged {
         /// The complete new settings value.
-        settings: protocol::Settings,
+        settings: Box<protocol::Settings>,
     },
 }
 
@@ -198,7 +198,7 @@ pub async fn load_settings(store: &Store) -> Result<protocol::Settings, ApiError
     let mut settings = protocol::Settings::default();
     for e in events {
         if let Ok(AdminEvent::SettingsChanged { settings: s }) = serde_json::from_value(e.payload) {
-            settings = s;
+            settings = *s;
         }
     }
     Ok(settings)
@@ -217,7 +217,9 @@ pub async fn change_settings(
     let old = load_settings(store).await?;
     protocol::validate_settings_change(&old, &new)?;
     let version = store.stream_version("settings").await?;
-    let event = AdminEvent::SettingsChanged { settings: new };
+    let event = AdminEvent::SettingsChanged {
+        settings: Box::new(new),
+    };
     store
         .append(
             "settings",

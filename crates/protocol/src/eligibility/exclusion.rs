@@ -3,6 +3,7 @@
 
 use super::CriterionStatus::{Met, Missing, NotMet};
 use super::{Ctx, Finding, attestation_evidence, lab_evidence, unit_suffix};
+use crate::journey::biopsy::{BLEEDING_LABS, bleeding_verdict};
 use crate::labs::Analyte;
 use crate::participant::current;
 use crate::records::AttestedCriterion;
@@ -182,12 +183,7 @@ pub(super) fn ex5(ctx: &Ctx) -> Finding {
     let mut ev = Vec::new();
     let mut applies = false;
     let mut unknown = false;
-    let checks: [(Analyte, f64, bool); 3] = [
-        (Analyte::Inr, b.inr_max, true),
-        (Analyte::Platelets, b.plt_min_e9, false),
-        (Analyte::Aptt, b.aptt_max_s, true),
-    ];
-    for (a, limit, upper) in checks {
+    for a in BLEEDING_LABS {
         match ctx.latest_lab(a) {
             None => {
                 ev.push(format!("{}: no result recorded", a.label()));
@@ -201,17 +197,10 @@ pub(super) fn ex5(ctx: &Ctx) -> Finding {
                 unknown = true;
             }
             Some(l) => {
-                let bad = if upper {
-                    l.canonical_value > limit
-                } else {
-                    l.canonical_value < limit
+                let Some(v) = bleeding_verdict(a, l.canonical_value, b) else {
+                    continue;
                 };
-                let op = match (upper, bad) {
-                    (true, true) => ">",
-                    (true, false) => "≤",
-                    (false, true) => "<",
-                    (false, false) => "≥",
-                };
+                let (bad, op, limit) = (!v.acceptable, v.op, v.limit);
                 ev.push(format!(
                     "{} — {} {} {op} {limit}{}",
                     lab_evidence(l),

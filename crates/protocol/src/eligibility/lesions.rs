@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::CriterionStatus::{Met, Missing, NotMet};
 use super::{Ctx, Finding};
+use crate::journey::biopsy::archival_problems;
 use crate::participant::current;
 use crate::records::{ArchivalBiopsy, Lesion, LesionType};
-use crate::settings::{DisallowedIntervening, Settings};
+use crate::settings::Settings;
 
 /// Whether a lesion is measurable at baseline by RECIST 1.1, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -97,29 +98,7 @@ fn archival<'a>(ctx: &'a Ctx, ev: &mut Vec<String>) -> Option<&'a ArchivalBiopsy
     let a = &ctx.s.archival_biopsy;
     let mut found = None;
     for b in current(&ctx.p.archival_biopsies).map(|e| &e.value) {
-        let age = ctx.age_days(b.biopsy_date);
-        let mut problems = Vec::new();
-        if age < 0 || age > i64::from(a.max_age_days) {
-            problems.push(format!("{age} days old (max {})", a.max_age_days));
-        }
-        let therapy = match a.disallowed_intervening {
-            DisallowedIntervening::AnySystemic => {
-                b.systemic_therapy_since || b.her2_targeted_therapy_since
-            }
-            DisallowedIntervening::Her2Targeted => b.her2_targeted_therapy_since,
-        };
-        if therapy {
-            problems.push(
-                match a.disallowed_intervening {
-                    DisallowedIntervening::AnySystemic => "systemic therapy since the biopsy",
-                    DisallowedIntervening::Her2Targeted => "HER2-targeted therapy since the biopsy",
-                }
-                .to_owned(),
-            );
-        }
-        if a.local_rt_to_biopsied_lesion_disallowed && b.radiotherapy_to_lesion_since {
-            problems.push("radiotherapy to the lesion since the biopsy".into());
-        }
+        let problems = archival_problems(b, ctx.today(), a);
         ev.push(format!(
             "Archival biopsy {} ({}): {}",
             b.biopsy_date,

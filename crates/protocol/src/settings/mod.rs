@@ -11,8 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::records::OtherMalignancyType;
 
+mod journey;
 mod validate;
 
+pub use journey::{
+    AllocationSettings, Arm1EndEvent, Arm1Settings, BiopsySettings, DayWindow, MultiSpecimenRule,
+    NondiagnosticAction, SafetySettings, ScheduleSettings, TdxdSettings,
+};
 pub use validate::validate_settings_change;
 
 /// All configurable protocol values, versioned.
@@ -58,6 +63,24 @@ pub struct Settings {
     /// How PET lesion candidates are found and measured (PROTOCOL §6).
     #[serde(default)]
     pub pet_quantification: PetQuantSettings,
+    /// Fresh study biopsy: anticoagulation pause (PROTOCOL §7, clinical-rules A9).
+    #[serde(default)]
+    pub biopsy: BiopsySettings,
+    /// Non-diagnostic and discordant specimens (PROTOCOL §8, clinical-rules A4, A5).
+    #[serde(default)]
+    pub allocation: AllocationSettings,
+    /// T-DXd administration and dose-modification checks (PROTOCOL §9).
+    #[serde(default)]
+    pub tdxd: TdxdSettings,
+    /// Visit windows PROTOCOL.md leaves open (clinical-rules §6.1).
+    #[serde(default)]
+    pub schedule: ScheduleSettings,
+    /// Serious adverse event reporting clock (PROTOCOL §11).
+    #[serde(default)]
+    pub safety: SafetySettings,
+    /// Arm-1 end of participation (clinical-rules A20).
+    #[serde(default)]
+    pub arm1: Arm1Settings,
 }
 
 /// PET lesion candidates and their metabolic volume (PROTOCOL §6). The HER2-avid
@@ -324,6 +347,12 @@ impl Default for Settings {
                 ae_followup_anchor: Arm2Anchor::Pet1,
             },
             pet_quantification: PetQuantSettings::default(),
+            biopsy: BiopsySettings::default(),
+            allocation: AllocationSettings::default(),
+            tdxd: TdxdSettings::default(),
+            schedule: ScheduleSettings::default(),
+            safety: SafetySettings::default(),
+            arm1: Arm1Settings::default(),
         }
     }
 }

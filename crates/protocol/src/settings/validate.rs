@@ -173,6 +173,59 @@ impl Settings {
             "arm2.ae_followup_days",
             "must be 1–90 days",
         )?;
+        self.validate_journey()
+    }
+
+    /// The journey keys (biopsy, T-DXd, schedule windows, safety clock).
+    fn validate_journey(&self) -> Result<(), Refusal> {
+        let t = &self.tdxd;
+        check(
+            self.biopsy.anticoagulant_min_pause_hours <= 24 * 14,
+            "biopsy.anticoagulant_min_pause_hours",
+            "must be at most 336 hours",
+        )?;
+        check(
+            (7..=42).contains(&t.cycle_days),
+            "tdxd.cycle_days",
+            "must be 7–42 days",
+        )?;
+        check(
+            t.dosing_window_days < t.cycle_days,
+            "tdxd.dosing_window_days",
+            "must be shorter than a cycle",
+        )?;
+        check(
+            in_range(t.dose_tolerance_pct, 0.0, 20.0),
+            "tdxd.dose_tolerance_pct",
+            "must be 0–20 %",
+        )?;
+        check(
+            (1..=90).contains(&t.ild_resolution_same_dose_max_days),
+            "tdxd.ild_resolution_same_dose_max_days",
+            "must be 1–90 days",
+        )?;
+        check(
+            (1..=60).contains(&t.lvef_repeat_within_days),
+            "tdxd.lvef_repeat_within_days",
+            "must be 1–60 days",
+        )?;
+        let sc = &self.schedule;
+        for (key, w) in [
+            ("schedule.biopsy_after_pet1", sc.biopsy_after_pet1),
+            ("schedule.c1d1_after_pet1", sc.c1d1_after_pet1),
+            ("schedule.pet3_after_progression", sc.pet3_after_progression),
+        ] {
+            check(
+                w.min_days <= w.max_days && w.max_days <= 365,
+                key,
+                "must satisfy min ≤ max ≤ 365 days",
+            )?;
+        }
+        check(
+            (1..=168).contains(&self.safety.sae_report_hours),
+            "safety.sae_report_hours",
+            "must be 1–168 hours",
+        )?;
         Ok(())
     }
 }

@@ -1,0 +1,178 @@
+//! Settings of the journey after baseline PET (PROTOCOL §7–§9, §11;
+//! clinical-rules §7 A4, A5, A6, A9, A20 and §6.1). Every struct here has a
+//! `Default` with the protocol's default, and every field of [`super::Settings`]
+//! that holds one is `#[serde(default)]` so settings stored before these keys
+//! existed still deserialize.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Fresh study biopsy (PROTOCOL §7, EX5; clinical-rules A9).
+///
+/// Default: `anticoagulant_min_pause_hours` 0.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct BiopsySettings {
+    /// An anticoagulant/antiplatelet must have been paused at least this many hours
+    /// before the biopsy. clinical-rules A9 asks for a drug-specific table that the
+    /// protocol does not give; 0 (default) = a documented pause is enough.
+    pub anticoagulant_min_pause_hours: u32,
+}
+
+/// What happens when no eligible specimen gives a HER2 result (clinical-rules A5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NondiagnosticAction {
+    /// Take a new study biopsy (default).
+    Rebiopsy,
+    /// Use an eligible archival sample instead.
+    Archival,
+    /// Screen failure.
+    ScreenFail,
+}
+
+/// How several specimens with different HER2 categories allocate (clinical-rules A4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MultiSpecimenRule {
+    /// The highest HER2 category of all eligible specimens decides (default).
+    MaxScore,
+    /// Only specimens of the PET-guided target lesion of a fresh biopsy decide;
+    /// the highest category among them if there are several.
+    TargetedLesionOnly,
+}
+
+/// Allocation rules beyond the HER2-expressing definition (PROTOCOL §8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AllocationSettings {
+    /// Non-diagnostic result (A5).
+    pub nondiagnostic_action: NondiagnosticAction,
+    /// Discordant specimens (A4).
+    pub multi_specimen_rule: MultiSpecimenRule,
+    /// A central read of a specimen replaces its local read.
+    pub central_read_supersedes_local: bool,
+}
+
+impl Default for AllocationSettings {
+    fn default() -> Self {
+        AllocationSettings {
+            nondiagnostic_action: NondiagnosticAction::Rebiopsy,
+            multi_specimen_rule: MultiSpecimenRule::MaxScore,
+            central_read_supersedes_local: true,
+        }
+    }
+}
+
+/// T-DXd administration checks (PROTOCOL §9; clinical-rules §1.1–§1.3, §6.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TdxdSettings {
+    /// Cycle length in days (SmPC 4.2: every 3 weeks).
+    pub cycle_days: u32,
+    /// A dose may be given this many days before the cycle is due (§6.1 placeholder ±3).
+    pub dosing_window_days: u32,
+    /// Dose in mg may differ from level × weight by at most this percentage (vial rounding).
+    pub dose_tolerance_pct: f64,
+    /// ILD grade 1 resolved within this many days of onset → same dose, else one level down.
+    pub ild_resolution_same_dose_max_days: u32,
+    /// LVEF must be repeated within this many days after an LVEF finding (label: 3 weeks).
+    pub lvef_repeat_within_days: u32,
+}
+
+impl Default for TdxdSettings {
+    fn default() -> Self {
+        TdxdSettings {
+            cycle_days: 21,
+            dosing_window_days: 3,
+            dose_tolerance_pct: 5.0,
+            ild_resolution_same_dose_max_days: 28,
+            lvef_repeat_within_days: 21,
+        }
+    }
+}
+
+/// A window of days after an anchor, both ends inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DayWindow {
+    /// First day after the anchor (0 = the anchor day).
+    pub min_days: u32,
+    /// Last day after the anchor.
+    pub max_days: u32,
+}
+
+/// Visit windows that PROTOCOL.md leaves open (clinical-rules §6.1 placeholders).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleSettings {
+    /// Study biopsy after PET1 (§6.1 placeholder 0–14 days).
+    pub biopsy_after_pet1: DayWindow,
+    /// Cycle 1 day 1 of T-DXd after PET1 (§6.1 placeholder 0–28 days).
+    pub c1d1_after_pet1: DayWindow,
+    /// Optional PET3 + biopsy after progression (no source; placeholder 0–28 days).
+    pub pet3_after_progression: DayWindow,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        ScheduleSettings {
+            biopsy_after_pet1: DayWindow {
+                min_days: 0,
+                max_days: 14,
+            },
+            c1d1_after_pet1: DayWindow {
+                min_days: 0,
+                max_days: 28,
+            },
+            pet3_after_progression: DayWindow {
+                min_days: 0,
+                max_days: 28,
+            },
+        }
+    }
+}
+
+/// Safety reporting (PROTOCOL §11; CTR Art. 41(2)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SafetySettings {
+    /// A serious adverse event must reach the sponsor within this many hours of site awareness.
+    pub sae_report_hours: u32,
+}
+
+impl Default for SafetySettings {
+    fn default() -> Self {
+        SafetySettings {
+            sae_report_hours: 24,
+        }
+    }
+}
+
+/// The event that ends arm-1 participation (clinical-rules A20: undefined in the registration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Arm1EndEvent {
+    /// After the response PET (PET2).
+    Pet2Done,
+    /// After progression, once the optional PET3 is done or its window has passed (default).
+    Progression,
+    /// When T-DXd is permanently discontinued (last dose + AE follow-up is not modelled).
+    TreatmentDiscontinued,
+}
+
+/// Arm-1 end of participation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Arm1Settings {
+    /// Which event ends participation.
+    pub end_of_study_event: Arm1EndEvent,
+}
+
+impl Default for Arm1Settings {
+    fn default() -> Self {
+        Arm1Settings {
+            end_of_study_event: Arm1EndEvent::Progression,
+        }
+    }
+}
