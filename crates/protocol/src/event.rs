@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::eligibility::EligibilityReport;
 use crate::imaging::{BiopsyTargetChoice, ImpAdministration, PetQuantification, PetReview};
+use crate::journey::trial::{
+    AeRecord, AllocationCorrection, AllocationRecord, BiopsyRecord, OffStudyRecord,
+    PathologyRecord, TdxdRecord,
+};
 use crate::labs::LabResult;
 use crate::participant::{Consent, Withdrawal};
 use crate::records::{
@@ -235,6 +239,55 @@ pub enum Event {
         /// Settings version in force.
         settings_version: u32,
     },
+    /// A study biopsy (fresh or archival) was recorded.
+    BiopsyRecorded {
+        /// The biopsy.
+        biopsy: BiopsyRecord,
+        /// Settings version in force.
+        settings_version: u32,
+    },
+    /// A specimen's pathology report.
+    PathologyReported {
+        /// The report with its derived category.
+        pathology: PathologyRecord,
+    },
+    /// The automatic allocation from the baseline biopsy's pathology (PROTOCOL §8).
+    Allocated {
+        /// The decision with its evidence.
+        allocation: AllocationRecord,
+    },
+    /// A signed correction of the allocation.
+    AllocationCorrected {
+        /// The correction.
+        correction: AllocationCorrection,
+        /// When.
+        corrected_at: DateTime<Utc>,
+        /// Settings version in force.
+        settings_version: u32,
+    },
+    /// A T-DXd administration.
+    TdxdAdministered {
+        /// What was given, with its check.
+        record: TdxdRecord,
+        /// Settings version in force.
+        settings_version: u32,
+    },
+    /// An adverse event (or its follow-up, as a correction).
+    AdverseEventRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The event with its coding.
+        record: AeRecord,
+    },
+    /// Participation ended (off study).
+    ParticipationEnded {
+        /// Why and when.
+        off_study: OffStudyRecord,
+        /// When recorded.
+        recorded_at: DateTime<Utc>,
+        /// Settings version in force.
+        settings_version: u32,
+    },
 }
 
 impl Event {
@@ -266,6 +319,13 @@ impl Event {
             Event::PetQuantified { .. } => "pet_quantified",
             Event::PetLesionsReviewed { .. } => "pet_lesions_reviewed",
             Event::BiopsyTargetChosen { .. } => "biopsy_target_chosen",
+            Event::BiopsyRecorded { .. } => "biopsy_recorded",
+            Event::PathologyReported { .. } => "pathology_reported",
+            Event::Allocated { .. } => "allocated",
+            Event::AllocationCorrected { .. } => "allocation_corrected",
+            Event::TdxdAdministered { .. } => "tdxd_administered",
+            Event::AdverseEventRecorded { .. } => "adverse_event_recorded",
+            Event::ParticipationEnded { .. } => "participation_ended",
         }
     }
 
@@ -284,7 +344,8 @@ impl Event {
             | Event::OtherMalignancyRecorded { entry, .. }
             | Event::ArchivalBiopsyRecorded { entry, .. }
             | Event::AttestationRecorded { entry, .. }
-            | Event::ImpAdministered { entry, .. } => Some(entry),
+            | Event::ImpAdministered { entry, .. }
+            | Event::AdverseEventRecorded { entry, .. } => Some(entry),
             _ => None,
         }
     }

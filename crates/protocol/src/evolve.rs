@@ -1,8 +1,12 @@
 //! Applying events to a participant. Never fails; every event raises the version.
 
+use crate::command::OffStudyReason;
 use crate::event::{EntryMeta, Event};
 use crate::imaging::PetTimepoint;
+use crate::journey::allocation::AllocationOutcome;
+use crate::participant::Arm;
 use crate::participant::{Enrolment, Entry, EntryStatus, Participant, ScreenFailure, State};
+use crate::settings::NondiagnosticAction;
 
 /// Applies one event to the participant and increments its version.
 pub fn evolve(p: &mut Participant, e: &Event) {
@@ -125,6 +129,80 @@ pub fn evolve(p: &mut Participant, e: &Event) {
         }
         Event::PetLesionsReviewed { review } => p.pet_reviews.push(review.clone()),
         Event::BiopsyTargetChosen { choice, .. } => p.biopsy_targets.push(choice.clone()),
+        Event::BiopsyRecorded { biopsy, .. } => {
+            p.biopsies.push(biopsy.clone());
+            if p.state == State::BaselinePetDone {
+                p.state = State::BiopsyDone;
+            }
+        }
+        Event::PathologyReported { pathology } => {
+            p.pathology.push(pathology.clone());
+            if p.state == State::BiopsyDone {
+                p.state = State::PathologyReported;
+            }
+        }
+        Event::Allocated { allocation } => {
+            p.state = match &allocation.decision.outcome {
+                AllocationOutcome::Allocated { arm: Arm::Arm1 } => {
+                    State::Allocated { arm: Arm::Arm1 }
+                }
+                AllocationOutcome::Allocated { arm: Arm::Arm2 } => State::SafetyFollowUp,
+                AllocationOutcome::OffStudy { reason } => State::OffStudy {
+                    reason: reason.clone(),
+                },
+                AllocationOutcome::NonDiagnostic { action } => match action {
+                    NondiagnosticAction::ScreenFail => State::OffStudy {
+                        reason: "no diagnostic biopsy specimen".into(),
+                    },
+                    _ => State::BaselinePetDone,
+                },
+            };
+            if matches!(
+                allocation.decision.outcome,
+                AllocationOutcome::Allocated { .. }
+            ) {
+                p.allocation = Some(allocation.clone());
+            }
+        }
+        Event::AllocationCorrected { correction, .. } => {
+            if let Some(a) = &mut p.allocation {
+                a.corrections.push(correction.clone());
+            }
+            let treated = !p.tdxd.administrations.is_empty();
+            p.state = match (correction.to, treated) {
+                (Arm::Arm2, _) => State::SafetyFollowUp,
+                (Arm::Arm1, false) => State::Allocated { arm: Arm::Arm1 },
+                (Arm::Arm1, true) => State::OnTreatment,
+            };
+        }
+        Event::TdxdAdministered { record, .. } => {
+            p.tdxd.administrations.push(record.administration.clone());
+            p.tdxd_records.push(record.clone());
+            if p.state == (State::Allocated { arm: Arm::Arm1 }) {
+                p.state = State::OnTreatment;
+            }
+        }
+        Event::AdverseEventRecorded { entry, record } => {
+            for d in &record.tdxd_decisions {
+                p.tdxd = p.tdxd.apply(&d.decision, d.on);
+            }
+            add(p, entry, record, |p| &mut p.adverse_events);
+        }
+        Event::ParticipationEnded { off_study, .. } => {
+            p.off_study = Some(off_study.clone());
+            p.state = State::OffStudy {
+                reason: match off_study.reason {
+                    OffStudyReason::Arm2FollowUpComplete => {
+                        "arm 2 safety follow-up complete".into()
+                    }
+                    OffStudyReason::Arm1EndEvent => "arm 1 end event".into(),
+                    OffStudyReason::InvestigatorDecision => format!(
+                        "investigator decision: {}",
+                        off_study.note.clone().unwrap_or_default()
+                    ),
+                },
+            };
+        }
     }
 }
 

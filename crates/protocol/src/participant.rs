@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::imaging::{
     BiopsyTargetChoice, ImpAdministration, PetQuantification, PetReview, PetTimepoint,
 };
+use crate::journey::tdxd::TdxdCourse;
+use crate::journey::trial::{
+    AeRecord, AllocationRecord, BiopsyRecord, OffStudyRecord, PathologyRecord, TdxdRecord,
+};
 use crate::labs::LabResult;
 use crate::records::{
     ArchivalBiopsy, Attestation, BodyWeight, ChildbearingStatus, Deviation, ESignature, Lesion,
@@ -271,6 +275,22 @@ pub struct Participant {
     pub pet_reviews: Vec<PetReview>,
     /// Biopsy target choices in order; the last of a time point is its current one.
     pub biopsy_targets: Vec<BiopsyTargetChoice>,
+    /// Study biopsies in order.
+    pub biopsies: Vec<BiopsyRecord>,
+    /// Pathology reports in order.
+    pub pathology: Vec<PathologyRecord>,
+    /// The allocation, once decided.
+    pub allocation: Option<AllocationRecord>,
+    /// The T-DXd course (arm 1): level allowed, administrations, interruptions.
+    pub tdxd: TdxdCourse,
+    /// T-DXd administrations with their checks.
+    pub tdxd_records: Vec<TdxdRecord>,
+    /// Adverse events; a follow-up corrects the earlier entry.
+    pub adverse_events: Vec<Entry<AeRecord>>,
+    /// Date of disease progression, once recorded.
+    pub progression_on: Option<chrono::NaiveDate>,
+    /// Off study (other than withdrawal, death, loss to follow-up).
+    pub off_study: Option<OffStudyRecord>,
 }
 
 /// Current values of a list of entries.
@@ -300,6 +320,7 @@ macro_rules! each_entry_list {
         probe!(archival_biopsies);
         probe!(attestations);
         probe!(imp_administrations);
+        probe!(adverse_events);
     }};
 }
 
@@ -325,6 +346,7 @@ macro_rules! each_entry_list_mut {
         probe!(archival_biopsies);
         probe!(attestations);
         probe!(imp_administrations);
+        probe!(adverse_events);
     }};
 }
 
@@ -368,6 +390,7 @@ impl Participant {
             + n(&mut self.archival_biopsies.iter().map(|e| &e.entry_id))
             + n(&mut self.attestations.iter().map(|e| &e.entry_id))
             + n(&mut self.imp_administrations.iter().map(|e| &e.entry_id))
+            + n(&mut self.adverse_events.iter().map(|e| &e.entry_id))
     }
 
     /// The current IMP administration for a PET time point.

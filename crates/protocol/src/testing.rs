@@ -379,3 +379,162 @@ pub fn quantification_command(
         warnings: Vec::new(),
     })
 }
+
+/// Baseline HER2-PET at `at` for an enrolled participant: the IMP, a quantification with
+/// one avid candidate (SUVmax 9) and one non-avid one, the reader's review (both lesions,
+/// accessible) and the investigator's choice of L1 an hour later.
+pub fn baseline_pet_commands(at: DateTime<Utc>) -> Vec<Command> {
+    use crate::imaging::{PetTimepoint, ReaderDecision};
+    let tp = PetTimepoint::Pet1;
+    let decision = |n: u32, site: &str| CandidateDecision {
+        candidate: n,
+        decision: ReaderDecision::Confirm,
+        anatomical_site: Some(site.into()),
+        ultrasound_accessible: Some(true),
+        note: None,
+    };
+    vec![
+        imp_command(tp, at),
+        quantification_command(
+            tp,
+            "imp-1",
+            at,
+            vec![pet_candidate(1, 9.0, None), pet_candidate(2, 4.5, None)],
+        ),
+        Command::ReviewPetLesions(ReviewPetLesions {
+            timepoint: tp,
+            quantification_id: "petq-1".into(),
+            decisions: vec![
+                decision(1, "left axillary node"),
+                decision(2, "right breast"),
+            ],
+            added: Vec::new(),
+            note: None,
+        }),
+        Command::ChooseBiopsyTarget(ChooseBiopsyTarget {
+            timepoint: tp,
+            lesion: "L1".into(),
+            reason: "Proposal rank 1".into(),
+            signature: investigator_signature(at + Duration::hours(1)),
+        }),
+    ]
+}
+
+/// A fresh biopsy at `at` without anticoagulation or complications.
+pub fn fresh_biopsy_command(at: DateTime<Utc>) -> Command {
+    Command::RecordFreshBiopsy(RecordFreshBiopsy {
+        performed_at: at,
+        anticoagulant: None,
+        anticoagulant_paused: false,
+        anticoagulant_last_dose_at: None,
+        complication: None,
+        complication_meddra_code: None,
+        complication_grade: None,
+        late_entry_of_fact: false,
+    })
+}
+
+/// A local pathology report of specimen `specimen` of `biopsy_id` with this IHC score
+/// (stained share and intensity typical of the score; ISH not amplified for 2+ unless
+/// `ish_amplified`).
+pub fn pathology_command(
+    biopsy_id: &str,
+    specimen: &str,
+    ihc: IhcScore,
+    ish_amplified: bool,
+    on: chrono::NaiveDate,
+) -> Command {
+    use crate::journey::pathology::{ReadKind, StainingCompleteness, StainingIntensity};
+    let (pct, intensity, completeness) = match ihc {
+        IhcScore::Zero => (0.0, StainingIntensity::None, StainingCompleteness::None),
+        IhcScore::Ultralow => (
+            5.0,
+            StainingIntensity::Faint,
+            StainingCompleteness::Incomplete,
+        ),
+        IhcScore::OnePlus => (
+            40.0,
+            StainingIntensity::Faint,
+            StainingCompleteness::Incomplete,
+        ),
+        IhcScore::TwoPlus => (
+            60.0,
+            StainingIntensity::WeakToModerate,
+            StainingCompleteness::Complete,
+        ),
+        IhcScore::ThreePlus => (
+            90.0,
+            StainingIntensity::Intense,
+            StainingCompleteness::Complete,
+        ),
+    };
+    let two = ihc == IhcScore::TwoPlus;
+    Command::RecordPathology(RecordPathology {
+        biopsy_id: biopsy_id.into(),
+        specimen_id: specimen.into(),
+        read: ReadKind::Local,
+        reader: "pathologist.demo".into(),
+        reported_on: on,
+        non_diagnostic_reason: None,
+        ihc_score: Some(ihc),
+        stained_pct: Some(pct),
+        intensity: Some(intensity),
+        completeness: Some(completeness),
+        antibody_clone: Some("4B5".into()),
+        ish_ratio: two.then_some(if ish_amplified { 3.1 } else { 1.2 }),
+        ish_mean_copies: two.then_some(if ish_amplified { 7.5 } else { 2.4 }),
+        ish_result: two.then_some(if ish_amplified {
+            crate::records::IshResult::Amplified
+        } else {
+            crate::records::IshResult::NotAmplified
+        }),
+    })
+}
+
+/// A T-DXd administration at 5.4 mg/kg (or `level`) for a 68 kg woman.
+pub fn tdxd_command(date: chrono::NaiveDate, level: crate::journey::tdxd::DoseLevel) -> Command {
+    let mg_per_kg = match level {
+        crate::journey::tdxd::DoseLevel::Start => 5.4,
+        crate::journey::tdxd::DoseLevel::Reduced1 => 4.4,
+        crate::journey::tdxd::DoseLevel::Reduced2 => 3.2,
+    };
+    Command::RecordTdxdAdministration(RecordTdxdAdministration {
+        date,
+        weight_kg: 68.0,
+        dose_level: level,
+        dose_mg: mg_per_kg * 68.0,
+        reduction_reason: None,
+        delay_reason: None,
+    })
+}
+
+/// An adverse event by MedDRA code and grade, not serious, the site aware at `aware`.
+pub fn adverse_event_command(
+    meddra_code: u32,
+    grade: u8,
+    onset: chrono::NaiveDate,
+    aware: DateTime<Utc>,
+) -> Command {
+    use crate::journey::safety::{ActionTaken, AeOutcome, Causality};
+    Command::RecordAdverseEvent(RecordAdverseEvent {
+        meddra_code,
+        verbatim: None,
+        grade,
+        onset,
+        resolved: None,
+        serious_death: false,
+        serious_life_threatening: false,
+        serious_hospitalisation: false,
+        serious_disability: false,
+        serious_congenital_anomaly: false,
+        serious_important_medical_event: false,
+        relation_imp: Causality::NotRelated,
+        relation_tdxd: Causality::PossiblyRelated,
+        action_tdxd: ActionTaken::DoseNotChanged,
+        outcome: AeOutcome::NotRecovered,
+        site_aware_at: aware,
+        reported_to_sponsor_at: None,
+        corrects: None,
+        correction_reason: None,
+    })
+}

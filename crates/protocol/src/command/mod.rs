@@ -14,9 +14,11 @@
 //! the breach is visible to the monitor.
 
 mod imaging;
+mod journey;
 mod screening;
 
 pub use imaging::*;
+pub use journey::*;
 pub use screening::*;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -163,6 +165,20 @@ pub enum Command {
     ReviewPetLesions(ReviewPetLesions),
     /// See [`ChooseBiopsyTarget`].
     ChooseBiopsyTarget(ChooseBiopsyTarget),
+    /// See [`RecordFreshBiopsy`].
+    RecordFreshBiopsy(RecordFreshBiopsy),
+    /// See [`UseArchivalBiopsy`].
+    UseArchivalBiopsy(UseArchivalBiopsy),
+    /// See [`RecordPathology`].
+    RecordPathology(RecordPathology),
+    /// See [`CorrectAllocation`].
+    CorrectAllocation(CorrectAllocation),
+    /// See [`RecordTdxdAdministration`].
+    RecordTdxdAdministration(RecordTdxdAdministration),
+    /// See [`RecordAdverseEvent`].
+    RecordAdverseEvent(RecordAdverseEvent),
+    /// See [`EndParticipation`].
+    EndParticipation(EndParticipation),
 }
 
 fn sig_fields(s: &ESignature) -> [(&'static str, &str); 3] {
@@ -207,6 +223,13 @@ impl Command {
             Command::RecordPetQuantification(_) => "record_pet_quantification",
             Command::ReviewPetLesions(_) => "review_pet_lesions",
             Command::ChooseBiopsyTarget(_) => "choose_biopsy_target",
+            Command::RecordFreshBiopsy(_) => "record_fresh_biopsy",
+            Command::UseArchivalBiopsy(_) => "use_archival_biopsy",
+            Command::RecordPathology(_) => "record_pathology",
+            Command::CorrectAllocation(_) => "correct_allocation",
+            Command::RecordTdxdAdministration(_) => "record_tdxd_administration",
+            Command::RecordAdverseEvent(_) => "record_adverse_event",
+            Command::EndParticipation(_) => "end_participation",
         }
     }
 
@@ -317,6 +340,32 @@ impl Command {
                 v.push(("reason", &c.reason));
                 v.extend(sig_fields(&c.signature));
             }
+            Command::RecordFreshBiopsy(c) => {
+                push_opt(&mut v, "anticoagulant", &c.anticoagulant);
+                push_opt(&mut v, "complication", &c.complication);
+            }
+            Command::UseArchivalBiopsy(c) => v.push(("archival_entry", &c.archival_entry)),
+            Command::RecordPathology(c) => {
+                v.push(("biopsy_id", &c.biopsy_id));
+                v.push(("specimen_id", &c.specimen_id));
+                v.push(("reader", &c.reader));
+                push_opt(&mut v, "non_diagnostic_reason", &c.non_diagnostic_reason);
+                push_opt(&mut v, "antibody_clone", &c.antibody_clone);
+            }
+            Command::CorrectAllocation(c) => {
+                v.push(("reason", &c.reason));
+                v.extend(sig_fields(&c.signature));
+            }
+            Command::RecordTdxdAdministration(c) => {
+                push_opt(&mut v, "reduction_reason", &c.reduction_reason);
+                push_opt(&mut v, "delay_reason", &c.delay_reason);
+            }
+            Command::RecordAdverseEvent(c) => {
+                push_opt(&mut v, "verbatim", &c.verbatim);
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::EndParticipation(c) => push_opt(&mut v, "note", &c.note),
         }
         v
     }

@@ -256,7 +256,23 @@ pub(super) fn quantification(ctx: &Dc, c: &RecordPetQuantification) -> Result<Ve
         }
     }
     let n = ctx.p.pet_quantifications.len() + 1;
-    Ok(vec![Event::PetQuantified {
+    // PET2 and PET3 have visit windows (PROTOCOL §9): kept when outside, with a deviation.
+    let first_of_timepoint = ctx.p.pet_quantification(c.timepoint).is_none();
+    let window = match c.timepoint {
+        PetTimepoint::Pet2 => Some(crate::journey::schedule::VisitKind::Pet2),
+        PetTimepoint::Pet3 => Some(crate::journey::schedule::VisitKind::Pet3),
+        PetTimepoint::Pet1 => None,
+    };
+    let deviation = match window {
+        Some(kind) if first_of_timepoint => super::journey::window_deviation(
+            ctx,
+            kind,
+            admin.value.injected_at.date_naive(),
+            Some(admin.entry_id.clone()),
+        )?,
+        _ => None,
+    };
+    let mut events = vec![Event::PetQuantified {
         quantification: PetQuantification {
             quantification_id: format!("petq-{n}"),
             timepoint: c.timepoint,
@@ -273,7 +289,9 @@ pub(super) fn quantification(ctx: &Dc, c: &RecordPetQuantification) -> Result<Ve
             quantified_at: ctx.now,
             settings_version: ctx.s.version,
         },
-    }])
+    }];
+    events.extend(deviation);
+    Ok(events)
 }
 
 fn text(v: &Option<String>) -> Option<String> {

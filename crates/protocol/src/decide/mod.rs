@@ -6,6 +6,7 @@
 //! command's own rules (values, units, consent gate, eligibility).
 
 mod imaging;
+mod journey;
 mod lifecycle;
 mod screening;
 
@@ -75,11 +76,18 @@ pub fn decide(
         Command::RecordPetQuantification(c) => imaging::quantification(&ctx, c),
         Command::ReviewPetLesions(c) => imaging::review(&ctx, c),
         Command::ChooseBiopsyTarget(c) => imaging::choose_target(&ctx, c),
+        Command::RecordFreshBiopsy(c) => journey::fresh_biopsy(&ctx, c),
+        Command::UseArchivalBiopsy(c) => journey::archival_biopsy(&ctx, c),
+        Command::RecordPathology(c) => journey::pathology(&ctx, c),
+        Command::CorrectAllocation(c) => journey::correct_allocation(&ctx, c),
+        Command::RecordTdxdAdministration(c) => journey::tdxd(&ctx, c),
+        Command::RecordAdverseEvent(c) => journey::adverse_event(&ctx, c),
+        Command::EndParticipation(c) => journey::end(&ctx, c),
     }
 }
 
 /// Every command name, in the order of [`Command`].
-const COMMAND_NAMES: [&str; 24] = [
+const COMMAND_NAMES: [&str; 31] = [
     "register_participant",
     "record_consent",
     "withdraw_consent",
@@ -104,6 +112,13 @@ const COMMAND_NAMES: [&str; 24] = [
     "record_pet_quantification",
     "review_pet_lesions",
     "choose_biopsy_target",
+    "record_fresh_biopsy",
+    "use_archival_biopsy",
+    "record_pathology",
+    "correct_allocation",
+    "record_tdxd_administration",
+    "record_adverse_event",
+    "end_participation",
 ];
 
 /// States in which a command (by name; `correcting` for a correction) is allowed (PROTOCOL §2).
@@ -155,7 +170,31 @@ fn allowed_states(name: &str, correcting: bool) -> &'static [&'static str] {
         | "record_pet_quantification"
         | "review_pet_lesions"
         | "choose_biopsy_target" => IMAGING,
-        "record_pregnancy_test" | "record_body_weight" if !correcting => RECURRING,
+        "record_pregnancy_test" | "record_body_weight" | "record_lab" if !correcting => RECURRING,
+        "record_fresh_biopsy" => &["baseline_pet_done", "progression"],
+        "use_archival_biopsy" => &["baseline_pet_done"],
+        "record_pathology" => &["biopsy_done", "pathology_reported", "progression"],
+        "correct_allocation" => &["allocated", "safety_follow_up", "on_treatment"],
+        "record_tdxd_administration" => &["allocated", "on_treatment", "response_pet_done"],
+        "record_adverse_event" => &[
+            "enrolled",
+            "baseline_pet_done",
+            "biopsy_done",
+            "pathology_reported",
+            "allocated",
+            "on_treatment",
+            "response_pet_done",
+            "progression",
+            "safety_follow_up",
+            "off_study",
+        ],
+        "end_participation" => &[
+            "allocated",
+            "safety_follow_up",
+            "on_treatment",
+            "response_pet_done",
+            "progression",
+        ],
         "record_consent" | "record_death" | "record_lost_to_follow_up" => ACTIVE,
         "withdraw_consent" => &ACTIVE[1..],
         "enrol" => &["screening"],
@@ -192,6 +231,7 @@ fn corrects_field(cmd: &Command) -> Option<&str> {
         Command::RecordOtherMalignancy(c) => &c.corrects,
         Command::RecordArchivalBiopsy(c) => &c.corrects,
         Command::RecordImpAdministration(c) => &c.corrects,
+        Command::RecordAdverseEvent(c) => &c.corrects,
         _ => &None,
     };
     c.as_deref()

@@ -23,6 +23,7 @@ pub mod pathology;
 pub mod safety;
 pub mod schedule;
 pub mod tdxd;
+pub mod trial;
 
 pub use allocation::{
     Allocation, AllocationOutcome, SpecimenEvidence, allocate, is_her2_expressing,

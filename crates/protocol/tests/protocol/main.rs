@@ -6,6 +6,7 @@ mod corrections;
 mod eligibility_ex;
 mod eligibility_in;
 mod imaging;
+mod journey_flow;
 mod lesions;
 mod privacy;
 mod serde_roundtrip;

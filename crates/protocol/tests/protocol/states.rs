@@ -194,7 +194,10 @@ fn allowed_commands_per_state_drive_the_forms() {
     assert!(!screening.contains(&"register_participant"));
     let enrolled = commands_allowed_in(&State::Enrolled);
     assert!(enrolled.contains(&"withdraw_consent") && enrolled.contains(&"retract_entry"));
-    assert!(!enrolled.contains(&"record_lab") && !enrolled.contains(&"enrol"));
+    // Labs recur after enrolment (bleeding labs before the biopsy, LVEF on T-DXd);
+    // screening facts such as lesions do not.
+    assert!(enrolled.contains(&"record_lab") && !enrolled.contains(&"record_lesion"));
+    assert!(!enrolled.contains(&"enrol"));
     assert!(commands_allowed_in(&State::Withdrawn).is_empty());
     assert!(commands_allowed_in(&State::ScreenFailed).is_empty());
 }
