@@ -79,6 +79,13 @@ pub fn all() -> &'static [CommandSpec] {
             spec!("death", "Death", "Date and cause of death.", EnterData, None, RecordDeath),
             spec!("imp-administration", "IMP administration", "[68Ga]Ga-ABY-025 given for a PET: activity, injection time, weight, height. A woman of child-bearing potential needs a recent negative serum test.", EnterData, None, RecordImpAdministration),
             CommandSpec { own_page: Some("pet"), ..spec!("pet-review", "PET lesion review", "The nuclear-medicine reader confirms or rejects every candidate lesion, adds missed ones, and labels site and ultrasound access.", ReviewImaging, None, ReviewPetLesions) },
+            spec!("fresh-biopsy", "Study biopsy", "The PET-guided biopsy of the chosen lesion: time, anticoagulation pause, complications. Needs bleeding labs in the window before it.", EnterData, None, RecordFreshBiopsy),
+            spec!("use-archival-biopsy", "Use an earlier biopsy", "Use an earlier biopsy recorded at screening instead of a fresh one, if it is recent enough and without intervening therapy.", EnterData, None, UseArchivalBiopsy),
+            spec!("pathology", "Pathology report", "HER2 IHC (0, ultralow, 1+, 2+, 3+), staining, ISH for 2+, or a non-diagnostic specimen. The baseline biopsy's report allocates her.", ReportPathology, None, RecordPathology),
+            spec!("correct-allocation", "Correct the allocation", "Changes the arm: only with a reason and your signature.", InvestigatorSign, Some("I correct this participant's allocation for the reason given."), CorrectAllocation),
+            spec!("tdxd", "T-DXd administration", "One infusion of trastuzumab deruxtecan: date, weight, dose level and dose. Checked against the dose rules and the open interruptions.", EnterData, None, RecordTdxdAdministration),
+            CommandSpec { own_page: Some("ae"), ..spec!("adverse-event", "Adverse event", "An adverse event coded with CTCAE v5.0: term, grade, dates, seriousness, relation to the IMP and to T-DXd, action, outcome.", EnterData, None, RecordAdverseEvent) },
+            spec!("end-participation", "End participation", "Off study: arm 2 after its follow-up, arm 1 at the end event, or the investigator's decision with a note.", EnterData, None, EndParticipation),
             CommandSpec { own_page: Some("pet"), ..spec!("biopsy-target", "Choose the biopsy target", "The investigator chooses the lesion to biopsy from the reviewed PET, with a reason.", InvestigatorSign, Some("I choose this lesion as the biopsy target for the reason given."), ChooseBiopsyTarget) },
         ]
     })

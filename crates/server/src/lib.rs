@@ -16,6 +16,7 @@
 //! | [`imaging`] | PET exams: quantification from the DICOM archive, the MIP picture |
 //! | [`api`] | JSON endpoints |
 //! | [`pet_api`] | PET exam endpoints: series, quantification, exam, MIP |
+//! | [`journey_api`] | the journey after PET, the sites' visit lists, CTCAE terms |
 //! | [`openapi`] | the OpenAPI document |
 //! | [`pages`] | web pages |
 
@@ -25,6 +26,7 @@ pub mod auth;
 pub mod commands;
 pub mod error;
 pub mod imaging;
+pub mod journey_api;
 pub mod openapi;
 pub mod pages;
 pub mod pet_api;

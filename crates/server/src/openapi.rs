@@ -122,6 +122,19 @@ pub fn build() -> Value {
         "/api/v1/participants/{id}/pet/{timepoint}/mip.png".into(),
         mi,
     );
+    let mut jo = json!({"get": op("The journey after PET: arm, biopsies, pathology, T-DXd course, adverse events with the SAE clock, visits, deviations", None, "200", ok("journey", schema::<crate::journey_api::JourneyView>(&mut defs)))});
+    jo["get"]["parameters"] = id_param.clone();
+    paths.insert("/api/v1/participants/{id}/journey".into(), jo);
+    paths.insert("/api/v1/visits".into(), json!({
+        "get": op("Upcoming, due and overdue visits of the participants you may see, overdue first", None, "200", ok("visits", schema::<Vec<crate::journey_api::SiteVisit>>(&mut defs))),
+    }));
+    let mut ct = json!({"get": op("CTCAE v5.0 terms whose name contains q (or whose MedDRA code is q), at most 50", None, "200", ok("terms", schema::<Vec<crate::journey_api::CtcaeView>>(&mut defs)))});
+    ct["get"]["parameters"] =
+        json!([{"name": "q", "in": "query", "required": false, "schema": {"type": "string"}}]);
+    paths.insert("/api/v1/ctcae".into(), ct);
+    let mut cc = json!({"get": op("One CTCAE v5.0 term with its grade texts", None, "200", ok("term", schema::<crate::journey_api::CtcaeView>(&mut defs)))});
+    cc["get"]["parameters"] = json!([{"name": "code", "in": "path", "required": true, "schema": {"type": "integer"}, "description": "MedDRA code"}]);
+    paths.insert("/api/v1/ctcae/{code}".into(), cc);
     let envelope = schema::<crate::api::CommandRequest>(&mut defs);
     let written = schema::<crate::write::Written>(&mut defs);
     for spec in commands::all() {

@@ -43,6 +43,8 @@ pub enum Capability {
     QuantifyImaging,
     /// The nuclear-medicine reader's review of PET lesions.
     ReviewImaging,
+    /// The pathologist's HER2 report of a biopsy specimen.
+    ReportPathology,
     /// Manage sites and users.
     Administer,
 }
@@ -119,6 +121,7 @@ impl Role {
                 Role::Investigator | Role::ResearchNurse | Role::NuclearMedicineReader
             ),
             ReviewImaging => self == Role::NuclearMedicineReader,
+            ReportPathology => self == Role::Pathologist,
             Administer => self == Role::Admin,
         }
     }

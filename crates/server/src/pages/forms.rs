@@ -12,6 +12,11 @@ use serde_json::{Map, Value};
 /// The time zone of the trial's sites: date-times typed into forms are local times there.
 pub const SITE_TZ: chrono_tz::Tz = chrono_tz::Europe::Stockholm;
 
+/// Today's date at the sites.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&SITE_TZ).date_naive()
+}
+
 /// What kind of input a field takes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {

@@ -2,6 +2,7 @@
 //! keyboard alone, for the sites' nurses and investigators and the sponsor's staff.
 
 pub mod forms;
+mod journey;
 mod participants;
 mod pet;
 mod signin;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(signin::router())
         .merge(participants::router())
         .merge(pet::router())
+        .merge(journey::router())
 }
 
 const STYLE: &str = r#"
@@ -82,7 +84,7 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                 header {
                     strong { "HER2-Ex PET" }
                     @if let Some(u) = user {
-                        nav { a href="/participants" { "Participants" } }
+                        nav { a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } }
                         span.who {
                             (u.display_name) " · " (u.role.label())
                             @if let Some(site) = &u.site { " · " (site) }

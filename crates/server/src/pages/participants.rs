@@ -190,6 +190,11 @@ async fn overview(
             .map(|tp| (tp, super::pet::exam_status(&loaded.participant, tp)))
             .collect();
         let show_pet = loaded.participant.enrolment.is_some();
+        let journey = if show_pet {
+            Some(crate::journey_api::journey_of(&state, &user, &id).await?)
+        } else {
+            None
+        };
         Ok(page(&id, &user, html! {
             h1 { "Participant " (row.study_id) }
             @if let Some(d) = done.done { div.notice role="status" { "Saved: " (d.replace('-', " ")) "." } }
@@ -206,6 +211,7 @@ async fn overview(
                 }
             }
             @if show_pet { (super::pet::overview_card(&id, &exams)) }
+            @if let Some(j) = &journey { (super::journey::journey_card(&id, j, &user)) }
             h2 { "Recent history" }
             (timeline_table(events.iter().rev().take(8)))
             p { a href={ "/participants/" (id) "/timeline" } { "The whole audit trail" } }

@@ -15,10 +15,11 @@ use server::write::{self, Actor, Registration};
 pub const PASSWORD: &str = "test-password-1";
 
 /// (user name, role, site)
-pub const USERS: [(&str, Role, Option<&str>); 8] = [
+pub const USERS: [(&str, Role, Option<&str>); 9] = [
     ("nurse.ks", Role::ResearchNurse, Some("KS")),
     ("inv.ks", Role::Investigator, Some("KS")),
     ("reader.ks", Role::NuclearMedicineReader, Some("KS")),
+    ("path.ks", Role::Pathologist, Some("KS")),
     ("nurse.uu", Role::ResearchNurse, Some("UU")),
     ("inv.uu", Role::Investigator, Some("UU")),
     ("monitor", Role::Monitor, None),
@@ -101,6 +102,38 @@ impl TestApp {
         let report = pet::ingest::import_folder(archive, dir.path(), &mut |_| {}).expect("import");
         assert_eq!(report.new, truth.files.len());
         truth
+    }
+
+    /// A participant at `site` consented `days` ago, enrolled now (with fresh labs when the
+    /// screening labs are too old), her baseline PET done the day after consent and the
+    /// biopsy target L1 chosen.
+    pub async fn after_baseline_pet(&self, site: &str, days: i64) -> String {
+        let nurse = if site == "KS" { "nurse.ks" } else { "nurse.uu" };
+        let inv = if site == "KS" { "inv.ks" } else { "inv.uu" };
+        let id = self.register(nurse, site).await;
+        let consent_at: DateTime<Utc> = Utc::now() - Duration::days(days);
+        let cmds = protocol::testing::eligible_screening_commands(site, &id, consent_at);
+        self.run(nurse, &id, &cmds).await;
+        if days > 12 {
+            let fresh: Vec<Command> = cmds
+                .iter()
+                .filter_map(|c| match c {
+                    Command::RecordLab(l) => {
+                        let mut l = l.clone();
+                        l.sample_at = Utc::now() - Duration::days(1);
+                        Some(Command::RecordLab(l))
+                    }
+                    _ => None,
+                })
+                .collect();
+            self.run(nurse, &id, &fresh).await;
+        }
+        let signed = Utc::now() - Duration::minutes(1);
+        self.run(inv, &id, &[protocol::testing::enrol_command(signed)])
+            .await;
+        let pet = protocol::testing::baseline_pet_commands(consent_at + Duration::days(1));
+        self.run(inv, &id, &pet).await;
+        id
     }
 
     /// Enrols an eligible participant at `site` (the investigator signs now).
