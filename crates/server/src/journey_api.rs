@@ -122,7 +122,14 @@ fn ae_views(p: &Participant, s: &Settings) -> Vec<AeView> {
                     .coded
                     .aesi
                     .iter()
-                    .map(|a| format!("{a:?}").replace('_', " "))
+                    .map(|a| match a {
+                        protocol::journey::safety::Aesi::IldPneumonitis => {
+                            "ILD/pneumonitis".to_string()
+                        }
+                        protocol::journey::safety::Aesi::LvefDecrease => {
+                            "LVEF decrease".to_string()
+                        }
+                    })
                     .collect(),
                 sae_clock: sae_clock_of(&r.ae, now, s).ok().flatten(),
                 tdxd_decisions: r

@@ -41,6 +41,15 @@ fn arm_text(a: Option<Arm>) -> &'static str {
     }
 }
 
+fn dose_level(l: protocol::journey::tdxd::DoseLevel) -> &'static str {
+    use protocol::journey::tdxd::DoseLevel;
+    match l {
+        DoseLevel::Start => "5.4 mg/kg",
+        DoseLevel::Reduced1 => "4.4 mg/kg",
+        DoseLevel::Reduced2 => "3.2 mg/kg",
+    }
+}
+
 fn visit_badge(s: &VisitState) -> Markup {
     let (class, text) = match s {
         VisitState::Upcoming => ("missing", "upcoming"),
@@ -89,7 +98,7 @@ pub fn journey_card(id: &str, j: &JourneyView, user: &CurrentUser) -> Markup {
             p {
                 "Allocation: " strong #arm { (arm_text(j.arm)) }
                 @if let Some(a) = &j.allocation {
-                    @if let Some(c) = &a.decision.deciding_category { " · HER2 " (c.label()) }
+                    @if let Some(c) = &a.decision.deciding_category { " · HER2 category " (c.label()) }
                     @if !a.corrections.is_empty() { " · corrected (" (a.corrections.len()) ")" }
                 }
             }
@@ -98,8 +107,9 @@ pub fn journey_card(id: &str, j: &JourneyView, user: &CurrentUser) -> Markup {
             }
             @if !j.tdxd.administrations.is_empty() || j.arm == Some(Arm::Arm1) {
                 p #tdxd {
-                    "T-DXd: " (j.tdxd.administrations.len()) " cycle(s); dose level allowed " (format!("{:?}", j.tdxd.level).replace("Start", "5.4 mg/kg").replace("Reduced1", "4.4 mg/kg").replace("Reduced2", "3.2 mg/kg"))
+                    "T-DXd: " (j.tdxd.administrations.len()) " cycle(s)"
                     @if let Some(d) = &j.tdxd.discontinued { " · " span.status.not_met { "discontinued " (d.on) } " (" (d.reason) ")" }
+                    @else { "; dose level allowed " (dose_level(j.tdxd.level)) }
                     @for i in &j.tdxd.interruptions { " · " span.status.missing { "interrupted since " (i.since) " (" (i.rule) ")" } }
                 }
             }

@@ -350,8 +350,8 @@ fn command_page(
             input type="hidden" name="expected_version" value=(ctx.version);
             (forms::render(&fields, values))
             div.field {
-                label for="reason" { "Reason for the change" }
-                input type="text" id="reason" name="reason" value=(values.get("reason").cloned().unwrap_or_default()) maxlength="500";
+                label for="change_reason" { "Reason for the change" }
+                input type="text" id="change_reason" name="change_reason" value=(values.get("change_reason").cloned().unwrap_or_default()) maxlength="500";
                 small.help { "Needed for corrections; optional otherwise." }
             }
             @if let Some(meaning) = ctx.spec.signature_meaning {
@@ -444,7 +444,7 @@ async fn command_submit(
     let request = CommandRequest {
         expected_version,
         reason: values
-            .get("reason")
+            .get("change_reason")
             .cloned()
             .filter(|r| !r.trim().is_empty()),
         data,

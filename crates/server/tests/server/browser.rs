@@ -493,3 +493,212 @@ async fn a_reader_reviews_the_pet_and_the_investigator_chooses_the_biopsy_target
     screenshot(&inv, "pet-target").await;
     inv.close().await.expect("close");
 }
+
+/// Fills and submits a command's generic form with the data of a protocol command.
+async fn submit_command(c: &Client, id: &str, cmd: &protocol::Command, password: Option<&str>) {
+    let (spec, data) = server::commands::for_command(cmd).expect("a form for the command");
+    submit_form(c, id, spec.name, &data, password).await;
+}
+
+async fn overview_text(c: &Client, app: &TestApp, id: &str, css: &str) -> String {
+    c.goto(&app.url(&format!("/participants/{id}")))
+        .await
+        .expect("overview");
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("{css} on the overview"))
+        .text()
+        .await
+        .expect("text")
+}
+
+#[tokio::test]
+async fn an_arm_1_journey_from_biopsy_to_an_adverse_event_in_the_browser() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::start().await;
+    let id = app.after_baseline_pet("KS", 22).await;
+    let pet1 = Utc::now() - chrono::Duration::days(21);
+
+    // The nurse records the biopsy of the chosen lesion.
+    let c = connect(&driver).await;
+    sign_in(&c, &app, "nurse.ks").await;
+    submit_command(
+        &c,
+        &id,
+        &protocol::testing::fresh_biopsy_command(pet1 + chrono::Duration::hours(2)),
+        None,
+    )
+    .await;
+    c.close().await.expect("close");
+
+    // The pathologist reports HER2 1+: she is allocated to arm 1.
+    let p = connect(&driver).await;
+    sign_in(&p, &app, "path.ks").await;
+    let report = protocol::testing::pathology_command(
+        "biopsy-1",
+        "A",
+        protocol::records::IhcScore::OnePlus,
+        false,
+        Utc::now().date_naive(),
+    );
+    submit_command(&p, &id, &report, None).await;
+    let arm = overview_text(&p, &app, &id, "#arm").await;
+    assert!(arm.contains("arm 1"), "{arm}");
+    p.close().await.expect("close");
+
+    // Two cycles of T-DXd, then a serious pneumonitis the site knew of 25 hours ago.
+    let c = connect(&driver).await;
+    sign_in(&c, &app, "nurse.ks").await;
+    let c1 = pet1.date_naive();
+    for date in [c1, c1 + chrono::Duration::days(21)] {
+        submit_command(
+            &c,
+            &id,
+            &protocol::testing::tdxd_command(date, protocol::journey::tdxd::DoseLevel::Start),
+            None,
+        )
+        .await;
+    }
+    let tdxd = overview_text(&c, &app, &id, "#tdxd").await;
+    assert!(tdxd.contains("2 cycle(s)"), "{tdxd}");
+    c.goto(&app.url(&format!("/participants/{id}/ae/new")))
+        .await
+        .expect("AE page");
+    type_into(&c, "q", "pneumon").await;
+    click(&c, "form.card button[type=submit]").await;
+    c.find(Locator::LinkText("Pneumonitis"))
+        .await
+        .expect("the term is listed")
+        .click()
+        .await
+        .expect("click");
+    let grades = c
+        .find(Locator::Id("grades"))
+        .await
+        .expect("grade texts")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        grades.contains("Grade 2") && grades.to_lowercase().contains("symptomatic"),
+        "{grades}"
+    );
+    click(&c, "#grade-2").await;
+    let aware = Utc::now() - chrono::Duration::hours(25);
+    let fields = json!({
+        "onset": aware.date_naive().to_string(),
+        "serious_hospitalisation": true,
+        "relation_imp": "not_related",
+        "relation_tdxd": "related",
+        "action_tdxd": "drug_withdrawn",
+        "outcome": "not_recovered",
+        "site_aware_at": aware.to_rfc3339(),
+    });
+    for (name, value) in fields.as_object().expect("object") {
+        set_field(&c, name, value).await;
+    }
+    click(&c, "#ae button[type=submit]").await;
+    after_submit(&c, "adverse event").await;
+    let aes = c
+        .find(Locator::Id("adverse-events"))
+        .await
+        .expect("AE table")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        aes.contains("Pneumonitis") && aes.contains("overdue"),
+        "{aes}"
+    );
+    let late = c
+        .find(Locator::Css("#adverse-events [data-sae-late]"))
+        .await
+        .expect("SAE clock")
+        .attr("data-sae-late")
+        .await
+        .expect("attr");
+    assert_eq!(late.as_deref(), Some("true"));
+    let tdxd = c
+        .find(Locator::Id("tdxd"))
+        .await
+        .expect("T-DXd line")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        tdxd.contains("discontinued"),
+        "grade 2 pneumonitis stops T-DXd: {tdxd}"
+    );
+    scroll_to(&c, "journey").await;
+    screenshot(&c, "journey-arm1").await;
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn an_arm_2_journey_to_off_study_in_the_browser() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::start().await;
+    let id = app.after_baseline_pet("KS", 20).await;
+    let pet1 = Utc::now() - chrono::Duration::days(19);
+    let c = connect(&driver).await;
+    sign_in(&c, &app, "nurse.ks").await;
+    submit_command(
+        &c,
+        &id,
+        &protocol::testing::fresh_biopsy_command(pet1 + chrono::Duration::days(1)),
+        None,
+    )
+    .await;
+    c.close().await.expect("close");
+
+    let p = connect(&driver).await;
+    sign_in(&p, &app, "path.ks").await;
+    let report = protocol::testing::pathology_command(
+        "biopsy-1",
+        "A",
+        protocol::records::IhcScore::Zero,
+        false,
+        Utc::now().date_naive(),
+    );
+    submit_command(&p, &id, &report, None).await;
+    p.close().await.expect("close");
+
+    let c = connect(&driver).await;
+    sign_in(&c, &app, "nurse.ks").await;
+    let arm = overview_text(&c, &app, &id, "#arm").await;
+    assert!(arm.contains("arm 2"), "{arm}");
+    let next = c
+        .find(Locator::Id("next-visit"))
+        .await
+        .expect("next visit")
+        .text()
+        .await
+        .expect("text");
+    assert!(next.to_lowercase().contains("follow-up"), "{next}");
+    // The site's visit list shows her follow-up end.
+    c.goto(&app.url("/visits")).await.expect("visits");
+    let list = c
+        .find(Locator::Id("site-visits"))
+        .await
+        .expect("visit list")
+        .text()
+        .await
+        .expect("text");
+    assert!(list.contains(&id), "{list}");
+    let end = protocol::Command::EndParticipation(protocol::EndParticipation {
+        reason: protocol::OffStudyReason::Arm2FollowUpComplete,
+        ended_on: (pet1 + chrono::Duration::days(14)).date_naive(),
+        note: None,
+    });
+    submit_command(&c, &id, &end, None).await;
+    let state = c
+        .find(Locator::Css(".card p"))
+        .await
+        .expect("state")
+        .text()
+        .await
+        .expect("text");
+    assert!(state.contains("off study"), "{state}");
+    screenshot(&c, "journey-arm2").await;
+    c.close().await.expect("close");
+}
