@@ -279,6 +279,22 @@ pub enum Event {
         /// The event with its coding.
         record: AeRecord,
     },
+    /// A T-DXd dose decision from a measurement (e.g. an LVEF on treatment).
+    TdxdDecisionRecorded {
+        /// The decision, dated.
+        decision: crate::journey::tdxd::DatedDecision,
+        /// What it was decided from.
+        source: String,
+        /// Settings version in force.
+        settings_version: u32,
+    },
+    /// A pregnancy was reported.
+    PregnancyReported {
+        /// The report.
+        report: crate::journey::trial::PregnancyReport,
+        /// When recorded.
+        recorded_at: DateTime<Utc>,
+    },
     /// Participation ended (off study).
     ParticipationEnded {
         /// Why and when.
@@ -326,6 +342,8 @@ impl Event {
             Event::TdxdAdministered { .. } => "tdxd_administered",
             Event::AdverseEventRecorded { .. } => "adverse_event_recorded",
             Event::ParticipationEnded { .. } => "participation_ended",
+            Event::TdxdDecisionRecorded { .. } => "tdxd_decision_recorded",
+            Event::PregnancyReported { .. } => "pregnancy_reported",
         }
     }
 

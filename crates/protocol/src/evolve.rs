@@ -188,6 +188,10 @@ pub fn evolve(p: &mut Participant, e: &Event) {
             }
             add(p, entry, record, |p| &mut p.adverse_events);
         }
+        Event::PregnancyReported { report, .. } => p.pregnancy_reports.push(report.clone()),
+        Event::TdxdDecisionRecorded { decision, .. } => {
+            p.tdxd = p.tdxd.apply(&decision.decision, decision.on);
+        }
         Event::ParticipationEnded { off_study, .. } => {
             p.off_study = Some(off_study.clone());
             p.state = State::OffStudy {

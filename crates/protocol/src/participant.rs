@@ -291,6 +291,8 @@ pub struct Participant {
     pub progression_on: Option<chrono::NaiveDate>,
     /// Off study (other than withdrawal, death, loss to follow-up).
     pub off_study: Option<OffStudyRecord>,
+    /// Pregnancy reports.
+    pub pregnancy_reports: Vec<crate::journey::trial::PregnancyReport>,
 }
 
 /// Current values of a list of entries.

@@ -85,6 +85,7 @@ pub fn all() -> &'static [CommandSpec] {
             spec!("correct-allocation", "Correct the allocation", "Changes the arm: only with a reason and your signature.", InvestigatorSign, Some("I correct this participant's allocation for the reason given."), CorrectAllocation),
             spec!("tdxd", "T-DXd administration", "One infusion of trastuzumab deruxtecan: date, weight, dose level and dose. Checked against the dose rules and the open interruptions.", EnterData, None, RecordTdxdAdministration),
             CommandSpec { own_page: Some("ae"), ..spec!("adverse-event", "Adverse event", "An adverse event coded with CTCAE v5.0: term, grade, dates, seriousness, relation to the IMP and to T-DXd, action, outcome.", EnterData, None, RecordAdverseEvent) },
+            spec!("pregnancy-report", "Pregnancy report", "A pregnancy during the study or after exposure; the sponsor must hear of it within 24 hours.", EnterData, None, RecordPregnancyReport),
             spec!("end-participation", "End participation", "Off study: arm 2 after its follow-up, arm 1 at the end event, or the investigator's decision with a note.", EnterData, None, EndParticipation),
             CommandSpec { own_page: Some("pet"), ..spec!("biopsy-target", "Choose the biopsy target", "The investigator chooses the lesion to biopsy from the reviewed PET, with a reason.", InvestigatorSign, Some("I choose this lesion as the biopsy target for the reason given."), ChooseBiopsyTarget) },
         ]

@@ -97,6 +97,17 @@ pub struct JourneyView {
     pub deviations: Vec<Deviation>,
     /// Off study, once ended.
     pub off_study: Option<OffStudyRecord>,
+    /// Pregnancy reports with their 24-hour reporting clock.
+    pub pregnancy_reports: Vec<PregnancyView>,
+}
+
+/// A pregnancy report with its reporting clock.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct PregnancyView {
+    /// The report.
+    pub report: protocol::journey::trial::PregnancyReport,
+    /// The 24-hour clock from site awareness.
+    pub clock: Option<SaeClock>,
 }
 
 fn ae_views(p: &Participant, s: &Settings) -> Vec<AeView> {
@@ -177,6 +188,20 @@ pub async fn journey_of(
         tdxd_records: p.tdxd_records,
         deviations: p.deviations,
         off_study: p.off_study,
+        pregnancy_reports: p
+            .pregnancy_reports
+            .into_iter()
+            .map(|r| PregnancyView {
+                clock: protocol::journey::safety::sae_clock(
+                    r.site_aware_at,
+                    r.reported_to_sponsor_at,
+                    Utc::now(),
+                    &settings,
+                )
+                .ok(),
+                report: r,
+            })
+            .collect(),
     })
 }
 

@@ -190,6 +190,27 @@ pub struct RecordAdverseEvent {
     pub correction_reason: Option<String>,
 }
 
+/// Reports a pregnancy of a participant exposed to the IMP or to T-DXd (PROTOCOL §11);
+/// the sponsor is told within the same 24 hours as a serious adverse event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordPregnancyReport {
+    /// When the site learnt of the pregnancy.
+    pub site_aware_at: DateTime<Utc>,
+    /// Estimated date of conception, if known.
+    #[serde(default)]
+    pub estimated_conception: Option<NaiveDate>,
+    /// Exposed to T-DXd (besides the IMP).
+    #[serde(default)]
+    pub exposed_to_tdxd: bool,
+    /// When it was reported to the sponsor, once reported.
+    #[serde(default)]
+    pub reported_to_sponsor_at: Option<DateTime<Utc>>,
+    /// Outcome or follow-up, when known.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
 /// Why participation ends (besides withdrawal, death and loss to follow-up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

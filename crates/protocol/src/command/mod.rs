@@ -179,6 +179,8 @@ pub enum Command {
     RecordAdverseEvent(RecordAdverseEvent),
     /// See [`EndParticipation`].
     EndParticipation(EndParticipation),
+    /// See [`RecordPregnancyReport`].
+    RecordPregnancyReport(RecordPregnancyReport),
 }
 
 fn sig_fields(s: &ESignature) -> [(&'static str, &str); 3] {
@@ -230,6 +232,7 @@ impl Command {
             Command::RecordTdxdAdministration(_) => "record_tdxd_administration",
             Command::RecordAdverseEvent(_) => "record_adverse_event",
             Command::EndParticipation(_) => "end_participation",
+            Command::RecordPregnancyReport(_) => "record_pregnancy_report",
         }
     }
 
@@ -366,6 +369,7 @@ impl Command {
                 push_opt(&mut v, "correction_reason", &c.correction_reason);
             }
             Command::EndParticipation(c) => push_opt(&mut v, "note", &c.note),
+            Command::RecordPregnancyReport(c) => push_opt(&mut v, "note", &c.note),
         }
         v
     }

@@ -515,6 +515,99 @@ pub(super) fn adverse_event(ctx: &Dc, c: &RecordAdverseEvent) -> Result<Vec<Even
     }])
 }
 
+/// PROTOCOL §9 / T-DXd label: an LVEF measured on T-DXd is compared with the last LVEF
+/// before cycle 1 day 1; the dose decision (continue, interrupt, discontinue) is recorded
+/// and applied to the course. A repeat LVEF after an LVEF interruption decides how T-DXd
+/// resumes. Without a baseline LVEF nothing is decided.
+pub(super) fn lvef_on_tdxd(
+    ctx: &Dc,
+    lab: &crate::labs::LabResult,
+) -> Result<Option<Event>, Refusal> {
+    use crate::journey::tdxd::{DoseAction, lvef_band, lvef_decision, lvef_repeat_decision};
+    use crate::labs::Analyte;
+    let course = &ctx.p.tdxd;
+    let Some(c1d1) = course.administrations.first().map(|a| a.date) else {
+        return Ok(None);
+    };
+    if lab.analyte != Analyte::Lvef
+        || course.discontinued.is_some()
+        || lab.sample_at.date_naive() < c1d1
+    {
+        return Ok(None);
+    }
+    let lvefs: Vec<&crate::labs::LabResult> = current(&ctx.p.labs)
+        .map(|e| &e.value)
+        .filter(|l| l.analyte == Analyte::Lvef)
+        .collect();
+    let Some(baseline) = lvefs
+        .iter()
+        .filter(|l| l.sample_at.date_naive() < c1d1)
+        .max_by_key(|l| l.sample_at)
+    else {
+        return Ok(None);
+    };
+    let open = course
+        .interruptions
+        .iter()
+        .any(|i| i.rule == Rule::TDXD_LVEF);
+    let decision = match lvefs
+        .iter()
+        .filter(|l| l.sample_at.date_naive() >= c1d1 && l.sample_at < lab.sample_at)
+        .max_by_key(|l| l.sample_at)
+    {
+        Some(first) if open => {
+            let band = lvef_band(baseline.canonical_value, first.canonical_value, false);
+            lvef_repeat_decision(band, baseline.canonical_value, lab.canonical_value, false)
+        }
+        _ => lvef_decision(baseline.canonical_value, lab.canonical_value, false, ctx.s),
+    };
+    if decision.action == DoseAction::Continue && !open {
+        return Ok(None);
+    }
+    Ok(Some(Event::TdxdDecisionRecorded {
+        decision: DatedDecision {
+            on: lab.sample_at.date_naive(),
+            decision,
+        },
+        source: format!(
+            "LVEF {} % sampled {}",
+            lab.canonical_value,
+            lab.sample_at.format("%Y-%m-%d")
+        ),
+        settings_version: ctx.s.version,
+    }))
+}
+
+pub(super) fn pregnancy_report(
+    ctx: &Dc,
+    c: &crate::command::RecordPregnancyReport,
+) -> Result<Vec<Event>, Refusal> {
+    ctx.not_future("site_aware_at", c.site_aware_at)?;
+    if let Some(d) = c.estimated_conception {
+        ctx.not_future_date("estimated_conception", d)?;
+    }
+    if let Some(t) = c.reported_to_sponsor_at {
+        ctx.not_future("reported_to_sponsor_at", t)?;
+        if t < c.site_aware_at {
+            return Err(Refusal::new(
+                Rule::VALUE_IMPOSSIBLE,
+                "The report to the sponsor is dated before the site knew of the pregnancy.",
+            ));
+        }
+    }
+    Ok(vec![Event::PregnancyReported {
+        report: crate::journey::trial::PregnancyReport {
+            report_id: format!("pregnancy-{}", ctx.p.pregnancy_reports.len() + 1),
+            site_aware_at: c.site_aware_at,
+            estimated_conception: c.estimated_conception,
+            exposed_to_tdxd: c.exposed_to_tdxd,
+            reported_to_sponsor_at: c.reported_to_sponsor_at,
+            note: text(&c.note),
+        },
+        recorded_at: ctx.now,
+    }])
+}
+
 pub(super) fn end(ctx: &Dc, c: &EndParticipation) -> Result<Vec<Event>, Refusal> {
     ctx.not_future_date("ended_on", c.ended_on)?;
     let note = text(&c.note);

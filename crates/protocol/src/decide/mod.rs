@@ -83,11 +83,12 @@ pub fn decide(
         Command::RecordTdxdAdministration(c) => journey::tdxd(&ctx, c),
         Command::RecordAdverseEvent(c) => journey::adverse_event(&ctx, c),
         Command::EndParticipation(c) => journey::end(&ctx, c),
+        Command::RecordPregnancyReport(c) => journey::pregnancy_report(&ctx, c),
     }
 }
 
 /// Every command name, in the order of [`Command`].
-const COMMAND_NAMES: [&str; 31] = [
+const COMMAND_NAMES: [&str; 32] = [
     "register_participant",
     "record_consent",
     "withdraw_consent",
@@ -119,6 +120,7 @@ const COMMAND_NAMES: [&str; 31] = [
     "record_tdxd_administration",
     "record_adverse_event",
     "end_participation",
+    "record_pregnancy_report",
 ];
 
 /// States in which a command (by name; `correcting` for a correction) is allowed (PROTOCOL §2).
@@ -176,7 +178,7 @@ fn allowed_states(name: &str, correcting: bool) -> &'static [&'static str] {
         "record_pathology" => &["biopsy_done", "pathology_reported", "progression"],
         "correct_allocation" => &["allocated", "safety_follow_up", "on_treatment"],
         "record_tdxd_administration" => &["allocated", "on_treatment", "response_pet_done"],
-        "record_adverse_event" => &[
+        "record_adverse_event" | "record_pregnancy_report" => &[
             "enrolled",
             "baseline_pet_done",
             "biopsy_done",

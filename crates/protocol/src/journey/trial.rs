@@ -111,6 +111,23 @@ pub struct AeRecord {
     pub tdxd_decisions: Vec<DatedDecision>,
 }
 
+/// A reported pregnancy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PregnancyReport {
+    /// Id, e.g. `pregnancy-1`.
+    pub report_id: String,
+    /// When the site learnt of it.
+    pub site_aware_at: DateTime<Utc>,
+    /// Estimated conception.
+    pub estimated_conception: Option<NaiveDate>,
+    /// Exposed to T-DXd.
+    pub exposed_to_tdxd: bool,
+    /// Reported to the sponsor.
+    pub reported_to_sponsor_at: Option<DateTime<Utc>>,
+    /// Outcome or follow-up.
+    pub note: Option<String>,
+}
+
 /// The end of participation other than withdrawal, death or loss to follow-up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct OffStudyRecord {

@@ -386,3 +386,51 @@ fn visits_list_what_is_due_next() {
         .find(|x| x.expected.kind == protocol::journey::schedule::VisitKind::C1d1);
     assert!(c1d1.is_some(), "{v:?}");
 }
+
+#[test]
+fn an_lvef_fall_on_tdxd_interrupts_and_a_recovered_repeat_lets_it_resume() {
+    let (p, c1d1) = on_treatment();
+    let now = at(24 * 200);
+    let lvef = |v: f64, d: i64| {
+        lab(
+            Analyte::Lvef,
+            v,
+            "%",
+            None,
+            (c1d1 + Duration::days(d))
+                .and_hms_opt(9, 0, 0)
+                .unwrap()
+                .and_utc(),
+        )
+    };
+    // 58 % against a baseline of 60 %: no decision, nothing recorded for T-DXd.
+    let ok = step(p.clone(), &[lvef(58.0, 14)], now);
+    assert!(ok.tdxd.interruptions.is_empty());
+    assert_eq!(ok.tdxd.decisions.len(), 0);
+    // 38 %: interrupt; the next dose is refused naming the LVEF rule.
+    let low = step(p, &[lvef(38.0, 14)], now);
+    assert!(
+        low.tdxd
+            .interruptions
+            .iter()
+            .any(|i| i.rule == Rule::TDXD_LVEF),
+        "{:?}",
+        low.tdxd
+    );
+    let r = refused(
+        low.clone(),
+        &[tdxd_command(c1d1 + Duration::days(21), DoseLevel::Start)],
+        now,
+    );
+    assert_eq!(r.rule, Rule::TDXD_INTERRUPTED, "{r}");
+    assert!(r.message.contains("TDXD_LVEF"), "{}", r.message);
+    // A repeat decides: recovered to 55 % lets T-DXd resume.
+    let back = step(low, &[lvef(55.0, 20)], now);
+    assert!(back.tdxd.interruptions.is_empty(), "{:?}", back.tdxd);
+    let back = step(
+        back,
+        &[tdxd_command(c1d1 + Duration::days(24), DoseLevel::Start)],
+        now,
+    );
+    assert_eq!(back.tdxd.administrations.len(), 2);
+}

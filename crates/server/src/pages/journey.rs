@@ -125,6 +125,14 @@ pub fn journey_card(id: &str, j: &JourneyView, user: &CurrentUser) -> Markup {
                 tbody { @for v in &j.visits { tr { (visit_row(v)) } } }
             }
         }
+        @if !j.pregnancy_reports.is_empty() {
+            h3 { "Pregnancy reports" }
+            ul #pregnancies {
+                @for r in &j.pregnancy_reports {
+                    li { (r.report.report_id) ": site aware " (local_time(r.report.site_aware_at)) " " @if let Some(c) = &r.clock { (sae_badge(c)) } @if let Some(n) = &r.report.note { " · " (n) } }
+                }
+            }
+        }
         h3 { "Adverse events" }
         @if user.role.may(Capability::EnterData) {
             p { a.button href={ "/participants/" (id) "/ae/new" } { "Record an adverse event" } }

@@ -125,6 +125,21 @@ async fn arm_1_journey_over_the_api_with_roles_and_sites_apart() {
     assert_eq!(j.body["tdxd_records"].as_array().unwrap().len(), 2);
     assert_eq!(j.body["deviations"], json!([]), "every visit in its window");
 
+    // A pregnancy the site knew of 30 hours ago and has not reported: late.
+    let v = nurse.version(&id).await;
+    let preg =
+        json!({"site_aware_at": ts(Utc::now() - Duration::hours(30)), "exposed_to_tdxd": true});
+    let r = nurse.command(&id, "pregnancy-report", v, preg).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let j = nurse
+        .get(&format!("/api/v1/participants/{id}/journey"))
+        .await;
+    assert_eq!(
+        j.body["pregnancy_reports"][0]["clock"]["late"], true,
+        "{}",
+        j.body["pregnancy_reports"]
+    );
+
     // A monitor reads but may not write; another site sees nothing.
     let monitor = app.client("monitor").await;
     assert_eq!(
