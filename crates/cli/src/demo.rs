@@ -67,7 +67,7 @@ const USERS: [(&str, &str, Role, Option<&str>); 11] = [
         "petra.path",
         "Petra Sjö (pathologist)",
         Role::Pathologist,
-        Some("SUS"),
+        Some("KS"),
     ),
     (
         "monica.monitor",
@@ -191,7 +191,7 @@ pub async fn build(state: &AppState) -> anyhow::Result<()> {
         &[Command::Enrol(protocol::Enrol { signature })],
     )
     .await?;
-    baseline_pet(state, &id, now).await?;
+    baseline_pet(state, &id, now, 1, 2026).await?;
 
     // KS-002: in screening, data still missing.
     let id = register(state, &nurse, "KS", 1975).await?;
@@ -215,22 +215,28 @@ pub async fn build(state: &AppState) -> anyhow::Result<()> {
         reason: "Participant decided not to continue".into(),
     });
     run_all(state, &uu_nurse, &id, &[withdraw]).await?;
+
+    // KS-004 in arm 1 on T-DXd; KS-005 in arm 2 with her follow-up end overdue.
+    journey(state, now, true).await?;
+    journey(state, now, false).await?;
     Ok(())
 }
 
-/// KS-001's baseline HER2-PET: the IMP given yesterday at 09:30 Stockholm time, the
-/// scanner's series (a synthetic PET with her study id as PatientID) in the archive and
-/// quantified, awaiting the reader's review.
+/// A baseline HER2-PET for `id`: the IMP given `days_ago` at 09:30 Stockholm time, the
+/// scanner's series (a synthetic PET of `seed` with her study id as PatientID) in the
+/// archive and quantified. Returns the injection time.
 async fn baseline_pet(
     state: &AppState,
     id: &str,
     now: chrono::DateTime<Utc>,
-) -> anyhow::Result<()> {
+    days_ago: i64,
+    seed: u64,
+) -> anyhow::Result<Option<chrono::DateTime<Utc>>> {
     use chrono::TimeZone;
     let Some(archive) = state.archive.clone() else {
-        return Ok(());
+        return Ok(None);
     };
-    let day = (now - Duration::days(1))
+    let day = (now - Duration::days(days_ago))
         .with_timezone(&server::pages::forms::SITE_TZ)
         .date_naive();
     let local = day.and_hms_opt(9, 30, 0).context("injection time")?;
@@ -242,7 +248,7 @@ async fn baseline_pet(
     let spec = pet::phantom::PhantomSpec {
         patient_id: Some(id.to_string()),
         injected_at: local,
-        ..pet::phantom::PhantomSpec::new(2026)
+        ..pet::phantom::PhantomSpec::new(seed)
     };
     let dir = tempfile::tempdir().context("temporary folder for the demo PET")?;
     let truth = {
@@ -288,7 +294,148 @@ async fn baseline_pet(
         id,
         &[Command::RecordPetQuantification(q.command)],
     )
-    .await
+    .await?;
+    Ok(Some(injected_at))
+}
+
+/// The reader confirms every candidate outside the physiological organs (accessible by
+/// ultrasound) and rejects the rest; the investigator follows the proposal.
+async fn review_and_choose(
+    state: &AppState,
+    id: &str,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let loaded = write::load(&state.store, id).await.map_err(api_err)?;
+    let tp = protocol::PetTimepoint::Pet1;
+    let Some(q) = loaded.participant.pet_quantification(tp).cloned() else {
+        return Ok(());
+    };
+    let decisions = q
+        .candidates
+        .iter()
+        .map(|k| protocol::CandidateDecision {
+            candidate: k.number,
+            decision: if k.physiological.is_some() {
+                protocol::imaging::ReaderDecision::Reject
+            } else {
+                protocol::imaging::ReaderDecision::Confirm
+            },
+            anatomical_site: k
+                .physiological
+                .is_none()
+                .then(|| format!("metastasis {}", k.number)),
+            ultrasound_accessible: k.physiological.is_none().then_some(true),
+            note: k
+                .physiological
+                .as_ref()
+                .map(|o| format!("physiological uptake ({o})")),
+        })
+        .collect();
+    let review = Command::ReviewPetLesions(protocol::ReviewPetLesions {
+        timepoint: tp,
+        quantification_id: q.quantification_id.clone(),
+        decisions,
+        added: Vec::new(),
+        note: None,
+    });
+    run_all(state, &actor("nils.reader"), id, &[review]).await?;
+    let loaded = write::load(&state.store, id).await.map_err(api_err)?;
+    let Some(first) = loaded
+        .participant
+        .pet_review(tp)
+        .and_then(|r| r.proposal.iter().find(|t| t.rank == Some(1)))
+        .map(|t| t.label.clone())
+    else {
+        return Ok(());
+    };
+    let inv = actor("erik.inv");
+    let choose = Command::ChooseBiopsyTarget(protocol::ChooseBiopsyTarget {
+        timepoint: tp,
+        lesion: first,
+        reason: "Hottest lesion reachable by ultrasound (proposal rank 1)".into(),
+        signature: ESignature {
+            signer: inv.username.clone(),
+            role: inv.role.clone(),
+            meaning: "I choose this lesion as the biopsy target for the reason given.".into(),
+            signed_at: now - Duration::minutes(30),
+        },
+    });
+    run_all(state, &inv, id, &[choose]).await
+}
+
+/// A KS participant consented 22 days ago, PET1 21 days ago, biopsied and reported:
+/// HER2 1+ goes to arm 1 (two T-DXd cycles and a grade 1 nausea), HER2 0 to arm 2 (her
+/// follow-up end is overdue).
+async fn journey(state: &AppState, now: chrono::DateTime<Utc>, arm1: bool) -> anyhow::Result<()> {
+    let nurse = actor("anna.nurse");
+    let consent_at = now - Duration::days(22);
+    let id = register(state, &nurse, "KS", if arm1 { 1972 } else { 1966 }).await?;
+    let screening = protocol::testing::eligible_screening_commands("KS", &id, consent_at);
+    run_all(state, &nurse, &id, &screening).await?;
+    let fresh_labs: Vec<Command> = screening
+        .iter()
+        .filter_map(|c| match c {
+            Command::RecordLab(l) => Some(Command::RecordLab(protocol::RecordLab {
+                sample_at: now - Duration::days(1),
+                ..l.clone()
+            })),
+            _ => None,
+        })
+        .collect();
+    run_all(state, &nurse, &id, &fresh_labs).await?;
+    let inv = actor("erik.inv");
+    let signature = ESignature {
+        signer: inv.username.clone(),
+        role: inv.role.clone(),
+        meaning: "I confirm that this participant meets every eligibility criterion and enrol her in HER2-Ex PET.".into(),
+        signed_at: now - Duration::hours(2),
+    };
+    run_all(
+        state,
+        &inv,
+        &id,
+        &[Command::Enrol(protocol::Enrol { signature })],
+    )
+    .await?;
+    let Some(pet1) = baseline_pet(state, &id, now, 21, if arm1 { 7 } else { 8 }).await? else {
+        return Ok(());
+    };
+    review_and_choose(state, &id, now).await?;
+    let biopsy = protocol::testing::fresh_biopsy_command(pet1 + Duration::hours(3));
+    run_all(state, &nurse, &id, &[biopsy]).await?;
+    let ihc = if arm1 {
+        protocol::records::IhcScore::OnePlus
+    } else {
+        protocol::records::IhcScore::Zero
+    };
+    let report = match protocol::testing::pathology_command(
+        "biopsy-1",
+        "A1",
+        ihc,
+        false,
+        (pet1 + Duration::days(4)).date_naive(),
+    ) {
+        Command::RecordPathology(r) => Command::RecordPathology(protocol::RecordPathology {
+            reader: "Petra Sjö".into(),
+            ..r
+        }),
+        other => other,
+    };
+    run_all(state, &actor("petra.path"), &id, &[report]).await?;
+    if arm1 {
+        let c1 = (pet1 + Duration::days(1)).date_naive();
+        let level = protocol::journey::tdxd::DoseLevel::Start;
+        let cycles = [
+            protocol::testing::tdxd_command(c1, level),
+            protocol::testing::tdxd_command(c1 + Duration::days(20), level),
+        ];
+        run_all(state, &nurse, &id, &cycles).await?;
+        let onset = c1 + Duration::days(2);
+        let aware = onset.and_hms_opt(10, 0, 0).map_or(now, |t| t.and_utc());
+        let nausea = protocol::testing::adverse_event_command(10028813, 1, onset, aware);
+        run_all(state, &nurse, &id, &[nausea]).await?;
+    }
+    Ok(())
 }
 
 /// Runs `her2ex demo`.

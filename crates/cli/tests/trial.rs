@@ -369,7 +369,7 @@ fn the_demo_and_the_audit_check_run_on_postgresql_too() {
         None,
     );
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("5 participants"), "{}", text(&o));
+    assert!(text(&o).contains("7 participants"), "{}", text(&o));
     let o = her2ex(
         dir.path(),
         &["audit", "verify", "--database", &db.url],
