@@ -18,6 +18,7 @@ use crate::records::{
     MedicalHistory, OtherMalignancy, PerformanceStatus, PregnancyTest, PriorHer2Result, Sex,
     TreatmentLine,
 };
+use crate::response::{Progression, ResponseEvaluation, TumourAssessment, TumourBaseline};
 
 /// Bookkeeping shared by all recorded entries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -235,6 +236,38 @@ pub enum Event {
         /// Settings version in force.
         settings_version: u32,
     },
+    /// The baseline CT's lesions recorded (PROTOCOL §10).
+    TumourBaselineRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The baseline.
+        baseline: TumourBaseline,
+    },
+    /// A follow-up CT assessment recorded (PROTOCOL §10).
+    TumourAssessmentRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The assessment.
+        assessment: TumourAssessment,
+    },
+    /// The RECIST 1.1 engine's result over the current baseline and assessments.
+    ResponseEvaluated {
+        /// The result, with the engine version.
+        evaluation: ResponseEvaluation,
+        /// When evaluated.
+        evaluated_at: DateTime<Utc>,
+        /// Settings version used.
+        settings_version: u32,
+    },
+    /// Disease progression recorded from the engine's first PD (PROTOCOL §9).
+    ProgressionRecorded {
+        /// The progression.
+        progression: Progression,
+        /// When recorded.
+        recorded_at: DateTime<Utc>,
+        /// Settings version used.
+        settings_version: u32,
+    },
 }
 
 impl Event {
@@ -266,6 +299,10 @@ impl Event {
             Event::PetQuantified { .. } => "pet_quantified",
             Event::PetLesionsReviewed { .. } => "pet_lesions_reviewed",
             Event::BiopsyTargetChosen { .. } => "biopsy_target_chosen",
+            Event::TumourBaselineRecorded { .. } => "tumour_baseline_recorded",
+            Event::TumourAssessmentRecorded { .. } => "tumour_assessment_recorded",
+            Event::ResponseEvaluated { .. } => "response_evaluated",
+            Event::ProgressionRecorded { .. } => "progression_recorded",
         }
     }
 
@@ -284,7 +321,9 @@ impl Event {
             | Event::OtherMalignancyRecorded { entry, .. }
             | Event::ArchivalBiopsyRecorded { entry, .. }
             | Event::AttestationRecorded { entry, .. }
-            | Event::ImpAdministered { entry, .. } => Some(entry),
+            | Event::ImpAdministered { entry, .. }
+            | Event::TumourBaselineRecorded { entry, .. }
+            | Event::TumourAssessmentRecorded { entry, .. } => Some(entry),
             _ => None,
         }
     }

@@ -18,6 +18,7 @@ use crate::records::{
     MedicalHistory, OtherMalignancy, PerformanceStatus, PregnancyTest, PriorHer2Result, Sex,
     TreatmentLine,
 };
+use crate::response::{Progression, ResponseEvaluation, TumourAssessment, TumourBaseline};
 
 /// Allocation arm (PROTOCOL §1, §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -271,6 +272,18 @@ pub struct Participant {
     pub pet_reviews: Vec<PetReview>,
     /// Biopsy target choices in order; the last of a time point is its current one.
     pub biopsy_targets: Vec<BiopsyTargetChoice>,
+    /// Baseline CTs for RECIST 1.1; one is current.
+    #[serde(default)]
+    pub tumour_baselines: Vec<Entry<TumourBaseline>>,
+    /// Follow-up CT assessments.
+    #[serde(default)]
+    pub tumour_assessments: Vec<Entry<TumourAssessment>>,
+    /// The RECIST 1.1 engine's results in order; the last is current.
+    #[serde(default)]
+    pub response_evaluations: Vec<ResponseEvaluation>,
+    /// Disease progression, once recorded.
+    #[serde(default)]
+    pub progression: Option<Progression>,
 }
 
 /// Current values of a list of entries.
@@ -300,6 +313,8 @@ macro_rules! each_entry_list {
         probe!(archival_biopsies);
         probe!(attestations);
         probe!(imp_administrations);
+        probe!(tumour_baselines);
+        probe!(tumour_assessments);
     }};
 }
 
@@ -325,6 +340,8 @@ macro_rules! each_entry_list_mut {
         probe!(archival_biopsies);
         probe!(attestations);
         probe!(imp_administrations);
+        probe!(tumour_baselines);
+        probe!(tumour_assessments);
     }};
 }
 
@@ -368,6 +385,8 @@ impl Participant {
             + n(&mut self.archival_biopsies.iter().map(|e| &e.entry_id))
             + n(&mut self.attestations.iter().map(|e| &e.entry_id))
             + n(&mut self.imp_administrations.iter().map(|e| &e.entry_id))
+            + n(&mut self.tumour_baselines.iter().map(|e| &e.entry_id))
+            + n(&mut self.tumour_assessments.iter().map(|e| &e.entry_id))
     }
 
     /// The current IMP administration for a PET time point.
@@ -393,6 +412,23 @@ impl Participant {
             .rev()
             .find(|r| r.timepoint == tp)
             .filter(|r| r.quantification_id == q.quantification_id)
+    }
+
+    /// The current baseline CT, if recorded.
+    pub fn tumour_baseline(&self) -> Option<&Entry<TumourBaseline>> {
+        current(&self.tumour_baselines).last()
+    }
+
+    /// The current follow-up CT assessments, in scan-date order.
+    pub fn current_tumour_assessments(&self) -> Vec<&Entry<TumourAssessment>> {
+        let mut v: Vec<_> = current(&self.tumour_assessments).collect();
+        v.sort_by_key(|e| e.value.scan_date);
+        v
+    }
+
+    /// The current RECIST 1.1 result, if any.
+    pub fn response_evaluation(&self) -> Option<&ResponseEvaluation> {
+        self.response_evaluations.last()
     }
 
     /// The current biopsy target of a PET time point: the last choice, if made on the current review.

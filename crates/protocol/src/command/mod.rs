@@ -14,9 +14,11 @@
 //! the breach is visible to the monitor.
 
 mod imaging;
+mod response;
 mod screening;
 
 pub use imaging::*;
+pub use response::*;
 pub use screening::*;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -163,6 +165,10 @@ pub enum Command {
     ReviewPetLesions(ReviewPetLesions),
     /// See [`ChooseBiopsyTarget`].
     ChooseBiopsyTarget(ChooseBiopsyTarget),
+    /// See [`RecordBaselineTumourAssessment`].
+    RecordBaselineTumourAssessment(RecordBaselineTumourAssessment),
+    /// See [`RecordTumourAssessment`].
+    RecordTumourAssessment(RecordTumourAssessment),
 }
 
 fn sig_fields(s: &ESignature) -> [(&'static str, &str); 3] {
@@ -207,6 +213,8 @@ impl Command {
             Command::RecordPetQuantification(_) => "record_pet_quantification",
             Command::ReviewPetLesions(_) => "review_pet_lesions",
             Command::ChooseBiopsyTarget(_) => "choose_biopsy_target",
+            Command::RecordBaselineTumourAssessment(_) => "record_baseline_tumour_assessment",
+            Command::RecordTumourAssessment(_) => "record_tumour_assessment",
         }
     }
 
@@ -316,6 +324,28 @@ impl Command {
                 v.push(("lesion", &c.lesion));
                 v.push(("reason", &c.reason));
                 v.extend(sig_fields(&c.signature));
+            }
+            Command::RecordBaselineTumourAssessment(c) => {
+                for l in &c.lesions {
+                    v.push(("lesions.id", &l.id));
+                    v.push(("lesions.organ", &l.organ));
+                }
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordTumourAssessment(c) => {
+                v.extend(
+                    c.targets
+                        .iter()
+                        .map(|t| ("targets.lesion", t.lesion.as_str())),
+                );
+                v.extend(
+                    c.non_targets
+                        .iter()
+                        .map(|t| ("non_targets.lesion", t.lesion.as_str())),
+                );
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
             }
         }
         v

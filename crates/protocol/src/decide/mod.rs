@@ -7,6 +7,7 @@
 
 mod imaging;
 mod lifecycle;
+mod response;
 mod screening;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -75,11 +76,13 @@ pub fn decide(
         Command::RecordPetQuantification(c) => imaging::quantification(&ctx, c),
         Command::ReviewPetLesions(c) => imaging::review(&ctx, c),
         Command::ChooseBiopsyTarget(c) => imaging::choose_target(&ctx, c),
+        Command::RecordBaselineTumourAssessment(c) => response::baseline(&ctx, c),
+        Command::RecordTumourAssessment(c) => response::assessment(&ctx, c),
     }
 }
 
 /// Every command name, in the order of [`Command`].
-const COMMAND_NAMES: [&str; 24] = [
+const COMMAND_NAMES: [&str; 26] = [
     "register_participant",
     "record_consent",
     "withdraw_consent",
@@ -104,6 +107,8 @@ const COMMAND_NAMES: [&str; 24] = [
     "record_pet_quantification",
     "review_pet_lesions",
     "choose_biopsy_target",
+    "record_baseline_tumour_assessment",
+    "record_tumour_assessment",
 ];
 
 /// States in which a command (by name; `correcting` for a correction) is allowed (PROTOCOL §2).
@@ -151,6 +156,9 @@ fn allowed_states(name: &str, correcting: bool) -> &'static [&'static str] {
     ];
     match name {
         "register_participant" => &["unregistered"],
+        // The reader's CT assessments, and their corrections, from enrolment until the
+        // journey ends (PROTOCOL §10).
+        "record_baseline_tumour_assessment" | "record_tumour_assessment" => IMAGING,
         "record_imp_administration"
         | "record_pet_quantification"
         | "review_pet_lesions"
@@ -192,6 +200,8 @@ fn corrects_field(cmd: &Command) -> Option<&str> {
         Command::RecordOtherMalignancy(c) => &c.corrects,
         Command::RecordArchivalBiopsy(c) => &c.corrects,
         Command::RecordImpAdministration(c) => &c.corrects,
+        Command::RecordBaselineTumourAssessment(c) => &c.corrects,
+        Command::RecordTumourAssessment(c) => &c.corrects,
         _ => &None,
     };
     c.as_deref()

@@ -8,6 +8,7 @@ mod eligibility_in;
 mod imaging;
 mod lesions;
 mod privacy;
+mod response;
 mod serde_roundtrip;
 mod states;
 mod units;
