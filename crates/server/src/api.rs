@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
             post(run_command),
         )
         .merge(crate::pet_api::router())
+        .merge(crate::response_api::router())
         .route("/api/{*rest}", axum::routing::any(not_found))
 }
 

@@ -80,6 +80,8 @@ pub fn all() -> &'static [CommandSpec] {
             spec!("imp-administration", "IMP administration", "[68Ga]Ga-ABY-025 given for a PET: activity, injection time, weight, height. A woman of child-bearing potential needs a recent negative serum test.", EnterData, None, RecordImpAdministration),
             CommandSpec { own_page: Some("pet"), ..spec!("pet-review", "PET lesion review", "The nuclear-medicine reader confirms or rejects every candidate lesion, adds missed ones, and labels site and ultrasound access.", ReviewImaging, None, ReviewPetLesions) },
             CommandSpec { own_page: Some("pet"), ..spec!("biopsy-target", "Choose the biopsy target", "The investigator chooses the lesion to biopsy from the reviewed PET, with a reason.", InvestigatorSign, Some("I choose this lesion as the biopsy target for the reason given."), ChooseBiopsyTarget) },
+            CommandSpec { own_page: Some("response"), ..spec!("tumour-baseline", "Baseline CT (RECIST 1.1)", "The reader's baseline CT: up to 5 target lesions (at most 2 per organ, measurable) with their diameters, and the non-target lesions.", ReviewImaging, None, RecordBaselineTumourAssessment) },
+            CommandSpec { own_page: Some("response"), ..spec!("tumour-assessment", "Follow-up CT (RECIST 1.1)", "The reader's follow-up CT: every baseline target measured, every non-target's status, new lesions; the RECIST 1.1 result is recorded with it.", ReviewImaging, None, RecordTumourAssessment) },
         ]
     })
 }

@@ -16,6 +16,7 @@
 //! | [`imaging`] | PET exams: quantification from the DICOM archive, the MIP picture |
 //! | [`api`] | JSON endpoints |
 //! | [`pet_api`] | PET exam endpoints: series, quantification, exam, MIP |
+//! | [`response_api`] | tumour response: CT assessments and the RECIST 1.1 result |
 //! | [`openapi`] | the OpenAPI document |
 //! | [`pages`] | web pages |
 
@@ -28,6 +29,7 @@ pub mod imaging;
 pub mod openapi;
 pub mod pages;
 pub mod pet_api;
+pub mod response_api;
 pub mod roles;
 pub mod write;
 

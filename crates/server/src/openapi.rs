@@ -122,6 +122,9 @@ pub fn build() -> Value {
         "/api/v1/participants/{id}/pet/{timepoint}/mip.png".into(),
         mi,
     );
+    let mut re = json!({"get": op("Tumour response: baseline CT, follow-ups and the RECIST 1.1 result per time point with the engine version", None, "200", ok("response", schema::<crate::response_api::ResponseView>(&mut defs)))});
+    re["get"]["parameters"] = id_param.clone();
+    paths.insert("/api/v1/participants/{id}/response".into(), re);
     let envelope = schema::<crate::api::CommandRequest>(&mut defs);
     let written = schema::<crate::write::Written>(&mut defs);
     for spec in commands::all() {

@@ -4,4 +4,5 @@ mod api;
 mod browser;
 mod common;
 mod pet;
+mod response;
 mod robustness;
