@@ -493,7 +493,7 @@ async fn submit(
     }
     .await;
     match result {
-        Ok(_) => Redirect::to(&format!("/participants/{id}/response")).into_response(),
+        Ok(_) => Redirect::to(&format!("/participants/{id}/response?done={form}")).into_response(),
         Err(e) => {
             let status = e.status();
             let redo = Redo {

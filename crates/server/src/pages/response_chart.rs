@@ -58,11 +58,16 @@ pub fn sum_chart(e: &ResponseEvaluation) -> Option<Markup> {
     let nadir_at = pts.iter().position(|p| p.sum == nadir).unwrap_or(0);
     let pr_line = e.baseline_sum_mm * 0.7;
     let pd_line = nadir * 1.2;
-    let top = pts
+    let highest = pts
         .iter()
         .map(|p| p.sum)
-        .fold(pd_line.max(e.baseline_sum_mm), f64::max)
-        * 1.15;
+        .fold(pd_line.max(e.baseline_sum_mm), f64::max);
+    // Round tick steps, at most six of them; the axis ends on a tick above the data.
+    let step = [5.0, 10.0, 20.0, 25.0, 50.0, 100.0, 200.0, 500.0]
+        .into_iter()
+        .find(|s| highest * 1.1 / s <= 6.0)
+        .unwrap_or(1000.0);
+    let top = (highest * 1.1 / step).ceil() * step;
     let first = pts[0].date;
     let span = pts
         .iter()
@@ -76,7 +81,24 @@ pub fn sum_chart(e: &ResponseEvaluation) -> Option<Markup> {
         .iter()
         .map(|p| format!("{},{}", f1(x(p.date)), f1(y(p.sum))))
         .collect();
-    let ticks: Vec<f64> = (0..=4).map(|k| top * f64::from(k) / 4.0).collect();
+    let ticks: Vec<f64> = (0..=(top / step) as u32)
+        .map(|k| f64::from(k) * step)
+        .collect();
+    // Keep the two reference labels apart when the lines are close.
+    let (pr_label, pd_label) = {
+        let (a, b) = (y(pr_line) + 4.0, y(pd_line) + 4.0);
+        let gap = 12.0 - (a - b).abs();
+        if gap > 0.0 {
+            let half = gap / 2.0;
+            if a >= b {
+                (a + half, b - half)
+            } else {
+                (a - half, b + half)
+            }
+        } else {
+            (a, b)
+        }
+    };
     let description = pts
         .iter()
         .map(|p| format!("{} {} mm ({})", p.date, f1(p.sum), p.label))
@@ -97,9 +119,9 @@ pub fn sum_chart(e: &ResponseEvaluation) -> Option<Markup> {
                 }
                 text x="12" y=(f1(TOP + (H - TOP - BOTTOM) / 2.0)) font-size="11" transform={ "rotate(-90 12 " (f1(TOP + (H - TOP - BOTTOM) / 2.0)) ")" } text-anchor="middle" { "sum of diameters, mm" }
                 line.ref-pr x1=(LEFT) x2=(W - RIGHT) y1=(f1(y(pr_line))) y2=(f1(y(pr_line))) stroke="#1f7a3a" stroke-dasharray="6 4" {}
-                text x=(W - RIGHT + 4.0) y=(f1(y(pr_line) + 4.0)) font-size="11" fill="#1f7a3a" { "−30 % baseline (PR)" }
+                text x=(W - RIGHT + 4.0) y=(f1(pr_label)) font-size="11" fill="#1f7a3a" { "−30 % baseline (PR)" }
                 line.ref-pd x1=(LEFT) x2=(W - RIGHT) y1=(f1(y(pd_line))) y2=(f1(y(pd_line))) stroke="#b3261e" stroke-dasharray="6 4" {}
-                text x=(W - RIGHT + 4.0) y=(f1(y(pd_line) + 4.0)) font-size="11" fill="#b3261e" { "+20 % nadir (PD)" }
+                text x=(W - RIGHT + 4.0) y=(f1(pd_label)) font-size="11" fill="#b3261e" { "+20 % nadir (PD)" }
                 polyline points=(path.join(" ")) fill="none" stroke="#0b5cad" stroke-width="2" {}
                 @for (i, p) in pts.iter().enumerate() {
                     @let (cx, cy) = (f1(x(p.date)), f1(y(p.sum)));
