@@ -344,3 +344,43 @@ pub(super) fn assessment(ctx: &Dc, c: &RecordTumourAssessment) -> Result<Vec<Eve
     events.extend(evaluation_events(ctx, evaluation));
     Ok(events)
 }
+
+/// A retracted CT entry changes the result: a follow-up is evaluated again without it; the
+/// baseline cannot go while follow-ups are compared with it.
+pub(super) fn after_retraction(ctx: &Dc, entry_id: &str) -> Result<Vec<Event>, Refusal> {
+    let Some(baseline) = ctx.p.tumour_baseline() else {
+        return Ok(Vec::new());
+    };
+    let follow_ups: Vec<_> = ctx
+        .p
+        .current_tumour_assessments()
+        .into_iter()
+        .filter(|e| e.entry_id != entry_id)
+        .map(|e| (e.entry_id.as_str(), &e.value))
+        .collect();
+    if baseline.entry_id == entry_id {
+        if follow_ups.is_empty() {
+            return Ok(Vec::new());
+        }
+        return Err(Refusal::new(
+            Rule::RECIST,
+            format!(
+                "The baseline CT {entry_id} cannot be retracted while follow-ups are compared \
+                 with it."
+            ),
+        )
+        .with_hint("Correct the baseline instead, or retract the follow-ups first."));
+    }
+    let is_follow_up = ctx
+        .p
+        .current_tumour_assessments()
+        .iter()
+        .any(|e| e.entry_id == entry_id);
+    if !is_follow_up {
+        return Ok(Vec::new());
+    }
+    Ok(evaluation_events(
+        ctx,
+        evaluate(ctx, baseline, &follow_ups)?,
+    ))
+}

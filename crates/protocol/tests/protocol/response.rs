@@ -10,7 +10,7 @@ use protocol::response::{
 use protocol::testing::{enrol_command, imp_command, run_from};
 use protocol::{
     Command, Event, Participant, PetTimepoint, RecordBaselineTumourAssessment,
-    RecordTumourAssessment, Refusal, Rule, Settings, State,
+    RecordTumourAssessment, Refusal, RetractEntry, Rule, Settings, State,
 };
 
 use crate::common::{at, base, build_with};
@@ -437,4 +437,34 @@ fn corrections_re_evaluate() {
     let r = refused(p, &[Command::RecordBaselineTumourAssessment(gone)]);
     assert_eq!(r.rule, Rule::RECIST);
     assert!(r.message.contains("NT1"), "{}", r.message);
+}
+
+fn retract(id: &str) -> Command {
+    Command::RetractEntry(RetractEntry {
+        entry_id: id.into(),
+        reason: "entered for the wrong participant".into(),
+    })
+}
+
+#[test]
+fn retracting_a_follow_up_re_evaluates_and_the_baseline_stays_while_compared() {
+    let (p, _) = run(
+        enrolled(),
+        &[
+            baseline(),
+            fu(day(5, 12), [18.0, 12.0, 15.0], NewLesions::No),
+            fu(day(7, 14), [18.0, 12.0, 14.0], NewLesions::No),
+        ],
+    );
+    assert_eq!(p.response_evaluation().unwrap().time_points.len(), 2);
+    let r = refused(p.clone(), &[retract("ctbaseline-1")]);
+    assert_eq!(r.rule, Rule::RECIST);
+    let (p, events) = run(p, &[retract("ct-1")]);
+    assert_eq!(kinds(&events), ["entry_retracted", "response_evaluated"]);
+    let e = p.response_evaluation().unwrap();
+    assert_eq!(e.time_points.len(), 1);
+    assert_eq!(e.time_points[0].assessment_id, "ct-2");
+    // Without follow-ups the baseline may go.
+    let (p, _) = run(p, &[retract("ct-2"), retract("ctbaseline-1")]);
+    assert!(p.tumour_baseline().is_none());
 }
