@@ -539,8 +539,44 @@ async fn a_reader_enters_ct_assessments_and_sees_the_response_and_its_curve() {
     click(&c, "#response-link a").await;
     heading(&c, |h| h.starts_with("Response")).await;
 
-    // Baseline: liver 30 mm + lung 20 mm, a bone non-target.
+    // Three liver targets break RECIST (at most two per organ): refused, values kept.
     let (b, s) = (day(120), day(115));
+    set_in_form(
+        &c,
+        "baseline-form",
+        &[
+            ("scan_date", b.as_str()),
+            ("slice_thickness_mm", "2.5"),
+            ("t1_organ", "liver"),
+            ("t1_mm", "30"),
+            ("t2_organ", "liver"),
+            ("t2_mm", "20"),
+            ("t3_organ", "liver"),
+            ("t3_mm", "15"),
+        ],
+    )
+    .await;
+    click(&c, "#baseline-form button[type=submit]").await;
+    let mut problem = String::new();
+    for _ in 0..100 {
+        problem = texts(&c, ".error").await.concat();
+        if !problem.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(problem.contains("Refused by rule RECIST"), "{problem:?}");
+    assert!(problem.contains("per organ"), "{problem}");
+    let kept: Value = c
+        .execute(
+            "return document.querySelector('#baseline-form [name=t3_organ]').value;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(kept, json!("liver"));
+
+    // Baseline: liver 30 mm + lung 20 mm, a bone non-target.
     set_in_form(
         &c,
         "baseline-form",
@@ -552,6 +588,8 @@ async fn a_reader_enters_ct_assessments_and_sees_the_response_and_its_curve() {
             ("t1_mm", "30"),
             ("t2_organ", "lung"),
             ("t2_mm", "20"),
+            ("t3_organ", ""),
+            ("t3_mm", ""),
             ("n1_organ", "bone"),
         ],
     )
