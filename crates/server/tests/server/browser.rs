@@ -512,10 +512,27 @@ async fn set_in_form(c: &Client, form: &str, values: &[(&str, &str)]) {
     }
 }
 
+/// Waits until `n` elements match `css` (the page after a submit, not the one before:
+/// every submit here returns to the same address), or fails with what the page says.
+async fn wait_for_count(c: &Client, css: &str, n: usize) {
+    for _ in 0..200 {
+        if let Ok(found) = c.find_all(Locator::Css(css)).await
+            && found.len() == n
+        {
+            return;
+        }
+        let problem = texts(c, ".error").await.concat();
+        assert!(problem.is_empty(), "waiting for {n} × {css}: {problem}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never {n} × {css}");
+}
+
 async fn texts(c: &Client, css: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for e in c.find_all(Locator::Css(css)).await.expect("elements") {
-        out.push(e.text().await.expect("text"));
+    // Tolerant of a page that is being replaced: an element gone stale reads as empty.
+    for e in c.find_all(Locator::Css(css)).await.unwrap_or_default() {
+        out.push(e.text().await.unwrap_or_default());
     }
     out
 }
@@ -595,12 +612,15 @@ async fn a_reader_enters_ct_assessments_and_sees_the_response_and_its_curve() {
     )
     .await;
     click(&c, "#baseline-form button[type=submit]").await;
-    after_submit(&c, "baseline").await;
+    wait_for_count(&c, "#baseline tbody tr", 3).await;
     let baseline = texts(&c, "#baseline tbody tr").await;
     assert_eq!(baseline.len(), 3, "{baseline:?}");
 
     // Follow-up 1: 18 + 12 = 30 mm (−40 %, PR); follow-up 2: 25 + 15 = 40 mm (PD).
-    for (date, t1, t2) in [(day(60), "18", "12"), (day(10), "25", "15")] {
+    for (n, (date, t1, t2)) in [(day(60), "18", "12"), (day(10), "25", "15")]
+        .into_iter()
+        .enumerate()
+    {
         set_in_form(
             &c,
             "assessment-form",
@@ -614,7 +634,7 @@ async fn a_reader_enters_ct_assessments_and_sees_the_response_and_its_curve() {
         )
         .await;
         click(&c, "#assessment-form button[type=submit]").await;
-        after_submit(&c, "follow-up").await;
+        wait_for_count(&c, "#response-table tr.timepoint", n + 1).await;
     }
 
     assert_eq!(texts(&c, "#response-table td.overall").await, ["PR", "PD"]);
