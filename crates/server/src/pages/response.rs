@@ -301,6 +301,9 @@ async fn render(
         @if let Some(pr) = &view.progression {
             div.warning #progression role="status" {
                 "Progression recorded: " strong { (pr.date) } " (RECIST 1.1 PD, " (pr.assessment_id) ", engine " (pr.engine_version) "). The optional PET3 and biopsy are allowed."
+                @if view.evaluation.as_ref().is_some_and(|e| e.first_progression().is_none()) {
+                    " After later corrections the current result shows no PD: the progression stays recorded; the investigator should review it."
+                }
             }
         }
         h2 { "Baseline CT" }

@@ -582,6 +582,7 @@ async fn a_reader_enters_ct_assessments_and_sees_the_response_and_its_curve() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    screenshot(&c, "response-refused").await;
     assert!(problem.contains("Refused by rule RECIST"), "{problem:?}");
     assert!(problem.contains("per organ"), "{problem}");
     let kept: Value = c
