@@ -22,6 +22,7 @@ use crate::records::{
     MedicalHistory, OtherMalignancy, PerformanceStatus, PregnancyTest, PriorHer2Result, Sex,
     TreatmentLine,
 };
+use crate::response::{Progression, ResponseEvaluation, TumourAssessment, TumourBaseline};
 
 /// Bookkeeping shared by all recorded entries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -304,6 +305,38 @@ pub enum Event {
         /// Settings version in force.
         settings_version: u32,
     },
+    /// The baseline CT's lesions recorded (PROTOCOL §10).
+    TumourBaselineRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The baseline.
+        baseline: TumourBaseline,
+    },
+    /// A follow-up CT assessment recorded (PROTOCOL §10).
+    TumourAssessmentRecorded {
+        /// Entry bookkeeping.
+        entry: EntryMeta,
+        /// The assessment.
+        assessment: TumourAssessment,
+    },
+    /// The RECIST 1.1 engine's result over the current baseline and assessments.
+    ResponseEvaluated {
+        /// The result, with the engine version.
+        evaluation: ResponseEvaluation,
+        /// When evaluated.
+        evaluated_at: DateTime<Utc>,
+        /// Settings version used.
+        settings_version: u32,
+    },
+    /// Disease progression recorded from the engine's first PD (PROTOCOL §9).
+    ProgressionRecorded {
+        /// The progression.
+        progression: Progression,
+        /// When recorded.
+        recorded_at: DateTime<Utc>,
+        /// Settings version used.
+        settings_version: u32,
+    },
 }
 
 impl Event {
@@ -344,6 +377,10 @@ impl Event {
             Event::ParticipationEnded { .. } => "participation_ended",
             Event::TdxdDecisionRecorded { .. } => "tdxd_decision_recorded",
             Event::PregnancyReported { .. } => "pregnancy_reported",
+            Event::TumourBaselineRecorded { .. } => "tumour_baseline_recorded",
+            Event::TumourAssessmentRecorded { .. } => "tumour_assessment_recorded",
+            Event::ResponseEvaluated { .. } => "response_evaluated",
+            Event::ProgressionRecorded { .. } => "progression_recorded",
         }
     }
 
@@ -364,6 +401,8 @@ impl Event {
             | Event::AttestationRecorded { entry, .. }
             | Event::ImpAdministered { entry, .. }
             | Event::AdverseEventRecorded { entry, .. } => Some(entry),
+            Event::TumourBaselineRecorded { entry, .. }
+            | Event::TumourAssessmentRecorded { entry, .. } => Some(entry),
             _ => None,
         }
     }

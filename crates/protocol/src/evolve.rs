@@ -207,6 +207,22 @@ pub fn evolve(p: &mut Participant, e: &Event) {
                 },
             };
         }
+        Event::TumourBaselineRecorded { entry, baseline } => {
+            add(p, entry, baseline, |p| &mut p.tumour_baselines)
+        }
+        Event::TumourAssessmentRecorded { entry, assessment } => {
+            add(p, entry, assessment, |p| &mut p.tumour_assessments)
+        }
+        Event::ResponseEvaluated { evaluation, .. } => {
+            p.response_evaluations.push(evaluation.clone())
+        }
+        Event::ProgressionRecorded { progression, .. } => {
+            p.progression = Some(progression.clone());
+            // Arm 1 on T-DXd (before or after PET2) moves to progression (PROTOCOL §2).
+            if matches!(p.state, State::OnTreatment | State::ResponsePetDone) {
+                p.state = State::Progression;
+            }
+        }
     }
 }
 

@@ -24,6 +24,7 @@
 //! | `SETTINGS` | [`settings`] |
 //! | `IMP_PREGNANCY`, `PET_EXAM`, `BIOPSY_TARGET` (PROTOCOL §6–§7) | [`imaging`], `decide` |
 //! | RECIST 1.1 response, PERCIST | [`recist`], [`percist`] |
+//! | `RECIST` (tumour assessments in the trial, progression) | [`response`], `decide` |
 //! | `BIOPSY_LABS`, `BIOPSY_ANTICOAGULATION`, `ARCHIVAL_BIOPSY` | [`journey::biopsy`] |
 //! | `HER2_CATEGORY`, `ALLOCATION` | [`journey::pathology`], [`journey::allocation`] |
 //! | `TDXD_DOSE`, `TDXD_INTERVAL`, `TDXD_ILD`, `TDXD_LVEF`, `TDXD_NEUTROPENIA`, `TDXD_INTERRUPTED`, `TDXD_DISCONTINUED` | [`journey::tdxd`] |
@@ -46,6 +47,7 @@ pub mod percist;
 pub mod privacy;
 pub mod recist;
 pub mod records;
+pub mod response;
 pub mod rule;
 pub mod settings;
 pub mod testing;

@@ -22,6 +22,7 @@ use crate::records::{
     MedicalHistory, OtherMalignancy, PerformanceStatus, PregnancyTest, PriorHer2Result, Sex,
     TreatmentLine,
 };
+use crate::response::{Progression, ResponseEvaluation, TumourAssessment, TumourBaseline};
 
 /// Allocation arm (PROTOCOL §1, §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -287,12 +288,22 @@ pub struct Participant {
     pub tdxd_records: Vec<TdxdRecord>,
     /// Adverse events; a follow-up corrects the earlier entry.
     pub adverse_events: Vec<Entry<AeRecord>>,
-    /// Date of disease progression, once recorded.
-    pub progression_on: Option<chrono::NaiveDate>,
     /// Off study (other than withdrawal, death, loss to follow-up).
     pub off_study: Option<OffStudyRecord>,
     /// Pregnancy reports.
     pub pregnancy_reports: Vec<crate::journey::trial::PregnancyReport>,
+    /// Baseline CTs for RECIST 1.1; one is current.
+    #[serde(default)]
+    pub tumour_baselines: Vec<Entry<TumourBaseline>>,
+    /// Follow-up CT assessments.
+    #[serde(default)]
+    pub tumour_assessments: Vec<Entry<TumourAssessment>>,
+    /// The RECIST 1.1 engine's results in order; the last is current.
+    #[serde(default)]
+    pub response_evaluations: Vec<ResponseEvaluation>,
+    /// Disease progression, once recorded.
+    #[serde(default)]
+    pub progression: Option<Progression>,
 }
 
 /// Current values of a list of entries.
@@ -323,6 +334,8 @@ macro_rules! each_entry_list {
         probe!(attestations);
         probe!(imp_administrations);
         probe!(adverse_events);
+        probe!(tumour_baselines);
+        probe!(tumour_assessments);
     }};
 }
 
@@ -349,6 +362,8 @@ macro_rules! each_entry_list_mut {
         probe!(attestations);
         probe!(imp_administrations);
         probe!(adverse_events);
+        probe!(tumour_baselines);
+        probe!(tumour_assessments);
     }};
 }
 
@@ -393,6 +408,8 @@ impl Participant {
             + n(&mut self.attestations.iter().map(|e| &e.entry_id))
             + n(&mut self.imp_administrations.iter().map(|e| &e.entry_id))
             + n(&mut self.adverse_events.iter().map(|e| &e.entry_id))
+            + n(&mut self.tumour_baselines.iter().map(|e| &e.entry_id))
+            + n(&mut self.tumour_assessments.iter().map(|e| &e.entry_id))
     }
 
     /// The current IMP administration for a PET time point.
@@ -418,6 +435,23 @@ impl Participant {
             .rev()
             .find(|r| r.timepoint == tp)
             .filter(|r| r.quantification_id == q.quantification_id)
+    }
+
+    /// The current baseline CT, if recorded.
+    pub fn tumour_baseline(&self) -> Option<&Entry<TumourBaseline>> {
+        current(&self.tumour_baselines).last()
+    }
+
+    /// The current follow-up CT assessments, in scan-date order.
+    pub fn current_tumour_assessments(&self) -> Vec<&Entry<TumourAssessment>> {
+        let mut v: Vec<_> = current(&self.tumour_assessments).collect();
+        v.sort_by_key(|e| e.value.scan_date);
+        v
+    }
+
+    /// The current RECIST 1.1 result, if any.
+    pub fn response_evaluation(&self) -> Option<&ResponseEvaluation> {
+        self.response_evaluations.last()
     }
 
     /// The current biopsy target of a PET time point: the last choice, if made on the current review.

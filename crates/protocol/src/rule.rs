@@ -121,6 +121,8 @@ pub enum Rule {
     SAE_CLOCK,
     /// End of participation: off study, withdrawn, died or lost to follow-up (PROTOCOL §2).
     OFF_STUDY,
+    /// Tumour assessments follow the RECIST 1.1 rules of the response engine (PROTOCOL §10).
+    RECIST,
 }
 
 impl Rule {
@@ -178,6 +180,7 @@ impl Rule {
             Rule::AE_SERIOUSNESS => "AE_SERIOUSNESS",
             Rule::SAE_CLOCK => "SAE_CLOCK",
             Rule::OFF_STUDY => "OFF_STUDY",
+            Rule::RECIST => "RECIST",
         }
     }
 }

@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(crate::pet_api::router())
         .merge(crate::journey_api::router())
+        .merge(crate::response_api::router())
         .route("/api/{*rest}", axum::routing::any(not_found))
 }
 

@@ -88,6 +88,8 @@ pub fn all() -> &'static [CommandSpec] {
             spec!("pregnancy-report", "Pregnancy report", "A pregnancy during the study or after exposure; the sponsor must hear of it within 24 hours.", EnterData, None, RecordPregnancyReport),
             spec!("end-participation", "End participation", "Off study: arm 2 after its follow-up, arm 1 at the end event, or the investigator's decision with a note.", EnterData, None, EndParticipation),
             CommandSpec { own_page: Some("pet"), ..spec!("biopsy-target", "Choose the biopsy target", "The investigator chooses the lesion to biopsy from the reviewed PET, with a reason.", InvestigatorSign, Some("I choose this lesion as the biopsy target for the reason given."), ChooseBiopsyTarget) },
+            CommandSpec { own_page: Some("response"), ..spec!("tumour-baseline", "Baseline CT (RECIST 1.1)", "The reader's baseline CT: up to 5 target lesions (at most 2 per organ, measurable) with their diameters, and the non-target lesions.", ReviewImaging, None, RecordBaselineTumourAssessment) },
+            CommandSpec { own_page: Some("response"), ..spec!("tumour-assessment", "Follow-up CT (RECIST 1.1)", "The reader's follow-up CT: every baseline target measured, every non-target's status, new lesions; the RECIST 1.1 result is recorded with it.", ReviewImaging, None, RecordTumourAssessment) },
         ]
     })
 }

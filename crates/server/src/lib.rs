@@ -17,6 +17,7 @@
 //! | [`api`] | JSON endpoints |
 //! | [`pet_api`] | PET exam endpoints: series, quantification, exam, MIP |
 //! | [`journey_api`] | the journey after PET, the sites' visit lists, CTCAE terms |
+//! | [`response_api`] | tumour response: CT assessments and the RECIST 1.1 result |
 //! | [`openapi`] | the OpenAPI document |
 //! | [`pages`] | web pages |
 
@@ -30,6 +31,7 @@ pub mod journey_api;
 pub mod openapi;
 pub mod pages;
 pub mod pet_api;
+pub mod response_api;
 pub mod roles;
 pub mod write;
 

@@ -135,6 +135,9 @@ pub fn build() -> Value {
     let mut cc = json!({"get": op("One CTCAE v5.0 term with its grade texts", None, "200", ok("term", schema::<crate::journey_api::CtcaeView>(&mut defs)))});
     cc["get"]["parameters"] = json!([{"name": "code", "in": "path", "required": true, "schema": {"type": "integer"}, "description": "MedDRA code"}]);
     paths.insert("/api/v1/ctcae/{code}".into(), cc);
+    let mut re = json!({"get": op("Tumour response: baseline CT, follow-ups and the RECIST 1.1 result per time point with the engine version", None, "200", ok("response", schema::<crate::response_api::ResponseView>(&mut defs)))});
+    re["get"]["parameters"] = id_param.clone();
+    paths.insert("/api/v1/participants/{id}/response".into(), re);
     let envelope = schema::<crate::api::CommandRequest>(&mut defs);
     let written = schema::<crate::write::Written>(&mut defs);
     for spec in commands::all() {

@@ -15,10 +15,12 @@
 
 mod imaging;
 mod journey;
+mod response;
 mod screening;
 
 pub use imaging::*;
 pub use journey::*;
+pub use response::*;
 pub use screening::*;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -181,6 +183,10 @@ pub enum Command {
     EndParticipation(EndParticipation),
     /// See [`RecordPregnancyReport`].
     RecordPregnancyReport(RecordPregnancyReport),
+    /// See [`RecordBaselineTumourAssessment`].
+    RecordBaselineTumourAssessment(RecordBaselineTumourAssessment),
+    /// See [`RecordTumourAssessment`].
+    RecordTumourAssessment(RecordTumourAssessment),
 }
 
 fn sig_fields(s: &ESignature) -> [(&'static str, &str); 3] {
@@ -233,6 +239,8 @@ impl Command {
             Command::RecordAdverseEvent(_) => "record_adverse_event",
             Command::EndParticipation(_) => "end_participation",
             Command::RecordPregnancyReport(_) => "record_pregnancy_report",
+            Command::RecordBaselineTumourAssessment(_) => "record_baseline_tumour_assessment",
+            Command::RecordTumourAssessment(_) => "record_tumour_assessment",
         }
     }
 
@@ -370,6 +378,28 @@ impl Command {
             }
             Command::EndParticipation(c) => push_opt(&mut v, "note", &c.note),
             Command::RecordPregnancyReport(c) => push_opt(&mut v, "note", &c.note),
+            Command::RecordBaselineTumourAssessment(c) => {
+                for l in &c.lesions {
+                    v.push(("lesions.id", &l.id));
+                    v.push(("lesions.organ", &l.organ));
+                }
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
+            Command::RecordTumourAssessment(c) => {
+                v.extend(
+                    c.targets
+                        .iter()
+                        .map(|t| ("targets.lesion", t.lesion.as_str())),
+                );
+                v.extend(
+                    c.non_targets
+                        .iter()
+                        .map(|t| ("non_targets.lesion", t.lesion.as_str())),
+                );
+                push_opt(&mut v, "corrects", &c.corrects);
+                push_opt(&mut v, "correction_reason", &c.correction_reason);
+            }
         }
         v
     }

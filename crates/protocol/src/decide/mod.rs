@@ -8,6 +8,7 @@
 mod imaging;
 mod journey;
 mod lifecycle;
+mod response;
 mod screening;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -84,11 +85,13 @@ pub fn decide(
         Command::RecordAdverseEvent(c) => journey::adverse_event(&ctx, c),
         Command::EndParticipation(c) => journey::end(&ctx, c),
         Command::RecordPregnancyReport(c) => journey::pregnancy_report(&ctx, c),
+        Command::RecordBaselineTumourAssessment(c) => response::baseline(&ctx, c),
+        Command::RecordTumourAssessment(c) => response::assessment(&ctx, c),
     }
 }
 
 /// Every command name, in the order of [`Command`].
-const COMMAND_NAMES: [&str; 32] = [
+const COMMAND_NAMES: [&str; 34] = [
     "register_participant",
     "record_consent",
     "withdraw_consent",
@@ -121,6 +124,8 @@ const COMMAND_NAMES: [&str; 32] = [
     "record_adverse_event",
     "end_participation",
     "record_pregnancy_report",
+    "record_baseline_tumour_assessment",
+    "record_tumour_assessment",
 ];
 
 /// States in which a command (by name; `correcting` for a correction) is allowed (PROTOCOL §2).
@@ -168,6 +173,9 @@ fn allowed_states(name: &str, correcting: bool) -> &'static [&'static str] {
     ];
     match name {
         "register_participant" => &["unregistered"],
+        // The reader's CT assessments, and their corrections, from enrolment until the
+        // journey ends (PROTOCOL §10).
+        "record_baseline_tumour_assessment" | "record_tumour_assessment" => IMAGING,
         "record_imp_administration"
         | "record_pet_quantification"
         | "review_pet_lesions"
@@ -234,6 +242,8 @@ fn corrects_field(cmd: &Command) -> Option<&str> {
         Command::RecordArchivalBiopsy(c) => &c.corrects,
         Command::RecordImpAdministration(c) => &c.corrects,
         Command::RecordAdverseEvent(c) => &c.corrects,
+        Command::RecordBaselineTumourAssessment(c) => &c.corrects,
+        Command::RecordTumourAssessment(c) => &c.corrects,
         _ => &None,
     };
     c.as_deref()

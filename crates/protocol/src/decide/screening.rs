@@ -326,9 +326,11 @@ pub(super) fn retract(ctx: &Dc, c: &RetractEntry) -> Result<Vec<Event>, Refusal>
             format!("`{}` is not a current entry.", c.entry_id),
         ));
     }
-    Ok(vec![Event::EntryRetracted {
+    let mut events = vec![Event::EntryRetracted {
         entry_id: c.entry_id.clone(),
         reason: c.reason.trim().to_owned(),
         retracted_at: ctx.now,
-    }])
+    }];
+    events.extend(super::response::after_retraction(ctx, &c.entry_id)?);
+    Ok(events)
 }

@@ -159,7 +159,7 @@ pub fn anchors(p: &Participant) -> Anchors {
             .map(BiopsyRecord::date),
         allocation,
         tdxd_dates: p.tdxd.administrations.iter().map(|a| a.date).collect(),
-        progression: p.progression_on,
+        progression: p.progression.as_ref().map(|x| x.date),
     }
 }
 

@@ -4,6 +4,7 @@
 use super::error::RuleError;
 use super::measure::Tenths;
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -44,7 +45,7 @@ impl fmt::Display for LesionId {
 }
 
 /// Whether a baseline lesion is followed by measurement or by observation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Measured at every assessment; part of the sum of diameters (RECIST 1.1 §4.2).

@@ -14,6 +14,10 @@
 //! nadir, target / non-target / new-lesion response and the overall response per
 //! assessment, and the best overall response: [`evaluate`] returns all of them.
 
+/// Version of this RECIST engine, recorded with every evaluation it makes. Raise it when a
+/// change can change a result for the same input, so a stored result can be explained later.
+pub const ENGINE_VERSION: &str = "1.0";
+
 pub mod baseline;
 pub mod best;
 pub mod case;

@@ -2,11 +2,12 @@
 //! Table 1 (target lesions with or without non-target lesions) and Table 2 (non-target
 //! lesions only).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Response of the target lesions at one time point (RECIST 1.1 §4.3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum TargetResponse {
     /// All non-nodal targets gone and every nodal target < 10 mm short axis.
     #[serde(rename = "CR")]
@@ -26,7 +27,7 @@ pub enum TargetResponse {
 }
 
 /// Response of the non-target lesions at one time point (RECIST 1.1 §4.3.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum NonTargetResponse {
     /// All non-target lesions gone (nodes normal, < 10 mm short axis).
     #[serde(rename = "CR")]
@@ -43,7 +44,7 @@ pub enum NonTargetResponse {
 }
 
 /// Overall response at one time point, and best overall response (RECIST 1.1 §4.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum OverallResponse {
     /// Complete response.
     #[serde(rename = "CR")]

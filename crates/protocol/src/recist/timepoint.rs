@@ -4,6 +4,7 @@
 use super::baseline::{Baseline, LesionId, NORMAL_NODE_BELOW};
 use super::measure::{Tenths, is_partial_response, is_progression};
 use super::response::{NonTargetResponse, TargetResponse};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -48,7 +49,7 @@ impl TargetMeasurement {
 }
 
 /// A non-target lesion at a follow-up assessment (RECIST 1.1 §4.3.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NonTargetStatus {
     /// Gone (a node: back to normal size, < 10 mm short axis).
@@ -62,7 +63,7 @@ pub enum NonTargetStatus {
 }
 
 /// Whether new lesions were found (RECIST 1.1 §4.3.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NewLesions {
     /// None.

@@ -176,3 +176,30 @@ impl Default for Arm1Settings {
         }
     }
 }
+
+/// How the best overall response is derived from the time-point responses (RECIST 1.1
+/// §4.4.3, Table 3; §4.6). Both results, with and without confirmation, are recorded; this
+/// says which one is the trial's headline result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecistResponseSettings {
+    /// Whether CR and PR need a confirming scan (default false: response at 9–12 weeks is
+    /// a secondary, exploratory endpoint read at one scan; RECIST 1.1 §4.6.1).
+    pub confirmation: bool,
+    /// Minimum days from a response to the scan confirming it (RECIST 1.1 §4.6.1: 4 weeks).
+    pub confirm_min_days: u32,
+    /// Minimum days from treatment start for stable disease to count as best response
+    /// (RECIST 1.1 §4.4.3: "in general 6–8 weeks"; default 42).
+    pub sd_min_days: u32,
+}
+
+impl Default for RecistResponseSettings {
+    fn default() -> Self {
+        let rules = crate::recist::BestResponseRules::default();
+        RecistResponseSettings {
+            confirmation: rules.confirmation,
+            confirm_min_days: rules.confirm_min_days,
+            sd_min_days: rules.sd_min_days,
+        }
+    }
+}

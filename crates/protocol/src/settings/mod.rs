@@ -16,7 +16,7 @@ mod validate;
 
 pub use journey::{
     AllocationSettings, Arm1EndEvent, Arm1Settings, BiopsySettings, DayWindow, MultiSpecimenRule,
-    NondiagnosticAction, SafetySettings, ScheduleSettings, TdxdSettings,
+    NondiagnosticAction, RecistResponseSettings, SafetySettings, ScheduleSettings, TdxdSettings,
 };
 pub use validate::validate_settings_change;
 
@@ -81,6 +81,9 @@ pub struct Settings {
     /// Arm-1 end of participation (clinical-rules A20).
     #[serde(default)]
     pub arm1: Arm1Settings,
+    /// RECIST 1.1 best overall response: confirmation and intervals (PROTOCOL §10).
+    #[serde(default)]
+    pub recist: RecistResponseSettings,
 }
 
 /// PET lesion candidates and their metabolic volume (PROTOCOL §6). The HER2-avid
@@ -353,6 +356,7 @@ impl Default for Settings {
             schedule: ScheduleSettings::default(),
             safety: SafetySettings::default(),
             arm1: Arm1Settings::default(),
+            recist: RecistResponseSettings::default(),
         }
     }
 }

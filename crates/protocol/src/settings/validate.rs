@@ -226,6 +226,16 @@ impl Settings {
             "safety.sae_report_hours",
             "must be 1–168 hours",
         )?;
+        check(
+            (7..=84).contains(&self.recist.confirm_min_days),
+            "recist.confirm_min_days",
+            "must be 7–84 days (RECIST 1.1 §4.6.1: at least 4 weeks)",
+        )?;
+        check(
+            self.recist.sd_min_days <= 365,
+            "recist.sd_min_days",
+            "must be at most 365 days",
+        )?;
         Ok(())
     }
 }

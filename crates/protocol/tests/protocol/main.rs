@@ -9,6 +9,7 @@ mod imaging;
 mod journey_flow;
 mod lesions;
 mod privacy;
+mod response;
 mod serde_roundtrip;
 mod states;
 mod units;

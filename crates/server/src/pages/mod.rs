@@ -5,6 +5,8 @@ pub mod forms;
 mod journey;
 mod participants;
 mod pet;
+mod response;
+mod response_chart;
 mod signin;
 
 use std::collections::BTreeMap;
@@ -28,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(participants::router())
         .merge(pet::router())
         .merge(journey::router())
+        .merge(response::router())
 }
 
 const STYLE: &str = r#"
@@ -64,6 +67,8 @@ code, .mono { font-family: ui-monospace, monospace; font-size: .9em; }
 .pet-view { display: flex; gap: 1rem; align-items: flex-start; flex-wrap: wrap; }
 .pet-view figure { margin: 0; background: #fff; border: 1px solid var(--line); padding: .4rem; max-width: 380px; }
 .pet-view figure img { width: 100%; height: auto; }
+figure.chart { margin: 1rem 0; background: #fff; border: 1px solid var(--line); padding: .4rem; max-width: 660px; }
+figure.chart svg { max-width: 100%; height: auto; }
 .pet-view table { flex: 1; min-width: 28rem; }
 table.kv { width: auto; }
 table.kv th { width: 12rem; }

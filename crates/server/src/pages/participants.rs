@@ -212,6 +212,7 @@ async fn overview(
             }
             @if show_pet { (super::pet::overview_card(&id, &exams)) }
             @if let Some(j) = &journey { (super::journey::journey_card(&id, j, &user)) }
+            @if show_pet { p #response-link { a href={ "/participants/" (id) "/response" } { "Tumour response (RECIST 1.1 CT assessments)" } } }
             h2 { "Recent history" }
             (timeline_table(events.iter().rev().take(8)))
             p { a href={ "/participants/" (id) "/timeline" } { "The whole audit trail" } }

@@ -15,7 +15,7 @@ use server::write::{self, Actor, Registration};
 pub const PASSWORD: &str = "test-password-1";
 
 /// (user name, role, site)
-pub const USERS: [(&str, Role, Option<&str>); 9] = [
+pub const USERS: [(&str, Role, Option<&str>); 10] = [
     ("nurse.ks", Role::ResearchNurse, Some("KS")),
     ("inv.ks", Role::Investigator, Some("KS")),
     ("reader.ks", Role::NuclearMedicineReader, Some("KS")),
@@ -25,6 +25,7 @@ pub const USERS: [(&str, Role, Option<&str>); 9] = [
     ("monitor", Role::Monitor, None),
     ("stat", Role::Statistician, None),
     ("admin", Role::Admin, None),
+    ("reader.uu", Role::NuclearMedicineReader, Some("UU")),
 ];
 
 pub struct TestApp {

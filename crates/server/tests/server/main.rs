@@ -5,4 +5,5 @@ mod browser;
 mod common;
 mod journey;
 mod pet;
+mod response;
 mod robustness;

@@ -1,0 +1,531 @@
+//! A participant's response history (PROTOCOL §10): the reader enters the baseline CT and
+//! the follow-ups here; the RECIST 1.1 engine's result is shown per time point with the
+//! best overall response and the sum-of-diameters curve. The forms post through the same
+//! commands as the API (`tumour-baseline`, `tumour-assessment`).
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{Path, RawForm, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use protocol::recist::Role as LesionRole;
+use protocol::response::{ResponseEvaluation, TumourBaseline};
+use serde_json::{Value, json};
+
+use super::participants::problem_box;
+use super::response_chart::sum_chart;
+use super::{check_csrf, error_page, form_values, page, page_with_status};
+use crate::AppState;
+use crate::api::{self, CommandRequest};
+use crate::auth::{CurrentUser, PageUser};
+use crate::error::ApiError;
+use crate::response_api::{ResponseView, response_of};
+use crate::roles::Capability;
+
+/// Rows for target lesions (RECIST 1.1 §4.2: at most five).
+const TARGET_ROWS: usize = 5;
+/// Rows for non-target lesions.
+const NON_TARGET_ROWS: usize = 5;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/participants/{id}/response", get(show))
+        .route("/participants/{id}/response/baseline", post(baseline))
+        .route("/participants/{id}/response/assessment", post(assessment))
+}
+
+/// A form shown again with what was entered and why it was refused.
+#[derive(Default)]
+struct Redo {
+    form: &'static str,
+    values: BTreeMap<String, String>,
+    problem: Option<Markup>,
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "—".into())
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:+.1} %"))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// Baseline form values from the recorded baseline (so a correction starts from it).
+fn baseline_values(b: &TumourBaseline) -> BTreeMap<String, String> {
+    let mut v = BTreeMap::new();
+    v.insert("scan_date".into(), b.scan_date.to_string());
+    v.insert(
+        "slice_thickness_mm".into(),
+        b.slice_thickness_mm.to_string(),
+    );
+    if let Some(t) = b.treatment_start {
+        v.insert("treatment_start".into(), t.to_string());
+    }
+    let (mut t, mut n) = (0, 0);
+    for l in &b.lesions {
+        let prefix = match l.role {
+            LesionRole::Target => {
+                t += 1;
+                format!("t{t}")
+            }
+            LesionRole::NonTarget => {
+                n += 1;
+                format!("n{n}")
+            }
+        };
+        v.insert(format!("{prefix}_id"), l.id.clone());
+        v.insert(format!("{prefix}_organ"), l.organ.clone());
+        if l.node {
+            v.insert(format!("{prefix}_node"), "yes".into());
+        }
+        if let Some(d) = l.diameter_mm {
+            v.insert(format!("{prefix}_mm"), d.to_string());
+        }
+    }
+    v
+}
+
+fn baseline_form(
+    user: &CurrentUser,
+    id: &str,
+    view: &ResponseView,
+    values: &BTreeMap<String, String>,
+) -> Markup {
+    let v = |k: String| values.get(&k).cloned().unwrap_or_default();
+    let action = format!("/participants/{id}/response/baseline");
+    let correcting = view.baseline.as_ref();
+    html! {
+        form.card #baseline-form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(user.csrf);
+            input type="hidden" name="expected_version" value=(view.version);
+            @if let Some(b) = correcting {
+                input type="hidden" name="corrects" value=(b.entry_id);
+            }
+            div.field {
+                label for="b_scan_date" { "Scan date" }
+                input type="date" id="b_scan_date" name="scan_date" required value=(v("scan_date".into()));
+            }
+            div.field {
+                label for="b_slice" { "CT slice thickness, mm" }
+                input type="number" step="0.1" min="0.1" id="b_slice" name="slice_thickness_mm" required value=(v("slice_thickness_mm".into()));
+            }
+            div.field {
+                label for="b_start" { "T-DXd start (cycle 1 day 1), if known" }
+                input type="date" id="b_start" name="treatment_start" value=(v("treatment_start".into()));
+                small.help { "Stable disease is timed from it; the scan date when empty." }
+            }
+            table #baseline-targets {
+                caption { "Target lesions (at most 5, at most 2 per organ; ≥ 10 mm longest diameter, a node ≥ 15 mm short axis)" }
+                thead { tr { th { "Id" } th { "Organ" } th { "Lymph node" } th { "Diameter, mm (node: short axis)" } } }
+                tbody {
+                    @for k in 1..=TARGET_ROWS {
+                        @let id = v(format!("t{k}_id"));
+                        tr {
+                            td { input type="text" name={ "t" (k) "_id" } aria-label={ "target " (k) " id" } size="5" value=(if id.is_empty() { format!("T{k}") } else { id }); }
+                            td { input type="text" name={ "t" (k) "_organ" } aria-label={ "target " (k) " organ" } maxlength="80" value=(v(format!("t{k}_organ"))); }
+                            td { input type="checkbox" name={ "t" (k) "_node" } value="yes" aria-label={ "target " (k) " is a lymph node" } checked[v(format!("t{k}_node")) == "yes"]; }
+                            td { input type="number" step="0.1" min="0" name={ "t" (k) "_mm" } aria-label={ "target " (k) " diameter in mm" } value=(v(format!("t{k}_mm"))); }
+                        }
+                    }
+                }
+            }
+            table #baseline-non-targets {
+                caption { "Non-target lesions" }
+                thead { tr { th { "Id" } th { "Organ" } th { "Lymph node" } } }
+                tbody {
+                    @for k in 1..=NON_TARGET_ROWS {
+                        @let id = v(format!("n{k}_id"));
+                        tr {
+                            td { input type="text" name={ "n" (k) "_id" } aria-label={ "non-target " (k) " id" } size="5" value=(if id.is_empty() { format!("NT{k}") } else { id }); }
+                            td { input type="text" name={ "n" (k) "_organ" } aria-label={ "non-target " (k) " organ" } maxlength="80" value=(v(format!("n{k}_organ"))); }
+                            td { input type="checkbox" name={ "n" (k) "_node" } value="yes" aria-label={ "non-target " (k) " is a lymph node" } checked[v(format!("n{k}_node")) == "yes"]; }
+                        }
+                    }
+                }
+            }
+            p.muted { "Rows without an organ are left out." }
+            @if correcting.is_some() {
+                div.field {
+                    label for="b_reason" { "Reason for the correction" }
+                    input type="text" id="b_reason" name="correction_reason" required maxlength="300" value=(v("correction_reason".into()));
+                }
+                button type="submit" { "Save the corrected baseline" }
+            } @else {
+                button type="submit" { "Save the baseline" }
+            }
+        }
+    }
+}
+
+fn assessment_form(
+    user: &CurrentUser,
+    id: &str,
+    view: &ResponseView,
+    b: &TumourBaseline,
+    values: &BTreeMap<String, String>,
+) -> Markup {
+    let v = |k: String| values.get(&k).cloned().unwrap_or_default();
+    let action = format!("/participants/{id}/response/assessment");
+    html! {
+        form.card #assessment-form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(user.csrf);
+            input type="hidden" name="expected_version" value=(view.version);
+            div.field {
+                label for="a_scan_date" { "Scan date" }
+                input type="date" id="a_scan_date" name="scan_date" required value=(v("scan_date".into()));
+            }
+            table #assessment-lesions {
+                thead { tr { th { "Lesion" } th { "Baseline" } th { "Finding" } th { "Diameter, mm" } } }
+                tbody {
+                    @for l in &b.lesions {
+                        @let key = format!("l_{}", l.id);
+                        @let found = v(key.clone());
+                        tr {
+                            td { (l.id) " · " (l.organ) @if l.node { " (node)" } }
+                            @match l.role {
+                                LesionRole::Target => {
+                                    td { (opt(l.diameter_mm)) " mm" }
+                                    td { select name=(key) aria-label={ (l.id) " finding" } {
+                                        option value="measured" selected[found.is_empty() || found == "measured"] { "measured" }
+                                        option value="too_small" selected[found == "too_small"] { "too small to measure (5 mm)" }
+                                        option value="disappeared" selected[found == "disappeared"] { "disappeared (0 mm)" }
+                                        option value="not_evaluated" selected[found == "not_evaluated"] { "not evaluated" }
+                                    } }
+                                    td { input type="number" step="0.1" min="0" name={ "mm_" (l.id) } aria-label={ (l.id) " diameter in mm" } value=(v(format!("mm_{}", l.id))); }
+                                }
+                                LesionRole::NonTarget => {
+                                    td { "non-target" }
+                                    td { select name=(key) aria-label={ (l.id) " status" } {
+                                        option value="present" selected[found.is_empty() || found == "present"] { "present" }
+                                        option value="absent" selected[found == "absent"] { "absent" }
+                                        option value="unequivocal_progression" selected[found == "unequivocal_progression"] { "unequivocal progression" }
+                                        option value="not_evaluated" selected[found == "not_evaluated"] { "not evaluated" }
+                                    } }
+                                    td {}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @let new = v("new_lesions".into());
+            div.field {
+                label for="a_new" { "New lesions" }
+                select id="a_new" name="new_lesions" {
+                    option value="no" selected[new.is_empty() || new == "no"] { "no" }
+                    option value="yes" selected[new == "yes"] { "yes (unequivocal)" }
+                    option value="equivocal" selected[new == "equivocal"] { "equivocal" }
+                }
+            }
+            button type="submit" { "Save the follow-up" }
+        }
+    }
+}
+
+fn result_table(e: &ResponseEvaluation) -> Markup {
+    html! {
+        table #response-table {
+            caption { "RECIST 1.1 response per time point" }
+            thead { tr {
+                th { "Scan" } th { "Sum, mm" } th { "vs baseline" } th { "vs nadir" }
+                th { "Target" } th { "Non-target" } th { "New lesions" } th { "Overall" }
+            } }
+            tbody {
+                tr.baseline {
+                    td { (e.baseline_date) " (baseline)" } td { (format!("{:.1}", e.baseline_sum_mm)) }
+                    td { "—" } td { "—" } td { "—" } td { "—" } td { "—" } td { "—" }
+                }
+                @for t in &e.time_points {
+                    tr.timepoint data-overall=(t.overall.code()) {
+                        td { (t.scan_date) }
+                        td.sum { (opt(t.sum_mm)) }
+                        td { (pct(t.change_from_baseline_pct)) }
+                        td { (pct(t.change_from_nadir_pct)) }
+                        td { (t.target.map_or("NA", |x| x.code())) }
+                        td { (t.non_target.map_or("NA", |x| x.code())) }
+                        td { (t.new_lesions.code()) }
+                        td.overall { strong { (t.overall.code()) } }
+                    }
+                    @for n in &t.notes { tr { td colspan="8" { span.muted { (n) } } } }
+                }
+            }
+        }
+    }
+}
+
+fn best_line(e: &ResponseEvaluation) -> Markup {
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| format!(" ({d})")).unwrap_or_default();
+    html! {
+        p #best {
+            "Best overall response: " strong { (e.best().response.code()) (date(e.best().date)) }
+            " · without confirmation " (e.best_unconfirmed.response.code()) (date(e.best_unconfirmed.date))
+            " · with confirmation " (e.best_confirmed.response.code()) (date(e.best_confirmed.date))
+            " · RECIST engine " (e.engine_version)
+        }
+        @for w in &e.warnings { div.warning { (w) } }
+    }
+}
+
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    redo: Redo,
+) -> Result<Markup, ApiError> {
+    let view = response_of(state, user, id).await?;
+    let reader = user.role.may(Capability::ReviewImaging);
+    let loaded = crate::write::load(&state.store, id).await?;
+    let allowed = protocol::commands_allowed_in(&loaded.participant.state);
+    let may_enter = reader && allowed.contains(&"record_tumour_assessment");
+    let problem = |form: &str| {
+        if redo.form == form {
+            redo.problem.clone()
+        } else {
+            None
+        }
+    };
+    let empty = BTreeMap::new();
+    let values = |form: &str| {
+        if redo.form == form {
+            &redo.values
+        } else {
+            &empty
+        }
+    };
+    Ok(html! {
+        h1 { "Response · " (id) }
+        p { a href={ "/participants/" (id) } { "Back to " (id) } " · state " strong { (view.state.replace('_', " ")) } }
+        @if let Some(pr) = &view.progression {
+            div.warning #progression role="status" {
+                "Progression recorded: " strong { (pr.date) } " (RECIST 1.1 PD, " (pr.assessment_id) ", engine " (pr.engine_version) "). The optional PET3 and biopsy are allowed."
+                @if view.evaluation.as_ref().is_some_and(|e| e.first_progression().is_none()) {
+                    " After later corrections the current result shows no PD: the progression stays recorded; the investigator should review it."
+                }
+            }
+        }
+        h2 { "Baseline CT" }
+        @match &view.baseline {
+            Some(b) => {
+                p.muted { (b.entry_id) " · scan " (b.value.scan_date) " · slices " (b.value.slice_thickness_mm) " mm · T-DXd start " (b.value.treatment_start()) }
+                table #baseline {
+                    thead { tr { th { "Lesion" } th { "Organ" } th { "Role" } th { "Diameter, mm" } } }
+                    tbody {
+                        @for l in &b.value.lesions {
+                            tr {
+                                td { (l.id) } td { (l.organ) @if l.node { " (node)" } }
+                                td { @match l.role { LesionRole::Target => "target", LesionRole::NonTarget => "non-target" } }
+                                td { (opt(l.diameter_mm)) }
+                            }
+                        }
+                    }
+                }
+                @if may_enter {
+                    details open[redo.form == "baseline"] {
+                        summary { "Correct the baseline" }
+                        @if let Some(p) = problem("baseline") { (p) }
+                        @let prefilled = if redo.form == "baseline" { redo.values.clone() } else { baseline_values(&b.value) };
+                        (baseline_form(user, id, &view, &prefilled))
+                    }
+                }
+            }
+            None => {
+                @if may_enter {
+                    @if let Some(p) = problem("baseline") { (p) }
+                    (baseline_form(user, id, &view, values("baseline")))
+                } @else {
+                    p.muted { "No baseline CT yet; the reader enters it." }
+                }
+            }
+        }
+        @if let Some(b) = &view.baseline {
+            h2 { "Follow-up CTs" }
+            @match &view.evaluation {
+                Some(e) => {
+                    (result_table(e))
+                    (best_line(e))
+                    @if let Some(chart) = sum_chart(e) { (chart) }
+                }
+                None => { p.muted { "No follow-up yet." } }
+            }
+            @if may_enter {
+                h3 { "Enter a follow-up" }
+                @if let Some(p) = problem("assessment") { (p) }
+                (assessment_form(user, id, &view, &b.value, values("assessment")))
+            }
+        }
+    })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> Response {
+    match render(&state, &user, &id, Redo::default()).await {
+        Ok(body) => page("Response", &user, body),
+        Err(e) => error_page(e),
+    }
+}
+
+fn number(
+    values: &BTreeMap<String, String>,
+    key: &str,
+    what: &str,
+) -> Result<Option<f64>, ApiError> {
+    match values.get(key).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .replace(',', ".")
+            .parse::<f64>()
+            .map(Some)
+            .map_err(|_| ApiError::BadRequest(format!("{what}: {s:?} is not a number"))),
+    }
+}
+
+fn text<'a>(values: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
+    values.get(key).map(|s| s.trim()).filter(|s| !s.is_empty())
+}
+
+/// The baseline form as the `tumour-baseline` command's data.
+fn baseline_data(values: &BTreeMap<String, String>) -> Result<Value, ApiError> {
+    let mut lesions = Vec::new();
+    for (prefix, rows, role) in [
+        ("t", TARGET_ROWS, "target"),
+        ("n", NON_TARGET_ROWS, "non_target"),
+    ] {
+        for k in 1..=rows {
+            let Some(organ) = text(values, &format!("{prefix}{k}_organ")) else {
+                continue;
+            };
+            let id = text(values, &format!("{prefix}{k}_id")).unwrap_or_default();
+            let mm = if role == "target" {
+                number(values, &format!("{prefix}{k}_mm"), &format!("lesion {id}"))?
+            } else {
+                None
+            };
+            lesions.push(json!({
+                "id": id,
+                "organ": organ,
+                "node": values.get(&format!("{prefix}{k}_node")).map(String::as_str) == Some("yes"),
+                "role": role,
+                "diameter_mm": mm,
+            }));
+        }
+    }
+    Ok(json!({
+        "scan_date": text(values, "scan_date"),
+        "slice_thickness_mm": number(values, "slice_thickness_mm", "slice thickness")?,
+        "treatment_start": text(values, "treatment_start"),
+        "lesions": lesions,
+        "corrects": text(values, "corrects"),
+        "correction_reason": text(values, "correction_reason"),
+    }))
+}
+
+/// The follow-up form as the `tumour-assessment` command's data.
+fn assessment_data(
+    b: &TumourBaseline,
+    values: &BTreeMap<String, String>,
+) -> Result<Value, ApiError> {
+    let mut targets = Vec::new();
+    let mut non_targets = Vec::new();
+    for l in &b.lesions {
+        let found = text(values, &format!("l_{}", l.id));
+        match l.role {
+            LesionRole::Target => {
+                let finding = found.unwrap_or("measured");
+                let mm = number(values, &format!("mm_{}", l.id), &format!("lesion {}", l.id))?;
+                targets.push(json!({
+                    "lesion": l.id,
+                    "finding": finding,
+                    "diameter_mm": if finding == "measured" { mm } else { None },
+                }));
+            }
+            LesionRole::NonTarget => non_targets.push(json!({
+                "lesion": l.id,
+                "status": found.unwrap_or("present"),
+            })),
+        }
+    }
+    Ok(json!({
+        "scan_date": text(values, "scan_date"),
+        "targets": targets,
+        "non_targets": non_targets,
+        "new_lesions": text(values, "new_lesions").unwrap_or("no"),
+    }))
+}
+
+/// Runs a form: on success back to the page, else the page again with the problem.
+async fn submit(
+    state: AppState,
+    user: CurrentUser,
+    id: String,
+    body: axum::body::Bytes,
+    form: &'static str,
+) -> Response {
+    let values = match form_values(&body) {
+        Ok(v) => v,
+        Err(e) => return error_page(e),
+    };
+    if let Err(e) = check_csrf(&user, &values) {
+        return error_page(e);
+    }
+    let result = async {
+        let (name, data) = if form == "baseline" {
+            ("tumour-baseline", baseline_data(&values)?)
+        } else {
+            let view = response_of(&state, &user, &id).await?;
+            let b = view
+                .baseline
+                .ok_or_else(|| ApiError::BadRequest("record the baseline CT first".into()))?;
+            ("tumour-assessment", assessment_data(&b.value, &values)?)
+        };
+        let req = CommandRequest {
+            expected_version: values
+                .get("expected_version")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(-1),
+            reason: None,
+            data,
+            signature: None,
+        };
+        api::command_for(&state, &user, &id, name, req).await
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&format!("/participants/{id}/response?done={form}")).into_response(),
+        Err(e) => {
+            let status = e.status();
+            let redo = Redo {
+                form,
+                values,
+                problem: Some(problem_box(&e)),
+            };
+            match render(&state, &user, &id, redo).await {
+                Ok(body) => page_with_status(status, "Response", &user, body),
+                Err(e2) => error_page(e2),
+            }
+        }
+    }
+}
+
+async fn baseline(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Response {
+    submit(state, user, id, body, "baseline").await
+}
+
+async fn assessment(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+    RawForm(body): RawForm,
+) -> Response {
+    submit(state, user, id, body, "assessment").await
+}
