@@ -17,6 +17,7 @@
 //! - Enhanced (multi-frame) PET images are reported as unsupported, per file.
 
 pub mod attr;
+mod fast;
 mod geometry;
 mod instance;
 pub mod open;
@@ -28,6 +29,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use instance::{PendingInstance, read_pending};
 pub use instance::{PetInstance, read_instance};
 
 use crate::error::{ErrorKind, PetError};
@@ -103,16 +105,16 @@ pub fn load_series_uid(paths: &[PathBuf], uid: &str) -> Result<LoadedSeries, Pet
 }
 
 fn load(paths: &[PathBuf], wanted: Option<&str>) -> Result<LoadedSeries, PetError> {
-    let results: Vec<Result<PetInstance, PetError>> =
-        paths.par_iter().map(|p| read_instance(p)).collect();
+    let results: Vec<Result<PendingInstance, PetError>> =
+        paths.par_iter().map(|p| read_pending(p)).collect();
     let mut problems = Vec::new();
-    let mut groups: BTreeMap<String, Vec<PetInstance>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<PendingInstance>> = BTreeMap::new();
     for result in results {
         match result {
-            Ok(inst) => groups
-                .entry(inst.series_instance_uid.clone())
+            Ok(p) => groups
+                .entry(p.inst.series_instance_uid.clone())
                 .or_default()
-                .push(inst),
+                .push(p),
             Err(e) => problems.push(FileProblem {
                 path: e.path.clone().unwrap_or_default(),
                 reason: e.kind.to_string(),
@@ -147,8 +149,7 @@ fn load(paths: &[PathBuf], wanted: Option<&str>) -> Result<LoadedSeries, PetErro
             list.join(", ")
         ));
     }
-    let (volume, instances, geometry_warnings) =
-        geometry::stack(instances).map_err(PetError::new)?;
+    let (volume, instances, geometry_warnings) = geometry::stack(instances)?;
     warnings.extend(geometry_warnings);
     Ok(LoadedSeries {
         series_instance_uid: chosen,
