@@ -15,8 +15,9 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use pet::lesions::{LesionParams, detect};
 use pet::series::{FileProblem, LoadedSeries, load_series};
-use pet::suv::{Allow, SuvCalibration, SuvOptions, SuvRefusal, SuvType, calibrate, suv_volume};
+use pet::suv::{Allow, SuvCalibration, SuvOptions, SuvRefusal, SuvType, calibrate, scale_to_suv};
 use pet::voi::{VoiStats, min_max, stats};
+use pet::volume::Volume;
 use serde_json::{Value, json};
 
 /// Arguments of `her2ex pet`.
@@ -246,7 +247,7 @@ fn progress(hidden: bool) -> ProgressBar {
 fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
     let bar = progress(a.json);
     bar.set_message("reading the series");
-    let series = match load(&a.dir, a.json) {
+    let mut series = match load(&a.dir, a.json) {
         Ok(s) => s,
         Err(code) => {
             bar.finish_and_clear();
@@ -267,7 +268,9 @@ fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
             return Ok(REFUSED);
         }
     };
-    let suv = suv_volume(&series, &cal);
+    // The loaded volume becomes the SUV volume in place: one volume in memory.
+    let mut suv = take_volume(&mut series);
+    scale_to_suv(&mut suv, &cal);
     bar.inc(1);
     bar.set_message("VOI statistics");
     let mut warnings = series.warnings.clone();
@@ -312,6 +315,19 @@ fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
         );
     }
     Ok(0)
+}
+
+/// Moves the volume out of `series`, leaving its grid with no voxels.
+fn take_volume(series: &mut LoadedSeries) -> Volume {
+    let v = &series.volume;
+    let empty = Volume {
+        dims: v.dims,
+        spacing_mm: v.spacing_mm,
+        origin_mm: v.origin_mm,
+        direction: v.direction,
+        data: Vec::new(),
+    };
+    std::mem::replace(&mut series.volume, empty)
 }
 
 fn voi_stats(

@@ -2,7 +2,6 @@
 //! `cargo run --release -p pet --example quantify -- DIR`. Used by bench/pet/run.sh.
 //! Phase timings go to stderr.
 
-use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -19,18 +18,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t1 = Instant::now();
     let calibration = pet::suv::calibrate(&series, &pet::suv::SuvOptions::default())
         .map_err(|r| format!("SUV refused: {:?}", r.reasons))?;
-    // `pet::suv::suv_volume` works on a copy; scaling the loaded volume in place with the
-    // same per-slice factors keeps a single volume in memory.
+    // Scaling the loaded volume in place keeps a single volume in memory.
     let mut suv = series.volume;
-    let plane = suv.dims[0] * suv.dims[1];
-    suv.data
-        .par_chunks_mut(plane.max(1))
-        .zip(calibration.instances.par_iter())
-        .for_each(|(slice, f)| {
-            for v in slice {
-                *v = (f64::from(*v) * f.scale_factor) as f32;
-            }
-        });
+    pet::suv::scale_to_suv(&mut suv, &calibration);
     let t2 = Instant::now();
     let lesions = pet::lesions::detect(&suv, &pet::lesions::LesionParams::default());
     let t3 = Instant::now();

@@ -8,6 +8,7 @@
 //!
 //! Sums are taken in f64 in voxel order, so the same volume and mask give the same bits.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::ErrorKind;
@@ -33,16 +34,30 @@ pub struct VoiStats {
     pub voxels: usize,
 }
 
-/// Minimum and maximum of a whole volume (non-finite voxels ignored).
+/// Voxels per block of [`min_max`]: a fixed split, so the result does not depend on the
+/// thread count.
+const MIN_MAX_BLOCK: usize = 1 << 16;
+
+/// Minimum and maximum of a whole volume (non-finite voxels ignored); blocks in
+/// parallel, their results combined in order.
 pub fn min_max(volume: &Volume) -> Option<(f64, f64)> {
-    volume
+    let blocks: Vec<Option<(f64, f64)>> = volume
         .data
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold(None, |acc, v| {
-            let v = f64::from(*v);
-            Some(acc.map_or((v, v), |(lo, hi): (f64, f64)| (lo.min(v), hi.max(v))))
-        })
+        .par_chunks(MIN_MAX_BLOCK)
+        .map(|block| block.iter().fold(None, extend))
+        .collect();
+    blocks.into_iter().flatten().fold(None, |acc, (lo, hi)| {
+        Some(acc.map_or((lo, hi), |(a, b): (f64, f64)| (a.min(lo), b.max(hi))))
+    })
+}
+
+/// Widens a running (min, max) by one voxel value, ignoring non-finite values.
+fn extend(acc: Option<(f64, f64)>, v: &f32) -> Option<(f64, f64)> {
+    if !v.is_finite() {
+        return acc;
+    }
+    let v = f64::from(*v);
+    Some(acc.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))))
 }
 
 /// Statistics of the voxels of `volume` where `mask` is true.

@@ -31,6 +31,7 @@ pub mod scan_time;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDateTime;
+use rayon::prelude::*;
 use serde::Serialize;
 
 pub use body::{Body, Sex, SuvType};
@@ -241,22 +242,31 @@ pub fn calibrate_headers(
     })
 }
 
-/// The SUV volume: each slice of `series.volume` times its image's factor.
+/// The SUV volume: each slice of `series.volume` times its image's factor (a copy; see
+/// [`scale_to_suv`] to convert the loaded volume in place and keep one volume in memory).
 pub fn suv_volume(series: &LoadedSeries, calibration: &SuvCalibration) -> Volume {
     let mut volume = series.volume.clone();
+    scale_to_suv(&mut volume, calibration);
+    volume
+}
+
+/// Multiplies each slice of `volume` (rescaled pixel values, slice `k` from image `k` of
+/// `calibration`) by its image's factor, in place, slices in parallel. Each voxel becomes
+/// `(value as f64 × factor) as f32` on its own, so the result does not depend on the
+/// thread count.
+pub fn scale_to_suv(volume: &mut Volume, calibration: &SuvCalibration) {
     let per_slice = volume.dims[0] * volume.dims[1];
     if per_slice == 0 {
-        return volume;
-    }
-    for (slice, factor) in volume
-        .data
-        .chunks_mut(per_slice)
-        .zip(calibration.instances.iter())
-    {
-        let f = factor.scale_factor;
-        for v in slice {
-            *v = (f64::from(*v) * f) as f32;
-        }
+        return;
     }
     volume
+        .data
+        .par_chunks_mut(per_slice)
+        .zip(calibration.instances.par_iter())
+        .for_each(|(slice, factor)| {
+            let f = factor.scale_factor;
+            for v in slice {
+                *v = (f64::from(*v) * f) as f32;
+            }
+        });
 }
