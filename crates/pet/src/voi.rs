@@ -37,27 +37,63 @@ pub struct VoiStats {
 /// Voxels per block of [`min_max`]: a fixed split, so the result does not depend on the
 /// thread count.
 const MIN_MAX_BLOCK: usize = 1 << 16;
+/// Independent running minima and maxima per block, so the loop vectorises.
+const LANES: usize = 16;
 
 /// Minimum and maximum of a whole volume (non-finite voxels ignored); blocks in
-/// parallel, their results combined in order.
+/// parallel, their results combined in order. Minima and maxima are exact, so the
+/// values are those of a plain sequential scan.
 pub fn min_max(volume: &Volume) -> Option<(f64, f64)> {
-    let blocks: Vec<Option<(f64, f64)>> = volume
+    let blocks: Vec<Option<(f32, f32)>> = volume
         .data
         .par_chunks(MIN_MAX_BLOCK)
-        .map(|block| block.iter().fold(None, extend))
+        .map(block_min_max)
         .collect();
-    blocks.into_iter().flatten().fold(None, |acc, (lo, hi)| {
-        Some(acc.map_or((lo, hi), |(a, b): (f64, f64)| (a.min(lo), b.max(hi))))
-    })
+    blocks
+        .into_iter()
+        .flatten()
+        .reduce(|(a, b), (lo, hi)| (lower(a, lo), higher(b, hi)))
+        .map(|(lo, hi)| (f64::from(lo), f64::from(hi)))
 }
 
-/// Widens a running (min, max) by one voxel value, ignoring non-finite values.
-fn extend(acc: Option<(f64, f64)>, v: &f32) -> Option<(f64, f64)> {
-    if !v.is_finite() {
-        return acc;
+fn lower(a: f32, b: f32) -> f32 {
+    if b < a { b } else { a }
+}
+
+fn higher(a: f32, b: f32) -> f32 {
+    if b > a { b } else { a }
+}
+
+/// Widens one lane's running minimum and maximum by `v` when it is finite, without
+/// branches.
+#[inline]
+fn widen(lo: &mut f32, hi: &mut f32, finite: &mut bool, v: f32) {
+    // False for infinities and NaN.
+    let ok = v.abs() < f32::INFINITY;
+    *finite |= ok;
+    *lo = lower(*lo, if ok { v } else { f32::INFINITY });
+    *hi = higher(*hi, if ok { v } else { f32::NEG_INFINITY });
+}
+
+/// Minimum and maximum of the finite values of `block`, `None` when it has none.
+fn block_min_max(block: &[f32]) -> Option<(f32, f32)> {
+    let mut lo = [f32::INFINITY; LANES];
+    let mut hi = [f32::NEG_INFINITY; LANES];
+    let mut finite = [false; LANES];
+    let mut chunks = block.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (lane, &v) in chunk.iter().enumerate().take(LANES) {
+            widen(&mut lo[lane], &mut hi[lane], &mut finite[lane], v);
+        }
     }
-    let v = f64::from(*v);
-    Some(acc.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))))
+    for (lane, &v) in chunks.remainder().iter().enumerate() {
+        widen(&mut lo[lane], &mut hi[lane], &mut finite[lane], v);
+    }
+    finite.contains(&true).then(|| {
+        let lo = lo.into_iter().fold(f32::INFINITY, lower);
+        let hi = hi.into_iter().fold(f32::NEG_INFINITY, higher);
+        (lo, hi)
+    })
 }
 
 /// Statistics of the voxels of `volume` where `mask` is true.
@@ -121,5 +157,15 @@ mod tests {
         assert!(stats(&volume, &[false; 4]).is_err());
         assert!(stats(&volume, &[true; 3]).is_err());
         assert_eq!(min_max(&volume), Some((1.0, 100.0)));
+        let mut big = volume.clone();
+        big.data = (0..200_000)
+            .map(|i| ((i * 7919) % 1000) as f32 - 3.5)
+            .collect();
+        big.data[123_456] = f32::NAN;
+        big.data[7] = f32::INFINITY;
+        big.dims = [200_000, 1, 1];
+        assert_eq!(min_max(&big), Some((-3.5, 995.5)));
+        big.data.iter_mut().for_each(|v| *v = f32::NAN);
+        assert_eq!(min_max(&big), None);
     }
 }

@@ -169,8 +169,17 @@ fn rescale_width<const W: usize>(
     intercept: f64,
     out: &mut [f32],
 ) {
-    for (o, c) in out.iter_mut().zip(bytes.chunks_exact(W)) {
-        *o = (reader.value(raw::<W>(c)) * slope + intercept) as f32;
+    if reader.signed {
+        for (o, c) in out.iter_mut().zip(bytes.chunks_exact(W)) {
+            *o = (reader.value(raw::<W>(c)) * slope + intercept) as f32;
+        }
+    } else {
+        // The same arithmetic as `SampleReader::value` for unsigned samples, in a loop
+        // without the sign test so that it vectorises.
+        let mask = reader.mask;
+        for (o, c) in out.iter_mut().zip(bytes.chunks_exact(W)) {
+            *o = (f64::from(raw::<W>(c) & mask) * slope + intercept) as f32;
+        }
     }
 }
 
