@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pet::lesions::{LesionParams, detect};
 use pet::series::{FileProblem, LoadedSeries, load_series};
 use pet::suv::{Allow, SuvCalibration, SuvOptions, SuvRefusal, SuvType, calibrate, scale_to_suv};
-use pet::voi::{VoiStats, min_max, stats};
+use pet::voi::{VoiStats, stats};
 use pet::volume::Volume;
 use serde_json::{Value, json};
 
@@ -270,7 +270,7 @@ fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
     };
     // The loaded volume becomes the SUV volume in place: one volume in memory.
     let mut suv = take_volume(&mut series);
-    scale_to_suv(&mut suv, &cal);
+    let range = scale_to_suv(&mut suv, &cal);
     bar.inc(1);
     bar.set_message("VOI statistics");
     let mut warnings = series.warnings.clone();
@@ -291,7 +291,7 @@ fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
     let lesions = detect(&suv, &LesionParams::default());
     bar.inc(1);
     bar.finish_and_clear();
-    let (suv_min, suv_max) = min_max(&suv).unwrap_or((f64::NAN, f64::NAN));
+    let (suv_min, suv_max) = range.unwrap_or((f64::NAN, f64::NAN));
     let report = json!({
         "series_instance_uid": series.series_instance_uid,
         "suv_type": cal.suv_type,

@@ -49,6 +49,11 @@ pub fn min_max(volume: &Volume) -> Option<(f64, f64)> {
         .par_chunks(MIN_MAX_BLOCK)
         .map(block_min_max)
         .collect();
+    combine_ranges(blocks)
+}
+
+/// The overall (min, max) of per-block ranges, combined in order, as f64.
+pub(crate) fn combine_ranges(blocks: Vec<Option<(f32, f32)>>) -> Option<(f64, f64)> {
     blocks
         .into_iter()
         .flatten()
@@ -76,7 +81,7 @@ fn widen(lo: &mut f32, hi: &mut f32, finite: &mut bool, v: f32) {
 }
 
 /// Minimum and maximum of the finite values of `block`, `None` when it has none.
-fn block_min_max(block: &[f32]) -> Option<(f32, f32)> {
+pub(crate) fn block_min_max(block: &[f32]) -> Option<(f32, f32)> {
     let mut lo = [f32::INFINITY; LANES];
     let mut hi = [f32::NEG_INFINITY; LANES];
     let mut finite = [false; LANES];

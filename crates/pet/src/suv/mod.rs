@@ -40,6 +40,7 @@ use header::SuvHeader;
 pub use scan_time::ScanTimeRule;
 
 use crate::series::LoadedSeries;
+use crate::voi::{block_min_max, combine_ranges};
 use crate::volume::Volume;
 
 /// Half-life of Ga-68 (PROTOCOL.md §6: 67.71 min).
@@ -254,19 +255,35 @@ pub fn suv_volume(series: &LoadedSeries, calibration: &SuvCalibration) -> Volume
 /// `calibration`) by its image's factor, in place, slices in parallel. Each voxel becomes
 /// `(value as f64 × factor) as f32` on its own, so the result does not depend on the
 /// thread count.
-pub fn scale_to_suv(volume: &mut Volume, calibration: &SuvCalibration) {
+///
+/// Returns the lowest and highest finite value of the volume afterwards, the same as
+/// [`crate::voi::min_max`] (found while each slice is in cache, saving a pass over the
+/// volume); `None` when no value is finite.
+pub fn scale_to_suv(volume: &mut Volume, calibration: &SuvCalibration) -> Option<(f64, f64)> {
     let per_slice = volume.dims[0] * volume.dims[1];
     if per_slice == 0 {
-        return;
+        return None;
     }
-    volume
+    // Slices beyond the calibrated images keep their values but count in the range.
+    let slices = volume.data.len().div_ceil(per_slice);
+    let extra = slices.saturating_sub(calibration.instances.len());
+    let factors = calibration
+        .instances
+        .par_iter()
+        .map(|f| Some(f.scale_factor))
+        .chain(rayon::iter::repeat_n(None, extra));
+    let ranges: Vec<Option<(f32, f32)>> = volume
         .data
         .par_chunks_mut(per_slice)
-        .zip(calibration.instances.par_iter())
-        .for_each(|(slice, factor)| {
-            let f = factor.scale_factor;
-            for v in slice {
-                *v = (f64::from(*v) * f) as f32;
+        .zip(factors)
+        .map(|(slice, factor)| {
+            if let Some(f) = factor {
+                for v in slice.iter_mut() {
+                    *v = (f64::from(*v) * f) as f32;
+                }
             }
-        });
+            block_min_max(slice)
+        })
+        .collect();
+    combine_ranges(ranges)
 }
