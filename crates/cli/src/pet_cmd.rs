@@ -13,9 +13,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use pet::PetError;
 use pet::lesions::{LesionParams, detect};
-use pet::series::{FileProblem, LoadedSeries, load_series};
-use pet::suv::{Allow, SuvCalibration, SuvOptions, SuvRefusal, SuvType, calibrate, scale_to_suv};
+use pet::series::{FileProblem, LoadedSeries, load_series, series_files};
+use pet::suv::{
+    Allow, SuvCalibration, SuvOptions, SuvRefusal, SuvSeries, SuvType, calibrate, load_suv,
+};
 use pet::voi::{VoiStats, stats};
 use pet::volume::Volume;
 use serde_json::{Value, json};
@@ -125,13 +128,24 @@ fn options(a: &SuvArgs) -> SuvOptions {
 
 /// Loads a series or reports why not (exit 2).
 fn load(dir: &Path, json: bool) -> Result<LoadedSeries, u8> {
-    load_series(dir).map_err(|e| {
-        if json {
-            println!("{}", json!({ "error": e.to_string() }));
-        }
-        eprintln!("error: {e}");
-        UNREADABLE
-    })
+    load_series(dir).map_err(|e| unreadable(&e, json))
+}
+
+/// Loads a series with its SUV computed as the pixels are read, or reports why the
+/// files could not be read (exit 2).
+fn load_with_suv(dir: &Path, opts: &SuvOptions, json: bool) -> Result<SuvSeries, u8> {
+    series_files(dir)
+        .and_then(|files| load_suv(&files, opts))
+        .map_err(|e| unreadable(&e, json))
+}
+
+/// Reports an unreadable input; returns the exit code.
+fn unreadable(e: &PetError, json: bool) -> u8 {
+    if json {
+        println!("{}", json!({ "error": e.to_string() }));
+    }
+    eprintln!("error: {e}");
+    UNREADABLE
 }
 
 fn suv_json(
@@ -247,7 +261,11 @@ fn progress(hidden: bool) -> ProgressBar {
 fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
     let bar = progress(a.json);
     bar.set_message("reading the series");
-    let mut series = match load(&a.dir, a.json) {
+    let SuvSeries {
+        mut series,
+        calibration,
+        range,
+    } = match load_with_suv(&a.dir, &options(&a.suv), a.json) {
         Ok(s) => s,
         Err(code) => {
             bar.finish_and_clear();
@@ -256,7 +274,7 @@ fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
     };
     bar.inc(1);
     bar.set_message("computing SUV");
-    let cal = match calibrate(&series, &options(&a.suv)) {
+    let cal = match calibration {
         Ok(c) => c,
         Err(refusal) => {
             bar.finish_and_clear();
@@ -268,9 +286,8 @@ fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
             return Ok(REFUSED);
         }
     };
-    // The loaded volume becomes the SUV volume in place: one volume in memory.
-    let mut suv = take_volume(&mut series);
-    let range = scale_to_suv(&mut suv, &cal);
+    // The volume was scaled to SUV as it was read: one volume in memory.
+    let suv = take_volume(&mut series);
     bar.inc(1);
     bar.set_message("VOI statistics");
     let mut warnings = series.warnings.clone();

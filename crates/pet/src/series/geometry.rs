@@ -4,6 +4,7 @@ use rayon::prelude::*;
 
 use super::instance::{PendingInstance, PetInstance, PixelSource};
 use crate::error::{ErrorKind, PetError};
+use crate::voi::{block_min_max, combine_ranges};
 use crate::volume::Volume;
 
 /// Relative tolerance on slice gaps: a gap differing by more than this from the median gap is
@@ -24,25 +25,36 @@ fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
+/// A stacked series: volume, sorted images (without pixels), warnings and, when scaled,
+/// the range of the finite values.
+type Stacked = (Volume, Vec<PetInstance>, Vec<String>, Option<(f64, f64)>);
+
 /// Sorts the images along the slice normal, checks that they form a regular grid, and
-/// places their pixels into one volume, slices in parallel. Returns the volume, the
-/// sorted images (without pixels) and warnings.
+/// places their pixels into one volume, slices in parallel, each slice multiplied by its
+/// factor when `factors` (given the sorted images) returns one per image.
 pub fn stack(
     pending: Vec<PendingInstance>,
-) -> Result<(Volume, Vec<PetInstance>, Vec<String>), PetError> {
+    factors: impl FnOnce(&[PetInstance]) -> Option<Vec<f64>>,
+) -> Result<Stacked, PetError> {
     let (instances, sources, direction, spacing_mm, warnings) =
         arrange(pending).map_err(PetError::new)?;
     let [row, col, normal] = direction;
     let (rows, columns) = (instances[0].rows, instances[0].columns);
     let per_slice = rows * columns;
+    let factors = factors(&instances).filter(|f| f.len() == instances.len());
     let mut data = vec![0.0f32; per_slice * instances.len()];
-    data.par_chunks_mut(per_slice)
+    let ranges: Vec<Option<(f32, f32)>> = data
+        .par_chunks_mut(per_slice)
         .zip(sources.into_par_iter().zip(instances.par_iter()))
-        .try_for_each_init(Vec::new, |buf, (slice, (source, inst))| {
+        .enumerate()
+        .map_init(Vec::new, |buf, (k, (slice, (source, inst)))| {
             source
                 .fill(&inst.path, buf, slice)
-                .map_err(|kind| PetError::at(&inst.path, kind))
-        })?;
+                .map_err(|kind| PetError::at(&inst.path, kind))?;
+            Ok(factors.as_ref().and_then(|f| scale_slice(slice, f[k])))
+        })
+        .collect::<Result<_, PetError>>()?;
+    let range = factors.as_ref().and_then(|_| combine_ranges(ranges));
     let volume = Volume {
         dims: [columns, rows, instances.len()],
         spacing_mm,
@@ -50,7 +62,16 @@ pub fn stack(
         direction: [row, col, normal],
         data,
     };
-    Ok((volume, instances, warnings))
+    Ok((volume, instances, warnings, range))
+}
+
+/// Multiplies a slice by `factor` (`(value as f64 × factor) as f32`, as
+/// [`crate::suv::scale_to_suv`] does) and returns the range of its finite values.
+fn scale_slice(slice: &mut [f32], factor: f64) -> Option<(f32, f32)> {
+    for v in slice.iter_mut() {
+        *v = (f64::from(*v) * factor) as f32;
+    }
+    block_min_max(slice)
 }
 
 /// Sorted images, their pixel sources, grid directions, spacing and warnings.

@@ -84,6 +84,12 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, PetError> {
 
 /// Reads the PET series in `dir` (see the module documentation for the rules).
 pub fn load_series(dir: &Path) -> Result<LoadedSeries, PetError> {
+    load_series_files(&series_files(dir)?)
+}
+
+/// The files of `dir` that [`load_series`] reads: [`list_files`], an error when there
+/// are none.
+pub fn series_files(dir: &Path) -> Result<Vec<PathBuf>, PetError> {
     let files = list_files(dir)?;
     if files.is_empty() {
         return Err(PetError::at(
@@ -91,7 +97,7 @@ pub fn load_series(dir: &Path) -> Result<LoadedSeries, PetError> {
             ErrorKind::NoImages("the folder holds no files".into()),
         ));
     }
-    load_series_files(&files)
+    Ok(files)
 }
 
 /// Reads the largest PET series among `paths` (e.g. stored files of one upload).
@@ -105,6 +111,18 @@ pub fn load_series_uid(paths: &[PathBuf], uid: &str) -> Result<LoadedSeries, Pet
 }
 
 fn load(paths: &[PathBuf], wanted: Option<&str>) -> Result<LoadedSeries, PetError> {
+    load_scaled(paths, wanted, |_| None).map(|(series, _)| series)
+}
+
+/// Reads a series like [`load_series_files`]; `factors` sees the sorted images before
+/// their pixels are read and may give one factor per image, by which each slice's
+/// values are then multiplied as they are placed (`(value as f64 × factor) as f32`).
+/// Returns the series and, when scaled, the range of the finite values of the volume.
+pub(crate) fn load_scaled(
+    paths: &[PathBuf],
+    wanted: Option<&str>,
+    factors: impl FnOnce(&[PetInstance]) -> Option<Vec<f64>>,
+) -> Result<(LoadedSeries, Option<(f64, f64)>), PetError> {
     let results: Vec<Result<PendingInstance, PetError>> =
         paths.par_iter().map(|p| read_pending(p)).collect();
     let mut problems = Vec::new();
@@ -149,16 +167,17 @@ fn load(paths: &[PathBuf], wanted: Option<&str>) -> Result<LoadedSeries, PetErro
             list.join(", ")
         ));
     }
-    let (volume, instances, geometry_warnings) = geometry::stack(instances)?;
+    let (volume, instances, geometry_warnings, range) = geometry::stack(instances, factors)?;
     warnings.extend(geometry_warnings);
-    Ok(LoadedSeries {
+    let series = LoadedSeries {
         series_instance_uid: chosen,
         volume,
         instances,
         problems,
         other_series,
         warnings,
-    })
+    };
+    Ok((series, range))
 }
 
 fn no_images(paths: &[PathBuf], problems: &[FileProblem]) -> PetError {

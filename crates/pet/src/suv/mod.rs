@@ -29,6 +29,7 @@ pub mod header;
 pub mod scan_time;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
@@ -39,7 +40,8 @@ use factor::SeriesLevel;
 use header::SuvHeader;
 pub use scan_time::ScanTimeRule;
 
-use crate::series::LoadedSeries;
+use crate::error::PetError;
+use crate::series::{LoadedSeries, load_scaled};
 use crate::voi::{block_min_max, combine_ranges};
 use crate::volume::Volume;
 
@@ -240,6 +242,52 @@ pub fn calibrate_headers(
         half_life_s: series.half_life_s,
         instances,
         warnings,
+    })
+}
+
+/// A series read together with its SUV calibration.
+#[derive(Debug, Clone)]
+pub struct SuvSeries {
+    /// The series; its volume holds SUVs when `calibration` is `Ok`, the rescaled pixel
+    /// values otherwise.
+    pub series: LoadedSeries,
+    /// The calibration of the series' images, or why there is none.
+    pub calibration: Result<SuvCalibration, SuvRefusal>,
+    /// Lowest and highest finite SUV of the volume (`None` when refused or none finite),
+    /// the same as [`crate::voi::min_max`] of the SUV volume.
+    pub range: Option<(f64, f64)>,
+}
+
+/// Reads the largest PET series among `paths` and computes its SUV while the pixels are
+/// read: the calibration comes from the headers, then each slice is rescaled and
+/// multiplied by its factor in one pass. The volume is the one [`load_series_files`],
+/// [`calibrate`] and [`scale_to_suv`] give, bit for bit, without a second pass over it.
+///
+/// [`load_series_files`]: crate::series::load_series_files
+pub fn load_suv(paths: &[PathBuf], opts: &SuvOptions) -> Result<SuvSeries, PetError> {
+    let mut calibration = None;
+    let (series, range) = load_scaled(paths, None, |instances| {
+        let headers: Vec<(&str, &SuvHeader)> = instances
+            .iter()
+            .map(|i| (i.sop_instance_uid.as_str(), &i.suv))
+            .collect();
+        let result = calibrate_headers(&headers, opts);
+        let factors = result
+            .as_ref()
+            .ok()
+            .map(|c| c.instances.iter().map(|f| f.scale_factor).collect());
+        calibration = Some(result);
+        factors
+    })?;
+    let calibration = calibration.unwrap_or_else(|| {
+        Err(SuvRefusal {
+            reasons: vec!["the series has no images".into()],
+        })
+    });
+    Ok(SuvSeries {
+        series,
+        calibration,
+        range,
     })
 }
 
