@@ -487,6 +487,20 @@ mod tests {
         }
     }
 
+    #[test]
+    fn fast_path_reads_the_phantom_as_dicom_rs_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = crate::phantom::PhantomSpec {
+            dims: [64, 64, 48],
+            spacing_mm: [9.0, 9.0, 21.0],
+            ..crate::phantom::PhantomSpec::new(4)
+        };
+        let truth = crate::phantom::write_phantom_with(dir.path(), &spec).expect("phantom");
+        for name in &truth.files {
+            assert!(agrees(&dir.path().join(name)), "{name}");
+        }
+    }
+
     /// 300 mutated headers by default; `MUTATIONS=N` runs more.
     #[test]
     fn mutated_headers_read_fast_only_where_dicom_rs_agrees() {
