@@ -81,7 +81,42 @@ fn widen(lo: &mut f32, hi: &mut f32, finite: &mut bool, v: f32) {
 }
 
 /// Minimum and maximum of the finite values of `block`, `None` when it has none.
+///
+/// A plain minimum and maximum already skip NaN (a comparison with NaN is false); only
+/// when they come out infinite, or nothing was found, is the block scanned again with
+/// every non-finite value set aside.
 pub(crate) fn block_min_max(block: &[f32]) -> Option<(f32, f32)> {
+    let (lo, hi) = plain_min_max(block);
+    if lo.is_finite() && hi.is_finite() {
+        Some((lo, hi))
+    } else {
+        finite_min_max(block)
+    }
+}
+
+/// Minimum and maximum of `block`, NaN skipped; (+∞, −∞) when empty.
+fn plain_min_max(block: &[f32]) -> (f32, f32) {
+    let mut lo = [f32::INFINITY; LANES];
+    let mut hi = [f32::NEG_INFINITY; LANES];
+    let mut chunks = block.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (lane, &v) in chunk.iter().enumerate().take(LANES) {
+            lo[lane] = lower(lo[lane], v);
+            hi[lane] = higher(hi[lane], v);
+        }
+    }
+    for (lane, &v) in chunks.remainder().iter().enumerate() {
+        lo[lane] = lower(lo[lane], v);
+        hi[lane] = higher(hi[lane], v);
+    }
+    (
+        lo.into_iter().fold(f32::INFINITY, lower),
+        hi.into_iter().fold(f32::NEG_INFINITY, higher),
+    )
+}
+
+/// Minimum and maximum of the finite values of `block`, `None` when it has none.
+fn finite_min_max(block: &[f32]) -> Option<(f32, f32)> {
     let mut lo = [f32::INFINITY; LANES];
     let mut hi = [f32::NEG_INFINITY; LANES];
     let mut finite = [false; LANES];
@@ -170,7 +205,11 @@ mod tests {
         big.data[7] = f32::INFINITY;
         big.dims = [200_000, 1, 1];
         assert_eq!(min_max(&big), Some((-3.5, 995.5)));
+        big.data[99] = f32::NEG_INFINITY;
+        assert_eq!(min_max(&big), Some((-3.5, 995.5)));
         big.data.iter_mut().for_each(|v| *v = f32::NAN);
+        assert_eq!(min_max(&big), None);
+        big.data[5] = f32::INFINITY;
         assert_eq!(min_max(&big), None);
     }
 }
