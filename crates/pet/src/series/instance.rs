@@ -501,6 +501,61 @@ mod tests {
         }
     }
 
+    /// Start of the data set: after the file meta group (explicit VR little endian).
+    fn data_set_start(bytes: &[u8]) -> usize {
+        let u16_at = |p: usize| u16::from_le_bytes([bytes[p], bytes[p + 1]]);
+        let mut pos = 132;
+        while u16_at(pos) == 0x0002 {
+            pos += if matches!(&bytes[pos + 4..pos + 6], b"OB" | b"UN") {
+                12 + u32::from_le_bytes([
+                    bytes[pos + 8],
+                    bytes[pos + 9],
+                    bytes[pos + 10],
+                    bytes[pos + 11],
+                ]) as usize
+            } else {
+                8 + usize::from(u16_at(pos + 6))
+            };
+        }
+        pos
+    }
+
+    #[test]
+    fn a_file_left_to_dicom_rs_joins_the_volume_like_the_others() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut originals: Vec<PathBuf> = reference_files()
+            .into_iter()
+            .filter(|f| f.to_string_lossy().contains("DRO_0_0"))
+            .collect();
+        originals.sort();
+        let mut copies = Vec::new();
+        for (n, original) in originals.iter().enumerate() {
+            let mut bytes = std::fs::read(original).expect("reference file");
+            if n == 3 {
+                // A character set the fast path leaves to dicom-rs (ASCII reads the same).
+                let at = data_set_start(&bytes);
+                let element = [8u8, 0, 5, 0, b'C', b'S', 10, 0];
+                let value = b"ISO_IR 101";
+                bytes.splice(at..at, element.iter().chain(value).copied());
+            }
+            let copy = dir.path().join(original.file_name().expect("name"));
+            std::fs::write(&copy, &bytes).expect("write");
+            copies.push(copy);
+        }
+        assert!(read_fast(&copies[3]).is_none() && read_fast(&copies[4]).is_some());
+        let mixed = crate::series::load_series_files(&copies).expect("mixed series");
+        let plain = crate::series::load_series_files(&originals).expect("series");
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&mixed.volume.data), bits(&plain.volume.data));
+        assert!(mixed.problems.is_empty(), "{:?}", mixed.problems);
+        let same_headers = mixed
+            .instances
+            .iter()
+            .zip(&plain.instances)
+            .all(|(a, b)| a.suv == b.suv && a.sop_instance_uid == b.sop_instance_uid);
+        assert!(same_headers);
+    }
+
     /// 300 mutated headers by default; `MUTATIONS=N` runs more.
     #[test]
     fn mutated_headers_read_fast_only_where_dicom_rs_agrees() {
