@@ -15,6 +15,14 @@
 //! - Each slice keeps its own RescaleSlope/RescaleIntercept (PET slices are often scaled
 //!   one by one); the volume holds `stored × slope + intercept` (Bq/mL for BQML).
 //! - Enhanced (multi-frame) PET images are reported as unsupported, per file.
+//! - Reading is done in two steps: every file's header first (files in parallel), then,
+//!   once the slices are sorted and checked, each slice's pixels straight into its place
+//!   in the volume (slices in parallel). The common file (explicit VR little endian,
+//!   native pixels last) has its header read by a small reader from the file's first
+//!   8 KiB and its pixels from the file when placed; any other file, and any file that
+//!   reader does not fully accept, is read by dicom-rs, whose results and errors are the
+//!   reference (module `fast`). [`crate::suv::load_suv`] also scales each slice to SUV
+//!   as it is placed.
 
 pub mod attr;
 mod fast;
