@@ -79,7 +79,12 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, PetError> {
         for entry in entries {
             let entry = entry.map_err(|e| PetError::at(&d, ErrorKind::Io(e.to_string())))?;
             let path = entry.path();
-            if path.is_dir() {
+            // The entry's type needs no stat, except for a link, which is followed.
+            let is_dir = match entry.file_type() {
+                Ok(t) if !t.is_symlink() => t.is_dir(),
+                _ => path.is_dir(),
+            };
+            if is_dir {
                 stack.push(path);
             } else {
                 out.push(path);
