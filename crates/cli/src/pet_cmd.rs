@@ -13,10 +13,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use pet::PetError;
 use pet::lesions::{LesionParams, detect};
-use pet::series::{FileProblem, LoadedSeries, load_series};
-use pet::suv::{Allow, SuvCalibration, SuvOptions, SuvRefusal, SuvType, calibrate, suv_volume};
-use pet::voi::{VoiStats, min_max, stats};
+use pet::series::{FileProblem, LoadedSeries, load_series, series_files};
+use pet::suv::{
+    Allow, SuvCalibration, SuvOptions, SuvRefusal, SuvSeries, SuvType, calibrate, load_suv,
+};
+use pet::voi::{VoiStats, stats};
+use pet::volume::Volume;
 use serde_json::{Value, json};
 
 /// Arguments of `her2ex pet`.
@@ -124,13 +128,24 @@ fn options(a: &SuvArgs) -> SuvOptions {
 
 /// Loads a series or reports why not (exit 2).
 fn load(dir: &Path, json: bool) -> Result<LoadedSeries, u8> {
-    load_series(dir).map_err(|e| {
-        if json {
-            println!("{}", json!({ "error": e.to_string() }));
-        }
-        eprintln!("error: {e}");
-        UNREADABLE
-    })
+    load_series(dir).map_err(|e| unreadable(&e, json))
+}
+
+/// Loads a series with its SUV computed as the pixels are read, or reports why the
+/// files could not be read (exit 2).
+fn load_with_suv(dir: &Path, opts: &SuvOptions, json: bool) -> Result<SuvSeries, u8> {
+    series_files(dir)
+        .and_then(|files| load_suv(&files, opts))
+        .map_err(|e| unreadable(&e, json))
+}
+
+/// Reports an unreadable input; returns the exit code.
+fn unreadable(e: &PetError, json: bool) -> u8 {
+    if json {
+        println!("{}", json!({ "error": e.to_string() }));
+    }
+    eprintln!("error: {e}");
+    UNREADABLE
 }
 
 fn suv_json(
@@ -246,7 +261,11 @@ fn progress(hidden: bool) -> ProgressBar {
 fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
     let bar = progress(a.json);
     bar.set_message("reading the series");
-    let series = match load(&a.dir, a.json) {
+    let SuvSeries {
+        mut series,
+        calibration,
+        range,
+    } = match load_with_suv(&a.dir, &options(&a.suv), a.json) {
         Ok(s) => s,
         Err(code) => {
             bar.finish_and_clear();
@@ -255,7 +274,7 @@ fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
     };
     bar.inc(1);
     bar.set_message("computing SUV");
-    let cal = match calibrate(&series, &options(&a.suv)) {
+    let cal = match calibration {
         Ok(c) => c,
         Err(refusal) => {
             bar.finish_and_clear();
@@ -267,7 +286,8 @@ fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
             return Ok(REFUSED);
         }
     };
-    let suv = suv_volume(&series, &cal);
+    // The volume was scaled to SUV as it was read: one volume in memory.
+    let suv = take_volume(&mut series);
     bar.inc(1);
     bar.set_message("VOI statistics");
     let mut warnings = series.warnings.clone();
@@ -288,7 +308,7 @@ fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
     let lesions = detect(&suv, &LesionParams::default());
     bar.inc(1);
     bar.finish_and_clear();
-    let (suv_min, suv_max) = min_max(&suv).unwrap_or((f64::NAN, f64::NAN));
+    let (suv_min, suv_max) = range.unwrap_or((f64::NAN, f64::NAN));
     let report = json!({
         "series_instance_uid": series.series_instance_uid,
         "suv_type": cal.suv_type,
@@ -312,6 +332,19 @@ fn quantify(a: &QuantifyArgs) -> anyhow::Result<u8> {
         );
     }
     Ok(0)
+}
+
+/// Moves the volume out of `series`, leaving its grid with no voxels.
+fn take_volume(series: &mut LoadedSeries) -> Volume {
+    let v = &series.volume;
+    let empty = Volume {
+        dims: v.dims,
+        spacing_mm: v.spacing_mm,
+        origin_mm: v.origin_mm,
+        direction: v.direction,
+        data: Vec::new(),
+    };
+    std::mem::replace(&mut series.volume, empty)
 }
 
 fn voi_stats(

@@ -2,7 +2,6 @@
 //! `cargo run --release -p pet --example quantify -- DIR`. Used by bench/pet/run.sh.
 //! Phase timings go to stderr.
 
-use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -15,28 +14,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|p| p.extension().is_some_and(|x| x == "dcm"))
         .collect();
     files.sort();
-    let series = pet::series::load_series_files(&files)?;
     let t1 = Instant::now();
-    let calibration = pet::suv::calibrate(&series, &pet::suv::SuvOptions::default())
+    // Calibration from the headers, then each slice rescaled and scaled to SUV as it is
+    // read: a single volume in memory, a single pass over it.
+    let loaded = pet::suv::load_suv(&files, &pet::suv::SuvOptions::default())?;
+    loaded
+        .calibration
         .map_err(|r| format!("SUV refused: {:?}", r.reasons))?;
-    // `pet::suv::suv_volume` works on a copy; scaling the loaded volume in place with the
-    // same per-slice factors keeps a single volume in memory.
-    let mut suv = series.volume;
-    let plane = suv.dims[0] * suv.dims[1];
-    suv.data
-        .par_chunks_mut(plane.max(1))
-        .zip(calibration.instances.par_iter())
-        .for_each(|(slice, f)| {
-            for v in slice {
-                *v = (f64::from(*v) * f.scale_factor) as f32;
-            }
-        });
+    let suv = loaded.series.volume;
     let t2 = Instant::now();
     let lesions = pet::lesions::detect(&suv, &pet::lesions::LesionParams::default());
     let t3 = Instant::now();
     println!("{}", serde_json::to_string_pretty(&lesions)?);
     eprintln!(
-        "load {:.3} s, suv {:.3} s, detect {:.3} s, {} voxels, {} candidates",
+        "list {:.3} s, load+suv {:.3} s, detect {:.3} s, {} voxels, {} candidates",
         (t1 - t0).as_secs_f64(),
         (t2 - t1).as_secs_f64(),
         (t3 - t2).as_secs_f64(),

@@ -65,44 +65,15 @@ pub struct BodyOutline {
 impl BodyOutline {
     /// Measures the outline of `suv` (one pass, slices in parallel).
     pub fn measure(suv: &Volume) -> Self {
-        let [nx, ny, nz] = suv.dims;
-        let slices: Vec<Option<BodySlice>> = (0..nz)
+        let slices: Vec<Option<BodySlice>> = (0..suv.dims[2])
             .into_par_iter()
-            .map(|k| {
-                let (mut n, mut si, mut sj) = (0u64, 0u64, 0u64);
-                let (mut jmin, mut jmax) = (usize::MAX, 0usize);
-                let plane = &suv.data[k * nx * ny..(k + 1) * nx * ny];
-                for j in 0..ny {
-                    // Branch-free 32-bit sums so the compiler can vectorise the row (DICOM
-                    // rows hold at most 65535 columns: the index sum stays below 2^32).
-                    let (mut row_n, mut row_i) = (0u32, 0u32);
-                    for (i, &v) in plane[j * nx..(j + 1) * nx].iter().enumerate() {
-                        let inside = v >= BODY_SUV;
-                        row_n += u32::from(inside);
-                        row_i += if inside { i as u32 } else { 0 };
-                    }
-                    let row_n = u64::from(row_n);
-                    si += u64::from(row_i);
-                    if row_n > 0 {
-                        n += row_n;
-                        sj += row_n * j as u64;
-                        jmin = jmin.min(j);
-                        jmax = jmax.max(j);
-                    }
-                }
-                if n == 0 {
-                    return None;
-                }
-                let (ci, cj) = (si as f64 / n as f64, sj as f64 / n as f64);
-                let kf = k as f64;
-                let ya = suv.position_mm(ci, jmin as f64, kf)[1];
-                let yb = suv.position_mm(ci, jmax as f64, kf)[1];
-                Some(BodySlice {
-                    centre_mm: suv.position_mm(ci, cj, kf),
-                    y_range_mm: [ya.min(yb), ya.max(yb)],
-                })
-            })
+            .map(|k| body_slice(suv, k))
             .collect();
+        Self::from_slices(slices)
+    }
+
+    /// The outline made of per-slice measurements ([`body_slice`] of every slice).
+    pub fn from_slices(slices: Vec<Option<BodySlice>>) -> Self {
         let zs: Vec<f64> = slices.iter().flatten().map(|s| s.centre_mm[2]).collect();
         let z_range_mm = (!zs.is_empty()).then(|| {
             [
@@ -124,6 +95,43 @@ impl BodyOutline {
             below.or_else(|| self.slices.get(k + d).and_then(Option::as_ref))
         })
     }
+}
+
+/// The body outline in slice `k` of `suv`; `None` when no voxel reaches [`BODY_SUV`].
+pub fn body_slice(suv: &Volume, k: usize) -> Option<BodySlice> {
+    let [nx, ny, _] = suv.dims;
+    let (mut n, mut si, mut sj) = (0u64, 0u64, 0u64);
+    let (mut jmin, mut jmax) = (usize::MAX, 0usize);
+    let plane = &suv.data[k * nx * ny..(k + 1) * nx * ny];
+    for j in 0..ny {
+        // Branch-free 32-bit sums so the compiler can vectorise the row (DICOM rows hold
+        // at most 65535 columns: the index sum stays below 2^32).
+        let (mut row_n, mut row_i) = (0u32, 0u32);
+        for (i, &v) in plane[j * nx..(j + 1) * nx].iter().enumerate() {
+            let inside = v >= BODY_SUV;
+            row_n += u32::from(inside);
+            row_i += if inside { i as u32 } else { 0 };
+        }
+        let row_n = u64::from(row_n);
+        si += u64::from(row_i);
+        if row_n > 0 {
+            n += row_n;
+            sj += row_n * j as u64;
+            jmin = jmin.min(j);
+            jmax = jmax.max(j);
+        }
+    }
+    if n == 0 {
+        return None;
+    }
+    let (ci, cj) = (si as f64 / n as f64, sj as f64 / n as f64);
+    let kf = k as f64;
+    let ya = suv.position_mm(ci, jmin as f64, kf)[1];
+    let yb = suv.position_mm(ci, jmax as f64, kf)[1];
+    Some(BodySlice {
+        centre_mm: suv.position_mm(ci, cj, kf),
+        y_range_mm: [ya.min(yb), ya.max(yb)],
+    })
 }
 
 /// What the heuristic needs to know about one supra-threshold component.

@@ -8,6 +8,7 @@
 //!
 //! Sums are taken in f64 in voxel order, so the same volume and mask give the same bits.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::ErrorKind;
@@ -33,16 +34,106 @@ pub struct VoiStats {
     pub voxels: usize,
 }
 
-/// Minimum and maximum of a whole volume (non-finite voxels ignored).
+/// Voxels per block of [`min_max`]: a fixed split, so the result does not depend on the
+/// thread count.
+const MIN_MAX_BLOCK: usize = 1 << 16;
+/// Independent running minima and maxima per block, so the loop vectorises.
+const LANES: usize = 16;
+
+/// Minimum and maximum of a whole volume (non-finite voxels ignored); blocks in
+/// parallel, their results combined in order. Minima and maxima are exact, so the
+/// values are those of a plain sequential scan.
 pub fn min_max(volume: &Volume) -> Option<(f64, f64)> {
-    volume
+    let blocks: Vec<Option<(f32, f32)>> = volume
         .data
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold(None, |acc, v| {
-            let v = f64::from(*v);
-            Some(acc.map_or((v, v), |(lo, hi): (f64, f64)| (lo.min(v), hi.max(v))))
-        })
+        .par_chunks(MIN_MAX_BLOCK)
+        .map(block_min_max)
+        .collect();
+    combine_ranges(blocks)
+}
+
+/// The overall (min, max) of per-block ranges, combined in order, as f64.
+pub(crate) fn combine_ranges(blocks: Vec<Option<(f32, f32)>>) -> Option<(f64, f64)> {
+    blocks
+        .into_iter()
+        .flatten()
+        .reduce(|(a, b), (lo, hi)| (lower(a, lo), higher(b, hi)))
+        .map(|(lo, hi)| (f64::from(lo), f64::from(hi)))
+}
+
+fn lower(a: f32, b: f32) -> f32 {
+    if b < a { b } else { a }
+}
+
+fn higher(a: f32, b: f32) -> f32 {
+    if b > a { b } else { a }
+}
+
+/// Widens one lane's running minimum and maximum by `v` when it is finite, without
+/// branches.
+#[inline]
+fn widen(lo: &mut f32, hi: &mut f32, finite: &mut bool, v: f32) {
+    // False for infinities and NaN.
+    let ok = v.abs() < f32::INFINITY;
+    *finite |= ok;
+    *lo = lower(*lo, if ok { v } else { f32::INFINITY });
+    *hi = higher(*hi, if ok { v } else { f32::NEG_INFINITY });
+}
+
+/// Minimum and maximum of the finite values of `block`, `None` when it has none.
+///
+/// A plain minimum and maximum already skip NaN (a comparison with NaN is false); only
+/// when they come out infinite, or nothing was found, is the block scanned again with
+/// every non-finite value set aside.
+pub(crate) fn block_min_max(block: &[f32]) -> Option<(f32, f32)> {
+    let (lo, hi) = plain_min_max(block);
+    if lo.is_finite() && hi.is_finite() {
+        Some((lo, hi))
+    } else {
+        finite_min_max(block)
+    }
+}
+
+/// Minimum and maximum of `block`, NaN skipped; (+∞, −∞) when empty.
+fn plain_min_max(block: &[f32]) -> (f32, f32) {
+    let mut lo = [f32::INFINITY; LANES];
+    let mut hi = [f32::NEG_INFINITY; LANES];
+    let mut chunks = block.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (lane, &v) in chunk.iter().enumerate().take(LANES) {
+            lo[lane] = lower(lo[lane], v);
+            hi[lane] = higher(hi[lane], v);
+        }
+    }
+    for (lane, &v) in chunks.remainder().iter().enumerate() {
+        lo[lane] = lower(lo[lane], v);
+        hi[lane] = higher(hi[lane], v);
+    }
+    (
+        lo.into_iter().fold(f32::INFINITY, lower),
+        hi.into_iter().fold(f32::NEG_INFINITY, higher),
+    )
+}
+
+/// Minimum and maximum of the finite values of `block`, `None` when it has none.
+fn finite_min_max(block: &[f32]) -> Option<(f32, f32)> {
+    let mut lo = [f32::INFINITY; LANES];
+    let mut hi = [f32::NEG_INFINITY; LANES];
+    let mut finite = [false; LANES];
+    let mut chunks = block.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (lane, &v) in chunk.iter().enumerate().take(LANES) {
+            widen(&mut lo[lane], &mut hi[lane], &mut finite[lane], v);
+        }
+    }
+    for (lane, &v) in chunks.remainder().iter().enumerate() {
+        widen(&mut lo[lane], &mut hi[lane], &mut finite[lane], v);
+    }
+    finite.contains(&true).then(|| {
+        let lo = lo.into_iter().fold(f32::INFINITY, lower);
+        let hi = hi.into_iter().fold(f32::NEG_INFINITY, higher);
+        (lo, hi)
+    })
 }
 
 /// Statistics of the voxels of `volume` where `mask` is true.
@@ -106,5 +197,19 @@ mod tests {
         assert!(stats(&volume, &[false; 4]).is_err());
         assert!(stats(&volume, &[true; 3]).is_err());
         assert_eq!(min_max(&volume), Some((1.0, 100.0)));
+        let mut big = volume.clone();
+        big.data = (0..200_000)
+            .map(|i| ((i * 7919) % 1000) as f32 - 3.5)
+            .collect();
+        big.data[123_456] = f32::NAN;
+        big.data[7] = f32::INFINITY;
+        big.dims = [200_000, 1, 1];
+        assert_eq!(min_max(&big), Some((-3.5, 995.5)));
+        big.data[99] = f32::NEG_INFINITY;
+        assert_eq!(min_max(&big), Some((-3.5, 995.5)));
+        big.data.iter_mut().for_each(|v| *v = f32::NAN);
+        assert_eq!(min_max(&big), None);
+        big.data[5] = f32::INFINITY;
+        assert_eq!(min_max(&big), None);
     }
 }

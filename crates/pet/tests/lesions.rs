@@ -241,6 +241,37 @@ fn detection_is_bit_identical_whatever_the_thread_count() {
 }
 
 #[test]
+fn suv_while_reading_is_reader_then_suv_bit_for_bit_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = write_phantom_with(dir.path(), &small(11)).unwrap();
+    let files: Vec<_> = truth.files.iter().map(|f| dir.path().join(f)).collect();
+    let opts = pet::suv::SuvOptions::default();
+    let series = pet::series::load_series_files(&files).unwrap();
+    let calibration = pet::suv::calibrate(&series, &opts).unwrap();
+    let expected = pet::suv::suv_volume(&series, &calibration);
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let mut in_place = series.volume.clone();
+    let range = pet::suv::scale_to_suv(&mut in_place, &calibration);
+    assert_eq!(bits(&in_place.data), bits(&expected.data));
+    assert_eq!(range, pet::voi::min_max(&expected));
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let loaded = pool.install(|| pet::suv::load_suv(&files, &opts)).unwrap();
+        assert_eq!(loaded.series.volume.dims, expected.dims);
+        assert_eq!(bits(&loaded.series.volume.data), bits(&expected.data));
+        assert_eq!(loaded.calibration.as_ref(), Ok(&calibration));
+        assert_eq!(loaded.range, range);
+        assert_eq!(
+            pool.install(|| detect(&loaded.series.volume, &LesionParams::default())),
+            detect(&expected, &LesionParams::default())
+        );
+    }
+}
+
+#[test]
 fn lesion_metrics_are_consistent_on_the_phantom() {
     let (suv, truth) = simulate(&PhantomSpec::new(3)).unwrap();
     let params = LesionParams::default();

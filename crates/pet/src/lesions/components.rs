@@ -69,31 +69,48 @@ pub fn runs_where(
     let [nx, ny, nz] = dims;
     let per_slice: Vec<Vec<Run>> = (0..nz)
         .into_par_iter()
-        .map(|k| {
-            let mut out = Vec::new();
-            for j in 0..ny {
-                let row = &data[(j + k * ny) * nx..(j + 1 + k * ny) * nx];
-                if !row_may_hold(row, &keep) {
-                    continue;
-                }
-                let mut start = None;
-                for (i, &v) in row.iter().enumerate() {
-                    match (keep(v), start) {
-                        (true, None) => start = Some(i),
-                        (false, Some(x0)) => {
-                            out.push(Run { j, k, x0, x1: i });
-                            start = None;
-                        }
-                        _ => {}
-                    }
-                }
-                if let Some(x0) = start {
-                    out.push(Run { j, k, x0, x1: nx });
-                }
-            }
-            out
-        })
+        .map(|k| slice_runs(&data[k * nx * ny..(k + 1) * nx * ny], k, [nx, ny], &keep))
         .collect();
+    index_runs(per_slice, dims)
+}
+
+/// Runs of voxels for which `keep(value)` holds in `plane`, slice `k` of a grid whose
+/// slices are `plane_dims` (columns, rows).
+pub(crate) fn slice_runs(
+    plane: &[f32],
+    k: usize,
+    plane_dims: [usize; 2],
+    keep: &impl Fn(f32) -> bool,
+) -> Vec<Run> {
+    let [nx, ny] = plane_dims;
+    let mut out = Vec::new();
+    for j in 0..ny {
+        let row = &plane[j * nx..(j + 1) * nx];
+        if !row_may_hold(row, keep) {
+            continue;
+        }
+        let mut start = None;
+        for (i, &v) in row.iter().enumerate() {
+            match (keep(v), start) {
+                (true, None) => start = Some(i),
+                (false, Some(x0)) => {
+                    out.push(Run { j, k, x0, x1: i });
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(x0) = start {
+            out.push(Run { j, k, x0, x1: nx });
+        }
+    }
+    out
+}
+
+/// Concatenates per-slice runs in slice order and indexes them by row (see
+/// [`runs_where`]).
+pub(crate) fn index_runs(per_slice: Vec<Vec<Run>>, dims: [usize; 3]) -> (Vec<Run>, Vec<usize>) {
+    let [_, ny, nz] = dims;
     let runs: Vec<Run> = per_slice.into_iter().flatten().collect();
     let mut row_start = vec![0usize; ny * nz + 1];
     for r in &runs {

@@ -27,9 +27,9 @@ pub mod metrics;
 
 use crate::peak::SphereKernel;
 pub use crate::physiology::Organ;
-use crate::physiology::{BodyOutline, classify};
+use crate::physiology::{BodyOutline, BodySlice, body_slice, classify};
 use crate::volume::Volume;
-use components::{Component, components_above, sub_components};
+use components::{Component, Run, group_runs, index_runs, slice_runs, sub_components};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -109,12 +109,11 @@ pub fn detect(suv: &Volume, params: &LesionParams) -> Vec<Lesion> {
     if !valid || suv.data.is_empty() {
         return Vec::new();
     }
-    let comps = components_above(&suv.data, dims, params.threshold_suv);
+    let (comps, body) = scan(suv, params.threshold_suv);
     let summaries: Vec<_> = comps
         .par_iter()
         .map(|c| metrics::summarise(suv, c))
         .collect();
-    let body = BodyOutline::measure(suv);
     let organs = classify(&summaries, &body);
 
     let mut candidates = Vec::new();
@@ -173,6 +172,26 @@ pub fn detect(suv: &Volume, params: &LesionParams) -> Vec<Lesion> {
         lesion.id = n as u32 + 1;
     }
     lesions
+}
+
+/// The components at `threshold` (as [`components::components_above`]) and the body
+/// outline (as [`BodyOutline::measure`]), both taken in one pass over the volume: each
+/// slice is scanned for both while it is in cache.
+fn scan(suv: &Volume, threshold: f32) -> (Vec<Component>, BodyOutline) {
+    let [nx, ny, nz] = suv.dims;
+    let keep = |v: f32| v >= threshold;
+    let (runs, body): (Vec<Vec<Run>>, Vec<Option<BodySlice>>) = (0..nz)
+        .into_par_iter()
+        .map(|k| {
+            let plane = &suv.data[k * nx * ny..(k + 1) * nx * ny];
+            (slice_runs(plane, k, [nx, ny], &keep), body_slice(suv, k))
+        })
+        .unzip();
+    let (runs, row_start) = index_runs(runs, suv.dims);
+    (
+        group_runs(runs, &row_start, suv.dims),
+        BodyOutline::from_slices(body),
+    )
 }
 
 /// Hot spots inside an organ component: sub-components at [`ORGAN_CONTRAST`] × the

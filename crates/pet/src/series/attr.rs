@@ -3,11 +3,48 @@
 //! Values are read through their text form and parsed here, so a malformed decimal string
 //! (DS) or date (DA/TM/DT) becomes a clear [`ErrorKind::BadTag`] instead of a silent zero.
 
+use std::borrow::Cow;
+
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use dicom_core::Tag;
-use dicom_object::InMemDicomObject;
+use dicom_object::{DefaultDicomObject, InMemDicomObject};
 
 use crate::error::ErrorKind;
+
+/// A data set whose attributes can be read as text: a dicom-rs object, or the header
+/// read by the series reader's fast path. Both give the text dicom-rs would give
+/// (`PrimitiveValue::to_str`), so every reading below behaves the same on either.
+pub trait AttrSource {
+    /// The data set of one sequence item.
+    type Item: AttrSource;
+
+    /// The text of the value of `tag`: `None` when absent, `Err` (the reason) when the
+    /// value has no text form.
+    fn value_text(&self, tag: Tag) -> Option<Result<Cow<'_, str>, String>>;
+
+    /// The items of the sequence `tag`: `None` when absent, `Some(None)` when the
+    /// attribute is not a sequence.
+    fn sequence(&self, tag: Tag) -> Option<Option<&[Self::Item]>>;
+
+    /// Whether the attribute `tag` is present.
+    fn contains(&self, tag: Tag) -> bool;
+}
+
+impl AttrSource for InMemDicomObject {
+    type Item = InMemDicomObject;
+
+    fn value_text(&self, tag: Tag) -> Option<Result<Cow<'_, str>, String>> {
+        self.get(tag).map(|e| e.to_str().map_err(|e| e.to_string()))
+    }
+
+    fn sequence(&self, tag: Tag) -> Option<Option<&[InMemDicomObject]>> {
+        self.get(tag).map(|e| e.items())
+    }
+
+    fn contains(&self, tag: Tag) -> bool {
+        self.get(tag).is_some()
+    }
+}
 
 /// A DICOM attribute: its keyword (PS3.6) and its tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +58,22 @@ pub struct Attr {
 impl std::fmt::Display for Attr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({:04X},{:04X})", self.name, self.tag.0, self.tag.1)
+    }
+}
+
+impl AttrSource for DefaultDicomObject {
+    type Item = InMemDicomObject;
+
+    fn value_text(&self, tag: Tag) -> Option<Result<Cow<'_, str>, String>> {
+        (**self).value_text(tag)
+    }
+
+    fn sequence(&self, tag: Tag) -> Option<Option<&[InMemDicomObject]>> {
+        (**self).sequence(tag)
+    }
+
+    fn contains(&self, tag: Tag) -> bool {
+        (**self).contains(tag)
     }
 }
 
@@ -40,13 +93,11 @@ fn bad(a: Attr, problem: impl Into<String>) -> ErrorKind {
 }
 
 /// The trimmed text of an attribute; `None` when absent or empty.
-pub fn text(obj: &InMemDicomObject, a: Attr) -> Result<Option<String>, ErrorKind> {
-    let Some(elem) = obj.get(a.tag) else {
+pub fn text<D: AttrSource + ?Sized>(obj: &D, a: Attr) -> Result<Option<String>, ErrorKind> {
+    let Some(value) = obj.value_text(a.tag) else {
         return Ok(None);
     };
-    let value = elem
-        .to_str()
-        .map_err(|e| bad(a, format!("not text: {e}")))?;
+    let value = value.map_err(|e| bad(a, format!("not text: {e}")))?;
     let trimmed = value
         .trim_matches(|c: char| c == ' ' || c == '\0')
         .to_string();
@@ -54,12 +105,12 @@ pub fn text(obj: &InMemDicomObject, a: Attr) -> Result<Option<String>, ErrorKind
 }
 
 /// A required text attribute.
-pub fn text_req(obj: &InMemDicomObject, a: Attr) -> Result<String, ErrorKind> {
+pub fn text_req<D: AttrSource + ?Sized>(obj: &D, a: Attr) -> Result<String, ErrorKind> {
     text(obj, a)?.ok_or_else(|| ErrorKind::MissingTag(a.to_string()))
 }
 
 /// All numeric values of a multi-valued attribute (DS, IS, US, FD…); `None` when absent.
-pub fn numbers(obj: &InMemDicomObject, a: Attr) -> Result<Option<Vec<f64>>, ErrorKind> {
+pub fn numbers<D: AttrSource + ?Sized>(obj: &D, a: Attr) -> Result<Option<Vec<f64>>, ErrorKind> {
     let Some(t) = text(obj, a)? else {
         return Ok(None);
     };
@@ -78,7 +129,7 @@ pub fn numbers(obj: &InMemDicomObject, a: Attr) -> Result<Option<Vec<f64>>, Erro
 }
 
 /// A single numeric value; `None` when absent.
-pub fn number(obj: &InMemDicomObject, a: Attr) -> Result<Option<f64>, ErrorKind> {
+pub fn number<D: AttrSource + ?Sized>(obj: &D, a: Attr) -> Result<Option<f64>, ErrorKind> {
     match numbers(obj, a)? {
         None => Ok(None),
         Some(v) if v.len() == 1 => Ok(Some(v[0])),
@@ -87,7 +138,11 @@ pub fn number(obj: &InMemDicomObject, a: Attr) -> Result<Option<f64>, ErrorKind>
 }
 
 /// Exactly `n` numeric values, required.
-pub fn numbers_n(obj: &InMemDicomObject, a: Attr, n: usize) -> Result<Vec<f64>, ErrorKind> {
+pub fn numbers_n<D: AttrSource + ?Sized>(
+    obj: &D,
+    a: Attr,
+    n: usize,
+) -> Result<Vec<f64>, ErrorKind> {
     let v = numbers(obj, a)?.ok_or_else(|| ErrorKind::MissingTag(a.to_string()))?;
     if v.len() != n {
         return Err(bad(a, format!("expected {n} values, found {}", v.len())));
@@ -96,10 +151,10 @@ pub fn numbers_n(obj: &InMemDicomObject, a: Attr, n: usize) -> Result<Vec<f64>, 
 }
 
 /// The items of a sequence attribute; empty when absent.
-pub fn items(obj: &InMemDicomObject, a: Attr) -> Result<&[InMemDicomObject], ErrorKind> {
-    match obj.get(a.tag) {
+pub fn items<D: AttrSource + ?Sized>(obj: &D, a: Attr) -> Result<&[D::Item], ErrorKind> {
+    match obj.sequence(a.tag) {
         None => Ok(&[]),
-        Some(elem) => elem.items().ok_or_else(|| bad(a, "expected a sequence")),
+        Some(items) => items.ok_or_else(|| bad(a, "expected a sequence")),
     }
 }
 
@@ -158,7 +213,7 @@ pub fn parse_dt(s: &str) -> Option<NaiveDateTime> {
 }
 
 /// A date attribute; `None` when absent, an error when malformed.
-pub fn date(obj: &InMemDicomObject, a: Attr) -> Result<Option<NaiveDate>, ErrorKind> {
+pub fn date<D: AttrSource + ?Sized>(obj: &D, a: Attr) -> Result<Option<NaiveDate>, ErrorKind> {
     match text(obj, a)? {
         None => Ok(None),
         Some(t) => parse_da(&t)
@@ -168,7 +223,7 @@ pub fn date(obj: &InMemDicomObject, a: Attr) -> Result<Option<NaiveDate>, ErrorK
 }
 
 /// A time attribute; `None` when absent, an error when malformed.
-pub fn time(obj: &InMemDicomObject, a: Attr) -> Result<Option<NaiveTime>, ErrorKind> {
+pub fn time<D: AttrSource + ?Sized>(obj: &D, a: Attr) -> Result<Option<NaiveTime>, ErrorKind> {
     match text(obj, a)? {
         None => Ok(None),
         Some(t) => parse_tm(&t)
@@ -178,7 +233,10 @@ pub fn time(obj: &InMemDicomObject, a: Attr) -> Result<Option<NaiveTime>, ErrorK
 }
 
 /// A date-time attribute; `None` when absent, an error when malformed.
-pub fn datetime(obj: &InMemDicomObject, a: Attr) -> Result<Option<NaiveDateTime>, ErrorKind> {
+pub fn datetime<D: AttrSource + ?Sized>(
+    obj: &D,
+    a: Attr,
+) -> Result<Option<NaiveDateTime>, ErrorKind> {
     match text(obj, a)? {
         None => Ok(None),
         Some(t) => parse_dt(&t)

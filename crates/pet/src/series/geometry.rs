@@ -1,7 +1,10 @@
 //! Stacking single-frame images into a regular grid, by position along the slice normal.
 
-use super::instance::PetInstance;
-use crate::error::ErrorKind;
+use rayon::prelude::*;
+
+use super::instance::{PendingInstance, PetInstance, PixelSource};
+use crate::error::{ErrorKind, PetError};
+use crate::voi::{block_min_max, combine_ranges};
 use crate::volume::Volume;
 
 /// Relative tolerance on slice gaps: a gap differing by more than this from the median gap is
@@ -22,20 +25,76 @@ fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
-/// Sorts the images along the slice normal, checks that they form a regular grid, and moves
-/// their pixels into one volume. Returns the volume, the sorted images and warnings.
+/// A stacked series: volume, sorted images (without pixels), warnings and, when scaled,
+/// the range of the finite values.
+type Stacked = (Volume, Vec<PetInstance>, Vec<String>, Option<(f64, f64)>);
+
+/// Sorts the images along the slice normal, checks that they form a regular grid, and
+/// places their pixels into one volume, slices in parallel, each slice multiplied by its
+/// factor when `factors` (given the sorted images) returns one per image.
 pub fn stack(
-    mut instances: Vec<PetInstance>,
-) -> Result<(Volume, Vec<PetInstance>, Vec<String>), ErrorKind> {
+    pending: Vec<PendingInstance>,
+    factors: impl FnOnce(&[PetInstance]) -> Option<Vec<f64>>,
+) -> Result<Stacked, PetError> {
+    let (instances, sources, direction, spacing_mm, warnings) =
+        arrange(pending).map_err(PetError::new)?;
+    let [row, col, normal] = direction;
+    let (rows, columns) = (instances[0].rows, instances[0].columns);
+    let per_slice = rows * columns;
+    let factors = factors(&instances).filter(|f| f.len() == instances.len());
+    let mut data = vec![0.0f32; per_slice * instances.len()];
+    let ranges: Vec<Option<(f32, f32)>> = data
+        .par_chunks_mut(per_slice)
+        .zip(sources.into_par_iter().zip(instances.par_iter()))
+        .enumerate()
+        .map_init(Vec::new, |buf, (k, (slice, (source, inst)))| {
+            source
+                .fill(&inst.path, buf, slice)
+                .map_err(|kind| PetError::at(&inst.path, kind))?;
+            Ok(factors.as_ref().and_then(|f| scale_slice(slice, f[k])))
+        })
+        .collect::<Result<_, PetError>>()?;
+    let range = factors.as_ref().and_then(|_| combine_ranges(ranges));
+    let volume = Volume {
+        dims: [columns, rows, instances.len()],
+        spacing_mm,
+        origin_mm: instances[0].position_mm,
+        direction: [row, col, normal],
+        data,
+    };
+    Ok((volume, instances, warnings, range))
+}
+
+/// Multiplies a slice by `factor` (`(value as f64 × factor) as f32`, as
+/// [`crate::suv::scale_to_suv`] does) and returns the range of its finite values.
+fn scale_slice(slice: &mut [f32], factor: f64) -> Option<(f32, f32)> {
+    for v in slice.iter_mut() {
+        *v = (f64::from(*v) * factor) as f32;
+    }
+    block_min_max(slice)
+}
+
+/// Sorted images, their pixel sources, grid directions, spacing and warnings.
+type Arranged = (
+    Vec<PetInstance>,
+    Vec<PixelSource>,
+    [[f64; 3]; 3],
+    [f64; 3],
+    Vec<String>,
+);
+
+/// Sorts the images along the slice normal and checks that they form a regular grid.
+fn arrange(mut pending: Vec<PendingInstance>) -> Result<Arranged, ErrorKind> {
     let mut warnings = Vec::new();
-    let first = instances
+    let first = &pending
         .first()
-        .ok_or_else(|| ErrorKind::NoImages("empty series".into()))?;
+        .ok_or_else(|| ErrorKind::NoImages("empty series".into()))?
+        .inst;
     let o = first.orientation;
     let (row, col) = ([o[0], o[1], o[2]], [o[3], o[4], o[5]]);
     let normal = cross(row, col);
     let (rows, columns, spacing) = (first.rows, first.columns, first.pixel_spacing_mm);
-    for inst in &instances {
+    for inst in pending.iter().map(|p| &p.inst) {
         let same_orientation = inst
             .orientation
             .iter()
@@ -72,11 +131,13 @@ pub fn stack(
     }
     // Sort by distance along the normal; the file path breaks exact ties so that the
     // duplicate check below reports a stable pair.
-    instances.sort_by(|a, b| {
-        dot(a.position_mm, normal)
-            .total_cmp(&dot(b.position_mm, normal))
-            .then_with(|| a.path.cmp(&b.path))
+    pending.sort_by(|a, b| {
+        dot(a.inst.position_mm, normal)
+            .total_cmp(&dot(b.inst.position_mm, normal))
+            .then_with(|| a.inst.path.cmp(&b.inst.path))
     });
+    let (instances, sources): (Vec<PetInstance>, Vec<PixelSource>) =
+        pending.into_iter().map(|p| (p.inst, p.source)).unzip();
     let distances: Vec<f64> = instances
         .iter()
         .map(|i| dot(i.position_mm, normal))
@@ -111,20 +172,9 @@ pub fn stack(
             t.unwrap_or(1.0)
         }
     };
-    let per_slice = rows * columns;
-    let mut data = Vec::with_capacity(per_slice * instances.len());
-    for inst in &mut instances {
-        data.append(&mut inst.pixels);
-    }
-    let volume = Volume {
-        dims: [columns, rows, instances.len()],
-        // PixelSpacing lists the spacing between rows first (PS3.3 C.7.6.2.1.1).
-        spacing_mm: [spacing[1], spacing[0], slice_spacing],
-        origin_mm: origin,
-        direction: [row, col, normal],
-        data,
-    };
-    Ok((volume, instances, warnings))
+    // PixelSpacing lists the spacing between rows first (PS3.3 C.7.6.2.1.1).
+    let spacing_mm = [spacing[1], spacing[0], slice_spacing];
+    Ok((instances, sources, [row, col, normal], spacing_mm, warnings))
 }
 
 /// Checks that consecutive slices are evenly spaced; returns the mean gap (None for one slice).

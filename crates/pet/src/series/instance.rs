@@ -1,10 +1,14 @@
 //! One PET image file: identity, geometry, rescale, pixels and SUV attributes.
 
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use dicom_object::{DefaultDicomObject, InMemDicomObject};
+use dicom_object::DefaultDicomObject;
 
-use super::attr::{self, Attr, attr};
+use super::attr::{self, Attr, AttrSource, attr};
+use super::fast::{self, Stop};
 use super::open::open_dicom;
 use super::pixels::{self, SampleLayout};
 use crate::error::{ErrorKind, PetError};
@@ -69,16 +73,203 @@ pub struct PetInstance {
     pub suv: SuvHeader,
 }
 
+/// Bytes of a file read for its header on the fast path; longer headers are read whole.
+const HEADER_PREFIX: usize = 8 * 1024;
+
+/// Where an image's pixels are until they are placed in the volume.
+#[derive(Debug)]
+pub(crate) enum PixelSource {
+    /// Decoded by dicom-rs, rescaled.
+    Decoded(Vec<f32>),
+    /// Native samples in the file, rescaled when read.
+    File {
+        /// Byte offset of the samples.
+        offset: u64,
+        /// Their length in bytes.
+        len: usize,
+        /// Their layout.
+        layout: SampleLayout,
+        /// RescaleSlope.
+        slope: f64,
+        /// RescaleIntercept.
+        intercept: f64,
+    },
+}
+
+impl PixelSource {
+    /// Writes the rescaled pixels of the image read from `path` into `out`; `buf` is
+    /// scratch space reused between calls.
+    pub(crate) fn fill(
+        &self,
+        path: &Path,
+        buf: &mut Vec<u8>,
+        out: &mut [f32],
+    ) -> Result<(), ErrorKind> {
+        match self {
+            Self::Decoded(pixels) if pixels.len() == out.len() => {
+                out.copy_from_slice(pixels);
+                Ok(())
+            }
+            Self::Decoded(pixels) => Err(ErrorKind::Pixels(format!(
+                "{} pixels decoded, {} expected",
+                pixels.len(),
+                out.len()
+            ))),
+            Self::File {
+                offset,
+                len,
+                layout,
+                slope,
+                intercept,
+            } => {
+                let io = |e: std::io::Error| ErrorKind::Io(e.to_string());
+                let mut file = File::open(path).map_err(io)?;
+                file.seek(SeekFrom::Start(*offset)).map_err(io)?;
+                buf.resize(*len, 0);
+                file.read_exact(buf).map_err(io)?;
+                pixels::rescale_into(buf, *layout, *slope, *intercept, out)
+            }
+        }
+    }
+}
+
+/// A PET image whose pixels are still to be placed (`inst.pixels` is empty).
+#[derive(Debug)]
+pub(crate) struct PendingInstance {
+    /// The image without its pixels.
+    pub inst: PetInstance,
+    /// Where its pixels are.
+    pub source: PixelSource,
+}
+
 /// Reads one file as a single-frame PET image.
 pub fn read_instance(path: &Path) -> Result<PetInstance, PetError> {
+    let pending = read_pending(path)?;
+    let mut inst = pending.inst;
+    match pending.source {
+        PixelSource::Decoded(pixels) => inst.pixels = pixels,
+        source => {
+            let mut pixels = vec![0.0f32; inst.rows * inst.columns];
+            if source.fill(path, &mut Vec::new(), &mut pixels).is_err() {
+                // dicom-rs has the last word on a file the fast path could not finish.
+                return read_with_dicom_rs(path);
+            }
+            inst.pixels = pixels;
+        }
+    }
+    Ok(inst)
+}
+
+/// Reads the header of one file, leaving native pixels in the file when it can.
+pub(crate) fn read_pending(path: &Path) -> Result<PendingInstance, PetError> {
+    if let Some(pending) = read_fast(path) {
+        return Ok(pending);
+    }
+    let mut inst = read_with_dicom_rs(path)?;
+    let pixels = std::mem::take(&mut inst.pixels);
+    Ok(PendingInstance {
+        inst,
+        source: PixelSource::Decoded(pixels),
+    })
+}
+
+/// The whole file parsed by dicom-rs, pixels decoded.
+fn read_with_dicom_rs(path: &Path) -> Result<PetInstance, PetError> {
     let at = |kind| PetError::at(path, kind);
     let obj = open_dicom(path).map_err(at)?;
-    check_pet(&obj).map_err(at)?;
+    check_pet(&*obj).map_err(at)?;
     read_opened(path, &obj).map_err(at)
 }
 
+/// The fast path (see [`fast`]): `None` whenever dicom-rs must read the file, be it to
+/// read it or to say what is wrong with it.
+fn read_fast(path: &Path) -> Option<PendingInstance> {
+    let mut file = File::open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let file_len = meta.len();
+    let mut prefix = Vec::with_capacity(HEADER_PREFIX);
+    (&mut file)
+        .take(HEADER_PREFIX as u64)
+        .read_to_end(&mut prefix)
+        .ok()?;
+    let diverged = Cell::new(false);
+    match fast::parse(&prefix, file_len, &diverged) {
+        Ok(header) => pending_from(path, &header, &diverged),
+        Err(Stop::NeedMore) => {
+            file.read_to_end(&mut prefix).ok()?;
+            let header = fast::parse(&prefix, file_len, &diverged).ok()?;
+            pending_from(path, &header, &diverged)
+        }
+        Err(Stop::Unsupported) => None,
+    }
+}
+
+fn pending_from(path: &Path, h: &fast::Header, diverged: &Cell<bool>) -> Option<PendingInstance> {
+    let ds = &h.data_set;
+    check_pet(ds).ok()?;
+    check_native_imaging(ds)?;
+    let head = image_head(ds).ok()?;
+    pixels::check_layout(head.layout, h.pixel_len).ok()?;
+    let inst = finish(path, ds, &head, Vec::new()).ok()?;
+    if diverged.get() {
+        return None;
+    }
+    Some(PendingInstance {
+        inst,
+        source: PixelSource::File {
+            offset: h.pixel_offset,
+            len: h.pixel_len,
+            layout: head.layout,
+            slope: head.slope,
+            intercept: head.intercept,
+        },
+    })
+}
+
+/// Unsigned 16-bit value of a required attribute, as dicom-pixeldata reads it.
+fn required_u16(ds: &fast::DataSet, tag: dicom_core::Tag) -> Option<u16> {
+    if !ds.single_us(tag) {
+        return None;
+    }
+    ds.value_text(tag)?.ok()?.parse().ok()
+}
+
+/// What dicom-pixeldata requires to decode native pixels without error (single values
+/// of the image pixel attributes, no VOI LUT function, no planar configuration, no
+/// functional groups); otherwise dicom-rs reads the file.
+fn check_native_imaging(ds: &fast::DataSet) -> Option<()> {
+    use dicom_core::Tag;
+    for tag in [
+        Tag(0x0028, 0x0002), // SamplesPerPixel
+        Tag(0x0028, 0x0010), // Rows
+        Tag(0x0028, 0x0011), // Columns
+        Tag(0x0028, 0x0100), // BitsAllocated
+        Tag(0x0028, 0x0101), // BitsStored
+        Tag(0x0028, 0x0102), // HighBit
+    ] {
+        required_u16(ds, tag)?;
+    }
+    if required_u16(ds, Tag(0x0028, 0x0002))? != 1 || required_u16(ds, Tag(0x0028, 0x0103))? > 1 {
+        return None;
+    }
+    let photometric = ds.value_text(Tag(0x0028, 0x0004))?.ok()?;
+    if photometric.is_empty() || photometric.contains('\\') {
+        return None;
+    }
+    let absent = [
+        Tag(0x0028, 0x0006), // PlanarConfiguration
+        Tag(0x0028, 0x1056), // VOILUTFunction
+        Tag(0x5200, 0x9229), // SharedFunctionalGroupsSequence
+        Tag(0x5200, 0x9230), // PerFrameFunctionalGroupsSequence
+    ];
+    absent.iter().all(|t| !ds.contains(*t)).then_some(())
+}
+
 /// Refuses objects that are not single-frame PET images, with the reason.
-fn check_pet(obj: &InMemDicomObject) -> Result<(), ErrorKind> {
+fn check_pet<D: AttrSource + ?Sized>(obj: &D) -> Result<(), ErrorKind> {
     let modality = attr::text(obj, MODALITY)?;
     let sop_class = attr::text(obj, SOP_CLASS_UID)?;
     match sop_class.as_deref() {
@@ -106,7 +297,7 @@ fn check_pet(obj: &InMemDicomObject) -> Result<(), ErrorKind> {
     }
 }
 
-fn positive_count(obj: &InMemDicomObject, a: Attr) -> Result<usize, ErrorKind> {
+fn positive_count<D: AttrSource + ?Sized>(obj: &D, a: Attr) -> Result<usize, ErrorKind> {
     let v = attr::number(obj, a)?.ok_or_else(|| ErrorKind::MissingTag(a.to_string()))?;
     if v < 1.0 || v.fract() != 0.0 || v > 65535.0 {
         return Err(ErrorKind::BadTag {
@@ -117,7 +308,26 @@ fn positive_count(obj: &InMemDicomObject, a: Attr) -> Result<usize, ErrorKind> {
     Ok(v as usize)
 }
 
+/// What an image's pixels need: their layout and rescale.
+struct ImageHead {
+    rows: usize,
+    columns: usize,
+    position: [f64; 3],
+    orientation: [f64; 6],
+    spacing: [f64; 2],
+    slope: f64,
+    intercept: f64,
+    layout: SampleLayout,
+}
+
 fn read_opened(path: &Path, obj: &DefaultDicomObject) -> Result<PetInstance, ErrorKind> {
+    let head = image_head(&**obj)?;
+    let pixels = pixels::rescaled_frame(obj, head.layout, head.slope, head.intercept)?;
+    finish(path, &**obj, &head, pixels)
+}
+
+/// Frames, grid, geometry, rescale and sample layout, checked in this order.
+fn image_head<D: AttrSource + ?Sized>(obj: &D) -> Result<ImageHead, ErrorKind> {
     let frames = attr::number(obj, NUMBER_OF_FRAMES)?.unwrap_or(1.0);
     if frames != 1.0 {
         return Err(ErrorKind::BadTag {
@@ -146,7 +356,7 @@ fn read_opened(path: &Path, obj: &DefaultDicomObject) -> Result<PetInstance, Err
             problem: "slope 0 would erase the image".into(),
         });
     }
-    if obj.get(PIXEL_DATA.tag).is_none() {
+    if !obj.contains(PIXEL_DATA.tag) {
         return Err(ErrorKind::MissingTag(PIXEL_DATA.to_string()));
     }
     let bits_allocated = positive_count(obj, BITS_ALLOCATED)? as u16;
@@ -156,7 +366,25 @@ fn read_opened(path: &Path, obj: &DefaultDicomObject) -> Result<PetInstance, Err
         bits_stored: attr::number(obj, BITS_STORED)?.map_or(bits_allocated, |v| v as u16),
         signed: attr::number(obj, PIXEL_REPRESENTATION)?.unwrap_or(0.0) == 1.0,
     };
-    let pixels = pixels::rescaled_frame(obj, layout, slope, intercept)?;
+    Ok(ImageHead {
+        rows,
+        columns,
+        position: [position[0], position[1], position[2]],
+        orientation,
+        spacing: [spacing[0], spacing[1]],
+        slope,
+        intercept,
+        layout,
+    })
+}
+
+/// The rest of the image's attributes, read after its pixels.
+fn finish<D: AttrSource + ?Sized>(
+    path: &Path,
+    obj: &D,
+    head: &ImageHead,
+    pixels: Vec<f32>,
+) -> Result<PetInstance, ErrorKind> {
     Ok(PetInstance {
         path: path.to_path_buf(),
         sop_instance_uid: attr::text_req(obj, SOP_INSTANCE_UID)?,
@@ -165,14 +393,14 @@ fn read_opened(path: &Path, obj: &DefaultDicomObject) -> Result<PetInstance, Err
             .ok()
             .flatten()
             .map(|v| v as i64),
-        rows,
-        columns,
-        position_mm: [position[0], position[1], position[2]],
-        orientation,
-        pixel_spacing_mm: [spacing[0], spacing[1]],
+        rows: head.rows,
+        columns: head.columns,
+        position_mm: head.position,
+        orientation: head.orientation,
+        pixel_spacing_mm: head.spacing,
         slice_thickness_mm: attr::number(obj, SLICE_THICKNESS).ok().flatten(),
-        rescale_slope: slope,
-        rescale_intercept: intercept,
+        rescale_slope: head.slope,
+        rescale_intercept: head.intercept,
         pixels,
         suv: SuvHeader::read(obj),
     })
@@ -191,5 +419,167 @@ fn check_orientation(o: &[f64; 6]) -> Result<(), ErrorKind> {
             tag: IMAGE_ORIENTATION.to_string(),
             problem: format!("{o:?} are not two orthogonal unit vectors"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The image as the fast path reads it, pixels filled in; `None` when it gives up.
+    fn fast(path: &Path) -> Option<PetInstance> {
+        let pending = read_fast(path)?;
+        let mut inst = pending.inst;
+        let mut pixels = vec![0.0f32; inst.rows * inst.columns];
+        pending
+            .source
+            .fill(path, &mut Vec::new(), &mut pixels)
+            .ok()?;
+        inst.pixels = pixels;
+        Some(inst)
+    }
+
+    /// Where the fast path reads a file, dicom-rs must read it too, to the same bits
+    /// (Debug prints every float exactly).
+    fn agrees(path: &Path) -> bool {
+        let Some(quick) = fast(path) else {
+            return false;
+        };
+        let slow = read_with_dicom_rs(path)
+            .unwrap_or_else(|e| panic!("fast path read what dicom-rs refuses: {e}"));
+        assert_eq!(
+            format!("{quick:?}"),
+            format!("{slow:?}"),
+            "{}",
+            path.display()
+        );
+        true
+    }
+
+    fn reference_files() -> Vec<PathBuf> {
+        let root =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/ibsi-suv-dro");
+        let mut files = Vec::new();
+        for case in std::fs::read_dir(&root).expect("IBSI SUV reference") {
+            let pt = case.expect("entry").path().join("PT");
+            if let Ok(entries) = std::fs::read_dir(&pt) {
+                files.extend(entries.map(|e| e.expect("entry").path()));
+            }
+        }
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn fast_path_reads_the_reference_objects_as_dicom_rs_does() {
+        let files = reference_files();
+        assert!(files.len() >= 300, "{} reference files", files.len());
+        let fast_reads = files.iter().filter(|f| agrees(f)).count();
+        assert_eq!(
+            fast_reads,
+            files.len(),
+            "every reference file takes the fast path"
+        );
+        let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/broken");
+        for entry in std::fs::read_dir(broken).expect("broken corpus") {
+            let path = entry.expect("entry").path();
+            assert!(!agrees(&path), "{} is broken", path.display());
+        }
+    }
+
+    #[test]
+    fn fast_path_reads_the_phantom_as_dicom_rs_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = crate::phantom::PhantomSpec {
+            dims: [64, 64, 48],
+            spacing_mm: [9.0, 9.0, 21.0],
+            ..crate::phantom::PhantomSpec::new(4)
+        };
+        let truth = crate::phantom::write_phantom_with(dir.path(), &spec).expect("phantom");
+        for name in &truth.files {
+            assert!(agrees(&dir.path().join(name)), "{name}");
+        }
+    }
+
+    /// Start of the data set: after the file meta group (explicit VR little endian).
+    fn data_set_start(bytes: &[u8]) -> usize {
+        let u16_at = |p: usize| u16::from_le_bytes([bytes[p], bytes[p + 1]]);
+        let mut pos = 132;
+        while u16_at(pos) == 0x0002 {
+            pos += if matches!(&bytes[pos + 4..pos + 6], b"OB" | b"UN") {
+                12 + u32::from_le_bytes([
+                    bytes[pos + 8],
+                    bytes[pos + 9],
+                    bytes[pos + 10],
+                    bytes[pos + 11],
+                ]) as usize
+            } else {
+                8 + usize::from(u16_at(pos + 6))
+            };
+        }
+        pos
+    }
+
+    #[test]
+    fn a_file_left_to_dicom_rs_joins_the_volume_like_the_others() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut originals: Vec<PathBuf> = reference_files()
+            .into_iter()
+            .filter(|f| f.to_string_lossy().contains("DRO_0_0"))
+            .collect();
+        originals.sort();
+        let mut copies = Vec::new();
+        for (n, original) in originals.iter().enumerate() {
+            let mut bytes = std::fs::read(original).expect("reference file");
+            if n == 3 {
+                // A character set the fast path leaves to dicom-rs (ASCII reads the same).
+                let at = data_set_start(&bytes);
+                let element = [8u8, 0, 5, 0, b'C', b'S', 10, 0];
+                let value = b"ISO_IR 101";
+                bytes.splice(at..at, element.iter().chain(value).copied());
+            }
+            let copy = dir.path().join(original.file_name().expect("name"));
+            std::fs::write(&copy, &bytes).expect("write");
+            copies.push(copy);
+        }
+        assert!(read_fast(&copies[3]).is_none() && read_fast(&copies[4]).is_some());
+        let mixed = crate::series::load_series_files(&copies).expect("mixed series");
+        let plain = crate::series::load_series_files(&originals).expect("series");
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&mixed.volume.data), bits(&plain.volume.data));
+        assert!(mixed.problems.is_empty(), "{:?}", mixed.problems);
+        let same_headers = mixed
+            .instances
+            .iter()
+            .zip(&plain.instances)
+            .all(|(a, b)| a.suv == b.suv && a.sop_instance_uid == b.sop_instance_uid);
+        assert!(same_headers);
+    }
+
+    /// 300 mutated headers by default; `MUTATIONS=N` runs more.
+    #[test]
+    fn mutated_headers_read_fast_only_where_dicom_rs_agrees() {
+        let original = std::fs::read(&reference_files()[0]).expect("reference file");
+        let header = original.len() - 256 * 256 * 2;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("mutated.dcm");
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut fast_reads = 0;
+        for _ in 0..std::env::var("MUTATIONS").map_or(300, |v| v.parse().unwrap_or(300)) {
+            let mut bytes = original.clone();
+            for _ in 0..1 + next(3) {
+                let at = next(header);
+                bytes[at] = next(256) as u8;
+            }
+            std::fs::write(&path, &bytes).expect("write");
+            fast_reads += usize::from(agrees(&path));
+        }
+        assert!(fast_reads > 0);
     }
 }

@@ -15,8 +15,17 @@
 //! - Each slice keeps its own RescaleSlope/RescaleIntercept (PET slices are often scaled
 //!   one by one); the volume holds `stored × slope + intercept` (Bq/mL for BQML).
 //! - Enhanced (multi-frame) PET images are reported as unsupported, per file.
+//! - Reading is done in two steps: every file's header first (files in parallel), then,
+//!   once the slices are sorted and checked, each slice's pixels straight into its place
+//!   in the volume (slices in parallel). The common file (explicit VR little endian,
+//!   native pixels last) has its header read by a small reader from the file's first
+//!   8 KiB and its pixels from the file when placed; any other file, and any file that
+//!   reader does not fully accept, is read by dicom-rs, whose results and errors are the
+//!   reference (module `fast`). [`crate::suv::load_suv`] also scales each slice to SUV
+//!   as it is placed.
 
 pub mod attr;
+mod fast;
 mod geometry;
 mod instance;
 pub mod open;
@@ -28,6 +37,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use instance::{PendingInstance, read_pending};
 pub use instance::{PetInstance, read_instance};
 
 use crate::error::{ErrorKind, PetError};
@@ -69,7 +79,12 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, PetError> {
         for entry in entries {
             let entry = entry.map_err(|e| PetError::at(&d, ErrorKind::Io(e.to_string())))?;
             let path = entry.path();
-            if path.is_dir() {
+            // The entry's type needs no stat, except for a link, which is followed.
+            let is_dir = match entry.file_type() {
+                Ok(t) if !t.is_symlink() => t.is_dir(),
+                _ => path.is_dir(),
+            };
+            if is_dir {
                 stack.push(path);
             } else {
                 out.push(path);
@@ -82,6 +97,12 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>, PetError> {
 
 /// Reads the PET series in `dir` (see the module documentation for the rules).
 pub fn load_series(dir: &Path) -> Result<LoadedSeries, PetError> {
+    load_series_files(&series_files(dir)?)
+}
+
+/// The files of `dir` that [`load_series`] reads: [`list_files`], an error when there
+/// are none.
+pub fn series_files(dir: &Path) -> Result<Vec<PathBuf>, PetError> {
     let files = list_files(dir)?;
     if files.is_empty() {
         return Err(PetError::at(
@@ -89,7 +110,7 @@ pub fn load_series(dir: &Path) -> Result<LoadedSeries, PetError> {
             ErrorKind::NoImages("the folder holds no files".into()),
         ));
     }
-    load_series_files(&files)
+    Ok(files)
 }
 
 /// Reads the largest PET series among `paths` (e.g. stored files of one upload).
@@ -103,16 +124,28 @@ pub fn load_series_uid(paths: &[PathBuf], uid: &str) -> Result<LoadedSeries, Pet
 }
 
 fn load(paths: &[PathBuf], wanted: Option<&str>) -> Result<LoadedSeries, PetError> {
-    let results: Vec<Result<PetInstance, PetError>> =
-        paths.par_iter().map(|p| read_instance(p)).collect();
+    load_scaled(paths, wanted, |_| None).map(|(series, _)| series)
+}
+
+/// Reads a series like [`load_series_files`]; `factors` sees the sorted images before
+/// their pixels are read and may give one factor per image, by which each slice's
+/// values are then multiplied as they are placed (`(value as f64 × factor) as f32`).
+/// Returns the series and, when scaled, the range of the finite values of the volume.
+pub(crate) fn load_scaled(
+    paths: &[PathBuf],
+    wanted: Option<&str>,
+    factors: impl FnOnce(&[PetInstance]) -> Option<Vec<f64>>,
+) -> Result<(LoadedSeries, Option<(f64, f64)>), PetError> {
+    let results: Vec<Result<PendingInstance, PetError>> =
+        paths.par_iter().map(|p| read_pending(p)).collect();
     let mut problems = Vec::new();
-    let mut groups: BTreeMap<String, Vec<PetInstance>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<PendingInstance>> = BTreeMap::new();
     for result in results {
         match result {
-            Ok(inst) => groups
-                .entry(inst.series_instance_uid.clone())
+            Ok(p) => groups
+                .entry(p.inst.series_instance_uid.clone())
                 .or_default()
-                .push(inst),
+                .push(p),
             Err(e) => problems.push(FileProblem {
                 path: e.path.clone().unwrap_or_default(),
                 reason: e.kind.to_string(),
@@ -147,17 +180,17 @@ fn load(paths: &[PathBuf], wanted: Option<&str>) -> Result<LoadedSeries, PetErro
             list.join(", ")
         ));
     }
-    let (volume, instances, geometry_warnings) =
-        geometry::stack(instances).map_err(PetError::new)?;
+    let (volume, instances, geometry_warnings, range) = geometry::stack(instances, factors)?;
     warnings.extend(geometry_warnings);
-    Ok(LoadedSeries {
+    let series = LoadedSeries {
         series_instance_uid: chosen,
         volume,
         instances,
         problems,
         other_series,
         warnings,
-    })
+    };
+    Ok((series, range))
 }
 
 fn no_images(paths: &[PathBuf], problems: &[FileProblem]) -> PetError {

@@ -39,15 +39,14 @@ pub fn rescaled_frame(
             decoded.samples_per_pixel()
         )));
     }
-    let stored = samples(decoded.data(), layout)?;
-    Ok(stored
-        .into_iter()
-        .map(|s| (s * slope + intercept) as f32)
-        .collect())
+    let mut out = vec![0.0f32; layout.pixels];
+    rescale_into(decoded.data(), layout, slope, intercept, &mut out)?;
+    Ok(out)
 }
 
-/// Interprets raw little-endian sample bytes.
-pub fn samples(bytes: &[u8], layout: SampleLayout) -> Result<Vec<f64>, ErrorKind> {
+/// Checks `layout` against `available` sample bytes; returns the byte width of one
+/// sample and the number of bytes the frame needs.
+pub fn check_layout(layout: SampleLayout, available: usize) -> Result<(usize, usize), ErrorKind> {
     let width = match layout.bits_allocated {
         8 => 1,
         16 => 2,
@@ -72,34 +71,116 @@ pub fn samples(bytes: &[u8], layout: SampleLayout) -> Result<Vec<f64>, ErrorKind
     let needed = layout.pixels.checked_mul(width).ok_or_else(|| {
         ErrorKind::Pixels("Rows × Columns overflows the address space".to_string())
     })?;
-    if bytes.len() < needed {
+    if available < needed {
         return Err(ErrorKind::Pixels(format!(
-            "PixelData (7FE0,0010) holds {} bytes, the image needs {needed} (truncated?)",
-            bytes.len()
+            "PixelData (7FE0,0010) holds {available} bytes, the image needs {needed} (truncated?)"
         )));
     }
-    let mask: u32 = if stored_bits == 32 {
-        u32::MAX
+    Ok((width, needed))
+}
+
+/// Stored sample values: masked to BitsStored and sign-extended when signed.
+struct SampleReader {
+    mask: u32,
+    sign_bit: u32,
+    signed: bool,
+}
+
+impl SampleReader {
+    fn new(layout: SampleLayout) -> Self {
+        let stored_bits = u32::from(layout.bits_stored);
+        let mask: u32 = if stored_bits == 32 {
+            u32::MAX
+        } else {
+            (1u32 << stored_bits) - 1
+        };
+        Self {
+            mask,
+            sign_bit: 1u32 << (stored_bits - 1),
+            signed: layout.signed,
+        }
+    }
+
+    #[inline]
+    fn value(&self, raw: u32) -> f64 {
+        let raw = raw & self.mask;
+        if self.signed && raw & self.sign_bit != 0 {
+            // Two's complement within BitsStored bits.
+            f64::from(raw) - f64::from(self.mask) - 1.0
+        } else {
+            f64::from(raw)
+        }
+    }
+}
+
+/// Little-endian sample of `W` bytes.
+#[inline]
+fn raw<const W: usize>(c: &[u8]) -> u32 {
+    match W {
+        1 => u32::from(c[0]),
+        2 => u32::from(u16::from_le_bytes([c[0], c[1]])),
+        _ => u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+    }
+}
+
+/// Interprets raw little-endian sample bytes.
+#[cfg(test)]
+fn samples(bytes: &[u8], layout: SampleLayout) -> Result<Vec<f64>, ErrorKind> {
+    let (width, needed) = check_layout(layout, bytes.len())?;
+    let reader = SampleReader::new(layout);
+    let chunks = bytes[..needed].chunks_exact(width);
+    Ok(match width {
+        1 => chunks.map(|c| reader.value(raw::<1>(c))).collect(),
+        2 => chunks.map(|c| reader.value(raw::<2>(c))).collect(),
+        _ => chunks.map(|c| reader.value(raw::<4>(c))).collect(),
+    })
+}
+
+/// Writes `stored × slope + intercept` of each sample of `bytes` into `out`, which holds
+/// one value per pixel of `layout`.
+pub fn rescale_into(
+    bytes: &[u8],
+    layout: SampleLayout,
+    slope: f64,
+    intercept: f64,
+    out: &mut [f32],
+) -> Result<(), ErrorKind> {
+    let (width, needed) = check_layout(layout, bytes.len())?;
+    if out.len() != layout.pixels {
+        return Err(ErrorKind::Pixels(format!(
+            "{} pixels expected, room for {}",
+            layout.pixels,
+            out.len()
+        )));
+    }
+    let reader = SampleReader::new(layout);
+    match width {
+        1 => rescale_width::<1>(&bytes[..needed], &reader, slope, intercept, out),
+        2 => rescale_width::<2>(&bytes[..needed], &reader, slope, intercept, out),
+        _ => rescale_width::<4>(&bytes[..needed], &reader, slope, intercept, out),
+    }
+    Ok(())
+}
+
+fn rescale_width<const W: usize>(
+    bytes: &[u8],
+    reader: &SampleReader,
+    slope: f64,
+    intercept: f64,
+    out: &mut [f32],
+) {
+    if reader.signed {
+        for (o, c) in out.iter_mut().zip(bytes.chunks_exact(W)) {
+            *o = (reader.value(raw::<W>(c)) * slope + intercept) as f32;
+        }
     } else {
-        (1u32 << stored_bits) - 1
-    };
-    let sign_bit = 1u32 << (stored_bits - 1);
-    Ok(bytes[..needed]
-        .chunks_exact(width)
-        .map(|c| {
-            let raw = match width {
-                1 => u32::from(c[0]),
-                2 => u32::from(u16::from_le_bytes([c[0], c[1]])),
-                _ => u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
-            } & mask;
-            if layout.signed && raw & sign_bit != 0 {
-                // Two's complement within BitsStored bits.
-                f64::from(raw) - f64::from(mask) - 1.0
-            } else {
-                f64::from(raw)
-            }
-        })
-        .collect())
+        // The same arithmetic as `SampleReader::value` for unsigned samples, in a loop
+        // without the sign test so that it vectorises.
+        let mask = reader.mask;
+        for (o, c) in out.iter_mut().zip(bytes.chunks_exact(W)) {
+            *o = (f64::from(raw::<W>(c) & mask) * slope + intercept) as f32;
+        }
+    }
 }
 
 #[cfg(test)]

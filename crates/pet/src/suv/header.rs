@@ -5,11 +5,10 @@
 //! that names it, while the image itself is still loaded.
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-use dicom_object::InMemDicomObject;
 use serde::Serialize;
 
 use crate::error::ErrorKind;
-use crate::series::attr::{self, Attr, attr};
+use crate::series::attr::{self, Attr, AttrSource, attr};
 
 /// Units (0054,1001).
 pub const UNITS: Attr = attr("Units", 0x0054, 0x1001);
@@ -107,7 +106,7 @@ pub struct SuvHeader {
 
 impl SuvHeader {
     /// Reads the SUV attributes of one image; never fails.
-    pub fn read(obj: &InMemDicomObject) -> Self {
+    pub fn read<D: AttrSource + ?Sized>(obj: &D) -> Self {
         let mut h = SuvHeader::default();
         let mut notes = Vec::new();
         h.units = keep(&mut notes, attr::text(obj, UNITS)).map(|s: String| s.to_ascii_uppercase());

@@ -29,8 +29,10 @@ pub mod header;
 pub mod scan_time;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
+use rayon::prelude::*;
 use serde::Serialize;
 
 pub use body::{Body, Sex, SuvType};
@@ -38,7 +40,9 @@ use factor::SeriesLevel;
 use header::SuvHeader;
 pub use scan_time::ScanTimeRule;
 
-use crate::series::LoadedSeries;
+use crate::error::PetError;
+use crate::series::{LoadedSeries, load_scaled};
+use crate::voi::{block_min_max, combine_ranges};
 use crate::volume::Volume;
 
 /// Half-life of Ga-68 (PROTOCOL.md §6: 67.71 min).
@@ -241,22 +245,93 @@ pub fn calibrate_headers(
     })
 }
 
-/// The SUV volume: each slice of `series.volume` times its image's factor.
+/// A series read together with its SUV calibration.
+#[derive(Debug, Clone)]
+pub struct SuvSeries {
+    /// The series; its volume holds SUVs when `calibration` is `Ok`, the rescaled pixel
+    /// values otherwise.
+    pub series: LoadedSeries,
+    /// The calibration of the series' images, or why there is none.
+    pub calibration: Result<SuvCalibration, SuvRefusal>,
+    /// Lowest and highest finite SUV of the volume (`None` when refused or none finite),
+    /// the same as [`crate::voi::min_max`] of the SUV volume.
+    pub range: Option<(f64, f64)>,
+}
+
+/// Reads the largest PET series among `paths` and computes its SUV while the pixels are
+/// read: the calibration comes from the headers, then each slice is rescaled and
+/// multiplied by its factor in one pass. The volume is the one [`load_series_files`],
+/// [`calibrate`] and [`scale_to_suv`] give, bit for bit, without a second pass over it.
+///
+/// [`load_series_files`]: crate::series::load_series_files
+pub fn load_suv(paths: &[PathBuf], opts: &SuvOptions) -> Result<SuvSeries, PetError> {
+    let mut calibration = None;
+    let (series, range) = load_scaled(paths, None, |instances| {
+        let headers: Vec<(&str, &SuvHeader)> = instances
+            .iter()
+            .map(|i| (i.sop_instance_uid.as_str(), &i.suv))
+            .collect();
+        let result = calibrate_headers(&headers, opts);
+        let factors = result
+            .as_ref()
+            .ok()
+            .map(|c| c.instances.iter().map(|f| f.scale_factor).collect());
+        calibration = Some(result);
+        factors
+    })?;
+    let calibration = calibration.unwrap_or_else(|| {
+        Err(SuvRefusal {
+            reasons: vec!["the series has no images".into()],
+        })
+    });
+    Ok(SuvSeries {
+        series,
+        calibration,
+        range,
+    })
+}
+
+/// The SUV volume: each slice of `series.volume` times its image's factor (a copy; see
+/// [`scale_to_suv`] to convert the loaded volume in place and keep one volume in memory).
 pub fn suv_volume(series: &LoadedSeries, calibration: &SuvCalibration) -> Volume {
     let mut volume = series.volume.clone();
+    scale_to_suv(&mut volume, calibration);
+    volume
+}
+
+/// Multiplies each slice of `volume` (rescaled pixel values, slice `k` from image `k` of
+/// `calibration`) by its image's factor, in place, slices in parallel. Each voxel becomes
+/// `(value as f64 × factor) as f32` on its own, so the result does not depend on the
+/// thread count.
+///
+/// Returns the lowest and highest finite value of the volume afterwards, the same as
+/// [`crate::voi::min_max`] (found while each slice is in cache, saving a pass over the
+/// volume); `None` when no value is finite.
+pub fn scale_to_suv(volume: &mut Volume, calibration: &SuvCalibration) -> Option<(f64, f64)> {
     let per_slice = volume.dims[0] * volume.dims[1];
     if per_slice == 0 {
-        return volume;
+        return None;
     }
-    for (slice, factor) in volume
+    // Slices beyond the calibrated images keep their values but count in the range.
+    let slices = volume.data.len().div_ceil(per_slice);
+    let extra = slices.saturating_sub(calibration.instances.len());
+    let factors = calibration
+        .instances
+        .par_iter()
+        .map(|f| Some(f.scale_factor))
+        .chain(rayon::iter::repeat_n(None, extra));
+    let ranges: Vec<Option<(f32, f32)>> = volume
         .data
-        .chunks_mut(per_slice)
-        .zip(calibration.instances.iter())
-    {
-        let f = factor.scale_factor;
-        for v in slice {
-            *v = (f64::from(*v) * f) as f32;
-        }
-    }
-    volume
+        .par_chunks_mut(per_slice)
+        .zip(factors)
+        .map(|(slice, factor)| {
+            if let Some(f) = factor {
+                for v in slice.iter_mut() {
+                    *v = (f64::from(*v) * f) as f32;
+                }
+            }
+            block_min_max(slice)
+        })
+        .collect();
+    combine_ranges(ranges)
 }
