@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use pet::ingest::{Archive, SeriesSummary};
 use pet::lesions::{LesionParams, detect};
-use pet::suv::{SuvOptions, calibrate, suv_volume};
+use pet::suv::SuvOptions;
 use protocol::imaging::{PetCandidate, PetHeaderFacts, PetQuantParameters, PetQuantification};
 use protocol::{Command, PetTimepoint, RecordPetQuantification, Refusal, Rule, Settings};
 
@@ -109,24 +109,20 @@ pub fn quantify_series(
             "no series {series_uid} in the DICOM archive"
         )));
     }
-    let series = pet::load_series_files(&files)
+    // One pass: headers calibrated first, each slice scaled to SUV as it is read.
+    let loaded = pet::suv::load_suv(&files, &SuvOptions::default())
         .map_err(|e| pet_refusal(format!("Series {series_uid} cannot be read: {e}")))?;
-    let opts = SuvOptions::default();
-    let cal = calibrate(&series, &opts).map_err(|r| {
+    let cal = loaded.calibration.map_err(|r| {
         pet_refusal(format!(
             "No SUV for series {series_uid}: {}",
             r.reasons.join("; ")
         ))
     })?;
-    let suv = suv_volume(&series, &cal);
+    let series = loaded.series;
+    let suv = &series.volume;
     let params = lesion_params(settings);
-    let lesions = detect(&suv, &params);
-    let volume_suv_max = suv
-        .data
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .fold(0.0_f32, f32::max);
+    let lesions = detect(suv, &params);
+    let volume_suv_max = loaded.range.map_or(0.0, |(_, max)| max);
     let candidates: Vec<PetCandidate> = lesions
         .iter()
         .map(|l| PetCandidate {
@@ -179,7 +175,7 @@ pub fn quantify_series(
         .iter()
         .map(|c| (c.number, c.centroid_mm))
         .collect();
-    let mip_png = pet::mip::coronal_mip_png(&suv, &markers, MIP_MAX_SUV);
+    let mip_png = pet::mip::coronal_mip_png(suv, &markers, MIP_MAX_SUV);
     Ok(Quantified {
         command: RecordPetQuantification {
             timepoint: tp,
@@ -195,7 +191,7 @@ pub fn quantify_series(
                 avid_suvmax_threshold: settings.avid_suvmax_threshold,
             },
             header,
-            volume_suv_max: f64::from(volume_suv_max),
+            volume_suv_max,
             candidates,
             warnings,
         },
@@ -316,11 +312,12 @@ pub async fn mip_png(
         let files = archive
             .series_files(&q.series_instance_uid)
             .map_err(|e| ApiError::internal("reading the archive", e))?;
-        let series = pet::load_series_files(&files)
+        let loaded = pet::suv::load_suv(&files, &SuvOptions::default())
             .map_err(|e| pet_refusal(format!("Series cannot be read any more: {e}")))?;
-        let cal = calibrate(&series, &SuvOptions::default())
-            .map_err(|r| pet_refusal(format!("No SUV: {}", r.reasons.join("; "))))?;
-        let suv = suv_volume(&series, &cal);
+        if let Err(r) = &loaded.calibration {
+            return Err(pet_refusal(format!("No SUV: {}", r.reasons.join("; "))));
+        }
+        let suv = loaded.series.volume;
         let markers: Vec<(u32, [f64; 3])> = q
             .candidates
             .iter()
