@@ -108,6 +108,18 @@ fn actor(username: &str) -> Actor {
     }
 }
 
+const ENROL_MEANING: &str = "I confirm that this participant meets every eligibility criterion and enrol her in HER2-Ex PET.";
+
+/// The electronic signature of a demo user.
+fn sign(who: &Actor, meaning: &str, at: chrono::DateTime<Utc>) -> ESignature {
+    ESignature {
+        signer: who.username.clone(),
+        role: who.role.clone(),
+        meaning: meaning.into(),
+        signed_at: at,
+    }
+}
+
 async fn run_all(
     state: &AppState,
     who: &Actor,
@@ -178,12 +190,7 @@ pub async fn build(state: &AppState) -> anyhow::Result<()> {
         &protocol::testing::eligible_screening_commands("KS", &id, consent_at),
     )
     .await?;
-    let signature = ESignature {
-        signer: inv.username.clone(),
-        role: inv.role.clone(),
-        meaning: "I confirm that this participant meets every eligibility criterion and enrol her in HER2-Ex PET.".into(),
-        signed_at: now - Duration::days(2),
-    };
+    let signature = sign(&inv, ENROL_MEANING, now - Duration::days(2));
     run_all(
         state,
         &inv,
@@ -353,12 +360,11 @@ async fn review_and_choose(
         timepoint: tp,
         lesion: first,
         reason: "Hottest lesion reachable by ultrasound (proposal rank 1)".into(),
-        signature: ESignature {
-            signer: inv.username.clone(),
-            role: inv.role.clone(),
-            meaning: "I choose this lesion as the biopsy target for the reason given.".into(),
-            signed_at: now - Duration::minutes(30),
-        },
+        signature: sign(
+            &inv,
+            "I choose this lesion as the biopsy target for the reason given.",
+            now - Duration::minutes(30),
+        ),
     });
     run_all(state, &inv, id, &[choose]).await
 }
@@ -384,12 +390,7 @@ async fn journey(state: &AppState, now: chrono::DateTime<Utc>, arm1: bool) -> an
         .collect();
     run_all(state, &nurse, &id, &fresh_labs).await?;
     let inv = actor("erik.inv");
-    let signature = ESignature {
-        signer: inv.username.clone(),
-        role: inv.role.clone(),
-        meaning: "I confirm that this participant meets every eligibility criterion and enrol her in HER2-Ex PET.".into(),
-        signed_at: now - Duration::hours(2),
-    };
+    let signature = sign(&inv, ENROL_MEANING, now - Duration::hours(2));
     run_all(
         state,
         &inv,

@@ -444,7 +444,35 @@ pub fn pathology_command(
     ish_amplified: bool,
     on: chrono::NaiveDate,
 ) -> Command {
-    use crate::journey::pathology::{ReadKind, StainingCompleteness, StainingIntensity};
+    use crate::journey::pathology::ReadKind;
+    let r = her2_read(ihc);
+    let (pct, intensity, completeness) = (r.stained_pct, r.intensity, r.completeness);
+    let two = ihc == IhcScore::TwoPlus;
+    Command::RecordPathology(RecordPathology {
+        biopsy_id: biopsy_id.into(),
+        specimen_id: specimen.into(),
+        read: ReadKind::Local,
+        reader: "pathologist.demo".into(),
+        reported_on: on,
+        non_diagnostic_reason: None,
+        ihc_score: Some(ihc),
+        stained_pct: Some(pct),
+        intensity: Some(intensity),
+        completeness: Some(completeness),
+        antibody_clone: Some("4B5".into()),
+        ish_ratio: two.then_some(if ish_amplified { 3.1 } else { 1.2 }),
+        ish_mean_copies: two.then_some(if ish_amplified { 7.5 } else { 2.4 }),
+        ish_result: two.then_some(if ish_amplified {
+            crate::records::IshResult::Amplified
+        } else {
+            crate::records::IshResult::NotAmplified
+        }),
+    })
+}
+
+/// An IHC read with staining typical of the score (4B5 clone, no ISH).
+pub fn her2_read(ihc: IhcScore) -> crate::journey::pathology::Her2Read {
+    use crate::journey::pathology::{Her2Read, StainingCompleteness, StainingIntensity};
     let (pct, intensity, completeness) = match ihc {
         IhcScore::Zero => (0.0, StainingIntensity::None, StainingCompleteness::None),
         IhcScore::Ultralow => (
@@ -468,27 +496,14 @@ pub fn pathology_command(
             StainingCompleteness::Complete,
         ),
     };
-    let two = ihc == IhcScore::TwoPlus;
-    Command::RecordPathology(RecordPathology {
-        biopsy_id: biopsy_id.into(),
-        specimen_id: specimen.into(),
-        read: ReadKind::Local,
-        reader: "pathologist.demo".into(),
-        reported_on: on,
-        non_diagnostic_reason: None,
-        ihc_score: Some(ihc),
-        stained_pct: Some(pct),
-        intensity: Some(intensity),
-        completeness: Some(completeness),
-        antibody_clone: Some("4B5".into()),
-        ish_ratio: two.then_some(if ish_amplified { 3.1 } else { 1.2 }),
-        ish_mean_copies: two.then_some(if ish_amplified { 7.5 } else { 2.4 }),
-        ish_result: two.then_some(if ish_amplified {
-            crate::records::IshResult::Amplified
-        } else {
-            crate::records::IshResult::NotAmplified
-        }),
-    })
+    Her2Read {
+        ihc,
+        stained_pct: pct,
+        intensity,
+        completeness,
+        antibody_clone: "VENTANA 4B5".into(),
+        ish: None,
+    }
 }
 
 /// A T-DXd administration at 5.4 mg/kg (or `level`) for a 68 kg woman.

@@ -146,18 +146,6 @@ fn allowed_states(name: &str, correcting: bool) -> &'static [&'static str] {
         "progression",
         "safety_follow_up",
     ];
-    /// After enrolment, before the end: the PET exams and their review (the time
-    /// point's own state rule is checked by the command).
-    const IMAGING: &[&str] = &[
-        "enrolled",
-        "baseline_pet_done",
-        "biopsy_done",
-        "pathology_reported",
-        "allocated",
-        "on_treatment",
-        "response_pet_done",
-        "progression",
-    ];
     /// Facts that recur after enrolment too (a serum test before each IMP dose, a weight).
     const RECURRING: &[&str] = &[
         "consented",
@@ -171,6 +159,9 @@ fn allowed_states(name: &str, correcting: bool) -> &'static [&'static str] {
         "response_pet_done",
         "progression",
     ];
+    /// After enrolment, before the end: the PET exams and their review (the time
+    /// point's own state rule is checked by the command).
+    const IMAGING: &[&str] = RECURRING.split_at(2).1;
     match name {
         "register_participant" => &["unregistered"],
         // The reader's CT assessments, and their corrections, from enrolment until the

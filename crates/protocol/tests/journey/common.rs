@@ -66,37 +66,7 @@ pub fn archival(id: &str, taken: NaiveDate, used: NaiveDate) -> ArchivalSample {
 
 /// An IHC read with consistent staining for the score.
 pub fn read(ihc: IhcScore) -> Her2Read {
-    let (pct, intensity, completeness) = match ihc {
-        IhcScore::Zero => (0.0, StainingIntensity::None, StainingCompleteness::None),
-        IhcScore::Ultralow => (
-            5.0,
-            StainingIntensity::Faint,
-            StainingCompleteness::Incomplete,
-        ),
-        IhcScore::OnePlus => (
-            40.0,
-            StainingIntensity::Faint,
-            StainingCompleteness::Incomplete,
-        ),
-        IhcScore::TwoPlus => (
-            60.0,
-            StainingIntensity::WeakToModerate,
-            StainingCompleteness::Complete,
-        ),
-        IhcScore::ThreePlus => (
-            90.0,
-            StainingIntensity::Intense,
-            StainingCompleteness::Complete,
-        ),
-    };
-    Her2Read {
-        ihc,
-        stained_pct: pct,
-        intensity,
-        completeness,
-        antibody_clone: "VENTANA 4B5".into(),
-        ish: None,
-    }
+    protocol::testing::her2_read(ihc)
 }
 
 /// An IHC 2+ read with a reported ISH result.
