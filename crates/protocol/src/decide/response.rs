@@ -141,7 +141,15 @@ fn evaluate(
         confirm_min_days: r.confirm_min_days,
         sd_min_days: r.sd_min_days,
     };
-    let start = baseline.value.treatment_start();
+    // Treatment starts on T-DXd cycle 1 day 1 once it is recorded; before that, on the
+    // date the reader gave (or the baseline scan).
+    let start = ctx
+        .p
+        .tdxd
+        .administrations
+        .first()
+        .map(|a| a.date)
+        .unwrap_or_else(|| baseline.value.treatment_start());
     let case = Case {
         treatment_start: start,
         settings: RecistSettings {

@@ -434,3 +434,94 @@ fn an_lvef_fall_on_tdxd_interrupts_and_a_recovered_repeat_lets_it_resume() {
     );
     assert_eq!(back.tdxd.administrations.len(), 2);
 }
+
+/// A CT baseline (liver 30 mm, lung 20 mm) 5 days before consent, read with a treatment
+/// start the reader guessed at the scan date.
+fn ct_baseline() -> Command {
+    use protocol::recist::Role;
+    use protocol::response::TumourLesion;
+    let lesion = |id: &str, organ: &str, mm: f64| TumourLesion {
+        id: id.into(),
+        organ: organ.into(),
+        node: false,
+        role: Role::Target,
+        diameter_mm: Some(mm),
+    };
+    Command::RecordBaselineTumourAssessment(protocol::RecordBaselineTumourAssessment {
+        scan_date: day(0) - Duration::days(5),
+        slice_thickness_mm: 3.0,
+        treatment_start: Some(day(0) - Duration::days(5)),
+        lesions: vec![lesion("T1", "liver", 30.0), lesion("T2", "lung", 20.0)],
+        corrects: None,
+        correction_reason: None,
+    })
+}
+
+fn ct(date: NaiveDate, t1: f64, t2: f64) -> Command {
+    use protocol::recist::NewLesions;
+    use protocol::response::{TargetFinding, TargetReading};
+    let r = |id: &str, mm: f64| TargetReading {
+        lesion: id.into(),
+        finding: TargetFinding::Measured,
+        diameter_mm: Some(mm),
+    };
+    Command::RecordTumourAssessment(protocol::RecordTumourAssessment {
+        scan_date: date,
+        targets: vec![r("T1", t1), r("T2", t2)],
+        non_targets: Vec::new(),
+        new_lesions: NewLesions::No,
+        corrects: None,
+        correction_reason: None,
+    })
+}
+
+#[test]
+fn stable_disease_counts_from_cycle_1_day_1_and_progression_opens_the_pet3_window() {
+    use protocol::recist::OverallResponse;
+    let (p, c1d1) = on_treatment();
+    let now = at(24 * 200);
+    // SD 30 days after C1D1 (but 45 after the reader's guessed start): too early for
+    // the 42-day minimum, so the best response is not yet SD.
+    let p = step(
+        p,
+        &[ct_baseline(), ct(c1d1 + Duration::days(30), 29.0, 19.0)],
+        now,
+    );
+    let e = p.response_evaluations.last().unwrap();
+    assert_ne!(
+        e.best_unconfirmed.response,
+        OverallResponse::StableDisease,
+        "{e:?}"
+    );
+    let p2 = step(p.clone(), &[ct(c1d1 + Duration::days(43), 29.0, 19.0)], now);
+    let e = p2.response_evaluations.last().unwrap();
+    assert_eq!(e.best_unconfirmed.response, OverallResponse::StableDisease);
+    // +20 % and +10 mm over the nadir: progression, dated to the scan; PET3 is now due.
+    let pd = c1d1 + Duration::days(63);
+    let p3 = step(p2, &[ct(pd, 36.0, 24.0)], now);
+    assert_eq!(p3.state, State::Progression);
+    assert_eq!(p3.progression.as_ref().map(|x| x.date), Some(pd));
+    let v = visits(&p3, pd, &Settings::default());
+    assert!(
+        v.iter()
+            .any(|x| x.expected.kind == protocol::journey::schedule::VisitKind::Pet3),
+        "{v:?}"
+    );
+    let inj = (pd + Duration::days(7))
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_utc();
+    let p4 = step(
+        p3,
+        &[
+            protocol::testing::imp_command(PetTimepoint::Pet3, inj),
+            quantification_command(PetTimepoint::Pet3, "imp-2", inj, vec![]),
+        ],
+        now,
+    );
+    assert!(
+        p4.deviations.iter().all(|d| d.rule != Rule::PET3_WINDOW),
+        "{:?}",
+        p4.deviations
+    );
+}
