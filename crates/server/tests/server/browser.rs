@@ -512,43 +512,51 @@ async fn overview_text(c: &Client, app: &TestApp, id: &str, css: &str) -> String
         .expect("text")
 }
 
+/// A participant consented `days` ago with her baseline PET the day after: the nurse
+/// records the biopsy `biopsy_after` the injection and the pathologist reports `ihc`,
+/// both through the web forms. Returns her id and the PET1 time.
+async fn biopsied_and_reported(
+    driver: &Driver,
+    app: &TestApp,
+    days: i64,
+    biopsy_after: chrono::Duration,
+    ihc: protocol::records::IhcScore,
+) -> (String, DateTime<Utc>) {
+    let id = app.after_baseline_pet("KS", days).await;
+    let pet1 = Utc::now() - chrono::Duration::days(days - 1);
+    let c = connect(driver).await;
+    sign_in(&c, app, "nurse.ks").await;
+    let biopsy = protocol::testing::fresh_biopsy_command(pet1 + biopsy_after);
+    submit_command(&c, &id, &biopsy, None).await;
+    c.close().await.expect("close");
+    let p = connect(driver).await;
+    sign_in(&p, app, "path.ks").await;
+    let report =
+        protocol::testing::pathology_command("biopsy-1", "A", ihc, false, Utc::now().date_naive());
+    submit_command(&p, &id, &report, None).await;
+    p.close().await.expect("close");
+    (id, pet1)
+}
+
 #[tokio::test]
 async fn an_arm_1_journey_from_biopsy_to_an_adverse_event_in_the_browser() {
     let Some(driver) = start_driver() else { return };
     let app = TestApp::start().await;
-    let id = app.after_baseline_pet("KS", 22).await;
-    let pet1 = Utc::now() - chrono::Duration::days(21);
-
-    // The nurse records the biopsy of the chosen lesion.
-    let c = connect(&driver).await;
-    sign_in(&c, &app, "nurse.ks").await;
-    submit_command(
-        &c,
-        &id,
-        &protocol::testing::fresh_biopsy_command(pet1 + chrono::Duration::hours(2)),
-        None,
+    // The nurse records the biopsy of the chosen lesion; the pathologist reports HER2 1+.
+    let (id, pet1) = biopsied_and_reported(
+        &driver,
+        &app,
+        22,
+        chrono::Duration::hours(2),
+        protocol::records::IhcScore::OnePlus,
     )
     .await;
-    c.close().await.expect("close");
-
-    // The pathologist reports HER2 1+: she is allocated to arm 1.
-    let p = connect(&driver).await;
-    sign_in(&p, &app, "path.ks").await;
-    let report = protocol::testing::pathology_command(
-        "biopsy-1",
-        "A",
-        protocol::records::IhcScore::OnePlus,
-        false,
-        Utc::now().date_naive(),
-    );
-    submit_command(&p, &id, &report, None).await;
-    let arm = overview_text(&p, &app, &id, "#arm").await;
-    assert!(arm.contains("arm 1"), "{arm}");
-    p.close().await.expect("close");
-
-    // Two cycles of T-DXd, then a serious pneumonitis the site knew of 25 hours ago.
     let c = connect(&driver).await;
     sign_in(&c, &app, "nurse.ks").await;
+    let arm = overview_text(&c, &app, &id, "#arm").await;
+    assert!(arm.contains("arm 1"), "she is allocated to arm 1: {arm}");
+
+    // Two cycles of T-DXd, then a serious pneumonitis the site knew of 25 hours ago.
     let c1 = pet1.date_naive();
     for date in [c1, c1 + chrono::Duration::days(21)] {
         submit_command(
@@ -638,31 +646,14 @@ async fn an_arm_1_journey_from_biopsy_to_an_adverse_event_in_the_browser() {
 async fn an_arm_2_journey_to_off_study_in_the_browser() {
     let Some(driver) = start_driver() else { return };
     let app = TestApp::start().await;
-    let id = app.after_baseline_pet("KS", 20).await;
-    let pet1 = Utc::now() - chrono::Duration::days(19);
-    let c = connect(&driver).await;
-    sign_in(&c, &app, "nurse.ks").await;
-    submit_command(
-        &c,
-        &id,
-        &protocol::testing::fresh_biopsy_command(pet1 + chrono::Duration::days(1)),
-        None,
+    let (id, pet1) = biopsied_and_reported(
+        &driver,
+        &app,
+        20,
+        chrono::Duration::days(1),
+        protocol::records::IhcScore::Zero,
     )
     .await;
-    c.close().await.expect("close");
-
-    let p = connect(&driver).await;
-    sign_in(&p, &app, "path.ks").await;
-    let report = protocol::testing::pathology_command(
-        "biopsy-1",
-        "A",
-        protocol::records::IhcScore::Zero,
-        false,
-        Utc::now().date_naive(),
-    );
-    submit_command(&p, &id, &report, None).await;
-    p.close().await.expect("close");
-
     let c = connect(&driver).await;
     sign_in(&c, &app, "nurse.ks").await;
     let arm = overview_text(&c, &app, &id, "#arm").await;
