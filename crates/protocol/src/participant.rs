@@ -311,60 +311,27 @@ pub fn current<T>(entries: &[Entry<T>]) -> impl Iterator<Item = &Entry<T>> {
     entries.iter().filter(|e| e.is_current())
 }
 
-macro_rules! each_entry_list {
-    ($self:ident, $id:ident, $action:expr) => {{
-        macro_rules! probe {
-            ($field:ident) => {
-                if let Some(e) = $self.$field.iter().find(|e| e.entry_id == $id) {
-                    return $action(&e.status);
-                }
-            };
-        }
-        probe!(treatment_lines);
-        probe!(lesions);
-        probe!(labs);
-        probe!(weights);
-        probe!(performance_status);
-        probe!(childbearing);
-        probe!(pregnancy_tests);
-        probe!(medical_history);
-        probe!(prior_her2);
-        probe!(other_malignancies);
-        probe!(archival_biopsies);
-        probe!(attestations);
-        probe!(imp_administrations);
-        probe!(adverse_events);
-        probe!(tumour_baselines);
-        probe!(tumour_assessments);
-    }};
-}
-
-macro_rules! each_entry_list_mut {
-    ($self:ident, $id:ident) => {{
-        macro_rules! probe {
-            ($field:ident) => {
-                if let Some(e) = $self.$field.iter_mut().find(|e| e.entry_id == $id) {
-                    return Some(&mut e.status);
-                }
-            };
-        }
-        probe!(treatment_lines);
-        probe!(lesions);
-        probe!(labs);
-        probe!(weights);
-        probe!(performance_status);
-        probe!(childbearing);
-        probe!(pregnancy_tests);
-        probe!(medical_history);
-        probe!(prior_her2);
-        probe!(other_malignancies);
-        probe!(archival_biopsies);
-        probe!(attestations);
-        probe!(imp_administrations);
-        probe!(adverse_events);
-        probe!(tumour_baselines);
-        probe!(tumour_assessments);
-    }};
+/// Calls `$visit!(field)` for every list of entries (facts that can be corrected or
+/// retracted): the one place a new kind of entry is added.
+macro_rules! entry_lists {
+    ($visit:ident) => {
+        $visit!(treatment_lines);
+        $visit!(lesions);
+        $visit!(labs);
+        $visit!(weights);
+        $visit!(performance_status);
+        $visit!(childbearing);
+        $visit!(pregnancy_tests);
+        $visit!(medical_history);
+        $visit!(prior_her2);
+        $visit!(other_malignancies);
+        $visit!(archival_biopsies);
+        $visit!(attestations);
+        $visit!(imp_administrations);
+        $visit!(adverse_events);
+        $visit!(tumour_baselines);
+        $visit!(tumour_assessments);
+    };
 }
 
 impl Participant {
@@ -380,36 +347,45 @@ impl Participant {
 
     /// The status of the entry with this id, in whichever list it is.
     pub fn entry_status(&self, id: &str) -> Option<EntryStatus> {
-        each_entry_list!(self, id, |s: &EntryStatus| Some(s.clone()));
+        macro_rules! probe {
+            ($field:ident) => {
+                if let Some(e) = self.$field.iter().find(|e| e.entry_id == id) {
+                    return Some(e.status.clone());
+                }
+            };
+        }
+        entry_lists!(probe);
         None
     }
 
     /// Mutable status of the entry with this id.
     pub(crate) fn entry_status_mut(&mut self, id: &str) -> Option<&mut EntryStatus> {
-        each_entry_list_mut!(self, id);
+        macro_rules! probe {
+            ($field:ident) => {
+                if let Some(e) = self.$field.iter_mut().find(|e| e.entry_id == id) {
+                    return Some(&mut e.status);
+                }
+            };
+        }
+        entry_lists!(probe);
         None
     }
 
     /// Total number of entries recorded with this id prefix (current or not).
     pub(crate) fn count_prefix(&self, prefix: &str) -> usize {
         let p = format!("{prefix}-");
-        let n = |ids: &mut dyn Iterator<Item = &String>| ids.filter(|i| i.starts_with(&p)).count();
-        n(&mut self.treatment_lines.iter().map(|e| &e.entry_id))
-            + n(&mut self.lesions.iter().map(|e| &e.entry_id))
-            + n(&mut self.labs.iter().map(|e| &e.entry_id))
-            + n(&mut self.weights.iter().map(|e| &e.entry_id))
-            + n(&mut self.performance_status.iter().map(|e| &e.entry_id))
-            + n(&mut self.childbearing.iter().map(|e| &e.entry_id))
-            + n(&mut self.pregnancy_tests.iter().map(|e| &e.entry_id))
-            + n(&mut self.medical_history.iter().map(|e| &e.entry_id))
-            + n(&mut self.prior_her2.iter().map(|e| &e.entry_id))
-            + n(&mut self.other_malignancies.iter().map(|e| &e.entry_id))
-            + n(&mut self.archival_biopsies.iter().map(|e| &e.entry_id))
-            + n(&mut self.attestations.iter().map(|e| &e.entry_id))
-            + n(&mut self.imp_administrations.iter().map(|e| &e.entry_id))
-            + n(&mut self.adverse_events.iter().map(|e| &e.entry_id))
-            + n(&mut self.tumour_baselines.iter().map(|e| &e.entry_id))
-            + n(&mut self.tumour_assessments.iter().map(|e| &e.entry_id))
+        let mut n = 0;
+        macro_rules! count {
+            ($field:ident) => {
+                n += self
+                    .$field
+                    .iter()
+                    .filter(|e| e.entry_id.starts_with(&p))
+                    .count();
+            };
+        }
+        entry_lists!(count);
+        n
     }
 
     /// The current IMP administration for a PET time point.
