@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::participants::problem_box;
-use super::{check_csrf, error_page, form_values, forms, local_time, page, page_with_status};
+use super::{checked_form, error_page, forms, local_time, page, page_with_status};
 use crate::AppState;
 use crate::api::{self, CommandRequest};
 use crate::auth::{CurrentUser, PageUser};
@@ -361,13 +361,10 @@ async fn ae_submit(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Response {
-    let values = match form_values(&body) {
+    let values = match checked_form(&user, &body) {
         Ok(v) => v,
         Err(e) => return error_page(e),
     };
-    if let Err(e) = check_csrf(&user, &values) {
-        return error_page(e);
-    }
     let (ctx, _) = match ae_context(&state, &user, &id).await {
         Ok(c) => c,
         Err(e) => return error_page(e),

@@ -147,6 +147,41 @@ pub fn form_values(body: &[u8]) -> Result<BTreeMap<String, String>, ApiError> {
     Ok(pairs.into_iter().collect())
 }
 
+/// Reads a submitted form and checks its CSRF token: the opening of every form handler.
+pub fn checked_form(user: &CurrentUser, body: &[u8]) -> Result<BTreeMap<String, String>, ApiError> {
+    let values = form_values(body)?;
+    check_csrf(user, &values)?;
+    Ok(values)
+}
+
+/// A page with several forms shown again after one was refused: which form, what was
+/// typed into it and why it was refused.
+#[derive(Default)]
+pub struct Redo {
+    /// The refused form's name.
+    pub form: &'static str,
+    /// What was typed into it.
+    pub values: BTreeMap<String, String>,
+    /// The refusal.
+    pub problem: Option<Markup>,
+}
+
+impl Redo {
+    /// The refusal to show above `form`, if it is the refused one.
+    pub fn problem(&self, form: &str) -> Option<Markup> {
+        (self.form == form).then(|| self.problem.clone()).flatten()
+    }
+
+    /// The values to fill `form` with (empty unless it is the refused one).
+    pub fn values(&self, form: &str) -> BTreeMap<String, String> {
+        if self.form == form {
+            self.values.clone()
+        } else {
+            BTreeMap::new()
+        }
+    }
+}
+
 /// Checks a form's CSRF token against the session's.
 pub fn check_csrf(user: &CurrentUser, values: &BTreeMap<String, String>) -> Result<(), ApiError> {
     if values.get("csrf").map(String::as_str) == Some(user.csrf.as_str()) {

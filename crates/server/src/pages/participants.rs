@@ -12,7 +12,9 @@ use maud::{Markup, html};
 use protocol::{CriterionKind, CriterionResult, CriterionStatus, EligibilityReport, Overall};
 use serde_json::Value;
 
-use super::{check_csrf, error_page, form_values, forms, local_time, page, page_with_status};
+use super::{
+    check_csrf, checked_form, error_page, form_values, forms, local_time, page, page_with_status,
+};
 use crate::AppState;
 use crate::api::{self, CommandRequest, SignatureRequest};
 use crate::auth::{CurrentUser, PageUser};
@@ -415,13 +417,10 @@ async fn command_submit(
     Path((id, name)): Path<(String, String)>,
     RawForm(body): RawForm,
 ) -> Response {
-    let values = match form_values(&body) {
+    let values = match checked_form(&user, &body) {
         Ok(v) => v,
         Err(e) => return error_page(e),
     };
-    if let Err(e) = check_csrf(&user, &values) {
-        return error_page(e);
-    }
     let ctx = match form_context(&state, &user, &id, &name).await {
         Ok(c) => c,
         Err(e) => return error_page(e),

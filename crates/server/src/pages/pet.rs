@@ -14,7 +14,7 @@ use protocol::{PetTimepoint, ReviewPetLesions};
 use serde_json::{Value, json};
 
 use super::participants::problem_box;
-use super::{check_csrf, error_page, form_values, local_time, page, page_with_status};
+use super::{Redo, checked_form, error_page, local_time, page, page_with_status};
 use crate::AppState;
 use crate::api::{self, CommandRequest, SignatureRequest};
 use crate::auth::{CurrentUser, PageUser};
@@ -387,14 +387,6 @@ struct Ctx<'a> {
     id: &'a str,
 }
 
-/// What to show again after a refused form: its values and the problem.
-#[derive(Default)]
-struct Redo {
-    form: &'static str,
-    values: BTreeMap<String, String>,
-    problem: Option<Markup>,
-}
-
 async fn render(
     state: &AppState,
     user: &CurrentUser,
@@ -409,21 +401,6 @@ async fn render(
         pet_api::series_views(state, user, id).await?
     } else {
         Vec::new()
-    };
-    let problem = |form: &str| {
-        if redo.form == form {
-            redo.problem.clone()
-        } else {
-            None
-        }
-    };
-    let empty = BTreeMap::new();
-    let values = |form: &str| {
-        if redo.form == form {
-            &redo.values
-        } else {
-            &empty
-        }
     };
     let state_ok_for_target = match tp {
         PetTimepoint::Pet1 => loaded.participant.state == protocol::State::BaselinePetDone,
@@ -441,7 +418,7 @@ async fn render(
                 h2 { "2. Quantification" }
             }
             @if user.role.may(Capability::QuantifyImaging) && exam.review.is_none() {
-                @if let Some(p) = problem("quantify") { (p) }
+                @if let Some(p) = redo.problem("quantify") { (p) }
                 @if exam.quantification.is_some() {
                     details { summary { "Read another series instead (the review starts again)" } (series_form(&ctx, &exam, &series)) }
                 } @else {
@@ -455,8 +432,8 @@ async fn render(
                 None => {
                     h2 { "3. Reader's review" }
                     @if user.role.may(Capability::ReviewImaging) {
-                        @if let Some(p) = problem("review") { (p) }
-                        (review_form(&ctx, &exam, q, values("review")))
+                        @if let Some(p) = redo.problem("review") { (p) }
+                        (review_form(&ctx, &exam, q, &redo.values("review")))
                     } @else {
                         p.muted { "Awaiting the nuclear-medicine reader." }
                     }
@@ -476,8 +453,8 @@ async fn render(
                     }
                     None => {
                         @if user.role.may(Capability::InvestigatorSign) && state_ok_for_target {
-                            @if let Some(p) = problem("target") { (p) }
-                            (target_form(&ctx, &exam, r, values("target")))
+                            @if let Some(p) = redo.problem("target") { (p) }
+                            (target_form(&ctx, &exam, r, &redo.values("target")))
                         } @else {
                             p.muted { "Awaiting the investigator's choice." }
                         }
@@ -527,13 +504,10 @@ where
     F: FnOnce(AppState, CurrentUser, String, PetTimepoint, BTreeMap<String, String>, i64) -> Fut,
     Fut: std::future::Future<Output = Result<(), ApiError>>,
 {
-    let values = match form_values(&body) {
+    let values = match checked_form(&user, &body) {
         Ok(v) => v,
         Err(e) => return error_page(e),
     };
-    if let Err(e) = check_csrf(&user, &values) {
-        return error_page(e);
-    }
     let tp = match timepoint(&tp) {
         Ok(t) => t,
         Err(e) => return error_page(e),

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::participants::problem_box;
 use super::response_chart::sum_chart;
-use super::{check_csrf, error_page, form_values, page, page_with_status};
+use super::{Redo, checked_form, error_page, page, page_with_status};
 use crate::AppState;
 use crate::api::{self, CommandRequest};
 use crate::auth::{CurrentUser, PageUser};
@@ -34,14 +34,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/participants/{id}/response", get(show))
         .route("/participants/{id}/response/baseline", post(baseline))
         .route("/participants/{id}/response/assessment", post(assessment))
-}
-
-/// A form shown again with what was entered and why it was refused.
-#[derive(Default)]
-struct Redo {
-    form: &'static str,
-    values: BTreeMap<String, String>,
-    problem: Option<Markup>,
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -280,21 +272,6 @@ async fn render(
     let loaded = crate::write::load(&state.store, id).await?;
     let allowed = protocol::commands_allowed_in(&loaded.participant.state);
     let may_enter = reader && allowed.contains(&"record_tumour_assessment");
-    let problem = |form: &str| {
-        if redo.form == form {
-            redo.problem.clone()
-        } else {
-            None
-        }
-    };
-    let empty = BTreeMap::new();
-    let values = |form: &str| {
-        if redo.form == form {
-            &redo.values
-        } else {
-            &empty
-        }
-    };
     Ok(html! {
         h1 { "Response · " (id) }
         p { a href={ "/participants/" (id) } { "Back to " (id) } " · state " strong { (view.state.replace('_', " ")) } }
@@ -325,7 +302,7 @@ async fn render(
                 @if may_enter {
                     details open[redo.form == "baseline"] {
                         summary { "Correct the baseline" }
-                        @if let Some(p) = problem("baseline") { (p) }
+                        @if let Some(p) = redo.problem("baseline") { (p) }
                         @let prefilled = if redo.form == "baseline" { redo.values.clone() } else { baseline_values(&b.value) };
                         (baseline_form(user, id, &view, &prefilled))
                     }
@@ -333,8 +310,8 @@ async fn render(
             }
             None => {
                 @if may_enter {
-                    @if let Some(p) = problem("baseline") { (p) }
-                    (baseline_form(user, id, &view, values("baseline")))
+                    @if let Some(p) = redo.problem("baseline") { (p) }
+                    (baseline_form(user, id, &view, &redo.values("baseline")))
                 } @else {
                     p.muted { "No baseline CT yet; the reader enters it." }
                 }
@@ -352,8 +329,8 @@ async fn render(
             }
             @if may_enter {
                 h3 { "Enter a follow-up" }
-                @if let Some(p) = problem("assessment") { (p) }
-                (assessment_form(user, id, &view, &b.value, values("assessment")))
+                @if let Some(p) = redo.problem("assessment") { (p) }
+                (assessment_form(user, id, &view, &b.value, &redo.values("assessment")))
             }
         }
     })
@@ -466,13 +443,10 @@ async fn submit(
     body: axum::body::Bytes,
     form: &'static str,
 ) -> Response {
-    let values = match form_values(&body) {
+    let values = match checked_form(&user, &body) {
         Ok(v) => v,
         Err(e) => return error_page(e),
     };
-    if let Err(e) = check_csrf(&user, &values) {
-        return error_page(e);
-    }
     let result = async {
         let (name, data) = if form == "baseline" {
             ("tumour-baseline", baseline_data(&values)?)
