@@ -339,6 +339,17 @@ async fn set_by_name(c: &Client, values: &[(String, String)]) {
     }
 }
 
+/// Waits (up to 15 s) for an element of the page that a click loads.
+async fn wait_for(c: &Client, locator: Locator<'_>, what: &str) -> fantoccini::elements::Element {
+    for _ in 0..150 {
+        if let Ok(e) = c.find(locator).await {
+            return e;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: not on the page");
+}
+
 /// Scrolls the element with this id to the top of the window (for screenshots).
 async fn scroll_to(c: &Client, id: &str) {
     c.execute(
@@ -574,16 +585,13 @@ async fn an_arm_1_journey_from_biopsy_to_an_adverse_event_in_the_browser() {
         .expect("AE page");
     type_into(&c, "q", "pneumon").await;
     click(&c, "form.card button[type=submit]").await;
-    c.find(Locator::LinkText("Pneumonitis"))
+    wait_for(&c, Locator::LinkText("Pneumonitis"), "the term is listed")
         .await
-        .expect("the term is listed")
         .click()
         .await
         .expect("click");
-    let grades = c
-        .find(Locator::Id("grades"))
+    let grades = wait_for(&c, Locator::Id("grades"), "the grade texts")
         .await
-        .expect("grade texts")
         .text()
         .await
         .expect("text");
