@@ -8,7 +8,7 @@ use serde_json::Value;
 /// The IBSI SUV reference (`HER2EX_REFERENCE_DIR` overrides); the test fails without it.
 fn reference_dir() -> PathBuf {
     let dir = std::env::var_os("HER2EX_REFERENCE_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/ibsi-suv-dro"),
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ibsi-suv-dro"),
         PathBuf::from,
     );
     assert!(

@@ -21,7 +21,7 @@ pub const AE: &str = "HER2EX";
 /// The IBSI SUV reference object DRO_0_0 (PT/ and RS/); fails clearly when absent.
 pub fn reference() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/ibsi-suv-dro/DRO_0_0");
+        .join("../../testdata/ibsi-suv-dro/DRO_0_0");
     assert!(
         dir.join("PT").is_dir() && dir.join("RS").is_dir(),
         "IBSI SUV reference objects missing: expected PT/ and RS/ under {}",

@@ -17,7 +17,7 @@ pub const DRO_CASES: [&str; 17] = [
 /// when it is missing: a test that silently skips its reference would prove nothing.
 pub fn reference_dir() -> PathBuf {
     let dir = std::env::var_os("HER2EX_REFERENCE_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/ibsi-suv-dro"),
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ibsi-suv-dro"),
         PathBuf::from,
     );
     assert!(
