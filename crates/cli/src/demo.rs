@@ -262,7 +262,7 @@ async fn baseline_pet(
         let (spec, path, archive) = (spec.clone(), dir.path().to_path_buf(), archive.clone());
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let truth = pet::phantom::write_phantom_with(&path, &spec)?;
-            pet::ingest::import_folder(&archive, &path, &mut |_| {})?;
+            archive::import_folder(&archive, &path, &mut |_| {})?;
             Ok(truth)
         })
         .await??
@@ -442,7 +442,7 @@ async fn journey(state: &AppState, now: chrono::DateTime<Utc>, arm1: bool) -> an
 /// Runs `her2ex demo`.
 pub async fn run(a: DemoArgs) -> anyhow::Result<u8> {
     let store = a.serve.data.open().await?;
-    let archive = pet::ingest::Archive::open(&a.serve.data.data_dir).with_context(|| {
+    let archive = archive::Archive::open(&a.serve.data.data_dir).with_context(|| {
         format!(
             "opening the DICOM archive in {}",
             a.serve.data.data_dir.display()

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use pet::ingest::{self, Archive};
+use archive::Archive;
 
 /// Arguments of `her2ex pet import`.
 #[derive(clap::Args)]
@@ -32,7 +32,7 @@ pub fn run(a: &ImportArgs) -> anyhow::Result<u8> {
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let report = ingest::import_folder(&archive, &a.dir, &mut |p| {
+    let report = archive::import_folder(&archive, &a.dir, &mut |p| {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
     })

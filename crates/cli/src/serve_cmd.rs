@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use pet::ingest::{Archive, Scp, ScpConfig, Shutdown};
+use archive::{Archive, Scp, ScpConfig, Shutdown};
 
 use crate::DataArgs;
 
@@ -26,7 +26,7 @@ pub struct ServeArgs {
     #[arg(long, env = "HER2EX_DICOM_LISTEN", default_value = "127.0.0.1:11112")]
     pub dicom_listen: SocketAddr,
     /// AE title of the DICOM receiver; scanners must call it by this title.
-    #[arg(long, env = "HER2EX_AE_TITLE", default_value = pet::ingest::DEFAULT_AE_TITLE)]
+    #[arg(long, env = "HER2EX_AE_TITLE", default_value = archive::DEFAULT_AE_TITLE)]
     pub ae_title: String,
     /// Do not start the DICOM receiver.
     #[arg(long)]

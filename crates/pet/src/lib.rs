@@ -14,11 +14,9 @@
 //! | [`physiology`] | likely physiological uptake of the tracer (kidneys, liver, spleen, bladder), never proposed without a reader |
 //! | [`phantom`] | a synthetic whole-body DICOM PET of a woman with known lesions, and its ground truth |
 //! | [`mip`] | coronal maximum-intensity projection PNG with numbered lesion markers |
-//! | [`ingest`] | content-addressed DICOM archive, folder import and the C-STORE receiver |
 //! | [`error`] | errors that name the file and the DICOM attribute |
 
 pub mod error;
-pub mod ingest;
 pub mod lesions;
 pub mod mip;
 pub mod nifti;

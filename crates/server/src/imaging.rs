@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use pet::ingest::{Archive, SeriesSummary};
+use archive::{Archive, SeriesSummary};
 use pet::lesions::{LesionParams, detect};
 use pet::suv::SuvOptions;
 use protocol::imaging::{PetCandidate, PetHeaderFacts, PetQuantParameters, PetQuantification};
@@ -229,7 +229,7 @@ pub async fn quantify(
     user.require(Capability::QuantifyImaging)?;
     visible_participant(state, user, study_id).await?;
     let series_uid = series_uid.trim();
-    if !pet::ingest::is_valid_uid(series_uid) {
+    if !archive::is_valid_uid(series_uid) {
         return Err(ApiError::BadRequest(format!(
             "{series_uid:?} is not a DICOM UID (digits and dots, at most 64 characters)"
         )));

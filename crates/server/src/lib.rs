@@ -48,7 +48,7 @@ pub struct AppState {
     /// Whether cookies carry the `Secure` flag (set when served over HTTPS).
     pub secure_cookies: bool,
     /// The DICOM archive PET exams are read from, when the server has one.
-    pub archive: Option<std::sync::Arc<pet::ingest::Archive>>,
+    pub archive: Option<std::sync::Arc<archive::Archive>>,
 }
 
 impl AppState {
@@ -62,7 +62,7 @@ impl AppState {
     }
 
     /// The same state reading PET exams from `archive`.
-    pub fn with_archive(mut self, archive: std::sync::Arc<pet::ingest::Archive>) -> Self {
+    pub fn with_archive(mut self, archive: std::sync::Arc<archive::Archive>) -> Self {
         self.archive = Some(archive);
         self
     }

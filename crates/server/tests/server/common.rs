@@ -77,7 +77,7 @@ impl TestApp {
             };
             admin::add_user(&store, &cli, user).await.expect("user");
         }
-        let archive = pet::ingest::Archive::open(dir.path()).expect("archive");
+        let archive = archive::Archive::open(dir.path()).expect("archive");
         let state = AppState::new(store, false).with_archive(std::sync::Arc::new(archive));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -100,7 +100,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let truth = pet::phantom::write_phantom(dir.path(), seed).expect("phantom");
         let archive = self.state.archive.as_ref().expect("archive");
-        let report = pet::ingest::import_folder(archive, dir.path(), &mut |_| {}).expect("import");
+        let report = archive::import_folder(archive, dir.path(), &mut |_| {}).expect("import");
         assert_eq!(report.new, truth.files.len());
         truth
     }

@@ -17,9 +17,9 @@ use dicom_dictionary_std::tags;
 use ingest_support::{
     AE, Running, archive_files, dcmtk, pet_files, rtstruct_file, send_with_dicom_ul, sha256_hex,
 };
-use pet::ingest::dimse;
-use pet::ingest::scp::IMPLEMENTATION_CLASS_UID;
-use pet::ingest::{Archive, SkipReason, StoreOutcome, import_folder};
+use archive::dimse;
+use archive::scp::IMPLEMENTATION_CLASS_UID;
+use archive::{Archive, SkipReason, StoreOutcome, import_folder};
 use pet::series::open::parse_dicom;
 
 #[test]
@@ -139,7 +139,7 @@ fn folder_import_stores_each_file_once_byte_for_byte_and_skips_the_rest() {
 fn store_bytes_refuses_non_dicom_and_reports_outcomes() {
     let data = tempfile::tempdir().unwrap();
     let archive = Archive::open(data.path()).unwrap();
-    let source = pet::ingest::Source::Folder { path: "x".into() };
+    let source = archive::Source::Folder { path: "x".into() };
     let err = archive
         .store_bytes(b"plain text, no DICOM here", &source)
         .unwrap_err();

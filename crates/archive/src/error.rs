@@ -1,11 +1,11 @@
 //! Errors of DICOM ingest: the archive, the folder import and the C-STORE receiver.
 //!
-//! Like [`crate::PetError`], every error names the file (or folder) it concerns when there
+//! Like [`pet::PetError`], every error names the file (or folder) it concerns when there
 //! is one, and the DICOM attribute when one is to blame.
 
 use std::path::PathBuf;
 
-use crate::error::ErrorKind;
+use pet::ErrorKind;
 
 /// What went wrong, without the file it happened in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

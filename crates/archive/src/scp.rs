@@ -22,9 +22,9 @@ use std::time::Duration;
 use dicom_dictionary_std::uids;
 use tracing::{error, info, warn};
 
-use super::archive::Archive;
-use super::association::{self, Limits};
-use super::error::{IngestError, IngestErrorKind};
+use crate::archive::Archive;
+use crate::association::{self, Limits};
+use crate::error::{IngestError, IngestErrorKind};
 
 /// The AE title the receiver answers to unless configured otherwise.
 pub const DEFAULT_AE_TITLE: &str = "HER2EX";
@@ -265,7 +265,7 @@ mod tests {
     #[test]
     fn implementation_identifiers_fit_their_value_representations() {
         assert!(IMPLEMENTATION_CLASS_UID.len() <= 64);
-        assert!(super::super::header::is_valid_uid(IMPLEMENTATION_CLASS_UID));
+        assert!(crate::header::is_valid_uid(IMPLEMENTATION_CLASS_UID));
         assert!(IMPLEMENTATION_VERSION_NAME.len() <= 16);
     }
 

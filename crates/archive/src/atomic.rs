@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::error::IngestError;
+use crate::error::IngestError;
 
 /// Distinguishes temporary files of concurrent writers within one process.
 static COUNTER: AtomicU64 = AtomicU64::new(0);

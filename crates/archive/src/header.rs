@@ -7,9 +7,9 @@
 use dicom_dictionary_std::uids;
 use sha2::{Digest, Sha256};
 
-use super::error::IngestErrorKind;
-use crate::series::attr::{Attr, attr, text};
-use crate::series::open::parse_dicom;
+use crate::error::IngestErrorKind;
+use pet::series::attr::{Attr, attr, text};
+use pet::series::open::parse_dicom;
 
 const SOP_CLASS_UID: Attr = attr("SOPClassUID", 0x0008, 0x0016);
 const SOP_INSTANCE_UID: Attr = attr("SOPInstanceUID", 0x0008, 0x0018);

@@ -30,9 +30,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::atomic::{ensure_dir, is_temporary, write_atomically};
-use super::error::{IngestError, IngestErrorKind};
-use super::header::{DicomHeader, index_key, inspect, is_pet_sop_class};
+use crate::atomic::{ensure_dir, is_temporary, write_atomically};
+use crate::error::{IngestError, IngestErrorKind};
+use crate::header::{DicomHeader, index_key, inspect, is_pet_sop_class};
 
 /// Where an object came from, recorded in its index entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,11 +21,11 @@ use dicom_ul::pdu::{
 use dicom_ul::{Pdu, ServerAssociationOptions};
 use tracing::{debug, error, info, info_span, warn};
 
-use super::archive::{Archive, Source, StoreOutcome};
-use super::dimse::{C_ECHO_RQ, C_STORE_RQ, Command, status};
-use super::error::IngestErrorKind;
-use super::header::inspect;
-use super::scp::{
+use crate::archive::{Archive, Source, StoreOutcome};
+use crate::dimse::{C_ECHO_RQ, C_STORE_RQ, Command, status};
+use crate::error::IngestErrorKind;
+use crate::header::inspect;
+use crate::scp::{
     IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, STORAGE_SOP_CLASSES, ScpConfig,
     TRANSFER_SYNTAXES,
 };

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use serde::Serialize;
 
-use super::archive::{Archive, Source, StoreOutcome, Stored};
-use super::error::{IngestError, IngestErrorKind};
-use super::header::inspect;
+use crate::archive::{Archive, Source, StoreOutcome, Stored};
+use crate::error::{IngestError, IngestErrorKind};
+use crate::header::inspect;
 
 /// Why a file was not stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

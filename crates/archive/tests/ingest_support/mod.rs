@@ -10,8 +10,8 @@ use std::thread::{self, JoinHandle};
 use dicom_dictionary_std::{tags, uids};
 use dicom_ul::ClientAssociationOptions;
 use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu};
-use pet::ingest::dimse::{self, Command as Dimse};
-use pet::ingest::{Archive, IngestError, Scp, ScpConfig, Shutdown};
+use archive::dimse::{self, Command as Dimse};
+use archive::{Archive, IngestError, Scp, ScpConfig, Shutdown};
 use pet::series::open::parse_dicom;
 use sha2::{Digest, Sha256};
 

@@ -6,7 +6,7 @@
 //! a tag (group, element: two little-endian u16), a little-endian u32 length and the
 //! value. Only the fields of the C-STORE and C-ECHO services are kept; others are skipped.
 
-use super::error::IngestErrorKind;
+use crate::error::IngestErrorKind;
 
 /// CommandField (0000,0100) of a C-STORE-RQ.
 pub const C_STORE_RQ: u16 = 0x0001;

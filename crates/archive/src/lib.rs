@@ -1,5 +1,5 @@
-//! DICOM ingest: how files from the scanners reach the archive, the first step of the
-//! imaging flow (ARCHITECTURE.md).
+//! The DICOM node of her2ex: how files from the scanners reach the archive, the first step
+//! of the imaging flow (ARCHITECTURE.md). The `pet` crate under it reads what is stored.
 //!
 //! | piece | role |
 //! |---|---|
@@ -11,9 +11,9 @@
 //!
 //! Every object is kept, PET or not (the attenuation CT, contours, screen captures); only
 //! PET images ([`Stored::is_pet_image`], [`SeriesSummary::is_pet`]) are handed to the
-//! quantification, by [`Archive::series_files`] and `crate::load_series_files`.
+//! quantification, by [`Archive::series_files`] and `pet::load_series_files`.
 //!
-//! Unlike the rest of this crate, ingest does I/O: it writes files, listens on the
+//! Unlike the `pet` crate under it, the archive does I/O: it writes files, listens on the
 //! network and reads the clock for the received time.
 
 pub mod archive;
