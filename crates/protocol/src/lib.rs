@@ -23,7 +23,7 @@
 //! | `ID_FORMAT` | [`ids`] |
 //! | `SETTINGS` | [`settings`] |
 //! | `IMP_PREGNANCY`, `PET_EXAM`, `BIOPSY_TARGET` (PROTOCOL §6–§7) | [`imaging`], `decide` |
-//! | RECIST 1.1 response, PERCIST | [`recist`], [`percist`] |
+//! | RECIST 1.1 response, PERCIST (library-only: no caller in the trial yet) | [`recist`], [`percist`] |
 //! | `RECIST` (tumour assessments in the trial, progression) | [`response`], `decide` |
 //! | `BIOPSY_LABS`, `BIOPSY_ANTICOAGULATION`, `ARCHIVAL_BIOPSY` | [`journey::biopsy`] |
 //! | `HER2_CATEGORY`, `ALLOCATION` | [`journey::pathology`], [`journey::allocation`] |
@@ -54,7 +54,7 @@ pub mod testing;
 
 pub use command::*;
 pub use consent::consent_gate;
-pub use decide::{commands_allowed_in, decide};
+pub use decide::{command_kinds_allowed_in, commands_allowed_in, decide};
 pub use eligibility::{
     CriterionKind, CriterionResult, CriterionStatus, DecidedBy, EligibilityReport, Overall,
     evaluate_eligibility,
@@ -65,7 +65,8 @@ pub use ids::{SiteCode, StudyId};
 pub use imaging::{PetTimepoint, propose_biopsy_targets};
 pub use labs::{Analyte, LabResult, SampleOrigin};
 pub use participant::{
-    Arm, Consent, Enrolment, Entry, EntryStatus, Participant, ScreenFailure, State, Withdrawal,
+    Arm, Consent, Enrolment, Entry, EntryStatus, Participant, ScreenFailure, State, StateKind,
+    Withdrawal,
 };
 pub use records::*;
 pub use rule::{Refusal, Rule};

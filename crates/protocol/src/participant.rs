@@ -83,29 +83,133 @@ pub enum State {
     LostToFollowUp,
 }
 
+/// A [`State`] without its data: the states the state machine (PROTOCOL §2) names
+/// when it says which commands are allowed where. Serialized as the state's name.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum StateKind {
+    /// See [`State::Unregistered`].
+    Unregistered,
+    /// See [`State::Registered`].
+    Registered,
+    /// See [`State::Consented`].
+    Consented,
+    /// See [`State::Screening`].
+    Screening,
+    /// See [`State::ScreenFailed`].
+    ScreenFailed,
+    /// See [`State::Enrolled`].
+    Enrolled,
+    /// See [`State::BaselinePetDone`].
+    BaselinePetDone,
+    /// See [`State::BiopsyDone`].
+    BiopsyDone,
+    /// See [`State::PathologyReported`].
+    PathologyReported,
+    /// See [`State::Allocated`].
+    Allocated,
+    /// See [`State::OnTreatment`].
+    OnTreatment,
+    /// See [`State::ResponsePetDone`].
+    ResponsePetDone,
+    /// See [`State::Progression`].
+    Progression,
+    /// See [`State::SafetyFollowUp`].
+    SafetyFollowUp,
+    /// See [`State::OffStudy`].
+    OffStudy,
+    /// See [`State::Withdrawn`].
+    Withdrawn,
+    /// See [`State::Died`].
+    Died,
+    /// See [`State::LostToFollowUp`].
+    LostToFollowUp,
+}
+
+impl StateKind {
+    /// Every state kind, in the order of [`State`].
+    pub const ALL: [StateKind; 18] = [
+        StateKind::Unregistered,
+        StateKind::Registered,
+        StateKind::Consented,
+        StateKind::Screening,
+        StateKind::ScreenFailed,
+        StateKind::Enrolled,
+        StateKind::BaselinePetDone,
+        StateKind::BiopsyDone,
+        StateKind::PathologyReported,
+        StateKind::Allocated,
+        StateKind::OnTreatment,
+        StateKind::ResponsePetDone,
+        StateKind::Progression,
+        StateKind::SafetyFollowUp,
+        StateKind::OffStudy,
+        StateKind::Withdrawn,
+        StateKind::Died,
+        StateKind::LostToFollowUp,
+    ];
+
+    /// The state's name in snake_case, e.g. `"screening"` (as serialized).
+    pub fn name(self) -> &'static str {
+        match self {
+            StateKind::Unregistered => "unregistered",
+            StateKind::Registered => "registered",
+            StateKind::Consented => "consented",
+            StateKind::Screening => "screening",
+            StateKind::ScreenFailed => "screen_failed",
+            StateKind::Enrolled => "enrolled",
+            StateKind::BaselinePetDone => "baseline_pet_done",
+            StateKind::BiopsyDone => "biopsy_done",
+            StateKind::PathologyReported => "pathology_reported",
+            StateKind::Allocated => "allocated",
+            StateKind::OnTreatment => "on_treatment",
+            StateKind::ResponsePetDone => "response_pet_done",
+            StateKind::Progression => "progression",
+            StateKind::SafetyFollowUp => "safety_follow_up",
+            StateKind::OffStudy => "off_study",
+            StateKind::Withdrawn => "withdrawn",
+            StateKind::Died => "died",
+            StateKind::LostToFollowUp => "lost_to_follow_up",
+        }
+    }
+}
+
+impl std::fmt::Display for StateKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl State {
+    /// The state without its data.
+    pub fn kind(&self) -> StateKind {
+        match self {
+            State::Unregistered => StateKind::Unregistered,
+            State::Registered => StateKind::Registered,
+            State::Consented => StateKind::Consented,
+            State::Screening => StateKind::Screening,
+            State::ScreenFailed => StateKind::ScreenFailed,
+            State::Enrolled => StateKind::Enrolled,
+            State::BaselinePetDone => StateKind::BaselinePetDone,
+            State::BiopsyDone => StateKind::BiopsyDone,
+            State::PathologyReported => StateKind::PathologyReported,
+            State::Allocated { .. } => StateKind::Allocated,
+            State::OnTreatment => StateKind::OnTreatment,
+            State::ResponsePetDone => StateKind::ResponsePetDone,
+            State::Progression => StateKind::Progression,
+            State::SafetyFollowUp => StateKind::SafetyFollowUp,
+            State::OffStudy { .. } => StateKind::OffStudy,
+            State::Withdrawn => StateKind::Withdrawn,
+            State::Died => StateKind::Died,
+            State::LostToFollowUp => StateKind::LostToFollowUp,
+        }
+    }
+
     /// The state's name in snake_case, e.g. `"screening"`.
     pub fn name(&self) -> &'static str {
-        match self {
-            State::Unregistered => "unregistered",
-            State::Registered => "registered",
-            State::Consented => "consented",
-            State::Screening => "screening",
-            State::ScreenFailed => "screen_failed",
-            State::Enrolled => "enrolled",
-            State::BaselinePetDone => "baseline_pet_done",
-            State::BiopsyDone => "biopsy_done",
-            State::PathologyReported => "pathology_reported",
-            State::Allocated { .. } => "allocated",
-            State::OnTreatment => "on_treatment",
-            State::ResponsePetDone => "response_pet_done",
-            State::Progression => "progression",
-            State::SafetyFollowUp => "safety_follow_up",
-            State::OffStudy { .. } => "off_study",
-            State::Withdrawn => "withdrawn",
-            State::Died => "died",
-            State::LostToFollowUp => "lost_to_follow_up",
-        }
+        self.kind().name()
     }
 
     /// Whether the journey has ended (no state follows).

@@ -14,6 +14,11 @@
 //!
 //! SUVs are compared in whole thousandths so that thresholds hold exactly: a fall from 4.0
 //! to 2.8 is exactly 30 %, as a reader computes it.
+//!
+//! **Library-only for now.** Nothing in the trial calls this module yet: no command,
+//! event or page reaches it, and it records nothing. The PET2 comparison (PET1 against
+//! PET2 in arm 1) will call it; until then it is tested on its own and is not part of
+//! any decision.
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

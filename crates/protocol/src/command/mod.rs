@@ -13,13 +13,16 @@
 //! together with a **major deviation** event, so the record tells the truth and
 //! the breach is visible to the monitor.
 
+mod allowed;
 mod imaging;
 mod journey;
+mod kind;
 mod response;
 mod screening;
 
 pub use imaging::*;
 pub use journey::*;
+pub use kind::CommandKind;
 pub use response::*;
 pub use screening::*;
 
@@ -204,46 +207,6 @@ fn push_opt<'a>(v: &mut Vec<(&'static str, &'a str)>, name: &'static str, s: &'a
 }
 
 impl Command {
-    /// The command's name in snake_case, as in its JSON `type`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::RegisterParticipant(_) => "register_participant",
-            Command::RecordConsent(_) => "record_consent",
-            Command::WithdrawConsent(_) => "withdraw_consent",
-            Command::RecordTreatmentLine(_) => "record_treatment_line",
-            Command::RecordLesion(_) => "record_lesion",
-            Command::RecordLab(_) => "record_lab",
-            Command::RecordBodyWeight(_) => "record_body_weight",
-            Command::RecordPerformanceStatus(_) => "record_performance_status",
-            Command::RecordChildbearingPotential(_) => "record_childbearing_potential",
-            Command::RecordPregnancyTest(_) => "record_pregnancy_test",
-            Command::RecordMedicalHistory(_) => "record_medical_history",
-            Command::RecordPriorHer2Result(_) => "record_prior_her2_result",
-            Command::RecordOtherMalignancy(_) => "record_other_malignancy",
-            Command::RecordArchivalBiopsy(_) => "record_archival_biopsy",
-            Command::RecordAttestation(_) => "record_attestation",
-            Command::RetractEntry(_) => "retract_entry",
-            Command::Enrol(_) => "enrol",
-            Command::ScreenFail(_) => "screen_fail",
-            Command::RecordDeath(_) => "record_death",
-            Command::RecordLostToFollowUp(_) => "record_lost_to_follow_up",
-            Command::RecordImpAdministration(_) => "record_imp_administration",
-            Command::RecordPetQuantification(_) => "record_pet_quantification",
-            Command::ReviewPetLesions(_) => "review_pet_lesions",
-            Command::ChooseBiopsyTarget(_) => "choose_biopsy_target",
-            Command::RecordFreshBiopsy(_) => "record_fresh_biopsy",
-            Command::UseArchivalBiopsy(_) => "use_archival_biopsy",
-            Command::RecordPathology(_) => "record_pathology",
-            Command::CorrectAllocation(_) => "correct_allocation",
-            Command::RecordTdxdAdministration(_) => "record_tdxd_administration",
-            Command::RecordAdverseEvent(_) => "record_adverse_event",
-            Command::EndParticipation(_) => "end_participation",
-            Command::RecordPregnancyReport(_) => "record_pregnancy_report",
-            Command::RecordBaselineTumourAssessment(_) => "record_baseline_tumour_assessment",
-            Command::RecordTumourAssessment(_) => "record_tumour_assessment",
-        }
-    }
-
     /// Every text field of the command with its name (screened for personal numbers).
     pub fn text_fields(&self) -> Vec<(&'static str, &str)> {
         let mut v: Vec<(&'static str, &str)> = Vec::new();

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Dc, required};
+use super::{Dc, required, text};
 use crate::command::{
     ChooseBiopsyTarget, RecordImpAdministration, RecordPetQuantification, ReviewPetLesions,
 };
@@ -264,7 +264,7 @@ pub(super) fn quantification(ctx: &Dc, c: &RecordPetQuantification) -> Result<Ve
         PetTimepoint::Pet1 => None,
     };
     let deviation = match window {
-        Some(kind) if first_of_timepoint => super::journey::window_deviation(
+        Some(kind) if first_of_timepoint => super::schedule::window_deviation(
             ctx,
             kind,
             admin.value.injected_at.date_naive(),
@@ -292,13 +292,6 @@ pub(super) fn quantification(ctx: &Dc, c: &RecordPetQuantification) -> Result<Ve
     }];
     events.extend(deviation);
     Ok(events)
-}
-
-fn text(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
 }
 
 pub(super) fn review(ctx: &Dc, c: &ReviewPetLesions) -> Result<Vec<Event>, Refusal> {

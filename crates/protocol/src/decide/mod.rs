@@ -4,16 +4,25 @@
 //! Order of checks: personal numbers in any text field (`PRIV_PNR`), consent
 //! withdrawn (`WITHDRAWN`), state machine (`STATE_TRANSITION`), then the
 //! command's own rules (values, units, consent gate, eligibility).
+//!
+//! The state machine is the table [`CommandKind::allowed_in`]; each command's own rules
+//! sit in the submodule of its step (`screening`, `imaging`, `biopsy`, `pathology`,
+//! `tdxd`, `safety`, `end`, `response`, `lifecycle`), named after [`crate::journey`].
 
+mod biopsy;
+mod end;
 mod imaging;
-mod journey;
 mod lifecycle;
+mod pathology;
 mod response;
+mod safety;
+mod schedule;
 mod screening;
+mod tdxd;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::command::Command;
+use crate::command::{Command, CommandKind};
 use crate::event::{EntryMeta, Event};
 use crate::participant::{EntryStatus, Participant, State};
 use crate::privacy::check_free_text;
@@ -77,181 +86,54 @@ pub fn decide(
         Command::RecordPetQuantification(c) => imaging::quantification(&ctx, c),
         Command::ReviewPetLesions(c) => imaging::review(&ctx, c),
         Command::ChooseBiopsyTarget(c) => imaging::choose_target(&ctx, c),
-        Command::RecordFreshBiopsy(c) => journey::fresh_biopsy(&ctx, c),
-        Command::UseArchivalBiopsy(c) => journey::archival_biopsy(&ctx, c),
-        Command::RecordPathology(c) => journey::pathology(&ctx, c),
-        Command::CorrectAllocation(c) => journey::correct_allocation(&ctx, c),
-        Command::RecordTdxdAdministration(c) => journey::tdxd(&ctx, c),
-        Command::RecordAdverseEvent(c) => journey::adverse_event(&ctx, c),
-        Command::EndParticipation(c) => journey::end(&ctx, c),
-        Command::RecordPregnancyReport(c) => journey::pregnancy_report(&ctx, c),
+        Command::RecordFreshBiopsy(c) => biopsy::fresh_biopsy(&ctx, c),
+        Command::UseArchivalBiopsy(c) => biopsy::archival_biopsy(&ctx, c),
+        Command::RecordPathology(c) => pathology::pathology(&ctx, c),
+        Command::CorrectAllocation(c) => pathology::correct_allocation(&ctx, c),
+        Command::RecordTdxdAdministration(c) => tdxd::tdxd(&ctx, c),
+        Command::RecordAdverseEvent(c) => safety::adverse_event(&ctx, c),
+        Command::EndParticipation(c) => end::end(&ctx, c),
+        Command::RecordPregnancyReport(c) => safety::pregnancy_report(&ctx, c),
         Command::RecordBaselineTumourAssessment(c) => response::baseline(&ctx, c),
         Command::RecordTumourAssessment(c) => response::assessment(&ctx, c),
-    }
-}
-
-/// Every command name, in the order of [`Command`].
-const COMMAND_NAMES: [&str; 34] = [
-    "register_participant",
-    "record_consent",
-    "withdraw_consent",
-    "record_treatment_line",
-    "record_lesion",
-    "record_lab",
-    "record_body_weight",
-    "record_performance_status",
-    "record_childbearing_potential",
-    "record_pregnancy_test",
-    "record_medical_history",
-    "record_prior_her2_result",
-    "record_other_malignancy",
-    "record_archival_biopsy",
-    "record_attestation",
-    "retract_entry",
-    "enrol",
-    "screen_fail",
-    "record_death",
-    "record_lost_to_follow_up",
-    "record_imp_administration",
-    "record_pet_quantification",
-    "review_pet_lesions",
-    "choose_biopsy_target",
-    "record_fresh_biopsy",
-    "use_archival_biopsy",
-    "record_pathology",
-    "correct_allocation",
-    "record_tdxd_administration",
-    "record_adverse_event",
-    "end_participation",
-    "record_pregnancy_report",
-    "record_baseline_tumour_assessment",
-    "record_tumour_assessment",
-];
-
-/// States in which a command (by name; `correcting` for a correction) is allowed (PROTOCOL §2).
-fn allowed_states(name: &str, correcting: bool) -> &'static [&'static str] {
-    const FACTS: &[&str] = &["consented", "screening"];
-    const CORRECTIONS: &[&str] = &["screening", "enrolled"];
-    const ACTIVE: &[&str] = &[
-        "registered",
-        "consented",
-        "screening",
-        "enrolled",
-        "baseline_pet_done",
-        "biopsy_done",
-        "pathology_reported",
-        "allocated",
-        "on_treatment",
-        "response_pet_done",
-        "progression",
-        "safety_follow_up",
-    ];
-    /// Facts that recur after enrolment too (a serum test before each IMP dose, a weight).
-    const RECURRING: &[&str] = &[
-        "consented",
-        "screening",
-        "enrolled",
-        "baseline_pet_done",
-        "biopsy_done",
-        "pathology_reported",
-        "allocated",
-        "on_treatment",
-        "response_pet_done",
-        "progression",
-    ];
-    /// After enrolment, before the end: the PET exams and their review (the time
-    /// point's own state rule is checked by the command).
-    const IMAGING: &[&str] = RECURRING.split_at(2).1;
-    match name {
-        "register_participant" => &["unregistered"],
-        // The reader's CT assessments, and their corrections, from enrolment until the
-        // journey ends (PROTOCOL §10).
-        "record_baseline_tumour_assessment" | "record_tumour_assessment" => IMAGING,
-        "record_imp_administration"
-        | "record_pet_quantification"
-        | "review_pet_lesions"
-        | "choose_biopsy_target" => IMAGING,
-        "record_pregnancy_test" | "record_body_weight" | "record_lab" if !correcting => RECURRING,
-        "record_fresh_biopsy" => &["baseline_pet_done", "progression"],
-        "use_archival_biopsy" => &["baseline_pet_done"],
-        "record_pathology" => &["biopsy_done", "pathology_reported", "progression"],
-        "correct_allocation" => &["allocated", "safety_follow_up", "on_treatment"],
-        "record_tdxd_administration" => &["allocated", "on_treatment", "response_pet_done"],
-        "record_adverse_event" | "record_pregnancy_report" => &[
-            "enrolled",
-            "baseline_pet_done",
-            "biopsy_done",
-            "pathology_reported",
-            "allocated",
-            "on_treatment",
-            "response_pet_done",
-            "progression",
-            "safety_follow_up",
-            "off_study",
-        ],
-        "end_participation" => &[
-            "allocated",
-            "safety_follow_up",
-            "on_treatment",
-            "response_pet_done",
-            "progression",
-        ],
-        "record_consent" | "record_death" | "record_lost_to_follow_up" => ACTIVE,
-        "withdraw_consent" => &ACTIVE[1..],
-        "enrol" => &["screening"],
-        "screen_fail" => FACTS,
-        "retract_entry" => CORRECTIONS,
-        _ if correcting => CORRECTIONS,
-        _ => FACTS,
     }
 }
 
 /// The commands (by name, as in their JSON `type`) a participant in `state`
 /// may be given, not counting corrections; empty once consent is withdrawn.
 pub fn commands_allowed_in(state: &State) -> Vec<&'static str> {
-    if *state == State::Withdrawn {
-        return Vec::new();
-    }
-    COMMAND_NAMES
+    command_kinds_allowed_in(state)
         .into_iter()
-        .filter(|n| allowed_states(n, false).contains(&state.name()))
+        .map(CommandKind::name)
         .collect()
 }
 
-fn corrects_field(cmd: &Command) -> Option<&str> {
-    let c = match cmd {
-        Command::RecordTreatmentLine(c) => &c.corrects,
-        Command::RecordLesion(c) => &c.corrects,
-        Command::RecordLab(c) => &c.corrects,
-        Command::RecordBodyWeight(c) => &c.corrects,
-        Command::RecordPerformanceStatus(c) => &c.corrects,
-        Command::RecordChildbearingPotential(c) => &c.corrects,
-        Command::RecordPregnancyTest(c) => &c.corrects,
-        Command::RecordMedicalHistory(c) => &c.corrects,
-        Command::RecordPriorHer2Result(c) => &c.corrects,
-        Command::RecordOtherMalignancy(c) => &c.corrects,
-        Command::RecordArchivalBiopsy(c) => &c.corrects,
-        Command::RecordImpAdministration(c) => &c.corrects,
-        Command::RecordAdverseEvent(c) => &c.corrects,
-        Command::RecordBaselineTumourAssessment(c) => &c.corrects,
-        Command::RecordTumourAssessment(c) => &c.corrects,
-        _ => &None,
-    };
-    c.as_deref()
+/// The kinds of command a participant in `state` may be given, not counting
+/// corrections, in the order of [`CommandKind::ALL`]; empty once consent is withdrawn.
+pub fn command_kinds_allowed_in(state: &State) -> Vec<CommandKind> {
+    if *state == State::Withdrawn {
+        return Vec::new();
+    }
+    let state = state.kind();
+    CommandKind::ALL
+        .into_iter()
+        .filter(|k| k.allowed_in(false).contains(&state))
+        .collect()
 }
 
 fn check_state(p: &Participant, cmd: &Command) -> Result<(), Refusal> {
-    let allowed = allowed_states(cmd.name(), corrects_field(cmd).is_some());
-    if allowed.contains(&p.state.name()) {
+    let allowed = cmd.kind().allowed_in(cmd.corrects().is_some());
+    if allowed.contains(&p.state.kind()) {
         return Ok(());
     }
+    let names: Vec<&str> = allowed.iter().map(|s| s.name()).collect();
     Err(Refusal::new(
         Rule::STATE_TRANSITION,
         format!(
             "`{}` is not allowed while the participant is {}; it is allowed in: {}.",
             cmd.name(),
             p.state.name(),
-            allowed.join(", ")
+            names.join(", ")
         ),
     ))
 }
@@ -366,4 +248,12 @@ pub(crate) fn required(field: &str, v: &str) -> Result<(), Refusal> {
         ));
     }
     Ok(())
+}
+
+/// A trimmed optional text; blank is none.
+pub(crate) fn text(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }

@@ -146,7 +146,7 @@ pub(super) fn lab(ctx: &Dc, c: &RecordLab) -> Result<Vec<Event>, Refusal> {
     } else {
         None
     };
-    let lvef = super::journey::lvef_on_tdxd(ctx, &lab)?;
+    let lvef = super::tdxd::lvef_on_tdxd(ctx, &lab)?;
     events.push(Event::LabRecorded { entry, lab });
     events.extend(deviation);
     events.extend(lvef);

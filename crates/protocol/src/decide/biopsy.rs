@@ -1,0 +1,155 @@
+//! The study biopsy (PROTOCOL §7): a fresh, PET-guided biopsy of the lesion the
+//! investigator chose, or an archival sample used instead. The rules live in
+//! [`crate::journey::biopsy`]; here they are applied to the participant's record, and a
+//! baseline biopsy outside its visit window is kept with a deviation.
+
+use super::schedule::window_deviation;
+use super::{Dc, text};
+use crate::command::{RecordFreshBiopsy, UseArchivalBiopsy};
+use crate::event::Event;
+use crate::imaging::PetTimepoint;
+use crate::journey::biopsy::{
+    Anticoagulation, ArchivalSample, BiopsyComplication, BiopsySource, FreshBiopsy,
+    check_archival_sample, clear_fresh_biopsy,
+};
+use crate::journey::schedule::VisitKind;
+use crate::journey::trial::BiopsyRecord;
+use crate::participant::{State, current};
+use crate::rule::{Refusal, Rule};
+
+fn guiding_pet(state: &State) -> PetTimepoint {
+    if *state == State::Progression {
+        PetTimepoint::Pet3
+    } else {
+        PetTimepoint::Pet1
+    }
+}
+
+/// Records the fresh biopsy of the chosen target, cleared by bleeding labs and
+/// anticoagulation (`BIOPSY_LABS`, `BIOPSY_ANTICOAGULATION`) and gated by consent.
+pub(super) fn fresh_biopsy(ctx: &Dc, c: &RecordFreshBiopsy) -> Result<Vec<Event>, Refusal> {
+    ctx.not_future("performed_at", c.performed_at)?;
+    let tp = guiding_pet(&ctx.p.state);
+    let Some(target) = ctx.p.biopsy_target(tp) else {
+        return Err(Refusal::new(
+            Rule::BIOPSY_TARGET,
+            format!(
+                "No biopsy target is chosen on {}: the investigator chooses the lesion first.",
+                tp.label()
+            ),
+        ));
+    };
+    let proposal = ctx
+        .p
+        .pet_review(tp)
+        .map(|r| {
+            let mut ranked: Vec<_> = r.proposal.iter().filter(|t| t.rank.is_some()).collect();
+            ranked.sort_by_key(|t| t.rank);
+            ranked.into_iter().map(|t| t.label.clone()).collect()
+        })
+        .unwrap_or_default();
+    let anticoagulation = match (text(&c.anticoagulant), c.anticoagulant_paused) {
+        (None, _) => Anticoagulation::None,
+        (Some(agent), true) => Anticoagulation::Paused {
+            agent,
+            last_dose_at: c.anticoagulant_last_dose_at.ok_or_else(|| {
+                Refusal::new(
+                    Rule::VALUE_REQUIRED,
+                    "A paused anticoagulant needs the time of its last dose.",
+                )
+            })?,
+        },
+        (Some(agent), false) => Anticoagulation::NotPaused { agent },
+    };
+    let complications = match text(&c.complication) {
+        None => Vec::new(),
+        Some(description) => vec![BiopsyComplication {
+            description,
+            ctcae_meddra_code: c.complication_meddra_code,
+            grade: c.complication_grade,
+            noted_at: c.performed_at,
+        }],
+    };
+    let biopsy_id = format!("biopsy-{}", ctx.p.biopsies.len() + 1);
+    let fresh = FreshBiopsy {
+        biopsy_id: biopsy_id.clone(),
+        lesion_id: target.label.clone(),
+        proposed_lesion_ids: proposal,
+        choice_reason: Some(target.reason.clone()),
+        performed_at: c.performed_at,
+        anticoagulation,
+        complications,
+    };
+    let labs: Vec<_> = current(&ctx.p.labs).map(|e| e.value.clone()).collect();
+    let clearance = clear_fresh_biopsy(&fresh, &labs, ctx.s)?;
+    let gate = crate::consent::consent_gate(
+        ctx.p,
+        "Study biopsy",
+        c.performed_at,
+        c.late_entry_of_fact,
+        Some(&biopsy_id),
+    )?;
+    let mut events = Vec::new();
+    let deviation = if tp == PetTimepoint::Pet1 {
+        window_deviation(
+            ctx,
+            VisitKind::Biopsy,
+            c.performed_at.date_naive(),
+            Some(biopsy_id.clone()),
+        )?
+    } else {
+        None
+    };
+    events.push(Event::BiopsyRecorded {
+        biopsy: BiopsyRecord {
+            evidence: clearance.evidence.clone(),
+            source: BiopsySource::Fresh(fresh),
+            clearance: Some(clearance),
+            guided_by: Some(tp),
+            recorded_at: ctx.now,
+        },
+        settings_version: ctx.s.version,
+    });
+    events.extend(gate.map(|deviation| Event::DeviationRecorded {
+        deviation,
+        recorded_at: ctx.now,
+        settings_version: ctx.s.version,
+    }));
+    events.extend(deviation);
+    Ok(events)
+}
+
+/// Uses a current earlier-biopsy entry as the study biopsy (`ARCHIVAL_BIOPSY`).
+pub(super) fn archival_biopsy(ctx: &Dc, c: &UseArchivalBiopsy) -> Result<Vec<Event>, Refusal> {
+    ctx.not_future_date("used_on", c.used_on)?;
+    let Some(entry) = ctx
+        .p
+        .archival_biopsies
+        .iter()
+        .find(|e| e.entry_id == c.archival_entry.trim() && e.is_current())
+    else {
+        return Err(Refusal::new(
+            Rule::ENTRY_UNKNOWN,
+            format!(
+                "`{}` is not a current earlier-biopsy entry.",
+                c.archival_entry.trim()
+            ),
+        ));
+    };
+    let sample = ArchivalSample {
+        biopsy_id: format!("biopsy-{}", ctx.p.biopsies.len() + 1),
+        record: entry.value.clone(),
+        used_on: c.used_on,
+    };
+    let evidence = check_archival_sample(&sample, ctx.s)?;
+    Ok(vec![Event::BiopsyRecorded {
+        biopsy: BiopsyRecord {
+            source: BiopsySource::Archival(sample),
+            clearance: None,
+            evidence: vec![evidence],
+            guided_by: None,
+            recorded_at: ctx.now,
+        },
+        settings_version: ctx.s.version,
+    }])
+}
