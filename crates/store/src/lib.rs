@@ -7,9 +7,10 @@
 //!    otherwise [`StoreError::Conflict`]),
 //! 2. writes the events with who, when, where and why, their stream versions, their global
 //!    sequence numbers and their links in one global SHA-256 hash chain ([`hash`]),
-//! 3. updates the read rows (participants, sites, users) through [`Projection`]s,
+//! 3. updates the read rows (participants, sites, users, visits) through [`Projection`]s,
 //!
-//! and commits, so a reader sees all of it or none of it. No code path updates or deletes
+//! and commits, so a reader sees all of it or none of it. [`Store::append_batch`] does the
+//! same for many streams in one transaction, for bulk loads. No code path updates or deletes
 //! an event; database triggers refuse it too. [`Store::verify_chain`] re-hashes the whole
 //! log and names the first event that was altered or removed.
 //!
@@ -25,11 +26,22 @@
 //! on open. Timestamps are stored as text with exactly microsecond precision and JSON as
 //! canonical text, so what is read back is what was hashed, on both backends.
 //!
+//! The read tables answer the pages' lists a page at a time ([`Store::participants_page`],
+//! [`Store::open_visits`]; see [`ParticipantQuery`], [`VisitQuery`]), with indexes that keep
+//! a page's cost independent of the study's size. The visits table is derived from the
+//! participants' state *and* the study settings, so when the settings change it can be
+//! rebuilt without events ([`Store::rebuild_visits`]).
+//!
+//! | Cargo feature | What it adds |
+//! |---|---|
+//! | `test-support` | `Store::execute_raw_for_tests`: raw SQL with the append-only triggers suspended, for tests that tamper with the log. Never on in a production build. |
+//!
 //! Login sessions are kept here too ([`SessionRow`]): infrastructure, not trial data, so
 //! they are not in the event log.
 
 mod error;
 pub mod hash;
+mod lists;
 mod model;
 mod postgres;
 mod queries;
@@ -37,10 +49,13 @@ mod rows;
 mod sqlite;
 mod store;
 pub mod verify;
+mod visits;
 
 pub use error::{StoreError, StoreErrorKind};
+pub use lists::{MAX_PAGE_SIZE, ParticipantListRow, ParticipantQuery, VisitQuery};
 pub use model::{
     Appended, Backend, BadEvent, ChainReport, EventMeta, NewEvent, ParticipantRow, Projection,
-    RecordedEvent, SessionRow, SiteRow, UserRow,
+    RecordedEvent, SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
 };
 pub use store::{SQLITE_FILE_NAME, Store};
+pub use visits::VisitStatus;

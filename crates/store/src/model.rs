@@ -3,7 +3,7 @@
 //! The store does not know the protocol's types: an event is a `kind` string and a JSON
 //! payload, and the read rows are plain records the caller fills in.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Which database engine a [`crate::Store`] runs on.
@@ -83,6 +83,15 @@ pub enum Projection {
     Site(SiteRow),
     /// Insert or replace the user row with this `username`.
     User(UserRow),
+    /// Replace all visit rows of the participant `study_id` with `rows` (none: the
+    /// participant has no open visits). Every row must carry the same `study_id`, and
+    /// no two rows the same `kind`.
+    Visits {
+        /// The participant whose visits these are.
+        study_id: String,
+        /// The participant's visits still to be done, in any order.
+        rows: Vec<VisitRow>,
+    },
 }
 
 /// A participant's current state, derived from their events.
@@ -100,6 +109,60 @@ pub struct ParticipantRow {
     pub snapshot: serde_json::Value,
     /// When the row last changed (stored with microsecond precision).
     pub updated_at: DateTime<Utc>,
+}
+
+/// One visit of a participant's schedule that is still to be done, with its window.
+///
+/// The caller derives these from the participant's state and the study settings and
+/// leaves out the visits that are done; [`crate::Store::open_visits`] sorts the rest
+/// into overdue, due and upcoming.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VisitRow {
+    /// The participant's study id.
+    pub study_id: String,
+    /// Code of the participant's site.
+    pub site: String,
+    /// Which visit of the schedule, e.g. `PET2`: unique within a participant.
+    pub kind: String,
+    /// First day of the visit window.
+    pub earliest: NaiveDate,
+    /// Last day of the visit window (not before `earliest`).
+    pub latest: NaiveDate,
+    /// Whether the protocol requires the visit: a required visit past its window is
+    /// overdue, an optional one was skipped and is no longer listed.
+    pub required: bool,
+    /// What a page shows about the visit, as the caller chooses (stored as canonical JSON).
+    pub detail: serde_json::Value,
+}
+
+/// One participant's visit rows for [`crate::Store::rebuild_visits`], and the version of
+/// the participant row they were computed from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VisitSchedule {
+    /// The participant whose visits these are.
+    pub study_id: String,
+    /// `version` of the participant row (see [`ParticipantRow::version`]) the rows were
+    /// derived from: if the participant has moved on since, the rebuild is refused.
+    pub version: i64,
+    /// The participant's visits still to be done (they replace all stored ones).
+    pub rows: Vec<VisitRow>,
+}
+
+/// One stream's share of [`crate::Store::append_batch`]: the arguments of one
+/// [`crate::Store::append`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StreamAppend {
+    /// The stream to append to.
+    pub stream: String,
+    /// The version the stream must be at when this part is applied (0: a new stream).
+    /// A stream may appear more than once in a batch; each part sees the earlier ones.
+    pub expected_version: i64,
+    /// The events to record (at least one).
+    pub events: Vec<NewEvent>,
+    /// Who, when, where, why, for every event of this part.
+    pub meta: EventMeta,
+    /// Read-row changes applied with this part's events.
+    pub projections: Vec<Projection>,
 }
 
 /// A trial site.

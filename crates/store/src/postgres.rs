@@ -7,7 +7,6 @@
 
 use std::str::FromStr;
 
-use sqlx::AssertSqlSafe;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// The sqlx database type of this backend.
@@ -22,6 +21,16 @@ async fn begin_append(
 ) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
     pool.begin().await
 }
+
+/// Starts a read-only transaction whose statements all read one snapshot.
+async fn begin_read(pool: &sqlx::Pool<Db>) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
+    pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .await
+}
+
+/// `ILIKE` ignores case; under the bytewise ("C") collation of the keys, ASCII case only,
+/// as SQLite's `LIKE` does.
+const CASE_INSENSITIVE_LIKE: &str = "ILIKE";
 
 crate::queries::shared_queries!();
 
@@ -44,6 +53,7 @@ pub(crate) async fn open(url: &str) -> Result<Pool<Db>, StoreError> {
 /// Runs `sql` in one transaction with the append-only triggers of `events` disabled, and
 /// enables them again before committing. For tests that tamper with the log; needs the
 /// right to alter the table.
+#[cfg(feature = "test-support")]
 pub(crate) async fn execute_unguarded(pool: &Pool<Db>, sql: &str) -> Result<u64, StoreError> {
     let mut tx = pool.begin().await?;
     sqlx::raw_sql("ALTER TABLE events DISABLE TRIGGER USER")

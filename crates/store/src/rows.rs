@@ -3,9 +3,14 @@
 //! Both backends select the same columns into the same tuples, so the conversion lives
 //! here once.
 
+use chrono::NaiveDate;
+
 use crate::error::StoreError;
 use crate::hash::parse_timestamp;
-use crate::model::{EventMeta, ParticipantRow, RecordedEvent, SessionRow, SiteRow, UserRow};
+use crate::lists::ParticipantListRow;
+use crate::model::{
+    EventMeta, ParticipantRow, RecordedEvent, SessionRow, SiteRow, UserRow, VisitRow,
+};
 
 /// Columns of `events`, in the order of [`EventTuple`].
 macro_rules! event_columns {
@@ -135,6 +140,61 @@ pub(crate) fn participant(t: ParticipantTuple) -> Result<ParticipantRow, StoreEr
         version,
         snapshot,
         updated_at,
+    })
+}
+
+/// Columns of `participants` the list shows (no snapshot), in the order of
+/// [`ParticipantListTuple`].
+macro_rules! participant_list_columns {
+    () => {
+        "study_id, site, state, version, updated_at"
+    };
+}
+pub(crate) use participant_list_columns;
+
+/// One participant list row, undecoded.
+pub(crate) type ParticipantListTuple = (String, String, String, i64, String);
+
+pub(crate) fn participant_list_row(
+    t: ParticipantListTuple,
+) -> Result<ParticipantListRow, StoreError> {
+    let (study_id, site, state, version, updated_at) = t;
+    let updated_at = time(&updated_at, || {
+        format!("updated_at of participant {study_id}")
+    })?;
+    Ok(ParticipantListRow {
+        study_id,
+        site,
+        state,
+        version,
+        updated_at,
+    })
+}
+
+/// Columns of `visits`, in the order of [`VisitTuple`].
+macro_rules! visit_columns {
+    () => {
+        "study_id, site, kind, earliest, latest, required, detail"
+    };
+}
+pub(crate) use visit_columns;
+
+/// One `visits` row, undecoded.
+pub(crate) type VisitTuple = (String, String, String, NaiveDate, NaiveDate, bool, String);
+
+pub(crate) fn visit(t: VisitTuple) -> Result<VisitRow, StoreError> {
+    let (study_id, site, kind, earliest, latest, required, detail) = t;
+    let detail = parse_json(&detail, || {
+        format!("detail of visit {kind} of participant {study_id}")
+    })?;
+    Ok(VisitRow {
+        study_id,
+        site,
+        kind,
+        earliest,
+        latest,
+        required,
+        detail,
     })
 }
 

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
+use crate::lists::{self, ParticipantListRow, ParticipantQuery, VisitQuery};
 use crate::model::{
     Appended, Backend, ChainReport, EventMeta, NewEvent, ParticipantRow, Projection, RecordedEvent,
-    SessionRow, SiteRow, UserRow,
+    SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
 };
 use crate::verify::ChainWalker;
+use crate::visits;
 use crate::{postgres, sqlite};
 
 /// File name of the SQLite database inside a data directory.
@@ -120,21 +122,8 @@ impl Store {
         meta: &EventMeta,
         projections: &[Projection],
     ) -> Result<Appended, StoreError> {
-        if events.is_empty() {
-            return Err(StoreError::InvalidInput(format!(
-                "an append to stream {stream:?} has no events: every change must be recorded \
-                 as an event"
-            )));
-        }
-        if expected_version < 0 {
-            return Err(StoreError::InvalidInput(format!(
-                "expected version {expected_version} for stream {stream:?} is negative"
-            )));
-        }
-        let _turn = match &*self.pool {
-            Pool::Sqlite(_) => Some(self.writer.lock().await),
-            Pool::Postgres(_) => None,
-        };
+        check_append(stream, expected_version, events, projections)?;
+        let _turn = self.writer_turn().await;
         let appended = dispatch!(self.append(stream, expected_version, events, meta, projections))?;
         tracing::debug!(
             stream,
@@ -143,6 +132,70 @@ impl Store {
             "events appended"
         );
         Ok(appended)
+    }
+
+    /// Appends every part of `batch`, in order, in ONE transaction: for bulk loads and
+    /// imports, where a transaction per command would cost a disk flush each.
+    ///
+    /// Each part is checked and written as [`Store::append`] would (a stream may appear
+    /// more than once; each part sees the parts before it) and continues the same hash
+    /// chain. If any part is refused (a [`StoreError::Conflict`], an invalid part, a failed
+    /// projection) nothing of the batch is written. Returns what each part wrote, in
+    /// order. An empty batch writes nothing.
+    pub async fn append_batch(&self, batch: &[StreamAppend]) -> Result<Vec<Appended>, StoreError> {
+        for part in batch {
+            check_append(
+                &part.stream,
+                part.expected_version,
+                &part.events,
+                &part.projections,
+            )?;
+        }
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let _turn = self.writer_turn().await;
+        let appended = dispatch!(self.append_batch(batch))?;
+        tracing::debug!(
+            parts = batch.len(),
+            last_seq = appended.last().map(|a| a.last_seq),
+            "batch appended"
+        );
+        Ok(appended)
+    }
+
+    /// Replaces the visit rows of each participant in `schedules`, in one transaction,
+    /// without events: for rebuilding the visits table when the settings that place the
+    /// visit windows change (the events did not change, only what is derived from them).
+    ///
+    /// Visit rows are derived data: they change with the participant's events through
+    /// [`Projection::Visits`], and here when the derivation itself changes; either way
+    /// the audit trail already holds everything they are derived from. Each schedule
+    /// names the participant row version its rows were computed from: if any participant
+    /// has moved on since (an append landed meanwhile), nothing is written and
+    /// [`StoreError::Conflict`] names it, so rows derived from an old state never
+    /// overwrite newer ones; compute again and retry. Participants not named keep their
+    /// rows; a schedule with no rows clears a participant's.
+    pub async fn rebuild_visits(&self, schedules: &[VisitSchedule]) -> Result<(), StoreError> {
+        for schedule in schedules {
+            visits::check_rows(&schedule.study_id, &schedule.rows)?;
+        }
+        if schedules.is_empty() {
+            return Ok(());
+        }
+        let _turn = self.writer_turn().await;
+        dispatch!(self.rebuild_visits(schedules))?;
+        tracing::debug!(participants = schedules.len(), "visits rebuilt");
+        Ok(())
+    }
+
+    /// This process's turn to write, on SQLite (see the `writer` field); PostgreSQL
+    /// serialises on the chain head row instead.
+    async fn writer_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &*self.pool {
+            Pool::Sqlite(_) => Some(self.writer.lock().await),
+            Pool::Postgres(_) => None,
+        }
     }
 
     /// A stream's events in version order (empty if the stream does not exist).
@@ -213,6 +266,30 @@ impl Store {
         dispatch!(self.participants(site))
     }
 
+    /// A page of the participant list, without snapshots, ordered by study id, and how
+    /// many participants match the query's filters (the page and the count are read from
+    /// one snapshot). A limit above [`lists::MAX_PAGE_SIZE`] is refused.
+    pub async fn participants_page(
+        &self,
+        query: &ParticipantQuery,
+    ) -> Result<(Vec<ParticipantListRow>, u64), StoreError> {
+        lists::check_limit(query.limit)?;
+        dispatch!(self.participants_page(query))
+    }
+
+    /// A page of the visits open on `query.today`: overdue ones first, then due, then
+    /// upcoming (see [`crate::VisitStatus`]), each part by last day of the window, study
+    /// id and kind; optional visits whose window has closed are left out. Also returns
+    /// how many open visits match the filters (read from the same snapshot). A limit
+    /// above [`lists::MAX_PAGE_SIZE`] is refused.
+    pub async fn open_visits(
+        &self,
+        query: &VisitQuery,
+    ) -> Result<(Vec<VisitRow>, u64), StoreError> {
+        lists::check_limit(query.limit)?;
+        dispatch!(self.open_visits(query))
+    }
+
     /// How many participants a site has.
     pub async fn count_participants(&self, site: &str) -> Result<i64, StoreError> {
         dispatch!(self.count_participants(site))
@@ -265,10 +342,39 @@ impl Store {
     /// append-only triggers on `events` suspended (SQLite: dropped and re-created from
     /// their stored definitions; PostgreSQL: disabled and enabled again), so they guard
     /// the table again afterwards. Never use it for data.
-    #[doc(hidden)]
+    ///
+    /// Exists only with the `test-support` feature, which no production build turns on.
+    #[cfg(feature = "test-support")]
     pub async fn execute_raw_for_tests(&self, sql: &str) -> Result<u64, StoreError> {
         dispatch!(self.execute_unguarded(sql))
     }
+}
+
+/// Refuses an append the store would not write: no events (every change must be
+/// recorded), a negative version, visit rows that are not one participant's schedule.
+fn check_append(
+    stream: &str,
+    expected_version: i64,
+    events: &[NewEvent],
+    projections: &[Projection],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Err(StoreError::InvalidInput(format!(
+            "an append to stream {stream:?} has no events: every change must be recorded \
+             as an event"
+        )));
+    }
+    if expected_version < 0 {
+        return Err(StoreError::InvalidInput(format!(
+            "expected version {expected_version} for stream {stream:?} is negative"
+        )));
+    }
+    for projection in projections {
+        if let Projection::Visits { study_id, rows } = projection {
+            visits::check_rows(study_id, rows)?;
+        }
+    }
+    Ok(())
 }
 
 fn backend_of(pool: &Pool) -> Backend {

@@ -10,9 +10,12 @@
 
 mod support;
 
+mod batch;
 mod chain;
 mod concurrency;
+mod lists;
 mod open;
 mod projections;
 mod roundtrip;
 mod sessions;
+mod visits;

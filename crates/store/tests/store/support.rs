@@ -1,8 +1,10 @@
 //! Fresh databases for each test, and fixture builders.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::json;
-use store::{Backend, EventMeta, NewEvent, ParticipantRow, Projection, SiteRow, Store, UserRow};
+use store::{
+    Backend, EventMeta, NewEvent, ParticipantRow, Projection, SiteRow, Store, UserRow, VisitRow,
+};
 
 /// Environment variable naming a PostgreSQL server URL for the PostgreSQL variants.
 pub const POSTGRES_URL_VAR: &str = "HER2EX_TEST_POSTGRES_URL";
@@ -250,4 +252,36 @@ pub async fn append_n(store: &Store, stream: &str, count: i64) {
             .await
             .expect("append");
     }
+}
+
+/// A day of May 2026, the month the visit tests are set in.
+pub fn may(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 5, day).expect("valid day")
+}
+
+/// A visit of `study_id` (site: the study id's prefix) with its window in May 2026.
+pub fn visit(study_id: &str, kind: &str, window: (u32, u32), required: bool) -> VisitRow {
+    VisitRow {
+        study_id: study_id.into(),
+        site: study_id.split('-').next().unwrap_or_default().into(),
+        kind: kind.into(),
+        earliest: may(window.0),
+        latest: may(window.1),
+        required,
+        detail: json!({"kind": kind, "forms": ["vitals", "ae"], "note": "fasting ≥ 6 h"}),
+    }
+}
+
+/// Registers `study_id` at `site` with one event and its participant row (version 1).
+pub async fn register(store: &Store, study_id: &str, site: &str) {
+    store
+        .append(
+            study_id,
+            0,
+            &[event("Registered", 1)],
+            &meta(),
+            &[Projection::Participant(participant(study_id, site, 1))],
+        )
+        .await
+        .expect("register");
 }

@@ -1,0 +1,52 @@
+//! The SQL both backends share, written once.
+//!
+//! SQLite and PostgreSQL accept the same statements here (`$1` placeholders, `ON CONFLICT
+//! … DO UPDATE`), but sqlx gives each its own pool and row types. [`shared_queries!`]
+//! expands these functions inside a backend module, which must define:
+//!
+//! - `type Db` — the sqlx database type;
+//! - `async fn begin_append(pool: &Pool<Db>) -> Result<Transaction<'static, Db>, sqlx::Error>`
+//!   — start a transaction that may write the log (SQLite: `BEGIN IMMEDIATE`);
+//! - `const LOCK_HEAD_SQL: &str` — read `(seq, hash)` of the chain head, locking it until
+//!   the transaction ends (PostgreSQL: `FOR UPDATE`);
+//! - `async fn begin_read(pool: &Pool<Db>) -> Result<Transaction<'static, Db>, sqlx::Error>`
+//!   — start a read-only transaction whose statements all see one snapshot (PostgreSQL:
+//!   `REPEATABLE READ`), so a list's page and its count agree;
+//! - `const CASE_INSENSITIVE_LIKE: &str` — the `LIKE` operator that ignores ASCII case.
+//!
+//! The functions fall into three groups, one file each: the audited write path and the
+//! derived-table writes ([`write`]), single-row and log reads ([`read`]), and the paged
+//! lists ([`lists`]).
+
+pub(crate) mod lists;
+pub(crate) mod read;
+pub(crate) mod write;
+
+/// Expands the shared query functions in the calling backend module (see the module docs).
+macro_rules! shared_queries {
+    () => {
+        use chrono::{DateTime, Utc};
+        use sqlx::{AssertSqlSafe, Pool, Transaction};
+
+        use $crate::error::StoreError;
+        use $crate::hash::{self, HashInput, canonical_json, format_timestamp};
+        use $crate::lists::{Filter, ParticipantListRow, ParticipantQuery, VisitQuery};
+        use $crate::model::{
+            Appended, EventMeta, NewEvent, ParticipantRow, Projection, RecordedEvent, SessionRow,
+            SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
+        };
+        use $crate::queries::write::Part;
+        use $crate::rows::{
+            self, EventTuple, ParticipantListTuple, ParticipantTuple, RawEvent, SessionTuple,
+            SiteTuple, UserTuple, VisitTuple, event_columns, participant_columns,
+            participant_list_columns, session_columns, user_columns, visit_columns,
+        };
+        use $crate::visits;
+
+        $crate::queries::write::write_queries!();
+        $crate::queries::read::read_queries!();
+        $crate::queries::lists::list_queries!();
+    };
+}
+
+pub(crate) use shared_queries;
