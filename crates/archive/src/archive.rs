@@ -160,6 +160,16 @@ pub struct Archive {
     root: PathBuf,
     /// Serialises the check-then-write of index entries between threads.
     lock: Mutex<()>,
+    /// Where the received time of an object comes from.
+    clock: Clock,
+}
+
+/// The archive's clock: the received time of an object.
+pub type Clock = fn() -> DateTime<Utc>;
+
+/// The machine's clock, the archive's default.
+pub fn system_clock() -> DateTime<Utc> {
+    Utc::now()
 }
 
 impl Archive {
@@ -171,7 +181,19 @@ impl Archive {
         Ok(Self {
             root,
             lock: Mutex::new(()),
+            clock: system_clock,
         })
+    }
+
+    /// The same archive stamping received objects by `clock` (tests replay a day).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by the archive's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
     }
 
     /// The archive folder (`<data dir>/dicom`).
@@ -192,7 +214,7 @@ impl Archive {
     ///
     /// Refuses bytes that are not DICOM, a DICOMDIR, or an object without its UIDs.
     pub fn store_bytes(&self, bytes: &[u8], source: &Source) -> Result<Stored, IngestError> {
-        self.store_bytes_at(bytes, source, Utc::now())
+        self.store_bytes_at(bytes, source, self.now())
     }
 
     /// [`Archive::store_bytes`] with the received time given.

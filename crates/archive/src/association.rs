@@ -9,7 +9,6 @@
 
 use std::net::{SocketAddr, TcpStream};
 
-use chrono::Utc;
 use dicom_dictionary_std::uids;
 use dicom_object::FileMetaTableBuilder;
 use dicom_ul::association::Association;
@@ -385,7 +384,7 @@ impl Session {
                 ),
             );
         }
-        match archive.store_inspected(&file, &header, &self.source, Utc::now()) {
+        match archive.store_inspected(&file, &header, &self.source, archive.now()) {
             Ok(stored) => {
                 match stored.outcome {
                     StoreOutcome::New => {

@@ -9,7 +9,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use chrono::Utc;
 use serde::Serialize;
 
 use crate::archive::{Archive, Source, StoreOutcome, Stored};
@@ -165,7 +164,7 @@ fn import_file(archive: &Archive, path: &Path) -> Result<Result<Stored, SkipReas
         path: path.to_path_buf(),
     };
     archive
-        .store_inspected(&bytes, &header, &source, Utc::now())
+        .store_inspected(&bytes, &header, &source, archive.now())
         .map(Ok)
 }
 

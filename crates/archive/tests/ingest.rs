@@ -13,13 +13,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use archive::dimse;
+use archive::scp::IMPLEMENTATION_CLASS_UID;
+use archive::{Archive, SkipReason, StoreOutcome, import_folder};
 use dicom_dictionary_std::tags;
 use ingest_support::{
     AE, Running, archive_files, dcmtk, pet_files, rtstruct_file, send_with_dicom_ul, sha256_hex,
 };
-use archive::dimse;
-use archive::scp::IMPLEMENTATION_CLASS_UID;
-use archive::{Archive, SkipReason, StoreOutcome, import_folder};
 use pet::series::open::parse_dicom;
 
 #[test]

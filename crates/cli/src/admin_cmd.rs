@@ -3,9 +3,8 @@
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use server::admin::{self, NewUser};
-use server::roles::Role;
-use server::write::Actor;
+use trial::admin::NewUser;
+use trial::{Actor, Role, Trial};
 
 use crate::DataArgs;
 
@@ -96,8 +95,8 @@ fn parse_role(s: &str) -> anyhow::Result<Role> {
     })
 }
 
-fn refused(e: server::error::ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{}", e.body().message)
+fn refused(e: trial::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}", crate::explain(&e))
 }
 
 /// `her2ex init`
@@ -115,7 +114,8 @@ pub async fn init(a: InitArgs) -> anyhow::Result<u8> {
         site: None,
         password,
     };
-    admin::add_user(&store, &Actor::command_line(), user)
+    Trial::new(store)
+        .add_user(&Actor::command_line(), user)
         .await
         .map_err(refused)?;
     println!(
@@ -131,7 +131,8 @@ pub async fn site(c: SiteCommand) -> anyhow::Result<u8> {
     match c {
         SiteCommand::Add { data, code, name } => {
             let store = data.open().await?;
-            admin::add_site(&store, &Actor::command_line(), &code, &name)
+            Trial::new(store)
+                .add_site(&Actor::command_line(), &code, &name)
                 .await
                 .map_err(refused)?;
             println!("added site {code}: {name}");
@@ -166,7 +167,8 @@ pub async fn user(c: UserCommand) -> anyhow::Result<u8> {
                 site,
                 password,
             };
-            admin::add_user(&store, &Actor::command_line(), user)
+            Trial::new(store)
+                .add_user(&Actor::command_line(), user)
                 .await
                 .map_err(refused)?;
             println!("added user {username} ({})", role.id());

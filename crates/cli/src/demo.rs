@@ -5,10 +5,9 @@ use anyhow::Context;
 use chrono::{Duration, Utc};
 use clap::Args;
 use protocol::{Command, ESignature};
-use server::AppState;
-use server::admin::{self, NewUser};
-use server::roles::Role;
-use server::write::{self, Actor, Registration};
+use trial::admin::NewUser;
+use trial::participants::Registration;
+use trial::{Actor, Role, Trial};
 
 use crate::serve_cmd::{self, ServeArgs};
 
@@ -120,18 +119,11 @@ fn sign(who: &Actor, meaning: &str, at: chrono::DateTime<Utc>) -> ESignature {
     }
 }
 
-async fn run_all(
-    state: &AppState,
-    who: &Actor,
-    id: &str,
-    commands: &[Command],
-) -> anyhow::Result<()> {
+async fn run_all(state: &Trial, who: &Actor, id: &str, commands: &[Command]) -> anyhow::Result<()> {
     for c in commands {
-        let version = write::load(&state.store, id)
-            .await
-            .map_err(api_err)?
-            .version;
-        write::execute(state, who, id, version, c, None)
+        let version = state.load(id).await.map_err(api_err)?.version;
+        state
+            .execute(who, id, version, c, None)
             .await
             .map_err(api_err)
             .with_context(|| format!("demo participant {id}"))?;
@@ -139,30 +131,28 @@ async fn run_all(
     Ok(())
 }
 
-fn api_err(e: server::error::ApiError) -> anyhow::Error {
-    let b = e.body();
-    anyhow::anyhow!("{} {}", b.rule.unwrap_or_default(), b.message)
+fn api_err(e: trial::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}", crate::explain(&e))
 }
 
-async fn register(state: &AppState, who: &Actor, site: &str, year: i32) -> anyhow::Result<String> {
+async fn register(state: &Trial, who: &Actor, site: &str, year: i32) -> anyhow::Result<String> {
     let reg = Registration {
         site: None,
         year_of_birth: year,
         sex: protocol::Sex::Female,
     };
-    Ok(write::register(state, who, site, &reg)
+    Ok(state
+        .register_as(who, site, &reg)
         .await
         .map_err(api_err)?
         .study_id)
 }
 
 /// Builds the demo data in an empty store.
-pub async fn build(state: &AppState) -> anyhow::Result<()> {
+pub async fn build(state: &Trial) -> anyhow::Result<()> {
     let cli = Actor::command_line();
     for (code, name) in SITES {
-        admin::add_site(&state.store, &cli, code, name)
-            .await
-            .map_err(api_err)?;
+        state.add_site(&cli, code, name).await.map_err(api_err)?;
     }
     for (username, name, role, site) in USERS {
         let user = NewUser {
@@ -172,11 +162,9 @@ pub async fn build(state: &AppState) -> anyhow::Result<()> {
             site: site.map(Into::into),
             password: DEMO_PASSWORD.into(),
         };
-        admin::add_user(&state.store, &cli, user)
-            .await
-            .map_err(api_err)?;
+        state.add_user(&cli, user).await.map_err(api_err)?;
     }
-    let now = Utc::now();
+    let now = state.now();
     let nurse = actor("anna.nurse");
     let inv = actor("erik.inv");
     let consent_at = now - Duration::days(12);
@@ -233,25 +221,21 @@ pub async fn build(state: &AppState) -> anyhow::Result<()> {
 /// scanner's series (a synthetic PET of `seed` with her study id as PatientID) in the
 /// archive and quantified. Returns the injection time.
 async fn baseline_pet(
-    state: &AppState,
+    state: &Trial,
     id: &str,
     now: chrono::DateTime<Utc>,
     days_ago: i64,
     seed: u64,
 ) -> anyhow::Result<Option<chrono::DateTime<Utc>>> {
-    use chrono::TimeZone;
-    let Some(archive) = state.archive.clone() else {
+    let Some(archive) = state.archive().cloned() else {
         return Ok(None);
     };
-    let day = (now - Duration::days(days_ago))
-        .with_timezone(&server::pages::forms::SITE_TZ)
-        .date_naive();
+    let zone = state.zone();
+    let day = zone.date_of(now - Duration::days(days_ago));
     let local = day.and_hms_opt(9, 30, 0).context("injection time")?;
-    let injected_at = server::pages::forms::SITE_TZ
-        .from_local_datetime(&local)
-        .earliest()
-        .context("injection time in Stockholm")?
-        .with_timezone(&Utc);
+    let injected_at = zone
+        .to_utc(local)
+        .context("injection time in the sites' time zone")?;
     let spec = pet::phantom::PhantomSpec {
         patient_id: Some(id.to_string()),
         injected_at: local,
@@ -281,16 +265,17 @@ async fn baseline_pet(
     });
     let nurse = actor("anna.nurse");
     run_all(state, &nurse, id, &[imp]).await?;
-    let settings = admin::load_settings(&state.store).await.map_err(api_err)?;
+    let settings = state.settings().await.map_err(api_err)?;
     let (uid, study) = (truth.series_uid.clone(), id.to_string());
     let q = tokio::task::spawn_blocking(move || {
-        server::imaging::quantify_series(
+        trial::imaging::quantify_series(
             &archive,
             &uid,
             &study,
             protocol::PetTimepoint::Pet1,
             "imp-1",
             &settings,
+            zone,
         )
     })
     .await?
@@ -308,11 +293,11 @@ async fn baseline_pet(
 /// The reader confirms every candidate outside the physiological organs (accessible by
 /// ultrasound) and rejects the rest; the investigator follows the proposal.
 async fn review_and_choose(
-    state: &AppState,
+    state: &Trial,
     id: &str,
     now: chrono::DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let loaded = write::load(&state.store, id).await.map_err(api_err)?;
+    let loaded = state.load(id).await.map_err(api_err)?;
     let tp = protocol::PetTimepoint::Pet1;
     let Some(q) = loaded.participant.pet_quantification(tp).cloned() else {
         return Ok(());
@@ -346,7 +331,7 @@ async fn review_and_choose(
         note: None,
     });
     run_all(state, &actor("nils.reader"), id, &[review]).await?;
-    let loaded = write::load(&state.store, id).await.map_err(api_err)?;
+    let loaded = state.load(id).await.map_err(api_err)?;
     let Some(first) = loaded
         .participant
         .pet_review(tp)
@@ -372,7 +357,7 @@ async fn review_and_choose(
 /// A KS participant consented 22 days ago, PET1 21 days ago, biopsied and reported:
 /// HER2 1+ goes to arm 1 (two T-DXd cycles and a grade 1 nausea), HER2 0 to arm 2 (her
 /// follow-up end is overdue).
-async fn journey(state: &AppState, now: chrono::DateTime<Utc>, arm1: bool) -> anyhow::Result<()> {
+async fn journey(state: &Trial, now: chrono::DateTime<Utc>, arm1: bool) -> anyhow::Result<()> {
     let nurse = actor("anna.nurse");
     let consent_at = now - Duration::days(22);
     let id = register(state, &nurse, "KS", if arm1 { 1972 } else { 1966 }).await?;
@@ -448,7 +433,7 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<u8> {
             a.serve.data.data_dir.display()
         )
     })?;
-    let state = AppState::new(store.clone(), false).with_archive(std::sync::Arc::new(archive));
+    let state = Trial::new(store.clone()).with_archive(std::sync::Arc::new(archive));
     if store.site("KS").await?.is_some() {
         println!(
             "demo data already present in {}; using it",

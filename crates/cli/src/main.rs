@@ -51,6 +51,24 @@ impl DataArgs {
     }
 }
 
+/// A use case's failure in words for the terminal: a refusal names its rule.
+pub fn explain(e: &trial::Error) -> String {
+    match e {
+        trial::Error::Refused(r) => format!("refused by rule {}: {}", r.rule.id(), r.message),
+        trial::Error::Internal { .. } => e.chain(),
+        other => format!("refused: {other}"),
+    }
+}
+
+/// The exit code of a use case's failure: 1 when a rule or a check said no, 2 when the
+/// command could not run.
+pub fn exit_code(e: &trial::Error) -> u8 {
+    match e {
+        trial::Error::Internal { .. } => 2,
+        _ => 1,
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Create the data directory and database, and the first administrator.

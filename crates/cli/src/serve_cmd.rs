@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::Args;
 use archive::{Archive, Scp, ScpConfig, Shutdown};
+use clap::Args;
 
 use crate::DataArgs;
 
@@ -73,7 +73,8 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
         Arc::new(Archive::open(&a.data.data_dir).with_context(|| {
             format!("opening the DICOM archive in {}", a.data.data_dir.display())
         })?);
-    let state = server::AppState::new(store, secure).with_archive(archive.clone());
+    let trial = trial::Trial::new(store).with_archive(archive.clone());
+    let state = server::AppState::from_trial(trial, secure);
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .with_context(|| format!("listening on {}", a.listen))?;

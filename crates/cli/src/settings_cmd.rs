@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use server::write::Actor;
+use trial::{Actor, Trial};
 
 use crate::DataArgs;
 
@@ -36,9 +36,10 @@ pub async fn run(c: SettingsCommand) -> anyhow::Result<u8> {
     match c {
         SettingsCommand::Show { data } => {
             let store = data.open().await?;
-            let settings = server::admin::load_settings(&store)
+            let settings = Trial::new(store)
+                .settings()
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", e.body().message))?;
+                .map_err(|e| anyhow::anyhow!("{}", crate::explain(&e)))?;
             println!("{}", serde_json::to_string_pretty(&settings)?);
             Ok(0)
         }
@@ -49,19 +50,18 @@ pub async fn run(c: SettingsCommand) -> anyhow::Result<u8> {
                 .with_context(|| format!("{} is not a settings value", file.display()))?;
             let store = data.open().await?;
             let version = new.version;
-            match server::admin::change_settings(&store, &Actor::command_line(), new, &reason).await
+            let trial = Trial::new(store);
+            match trial
+                .change_settings(&Actor::command_line(), new, &reason)
+                .await
             {
                 Ok(()) => {
                     println!("settings version {version} in force");
                     Ok(0)
                 }
                 Err(e) => {
-                    let body = e.body();
-                    match body.rule {
-                        Some(rule) => println!("refused by rule {rule}: {}", body.message),
-                        None => println!("refused: {}", body.message),
-                    }
-                    Ok(1)
+                    println!("{}", crate::explain(&e));
+                    Ok(crate::exit_code(&e))
                 }
             }
         }

@@ -398,8 +398,8 @@ fn a_scanner_sends_a_series_to_serve_and_a_folder_import_finds_it_stored() {
         eprintln!("SKIPPED: dcmtk not installed; scripts/test installs it");
         return;
     }
-    let series = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/ibsi-suv-dro/DRO_0_0/PT");
+    let series =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ibsi-suv-dro/DRO_0_0/PT");
     assert!(
         series.is_dir(),
         "reference series missing at {}",

@@ -36,9 +36,9 @@ pub enum ApiError {
     /// The request itself is malformed (HTTP 400).
     #[error("{0}")]
     BadRequest(String),
-    /// The machine failed; details go to the log only (HTTP 500).
+    /// The machine failed; the cause goes to the log only (HTTP 500).
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] trial::Error),
 }
 
 /// The JSON body of every error answer.
@@ -98,15 +98,16 @@ impl ApiError {
         }
     }
 
-    /// A machine failure with its details for the log.
-    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
-        ApiError::Internal(format!("{context}: {err}"))
+    /// A machine failure with its cause for the log.
+    pub fn internal(context: &str, err: impl Into<trial::error::Source>) -> Self {
+        ApiError::Internal(trial::Error::internal(context, err))
     }
 
-    /// The answer for a participant this user may not see: the same as for one that does
-    /// not exist, so another site learns nothing.
-    pub fn no_participant(study_id: &str) -> Self {
-        ApiError::NotFound(format!("no participant {study_id} at your site"))
+    /// Logs an internal failure with its whole cause chain (never shown to the user).
+    pub fn log(&self) {
+        if let ApiError::Internal(e) = self {
+            tracing::error!(error = %e.chain(), "request failed");
+        }
     }
 }
 
@@ -116,22 +117,25 @@ impl From<protocol::Refusal> for ApiError {
     }
 }
 
-impl From<store::StoreError> for ApiError {
-    fn from(e: store::StoreError) -> Self {
+impl From<trial::Error> for ApiError {
+    fn from(e: trial::Error) -> Self {
+        use trial::Error as E;
         match e {
-            store::StoreError::Conflict {
-                expected, actual, ..
-            } => ApiError::Conflict { expected, actual },
-            other => ApiError::internal("store", other),
+            E::Refused(r) => ApiError::Refused(r),
+            E::Conflict { expected, actual } => ApiError::Conflict { expected, actual },
+            E::Unauthenticated => ApiError::Unauthenticated,
+            E::SignInFailed => ApiError::SignInFailed,
+            E::Forbidden(m) => ApiError::Forbidden(m),
+            E::NotFound(m) => ApiError::NotFound(m),
+            E::BadRequest(m) => ApiError::BadRequest(m),
+            internal @ E::Internal { .. } => ApiError::Internal(internal),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(detail) = &self {
-            tracing::error!(%detail, "request failed");
-        }
+        self.log();
         (self.status(), Json(self.body())).into_response()
     }
 }

@@ -1,70 +1,73 @@
 //! The her2ex web application: the JSON API under `/api/v1` (described at
-//! `/api/openapi.json`), the server-rendered pages the sites and the sponsor use, sign-in,
-//! roles and site isolation.
-//!
-//! Every change goes through [`write::execute`]: the server checks who is asking and
-//! whether they may, the protocol decides, the store appends. [`app`] builds the whole
-//! router without a socket, so tests drive it directly or on port 0.
+//! `/api/openapi.json`), the server-rendered pages the sites and the sponsor use, and
+//! sign-in. HTTP adapters only: a handler parses the request, calls one method of
+//! [`trial::Trial`] (where access is checked, the protocol decides and the store
+//! appends), and renders the answer. [`app`] builds the whole router without a socket, so
+//! tests drive it directly or on port 0. Every request runs in a tracing span with its
+//! method, path, user, status and duration.
 //!
 //! | module | what |
 //! |---|---|
-//! | [`auth`] | passwords (argon2id), sessions, CSRF, current-user extractors |
-//! | [`roles`] | roles and the access policy |
-//! | [`write`] | the one write path for participants |
-//! | [`admin`] | sites, users, settings through the same audited log |
-//! | [`commands`] | the participant commands the API and the pages offer |
-//! | [`imaging`] | PET exams: quantification from the DICOM archive, the MIP picture |
-//! | [`api`] | JSON endpoints |
+//! | [`auth`] | session cookie, CSRF, current-user extractors |
+//! | [`error`] | the one HTTP error type |
+//! | [`api`] | JSON endpoints: session, participants, commands |
 //! | [`pet_api`] | PET exam endpoints: series, quantification, exam, MIP |
 //! | [`journey_api`] | the journey after PET, the sites' visit lists, CTCAE terms |
 //! | [`response_api`] | tumour response: CT assessments and the RECIST 1.1 result |
 //! | [`openapi`] | the OpenAPI document |
 //! | [`pages`] | web pages |
+//! | [`png`] | the MIP picture answer shared by the API and the pages |
 
-pub mod admin;
 pub mod api;
 pub mod auth;
-pub mod commands;
 pub mod error;
-pub mod imaging;
 pub mod journey_api;
 pub mod openapi;
 pub mod pages;
 pub mod pet_api;
+pub mod png;
 pub mod response_api;
-pub mod roles;
-pub mod write;
+mod trace;
 
 use std::net::SocketAddr;
 
 use axum::Router;
 use store::Store;
+use trial::Trial;
 
 /// Shared state of every request.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database.
-    pub store: Store,
+    /// The application.
+    pub trial: Trial,
     /// Whether cookies carry the `Secure` flag (set when served over HTTPS).
     pub secure_cookies: bool,
-    /// The DICOM archive PET exams are read from, when the server has one.
-    pub archive: Option<std::sync::Arc<archive::Archive>>,
 }
 
 impl AppState {
-    /// State over a store; `secure_cookies` when the public address is HTTPS.
-    pub fn new(store: Store, secure_cookies: bool) -> Self {
+    /// State over an application; `secure_cookies` when the public address is HTTPS.
+    pub fn from_trial(trial: Trial, secure_cookies: bool) -> Self {
         AppState {
-            store,
+            trial,
             secure_cookies,
-            archive: None,
         }
+    }
+
+    /// State over a store on the machine's clock; `secure_cookies` when the public address
+    /// is HTTPS.
+    pub fn new(store: Store, secure_cookies: bool) -> Self {
+        AppState::from_trial(Trial::new(store), secure_cookies)
     }
 
     /// The same state reading PET exams from `archive`.
     pub fn with_archive(mut self, archive: std::sync::Arc<archive::Archive>) -> Self {
-        self.archive = Some(archive);
+        self.trial = self.trial.with_archive(archive);
         self
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        self.trial.store()
     }
 }
 
@@ -74,6 +77,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::router())
         .merge(pages::router())
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .layer(axum::middleware::from_fn(trace::span_per_request))
         .with_state(state)
 }
 

@@ -5,7 +5,7 @@ use axum::Json;
 use schemars::JsonSchema;
 use serde_json::{Map, Value, json};
 
-use crate::commands;
+use trial::commands;
 
 fn schema<T: JsonSchema>(defs: &mut Map<String, Value>) -> Value {
     let mut s = serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null);
@@ -74,6 +74,13 @@ fn op(summary: &str, body: Option<Value>, ok_status: &str, response: Value) -> V
     o
 }
 
+/// A GET with query parameters.
+fn op_with(summary: &str, params: Vec<Value>, response: Value) -> Value {
+    let mut o = op(summary, None, "200", response);
+    o["parameters"] = Value::Array(params);
+    o
+}
+
 /// Builds the document.
 pub fn build() -> Value {
     let mut defs = Map::new();
@@ -88,14 +95,27 @@ pub fn build() -> Value {
     paths.insert("/api/v1/me".into(), json!({
         "get": op("The signed-in user", None, "200", ok("the user", schema::<crate::api::Me>(&mut defs))),
     }));
+    let q = |name: &str, ty: &str, what: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": ty}, "description": what});
+    let page_params = [
+        q(
+            "limit",
+            "integer",
+            "Rows per page (default 100, at most 1000)",
+        ),
+        q("offset", "integer", "Rows to skip"),
+        q("site", "string", "Only this site (study-wide roles)"),
+        q("q", "string", "Only study ids containing this text"),
+    ];
+    let mut list_params = page_params.to_vec();
+    list_params.push(q("state", "string", "Only this state, e.g. screening"));
     paths.insert("/api/v1/participants".into(), json!({
-        "get": op("Participants you may see", None, "200", ok("list", schema::<Vec<crate::api::ParticipantSummary>>(&mut defs))),
-        "post": op("Register a participant (the study id is assigned)", Some(schema::<crate::write::Registration>(&mut defs)), "201", ok("registered", schema::<crate::write::Written>(&mut defs))),
+        "get": op_with("A page of the participants you may see; x-total-count gives the number matching", list_params, ok("list", schema::<Vec<trial::participants::ParticipantSummary>>(&mut defs))),
+        "post": op("Register a participant (the study id is assigned)", Some(schema::<trial::participants::Registration>(&mut defs)), "201", ok("registered", schema::<trial::Written>(&mut defs))),
     }));
-    let mut show = json!({"get": op("One participant", None, "200", ok("the participant", schema::<crate::api::ParticipantDetail>(&mut defs)))});
+    let mut show = json!({"get": op("One participant", None, "200", ok("the participant", schema::<trial::participants::ParticipantDetail>(&mut defs)))});
     show["get"]["parameters"] = id_param.clone();
     paths.insert("/api/v1/participants/{id}".into(), show);
-    let mut ev = json!({"get": op("The participant's audit trail", None, "200", ok("events", schema::<Vec<crate::api::TimelineEntry>>(&mut defs)))});
+    let mut ev = json!({"get": op("The participant's audit trail", None, "200", ok("events", schema::<Vec<trial::participants::TimelineEntry>>(&mut defs)))});
     ev["get"]["parameters"] = id_param.clone();
     paths.insert("/api/v1/participants/{id}/events".into(), ev);
     let mut el = json!({"get": op("Eligibility: every criterion with status and evidence", None, "200", ok("report", schema::<protocol::EligibilityReport>(&mut defs)))});
@@ -105,13 +125,13 @@ pub fn build() -> Value {
         {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "description": "study id, e.g. KS-014"},
         {"name": "timepoint", "in": "path", "required": true, "schema": {"type": "string", "enum": ["pet1", "pet2", "pet3"]}},
     ]);
-    let mut se = json!({"get": op("The participant's PET series in the DICOM archive (PatientID = study id), newest first", None, "200", ok("series", schema::<Vec<crate::pet_api::SeriesView>>(&mut defs)))});
+    let mut se = json!({"get": op("The participant's PET series in the DICOM archive (PatientID = study id), newest first", None, "200", ok("series", schema::<Vec<trial::imaging::SeriesView>>(&mut defs)))});
     se["get"]["parameters"] = id_param.clone();
     paths.insert("/api/v1/participants/{id}/pet/series".into(), se);
-    let mut ex = json!({"get": op("A PET exam: IMP administration, quantification, reader review with the biopsy target proposal, chosen target", None, "200", ok("exam", schema::<crate::pet_api::PetExam>(&mut defs)))});
+    let mut ex = json!({"get": op("A PET exam: IMP administration, quantification, reader review with the biopsy target proposal, chosen target", None, "200", ok("exam", schema::<trial::imaging::PetExam>(&mut defs)))});
     ex["get"]["parameters"] = tp_params.clone();
     paths.insert("/api/v1/participants/{id}/pet/{timepoint}".into(), ex);
-    let mut qu = json!({"post": op("Quantify an archived series as this exam (SUV, lesion candidates); recorded with the algorithm version and settings", Some(schema::<crate::pet_api::QuantifyRequest>(&mut defs)), "200", ok("recorded", schema::<crate::write::Written>(&mut defs)))});
+    let mut qu = json!({"post": op("Quantify an archived series as this exam (SUV, lesion candidates); recorded with the algorithm version and settings", Some(schema::<crate::pet_api::QuantifyRequest>(&mut defs)), "200", ok("recorded", schema::<trial::Written>(&mut defs)))});
     qu["post"]["parameters"] = tp_params.clone();
     paths.insert(
         "/api/v1/participants/{id}/pet/{timepoint}/quantify".into(),
@@ -122,24 +142,24 @@ pub fn build() -> Value {
         "/api/v1/participants/{id}/pet/{timepoint}/mip.png".into(),
         mi,
     );
-    let mut jo = json!({"get": op("The journey after PET: arm, biopsies, pathology, T-DXd course, adverse events with the SAE clock, visits, deviations", None, "200", ok("journey", schema::<crate::journey_api::JourneyView>(&mut defs)))});
+    let mut jo = json!({"get": op("The journey after PET: arm, biopsies, pathology, T-DXd course, adverse events with the SAE clock, visits, deviations", None, "200", ok("journey", schema::<trial::journey::JourneyView>(&mut defs)))});
     jo["get"]["parameters"] = id_param.clone();
     paths.insert("/api/v1/participants/{id}/journey".into(), jo);
     paths.insert("/api/v1/visits".into(), json!({
-        "get": op("Upcoming, due and overdue visits of the participants you may see, overdue first", None, "200", ok("visits", schema::<Vec<crate::journey_api::SiteVisit>>(&mut defs))),
+        "get": op_with("A page of the upcoming, due and overdue visits of the participants you may see, overdue first; x-total-count gives the number matching", page_params.to_vec(), ok("visits", schema::<Vec<trial::journey::SiteVisit>>(&mut defs))),
     }));
-    let mut ct = json!({"get": op("CTCAE v5.0 terms whose name contains q (or whose MedDRA code is q), at most 50", None, "200", ok("terms", schema::<Vec<crate::journey_api::CtcaeView>>(&mut defs)))});
+    let mut ct = json!({"get": op("CTCAE v5.0 terms whose name contains q (or whose MedDRA code is q), at most 50", None, "200", ok("terms", schema::<Vec<trial::journey::CtcaeView>>(&mut defs)))});
     ct["get"]["parameters"] =
         json!([{"name": "q", "in": "query", "required": false, "schema": {"type": "string"}}]);
     paths.insert("/api/v1/ctcae".into(), ct);
-    let mut cc = json!({"get": op("One CTCAE v5.0 term with its grade texts", None, "200", ok("term", schema::<crate::journey_api::CtcaeView>(&mut defs)))});
+    let mut cc = json!({"get": op("One CTCAE v5.0 term with its grade texts", None, "200", ok("term", schema::<trial::journey::CtcaeView>(&mut defs)))});
     cc["get"]["parameters"] = json!([{"name": "code", "in": "path", "required": true, "schema": {"type": "integer"}, "description": "MedDRA code"}]);
     paths.insert("/api/v1/ctcae/{code}".into(), cc);
-    let mut re = json!({"get": op("Tumour response: baseline CT, follow-ups and the RECIST 1.1 result per time point with the engine version", None, "200", ok("response", schema::<crate::response_api::ResponseView>(&mut defs)))});
+    let mut re = json!({"get": op("Tumour response: baseline CT, follow-ups and the RECIST 1.1 result per time point with the engine version", None, "200", ok("response", schema::<trial::response::ResponseView>(&mut defs)))});
     re["get"]["parameters"] = id_param.clone();
     paths.insert("/api/v1/participants/{id}/response".into(), re);
-    let envelope = schema::<crate::api::CommandRequest>(&mut defs);
-    let written = schema::<crate::write::Written>(&mut defs);
+    let envelope = schema::<trial::participants::CommandRequest>(&mut defs);
+    let written = schema::<trial::Written>(&mut defs);
     for spec in commands::all() {
         let mut data = (spec.schema)();
         lift_defs(&mut data, &mut defs);

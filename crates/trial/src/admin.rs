@@ -1,14 +1,15 @@
-//! Sites, users and protocol settings: written through the same audited log as trial
-//! data (streams `site/…`, `user/…`, `settings`), with their read rows updated in the
-//! same transaction.
+//! Sites, users and protocol settings: administrative commands with their rules, written
+//! through the same audited log as trial data (streams `site/…`, `user/…`, `settings`),
+//! with their read rows updated in the same transaction. The web pages and the command
+//! line call the same methods; the command line acts as [`Actor::command_line`].
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use store::{NewEvent, Projection, SiteRow, Store, UserRow};
+use store::{NewEvent, Projection, SiteRow, UserRow, VisitSchedule};
 
-use crate::error::ApiError;
-use crate::roles::Role;
-use crate::write::Actor;
+use crate::Trial;
+use crate::access::{Actor, User};
+use crate::error::{Error, Result};
+use crate::roles::{Capability, Role};
 
 /// Events of the administrative streams.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,57 +51,17 @@ impl AdminEvent {
         }
     }
 
-    fn encode(&self) -> Result<NewEvent, ApiError> {
+    fn encode(&self) -> Result<NewEvent> {
         Ok(NewEvent {
             kind: self.kind().to_string(),
-            payload: serde_json::to_value(self).map_err(|e| ApiError::internal("encode", e))?,
+            payload: serde_json::to_value(self)
+                .map_err(|e| Error::internal("encoding an administrative event", e))?,
         })
     }
 }
 
-fn bad(msg: String) -> ApiError {
-    ApiError::BadRequest(msg)
-}
-
-/// Adds a trial site. Codes are 2–4 capital letters (they start every study id).
-pub async fn add_site(
-    store: &Store,
-    actor: &Actor,
-    code: &str,
-    name: &str,
-) -> Result<(), ApiError> {
-    if !(2..=4).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(bad(format!(
-            "site code {code:?} must be 2 to 4 capital letters, e.g. KS"
-        )));
-    }
-    let name = name.trim();
-    if name.is_empty() || name.len() > 200 {
-        return Err(bad("a site needs a name of 1 to 200 characters".into()));
-    }
-    protocol::privacy::check_free_text("site name", name)?;
-    let event = AdminEvent::SiteAdded {
-        code: code.into(),
-        name: name.into(),
-    };
-    let row = SiteRow {
-        code: code.into(),
-        name: name.into(),
-    };
-    store
-        .append(
-            &format!("site/{code}"),
-            0,
-            &[event.encode()?],
-            &actor.meta(Utc::now(), None),
-            &[Projection::Site(row)],
-        )
-        .await
-        .map_err(|e| match e {
-            store::StoreError::Conflict { .. } => bad(format!("site {code} exists already")),
-            other => other.into(),
-        })?;
-    Ok(())
+fn bad(msg: impl Into<String>) -> Error {
+    Error::BadRequest(msg.into())
 }
 
 /// A new user account.
@@ -118,116 +79,197 @@ pub struct NewUser {
     pub password: String,
 }
 
-/// Adds a user account.
-pub async fn add_user(store: &Store, actor: &Actor, user: NewUser) -> Result<(), ApiError> {
-    let name_ok = (2..=32).contains(&user.username.len())
-        && user
-            .username
+fn check_username(name: &str) -> Result<()> {
+    let ok = (2..=32).contains(&name.len())
+        && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c));
-    if !name_ok {
-        return Err(bad(format!(
-            "user name {:?} must be 2 to 32 of a-z, 0-9, '.', '_', '-'",
-            user.username
-        )));
-    }
-    if user.password.chars().count() < 10 {
-        return Err(bad("a password needs at least 10 characters".into()));
-    }
-    protocol::privacy::check_free_text("display name", &user.display_name)?;
-    match (&user.site, user.role.is_site_bound()) {
-        (None, true) => {
-            return Err(bad(format!(
-                "a {} belongs to a site: give --site",
-                user.role.label().to_lowercase()
-            )));
-        }
-        (Some(_), false) => {
-            return Err(bad(format!(
-                "a {} works study-wide: give no site",
-                user.role.label().to_lowercase()
-            )));
-        }
-        (Some(site), true) if store.site(site).await?.is_none() => {
-            return Err(bad(format!("no site {site}: add it first")));
-        }
-        _ => {}
-    }
-    let password_hash = crate::auth::hash_password(user.password).await?;
-    let display_name = if user.display_name.trim().is_empty() {
-        user.username.clone()
+    if ok {
+        Ok(())
     } else {
-        user.display_name.trim().to_string()
-    };
-    let event = AdminEvent::UserAdded {
-        username: user.username.clone(),
-        display_name: display_name.clone(),
-        role: user.role.id().into(),
-        site: user.site.clone(),
-        password_hash: password_hash.clone(),
-    };
-    let row = UserRow {
-        username: user.username.clone(),
-        display_name,
-        role: user.role.id().into(),
-        site: user.site,
-        password_hash,
-        active: true,
-    };
-    store
-        .append(
-            &format!("user/{}", user.username),
-            0,
-            &[event.encode()?],
-            &actor.meta(Utc::now(), None),
-            &[Projection::User(row)],
-        )
-        .await
-        .map_err(|e| match e {
-            store::StoreError::Conflict { .. } => {
-                bad(format!("user {} exists already", user.username))
-            }
-            other => other.into(),
-        })?;
-    Ok(())
+        Err(bad(format!(
+            "user name {name:?} must be 2 to 32 of a-z, 0-9, '.', '_', '-'"
+        )))
+    }
 }
 
-/// The settings in force: the last `settings_changed` event, or the protocol defaults.
-pub async fn load_settings(store: &Store) -> Result<protocol::Settings, ApiError> {
-    let events = store.read_stream("settings").await?;
+/// Decodes the settings stream: the last `settings_changed` event, or the protocol
+/// defaults. An event that cannot be read is an error, never skipped: running on older
+/// settings than the ones in force would decide wrongly without anyone noticing.
+pub fn settings_from(events: &[store::RecordedEvent]) -> Result<protocol::Settings> {
     let mut settings = protocol::Settings::default();
     for e in events {
-        if let Ok(AdminEvent::SettingsChanged { settings: s }) = serde_json::from_value(e.payload) {
-            settings = *s;
+        match serde_json::from_value::<AdminEvent>(e.payload.clone()) {
+            Ok(AdminEvent::SettingsChanged { settings: s }) => settings = *s,
+            Ok(other) => {
+                return Err(Error::internal(
+                    "reading the settings",
+                    format!("event {} of `settings` is a {}", e.version, other.kind()),
+                ));
+            }
+            Err(err) => {
+                return Err(Error::internal(
+                    format!("reading settings event {} (seq {})", e.version, e.seq),
+                    err,
+                ));
+            }
         }
     }
     Ok(settings)
 }
 
-/// Changes the protocol settings (an amendment); the reason is required and audited.
-pub async fn change_settings(
-    store: &Store,
-    actor: &Actor,
-    new: protocol::Settings,
-    reason: &str,
-) -> Result<(), ApiError> {
-    if reason.trim().is_empty() {
-        return Err(bad("a settings change needs a reason".into()));
+impl Trial {
+    /// The settings in force.
+    pub async fn settings(&self) -> Result<protocol::Settings> {
+        let events = self.store().read_stream("settings").await?;
+        settings_from(&events)
     }
-    let old = load_settings(store).await?;
-    protocol::validate_settings_change(&old, &new)?;
-    let version = store.stream_version("settings").await?;
-    let event = AdminEvent::SettingsChanged {
-        settings: Box::new(new),
-    };
-    store
-        .append(
-            "settings",
-            version,
-            &[event.encode()?],
-            &actor.meta(Utc::now(), Some(reason.to_string())),
-            &[],
-        )
-        .await?;
-    Ok(())
+
+    /// Adds a trial site (an administrator, or the command line).
+    pub async fn add_site(&self, actor: &Actor, code: &str, name: &str) -> Result<()> {
+        let code = protocol::SiteCode::parse(code)?;
+        let code = code.as_str();
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(bad("a site needs a name of 1 to 200 characters"));
+        }
+        protocol::privacy::check_free_text("site name", name)?;
+        let event = AdminEvent::SiteAdded {
+            code: code.into(),
+            name: name.into(),
+        };
+        let row = SiteRow {
+            code: code.into(),
+            name: name.into(),
+        };
+        self.store()
+            .append(
+                &format!("site/{code}"),
+                0,
+                &[event.encode()?],
+                &actor.meta(self.now(), None),
+                &[Projection::Site(row)],
+            )
+            .await
+            .map_err(|e| match e {
+                store::StoreError::Conflict { .. } => bad(format!("site {code} exists already")),
+                other => other.into(),
+            })
+            .map(|_| ())
+    }
+
+    /// Adds a user account (an administrator, or the command line).
+    pub async fn add_user(&self, actor: &Actor, user: NewUser) -> Result<()> {
+        check_username(&user.username)?;
+        if user.password.chars().count() < 10 {
+            return Err(bad("a password needs at least 10 characters"));
+        }
+        protocol::privacy::check_free_text("display name", &user.display_name)?;
+        match (&user.site, user.role.is_site_bound()) {
+            (None, true) => {
+                return Err(bad(format!(
+                    "a {} belongs to a site: give --site",
+                    user.role.label().to_lowercase()
+                )));
+            }
+            (Some(_), false) => {
+                return Err(bad(format!(
+                    "a {} works study-wide: give no site",
+                    user.role.label().to_lowercase()
+                )));
+            }
+            (Some(site), true) if self.store().site(site).await?.is_none() => {
+                return Err(bad(format!("no site {site}: add it first")));
+            }
+            _ => {}
+        }
+        let password_hash = crate::sessions::hash_password(user.password).await?;
+        let display_name = if user.display_name.trim().is_empty() {
+            user.username.clone()
+        } else {
+            user.display_name.trim().to_string()
+        };
+        let event = AdminEvent::UserAdded {
+            username: user.username.clone(),
+            display_name: display_name.clone(),
+            role: user.role.id().into(),
+            site: user.site.clone(),
+            password_hash: password_hash.clone(),
+        };
+        let row = UserRow {
+            username: user.username.clone(),
+            display_name,
+            role: user.role.id().into(),
+            site: user.site,
+            password_hash,
+            active: true,
+        };
+        self.store()
+            .append(
+                &format!("user/{}", user.username),
+                0,
+                &[event.encode()?],
+                &actor.meta(self.now(), None),
+                &[Projection::User(row)],
+            )
+            .await
+            .map_err(|e| match e {
+                store::StoreError::Conflict { .. } => {
+                    bad(format!("user {} exists already", user.username))
+                }
+                other => other.into(),
+            })
+            .map(|_| ())
+    }
+
+    /// The sites, for an administrator.
+    pub async fn sites(&self, user: &User) -> Result<Vec<SiteRow>> {
+        user.require(Capability::Administer)?;
+        Ok(self.store().sites().await?)
+    }
+
+    /// Changes the protocol settings (an amendment); the reason is required and audited.
+    /// The visit windows derive from the settings, so the visits list is rebuilt after.
+    pub async fn change_settings(
+        &self,
+        actor: &Actor,
+        new: protocol::Settings,
+        reason: &str,
+    ) -> Result<()> {
+        if reason.trim().is_empty() {
+            return Err(bad("a settings change needs a reason"));
+        }
+        let events = self.store().read_stream("settings").await?;
+        let old = settings_from(&events)?;
+        protocol::validate_settings_change(&old, &new)?;
+        let version = events.last().map_or(0, |e| e.version);
+        let event = AdminEvent::SettingsChanged {
+            settings: Box::new(new.clone()),
+        };
+        self.store()
+            .append(
+                "settings",
+                version,
+                &[event.encode()?],
+                &actor.meta(self.now(), Some(reason.to_string())),
+                &[],
+            )
+            .await?;
+        self.rebuild_visits(&new).await
+    }
+
+    /// Recomputes every participant's open visits under `settings`.
+    async fn rebuild_visits(&self, settings: &protocol::Settings) -> Result<()> {
+        let rows = self.store().participants(None).await?;
+        let mut schedules = Vec::with_capacity(rows.len());
+        for row in rows {
+            let p = crate::participants::snapshot_of(&row)?;
+            schedules.push(VisitSchedule {
+                rows: crate::write::visit_rows(&row.study_id, &row.site, &p, settings),
+                study_id: row.study_id,
+                version: row.version,
+            });
+        }
+        Ok(self.store().rebuild_visits(&schedules).await?)
+    }
 }

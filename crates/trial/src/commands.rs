@@ -1,13 +1,14 @@
 //! The participant commands the API and the pages offer: one table, so the JSON API, the
 //! OpenAPI document and the web forms can never disagree about what exists, who may do
-//! it and what it takes.
+//! it and what it takes. Forms list a command's fields in declaration order
+//! ([`declared_fields`]).
 
 use chrono::{DateTime, Utc};
 use protocol::Command;
 use serde_json::Value;
 
-use crate::auth::CurrentUser;
-use crate::error::ApiError;
+use crate::access::User;
+use crate::error::{Error, Result};
 use crate::roles::Capability;
 
 /// One command as offered over HTTP.
@@ -47,7 +48,7 @@ macro_rules! spec {
             },
             build: |v| serde_json::from_value(v).map(Command::$ty),
             command_type: stringify!($ty),
-            field_order: crate::pages::forms::declared_fields::<protocol::$ty>,
+            field_order: crate::commands::declared_fields::<protocol::$ty>,
             own_page: None,
         }
     };
@@ -124,13 +125,13 @@ pub fn for_command(command: &Command) -> Option<(&'static CommandSpec, Value)> {
 pub fn build(
     spec: &CommandSpec,
     mut data: Value,
-    signer: Option<(&CurrentUser, &str)>,
+    signer: Option<(&User, &str)>,
     now: DateTime<Utc>,
-) -> Result<Command, ApiError> {
+) -> Result<Command> {
     refuse_personal_numbers("", &data)?;
     if spec.signature_meaning.is_some() {
         let (user, meaning) = signer.ok_or_else(|| {
-            ApiError::BadRequest("this command is signed: re-enter your password".into())
+            Error::BadRequest("this command is signed: re-enter your password".into())
         })?;
         let signature = protocol::ESignature {
             signer: user.username.clone(),
@@ -141,22 +142,22 @@ pub fn build(
         match &mut data {
             Value::Object(map) => {
                 let value = serde_json::to_value(signature)
-                    .map_err(|e| ApiError::internal("signature", e))?;
+                    .map_err(|e| Error::internal("writing a signature", e))?;
                 map.insert("signature".into(), value);
             }
-            _ => return Err(ApiError::BadRequest("`data` must be a JSON object".into())),
+            _ => return Err(Error::BadRequest("`data` must be a JSON object".into())),
         }
     }
-    (spec.build)(data).map_err(|e| ApiError::BadRequest(format!("data for {}: {e}", spec.name)))
+    (spec.build)(data).map_err(|e| Error::BadRequest(format!("data for {}: {e}", spec.name)))
 }
 
 /// Walks every string of a request and refuses one that holds a Swedish personal identity
 /// number (PROTOCOL.md §3), naming the field but never echoing the number.
-pub fn refuse_personal_numbers(path: &str, value: &Value) -> Result<(), ApiError> {
+pub fn refuse_personal_numbers(path: &str, value: &Value) -> Result<()> {
     match value {
         Value::String(s) => {
             let field = if path.is_empty() { "value" } else { path };
-            protocol::privacy::check_free_text(field, s).map_err(ApiError::Refused)
+            protocol::privacy::check_free_text(field, s).map_err(Error::Refused)
         }
         Value::Array(items) => items
             .iter()
@@ -171,5 +172,63 @@ pub fn refuse_personal_numbers(path: &str, value: &Value) -> Result<(), ApiError
             refuse_personal_numbers(&p, v)
         }),
         _ => Ok(()),
+    }
+}
+
+/// The fields a type declares, in declaration order (JSON Schema objects lose the order).
+///
+/// Serde's derived `Deserialize` names a struct's fields, in order, when it asks a
+/// deserializer for a struct; this probe is a deserializer that only listens for that.
+pub fn declared_fields<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error, Visitor};
+    struct Probe(Option<&'static [&'static str]>);
+    impl<'de> serde::Deserializer<'de> for &mut Probe {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(Self::Error::custom("field probe"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = Some(fields);
+            Err(Self::Error::custom("field probe"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut probe = Probe(None);
+    let _ = T::deserialize(&mut probe);
+    probe.0.unwrap_or(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Example {
+        zeta: u8,
+        alpha: Option<String>,
+        mid: bool,
+    }
+
+    #[test]
+    fn declared_order_is_recovered_from_serde() {
+        assert_eq!(declared_fields::<Example>(), ["zeta", "alpha", "mid"]);
+    }
+
+    #[test]
+    fn every_command_builds_from_its_own_page_or_the_generic_form() {
+        for spec in all() {
+            assert!(find(spec.name).is_some());
+            assert!(!(spec.field_order)().is_empty() || spec.name == "enrol");
+        }
     }
 }

@@ -8,24 +8,28 @@
 //! again from the archive when missing (the quantification is deterministic).
 //!
 //! DICOM date-times carry no time zone; the scanners are in Sweden, so header times are
-//! read as Stockholm local time unless the header gives an offset.
+//! read in the sites' time zone ([`crate::SiteZone`], Stockholm) unless the header gives an offset.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use archive::{Archive, SeriesSummary};
+use chrono::{DateTime, Utc};
 use pet::lesions::{LesionParams, detect};
 use pet::suv::SuvOptions;
-use protocol::imaging::{PetCandidate, PetHeaderFacts, PetQuantParameters, PetQuantification};
-use protocol::{Command, PetTimepoint, RecordPetQuantification, Refusal, Rule, Settings};
+use protocol::imaging::{
+    BiopsyTargetChoice, ImpAdministration, PetCandidate, PetHeaderFacts, PetQuantParameters,
+    PetQuantification, PetReview,
+};
+use protocol::{Command, Entry, PetTimepoint, RecordPetQuantification, Refusal, Rule, Settings};
+use serde::Serialize;
 
-use crate::AppState;
-use crate::api::visible_participant;
-use crate::auth::CurrentUser;
-use crate::error::ApiError;
+use crate::Trial;
+use crate::access::User;
+use crate::clock::SiteZone;
+use crate::error::{Error, Result};
 use crate::roles::Capability;
-use crate::write::{self, Actor, Written};
+use crate::write::Written;
 
 /// The algorithm version recorded with every quantification.
 pub const ALGORITHM_VERSION: &str = concat!("her2ex-pet ", env!("CARGO_PKG_VERSION"));
@@ -34,37 +38,77 @@ pub const ALGORITHM_VERSION: &str = concat!("her2ex-pet ", env!("CARGO_PKG_VERSI
 /// interest sit around the avid threshold of 6).
 pub const MIP_MAX_SUV: f32 = 12.0;
 
-fn archive(state: &AppState) -> Result<&Arc<Archive>, ApiError> {
-    state.archive.as_ref().ok_or_else(|| {
-        ApiError::NotFound(
-            "this server has no DICOM archive: start it with a data directory".into(),
-        )
-    })
+fn pet_refusal(message: String) -> Error {
+    Error::Refused(Refusal::new(Rule::PET_EXAM, message))
 }
 
-fn pet_refusal(message: String) -> ApiError {
-    ApiError::Refused(Refusal::new(Rule::PET_EXAM, message))
+/// Parses a time point from a URL or a command line (`pet1`, `pet2`, `pet3`).
+pub fn timepoint(s: &str) -> Result<PetTimepoint> {
+    PetTimepoint::parse(s)
+        .ok_or_else(|| Error::NotFound(format!("no PET time point {s:?}: use pet1, pet2 or pet3")))
 }
 
-/// The archived PET series whose PatientID is this participant's study id (the scanners
-/// send the study id as PatientID), newest first.
-pub async fn series_of(
-    state: &AppState,
-    user: &CurrentUser,
-    study_id: &str,
-) -> Result<Vec<SeriesSummary>, ApiError> {
-    visible_participant(state, user, study_id).await?;
-    let Some(archive) = state.archive.clone() else {
-        return Ok(Vec::new());
-    };
-    let id = study_id.to_string();
-    let mut list = tokio::task::spawn_blocking(move || archive.series())
-        .await
-        .map_err(|e| ApiError::internal("listing series", e))?
-        .map_err(|e| ApiError::internal("listing series", e))?;
-    list.retain(|s| s.is_pet && s.patient_id.as_deref() == Some(id.as_str()));
-    list.sort_by_key(|s| std::cmp::Reverse(s.last_received_at));
-    Ok(list)
+/// An archived PET series of the participant.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SeriesView {
+    /// SeriesInstanceUID.
+    pub series_instance_uid: String,
+    /// Images held.
+    pub instance_count: usize,
+    /// SeriesDate, YYYYMMDD.
+    pub series_date: Option<String>,
+    /// SeriesDescription.
+    pub series_description: Option<String>,
+    /// When the last image arrived.
+    pub last_received_at: DateTime<Utc>,
+}
+
+impl From<SeriesSummary> for SeriesView {
+    fn from(s: SeriesSummary) -> Self {
+        SeriesView {
+            series_instance_uid: s.series_instance_uid,
+            instance_count: s.instance_count,
+            series_date: s.series_date,
+            series_description: s.series_description,
+            last_received_at: s.last_received_at,
+        }
+    }
+}
+
+/// A PET exam as recorded: administration, quantification, review with the biopsy target
+/// proposal, and the investigator's choice.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct PetExam {
+    /// Time point.
+    pub timepoint: PetTimepoint,
+    /// Participant version: send it as `expected_version`.
+    pub version: i64,
+    /// The current IMP administration.
+    pub administration: Option<Entry<ImpAdministration>>,
+    /// The current quantification.
+    pub quantification: Option<PetQuantification>,
+    /// The reader's review of the current quantification.
+    pub review: Option<PetReview>,
+    /// The investigator's biopsy target chosen on that review.
+    pub biopsy_target: Option<BiopsyTargetChoice>,
+    /// The MIP picture, once quantified.
+    pub mip_url: Option<String>,
+}
+
+/// The exam of a time point from a participant's state.
+pub fn exam_from(id: &str, p: &protocol::Participant, version: i64, tp: PetTimepoint) -> PetExam {
+    let quantification = p.pet_quantification(tp).cloned();
+    PetExam {
+        timepoint: tp,
+        version,
+        administration: p.imp_administration(tp).cloned(),
+        mip_url: quantification
+            .as_ref()
+            .map(|_| format!("/api/v1/participants/{id}/pet/{}/mip.png", tp.id())),
+        quantification,
+        review: p.pet_review(tp).cloned(),
+        biopsy_target: p.biopsy_target(tp).cloned(),
+    }
 }
 
 /// A quantified series: the command for the write path and its MIP picture.
@@ -73,14 +117,6 @@ pub struct Quantified {
     pub command: RecordPetQuantification,
     /// Coronal MIP with numbered candidate markers, PNG.
     pub mip_png: Vec<u8>,
-}
-
-fn local_to_utc(t: NaiveDateTime) -> Option<DateTime<Utc>> {
-    use chrono::TimeZone;
-    crate::pages::forms::SITE_TZ
-        .from_local_datetime(&t)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 fn lesion_params(s: &Settings) -> LesionParams {
@@ -100,12 +136,13 @@ pub fn quantify_series(
     tp: PetTimepoint,
     administration_id: &str,
     settings: &Settings,
-) -> Result<Quantified, ApiError> {
+    zone: SiteZone,
+) -> Result<Quantified> {
     let files = archive
         .series_files(series_uid)
-        .map_err(|e| ApiError::internal("reading the archive", e))?;
+        .map_err(|e| Error::internal("reading the archive", e))?;
     if files.is_empty() {
-        return Err(ApiError::NotFound(format!(
+        return Err(Error::NotFound(format!(
             "no series {series_uid} in the DICOM archive"
         )));
     }
@@ -148,7 +185,7 @@ pub fn quantify_series(
     );
     let patient_id = archive
         .series()
-        .map_err(|e| ApiError::internal("reading the archive", e))?
+        .map_err(|e| Error::internal("reading the archive", e))?
         .into_iter()
         .find(|s| s.series_instance_uid == series_uid)
         .and_then(|s| s.patient_id);
@@ -163,10 +200,10 @@ pub fn quantify_series(
     }
     let header = PetHeaderFacts {
         injected_activity_mbq: cal.dose_bq.map(|b| b / 1e6),
-        injected_at: cal.injection_datetime.and_then(local_to_utc),
+        injected_at: cal.injection_datetime.and_then(|t| zone.to_utc(t)),
         weight_kg: first.and_then(|h| h.weight_kg),
         height_cm: first.and_then(|h| h.height_m).map(|m| m * 100.0),
-        scan_at: cal.scan_datetime.and_then(local_to_utc),
+        scan_at: cal.scan_datetime.and_then(|t| zone.to_utc(t)),
         scan_datetime_rule: cal.scan_datetime_rule.map(|r| r.as_str().to_string()),
         suvbw_scale_factor: cal.instances.first().and_then(|i| i.suvbw_scale_factor),
         half_life_s: cal.half_life_s,
@@ -217,118 +254,152 @@ fn save_mip(path: &std::path::Path, png: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Quantifies `series_uid` as this participant's exam at `tp` and records it.
-pub async fn quantify(
-    state: &AppState,
-    user: &CurrentUser,
-    study_id: &str,
-    tp: PetTimepoint,
-    expected_version: i64,
-    series_uid: &str,
-) -> Result<Written, ApiError> {
-    user.require(Capability::QuantifyImaging)?;
-    visible_participant(state, user, study_id).await?;
-    let series_uid = series_uid.trim();
-    if !archive::is_valid_uid(series_uid) {
-        return Err(ApiError::BadRequest(format!(
-            "{series_uid:?} is not a DICOM UID (digits and dots, at most 64 characters)"
-        )));
-    }
-    let archive = archive(state)?.clone();
-    let loaded = write::load(&state.store, study_id).await?;
-    if loaded.version != expected_version {
-        return Err(ApiError::Conflict {
-            expected: expected_version,
-            actual: loaded.version,
-        });
-    }
-    let Some(admin) = loaded.participant.imp_administration(tp) else {
-        return Err(pet_refusal(format!(
-            "No IMP administration is recorded for {}: record it before reading the series.",
-            tp.label()
-        )));
-    };
-    let administration_id = admin.entry_id.clone();
-    let settings = crate::admin::load_settings(&state.store).await?;
-    let (uid, id) = (series_uid.to_string(), study_id.to_string());
-    let archive2 = archive.clone();
-    let q = tokio::task::spawn_blocking(move || {
-        quantify_series(&archive2, &uid, &id, tp, &administration_id, &settings)
-    })
-    .await
-    .map_err(|e| ApiError::internal("quantifying", e))??;
-    let written = write::execute(
-        state,
-        &Actor::from(user),
-        study_id,
-        expected_version,
-        &Command::RecordPetQuantification(q.command),
-        None,
-    )
-    .await?;
-    let after = write::load(&state.store, study_id).await?;
-    if let Some(current) = after.participant.pet_quantification(tp) {
-        let path = mip_path(&archive, study_id, &current.quantification_id);
-        if let Err(e) = save_mip(&path, &q.mip_png) {
-            tracing::warn!(path = %path.display(), error = %e, "MIP not saved; it is drawn again when asked for");
-        }
-    }
-    Ok(written)
-}
-
-/// The current quantification of a time point, if the user may see the participant.
-pub async fn quantification_of(
-    state: &AppState,
-    user: &CurrentUser,
-    study_id: &str,
-    tp: PetTimepoint,
-) -> Result<PetQuantification, ApiError> {
-    visible_participant(state, user, study_id).await?;
-    let loaded = write::load(&state.store, study_id).await?;
-    loaded
-        .participant
-        .pet_quantification(tp)
-        .cloned()
-        .ok_or_else(|| {
-            ApiError::NotFound(format!("{} of {study_id} is not quantified", tp.label()))
+impl Trial {
+    fn archive_or_refuse(&self) -> Result<&Arc<Archive>> {
+        self.archive().ok_or_else(|| {
+            Error::NotFound(
+                "this server has no DICOM archive: start it with a data directory".into(),
+            )
         })
+    }
+
+    /// The archived PET series whose PatientID is this participant's study id (the
+    /// scanners send the study id as PatientID), newest first.
+    pub async fn pet_series(&self, user: &User, study_id: &str) -> Result<Vec<SeriesView>> {
+        self.visible_row(user, study_id).await?;
+        let Some(archive) = self.archive().cloned() else {
+            return Ok(Vec::new());
+        };
+        let id = study_id.to_string();
+        let mut list = tokio::task::spawn_blocking(move || archive.series())
+            .await
+            .map_err(|e| Error::internal("listing series", e))?
+            .map_err(|e| Error::internal("listing series", e))?;
+        list.retain(|s| s.is_pet && s.patient_id.as_deref() == Some(id.as_str()));
+        list.sort_by_key(|s| std::cmp::Reverse(s.last_received_at));
+        Ok(list.into_iter().map(SeriesView::from).collect())
+    }
+
+    /// The exam of a time point, if the user may see the participant.
+    pub async fn pet_exam(&self, user: &User, id: &str, tp: PetTimepoint) -> Result<PetExam> {
+        let v = self.visible(user, id).await?;
+        Ok(exam_from(id, &v.participant, v.row.version, tp))
+    }
+
+    /// Quantifies `series_uid` as this participant's exam at `tp` and records it.
+    pub async fn quantify(
+        &self,
+        user: &User,
+        study_id: &str,
+        tp: PetTimepoint,
+        expected_version: i64,
+        series_uid: &str,
+    ) -> Result<Written> {
+        user.require(Capability::QuantifyImaging)?;
+        self.visible_row(user, study_id).await?;
+        let series_uid = series_uid.trim();
+        if !archive::is_valid_uid(series_uid) {
+            return Err(Error::BadRequest(format!(
+                "{series_uid:?} is not a DICOM UID (digits and dots, at most 64 characters)"
+            )));
+        }
+        let archive = self.archive_or_refuse()?.clone();
+        let loaded = self.load(study_id).await?;
+        if loaded.version != expected_version {
+            return Err(Error::Conflict {
+                expected: expected_version,
+                actual: loaded.version,
+            });
+        }
+        let Some(admin) = loaded.participant.imp_administration(tp) else {
+            return Err(pet_refusal(format!(
+                "No IMP administration is recorded for {}: record it before reading the series.",
+                tp.label()
+            )));
+        };
+        let administration_id = admin.entry_id.clone();
+        let settings = self.settings().await?;
+        let (uid, id, zone) = (series_uid.to_string(), study_id.to_string(), self.zone());
+        let archive2 = archive.clone();
+        let q = tokio::task::spawn_blocking(move || {
+            quantify_series(
+                &archive2,
+                &uid,
+                &id,
+                tp,
+                &administration_id,
+                &settings,
+                zone,
+            )
+        })
+        .await
+        .map_err(|e| Error::internal("quantifying", e))??;
+        let command = Command::RecordPetQuantification(q.command);
+        let written = self
+            .execute_on(
+                &user.actor(),
+                study_id,
+                loaded,
+                expected_version,
+                &command,
+                None,
+            )
+            .await?;
+        if let Some(current) = written.participant.pet_quantification(tp) {
+            let path = mip_path(&archive, study_id, &current.quantification_id);
+            if let Err(e) = save_mip(&path, &q.mip_png) {
+                tracing::warn!(path = %path.display(), error = %e, "MIP not saved; it is drawn again when asked for");
+            }
+        }
+        Ok(written)
+    }
+
+    /// The MIP picture of a time point's current quantification (PNG bytes), drawn again
+    /// from the archive when the saved one is missing.
+    pub async fn mip_png(&self, user: &User, study_id: &str, tp: PetTimepoint) -> Result<Vec<u8>> {
+        let v = self.visible(user, study_id).await?;
+        let q = v
+            .participant
+            .pet_quantification(tp)
+            .cloned()
+            .ok_or_else(|| {
+                Error::NotFound(format!("{} of {study_id} is not quantified", tp.label()))
+            })?;
+        let archive = self.archive_or_refuse()?.clone();
+        let path = mip_path(&archive, study_id, &q.quantification_id);
+        let id = study_id.to_string();
+        tokio::task::spawn_blocking(move || draw_mip(&archive, &path, &q, &id))
+            .await
+            .map_err(|e| Error::internal("drawing the MIP", e))?
+    }
 }
 
-/// The MIP picture of a time point's current quantification (PNG bytes).
-pub async fn mip_png(
-    state: &AppState,
-    user: &CurrentUser,
-    study_id: &str,
-    tp: PetTimepoint,
-) -> Result<Vec<u8>, ApiError> {
-    let q = quantification_of(state, user, study_id, tp).await?;
-    let archive = archive(state)?.clone();
-    let path = mip_path(&archive, study_id, &q.quantification_id);
-    let id = study_id.to_string();
-    tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
-        if let Ok(bytes) = std::fs::read(&path) {
-            return Ok(bytes);
-        }
-        let files = archive
-            .series_files(&q.series_instance_uid)
-            .map_err(|e| ApiError::internal("reading the archive", e))?;
-        let loaded = pet::suv::load_suv(&files, &SuvOptions::default())
-            .map_err(|e| pet_refusal(format!("Series cannot be read any more: {e}")))?;
-        if let Err(r) = &loaded.calibration {
-            return Err(pet_refusal(format!("No SUV: {}", r.reasons.join("; "))));
-        }
-        let suv = loaded.series.volume;
-        let markers: Vec<(u32, [f64; 3])> = q
-            .candidates
-            .iter()
-            .map(|c| (c.number, c.centroid_mm))
-            .collect();
-        let png = pet::mip::coronal_mip_png(&suv, &markers, MIP_MAX_SUV);
-        if let Err(e) = save_mip(&path, &png) {
-            tracing::warn!(study = %id, error = %e, "MIP not cached");
-        }
-        Ok(png)
-    })
-    .await
-    .map_err(|e| ApiError::internal("drawing the MIP", e))?
+fn draw_mip(
+    archive: &Archive,
+    path: &std::path::Path,
+    q: &PetQuantification,
+    id: &str,
+) -> Result<Vec<u8>> {
+    if let Ok(bytes) = std::fs::read(path) {
+        return Ok(bytes);
+    }
+    let files = archive
+        .series_files(&q.series_instance_uid)
+        .map_err(|e| Error::internal("reading the archive", e))?;
+    let loaded = pet::suv::load_suv(&files, &SuvOptions::default())
+        .map_err(|e| pet_refusal(format!("Series cannot be read any more: {e}")))?;
+    if let Err(r) = &loaded.calibration {
+        return Err(pet_refusal(format!("No SUV: {}", r.reasons.join("; "))));
+    }
+    let suv = loaded.series.volume;
+    let markers: Vec<(u32, [f64; 3])> = q
+        .candidates
+        .iter()
+        .map(|c| (c.number, c.centroid_mm))
+        .collect();
+    let png = pet::mip::coronal_mip_png(&suv, &markers, MIP_MAX_SUV);
+    if let Err(e) = save_mip(path, &png) {
+        tracing::warn!(study = %id, error = %e, "MIP not cached");
+    }
+    Ok(png)
 }

@@ -7,11 +7,11 @@ use std::process::Command;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
+use archive::dimse::{self, Command as Dimse};
+use archive::{Archive, IngestError, Scp, ScpConfig, Shutdown};
 use dicom_dictionary_std::{tags, uids};
 use dicom_ul::ClientAssociationOptions;
 use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu};
-use archive::dimse::{self, Command as Dimse};
-use archive::{Archive, IngestError, Scp, ScpConfig, Shutdown};
 use pet::series::open::parse_dicom;
 use sha2::{Digest, Sha256};
 
@@ -20,8 +20,7 @@ pub const AE: &str = "HER2EX";
 
 /// The IBSI SUV reference object DRO_0_0 (PT/ and RS/); fails clearly when absent.
 pub fn reference() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/ibsi-suv-dro/DRO_0_0");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ibsi-suv-dro/DRO_0_0");
     assert!(
         dir.join("PT").is_dir() && dir.join("RS").is_dir(),
         "IBSI SUV reference objects missing: expected PT/ and RS/ under {}",

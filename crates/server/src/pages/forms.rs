@@ -5,17 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDateTime, TimeZone};
+use chrono::NaiveDateTime;
 use maud::{Markup, html};
 use serde_json::{Map, Value};
-
-/// The time zone of the trial's sites: date-times typed into forms are local times there.
-pub const SITE_TZ: chrono_tz::Tz = chrono_tz::Europe::Stockholm;
-
-/// Today's date at the sites.
-pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().with_timezone(&SITE_TZ).date_naive()
-}
+use trial::SiteZone;
 
 /// What kind of input a field takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,40 +141,8 @@ fn classify(root: &Value, s: &Value) -> Option<(Kind, bool)> {
     Some((kind, nullable))
 }
 
-/// The fields a type declares, in declaration order (JSON Schema objects lose the order).
-///
-/// Serde's derived `Deserialize` names a struct's fields, in order, when it asks a
-/// deserializer for a struct; this probe is a deserializer that only listens for that.
-pub fn declared_fields<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
-    use serde::de::{Error, Visitor};
-    struct Probe(Option<&'static [&'static str]>);
-    impl<'de> serde::Deserializer<'de> for &mut Probe {
-        type Error = serde::de::value::Error;
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-            Err(Self::Error::custom("field probe"))
-        }
-        fn deserialize_struct<V: Visitor<'de>>(
-            self,
-            _: &'static str,
-            fields: &'static [&'static str],
-            _: V,
-        ) -> Result<V::Value, Self::Error> {
-            self.0 = Some(fields);
-            Err(Self::Error::custom("field probe"))
-        }
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
-            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
-            identifier ignored_any
-        }
-    }
-    let mut probe = Probe(None);
-    let _ = T::deserialize(&mut probe);
-    probe.0.unwrap_or(&[])
-}
-
 /// The fields of a command schema in the order given (declaration order; see
-/// [`declared_fields`]), unknown ones last; `signature` is left out (the server adds it
+/// [`trial::commands::declared_fields`]), unknown ones last; `signature` is left out (the server adds it
 /// after password re-entry).
 pub fn fields(schema: &Value, order: &[&str]) -> Vec<Field> {
     let root = resolve(schema, schema);
@@ -223,8 +184,9 @@ pub fn fields(schema: &Value, order: &[&str]) -> Vec<Field> {
         .collect()
 }
 
-/// Renders the inputs of `fields` with the values typed so far.
-pub fn render(fields: &[Field], values: &BTreeMap<String, String>) -> Markup {
+/// Renders the inputs of `fields` with the values typed so far; date-times are local
+/// times in `zone`.
+pub fn render(fields: &[Field], values: &BTreeMap<String, String>, zone: SiteZone) -> Markup {
     html! {
         @for f in fields {
             @let id = format!("f-{}", f.name);
@@ -258,7 +220,7 @@ pub fn render(fields: &[Field], values: &BTreeMap<String, String>) -> Markup {
                     }
                 }
                 @if let Some(help) = &f.help {
-                    small.help id=(help_id) { (help) @if f.kind == Kind::DateTime { " (local time, Stockholm)" } }
+                    small.help id=(help_id) { (help) @if f.kind == Kind::DateTime { " (local time, " (zone.name()) ")" } }
                 }
             }
         }
@@ -266,8 +228,12 @@ pub fn render(fields: &[Field], values: &BTreeMap<String, String>) -> Markup {
 }
 
 /// Reads submitted values into the command's JSON, or names every field that could not
-/// be read.
-pub fn to_json(fields: &[Field], values: &BTreeMap<String, String>) -> Result<Value, Vec<String>> {
+/// be read. Date-times are read as local times in `zone`.
+pub fn to_json(
+    fields: &[Field],
+    values: &BTreeMap<String, String>,
+    zone: SiteZone,
+) -> Result<Value, Vec<String>> {
     let mut out = Map::new();
     let mut problems = Vec::new();
     for f in fields {
@@ -297,7 +263,7 @@ pub fn to_json(fields: &[Field], values: &BTreeMap<String, String>) -> Result<Va
                 .filter(|v| v.is_finite())
                 .map(Value::from)
                 .ok_or_else(|| "a number".to_string()),
-            Kind::DateTime => local_to_utc(raw)
+            Kind::DateTime => local_to_utc(raw, zone)
                 .map(Value::String)
                 .ok_or_else(|| "a date and time".to_string()),
             Kind::Choice(options) if !options.iter().any(|(v, _)| v == raw) => {
@@ -319,17 +285,15 @@ pub fn to_json(fields: &[Field], values: &BTreeMap<String, String>) -> Result<Va
     }
 }
 
-/// Converts a `datetime-local` value typed in Stockholm to RFC 3339 UTC.
-pub fn local_to_utc(raw: &str) -> Option<String> {
+/// Converts a `datetime-local` value typed in `zone` to RFC 3339 UTC. In the autumn hour
+/// that occurs twice the earlier reading is taken; in the spring hour that does not exist,
+/// nothing is guessed.
+pub fn local_to_utc(raw: &str, zone: SiteZone) -> Option<String> {
     let naive = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
         .ok()?;
-    // In the autumn hour that occurs twice the earlier reading is taken; in the spring
-    // hour that does not exist, nothing is guessed.
-    let local = SITE_TZ.from_local_datetime(&naive).earliest()?;
     Some(
-        local
-            .with_timezone(&chrono::Utc)
+        zone.to_utc(naive)?
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     )
 }
@@ -412,14 +376,14 @@ mod tests {
         v.insert("count".into(), "3".into());
         v.insert("weight_kg".into(), "61,5".into());
         v.insert("kind".into(), "serum".into());
-        let j = to_json(&f, &v).unwrap();
+        let j = to_json(&f, &v, SiteZone::default()).unwrap();
         // 10:30 in Stockholm in July is 08:30 UTC (CEST, UTC+2).
         assert_eq!(j["signed_at"], "2026-07-01T08:30:00Z");
         assert_eq!(j["weight_kg"], 61.5);
         assert_eq!(j["flag"], false);
         v.insert("count".into(), "three".into());
         v.remove("signed_at");
-        let errs = to_json(&f, &v).unwrap_err();
+        let errs = to_json(&f, &v, SiteZone::default()).unwrap_err();
         assert_eq!(
             errs,
             vec![
@@ -431,29 +395,19 @@ mod tests {
         v.insert("signed_at".into(), "2026-07-01T10:30".into());
         v.insert("count".into(), "3".into());
         v.insert("form_version".into(), String::new());
-        assert_eq!(to_json(&f, &v).unwrap()["form_version"], "");
-    }
-
-    #[derive(serde::Deserialize)]
-    #[allow(dead_code)]
-    struct Example {
-        zeta: u8,
-        alpha: Option<String>,
-        mid: bool,
-    }
-
-    #[test]
-    fn declared_order_is_recovered_from_serde() {
-        assert_eq!(declared_fields::<Example>(), ["zeta", "alpha", "mid"]);
+        assert_eq!(
+            to_json(&f, &v, SiteZone::default()).unwrap()["form_version"],
+            ""
+        );
     }
 
     #[test]
     fn winter_time_is_one_hour_ahead_of_utc() {
         assert_eq!(
-            local_to_utc("2026-01-15T08:00").unwrap(),
+            local_to_utc("2026-01-15T08:00", SiteZone::default()).unwrap(),
             "2026-01-15T07:00:00Z"
         );
         // 02:30 on the last Sunday of March does not exist in Stockholm.
-        assert_eq!(local_to_utc("2026-03-29T02:30"), None);
+        assert_eq!(local_to_utc("2026-03-29T02:30", SiteZone::default()), None);
     }
 }

@@ -17,15 +17,16 @@ use protocol::{Arm, Command};
 use serde::Deserialize;
 use serde_json::Value;
 
+use trial::Capability;
+use trial::commands;
+use trial::journey::{JourneyView, VisitListQuery, ctcae_lookup};
+
 use super::participants::problem_box;
-use super::{checked_form, error_page, forms, local_time, page, page_with_status};
+use super::submit::command_request;
+use super::{checked_form, error_page, forms, page, page_with_status, pager};
 use crate::AppState;
-use crate::api::{self, CommandRequest};
 use crate::auth::{CurrentUser, PageUser};
-use crate::commands;
 use crate::error::ApiError;
-use crate::journey_api::{self, JourneyView, ctcae_lookup};
-use crate::roles::Capability;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -71,7 +72,7 @@ fn visit_row(v: &VisitStatus) -> Markup {
 }
 
 /// The SAE clock in words, flagged when late.
-pub fn sae_badge(c: &SaeClock) -> Markup {
+pub fn sae_badge(user: &CurrentUser, c: &SaeClock) -> Markup {
     let hm = |m: i64| format!("{} h {:02} min", m / 60, m % 60);
     let (class, text) = match &c.state {
         SaeClockState::Running { minutes_left } => {
@@ -86,7 +87,7 @@ pub fn sae_badge(c: &SaeClock) -> Markup {
             ("not_met", format!("reported late by {}", hm(*minutes_late)))
         }
     };
-    html! { span class={ "status " (class) } data-sae-late=(c.late) title={ "due " (local_time(c.due_at)) } { "SAE: " (text) } }
+    html! { span class={ "status " (class) } data-sae-late=(c.late) title={ "due " (user.local_time(c.due_at)) } { "SAE: " (text) } }
 }
 
 /// The journey card on the participant overview.
@@ -129,7 +130,7 @@ pub fn journey_card(id: &str, j: &JourneyView, user: &CurrentUser) -> Markup {
             h3 { "Pregnancy reports" }
             ul #pregnancies {
                 @for r in &j.pregnancy_reports {
-                    li { (r.report.report_id) ": site aware " (local_time(r.report.site_aware_at)) " " @if let Some(c) = &r.clock { (sae_badge(c)) } @if let Some(n) = &r.report.note { " · " (n) } }
+                    li { (r.report.report_id) ": site aware " (user.local_time(r.report.site_aware_at)) " " @if let Some(c) = &r.clock { (sae_badge(user, c)) } @if let Some(n) = &r.report.note { " · " (n) } }
                 }
             }
         }
@@ -150,7 +151,7 @@ pub fn journey_card(id: &str, j: &JourneyView, user: &CurrentUser) -> Markup {
                             td { (a.grade) br; small.muted { (a.grade_text) } }
                             td { (a.onset) " – " (a.resolved.map(|d| d.to_string()).unwrap_or_default()) }
                             td {
-                                @if a.serious { (a.seriousness_criteria.join(", ")) br; @if let Some(c) = &a.sae_clock { (sae_badge(c)) } }
+                                @if a.serious { (a.seriousness_criteria.join(", ")) br; @if let Some(c) = &a.sae_clock { (sae_badge(user, c)) } }
                                 @else { "no" }
                             }
                             td { @for d in &a.tdxd_decisions { small { (d) } br; } }
@@ -242,7 +243,7 @@ fn ae_page(
                     }
                 }
             }
-            (forms::render(&other_fields(), values))
+            (forms::render(&other_fields(), values, ctx.user.zone))
             @if values.contains_key("corrects") {
                 div.field {
                     label for="correction_reason" { "What changed (follow-up)" }
@@ -259,6 +260,7 @@ fn ae_page(
 fn follow_up_values(
     p: &protocol::Participant,
     entry: &str,
+    zone: trial::SiteZone,
 ) -> Option<(u32, BTreeMap<String, String>)> {
     let e = p
         .adverse_events
@@ -291,7 +293,7 @@ fn follow_up_values(
         let s = match v {
             Value::String(s) => match s.parse::<chrono::DateTime<chrono::Utc>>() {
                 Ok(t) => t
-                    .with_timezone(&forms::SITE_TZ)
+                    .with_timezone(&zone.0)
                     .format("%Y-%m-%dT%H:%M")
                     .to_string(),
                 Err(_) => s.clone(),
@@ -311,15 +313,14 @@ async fn ae_context<'a>(
     id: &'a str,
 ) -> Result<(AeCtx<'a>, protocol::Participant), ApiError> {
     user.require(Capability::EnterData)?;
-    let row = api::visible_participant(state, user, id).await?;
-    let loaded = crate::write::load(&state.store, id).await?;
+    let v = state.trial.visible(user, id).await?;
     Ok((
         AeCtx {
             user,
             id,
-            version: row.version,
+            version: v.row.version,
         },
-        loaded.participant,
+        v.participant,
     ))
 }
 
@@ -333,7 +334,7 @@ async fn ae_form(
         let (ctx, p) = ae_context(&state, &user, &id).await?;
         let body = match (&q.follow_up, q.code) {
             (Some(entry), _) => {
-                let (code, values) = follow_up_values(&p, entry).ok_or_else(|| {
+                let (code, values) = follow_up_values(&p, entry, user.zone).ok_or_else(|| {
                     ApiError::NotFound(format!("no current adverse event {entry}"))
                 })?;
                 ae_page(&ctx, code, &values, None)
@@ -371,7 +372,7 @@ async fn ae_submit(
     };
     let code: Option<u32> = values.get("meddra_code").and_then(|c| c.parse().ok());
     let result = async {
-        let mut data = forms::to_json(&other_fields(), &values)
+        let mut data = forms::to_json(&other_fields(), &values, user.zone)
             .map_err(|p| ApiError::BadRequest(p.join("; ")))?;
         let grade: u8 = values
             .get("grade")
@@ -389,19 +390,17 @@ async fn ae_submit(
                 Value::from(values.get("correction_reason").cloned().unwrap_or_default()),
             );
         }
-        let req = CommandRequest {
-            expected_version: values
-                .get("expected_version")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(ctx.version),
-            reason: values
-                .get("correction_reason")
-                .cloned()
-                .filter(|r| !r.trim().is_empty()),
-            data,
-            signature: None,
-        };
-        api::command_for(&state, &user, &id, "adverse-event", req).await
+        let mut req = command_request(&values, data)?;
+        req.reason = values
+            .get("correction_reason")
+            .cloned()
+            .filter(|r| !r.trim().is_empty());
+        Ok::<_, ApiError>(
+            state
+                .trial
+                .run_command(&user, &id, "adverse-event", req)
+                .await?,
+        )
     }
     .await;
     match result {
@@ -418,29 +417,42 @@ async fn ae_submit(
     }
 }
 
-async fn visits_page(State(state): State<AppState>, PageUser(user): PageUser) -> Response {
-    let result = async {
-        let list = journey_api::site_visits_of(&state, &user).await?;
-        let scope = user.site.clone().unwrap_or_else(|| "every site".into());
-        Ok::<_, ApiError>(page("Visits", &user, html! {
-            h1 { "Visits to plan · " (scope) }
-            p.muted { "Expected visits of participants in follow-up, with their windows from the protocol's anchors; overdue first." }
-            @if list.is_empty() { p.muted { "Nothing due." } }
-            @else {
-                table #site-visits {
-                    thead { tr { th { "Participant" } th { "Visit" } th { "Window" } th { "State" } } }
-                    tbody {
-                        @for v in &list {
-                            tr {
-                                td { a href={ "/participants/" (v.study_id) } { (v.study_id) } }
-                                (visit_row(&v.visit))
-                            }
+async fn visits_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Query(q): Query<VisitListQuery>,
+) -> Response {
+    match state.trial.visits(&user, &q).await {
+        Ok(list) => page("Visits", &user, visits_body(&user, &q, &list)),
+        Err(e) => error_page(e),
+    }
+}
+
+fn visits_body(
+    user: &CurrentUser,
+    q: &VisitListQuery,
+    list: &trial::participants::Page<trial::journey::SiteVisit>,
+) -> Markup {
+    let scope = user.site.clone().unwrap_or_else(|| "every site".into());
+    let filters = [("site", q.site.clone()), ("q", q.q.clone())];
+    html! {
+        h1 { "Visits to plan · " (scope) }
+        p.muted { "Expected visits of participants in follow-up, with their windows from the protocol's anchors; overdue first." }
+        (super::search_form("/visits", user, q.q.as_deref(), q.site.as_deref(), None))
+        @if list.rows.is_empty() { p.muted { "Nothing due." } }
+        @else {
+            table #site-visits {
+                thead { tr { th { "Participant" } th { "Visit" } th { "Window" } th { "State" } } }
+                tbody {
+                    @for v in &list.rows {
+                        tr {
+                            td { a href={ "/participants/" (v.study_id) } { (v.study_id) } }
+                            (visit_row(&v.visit))
                         }
                     }
                 }
             }
-        }))
+            (pager("/visits", list.total, list.offset, list.limit, &filters))
+        }
     }
-    .await;
-    result.unwrap_or_else(error_page)
 }

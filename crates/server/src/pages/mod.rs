@@ -8,6 +8,7 @@ mod pet;
 mod response;
 mod response_chart;
 mod signin;
+mod submit;
 
 use std::collections::BTreeMap;
 
@@ -15,7 +16,6 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::AppState;
@@ -70,6 +70,8 @@ code, .mono { font-family: ui-monospace, monospace; font-size: .9em; }
 figure.chart { margin: 1rem 0; background: #fff; border: 1px solid var(--line); padding: .4rem; max-width: 660px; }
 figure.chart svg { max-width: 100%; height: auto; }
 .pet-view table { flex: 1; min-width: 28rem; }
+form.search { align-items: center; margin-bottom: .8rem; }
+nav.pager { margin: .6rem 0; }
 table.kv { width: auto; }
 table.kv th { width: 12rem; }
 "#;
@@ -112,12 +114,11 @@ pub fn page(title: &str, user: &CurrentUser, body: Markup) -> Response {
 }
 
 /// The page shown for an error.
-pub fn error_page(err: ApiError) -> Response {
+pub fn error_page(err: impl Into<ApiError>) -> Response {
+    let err = err.into();
     let status = err.status();
     let body = err.body();
-    if let ApiError::Internal(detail) = &err {
-        tracing::error!(%detail, "page failed");
-    }
+    err.log();
     let markup = layout(
         "Error",
         None,
@@ -131,13 +132,6 @@ pub fn error_page(err: ApiError) -> Response {
         },
     );
     (status, Html(markup.into_string())).into_response()
-}
-
-/// Formats a UTC instant as local Stockholm time for people.
-pub fn local_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&forms::SITE_TZ)
-        .format("%Y-%m-%d %H:%M %Z")
-        .to_string()
 }
 
 /// Reads an `application/x-www-form-urlencoded` body; the last value of a name wins.
@@ -202,4 +196,65 @@ pub fn page_with_status(
     body: Markup,
 ) -> Response {
     (status, Html(layout(title, Some(user), body).into_string())).into_response()
+}
+
+/// The search box of a list page: study id text, and for study-wide roles the site and,
+/// where the list has one, the state.
+pub fn search_form(
+    action: &str,
+    user: &CurrentUser,
+    q: Option<&str>,
+    site: Option<&str>,
+    state: Option<&str>,
+) -> Markup {
+    html! {
+        form.actions.search method="get" action=(action) role="search" {
+            label for="q" { "Study id" }
+            input type="text" id="q" name="q" value=(q.unwrap_or_default()) maxlength="20" placeholder="e.g. KS-00";
+            @if !user.role.is_site_bound() {
+                label for="site" { "Site" }
+                input type="text" id="site" name="site" value=(site.unwrap_or_default()) maxlength="4" size="5";
+            }
+            @if let Some(state) = state {
+                label for="state" { "State" }
+                input type="text" id="state" name="state" value=(state) maxlength="40" placeholder="e.g. screening";
+            }
+            button type="submit" { "Filter" }
+        }
+    }
+}
+
+/// Links to the previous and next pages of a list, keeping its filters.
+pub fn pager(
+    base: &str,
+    total: u64,
+    offset: u32,
+    limit: u32,
+    filters: &[(&str, Option<String>)],
+) -> Markup {
+    let first = u64::from(offset) + 1;
+    let last = (u64::from(offset) + u64::from(limit)).min(total);
+    let link = |to: u32| {
+        let mut pairs: Vec<(&str, String)> = filters
+            .iter()
+            .filter_map(|(k, v)| v.clone().filter(|v| !v.trim().is_empty()).map(|v| (*k, v)))
+            .collect();
+        pairs.push(("offset", to.to_string()));
+        pairs.push(("limit", limit.to_string()));
+        format!(
+            "{base}?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    };
+    html! {
+        nav.pager aria-label="pages" {
+            span.muted { (first) "–" (last) " of " (total) }
+            @if offset > 0 {
+                " " a rel="prev" href=(link(offset.saturating_sub(limit))) { "← previous" }
+            }
+            @if u64::from(offset) + u64::from(limit) < total {
+                " " a rel="next" href=(link(offset.saturating_add(limit))) { "next →" }
+            }
+        }
+    }
 }

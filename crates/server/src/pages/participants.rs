@@ -12,16 +12,18 @@ use maud::{Markup, html};
 use protocol::{CriterionKind, CriterionResult, CriterionStatus, EligibilityReport, Overall};
 use serde_json::Value;
 
+use trial::Capability;
+use trial::commands::{self, CommandSpec, declared_fields};
+use trial::participants::{ListQuery, ParticipantSummary, Registration, TimelineEntry};
+
+use super::submit::command_request;
 use super::{
-    check_csrf, checked_form, error_page, form_values, forms, local_time, page, page_with_status,
+    check_csrf, checked_form, error_page, form_values, forms, page, page_with_status, pager,
+    search_form,
 };
 use crate::AppState;
-use crate::api::{self, CommandRequest, SignatureRequest};
 use crate::auth::{CurrentUser, PageUser};
-use crate::commands::{self, CommandSpec};
 use crate::error::ApiError;
-use crate::roles::Capability;
-use crate::write::{self, Actor, Registration};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -40,42 +42,61 @@ fn or_error(r: Result<Response, ApiError>) -> Response {
     r.unwrap_or_else(error_page)
 }
 
-async fn list(State(state): State<AppState>, PageUser(user): PageUser) -> Response {
-    or_error(async {
-        let rows = api::visible_participants(&state, &user).await?;
-        let scope = match &user.site {
-            Some(site) => format!("Participants at {site}"),
-            None => "Participants at every site".to_string(),
-        };
-        Ok(page("Participants", &user, html! {
-            h1 { (scope) }
-            @if user.role.may(Capability::EnterData) {
-                p { a.button href="/participants/new" { "Register a participant" } }
-            }
-            @if rows.is_empty() {
-                p.muted { "No participants yet." }
-            } @else {
-                table {
-                    thead { tr { th { "Study id" } th { "Site" } th { "State" } th { "Last change" } } }
-                    tbody {
-                        @for r in &rows {
-                            tr {
-                                td { a href={ "/participants/" (r.study_id) } { (r.study_id) } }
-                                td { (r.site) }
-                                td { (r.state.replace('_', " ")) }
-                                td { (local_time(r.updated_at)) }
-                            }
+async fn list(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    match state.trial.participant_list(&user, &q).await {
+        Ok(list) => page("Participants", &user, list_body(&user, &q, &list)),
+        Err(e) => error_page(e),
+    }
+}
+
+fn list_body(
+    user: &CurrentUser,
+    q: &ListQuery,
+    list: &trial::participants::Page<ParticipantSummary>,
+) -> Markup {
+    let scope = match &user.site {
+        Some(site) => format!("Participants at {site}"),
+        None => "Participants at every site".to_string(),
+    };
+    let filters = [
+        ("site", q.site.clone()),
+        ("state", q.state.clone()),
+        ("q", q.q.clone()),
+    ];
+    html! {
+        h1 { (scope) }
+        @if user.role.may(Capability::EnterData) {
+            p { a.button href="/participants/new" { "Register a participant" } }
+        }
+        (search_form("/participants", user, q.q.as_deref(), q.site.as_deref(), Some(q.state.as_deref().unwrap_or_default())))
+        @if list.rows.is_empty() {
+            p.muted { @if list.total == 0 && filters.iter().all(|(_, v)| v.is_none()) { "No participants yet." } @else { "No participant matches." } }
+        } @else {
+            table {
+                thead { tr { th { "Study id" } th { "Site" } th { "State" } th { "Last change" } } }
+                tbody {
+                    @for r in &list.rows {
+                        tr {
+                            td { a href={ "/participants/" (r.study_id) } { (r.study_id) } }
+                            td { (r.site) }
+                            td { (r.state.replace('_', " ")) }
+                            td { (user.local_time(r.updated_at)) }
                         }
                     }
                 }
             }
-        }))
-    }.await)
+            (pager("/participants", list.total, list.offset, list.limit, &filters))
+        }
+    }
 }
 
 fn registration_fields() -> Vec<forms::Field> {
     let schema = serde_json::to_value(schemars::schema_for!(Registration)).unwrap_or(Value::Null);
-    forms::fields(&schema, forms::declared_fields::<Registration>())
+    forms::fields(&schema, declared_fields::<Registration>())
         .into_iter()
         .filter(|f| f.name != "site")
         .collect()
@@ -92,7 +113,7 @@ fn registration_page(
         @if let Some(p) = problem { (p) }
         form.card method="post" action="/participants/new" {
             input type="hidden" name="csrf" value=(user.csrf);
-            (forms::render(&registration_fields(), values))
+            (forms::render(&registration_fields(), values, user.zone))
             button type="submit" { "Register" }
         }
     }
@@ -141,13 +162,11 @@ async fn new_submit(
     };
     let result = async {
         check_csrf(&user, &values)?;
-        user.require(Capability::EnterData)?;
-        let json = forms::to_json(&registration_fields(), &values)
+        let json = forms::to_json(&registration_fields(), &values, user.zone)
             .map_err(|p| ApiError::BadRequest(p.join("; ")))?;
         let reg: Registration =
             serde_json::from_value(json).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        let site = api::registration_site(&user, None)?;
-        write::register(&state, &Actor::from(&user), &site, &reg).await
+        Ok::<_, ApiError>(state.trial.register(&user, &reg).await?)
     }
     .await;
     match result {
@@ -174,56 +193,51 @@ async fn overview(
     Path(id): Path<String>,
     Query(done): Query<Done>,
 ) -> Response {
-    or_error(async {
-        let row = api::visible_participant(&state, &user, &id).await?;
-        let report = api::eligibility_of(&state, &user, &id).await?;
-        let events = api::timeline(&state, &user, &id).await?;
-        // Offer what this role may do and what the protocol allows in her current state.
-        let loaded = write::load(&state.store, &id).await?;
-        let allowed = protocol::commands_allowed_in(&loaded.participant.state);
-        let actions: Vec<&CommandSpec> = commands::all()
-            .iter()
-            .filter(|s| s.own_page.is_none())
-            .filter(|s| user.role.may(s.capability) && allowed.iter().any(|n| s.offers(n)))
-            .collect();
-        let exams: Vec<_> = protocol::PetTimepoint::ALL
-            .into_iter()
-            .filter(|&tp| tp == protocol::PetTimepoint::Pet1 || loaded.participant.imp_administration(tp).is_some())
-            .map(|tp| (tp, super::pet::exam_status(&loaded.participant, tp)))
-            .collect();
-        let show_pet = loaded.participant.enrolment.is_some();
-        let journey = if show_pet {
-            Some(crate::journey_api::journey_of(&state, &user, &id).await?)
-        } else {
-            None
-        };
-        Ok(page(&id, &user, html! {
-            h1 { "Participant " (row.study_id) }
-            @if let Some(d) = done.done { div.notice role="status" { "Saved: " (d.replace('-', " ")) "." } }
-            div.card {
-                p { "Site " strong { (row.site) } " · state " strong { (row.state.replace('_', " ")) } " · version " (row.version) }
-                p { "Eligibility: " (overall_badge(&report)) " " a href={ "/participants/" (id) "/eligibility" } { "see every criterion with its evidence" } }
-            }
-            @if !actions.is_empty() {
-                h2 { "Record" }
-                div.actions {
-                    @for s in &actions {
-                        a.button href={ "/participants/" (id) "/do/" (s.name) } title=(s.summary) { (s.title) }
-                    }
+    match state.trial.overview(&user, &id).await {
+        Ok(o) => page(&id, &user, overview_body(&user, &id, &o, done.done)),
+        Err(e) => error_page(e),
+    }
+}
+
+fn overview_body(
+    user: &CurrentUser,
+    id: &str,
+    o: &trial::overview::Overview,
+    done: Option<String>,
+) -> Markup {
+    let p = &o.participant;
+    let exams: Vec<_> = o
+        .exams
+        .iter()
+        .map(|&tp| (tp, super::pet::exam_status(p, tp)))
+        .collect();
+    let show_pet = p.enrolment.is_some();
+    html! {
+        h1 { "Participant " (o.row.study_id) }
+        @if let Some(d) = done { div.notice role="status" { "Saved: " (d.replace('-', " ")) "." } }
+        div.card {
+            p { "Site " strong { (o.row.site) } " · state " strong { (o.row.state.replace('_', " ")) } " · version " (o.row.version) }
+            p { "Eligibility: " (overall_badge(&o.eligibility)) " " a href={ "/participants/" (id) "/eligibility" } { "see every criterion with its evidence" } }
+        }
+        @if !o.commands.is_empty() {
+            h2 { "Record" }
+            div.actions {
+                @for s in &o.commands {
+                    a.button href={ "/participants/" (id) "/do/" (s.name) } title=(s.summary) { (s.title) }
                 }
             }
-            @if show_pet { (super::pet::overview_card(&id, &exams)) }
-            @if let Some(j) = &journey { (super::journey::journey_card(&id, j, &user)) }
-            @if show_pet { p #response-link { a href={ "/participants/" (id) "/response" } { "Tumour response (RECIST 1.1 CT assessments)" } } }
-            h2 { "Recent history" }
-            (timeline_table(events.iter().rev().take(8)))
-            p { a href={ "/participants/" (id) "/timeline" } { "The whole audit trail" } }
-            details {
-                summary { "Every recorded fact" }
-                pre.mono { (serde_json::to_string_pretty(&row.snapshot).unwrap_or_default()) }
-            }
-        }))
-    }.await)
+        }
+        @if show_pet { (super::pet::overview_card(id, &exams)) }
+        @if let Some(j) = &o.journey { (super::journey::journey_card(id, j, user)) }
+        @if show_pet { p #response-link { a href={ "/participants/" (id) "/response" } { "Tumour response (RECIST 1.1 CT assessments)" } } }
+        h2 { "Recent history" }
+        (timeline_table(user, o.timeline.iter().rev().take(8)))
+        p { a href={ "/participants/" (id) "/timeline" } { "The whole audit trail" } }
+        details {
+            summary { "Every recorded fact" }
+            pre.mono { (serde_json::to_string_pretty(&o.row.snapshot).unwrap_or_default()) }
+        }
+    }
 }
 
 fn overall_badge(report: &EligibilityReport) -> Markup {
@@ -247,9 +261,9 @@ fn criterion_status(c: &CriterionResult) -> (&'static str, &'static str) {
 }
 
 /// The eligibility table: every criterion with its status and evidence.
-fn eligibility_table(report: &EligibilityReport) -> Markup {
+fn eligibility_table(user: &CurrentUser, report: &EligibilityReport) -> Markup {
     html! {
-        p { "Overall: " (overall_badge(report)) span.muted { " · settings version " (report.settings_version) ", evaluated " (local_time(report.evaluated_at)) } }
+        p { "Overall: " (overall_badge(report)) span.muted { " · settings version " (report.settings_version) ", evaluated " (user.local_time(report.evaluated_at)) } }
         table #eligibility {
             thead { tr { th { "Criterion" } th { "Text" } th { "Decided by" } th { "Status" } th { "Evidence" } } }
             tbody {
@@ -278,13 +292,13 @@ async fn eligibility(
 ) -> Response {
     or_error(
         async {
-            let report = api::eligibility_of(&state, &user, &id).await?;
+            let report = state.trial.eligibility(&user, &id).await?;
             Ok(page(
                 "Eligibility",
                 &user,
                 html! {
                     h1 { "Eligibility of " (id) }
-                    (eligibility_table(&report))
+                    (eligibility_table(&user, &report))
                     p { a href={ "/participants/" (id) } { "Back to " (id) } }
                 },
             ))
@@ -293,7 +307,10 @@ async fn eligibility(
     )
 }
 
-fn timeline_table<'a>(events: impl Iterator<Item = &'a api::TimelineEntry>) -> Markup {
+fn timeline_table<'a>(
+    user: &CurrentUser,
+    events: impl Iterator<Item = &'a TimelineEntry>,
+) -> Markup {
     html! {
         table.timeline {
             thead { tr { th { "#" } th { "When" } th { "Who" } th { "What" } th { "Why" } th { "Details" } } }
@@ -301,7 +318,7 @@ fn timeline_table<'a>(events: impl Iterator<Item = &'a api::TimelineEntry>) -> M
                 @for e in events {
                     tr {
                         td { (e.version) }
-                        td { (local_time(e.recorded_at)) }
+                        td { (user.local_time(e.recorded_at)) }
                         td { (e.actor) br; span.muted { (e.role.replace('_', " ")) } }
                         td { (e.kind.replace('_', " ")) }
                         td { (e.reason.clone().unwrap_or_default()) }
@@ -319,11 +336,11 @@ async fn timeline(
     Path(id): Path<String>,
 ) -> Response {
     or_error(async {
-        let events = api::timeline(&state, &user, &id).await?;
+        let events = state.trial.timeline(&user, &id).await?;
         Ok(page("Audit trail", &user, html! {
             h1 { "Audit trail of " (id) }
             p.muted { "Every change, oldest first: who, when (Stockholm time), what and why. Nothing is ever erased." }
-            (timeline_table(events.iter()))
+            (timeline_table(&user, events.iter()))
             p { a href={ "/participants/" (id) } { "Back to " (id) } }
         }))
     }.await)
@@ -346,12 +363,12 @@ fn command_page(
     html! {
         h1 { (ctx.spec.title) " · " (ctx.id) }
         p.muted { (ctx.spec.summary) }
-        @if let Some(report) = &ctx.eligibility { (eligibility_table(report)) }
+        @if let Some(report) = &ctx.eligibility { (eligibility_table(ctx.user, report)) }
         @if let Some(p) = problem { (p) }
         form.card method="post" action={ "/participants/" (ctx.id) "/do/" (ctx.spec.name) } {
             input type="hidden" name="csrf" value=(ctx.user.csrf);
             input type="hidden" name="expected_version" value=(ctx.version);
-            (forms::render(&fields, values))
+            (forms::render(&fields, values, ctx.user.zone))
             div.field {
                 label for="change_reason" { "Reason for the change" }
                 input type="text" id="change_reason" name="change_reason" value=(values.get("change_reason").cloned().unwrap_or_default()) maxlength="500";
@@ -381,9 +398,9 @@ async fn form_context<'a>(
 ) -> Result<FormContext<'a>, ApiError> {
     let spec = commands::find(name).ok_or_else(|| ApiError::NotFound(format!("no form {name}")))?;
     user.require(spec.capability)?;
-    let row = api::visible_participant(state, user, id).await?;
+    let row = state.trial.visible_row(user, id).await?;
     let eligibility = if spec.name == "enrol" {
-        Some(api::eligibility_of(state, user, id).await?)
+        Some(state.trial.eligibility(user, id).await?)
     } else {
         None
     };
@@ -426,7 +443,7 @@ async fn command_submit(
         Err(e) => return error_page(e),
     };
     let fields = forms::fields(&(ctx.spec.schema)(), (ctx.spec.field_order)());
-    let data = match forms::to_json(&fields, &values) {
+    let data = match forms::to_json(&fields, &values, user.zone) {
         Ok(d) => d,
         Err(problems) => {
             return page_with_status(
@@ -437,22 +454,15 @@ async fn command_submit(
             );
         }
     };
-    let expected_version = values
-        .get("expected_version")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(ctx.version);
-    let request = CommandRequest {
-        expected_version,
-        reason: values
-            .get("change_reason")
-            .cloned()
-            .filter(|r| !r.trim().is_empty()),
-        data,
-        signature: values.get("signature_password").map(|p| SignatureRequest {
-            password: p.clone(),
-        }),
+    let result = match command_request(&values, data) {
+        Ok(request) => state
+            .trial
+            .run_spec(&user, &id, ctx.spec, request)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
     };
-    match api::command_for(&state, &user, &id, &name, request).await {
+    match result {
         Ok(_) => Redirect::to(&format!("/participants/{id}?done={name}")).into_response(),
         Err(e) => {
             let mut ctx = ctx;

@@ -13,15 +13,16 @@ use protocol::imaging::{Discrepancy, PetQuantification, PetReview, ReaderDecisio
 use protocol::{PetTimepoint, ReviewPetLesions};
 use serde_json::{Value, json};
 
+use trial::Capability;
+use trial::imaging::{self, PetExam, SeriesView, exam_from, timepoint};
+use trial::participants::SignatureRequest;
+
 use super::participants::problem_box;
-use super::{Redo, checked_form, error_page, local_time, page, page_with_status};
+use super::submit::{command_request, expected_version};
+use super::{Redo, checked_form, error_page, page, page_with_status};
 use crate::AppState;
-use crate::api::{self, CommandRequest, SignatureRequest};
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
-use crate::imaging;
-use crate::pet_api::{self, PetExam, SeriesView, timepoint};
-use crate::roles::Capability;
 
 /// Blank rows offered for lesions the reader adds.
 const ADD_ROWS: usize = 3;
@@ -98,9 +99,9 @@ fn administration_card(ctx: &Ctx, exam: &PetExam) -> Markup {
                     tbody {
                         tr { th { "Entry" } td { (a.entry_id) } }
                         tr { th { "Injected activity" } td { (n1(a.value.activity_mbq)) " MBq" } }
-                        tr { th { "Injection time" } td { (local_time(a.value.injected_at)) } }
+                        tr { th { "Injection time" } td { (ctx.user.local_time(a.value.injected_at)) } }
                         tr { th { "Weight / height" } td { (n1(a.value.weight_kg)) " kg / " (format!("{:.0}", a.value.height_cm)) " cm" } }
-                        @if let Some(s) = a.value.scan_start_at { tr { th { "Scan start" } td { (local_time(s)) } } }
+                        @if let Some(s) = a.value.scan_start_at { tr { th { "Scan start" } td { (ctx.user.local_time(s)) } } }
                         tr { th { "Pregnancy test" } td {
                             @match &a.value.pregnancy_test_entry {
                                 Some(t) => { "cleared by negative serum test " (t) }
@@ -136,7 +137,7 @@ fn series_form(ctx: &Ctx, exam: &PetExam, series: &[SeriesView]) -> Markup {
                             label for={ "series-" (i) } {
                                 " " (s.series_description.clone().unwrap_or_else(|| "PET".into()))
                                 " · " (s.series_date.clone().unwrap_or_default())
-                                " · " (s.instance_count) " images · received " (local_time(s.last_received_at))
+                                " · " (s.instance_count) " images · received " (ctx.user.local_time(s.last_received_at))
                                 br; span.mono.muted { (s.series_instance_uid) }
                             }
                         }
@@ -176,7 +177,7 @@ fn quantification_card(ctx: &Ctx, q: &PetQuantification) -> Markup {
         (discrepancy_box(&q.discrepancies))
         p {
             (q.quantification_id) " · series " span.mono { (q.series_instance_uid) } " · " (q.image_count) " images · "
-            (q.parameters.suv_type) " · " (q.algorithm_version) " · settings v" (q.settings_version) " · " (local_time(q.quantified_at))
+            (q.parameters.suv_type) " · " (q.algorithm_version) " · settings v" (q.settings_version) " · " (ctx.user.local_time(q.quantified_at))
         }
         p.muted {
             "Candidates: SUV ≥ " (q.parameters.candidate_threshold_suv) ", at least " (q.parameters.min_volume_ml) " mL, 26-connected; metabolic volume at "
@@ -291,10 +292,10 @@ fn review_form(
     }
 }
 
-fn review_card(r: &PetReview) -> Markup {
+fn review_card(user: &CurrentUser, r: &PetReview) -> Markup {
     html! {
         h2 { "3. Reader's review" }
-        p.muted { (r.review_id) " of " (r.quantification_id) " · " (local_time(r.reviewed_at)) @if let Some(n) = &r.note { " · " (n) } }
+        p.muted { (r.review_id) " of " (r.quantification_id) " · " (user.local_time(r.reviewed_at)) @if let Some(n) = &r.note { " · " (n) } }
         table #reviewed {
             thead { tr { th { "Lesion" } th { "Decision" } th { "Site" } th { "Ultrasound" } th { "SUVmax" } th { "Note" } } }
             tbody {
@@ -346,7 +347,7 @@ fn target_form(
         .find(|t| t.rank == Some(1))
         .map(|t| t.label.clone());
     let chosen = values.get("lesion").cloned().or(first);
-    let meaning = crate::commands::find("biopsy-target")
+    let meaning = trial::commands::find("biopsy-target")
         .and_then(|s| s.signature_meaning)
         .unwrap_or_default();
     html! {
@@ -394,22 +395,22 @@ async fn render(
     tp: PetTimepoint,
     redo: Redo,
 ) -> Result<Markup, ApiError> {
-    let exam = pet_api::exam_of(state, user, id, tp).await?;
-    let loaded = crate::write::load(&state.store, id).await?;
+    let v = state.trial.visible(user, id).await?;
+    let exam = exam_from(id, &v.participant, v.row.version, tp);
     let ctx = Ctx { user, id };
     let series = if exam.administration.is_some() && user.role.may(Capability::QuantifyImaging) {
-        pet_api::series_views(state, user, id).await?
+        state.trial.pet_series(user, id).await?
     } else {
         Vec::new()
     };
     let state_ok_for_target = match tp {
-        PetTimepoint::Pet1 => loaded.participant.state == protocol::State::BaselinePetDone,
-        PetTimepoint::Pet3 => loaded.participant.state == protocol::State::Progression,
+        PetTimepoint::Pet1 => v.participant.state == protocol::State::BaselinePetDone,
+        PetTimepoint::Pet3 => v.participant.state == protocol::State::Progression,
         PetTimepoint::Pet2 => false,
     };
     Ok(html! {
         h1 { (tp.label()) " · " (id) }
-        p { a href={ "/participants/" (id) } { "Back to " (id) } " · state " strong { (loaded.participant.state.name().replace('_', " ")) } }
+        p { a href={ "/participants/" (id) } { "Back to " (id) } " · state " strong { (v.participant.state.name().replace('_', " ")) } }
         (administration_card(&ctx, &exam))
         @if exam.administration.is_some() {
             @if let Some(q) = &exam.quantification {
@@ -428,7 +429,7 @@ async fn render(
         }
         @if let Some(q) = &exam.quantification {
             @match &exam.review {
-                Some(r) => { (review_card(r)) }
+                Some(r) => { (review_card(user, r)) }
                 None => {
                     h2 { "3. Reader's review" }
                     @if user.role.may(Capability::ReviewImaging) {
@@ -448,7 +449,7 @@ async fn render(
                         div.notice #chosen {
                             "Chosen: " strong { (c.label) } " (" (c.lesion.anatomical_site.clone().unwrap_or_default()) ")"
                             @match c.proposed_rank { Some(k) => { ", proposed rank " (k) }, None => { ", not proposed" } }
-                            ". Reason: " (c.reason) ". Signed by " (c.signature.signer) ", " (local_time(c.signature.signed_at)) "."
+                            ". Reason: " (c.reason) ". Signed by " (c.signature.signer) ", " (ctx.user.local_time(c.signature.signed_at)) "."
                         }
                     }
                     None => {
@@ -484,7 +485,7 @@ async fn mip(
     PageUser(user): PageUser,
     Path((id, tp)): Path<(String, String)>,
 ) -> Response {
-    pet_api::mip_response(&state, &user, &id, &tp)
+    crate::png::mip_response(&state, &user, &id, &tp)
         .await
         .unwrap_or_else(|e| e.into_response())
 }
@@ -501,7 +502,7 @@ async fn submit<F, Fut>(
     action: F,
 ) -> Response
 where
-    F: FnOnce(AppState, CurrentUser, String, PetTimepoint, BTreeMap<String, String>, i64) -> Fut,
+    F: FnOnce(AppState, CurrentUser, String, PetTimepoint, BTreeMap<String, String>) -> Fut,
     Fut: std::future::Future<Output = Result<(), ApiError>>,
 {
     let values = match checked_form(&user, &body) {
@@ -512,20 +513,7 @@ where
         Ok(t) => t,
         Err(e) => return error_page(e),
     };
-    let version = values
-        .get("expected_version")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(-1);
-    match action(
-        state.clone(),
-        user.clone(),
-        id.clone(),
-        tp,
-        values.clone(),
-        version,
-    )
-    .await
-    {
+    match action(state.clone(), user.clone(), id.clone(), tp, values.clone()).await {
         Ok(()) => {
             Redirect::to(&format!("/participants/{id}/pet/{}?done={form}", tp.id())).into_response()
         }
@@ -557,7 +545,8 @@ async fn quantify(
         tp,
         body,
         "quantify",
-        |state, user, id, tp, values, version| async move {
+        |state, user, id, tp, values| async move {
+            let version = expected_version(&values)?;
             let other = values
                 .get("other_uid")
                 .map(|s| s.trim())
@@ -567,9 +556,9 @@ async fn quantify(
                 .ok_or_else(|| {
                     ApiError::BadRequest("choose a series, or give a SeriesInstanceUID".into())
                 })?;
-            imaging::quantify(&state, &user, &id, tp, version, uid)
-                .await
-                .map(|_| ())
+            let trial = &state.trial;
+            trial.quantify(&user, &id, tp, version, uid).await?;
+            Ok(())
         },
     )
     .await
@@ -651,17 +640,13 @@ async fn review(
         tp,
         body,
         "review",
-        |state, user, id, tp, values, version| async move {
-            let data = review_data(tp, &values)?;
-            let req = CommandRequest {
-                expected_version: version,
-                reason: None,
-                data,
-                signature: None,
-            };
-            api::command_for(&state, &user, &id, "pet-review", req)
-                .await
-                .map(|_| ())
+        |state, user, id, tp, values| async move {
+            let req = command_request(&values, review_data(tp, &values)?)?;
+            state
+                .trial
+                .run_command(&user, &id, "pet-review", req)
+                .await?;
+            Ok(())
         },
     )
     .await
@@ -680,26 +665,22 @@ async fn target(
         tp,
         body,
         "target",
-        |state, user, id, tp, values, version| async move {
+        |state, user, id, tp, values| async move {
             let data = json!({
                 "timepoint": tp,
                 "lesion": values.get("lesion").cloned().unwrap_or_default(),
                 "reason": values.get("reason").cloned().unwrap_or_default(),
             });
-            let req = CommandRequest {
-                expected_version: version,
-                reason: None,
-                data,
-                signature: Some(SignatureRequest {
-                    password: values
-                        .get("signature_password")
-                        .cloned()
-                        .unwrap_or_default(),
-                }),
-            };
-            api::command_for(&state, &user, &id, "biopsy-target", req)
-                .await
-                .map(|_| ())
+            let mut req = command_request(&values, data)?;
+            // A signed form: an empty password is a wrong one, not a missing signature.
+            req.signature.get_or_insert(SignatureRequest {
+                password: String::new(),
+            });
+            state
+                .trial
+                .run_command(&user, &id, "biopsy-target", req)
+                .await?;
+            Ok(())
         },
     )
     .await

@@ -14,15 +14,16 @@ use protocol::recist::Role as LesionRole;
 use protocol::response::{ResponseEvaluation, TumourBaseline};
 use serde_json::{Value, json};
 
+use trial::Capability;
+use trial::response::{ResponseView, response_from};
+
 use super::participants::problem_box;
 use super::response_chart::sum_chart;
+use super::submit::command_request;
 use super::{Redo, checked_form, error_page, page, page_with_status};
 use crate::AppState;
-use crate::api::{self, CommandRequest};
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
-use crate::response_api::{ResponseView, response_of};
-use crate::roles::Capability;
 
 /// Rows for target lesions (RECIST 1.1 §4.2: at most five).
 const TARGET_ROWS: usize = 5;
@@ -267,10 +268,10 @@ async fn render(
     id: &str,
     redo: Redo,
 ) -> Result<Markup, ApiError> {
-    let view = response_of(state, user, id).await?;
+    let v = state.trial.visible(user, id).await?;
+    let view = response_from(&v.participant, v.row.version);
     let reader = user.role.may(Capability::ReviewImaging);
-    let loaded = crate::write::load(&state.store, id).await?;
-    let allowed = protocol::commands_allowed_in(&loaded.participant.state);
+    let allowed = protocol::commands_allowed_in(&v.participant.state);
     let may_enter = reader && allowed.contains(&"record_tumour_assessment");
     Ok(html! {
         h1 { "Response · " (id) }
@@ -451,22 +452,14 @@ async fn submit(
         let (name, data) = if form == "baseline" {
             ("tumour-baseline", baseline_data(&values)?)
         } else {
-            let view = response_of(&state, &user, &id).await?;
+            let view = state.trial.response(&user, &id).await?;
             let b = view
                 .baseline
                 .ok_or_else(|| ApiError::BadRequest("record the baseline CT first".into()))?;
             ("tumour-assessment", assessment_data(&b.value, &values)?)
         };
-        let req = CommandRequest {
-            expected_version: values
-                .get("expected_version")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(-1),
-            reason: None,
-            data,
-            signature: None,
-        };
-        api::command_for(&state, &user, &id, name, req).await
+        let req = command_request(&values, data)?;
+        Ok::<_, ApiError>(state.trial.run_command(&user, &id, name, req).await?)
     }
     .await;
     match result {

@@ -5,7 +5,6 @@ use axum::extract::{RawForm, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::Utc;
 use maud::{Markup, html};
 
 use super::{check_csrf, error_page, form_values, layout};
@@ -52,7 +51,7 @@ async fn submit(State(state): State<AppState>, RawForm(body): RawForm) -> Respon
     };
     let username = values.get("username").cloned().unwrap_or_default();
     let password = values.get("password").cloned().unwrap_or_default();
-    match auth::sign_in(&state, &username, &password, Utc::now()).await {
+    match auth::sign_in(&state, &username, &password).await {
         Ok((token, _csrf)) => (
             [(
                 header::SET_COOKIE,
@@ -77,7 +76,7 @@ async fn sign_out(
 ) -> Response {
     let result = async {
         check_csrf(&user, &form_values(&body)?)?;
-        state.store.delete_session(&user.session_hash).await?;
+        state.trial.sign_out(&user.session_hash).await?;
         Ok::<_, ApiError>(())
     }
     .await;

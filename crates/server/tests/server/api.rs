@@ -1,14 +1,14 @@
 //! The JSON API as its users rely on it: site isolation, roles, refusals with rule ids,
 //! conflicts on stale writes, signatures, and the OpenAPI document.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::TestApp;
 
 fn consent_data(days_ago: i64) -> Value {
-    json!({"form_version": "2.0", "signed_at": (Utc::now() - Duration::days(days_ago)).to_rfc3339()})
+    json!({"form_version": "2.0", "signed_at": (crate::common::now() - Duration::days(days_ago)).to_rfc3339()})
 }
 
 /// Every participant endpoint, with a body that would be valid for the command.
@@ -22,7 +22,7 @@ fn participant_endpoints(id: &str) -> Vec<(&'static str, String, Option<Value>)>
             None,
         ),
     ];
-    for spec in server::commands::all() {
+    for spec in trial::commands::all() {
         v.push((
             "POST",
             format!("/api/v1/participants/{id}/commands/{}", spec.name),
@@ -51,7 +51,7 @@ async fn another_sites_user_learns_nothing_from_any_participant_endpoint() {
     let ks = app.register("nurse.ks", "KS").await;
     let version_before = app
         .state
-        .store
+        .store()
         .participant(&ks)
         .await
         .unwrap()
@@ -83,7 +83,7 @@ async fn another_sites_user_learns_nothing_from_any_participant_endpoint() {
             );
         }
     }
-    let after = app.state.store.participant(&ks).await.unwrap().unwrap();
+    let after = app.state.store().participant(&ks).await.unwrap().unwrap();
     assert_eq!(after.version, version_before, "nothing was written");
 }
 
@@ -205,7 +205,7 @@ async fn a_stale_write_gets_409_and_changes_nothing() {
             &id,
             "withdraw-consent",
             1,
-            json!({"withdrawn_at": Utc::now().to_rfc3339(), "reason": "changed her mind"}),
+            json!({"withdrawn_at": crate::common::now().to_rfc3339(), "reason": "changed her mind"}),
         )
         .await;
     assert_eq!(second.status, StatusCode::CONFLICT, "{}", second.text);
@@ -222,7 +222,7 @@ async fn a_study_lab_before_consent_is_refused_with_the_consent_gate_rule() {
         c.command(&id, "consent", 1, consent_data(2)).await.status,
         StatusCode::OK
     );
-    let lab = json!({"analyte": "platelets", "value": 250.0, "unit": "10^9/L", "sample_at": (Utc::now() - Duration::days(5)).to_rfc3339(), "origin": "study"});
+    let lab = json!({"analyte": "platelets", "value": 250.0, "unit": "10^9/L", "sample_at": (crate::common::now() - Duration::days(5)).to_rfc3339(), "origin": "study"});
     let r = c.command(&id, "lab", 2, lab).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(r.body["rule"], "GATE_CONSENT");
@@ -238,14 +238,14 @@ async fn withdrawal_blocks_further_entry() {
         c.command(&id, "consent", 1, consent_data(3)).await.status,
         StatusCode::OK
     );
-    let w = c.command(&id, "withdraw-consent", 2, json!({"withdrawn_at": Utc::now().to_rfc3339(), "reason": "no longer wishes to take part"})).await;
+    let w = c.command(&id, "withdraw-consent", 2, json!({"withdrawn_at": crate::common::now().to_rfc3339(), "reason": "no longer wishes to take part"})).await;
     assert_eq!(w.status, StatusCode::OK, "{}", w.text);
     let r = c
         .command(
             &id,
             "body-weight",
             3,
-            json!({"weight_kg": 64.0, "measured_on": Utc::now().date_naive().to_string()}),
+            json!({"weight_kg": 64.0, "measured_on": crate::common::now().date_naive().to_string()}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
@@ -339,7 +339,7 @@ async fn the_openapi_document_describes_every_command() {
     let doc = app.anonymous().get("/api/openapi.json").await;
     assert_eq!(doc.status, StatusCode::OK);
     assert_eq!(doc.body["openapi"], "3.1.0");
-    for spec in server::commands::all() {
+    for spec in trial::commands::all() {
         let path = format!("/api/v1/participants/{{id}}/commands/{}", spec.name);
         let op = &doc.body["paths"][&path]["post"];
         assert!(op.is_object(), "no {path}");

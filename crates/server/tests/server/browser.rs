@@ -104,7 +104,7 @@ async fn set_field(c: &Client, name: &str, value: &Value) {
         Value::String(s) => match s.parse::<DateTime<Utc>>() {
             // Forms take local Stockholm time.
             Ok(t) => json!(
-                t.with_timezone(&server::pages::forms::SITE_TZ)
+                t.with_timezone(&chrono_tz::Europe::Stockholm)
                     .format("%Y-%m-%dT%H:%M")
                     .to_string()
             ),
@@ -240,11 +240,11 @@ async fn a_nurse_and_an_investigator_enrol_a_participant_in_the_browser() {
     let id = "KS-001";
 
     // Consent and every screening datum, each through its own form.
-    let consent_at = Utc::now() - chrono::Duration::days(7);
+    let consent_at = crate::common::now() - chrono::Duration::days(7);
     let mut forms = 0;
     for cmd in protocol::testing::eligible_screening_commands("KS", id, consent_at) {
         let (spec, data) =
-            server::commands::for_command(&cmd).expect("a form for every screening command");
+            trial::commands::for_command(&cmd).expect("a form for every screening command");
         if spec.signature_meaning.is_some() {
             continue; // attestations are the investigator's, below
         }
@@ -277,7 +277,7 @@ async fn a_nurse_and_an_investigator_enrol_a_participant_in_the_browser() {
     let inv = connect(&driver).await;
     sign_in(&inv, &app, "inv.ks").await;
     for cmd in protocol::testing::eligible_screening_commands("KS", id, consent_at) {
-        let (spec, data) = server::commands::for_command(&cmd).expect("form");
+        let (spec, data) = trial::commands::for_command(&cmd).expect("form");
         if spec.signature_meaning.is_some() {
             submit_form(&inv, id, spec.name, &data, Some(PASSWORD)).await;
         }
@@ -383,9 +383,9 @@ async fn a_reader_reviews_the_pet_and_the_investigator_chooses_the_biopsy_target
     // The nurse records the IMP administration through its form, then reads the series.
     let c = connect(&driver).await;
     sign_in(&c, &app, "nurse.ks").await;
-    let injected = Utc::now() - chrono::Duration::hours(2);
+    let injected = crate::common::now() - chrono::Duration::hours(2);
     let imp = protocol::testing::imp_command(protocol::PetTimepoint::Pet1, injected);
-    let (spec, data) = server::commands::for_command(&imp).expect("IMP form");
+    let (spec, data) = trial::commands::for_command(&imp).expect("IMP form");
     submit_form(&c, &id, spec.name, &data, None).await;
     c.goto(&app.url(&format!("/participants/{id}/pet/pet1")))
         .await
@@ -436,9 +436,7 @@ async fn a_reader_reviews_the_pet_and_the_investigator_chooses_the_biopsy_target
     r.goto(&app.url(&format!("/participants/{id}/pet/pet1")))
         .await
         .expect("PET page");
-    let loaded = server::write::load(&app.state.store, &id)
-        .await
-        .expect("load");
+    let loaded = app.state.trial.load(&id).await.expect("load");
     let q = loaded
         .participant
         .pet_quantification(protocol::PetTimepoint::Pet1)
@@ -507,7 +505,7 @@ async fn a_reader_reviews_the_pet_and_the_investigator_chooses_the_biopsy_target
 
 /// Fills and submits a command's generic form with the data of a protocol command.
 async fn submit_command(c: &Client, id: &str, cmd: &protocol::Command, password: Option<&str>) {
-    let (spec, data) = server::commands::for_command(cmd).expect("a form for the command");
+    let (spec, data) = trial::commands::for_command(cmd).expect("a form for the command");
     submit_form(c, id, spec.name, &data, password).await;
 }
 
@@ -534,7 +532,7 @@ async fn biopsied_and_reported(
     ihc: protocol::records::IhcScore,
 ) -> (String, DateTime<Utc>) {
     let id = app.after_baseline_pet("KS", days).await;
-    let pet1 = Utc::now() - chrono::Duration::days(days - 1);
+    let pet1 = crate::common::now() - chrono::Duration::days(days - 1);
     let c = connect(driver).await;
     sign_in(&c, app, "nurse.ks").await;
     let biopsy = protocol::testing::fresh_biopsy_command(pet1 + biopsy_after);
@@ -542,8 +540,13 @@ async fn biopsied_and_reported(
     c.close().await.expect("close");
     let p = connect(driver).await;
     sign_in(&p, app, "path.ks").await;
-    let report =
-        protocol::testing::pathology_command("biopsy-1", "A", ihc, false, Utc::now().date_naive());
+    let report = protocol::testing::pathology_command(
+        "biopsy-1",
+        "A",
+        ihc,
+        false,
+        crate::common::now().date_naive(),
+    );
     submit_command(&p, &id, &report, None).await;
     p.close().await.expect("close");
     (id, pet1)
@@ -600,7 +603,7 @@ async fn an_arm_1_journey_from_biopsy_to_an_adverse_event_in_the_browser() {
         "{grades}"
     );
     click(&c, "#grade-2").await;
-    let aware = Utc::now() - chrono::Duration::hours(25);
+    let aware = crate::common::now() - chrono::Duration::hours(25);
     let fields = json!({
         "onset": aware.date_naive().to_string(),
         "serious_hospitalisation": true,
@@ -751,7 +754,7 @@ async fn a_reader_enters_ct_assessments_and_sees_the_response_and_its_curve() {
     let app = TestApp::start().await;
     let id = app.enrolled("KS").await;
     let day = |n: i64| {
-        (Utc::now() - chrono::Duration::days(n))
+        (crate::common::now() - chrono::Duration::days(n))
             .date_naive()
             .to_string()
     };

@@ -8,9 +8,9 @@ use protocol::Command;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::AppState;
-use server::admin::{self, NewUser};
-use server::roles::Role;
-use server::write::{self, Actor, Registration};
+use trial::admin::NewUser;
+use trial::participants::Registration;
+use trial::{Actor, Role, Trial};
 
 pub const PASSWORD: &str = "test-password-1";
 
@@ -61,10 +61,13 @@ impl TestApp {
             .await
             .expect("store");
         let cli = Actor::command_line();
-        admin::add_site(&store, &cli, "KS", "Karolinska University Hospital")
+        let trial = Trial::new(store);
+        trial
+            .add_site(&cli, "KS", "Karolinska University Hospital")
             .await
             .expect("site");
-        admin::add_site(&store, &cli, "UU", "Uppsala University Hospital")
+        trial
+            .add_site(&cli, "UU", "Uppsala University Hospital")
             .await
             .expect("site");
         for (username, role, site) in USERS {
@@ -75,10 +78,11 @@ impl TestApp {
                 site: site.map(Into::into),
                 password: PASSWORD.into(),
             };
-            admin::add_user(&store, &cli, user).await.expect("user");
+            trial.add_user(&cli, user).await.expect("user");
         }
         let archive = archive::Archive::open(dir.path()).expect("archive");
-        let state = AppState::new(store, false).with_archive(std::sync::Arc::new(archive));
+        let trial = trial.with_archive(std::sync::Arc::new(archive));
+        let state = AppState::from_trial(trial, false);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -99,7 +103,7 @@ impl TestApp {
     pub fn import_phantom(&self, seed: u64) -> pet::phantom::GroundTruth {
         let dir = tempfile::tempdir().expect("temp dir");
         let truth = pet::phantom::write_phantom(dir.path(), seed).expect("phantom");
-        let archive = self.state.archive.as_ref().expect("archive");
+        let archive = self.state.trial.archive().expect("archive");
         let report = archive::import_folder(archive, dir.path(), &mut |_| {}).expect("import");
         assert_eq!(report.new, truth.files.len());
         truth
@@ -112,7 +116,7 @@ impl TestApp {
         let nurse = if site == "KS" { "nurse.ks" } else { "nurse.uu" };
         let inv = if site == "KS" { "inv.ks" } else { "inv.uu" };
         let id = self.register(nurse, site).await;
-        let consent_at: DateTime<Utc> = Utc::now() - Duration::days(days);
+        let consent_at: DateTime<Utc> = now() - Duration::days(days);
         let cmds = protocol::testing::eligible_screening_commands(site, &id, consent_at);
         self.run(nurse, &id, &cmds).await;
         if days > 12 {
@@ -121,7 +125,7 @@ impl TestApp {
                 .filter_map(|c| match c {
                     Command::RecordLab(l) => {
                         let mut l = l.clone();
-                        l.sample_at = Utc::now() - Duration::days(1);
+                        l.sample_at = now() - Duration::days(1);
                         Some(Command::RecordLab(l))
                     }
                     _ => None,
@@ -129,7 +133,7 @@ impl TestApp {
                 .collect();
             self.run(nurse, &id, &fresh).await;
         }
-        let signed = Utc::now() - Duration::minutes(1);
+        let signed = now() - Duration::minutes(1);
         self.run(inv, &id, &[protocol::testing::enrol_command(signed)])
             .await;
         let pet = protocol::testing::baseline_pet_commands(consent_at + Duration::days(1));
@@ -141,7 +145,7 @@ impl TestApp {
     pub async fn enrolled(&self, site: &str) -> String {
         let id = self.eligible(site).await;
         let inv = if site == "KS" { "inv.ks" } else { "inv.uu" };
-        let signed = Utc::now() - Duration::minutes(1);
+        let signed = now() - Duration::minutes(1);
         self.run(inv, &id, &[protocol::testing::enrol_command(signed)])
             .await;
         id
@@ -158,7 +162,9 @@ impl TestApp {
             year_of_birth: 1970,
             sex: protocol::Sex::Female,
         };
-        write::register(&self.state, &actor(by), site, &reg)
+        self.state
+            .trial
+            .register_as(&actor(by), site, &reg)
             .await
             .expect("register")
             .study_id
@@ -167,11 +173,10 @@ impl TestApp {
     /// Runs commands through the write path.
     pub async fn run(&self, by: &str, id: &str, commands: &[Command]) {
         for c in commands {
-            let v = write::load(&self.state.store, id)
-                .await
-                .expect("load")
-                .version;
-            write::execute(&self.state, &actor(by), id, v, c, None)
+            let v = self.state.trial.load(id).await.expect("load").version;
+            self.state
+                .trial
+                .execute(&actor(by), id, v, c, None)
                 .await
                 .expect("command accepted");
         }
@@ -181,7 +186,7 @@ impl TestApp {
     pub async fn eligible(&self, site: &str) -> String {
         let nurse = if site == "KS" { "nurse.ks" } else { "nurse.uu" };
         let id = self.register(nurse, site).await;
-        let consent_at: DateTime<Utc> = Utc::now() - Duration::days(10);
+        let consent_at: DateTime<Utc> = now() - Duration::days(10);
         let cmds = protocol::testing::eligible_screening_commands(site, &id, consent_at);
         self.run(nurse, &id, &cmds).await;
         id
@@ -280,4 +285,10 @@ async fn answer(r: reqwest::Response) -> Answer {
     let text = r.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
     Answer { status, body, text }
+}
+
+/// Now, by the clock the server under test reads (the machine's).
+pub fn now() -> DateTime<Utc> {
+    use trial::Clock;
+    trial::SystemClock.now()
 }

@@ -15,7 +15,7 @@ fn ts(t: chrono::DateTime<Utc>) -> String {
 fn pathology(biopsy: &str, ihc: &str, pct: f64, intensity: &str, completeness: &str) -> Value {
     json!({
         "biopsy_id": biopsy, "specimen_id": "A", "read": "local", "reader": "Dr Patolog",
-        "reported_on": Utc::now().date_naive().to_string(), "ihc_score": ihc, "stained_pct": pct,
+        "reported_on": crate::common::now().date_naive().to_string(), "ihc_score": ihc, "stained_pct": pct,
         "intensity": intensity, "completeness": completeness, "antibody_clone": "4B5",
     })
 }
@@ -40,7 +40,7 @@ async fn arm_1_journey_over_the_api_with_roles_and_sites_apart() {
     let nurse = app.client("nurse.ks").await;
     let path = app.client("path.ks").await;
     let other = app.client("nurse.uu").await;
-    let pet1 = Utc::now() - Duration::days(21);
+    let pet1 = crate::common::now() - Duration::days(21);
 
     let v = nurse.version(&id).await;
     let biopsy = json!({"performed_at": ts(pet1 + Duration::hours(2))});
@@ -98,7 +98,12 @@ async fn arm_1_journey_over_the_api_with_roles_and_sites_apart() {
             &id,
             "adverse-event",
             v,
-            ae(10035742, 2, Utc::now() - Duration::hours(25), true),
+            ae(
+                10035742,
+                2,
+                crate::common::now() - Duration::hours(25),
+                true,
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -127,8 +132,7 @@ async fn arm_1_journey_over_the_api_with_roles_and_sites_apart() {
 
     // A pregnancy the site knew of 30 hours ago and has not reported: late.
     let v = nurse.version(&id).await;
-    let preg =
-        json!({"site_aware_at": ts(Utc::now() - Duration::hours(30)), "exposed_to_tdxd": true});
+    let preg = json!({"site_aware_at": ts(crate::common::now() - Duration::hours(30)), "exposed_to_tdxd": true});
     let r = nurse.command(&id, "pregnancy-report", v, preg).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let j = nurse
@@ -151,7 +155,12 @@ async fn arm_1_journey_over_the_api_with_roles_and_sites_apart() {
     );
     let v = nurse.version(&id).await;
     let r = monitor
-        .command(&id, "adverse-event", v, ae(10035742, 1, Utc::now(), false))
+        .command(
+            &id,
+            "adverse-event",
+            v,
+            ae(10035742, 1, crate::common::now(), false),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let mine = other
@@ -192,7 +201,7 @@ async fn arm_2_ends_after_its_follow_up_and_ctcae_terms_are_looked_up() {
     let id = app.after_baseline_pet("KS", 20).await;
     let nurse = app.client("nurse.ks").await;
     let path = app.client("path.ks").await;
-    let pet1 = Utc::now() - Duration::days(19);
+    let pet1 = crate::common::now() - Duration::days(19);
     let v = nurse.version(&id).await;
     let r = nurse
         .command(

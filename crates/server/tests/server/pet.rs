@@ -13,7 +13,7 @@ fn ts(t: chrono::DateTime<Utc>) -> String {
 }
 
 fn imp_data(activity: f64) -> Value {
-    let inj = Utc::now() - Duration::hours(3);
+    let inj = crate::common::now() - Duration::hours(3);
     json!({
         "timepoint": "pet1",
         "activity_mbq": activity,
@@ -308,7 +308,7 @@ async fn imp_is_refused_without_a_negative_serum_test_for_a_woman_of_childbearin
                 "childbearing_potential": true,
                 "contraception_agreed": true,
                 "contraception_method": "combined oral contraceptive",
-                "assessed_on": Utc::now().date_naive().to_string(),
+                "assessed_on": crate::common::now().date_naive().to_string(),
                 "corrects": null,
             }),
         )
@@ -326,7 +326,7 @@ async fn imp_is_refused_without_a_negative_serum_test_for_a_woman_of_childbearin
                 "childbearing_potential": true,
                 "contraception_agreed": true,
                 "contraception_method": "combined oral contraceptive",
-                "assessed_on": Utc::now().date_naive().to_string(),
+                "assessed_on": crate::common::now().date_naive().to_string(),
                 "corrects": current,
                 "correction_reason": "premenopausal, recorded wrongly",
             }}),
@@ -339,7 +339,7 @@ async fn imp_is_refused_without_a_negative_serum_test_for_a_woman_of_childbearin
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(r.body["rule"], "IMP_PREGNANCY");
-    let sample = Utc::now() - Duration::hours(20);
+    let sample = crate::common::now() - Duration::hours(20);
     let r = nurse
         .command(&id, "pregnancy-test", v, json!({"specimen": "serum", "result": "negative", "sample_at": ts(sample), "for_study": true}))
         .await;

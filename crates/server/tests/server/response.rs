@@ -2,14 +2,14 @@
 //! follow-ups through the command endpoints, the RECIST 1.1 result is read back with the
 //! engine version, progression is recorded; roles and site isolation on every new endpoint.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::{Client, TestApp};
 
 fn days_ago(n: i64) -> NaiveDate {
-    (Utc::now() - Duration::days(n)).date_naive()
+    (crate::common::now() - Duration::days(n)).date_naive()
 }
 
 /// Liver 30 mm + lung 20 mm = 50 mm; a bone non-target.

@@ -37,7 +37,7 @@ async fn no_input_to_any_endpoint_yields_a_500() {
         "/api/v1/session".to_string(),
         "/api/v1/participants".to_string(),
     ];
-    for spec in server::commands::all() {
+    for spec in trial::commands::all() {
         paths.push(format!("/api/v1/participants/{id}/commands/{}", spec.name));
     }
     for tp in ["pet1", "pet3", "pet9"] {
@@ -67,9 +67,9 @@ async fn no_input_to_any_endpoint_yields_a_500() {
     }
     assert!(checked > 400);
     // Nothing was written by any of it.
-    let row = app.state.store.participant(&id).await.unwrap().unwrap();
+    let row = app.state.store().participant(&id).await.unwrap().unwrap();
     assert_eq!(row.version, 1);
-    assert_eq!(app.state.store.participants(None).await.unwrap().len(), 1);
+    assert_eq!(app.state.store().participants(None).await.unwrap().len(), 1);
     assert_eq!(
         nurse.get("/api/v1/nowhere").await.status,
         StatusCode::NOT_FOUND

@@ -1,0 +1,69 @@
+//! The one way a page's form reaches the write path: every command form carries the
+//! participant's version it was drawn at (a form without one is refused, never written
+//! blind over someone else's change), an optional change reason and, for signed
+//! commands, the password entered again.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use trial::participants::{CommandRequest, SignatureRequest};
+
+use crate::error::ApiError;
+
+/// The participant's version a submitted form was drawn at.
+pub fn expected_version(values: &BTreeMap<String, String>) -> Result<i64, ApiError> {
+    let raw = values
+        .get("expected_version")
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "this form does not say which version of the record it was filled in on: reload the page and enter the change again".into(),
+            )
+        })?;
+    raw.parse().map_err(|_| {
+        ApiError::BadRequest(format!(
+            "the form's record version {raw:?} is not a number: reload the page"
+        ))
+    })
+}
+
+/// The command request of a submitted form with its data.
+pub fn command_request(
+    values: &BTreeMap<String, String>,
+    data: Value,
+) -> Result<CommandRequest, ApiError> {
+    Ok(CommandRequest {
+        expected_version: expected_version(values)?,
+        reason: values
+            .get("change_reason")
+            .cloned()
+            .filter(|r| !r.trim().is_empty()),
+        data,
+        signature: values.get("signature_password").map(|p| SignatureRequest {
+            password: p.clone(),
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_without_its_version_is_refused() {
+        let mut v = BTreeMap::new();
+        assert!(matches!(
+            command_request(&v, Value::Null),
+            Err(ApiError::BadRequest(m)) if m.contains("reload the page")
+        ));
+        v.insert("expected_version".to_string(), "seven".to_string());
+        assert!(command_request(&v, Value::Null).is_err());
+        v.insert("expected_version".to_string(), "7".to_string());
+        v.insert("change_reason".to_string(), "  ".to_string());
+        let r = command_request(&v, Value::Null).unwrap();
+        assert_eq!(r.expected_version, 7);
+        assert_eq!(r.reason, None);
+        assert!(r.signature.is_none());
+    }
+}

@@ -1,0 +1,119 @@
+//! The her2ex application: one method per use case on [`Trial`], between the shells (the
+//! web pages and JSON API in `server`, the `her2ex` command line) and the crates under it
+//! (`protocol`'s rules, `store`'s audited log, `pet`'s measurements, `archive`'s DICOM
+//! files).
+//!
+//! A use case checks who is asking once ([`User`], [`roles`]), loads what it needs once,
+//! and for a change runs the one write path ([`Trial::execute`]): the protocol decides,
+//! the store appends the events with the read rows in one transaction, and the new state
+//! comes back without a reload. Time comes from an injected [`Clock`]; every "today" and
+//! every displayed time is read in the sites' time zone ([`SiteZone`]). Failures are one
+//! [`Error`] type that the server maps to HTTP and the command line to exit codes.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`access`] | the signed-in user, the author of a write, the access check |
+//! | [`roles`] | roles and the access policy |
+//! | [`sessions`] | passwords (argon2id) and sign-in sessions |
+//! | [`write`] | the one write path and the read rows it keeps |
+//! | [`admin`] | sites, users and settings as audited administrative commands |
+//! | [`commands`] | the participant commands the API and the pages offer |
+//! | [`participants`] | registration, lists, a participant's record, audit trail, eligibility, running a command |
+//! | [`overview`] | everything the participant page shows, from one load |
+//! | [`imaging`] | PET exams: quantification from the DICOM archive, the MIP picture |
+//! | [`journey`] | the journey after PET, the visit list, CTCAE terms |
+//! | [`response`] | tumour response: CT assessments and the RECIST 1.1 result |
+//! | [`clock`] | the injected clock and the sites' time zone |
+//! | [`error`] | the error type |
+
+pub mod access;
+pub mod admin;
+pub mod clock;
+pub mod commands;
+pub mod error;
+pub mod imaging;
+pub mod journey;
+pub mod overview;
+pub mod participants;
+pub mod response;
+pub mod roles;
+pub mod sessions;
+pub mod write;
+
+use std::sync::Arc;
+
+use archive::Archive;
+use chrono::{DateTime, NaiveDate, Utc};
+use store::Store;
+
+pub use access::{Actor, User};
+pub use clock::{Clock, FixedClock, SiteZone, SystemClock};
+pub use error::{Error, Result};
+pub use roles::{Capability, Role};
+pub use write::Written;
+
+/// The application: the store, the DICOM archive (when the server has one), the clock and
+/// the sites' time zone. Cheap to clone; every clone shares the same parts.
+#[derive(Clone)]
+pub struct Trial {
+    store: Store,
+    archive: Option<Arc<Archive>>,
+    clock: Arc<dyn Clock>,
+    zone: SiteZone,
+}
+
+impl Trial {
+    /// The application over a store, on the machine's clock, in the default zone
+    /// (Europe/Stockholm), without a DICOM archive.
+    pub fn new(store: Store) -> Self {
+        Trial {
+            store,
+            archive: None,
+            clock: Arc::new(SystemClock),
+            zone: SiteZone::default(),
+        }
+    }
+
+    /// The same application reading PET exams from `archive`.
+    pub fn with_archive(mut self, archive: Arc<Archive>) -> Self {
+        self.archive = Some(archive);
+        self
+    }
+
+    /// The same application on another clock (tests use a [`FixedClock`]).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The same application in another time zone.
+    pub fn with_zone(mut self, zone: SiteZone) -> Self {
+        self.zone = zone;
+        self
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The DICOM archive, if this application has one.
+    pub fn archive(&self) -> Option<&Arc<Archive>> {
+        self.archive.as_ref()
+    }
+
+    /// Now, from the injected clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The sites' time zone.
+    pub fn zone(&self) -> SiteZone {
+        self.zone
+    }
+
+    /// Today's date at the sites.
+    pub fn today(&self) -> NaiveDate {
+        self.zone.date_of(self.now())
+    }
+}
