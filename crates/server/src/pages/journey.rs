@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Path, Query, RawForm, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use maud::{Markup, html};
 use protocol::journey::ctcae::{CTCAE_VERSION, ctcae_v5};
@@ -23,7 +23,7 @@ use trial::journey::{JourneyView, VisitListQuery, ctcae_lookup};
 
 use super::participants::problem_box;
 use super::submit::command_request;
-use super::{checked_form, error_page, forms, page, page_with_status, pager};
+use super::{checked_form, done, error_page, forms, page, page_try, page_with_status, pager};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
@@ -330,30 +330,63 @@ async fn ae_form(
     Path(id): Path<String>,
     Query(q): Query<AeQuery>,
 ) -> Response {
-    let result = async {
-        let (ctx, p) = ae_context(&state, &user, &id).await?;
-        let body = match (&q.follow_up, q.code) {
-            (Some(entry), _) => {
-                let (code, values) = follow_up_values(&p, entry, user.zone).ok_or_else(|| {
-                    ApiError::NotFound(format!("no current adverse event {entry}"))
-                })?;
-                ae_page(&ctx, code, &values, None)
-            }
-            (None, Some(code)) => ae_page(&ctx, code, &BTreeMap::new(), None),
-            (None, None) => term_search(&ctx, q.q.as_deref().unwrap_or_default()),
-        };
-        Ok::<_, ApiError>(page(
-            "Adverse event",
-            &user,
-            html! {
-                h1 { "Adverse event · " (id) }
-                p.muted { (ae_spec().summary) }
-                (body)
-            },
-        ))
+    let (ctx, p) = page_try!(ae_context(&state, &user, &id).await);
+    let body = page_try!(ae_form_body(&ctx, &p, &q));
+    let markup = html! {
+        h1 { "Adverse event · " (id) }
+        p.muted { (ae_spec().summary) }
+        (body)
+    };
+    page("Adverse event", &user, markup)
+}
+
+/// The term search, the form for a chosen term, or a follow-up of an earlier entry.
+fn ae_form_body(ctx: &AeCtx, p: &protocol::Participant, q: &AeQuery) -> Result<Markup, ApiError> {
+    Ok(match (&q.follow_up, q.code) {
+        (Some(entry), _) => {
+            let (code, values) = follow_up_values(p, entry, ctx.user.zone)
+                .ok_or_else(|| ApiError::NotFound(format!("no current adverse event {entry}")))?;
+            ae_page(ctx, code, &values, None)
+        }
+        (None, Some(code)) => ae_page(ctx, code, &BTreeMap::new(), None),
+        (None, None) => term_search(ctx, q.q.as_deref().unwrap_or_default()),
+    })
+}
+
+/// The adverse-event form as the `adverse-event` command's request. A follow-up
+/// corrects the earlier entry with the reason typed.
+fn ae_request(
+    values: &BTreeMap<String, String>,
+    zone: trial::SiteZone,
+) -> Result<trial::participants::CommandRequest, ApiError> {
+    let mut data = forms::to_json(&other_fields(), values, zone)
+        .map_err(|p| ApiError::BadRequest(p.join("; ")))?;
+    let code: u32 = values
+        .get("meddra_code")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_default();
+    let grade: u8 = values
+        .get("grade")
+        .and_then(|g| g.parse().ok())
+        .ok_or_else(|| ApiError::BadRequest("choose a grade".into()))?;
+    let reason = values
+        .get("correction_reason")
+        .cloned()
+        .filter(|r| !r.trim().is_empty());
+    if let Value::Object(map) = &mut data {
+        map.insert("meddra_code".into(), Value::from(code));
+        map.insert("grade".into(), Value::from(grade));
+        if let Some(c) = values.get("corrects").filter(|c| !c.is_empty()) {
+            map.insert("corrects".into(), Value::from(c.clone()));
+            map.insert(
+                "correction_reason".into(),
+                Value::from(reason.clone().unwrap_or_default()),
+            );
+        }
     }
-    .await;
-    result.unwrap_or_else(error_page)
+    let mut req = command_request(values, data)?;
+    req.reason = reason;
+    Ok(req)
 }
 
 async fn ae_submit(
@@ -362,59 +395,28 @@ async fn ae_submit(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Response {
-    let values = match checked_form(&user, &body) {
-        Ok(v) => v,
-        Err(e) => return error_page(e),
+    let values = page_try!(checked_form(&user, &body));
+    let (ctx, _) = page_try!(ae_context(&state, &user, &id).await);
+    let result = match ae_request(&values, user.zone) {
+        Ok(req) => state
+            .trial
+            .run_command(&user, &id, "adverse-event", req)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
     };
-    let (ctx, _) = match ae_context(&state, &user, &id).await {
-        Ok(c) => c,
-        Err(e) => return error_page(e),
+    let Err(e) = result else {
+        return done(&format!("/participants/{id}"), "adverse-event");
     };
-    let code: Option<u32> = values.get("meddra_code").and_then(|c| c.parse().ok());
-    let result = async {
-        let mut data = forms::to_json(&other_fields(), &values, user.zone)
-            .map_err(|p| ApiError::BadRequest(p.join("; ")))?;
-        let grade: u8 = values
-            .get("grade")
-            .and_then(|g| g.parse().ok())
-            .ok_or_else(|| ApiError::BadRequest("choose a grade".into()))?;
-        let map = data
-            .as_object_mut()
-            .ok_or_else(|| ApiError::internal("ae form", "not an object"))?;
-        map.insert("meddra_code".into(), Value::from(code.unwrap_or_default()));
-        map.insert("grade".into(), Value::from(grade));
-        if let Some(c) = values.get("corrects").filter(|c| !c.is_empty()) {
-            map.insert("corrects".into(), Value::from(c.clone()));
-            map.insert(
-                "correction_reason".into(),
-                Value::from(values.get("correction_reason").cloned().unwrap_or_default()),
-            );
-        }
-        let mut req = command_request(&values, data)?;
-        req.reason = values
-            .get("correction_reason")
-            .cloned()
-            .filter(|r| !r.trim().is_empty());
-        Ok::<_, ApiError>(
-            state
-                .trial
-                .run_command(&user, &id, "adverse-event", req)
-                .await?,
-        )
-    }
-    .await;
-    match result {
-        Ok(_) => Redirect::to(&format!("/participants/{id}?done=adverse-event")).into_response(),
-        Err(e) => page_with_status(
-            e.status(),
-            "Adverse event",
-            &user,
-            html! {
-                h1 { "Adverse event · " (id) }
-                (ae_page(&ctx, code.unwrap_or_default(), &values, Some(problem_box(&e))))
-            },
-        ),
-    }
+    let code = values
+        .get("meddra_code")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_default();
+    let markup = html! {
+        h1 { "Adverse event · " (id) }
+        (ae_page(&ctx, code, &values, Some(problem_box(&e))))
+    };
+    page_with_status(e.status(), "Adverse event", &user, markup)
 }
 
 async fn visits_page(

@@ -5,6 +5,7 @@ pub mod forms;
 mod journey;
 mod participants;
 mod pet;
+mod pet_view;
 mod response;
 mod response_chart;
 mod signin;
@@ -148,6 +149,22 @@ pub fn checked_form(user: &CurrentUser, body: &[u8]) -> Result<BTreeMap<String, 
     Ok(values)
 }
 
+/// The value of a result, or the error page in its place: `let v = page_try!(expr);`.
+macro_rules! page_try {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return $crate::pages::error_page(e),
+        }
+    };
+}
+pub(crate) use page_try;
+
+/// After a saved form: back to `path`, saying what was saved.
+pub fn done(path: &str, what: &str) -> Response {
+    Redirect::to(&format!("{path}?done={what}")).into_response()
+}
+
 /// A page with several forms shown again after one was refused: which form, what was
 /// typed into it and why it was refused.
 #[derive(Default)]
@@ -161,6 +178,15 @@ pub struct Redo {
 }
 
 impl Redo {
+    /// `form` refused with `err`, with what was typed into it.
+    pub fn after(form: &'static str, values: BTreeMap<String, String>, err: &ApiError) -> Redo {
+        Redo {
+            form,
+            values,
+            problem: Some(participants::problem_box(err)),
+        }
+    }
+
     /// The refusal to show above `form`, if it is the refused one.
     pub fn problem(&self, form: &str) -> Option<Markup> {
         (self.form == form).then(|| self.problem.clone()).flatten()

@@ -18,8 +18,8 @@ use trial::participants::{ListQuery, ParticipantSummary, Registration, TimelineE
 
 use super::submit::command_request;
 use super::{
-    check_csrf, checked_form, error_page, form_values, forms, page, page_with_status, pager,
-    search_form,
+    check_csrf, checked_form, done, error_page, form_values, forms, page, page_try,
+    page_with_status, pager, search_form,
 };
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
@@ -209,7 +209,7 @@ fn overview_body(
     let exams: Vec<_> = o
         .exams
         .iter()
-        .map(|&tp| (tp, super::pet::exam_status(p, tp)))
+        .map(|&tp| (tp, super::pet_view::exam_status(p, tp)))
         .collect();
     let show_pet = p.enrolment.is_some();
     html! {
@@ -227,7 +227,7 @@ fn overview_body(
                 }
             }
         }
-        @if show_pet { (super::pet::overview_card(id, &exams)) }
+        @if show_pet { (super::pet_view::overview_card(id, &exams)) }
         @if let Some(j) = &o.journey { (super::journey::journey_card(id, j, user)) }
         @if show_pet { p #response-link { a href={ "/participants/" (id) "/response" } { "Tumour response (RECIST 1.1 CT assessments)" } } }
         h2 { "Recent history" }
@@ -434,47 +434,38 @@ async fn command_submit(
     Path((id, name)): Path<(String, String)>,
     RawForm(body): RawForm,
 ) -> Response {
-    let values = match checked_form(&user, &body) {
-        Ok(v) => v,
-        Err(e) => return error_page(e),
+    let values = page_try!(checked_form(&user, &body));
+    let mut ctx = page_try!(form_context(&state, &user, &id, &name).await);
+    let Err((status, problem)) = run_form(&state, &mut ctx, &values).await else {
+        return done(&format!("/participants/{id}"), &name);
     };
-    let ctx = match form_context(&state, &user, &id, &name).await {
-        Ok(c) => c,
-        Err(e) => return error_page(e),
-    };
+    let body = command_page(&ctx, &values, Some(problem));
+    page_with_status(status, ctx.spec.title, &user, body)
+}
+
+/// Reads a generic command form and runs it; a refusal comes back as the box to show
+/// above the form (and a conflict moves the form to the version now stored).
+async fn run_form(
+    state: &AppState,
+    ctx: &mut FormContext<'_>,
+    values: &BTreeMap<String, String>,
+) -> Result<(), (StatusCode, Markup)> {
     let fields = forms::fields(&(ctx.spec.schema)(), (ctx.spec.field_order)());
-    let data = match forms::to_json(&fields, &values, user.zone) {
-        Ok(d) => d,
-        Err(problems) => {
-            return page_with_status(
-                StatusCode::BAD_REQUEST,
-                ctx.spec.title,
-                &user,
-                command_page(&ctx, &values, Some(problems_box(&problems))),
-            );
-        }
-    };
-    let result = match command_request(&values, data) {
-        Ok(request) => state
-            .trial
-            .run_spec(&user, &id, ctx.spec, request)
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(_) => Redirect::to(&format!("/participants/{id}?done={name}")).into_response(),
+    let data = forms::to_json(&fields, values, ctx.user.zone)
+        .map_err(|p| (StatusCode::BAD_REQUEST, problems_box(&p)))?;
+    let refused = |e: ApiError| (e.status(), problem_box(&e));
+    let request = command_request(values, data).map_err(refused)?;
+    let written = state
+        .trial
+        .run_spec(ctx.user, ctx.id, ctx.spec, request)
+        .await;
+    match written.map_err(ApiError::from) {
+        Ok(_) => Ok(()),
         Err(e) => {
-            let mut ctx = ctx;
             if let ApiError::Conflict { actual, .. } = e {
                 ctx.version = actual;
             }
-            page_with_status(
-                e.status(),
-                ctx.spec.title,
-                &user,
-                command_page(&ctx, &values, Some(problem_box(&e))),
-            )
+            Err(refused(e))
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::{Path, RawForm, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use protocol::recist::Role as LesionRole;
@@ -17,10 +17,9 @@ use serde_json::{Value, json};
 use trial::Capability;
 use trial::response::{ResponseView, response_from};
 
-use super::participants::problem_box;
 use super::response_chart::sum_chart;
 use super::submit::command_request;
-use super::{Redo, checked_form, error_page, page, page_with_status};
+use super::{Redo, checked_form, done, error_page, page, page_try, page_with_status};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
@@ -270,10 +269,21 @@ async fn render(
 ) -> Result<Markup, ApiError> {
     let v = state.trial.visible(user, id).await?;
     let view = response_from(&v.participant, v.row.version);
-    let reader = user.role.may(Capability::ReviewImaging);
     let allowed = protocol::commands_allowed_in(&v.participant.state);
-    let may_enter = reader && allowed.contains(&"record_tumour_assessment");
-    Ok(html! {
+    let may_enter =
+        user.role.may(Capability::ReviewImaging) && allowed.contains(&"record_tumour_assessment");
+    Ok(response_body(user, id, &view, may_enter, &redo))
+}
+
+/// The response page's body: progression, baseline, follow-ups, the reader's forms.
+fn response_body(
+    user: &CurrentUser,
+    id: &str,
+    view: &ResponseView,
+    may_enter: bool,
+    redo: &Redo,
+) -> Markup {
+    html! {
         h1 { "Response · " (id) }
         p { a href={ "/participants/" (id) } { "Back to " (id) } " · state " strong { (view.state.replace('_', " ")) } }
         @if let Some(pr) = &view.progression {
@@ -305,14 +315,14 @@ async fn render(
                         summary { "Correct the baseline" }
                         @if let Some(p) = redo.problem("baseline") { (p) }
                         @let prefilled = if redo.form == "baseline" { redo.values.clone() } else { baseline_values(&b.value) };
-                        (baseline_form(user, id, &view, &prefilled))
+                        (baseline_form(user, id, view, &prefilled))
                     }
                 }
             }
             None => {
                 @if may_enter {
                     @if let Some(p) = redo.problem("baseline") { (p) }
-                    (baseline_form(user, id, &view, &redo.values("baseline")))
+                    (baseline_form(user, id, view, &redo.values("baseline")))
                 } @else {
                     p.muted { "No baseline CT yet; the reader enters it." }
                 }
@@ -331,10 +341,10 @@ async fn render(
             @if may_enter {
                 h3 { "Enter a follow-up" }
                 @if let Some(p) = redo.problem("assessment") { (p) }
-                (assessment_form(user, id, &view, &b.value, &redo.values("assessment")))
+                (assessment_form(user, id, view, &b.value, &redo.values("assessment")))
             }
         }
-    })
+    }
 }
 
 async fn show(
@@ -436,6 +446,38 @@ fn assessment_data(
     }))
 }
 
+/// The command and data of a submitted CT form.
+async fn form_request(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    form: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<(&'static str, Value), ApiError> {
+    if form == "baseline" {
+        return Ok(("tumour-baseline", baseline_data(values)?));
+    }
+    let view = state.trial.response(user, id).await?;
+    let b = view
+        .baseline
+        .ok_or_else(|| ApiError::BadRequest("record the baseline CT first".into()))?;
+    Ok(("tumour-assessment", assessment_data(&b.value, values)?))
+}
+
+/// Runs a CT form through the trial.
+async fn act(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    form: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    let (name, data) = form_request(state, user, id, form, values).await?;
+    let req = command_request(values, data)?;
+    state.trial.run_command(user, id, name, req).await?;
+    Ok(())
+}
+
 /// Runs a form: on success back to the page, else the page again with the problem.
 async fn submit(
     state: AppState,
@@ -444,39 +486,13 @@ async fn submit(
     body: axum::body::Bytes,
     form: &'static str,
 ) -> Response {
-    let values = match checked_form(&user, &body) {
-        Ok(v) => v,
-        Err(e) => return error_page(e),
+    let values = page_try!(checked_form(&user, &body));
+    let Err(e) = act(&state, &user, &id, form, &values).await else {
+        return done(&format!("/participants/{id}/response"), form);
     };
-    let result = async {
-        let (name, data) = if form == "baseline" {
-            ("tumour-baseline", baseline_data(&values)?)
-        } else {
-            let view = state.trial.response(&user, &id).await?;
-            let b = view
-                .baseline
-                .ok_or_else(|| ApiError::BadRequest("record the baseline CT first".into()))?;
-            ("tumour-assessment", assessment_data(&b.value, &values)?)
-        };
-        let req = command_request(&values, data)?;
-        Ok::<_, ApiError>(state.trial.run_command(&user, &id, name, req).await?)
-    }
-    .await;
-    match result {
-        Ok(_) => Redirect::to(&format!("/participants/{id}/response?done={form}")).into_response(),
-        Err(e) => {
-            let status = e.status();
-            let redo = Redo {
-                form,
-                values,
-                problem: Some(problem_box(&e)),
-            };
-            match render(&state, &user, &id, redo).await {
-                Ok(body) => page_with_status(status, "Response", &user, body),
-                Err(e2) => error_page(e2),
-            }
-        }
-    }
+    let status = e.status();
+    let body = page_try!(render(&state, &user, &id, Redo::after(form, values, &e)).await);
+    page_with_status(status, "Response", &user, body)
 }
 
 async fn baseline(
