@@ -4,6 +4,7 @@ mod api;
 mod browser;
 mod common;
 mod journey;
+mod lists;
 mod pet;
 mod response;
 mod robustness;
