@@ -457,8 +457,7 @@ mod tests {
     }
 
     fn reference_files() -> Vec<PathBuf> {
-        let root =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ibsi-suv-dro");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ibsi-suv-dro");
         let mut files = Vec::new();
         for case in std::fs::read_dir(&root).expect("IBSI SUV reference") {
             let pt = case.expect("entry").path().join("PT");
