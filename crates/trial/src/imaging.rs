@@ -267,6 +267,29 @@ impl Trial {
     /// scanners send the study id as PatientID), newest first.
     pub async fn pet_series(&self, user: &User, study_id: &str) -> Result<Vec<SeriesView>> {
         self.visible_row(user, study_id).await?;
+        self.series_of(study_id).await
+    }
+
+    /// The exam page in one load: the participant, her exam at `tp`, and the series a
+    /// user who may quantify can choose from (once the IMP is recorded).
+    pub async fn pet_page(
+        &self,
+        user: &User,
+        id: &str,
+        tp: PetTimepoint,
+    ) -> Result<(crate::participants::Visible, PetExam, Vec<SeriesView>)> {
+        let v = self.visible(user, id).await?;
+        let exam = exam_from(id, &v.participant, v.row.version, tp);
+        let series = if exam.administration.is_some() && user.role.may(Capability::QuantifyImaging)
+        {
+            self.series_of(id).await?
+        } else {
+            Vec::new()
+        };
+        Ok((v, exam, series))
+    }
+
+    async fn series_of(&self, study_id: &str) -> Result<Vec<SeriesView>> {
         let Some(archive) = self.archive().cloned() else {
             return Ok(Vec::new());
         };

@@ -13,8 +13,7 @@ use protocol::imaging::ReaderDecision;
 use protocol::{PetTimepoint, ReviewPetLesions};
 use serde_json::{Value, json};
 
-use trial::Capability;
-use trial::imaging::{exam_from, timepoint};
+use trial::imaging::timepoint;
 use trial::participants::SignatureRequest;
 
 use super::pet_view::{ADD_ROWS, Ctx, ExamPage, exam_body};
@@ -40,13 +39,7 @@ async fn render(
     tp: PetTimepoint,
     redo: Redo,
 ) -> Result<Markup, ApiError> {
-    let v = state.trial.visible(user, id).await?;
-    let exam = exam_from(id, &v.participant, v.row.version, tp);
-    let series = if exam.administration.is_some() && user.role.may(Capability::QuantifyImaging) {
-        state.trial.pet_series(user, id).await?
-    } else {
-        Vec::new()
-    };
+    let (v, exam, series) = state.trial.pet_page(user, id, tp).await?;
     Ok(exam_body(&ExamPage {
         ctx: Ctx { user, id },
         tp,
