@@ -4,7 +4,7 @@
 //! ([`declared_fields`]).
 
 use chrono::{DateTime, Utc};
-use protocol::Command;
+use protocol::{Command, CommandKind};
 use serde_json::Value;
 
 use crate::access::User;
@@ -13,6 +13,8 @@ use crate::roles::Capability;
 
 /// One command as offered over HTTP.
 pub struct CommandSpec {
+    /// The protocol command it offers.
+    pub kind: CommandKind,
     /// URL segment and id (`consent`).
     pub name: &'static str,
     /// Title on pages.
@@ -27,8 +29,6 @@ pub struct CommandSpec {
     pub schema: fn() -> Value,
     /// Builds the protocol command from its data.
     pub build: fn(Value) -> Result<Command, serde_json::Error>,
-    /// Name of the protocol command type (`RecordConsent`).
-    pub command_type: &'static str,
     /// The data's fields in declaration order (forms show them so).
     pub field_order: fn() -> &'static [&'static str],
     /// The page that offers it, when it is not the generic form (`pet`: the PET exam page).
@@ -38,6 +38,7 @@ pub struct CommandSpec {
 macro_rules! spec {
     ($name:literal, $title:literal, $summary:literal, $cap:ident, $meaning:expr, $ty:ident) => {
         CommandSpec {
+            kind: CommandKind::$ty,
             name: $name,
             title: $title,
             summary: $summary,
@@ -47,60 +48,62 @@ macro_rules! spec {
                 serde_json::to_value(schemars::schema_for!(protocol::$ty)).unwrap_or(Value::Null)
             },
             build: |v| serde_json::from_value(v).map(Command::$ty),
-            command_type: stringify!($ty),
             field_order: crate::commands::declared_fields::<protocol::$ty>,
             own_page: None,
         }
     };
 }
 
-/// Every participant command but registration (which takes no study id yet).
-pub fn all() -> &'static [CommandSpec] {
-    static SPECS: std::sync::OnceLock<Vec<CommandSpec>> = std::sync::OnceLock::new();
-    SPECS.get_or_init(|| {
-        vec![
-            spec!("consent", "Record consent", "The signed informed consent: form version and date-time of signature.", EnterData, None, RecordConsent),
-            spec!("treatment-line", "Treatment history", "One line of earlier cancer treatment: setting, regimen, dates, progression.", EnterData, None, RecordTreatmentLine),
-            spec!("lesion", "Lesion", "One lesion from screening imaging: organ, size, measurability facts, biopsy access.", EnterData, None, RecordLesion),
-            spec!("lab", "Lab value", "One laboratory value with its unit, reference limit and sample date.", EnterData, None, RecordLab),
-            spec!("body-weight", "Body weight", "Body weight (for creatinine clearance and dosing).", EnterData, None, RecordBodyWeight),
-            spec!("performance-status", "WHO performance status", "WHO performance status and when it was assessed.", EnterData, None, RecordPerformanceStatus),
-            spec!("childbearing-potential", "Child-bearing potential", "Whether she can become pregnant, and the contraception agreed.", EnterData, None, RecordChildbearingPotential),
-            spec!("pregnancy-test", "Pregnancy test", "A pregnancy test: kind, result and time.", EnterData, None, RecordPregnancyTest),
-            spec!("medical-history", "Medical history", "Facts for the exclusion criteria: LVEF, liver metastases, bleeding disorder, anticoagulation.", EnterData, None, RecordMedicalHistory),
-            spec!("prior-her2-result", "Earlier HER2 result", "A HER2 result of an earlier biopsy.", EnterData, None, RecordPriorHer2Result),
-            spec!("other-malignancy", "Other malignancy", "Another cancer in her history.", EnterData, None, RecordOtherMalignancy),
-            spec!("archival-biopsy", "Earlier biopsy", "An earlier biopsy that may replace the study biopsy.", EnterData, None, RecordArchivalBiopsy),
-            spec!("attestation", "Investigator attestation", "The investigator attests a criterion decided by judgement (IN7, IN8, EX1, EX5).", InvestigatorSign, Some("I attest that the answer given for this criterion is true for this participant."), RecordAttestation),
-            spec!("retract-entry", "Retract an entry", "Marks an entry as entered in error; it stays in the history.", EnterData, None, RetractEntry),
-            spec!("enrol", "Sign enrolment", "The investigator confirms the eligible result and enrols the participant.", InvestigatorSign, Some("I confirm that this participant meets every eligibility criterion and enrol her in HER2-Ex PET."), Enrol),
-            spec!("screen-fail", "Screen failure", "The participant does not enter the study; the reason is recorded.", InvestigatorSign, None, ScreenFail),
-            spec!("withdraw-consent", "Withdraw consent", "Consent withdrawn: no new data from then on; what was collected stays.", EnterData, None, WithdrawConsent),
-            spec!("lost-to-follow-up", "Lost to follow-up", "She can no longer be reached.", EnterData, None, RecordLostToFollowUp),
-            spec!("death", "Death", "Date and cause of death.", EnterData, None, RecordDeath),
-            spec!("imp-administration", "IMP administration", "[68Ga]Ga-ABY-025 given for a PET: activity, injection time, weight, height. A woman of child-bearing potential needs a recent negative serum test.", EnterData, None, RecordImpAdministration),
-            CommandSpec { own_page: Some("pet"), ..spec!("pet-review", "PET lesion review", "The nuclear-medicine reader confirms or rejects every candidate lesion, adds missed ones, and labels site and ultrasound access.", ReviewImaging, None, ReviewPetLesions) },
-            spec!("fresh-biopsy", "Study biopsy", "The PET-guided biopsy of the chosen lesion: time, anticoagulation pause, complications. Needs bleeding labs in the window before it.", EnterData, None, RecordFreshBiopsy),
-            spec!("use-archival-biopsy", "Use an earlier biopsy", "Use an earlier biopsy recorded at screening instead of a fresh one, if it is recent enough and without intervening therapy.", EnterData, None, UseArchivalBiopsy),
-            spec!("pathology", "Pathology report", "HER2 IHC (0, ultralow, 1+, 2+, 3+), staining, ISH for 2+, or a non-diagnostic specimen. The baseline biopsy's report allocates her.", ReportPathology, None, RecordPathology),
-            spec!("correct-allocation", "Correct the allocation", "Changes the arm: only with a reason and your signature.", InvestigatorSign, Some("I correct this participant's allocation for the reason given."), CorrectAllocation),
-            spec!("tdxd", "T-DXd administration", "One infusion of trastuzumab deruxtecan: date, weight, dose level and dose. Checked against the dose rules and the open interruptions.", EnterData, None, RecordTdxdAdministration),
-            CommandSpec { own_page: Some("ae"), ..spec!("adverse-event", "Adverse event", "An adverse event coded with CTCAE v5.0: term, grade, dates, seriousness, relation to the IMP and to T-DXd, action, outcome.", EnterData, None, RecordAdverseEvent) },
-            spec!("pregnancy-report", "Pregnancy report", "A pregnancy during the study or after exposure; the sponsor must hear of it within 24 hours.", EnterData, None, RecordPregnancyReport),
-            spec!("end-participation", "End participation", "Off study: arm 2 after its follow-up, arm 1 at the end event, or the investigator's decision with a note.", EnterData, None, EndParticipation),
-            CommandSpec { own_page: Some("pet"), ..spec!("biopsy-target", "Choose the biopsy target", "The investigator chooses the lesion to biopsy from the reviewed PET, with a reason.", InvestigatorSign, Some("I choose this lesion as the biopsy target for the reason given."), ChooseBiopsyTarget) },
-            CommandSpec { own_page: Some("response"), ..spec!("tumour-baseline", "Baseline CT (RECIST 1.1)", "The reader's baseline CT: up to 5 target lesions (at most 2 per organ, measurable) with their diameters, and the non-target lesions.", ReviewImaging, None, RecordBaselineTumourAssessment) },
-            CommandSpec { own_page: Some("response"), ..spec!("tumour-assessment", "Follow-up CT (RECIST 1.1)", "The reader's follow-up CT: every baseline target measured, every non-target's status, new lesions; the RECIST 1.1 result is recorded with it.", ReviewImaging, None, RecordTumourAssessment) },
-        ]
-    })
+/// How a protocol command is offered to users: the one place that says it, for every
+/// command (an exhaustive match: a new command does not compile until it is stated here).
+fn offer(kind: CommandKind) -> Option<CommandSpec> {
+    use CommandKind as K;
+    #[rustfmt::skip]
+    let spec = match kind {
+        // Registration has its own endpoint: the study id is assigned, not typed.
+        K::RegisterParticipant => return None,
+        // Built by the trial from the archived series, never from a form.
+        K::RecordPetQuantification => return None,
+            K::RecordConsent => spec!("consent", "Record consent", "The signed informed consent: form version and date-time of signature.", EnterData, None, RecordConsent),
+            K::RecordTreatmentLine => spec!("treatment-line", "Treatment history", "One line of earlier cancer treatment: setting, regimen, dates, progression.", EnterData, None, RecordTreatmentLine),
+            K::RecordLesion => spec!("lesion", "Lesion", "One lesion from screening imaging: organ, size, measurability facts, biopsy access.", EnterData, None, RecordLesion),
+            K::RecordLab => spec!("lab", "Lab value", "One laboratory value with its unit, reference limit and sample date.", EnterData, None, RecordLab),
+            K::RecordBodyWeight => spec!("body-weight", "Body weight", "Body weight (for creatinine clearance and dosing).", EnterData, None, RecordBodyWeight),
+            K::RecordPerformanceStatus => spec!("performance-status", "WHO performance status", "WHO performance status and when it was assessed.", EnterData, None, RecordPerformanceStatus),
+            K::RecordChildbearingPotential => spec!("childbearing-potential", "Child-bearing potential", "Whether she can become pregnant, and the contraception agreed.", EnterData, None, RecordChildbearingPotential),
+            K::RecordPregnancyTest => spec!("pregnancy-test", "Pregnancy test", "A pregnancy test: kind, result and time.", EnterData, None, RecordPregnancyTest),
+            K::RecordMedicalHistory => spec!("medical-history", "Medical history", "Facts for the exclusion criteria: LVEF, liver metastases, bleeding disorder, anticoagulation.", EnterData, None, RecordMedicalHistory),
+            K::RecordPriorHer2Result => spec!("prior-her2-result", "Earlier HER2 result", "A HER2 result of an earlier biopsy.", EnterData, None, RecordPriorHer2Result),
+            K::RecordOtherMalignancy => spec!("other-malignancy", "Other malignancy", "Another cancer in her history.", EnterData, None, RecordOtherMalignancy),
+            K::RecordArchivalBiopsy => spec!("archival-biopsy", "Earlier biopsy", "An earlier biopsy that may replace the study biopsy.", EnterData, None, RecordArchivalBiopsy),
+            K::RecordAttestation => spec!("attestation", "Investigator attestation", "The investigator attests a criterion decided by judgement (IN7, IN8, EX1, EX5).", InvestigatorSign, Some("I attest that the answer given for this criterion is true for this participant."), RecordAttestation),
+            K::RetractEntry => spec!("retract-entry", "Retract an entry", "Marks an entry as entered in error; it stays in the history.", EnterData, None, RetractEntry),
+            K::Enrol => spec!("enrol", "Sign enrolment", "The investigator confirms the eligible result and enrols the participant.", InvestigatorSign, Some("I confirm that this participant meets every eligibility criterion and enrol her in HER2-Ex PET."), Enrol),
+            K::ScreenFail => spec!("screen-fail", "Screen failure", "The participant does not enter the study; the reason is recorded.", InvestigatorSign, None, ScreenFail),
+            K::WithdrawConsent => spec!("withdraw-consent", "Withdraw consent", "Consent withdrawn: no new data from then on; what was collected stays.", EnterData, None, WithdrawConsent),
+            K::RecordLostToFollowUp => spec!("lost-to-follow-up", "Lost to follow-up", "She can no longer be reached.", EnterData, None, RecordLostToFollowUp),
+            K::RecordDeath => spec!("death", "Death", "Date and cause of death.", EnterData, None, RecordDeath),
+            K::RecordImpAdministration => spec!("imp-administration", "IMP administration", "[68Ga]Ga-ABY-025 given for a PET: activity, injection time, weight, height. A woman of child-bearing potential needs a recent negative serum test.", EnterData, None, RecordImpAdministration),
+            K::ReviewPetLesions => CommandSpec { own_page: Some("pet"), ..spec!("pet-review", "PET lesion review", "The nuclear-medicine reader confirms or rejects every candidate lesion, adds missed ones, and labels site and ultrasound access.", ReviewImaging, None, ReviewPetLesions) },
+            K::RecordFreshBiopsy => spec!("fresh-biopsy", "Study biopsy", "The PET-guided biopsy of the chosen lesion: time, anticoagulation pause, complications. Needs bleeding labs in the window before it.", EnterData, None, RecordFreshBiopsy),
+            K::UseArchivalBiopsy => spec!("use-archival-biopsy", "Use an earlier biopsy", "Use an earlier biopsy recorded at screening instead of a fresh one, if it is recent enough and without intervening therapy.", EnterData, None, UseArchivalBiopsy),
+            K::RecordPathology => spec!("pathology", "Pathology report", "HER2 IHC (0, ultralow, 1+, 2+, 3+), staining, ISH for 2+, or a non-diagnostic specimen. The baseline biopsy's report allocates her.", ReportPathology, None, RecordPathology),
+            K::CorrectAllocation => spec!("correct-allocation", "Correct the allocation", "Changes the arm: only with a reason and your signature.", InvestigatorSign, Some("I correct this participant's allocation for the reason given."), CorrectAllocation),
+            K::RecordTdxdAdministration => spec!("tdxd", "T-DXd administration", "One infusion of trastuzumab deruxtecan: date, weight, dose level and dose. Checked against the dose rules and the open interruptions.", EnterData, None, RecordTdxdAdministration),
+            K::RecordAdverseEvent => CommandSpec { own_page: Some("ae"), ..spec!("adverse-event", "Adverse event", "An adverse event coded with CTCAE v5.0: term, grade, dates, seriousness, relation to the IMP and to T-DXd, action, outcome.", EnterData, None, RecordAdverseEvent) },
+            K::RecordPregnancyReport => spec!("pregnancy-report", "Pregnancy report", "A pregnancy during the study or after exposure; the sponsor must hear of it within 24 hours.", EnterData, None, RecordPregnancyReport),
+            K::EndParticipation => spec!("end-participation", "End participation", "Off study: arm 2 after its follow-up, arm 1 at the end event, or the investigator's decision with a note.", EnterData, None, EndParticipation),
+            K::ChooseBiopsyTarget => CommandSpec { own_page: Some("pet"), ..spec!("biopsy-target", "Choose the biopsy target", "The investigator chooses the lesion to biopsy from the reviewed PET, with a reason.", InvestigatorSign, Some("I choose this lesion as the biopsy target for the reason given."), ChooseBiopsyTarget) },
+            K::RecordBaselineTumourAssessment => CommandSpec { own_page: Some("response"), ..spec!("tumour-baseline", "Baseline CT (RECIST 1.1)", "The reader's baseline CT: up to 5 target lesions (at most 2 per organ, measurable) with their diameters, and the non-target lesions.", ReviewImaging, None, RecordBaselineTumourAssessment) },
+            K::RecordTumourAssessment => CommandSpec { own_page: Some("response"), ..spec!("tumour-assessment", "Follow-up CT (RECIST 1.1)", "The reader's follow-up CT: every baseline target measured, every non-target's status, new lesions; the RECIST 1.1 result is recorded with it.", ReviewImaging, None, RecordTumourAssessment) },
+    };
+    Some(spec)
 }
 
-impl CommandSpec {
-    /// Whether this spec offers the protocol command named `name` (`record_consent`).
-    pub fn offers(&self, name: &str) -> bool {
-        self.command_type
-            .eq_ignore_ascii_case(&name.replace('_', ""))
-    }
+/// Every participant command offered over HTTP, in the protocol's order.
+pub fn all() -> &'static [CommandSpec] {
+    static SPECS: std::sync::OnceLock<Vec<CommandSpec>> = std::sync::OnceLock::new();
+    SPECS.get_or_init(|| CommandKind::ALL.into_iter().filter_map(offer).collect())
 }
 
 /// Finds a command by its id.
@@ -108,15 +111,17 @@ pub fn find(name: &str) -> Option<&'static CommandSpec> {
     all().iter().find(|s| s.name == name)
 }
 
+/// The spec offering a protocol command, if users are offered it.
+pub fn of_kind(kind: CommandKind) -> Option<&'static CommandSpec> {
+    all().iter().find(|s| s.kind == kind)
+}
+
 /// The spec offering a protocol command, with the command's data as the form and the API
 /// take it (the inverse of [`build`]).
 pub fn for_command(command: &Command) -> Option<(&'static CommandSpec, Value)> {
+    let spec = of_kind(command.kind())?;
     let mut value = serde_json::to_value(command).ok()?;
-    let tag = value.as_object_mut()?.remove("type")?;
-    let tag = tag.as_str()?.replace('_', "");
-    let spec = all()
-        .iter()
-        .find(|s| s.command_type.eq_ignore_ascii_case(&tag))?;
+    value.as_object_mut()?.remove("type")?;
     Some((spec, value))
 }
 
@@ -225,10 +230,34 @@ mod tests {
     }
 
     #[test]
-    fn every_command_builds_from_its_own_page_or_the_generic_form() {
+    fn every_offered_command_has_one_spec_a_form_and_the_right_kind() {
+        assert_eq!(
+            all().len(),
+            CommandKind::ALL.len() - 2,
+            "all but registration and quantification"
+        );
         for spec in all() {
-            assert!(find(spec.name).is_some());
+            assert_eq!(
+                find(spec.name).map(|s| s.kind),
+                Some(spec.kind),
+                "{}",
+                spec.name
+            );
             assert!(!(spec.field_order)().is_empty() || spec.name == "enrol");
+            let schema = (spec.schema)();
+            assert!(
+                schema.get("properties").is_some(),
+                "{} has a schema",
+                spec.name
+            );
         }
+        let consent = protocol::testing::attest(
+            protocol::AttestedCriterion::In7,
+            true,
+            chrono::DateTime::UNIX_EPOCH,
+        );
+        let (spec, data) = for_command(&consent).expect("offered");
+        assert_eq!(spec.name, "attestation");
+        assert!(data.get("type").is_none());
     }
 }

@@ -379,11 +379,11 @@ impl Trial {
     /// The commands this user may run on a participant in her current state, without
     /// those that have a page of their own.
     pub fn offered_commands(&self, user: &User, p: &Participant) -> Vec<&'static CommandSpec> {
-        let allowed = protocol::commands_allowed_in(&p.state);
+        let allowed = protocol::command_kinds_allowed_in(&p.state);
         commands::all()
             .iter()
             .filter(|s| s.own_page.is_none())
-            .filter(|s| user.role.may(s.capability) && allowed.iter().any(|n| s.offers(n)))
+            .filter(|s| user.role.may(s.capability) && allowed.contains(&s.kind))
             .collect()
     }
 }
