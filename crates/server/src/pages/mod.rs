@@ -243,7 +243,12 @@ pub fn search_form(
             }
             @if let Some(state) = state {
                 label for="state" { "State" }
-                input type="text" id="state" name="state" value=(state) maxlength="40" placeholder="e.g. screening";
+                select id="state" name="state" {
+                    option value="" { "any" }
+                    @for k in protocol::StateKind::ALL {
+                        option value=(k.name()) selected[k.name() == state] { (k.name().replace('_', " ")) }
+                    }
+                }
             }
             button type="submit" { "Filter" }
         }
