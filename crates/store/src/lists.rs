@@ -8,7 +8,7 @@
 //! | List | Order | Indexes (see the migrations) |
 //! |---|---|---|
 //! | [`crate::Store::participants_page`] | study id | by site, by state, by site and state |
-//! | [`crate::Store::open_visits`] | overdue, due, upcoming; then last day, study id, kind | by last day, required ones by last day |
+//! | [`crate::Store::open_visits`] | overdue, due, upcoming; then last day, study id, kind | by last day, required ones by last day, by site and last day |
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
