@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::eligibility::EligibilityReport;
 use crate::imaging::{BiopsyTargetChoice, ImpAdministration, PetQuantification, PetReview};
+use crate::journey::allocation::{Allocation, PendingReallocation};
 use crate::journey::trial::{
     AeRecord, AllocationCorrection, AllocationRecord, BiopsyRecord, OffStudyRecord,
     PathologyRecord, TdxdRecord,
@@ -257,6 +258,23 @@ pub enum Event {
         /// The decision with its evidence.
         allocation: AllocationRecord,
     },
+    /// A later pathology report of the baseline biopsy re-derived the allocation in
+    /// force over all its specimens (PROTOCOL §8): the evidence is refreshed, and a
+    /// pending change, if any, is withdrawn.
+    AllocationRefreshed {
+        /// The re-derived decision with its evidence.
+        decision: Allocation,
+        /// Settings version in force.
+        settings_version: u32,
+    },
+    /// A later pathology report of the baseline biopsy re-derived a different
+    /// allocation: it waits for the investigator's signed confirmation (PROTOCOL §8).
+    ReallocationProposed {
+        /// The change awaiting the signature.
+        pending: PendingReallocation,
+        /// Settings version in force.
+        settings_version: u32,
+    },
     /// A signed correction of the allocation.
     AllocationCorrected {
         /// The correction.
@@ -371,6 +389,8 @@ impl Event {
             Event::BiopsyRecorded { .. } => "biopsy_recorded",
             Event::PathologyReported { .. } => "pathology_reported",
             Event::Allocated { .. } => "allocated",
+            Event::AllocationRefreshed { .. } => "allocation_refreshed",
+            Event::ReallocationProposed { .. } => "reallocation_proposed",
             Event::AllocationCorrected { .. } => "allocation_corrected",
             Event::TdxdAdministered { .. } => "tdxd_administered",
             Event::AdverseEventRecorded { .. } => "adverse_event_recorded",

@@ -3,7 +3,9 @@
 use crate::command::OffStudyReason;
 use crate::event::{EntryMeta, Event};
 use crate::imaging::PetTimepoint;
-use crate::journey::allocation::AllocationOutcome;
+use crate::journey::allocation::{AllocationOutcome, AllocationTarget};
+use crate::journey::tdxd::course_of;
+use crate::journey::trial::AllocationCorrection;
 use crate::participant::Arm;
 use crate::participant::{Enrolment, Entry, EntryStatus, Participant, ScreenFailure, State};
 use crate::settings::NondiagnosticAction;
@@ -40,7 +42,10 @@ pub fn evolve(p: &mut Participant, e: &Event) {
             add(p, entry, line, |p| &mut p.treatment_lines)
         }
         Event::LesionRecorded { entry, lesion } => add(p, entry, lesion, |p| &mut p.lesions),
-        Event::LabRecorded { entry, lab } => add(p, entry, lab, |p| &mut p.labs),
+        Event::LabRecorded { entry, lab } => {
+            add(p, entry, lab, |p| &mut p.labs);
+            recompute_tdxd(p);
+        }
         Event::BodyWeightRecorded { entry, weight } => add(p, entry, weight, |p| &mut p.weights),
         Event::PerformanceStatusRecorded { entry, status } => {
             add(p, entry, status, |p| &mut p.performance_status)
@@ -77,6 +82,7 @@ pub fn evolve(p: &mut Participant, e: &Event) {
                     at: *retracted_at,
                 };
             }
+            recompute_tdxd(p);
         }
         Event::DeviationRecorded { deviation, .. } => p.deviations.push(deviation.clone()),
         Event::Enrolled {
@@ -157,40 +163,39 @@ pub fn evolve(p: &mut Participant, e: &Event) {
                     _ => State::BaselinePetDone,
                 },
             };
-            if matches!(
-                allocation.decision.outcome,
-                AllocationOutcome::Allocated { .. }
-            ) {
+            // Off study (HER2-positive) is kept too: a central read or a signed
+            // correction can still supersede it (PROTOCOL §8).
+            if allocation.decision.outcome.target().is_some() {
                 p.allocation = Some(allocation.clone());
             }
         }
-        Event::AllocationCorrected { correction, .. } => {
+        Event::AllocationRefreshed { decision, .. } => {
             if let Some(a) = &mut p.allocation {
-                a.corrections.push(correction.clone());
+                a.decision = decision.clone();
+                a.pending = None;
             }
-            let treated = !p.tdxd.administrations.is_empty();
-            p.state = match (correction.to, treated) {
-                (Arm::Arm2, _) => State::SafetyFollowUp,
-                (Arm::Arm1, false) => State::Allocated { arm: Arm::Arm1 },
-                (Arm::Arm1, true) => State::OnTreatment,
-            };
         }
+        Event::ReallocationProposed { pending, .. } => {
+            if let Some(a) = &mut p.allocation {
+                a.pending = Some(pending.clone());
+            }
+        }
+        Event::AllocationCorrected { correction, .. } => correct_allocation(p, correction),
         Event::TdxdAdministered { record, .. } => {
-            p.tdxd.administrations.push(record.administration.clone());
             p.tdxd_records.push(record.clone());
+            recompute_tdxd(p);
             if p.state == (State::Allocated { arm: Arm::Arm1 }) {
                 p.state = State::OnTreatment;
             }
         }
         Event::AdverseEventRecorded { entry, record } => {
-            for d in &record.tdxd_decisions {
-                p.tdxd = p.tdxd.apply(&d.decision, d.on);
-            }
             add(p, entry, record, |p| &mut p.adverse_events);
+            recompute_tdxd(p);
         }
         Event::PregnancyReported { report, .. } => p.pregnancy_reports.push(report.clone()),
         Event::TdxdDecisionRecorded { decision, .. } => {
-            p.tdxd = p.tdxd.apply(&decision.decision, decision.on);
+            p.tdxd.measurements.push(decision.clone());
+            recompute_tdxd(p);
         }
         Event::ParticipationEnded { off_study, .. } => {
             p.off_study = Some(off_study.clone());
@@ -224,6 +229,44 @@ pub fn evolve(p: &mut Participant, e: &Event) {
             }
         }
     }
+}
+
+/// A signed correction: the arm (or off study) it names is in force; a pending
+/// re-derived allocation it confirms becomes the decision, any other is withdrawn.
+/// Naming the allocation already in force (declining a pending change) keeps her state.
+fn correct_allocation(p: &mut Participant, correction: &AllocationCorrection) {
+    let Some(a) = &mut p.allocation else {
+        return;
+    };
+    let before = a.in_force();
+    if let Some(pending) = a.pending.take()
+        && pending.proposed == Some(correction.to)
+    {
+        a.decision = pending.decision;
+    }
+    a.corrections.push(correction.clone());
+    if before == Some(correction.to) {
+        return;
+    }
+    let treated = !p.tdxd.administrations.is_empty();
+    p.state = match (correction.to, treated) {
+        (AllocationTarget::Arm2, _) => State::SafetyFollowUp,
+        (AllocationTarget::Arm1, false) => State::Allocated { arm: Arm::Arm1 },
+        (AllocationTarget::Arm1, true) => State::OnTreatment,
+        (AllocationTarget::OffStudy, _) => State::OffStudy {
+            reason: format!(
+                "allocation corrected: HER2-positive, not the trial population ({})",
+                correction.reason
+            ),
+        },
+    };
+}
+
+/// The T-DXd course is a function of the current facts (administrations, current
+/// AEs, current measurements): recomputed whenever one of them changes, so a
+/// correction or retraction recomputes the decisions it caused (PROTOCOL §9, §12).
+fn recompute_tdxd(p: &mut Participant) {
+    p.tdxd = course_of(p);
 }
 
 /// Adds an entry, marks the one it corrects as superseded, and starts screening.

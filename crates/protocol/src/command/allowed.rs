@@ -82,6 +82,29 @@ const SAFETY: &[StateKind] = &[
     S::SafetyFollowUp,
     S::OffStudy,
 ];
+/// Where a pathology report can come in: after a biopsy, until the journey ends (a
+/// non-diagnostic first specimen sends her back to `baseline_pet_done`, yet the other
+/// specimens of that biopsy still count).
+const PATHOLOGY: &[StateKind] = &[
+    S::BaselinePetDone,
+    S::BiopsyDone,
+    S::PathologyReported,
+    S::Allocated,
+    S::OnTreatment,
+    S::ResponsePetDone,
+    S::Progression,
+    S::SafetyFollowUp,
+    S::OffStudy,
+];
+/// Every state an allocation outcome leads to, and the arm-1 states after it.
+const ALLOCATED: &[StateKind] = &[
+    S::Allocated,
+    S::OnTreatment,
+    S::ResponsePetDone,
+    S::Progression,
+    S::SafetyFollowUp,
+    S::OffStudy,
+];
 /// Where participation can end other than by withdrawal, death or loss (PROTOCOL §2).
 const ENDABLE: &[StateKind] = &[
     S::Allocated,
@@ -145,7 +168,9 @@ impl CommandKind {
                 new: RECURRING,
                 correcting: CORRECTIONS,
             },
-            K::RetractEntry => Allowed::always(CORRECTIONS),
+            // An entry made in error (an AE on T-DXd too) can be retracted, with a reason, until
+            // the journey ends (PROTOCOL §12).
+            K::RetractEntry => Allowed::always(ACTIVE),
             K::Enrol => Allowed::always(&[S::Screening]),
             K::ScreenFail => Allowed::always(SCREENING),
             K::RecordImpAdministration
@@ -154,12 +179,12 @@ impl CommandKind {
             | K::ChooseBiopsyTarget => Allowed::always(IMAGING),
             K::RecordFreshBiopsy => Allowed::always(&[S::BaselinePetDone, S::Progression]),
             K::UseArchivalBiopsy => Allowed::always(&[S::BaselinePetDone]),
-            K::RecordPathology => {
-                Allowed::always(&[S::BiopsyDone, S::PathologyReported, S::Progression])
-            }
-            K::CorrectAllocation => {
-                Allowed::always(&[S::Allocated, S::SafetyFollowUp, S::OnTreatment])
-            }
+            // Every specimen of a biopsy can be reported, also after a first one allocated
+            // her or came back non-diagnostic (PROTOCOL §8); `decide` refuses once
+            // participation has ended.
+            K::RecordPathology => Allowed::always(PATHOLOGY),
+            // From every allocation outcome, off study (HER2-positive) included.
+            K::CorrectAllocation => Allowed::always(ALLOCATED),
             K::RecordTdxdAdministration => {
                 Allowed::always(&[S::Allocated, S::OnTreatment, S::ResponsePetDone])
             }

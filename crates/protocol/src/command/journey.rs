@@ -7,10 +7,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::journey::allocation::AllocationTarget;
 use crate::journey::pathology::{ReadKind, StainingCompleteness, StainingIntensity};
 use crate::journey::safety::{ActionTaken, AeOutcome, Causality};
 use crate::journey::tdxd::DoseLevel;
-use crate::participant::Arm;
 use crate::records::{ESignature, IhcScore, IshResult};
 
 /// Records the fresh, PET-guided study biopsy of the lesion the investigator chose.
@@ -103,12 +103,16 @@ pub struct RecordPathology {
 }
 
 /// Changes the allocation: only as a signed correction with a reason (PROTOCOL §8).
+/// It also confirms (or, naming the allocation in force, declines) a change that a
+/// later pathology report re-derived; it works from every allocation outcome, off
+/// study (HER2-positive) included. Moving her off arm 1 after T-DXd was given is
+/// recorded with a major deviation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectAllocation {
-    /// The arm she belongs to.
-    pub arm: Arm,
-    /// Why the automatic allocation was wrong.
+    /// The arm she belongs to, or off study (HER2-positive: not the trial population).
+    pub arm: AllocationTarget,
+    /// Why the allocation in force is wrong (or why a re-derived one is declined).
     pub reason: String,
     /// The investigator's signature.
     pub signature: ESignature,

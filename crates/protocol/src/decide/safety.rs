@@ -8,13 +8,14 @@ use crate::command::{OffStudyReason, RecordAdverseEvent, RecordPregnancyReport};
 use crate::event::Event;
 use crate::journey::end::{EndReason, PostEndRecord, may_record_after_end};
 use crate::journey::safety::{AdverseEvent, Seriousness, code_adverse_event};
-use crate::journey::tdxd::{DatedDecision, ild_resolved};
+use crate::journey::tdxd::ae_dose_decisions;
 use crate::journey::trial::{AeRecord, PregnancyReport};
 use crate::participant::State;
 use crate::rule::{Refusal, Rule};
 
 /// Records an adverse event or its follow-up (a correction of the earlier entry),
-/// with the T-DXd dose decisions it calls for.
+/// with the T-DXd dose decisions it calls for from its current facts (a resolution
+/// recorded with the AE, at entry or in a follow-up, ends its hold).
 pub(super) fn adverse_event(ctx: &Dc, c: &RecordAdverseEvent) -> Result<Vec<Event>, Refusal> {
     ctx.not_future_date("onset", c.onset)?;
     ctx.not_future("site_aware_at", c.site_aware_at)?;
@@ -54,7 +55,13 @@ pub(super) fn adverse_event(ctx: &Dc, c: &RecordAdverseEvent) -> Result<Vec<Even
         .as_deref()
         .and_then(|id| ctx.p.adverse_events.iter().find(|e| e.entry_id == id));
     let entry = ctx.entry("ae", &c.corrects, &c.correction_reason)?;
-    let on_tdxd = !ctx.p.tdxd.administrations.is_empty() && ctx.p.tdxd.discontinued.is_none();
+    // On T-DXd from cycle 1 day 1 (a retrospective entry of an earlier AE is not).
+    let on_tdxd = ctx
+        .p
+        .tdxd
+        .administrations
+        .first()
+        .is_some_and(|a| a.date <= c.onset);
     let ae = AdverseEvent {
         ae_id: previous.map_or_else(|| entry.entry_id.clone(), |p| p.value.ae.ae_id.clone()),
         meddra_code: c.meddra_code,
@@ -79,36 +86,9 @@ pub(super) fn adverse_event(ctx: &Dc, c: &RecordAdverseEvent) -> Result<Vec<Even
         on_tdxd,
     };
     let coded = code_adverse_event(&ae, ctx.s)?;
-    let mut decisions = Vec::new();
-    let worse = previous.is_none_or(|p| ae.grade > p.value.ae.grade);
-    if let Some(d) = &coded.tdxd_decision
-        && worse
-    {
-        decisions.push(DatedDecision {
-            on: ae.onset,
-            decision: d.clone(),
-        });
-    }
-    // An ILD that interrupted T-DXd and is now resolved decides how T-DXd resumes.
-    if let (Some(resolved), Some(prev)) = (ae.resolved, previous)
-        && prev.value.ae.resolved.is_none()
-        && ctx
-            .p
-            .tdxd
-            .interruptions
-            .iter()
-            .any(|i| i.rule == Rule::TDXD_ILD)
-        && prev
-            .value
-            .tdxd_decisions
-            .iter()
-            .any(|d| d.decision.rule == Rule::TDXD_ILD)
-    {
-        decisions.push(DatedDecision {
-            on: resolved,
-            decision: ild_resolved(ae.onset, resolved, ctx.s)?,
-        });
-    }
+    // The decisions of this AE from its current facts; the course is recomputed
+    // from the current entries, so the entry it corrects no longer decides.
+    let decisions = ae_dose_decisions(&ae, &coded, ctx.s)?;
     Ok(vec![Event::AdverseEventRecorded {
         entry,
         record: AeRecord {

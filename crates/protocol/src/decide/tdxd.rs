@@ -1,6 +1,8 @@
 //! T-DXd in arm 1 (PROTOCOL §9): each administration checked against the course, the
-//! first one against its visit window, and the LVEF dose decisions taken from labs
-//! sampled on T-DXd. The rules live in [`crate::journey::tdxd`].
+//! first one against its visit window, and the LVEF and ANC dose decisions taken from
+//! labs sampled on T-DXd. The rules live in [`crate::journey::tdxd`].
+
+use chrono::NaiveDate;
 
 use super::schedule::window_deviation;
 use super::{Dc, text};
@@ -8,7 +10,8 @@ use crate::command::RecordTdxdAdministration;
 use crate::event::Event;
 use crate::journey::schedule::VisitKind;
 use crate::journey::tdxd::{
-    Administration, DatedDecision, DoseAction, lvef_band, lvef_decision, lvef_repeat_decision,
+    Administration, DatedDecision, DecisionSource, DoseAction, DoseDecision, anc_decision,
+    lvef_band, lvef_decision, lvef_repeat_decision,
 };
 use crate::journey::trial::{AllocationRecord, TdxdRecord};
 use crate::labs::{Analyte, LabResult};
@@ -52,39 +55,78 @@ pub(super) fn tdxd(ctx: &Dc, c: &RecordTdxdAdministration) -> Result<Vec<Event>,
     Ok(events)
 }
 
-/// PROTOCOL §9 / T-DXd label: an LVEF measured on T-DXd is compared with the last LVEF
-/// before cycle 1 day 1; the dose decision (continue, interrupt, discontinue) is recorded
-/// and applied to the course. A repeat LVEF after an LVEF interruption decides how T-DXd
-/// resumes. Without a baseline LVEF nothing is decided.
+/// PROTOCOL §9 / T-DXd label: a measurement on T-DXd feeds its dose rule, and the
+/// decision is recorded with its lab entry and applied to the course (the name
+/// stays for the lab command that calls it; it handles the ANC too).
+///
+/// - LVEF: compared with the baseline, the last LVEF sampled on or before cycle 1
+///   day 1 (a sample on the C1D1 date is taken before the infusion); a repeat after
+///   an LVEF interruption decides how T-DXd resumes; a finding that asks for a repeat
+///   (40–45 % with a drop < 10 points: continue, repeat within 3 weeks) is recorded
+///   with its due date, and the next LVEF answers it. Without a baseline nothing is decided.
+/// - ANC: grade 3 / grade 4 interrupts as the neutropenia rule says; a count back to
+///   grade ≤ 2 ends the neutropenia holds waiting for it.
+///
+/// Samples on or before C1D1, and after a discontinuation, decide nothing.
 pub(super) fn lvef_on_tdxd(ctx: &Dc, lab: &LabResult) -> Result<Option<Event>, Refusal> {
     let course = &ctx.p.tdxd;
     let Some(c1d1) = course.administrations.first().map(|a| a.date) else {
         return Ok(None);
     };
-    if lab.analyte != Analyte::Lvef
-        || course.discontinued.is_some()
-        || lab.sample_at.date_naive() < c1d1
-    {
+    if course.discontinued.is_some() || lab.sample_at.date_naive() <= c1d1 {
         return Ok(None);
     }
+    let decision = match lab.analyte {
+        Analyte::Lvef => lvef_rule(ctx, lab, c1d1),
+        Analyte::Anc => {
+            let hold_open = course.interruptions.iter().any(|i| i.lifted_by_anc());
+            anc_decision(lab.canonical_value, hold_open)
+        }
+        _ => None,
+    };
+    let Some(decision) = decision else {
+        return Ok(None);
+    };
+    // The lab entry this command records (the id `Dc::entry` gives it), so that a
+    // correction or retraction of the sample takes its decision back.
+    let entry_id = format!("lab-{}", ctx.p.count_prefix("lab") + 1);
+    Ok(Some(Event::TdxdDecisionRecorded {
+        decision: DatedDecision::new(
+            lab.sample_at.date_naive(),
+            decision,
+            Some(DecisionSource::Lab { entry_id }),
+            ctx.s.version,
+        ),
+        source: format!(
+            "{} {} {} sampled {}",
+            lab.analyte.label(),
+            lab.canonical_value,
+            lab.canonical_unit,
+            lab.sample_at.format("%Y-%m-%d")
+        ),
+        settings_version: ctx.s.version,
+    }))
+}
+
+/// The LVEF rule for an LVEF sampled after C1D1; `None` when it decides nothing
+/// (a continue with no interruption or repeat open and no repeat asked for).
+fn lvef_rule(ctx: &Dc, lab: &LabResult, c1d1: NaiveDate) -> Option<DoseDecision> {
+    let course = &ctx.p.tdxd;
     let lvefs: Vec<&LabResult> = current(&ctx.p.labs)
         .map(|e| &e.value)
         .filter(|l| l.analyte == Analyte::Lvef)
         .collect();
-    let Some(baseline) = lvefs
+    let baseline = lvefs
         .iter()
-        .filter(|l| l.sample_at.date_naive() < c1d1)
-        .max_by_key(|l| l.sample_at)
-    else {
-        return Ok(None);
-    };
+        .filter(|l| l.sample_at.date_naive() <= c1d1)
+        .max_by_key(|l| l.sample_at)?;
     let open = course
         .interruptions
         .iter()
         .any(|i| i.rule == Rule::TDXD_LVEF);
     let decision = match lvefs
         .iter()
-        .filter(|l| l.sample_at.date_naive() >= c1d1 && l.sample_at < lab.sample_at)
+        .filter(|l| l.sample_at.date_naive() > c1d1 && l.sample_at < lab.sample_at)
         .max_by_key(|l| l.sample_at)
     {
         Some(first) if open => {
@@ -93,19 +135,9 @@ pub(super) fn lvef_on_tdxd(ctx: &Dc, lab: &LabResult) -> Result<Option<Event>, R
         }
         _ => lvef_decision(baseline.canonical_value, lab.canonical_value, false, ctx.s),
     };
-    if decision.action == DoseAction::Continue && !open {
-        return Ok(None);
-    }
-    Ok(Some(Event::TdxdDecisionRecorded {
-        decision: DatedDecision {
-            on: lab.sample_at.date_naive(),
-            decision,
-        },
-        source: format!(
-            "LVEF {} % sampled {}",
-            lab.canonical_value,
-            lab.sample_at.format("%Y-%m-%d")
-        ),
-        settings_version: ctx.s.version,
-    }))
+    let decides = decision.action != DoseAction::Continue
+        || decision.repeat_lvef_within_days.is_some()
+        || open
+        || course.lvef_repeat.is_some();
+    decides.then_some(decision)
 }

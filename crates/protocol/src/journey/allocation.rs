@@ -10,9 +10,20 @@
 //!    or the PET-guided target lesion only); disagreement is flagged as discordant.
 //! 5. HER2-positive → off study; HER2-expressing (by the configured definition) → arm 1;
 //!    otherwise → arm 2.
+//! 6. The HER2-PET uptake of the deciding lesion is recorded beside the allocation
+//!    ([`Allocation::with_pet`]). With `allocation_uses_pet` (the registration's
+//!    "allocated based on HER2-status on PET and biopsy") it also counts: a HER2-zero
+//!    biopsy of a lesion that is HER2-avid on PET1 is HER2-expressing on PET → arm 1;
+//!    a HER2-positive biopsy stays off study, a HER2-expressing one stays arm 1, and
+//!    without a PET1 value for the deciding lesion the biopsy alone decides (noted).
+//!
+//! Every later report of the baseline biopsy re-derives the allocation over all its
+//! specimens. When the result differs from the allocation in force it is kept as a
+//! [`PendingReallocation`] until the investigator signs the change (a correction).
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +52,76 @@ pub enum AllocationOutcome {
         /// Re-biopsy, archival sample or screen failure.
         action: NondiagnosticAction,
     },
+}
+
+impl AllocationOutcome {
+    /// Where the outcome puts her; none for a non-diagnostic result.
+    pub fn target(&self) -> Option<AllocationTarget> {
+        match self {
+            AllocationOutcome::Allocated { arm } => Some((*arm).into()),
+            AllocationOutcome::OffStudy { .. } => Some(AllocationTarget::OffStudy),
+            AllocationOutcome::NonDiagnostic { .. } => None,
+        }
+    }
+}
+
+/// Where an allocation puts her: an arm, or off study (HER2-positive). What a signed
+/// correction names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AllocationTarget {
+    /// Arm 1: HER2-expressing, T-DXd.
+    Arm1,
+    /// Arm 2: HER2-zero, safety follow-up.
+    Arm2,
+    /// Off study: HER2-positive, not the trial population (PROTOCOL §8).
+    OffStudy,
+}
+
+impl AllocationTarget {
+    /// The arm, if it is one.
+    pub fn arm(self) -> Option<Arm> {
+        match self {
+            AllocationTarget::Arm1 => Some(Arm::Arm1),
+            AllocationTarget::Arm2 => Some(Arm::Arm2),
+            AllocationTarget::OffStudy => None,
+        }
+    }
+
+    /// The label a nurse reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            AllocationTarget::Arm1 => "arm 1 (HER2-expressing, T-DXd)",
+            AllocationTarget::Arm2 => "arm 2 (HER2-zero, follow-up)",
+            AllocationTarget::OffStudy => "off study (HER2-positive)",
+        }
+    }
+}
+
+impl From<Arm> for AllocationTarget {
+    fn from(a: Arm) -> Self {
+        match a {
+            Arm::Arm1 => AllocationTarget::Arm1,
+            Arm::Arm2 => AllocationTarget::Arm2,
+        }
+    }
+}
+
+/// A re-derived allocation that differs from the one in force: it changes nothing
+/// until the investigator signs it (PROTOCOL §8: the allocation changes only by a
+/// signed correction with a reason).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PendingReallocation {
+    /// The new automatic decision with its evidence (every specimen so far).
+    pub decision: Allocation,
+    /// Where it would put her (none: no diagnostic specimen left).
+    pub proposed: Option<AllocationTarget>,
+    /// Where she is now.
+    pub in_force: Option<AllocationTarget>,
+    /// T-DXd has been given: confirming a move off arm 1 records a major deviation.
+    pub treatment_started: bool,
+    /// When the report that re-derived it was recorded.
+    pub proposed_at: DateTime<Utc>,
 }
 
 /// How one specimen was used.
@@ -101,34 +182,62 @@ pub struct PetBeside {
     pub avid: bool,
     /// The threshold used (`avid_suvmax_threshold`).
     pub threshold: f64,
+    /// The PET changed the arm (`allocation_uses_pet`: HER2-zero biopsy, avid lesion).
+    #[serde(default)]
+    pub changed_allocation: bool,
 }
 
 impl Allocation {
     /// Records the PET1 SUVmax of the deciding specimen's lesion beside the
     /// allocation, from `(lesion id, SUVmax)` pairs. Nothing changes when the
-    /// deciding lesion is unknown or has no PET value.
+    /// deciding lesion is unknown or has no PET value. With `allocation_uses_pet`
+    /// a HER2-zero result (arm 2) of a HER2-avid lesion moves to arm 1 (see the
+    /// module documentation); without a PET value the biopsy alone decides.
     pub fn with_pet(mut self, lesion_suvmax: &[(String, f64)], s: &Settings) -> Allocation {
         let lesion = self
             .deciding_specimen_id
             .as_ref()
             .and_then(|id| self.specimens.iter().find(|sp| &sp.specimen_id == id))
             .and_then(|sp| sp.lesion_id.clone());
-        let found = lesion.and_then(|l| lesion_suvmax.iter().find(|(id, _)| *id == l));
-        if let Some((lesion_id, suvmax)) = found {
-            let threshold = s.avid_suvmax_threshold;
-            let avid = *suvmax >= threshold;
-            self.evidence.push(format!(
-                "PET1 beside the allocation (does not change it): lesion {lesion_id} SUVmax {suvmax} {} {threshold} → {}",
-                if avid { "≥" } else { "<" },
-                if avid { "HER2-avid" } else { "not avid" }
-            ));
-            self.pet_beside = Some(PetBeside {
-                lesion_id: lesion_id.clone(),
-                suvmax: *suvmax,
-                avid,
-                threshold,
-            });
-        }
+        let found = lesion
+            .as_ref()
+            .and_then(|l| lesion_suvmax.iter().find(|(id, _)| id == l));
+        let Some((lesion_id, suvmax)) = found else {
+            if s.allocation_uses_pet && self.deciding_specimen_id.is_some() {
+                self.evidence.push(format!(
+                    "allocation_uses_pet: no PET1 SUVmax for the deciding lesion ({}): allocated on the biopsy alone",
+                    lesion.as_deref().unwrap_or("unknown")
+                ));
+            }
+            return self;
+        };
+        let threshold = s.avid_suvmax_threshold;
+        let avid = *suvmax >= threshold;
+        let moves = s.allocation_uses_pet
+            && avid
+            && self.outcome == (AllocationOutcome::Allocated { arm: Arm::Arm2 });
+        let finding = format!(
+            "lesion {lesion_id} SUVmax {suvmax} {} {threshold} → {}",
+            if avid { "≥" } else { "<" },
+            if avid { "HER2-avid" } else { "not avid" }
+        );
+        self.evidence.push(if moves {
+            self.outcome = AllocationOutcome::Allocated { arm: Arm::Arm1 };
+            format!(
+                "PET1 and biopsy (allocation_uses_pet): {finding}: HER2-expressing on PET → arm 1 (HER2-expressing, T-DXd)"
+            )
+        } else if s.allocation_uses_pet {
+            format!("PET1 and biopsy (allocation_uses_pet): {finding}: the biopsy's arm stands")
+        } else {
+            format!("PET1 beside the allocation (does not change it): {finding}")
+        });
+        self.pet_beside = Some(PetBeside {
+            lesion_id: lesion_id.clone(),
+            suvmax: *suvmax,
+            avid,
+            threshold,
+            changed_allocation: moves,
+        });
         self
     }
 }
@@ -291,23 +400,16 @@ fn outcome_text(o: &AllocationOutcome) -> &'static str {
 
 /// Allocates from the biopsies and pathology reports (PROTOCOL §8).
 ///
-/// Refuses with `ALLOCATION` when there is nothing to allocate on, when a report
-/// names an unknown biopsy or when `allocation_uses_pet` is set (the protocol
-/// defines no PET rule); with `ARCHIVAL_BIOPSY` when every specimen comes from an
-/// unusable archival biopsy; with `HER2_CATEGORY` when a counted read is incomplete
-/// (IHC 2+ without ISH) or contradicts itself.
+/// The PET is applied afterwards by [`Allocation::with_pet`] (also under
+/// `allocation_uses_pet`). Refuses with `ALLOCATION` when there is nothing to
+/// allocate on or when a report names an unknown biopsy; with `ARCHIVAL_BIOPSY` when
+/// every specimen comes from an unusable archival biopsy; with `HER2_CATEGORY` when
+/// a counted read is incomplete (IHC 2+ without ISH) or contradicts itself.
 pub fn allocate(
     biopsies: &[BiopsySource],
     reports: &[SpecimenReport],
     s: &Settings,
 ) -> Result<Allocation, Refusal> {
-    if s.allocation_uses_pet {
-        return Err(refuse(
-            "Settings say the PET result changes the allocation, but the protocol defines no such rule (PROTOCOL §8)."
-                .into(),
-        )
-        .with_hint("Set allocation_uses_pet to false or define the PET rule in a protocol amendment."));
-    }
     if reports.is_empty() {
         return Err(refuse(
             "No pathology report: nothing to allocate on.".into(),
@@ -320,13 +422,19 @@ pub fn allocate(
     } = consider(biopsies, reports, s)?;
     let rule = s.allocation.multi_specimen_rule;
     let mut evidence = vec![format!(
-        "Settings v{}: HER2-expressing = {}; several specimens: {rule:?}; non-diagnostic: {:?}",
+        "Settings v{}: HER2-expressing = {}; several specimens: {rule:?}; central read supersedes local: {}; non-diagnostic: {:?}; PET {}",
         s.version,
         match s.her2_expressing_definition {
             Her2ExpressingDefinition::IhcGt0 => "IHC > 0 (ultralow, 1+, 2+/ISH−)",
             Her2ExpressingDefinition::Her2LowOnly => "HER2-low only (1+, 2+/ISH−)",
         },
-        s.allocation.nondiagnostic_action
+        s.allocation.central_read_supersedes_local,
+        s.allocation.nondiagnostic_action,
+        if s.allocation_uses_pet {
+            "with the biopsy (allocation_uses_pet)"
+        } else {
+            "beside the allocation"
+        }
     )];
     evidence.extend(checked);
     let discordant = diagnostic

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::ctcae::{CTCAE_VERSION, ctcae_v5};
-use super::tdxd::{DoseDecision, ild_decision, neutropenia_decision};
+use super::tdxd::{DoseDecision, ild_decision, neutropenia_decision, symptomatic_chf_decision};
 use crate::rule::{Refusal, Rule};
 use crate::settings::Settings;
 
@@ -131,6 +131,10 @@ pub const ILD_DOSE_RULE_TERMS: [u32; 2] = [10035742, 10037383];
 /// CTCAE terms flagged as LVEF AESI: Ejection fraction decreased, Left ventricular
 /// systolic dysfunction, Heart failure.
 pub const LVEF_TERMS: [u32; 3] = [10050528, 10069501, 10019279];
+/// Heart failure (CTCAE v5.0): grade 1 is asymptomatic, grade ≥ 2 symptomatic.
+const HEART_FAILURE: u32 = 10019279;
+/// Left ventricular systolic dysfunction (CTCAE v5.0): every grade (3–5) is symptomatic.
+const LV_SYSTOLIC_DYSFUNCTION: u32 = 10069501;
 const NEUTROPHIL_COUNT_DECREASED: u32 = 10029366;
 const FEBRILE_NEUTROPENIA: u32 = 10016288;
 
@@ -209,7 +213,9 @@ fn serious_refusal(msg: String) -> Refusal {
 /// Codes and checks an AE: the term exists (`CTCAE_TERM`), the grade exists for
 /// it (`CTCAE_GRADE`), "Other, specify" has a verbatim term, dates are in order,
 /// and grade 5, the death criterion and a fatal outcome agree (`AE_SERIOUSNESS`).
-/// On T-DXd, pneumonitis triggers the ILD rule and neutropenia the neutropenia rule.
+/// On T-DXd, pneumonitis triggers the ILD rule, neutropenia the neutropenia rule,
+/// and symptomatic heart failure (heart failure grade ≥ 2, left ventricular systolic
+/// dysfunction) the LVEF rule's permanent discontinuation.
 pub fn code_adverse_event(ae: &AdverseEvent, s: &Settings) -> Result<CodedAdverseEvent, Refusal> {
     let term = ctcae_v5().term(ae.meddra_code)?;
     let grade_text = term.check_grade(ae.grade)?;
@@ -257,6 +263,10 @@ pub fn code_adverse_event(ae: &AdverseEvent, s: &Settings) -> Result<CodedAdvers
         Some(neutropenia_decision(ae.grade, false)?)
     } else if ae.meddra_code == FEBRILE_NEUTROPENIA {
         Some(neutropenia_decision(ae.grade, true)?)
+    } else if (ae.meddra_code == HEART_FAILURE && ae.grade >= 2)
+        || ae.meddra_code == LV_SYSTOLIC_DYSFUNCTION
+    {
+        Some(symptomatic_chf_decision(&term.term, ae.grade))
     } else {
         None
     };

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::allocation::Allocation;
+use super::allocation::{Allocation, AllocationTarget, PendingReallocation};
 use super::biopsy::{BiopsyClearance, BiopsySource};
 use super::end::EndFacts;
 use super::pathology::{CategoryDerivation, SpecimenReport};
@@ -63,17 +63,24 @@ pub struct AllocationRecord {
     pub decided_at: DateTime<Utc>,
     /// Signed corrections, in order; the last one is in force.
     pub corrections: Vec<AllocationCorrection>,
+    /// A later report re-derived a different allocation: awaiting the investigator's
+    /// signed confirmation (a correction), it changes nothing yet.
+    #[serde(default)]
+    pub pending: Option<PendingReallocation>,
 }
 
 impl AllocationRecord {
     /// The arm in force: the last correction's, else the decision's.
     pub fn arm(&self) -> Option<Arm> {
-        if let Some(c) = self.corrections.last() {
-            return Some(c.to);
-        }
-        match self.decision.outcome {
-            super::allocation::AllocationOutcome::Allocated { arm } => Some(arm),
-            _ => None,
+        self.in_force().and_then(AllocationTarget::arm)
+    }
+
+    /// Where she is in force (an arm or off study): the last correction's, else the
+    /// decision's.
+    pub fn in_force(&self) -> Option<AllocationTarget> {
+        match self.corrections.last() {
+            Some(c) => Some(c.to),
+            None => self.decision.outcome.target(),
         }
     }
 }
@@ -81,10 +88,10 @@ impl AllocationRecord {
 /// A signed change of arm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AllocationCorrection {
-    /// The arm before.
+    /// The arm before (none: off study).
     pub from: Option<Arm>,
-    /// The arm now.
-    pub to: Arm,
+    /// The arm now, or off study.
+    pub to: AllocationTarget,
     /// Why.
     pub reason: String,
     /// The investigator's signature.

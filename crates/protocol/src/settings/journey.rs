@@ -50,7 +50,10 @@ pub struct AllocationSettings {
     pub nondiagnostic_action: NondiagnosticAction,
     /// Discordant specimens (A4).
     pub multi_specimen_rule: MultiSpecimenRule,
-    /// A central read of a specimen replaces its local read.
+    /// A central read of a specimen replaces its local read (default true;
+    /// clinical-rules §2.4: local vs central read). Also after a first allocation:
+    /// a central read that changes the outcome waits for the investigator's signed
+    /// confirmation. When false, the latest report of each specimen counts.
     pub central_read_supersedes_local: bool,
 }
 

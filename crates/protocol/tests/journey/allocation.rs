@@ -287,15 +287,38 @@ fn nothing_to_allocate_on_is_refused() {
 }
 
 #[test]
-fn a_pet_based_allocation_setting_is_refused_until_defined() {
+fn a_pet_based_allocation_setting_allocates_on_pet_and_biopsy() {
     let s = Settings {
         allocation_uses_pet: true,
         ..Settings::default()
     };
+    // No longer refused: the biopsy allocates, the PET of the deciding lesion may move
+    // a HER2-zero result to arm 1 (an avid lesion) and never moves anything else.
+    let avid = vec![("L1".to_owned(), 7.2)];
+    let calm = vec![("L1".to_owned(), 3.0)];
+    assert_eq!(arm_of(read(IhcScore::OnePlus), &s), ARM1);
+    let zero = || alloc_one(read(IhcScore::Zero), &s).unwrap();
     assert_eq!(
-        alloc_one(read(IhcScore::OnePlus), &s).unwrap_err().rule,
-        Rule::ALLOCATION
+        zero().outcome,
+        ARM2,
+        "without PET values the biopsy decides"
     );
+    assert!(zero().evidence[0].contains("allocation_uses_pet"));
+    let moved = zero().with_pet(&avid, &s);
+    assert_eq!(moved.outcome, ARM1);
+    assert!(moved.pet_beside.as_ref().unwrap().changed_allocation);
+    let kept = zero().with_pet(&calm, &s);
+    assert_eq!(kept.outcome, ARM2);
+    assert!(!kept.pet_beside.as_ref().unwrap().changed_allocation);
+    let none = zero().with_pet(&[], &s);
+    assert!(none.evidence.last().unwrap().contains("biopsy alone"));
+    let positive = alloc_one(read(IhcScore::ThreePlus), &s)
+        .unwrap()
+        .with_pet(&avid, &s);
+    assert!(matches!(
+        positive.outcome,
+        AllocationOutcome::OffStudy { .. }
+    ));
 }
 
 #[test]

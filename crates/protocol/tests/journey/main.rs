@@ -2,6 +2,7 @@
 //! gathered in one test binary.
 
 mod allocation;
+mod allocation_paths;
 mod biopsy;
 mod common;
 mod ctcae;
@@ -12,3 +13,4 @@ mod schedule;
 mod serde_schema;
 mod settings;
 mod tdxd;
+mod tdxd_paths;

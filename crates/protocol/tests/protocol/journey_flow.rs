@@ -185,7 +185,7 @@ fn allocation_changes_only_by_a_signed_correction_with_a_reason() {
     let p = allocated(IhcScore::OnePlus, false);
     let correct = |reason: &str| {
         Command::CorrectAllocation(CorrectAllocation {
-            arm: Arm::Arm2,
+            arm: Arm::Arm2.into(),
             reason: reason.into(),
             signature: investigator_signature(at(24 * 7)),
         })

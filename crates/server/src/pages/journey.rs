@@ -103,6 +103,17 @@ pub fn journey_card(id: &str, j: &JourneyView, user: &CurrentUser) -> Markup {
                     @if !a.corrections.is_empty() { " · corrected (" (a.corrections.len()) ")" }
                 }
             }
+            @if let Some(p) = j.allocation.as_ref().and_then(|a| a.pending.as_ref()) {
+                div.warning #pending-allocation role="status" {
+                    "A later pathology report re-derives the allocation: "
+                    strong { (p.proposed.map_or("no diagnostic specimen", |t| t.label())) }
+                    " instead of " (p.in_force.map_or("none", |t| t.label())) " (" (user.local_time(p.proposed_at)) "). "
+                    "Nothing changes until the investigator signs "
+                    a href={ "/participants/" (id) "/do/correct-allocation" } { "Correct the allocation" }
+                    " (confirm the new arm, or keep the current one with a reason)."
+                    @if p.treatment_started { " T-DXd has been given: moving her off arm 1 records a major deviation." }
+                }
+            }
             @if let Some(v) = &j.next_visit {
                 p #next-visit { "Next visit: " strong { (v.expected.kind.label()) } " between " (v.expected.window.earliest) " and " (v.expected.window.latest) " " (visit_badge(&v.state)) }
             }

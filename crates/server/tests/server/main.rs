@@ -1,5 +1,6 @@
 //! End-to-end tests of the web application: one test binary, so it links once.
 
+mod allocation;
 mod api;
 mod browser;
 mod common;
@@ -8,3 +9,4 @@ mod lists;
 mod pet;
 mod response;
 mod robustness;
+mod tdxd;

@@ -1,30 +1,33 @@
-//! The T-DXd course: administrations, open interruptions, discontinuation,
-//! and the checks an administration must pass (PROTOCOL §9; SmPC 4.2).
+//! The T-DXd course: the allowed level, administrations, open interruptions, a
+//! pending LVEF repeat, discontinuation, and how a dose decision folds in
+//! (PROTOCOL §9; clinical-rules §1.2–§1.3).
 
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::check::Administration;
+use super::rules::ANC_RECOVERED;
 use super::{DoseAction, DoseDecision, DoseLevel, OnResolution, decision};
 use crate::rule::{Refusal, Rule};
-use crate::settings::Settings;
 
-/// One T-DXd administration as entered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Administration {
-    /// Date given.
-    pub date: NaiveDate,
-    /// Body weight used for the dose, kg.
-    pub weight_kg: f64,
-    /// Dose level.
-    pub dose_level: DoseLevel,
-    /// Dose given, mg.
-    pub dose_mg: f64,
-    /// Why the level is lower than the previous one (required for a reduction the course did not impose).
-    pub reduction_reason: Option<String>,
-    /// Why the dose is later than due, if it is.
-    pub delay_reason: Option<String>,
+/// Where a dose decision comes from, so that a correction or retraction of that
+/// fact recomputes what it caused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DecisionSource {
+    /// An adverse event (by its id, the same across follow-ups).
+    AdverseEvent {
+        /// The AE id.
+        ae_id: String,
+    },
+    /// A measurement on T-DXd (LVEF, ANC), by its lab entry.
+    Lab {
+        /// The lab entry id.
+        entry_id: String,
+    },
 }
+
 /// An open interruption.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Interruption {
@@ -36,6 +39,17 @@ pub struct Interruption {
     pub until: String,
     /// What happens then.
     pub then: OnResolution,
+    /// The fact that interrupted (none for a decision applied by hand).
+    #[serde(default)]
+    pub source: Option<DecisionSource>,
+}
+
+impl Interruption {
+    /// A neutropenia hold (grade 3 or 4, not febrile) ends when a neutrophil
+    /// count of grade ≤ 2 is measured; a febrile neutropenia needs its AE resolved.
+    pub fn lifted_by_anc(&self) -> bool {
+        self.rule == Rule::TDXD_NEUTROPENIA && self.until == ANC_RECOVERED
+    }
 }
 
 /// A permanent discontinuation.
@@ -49,19 +63,56 @@ pub struct Discontinuation {
     pub reason: String,
 }
 
-/// A dose decision with the day it was applied.
+/// A dose decision with the day it takes effect, the fact it comes from and the
+/// settings version it was decided under.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DatedDecision {
     /// When applied.
     pub on: NaiveDate,
     /// The decision.
     pub decision: DoseDecision,
+    /// The fact it was decided from.
+    #[serde(default)]
+    pub source: Option<DecisionSource>,
+    /// The settings version it was decided under.
+    #[serde(default)]
+    pub settings_version: Option<u32>,
+}
+
+impl DatedDecision {
+    /// A decision of `source` on `on` under settings version `settings_version`.
+    pub fn new(
+        on: NaiveDate,
+        decision: DoseDecision,
+        source: Option<DecisionSource>,
+        settings_version: u32,
+    ) -> DatedDecision {
+        DatedDecision {
+            on,
+            decision,
+            source,
+            settings_version: Some(settings_version),
+        }
+    }
+}
+
+/// An LVEF to repeat by a date (LVEF 40–45 % with a drop < 10 points: continue and
+/// repeat within 3 weeks; or an interrupting finding waiting for its repeat).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LvefRepeat {
+    /// The finding's date.
+    pub since: NaiveDate,
+    /// Repeat the LVEF by this date.
+    pub due: NaiveDate,
+    /// The finding, in words.
+    pub reason: String,
 }
 
 /// The T-DXd course so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TdxdCourse {
-    /// The highest level still allowed (never rises: no re-escalation).
+    /// The highest level still allowed: never above a level already given, and
+    /// lowered by the rules (no re-escalation).
     pub level: DoseLevel,
     /// Administrations so far, in order.
     pub administrations: Vec<Administration>,
@@ -69,29 +120,15 @@ pub struct TdxdCourse {
     pub interruptions: Vec<Interruption>,
     /// Set once T-DXd is permanently discontinued.
     pub discontinued: Option<Discontinuation>,
-    /// Every decision applied, in order, with its date (the course's audit trail).
+    /// An LVEF to repeat, with its due date.
+    #[serde(default)]
+    pub lvef_repeat: Option<LvefRepeat>,
+    /// Every decision applied, in date order (the course's audit trail).
     pub decisions: Vec<DatedDecision>,
-}
-
-/// The checked administration with what was derived from it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct AdministrationCheck {
-    /// Cycle number (1 = cycle 1 day 1).
-    pub cycle: u32,
-    /// Level × weight, mg.
-    pub expected_dose_mg: f64,
-    /// Infusion volume at 20 mg/mL (SmPC section 2), mL.
-    pub volume_ml: f64,
-    /// Days since the previous administration.
-    pub days_since_previous: Option<i64>,
-    /// Days later than due (0 when on time).
-    pub delay_days: i64,
-    /// The level it was reduced from, when this is a reduction.
-    pub reduced_from: Option<DoseLevel>,
-    /// Lines a nurse can read.
-    pub evidence: Vec<String>,
-    /// Settings version used.
-    pub settings_version: u32,
+    /// The decisions recorded from measurements on T-DXd (LVEF, ANC): facts the
+    /// course is derived from, kept with their lab entry and settings version.
+    #[serde(default)]
+    pub measurements: Vec<DatedDecision>,
 }
 
 impl Default for TdxdCourse {
@@ -108,7 +145,9 @@ impl TdxdCourse {
             administrations: Vec::new(),
             interruptions: Vec::new(),
             discontinued: None,
+            lvef_repeat: None,
             decisions: Vec::new(),
+            measurements: Vec::new(),
         }
     }
 
@@ -133,48 +172,73 @@ impl TdxdCourse {
         }
     }
 
-    /// The course after a dose decision taken on `on`. A resumption ends the open
-    /// interruptions of the same rule and goes one level down when the decision
-    /// says so or an ended interruption said so (grade 4 / febrile neutropenia);
-    /// one level down from 3.2 mg/kg discontinues. After discontinuation nothing
-    /// changes the course.
+    /// The course after a dose decision taken on `on` (applied by hand, with no
+    /// source): see [`TdxdCourse::apply_dated`].
     pub fn apply(&self, d: &DoseDecision, on: NaiveDate) -> TdxdCourse {
         let mut c = self.clone();
-        c.decisions.push(DatedDecision {
+        c.apply_dated(&DatedDecision {
             on,
             decision: d.clone(),
+            source: None,
+            settings_version: None,
         });
-        if c.discontinued.is_some() {
-            return c;
+        c
+    }
+
+    /// Folds a decision in. An interruption opens; a resumption ends the open
+    /// interruptions it answers (those of its AE; for a measurement, those of its
+    /// rule the measurement lifts; by hand, all of its rule) and goes one level
+    /// down when the decision says so or an ended interruption said so (grade 4 /
+    /// febrile neutropenia); one level down from 3.2 mg/kg discontinues. A
+    /// resumption that ends nothing changes nothing. Any LVEF decision answers a
+    /// pending LVEF repeat and may ask for a new one. After discontinuation nothing
+    /// changes the course.
+    pub fn apply_dated(&mut self, dd: &DatedDecision) {
+        let (d, on) = (&dd.decision, dd.on);
+        if self.discontinued.is_some() {
+            self.decisions.push(dd.clone());
+            return;
+        }
+        if d.rule == Rule::TDXD_LVEF {
+            self.lvef_repeat = d.repeat_lvef_within_days.map(|days| LvefRepeat {
+                since: on,
+                due: on + chrono::Days::new(u64::from(days)),
+                reason: d.reason.clone(),
+            });
         }
         match &d.action {
             DoseAction::Continue => {}
-            DoseAction::Interrupt { until, then } => c.interruptions.push(Interruption {
+            DoseAction::Interrupt { until, then } => self.interruptions.push(Interruption {
                 rule: d.rule,
                 since: on,
                 until: until.clone(),
                 then: *then,
+                source: dd.source.clone(),
             }),
             DoseAction::ResumeSameDose | DoseAction::ResumeOneLevelDown => {
+                let (ended, open): (Vec<Interruption>, Vec<Interruption>) =
+                    self.interruptions.drain(..).partition(|i| ends(dd, i));
+                self.interruptions = open;
+                if ended.is_empty() {
+                    return;
+                }
                 let reduce = d.action == DoseAction::ResumeOneLevelDown
-                    || c.interruptions
-                        .iter()
-                        .any(|i| i.rule == d.rule && i.then == OnResolution::OneLevelDown);
-                c.interruptions.retain(|i| i.rule != d.rule);
+                    || ended.iter().any(|i| i.then == OnResolution::OneLevelDown);
                 if reduce {
-                    c.lower_or_discontinue(d.rule, on, &d.reason);
+                    self.lower_or_discontinue(d.rule, on, &d.reason);
                 }
             }
             DoseAction::Discontinue => {
-                c.discontinued = Some(Discontinuation {
+                self.discontinued = Some(Discontinuation {
                     rule: d.rule,
                     on,
                     reason: d.reason.clone(),
                 });
-                c.interruptions.clear();
+                self.interruptions.clear();
+                self.lvef_repeat = None;
             }
         }
-        c
+        self.decisions.push(dd.clone());
     }
 
     /// The course after the toxicity of `rule` resolved on `on`: each open
@@ -230,169 +294,18 @@ impl TdxdCourse {
         }
         c
     }
-
-    /// Refuses dosing while discontinued (`TDXD_DISCONTINUED`) or interrupted
-    /// (`TDXD_INTERRUPTED`), naming the rule and since when.
-    pub fn ensure_may_dose(&self) -> Result<(), Refusal> {
-        if let Some(d) = &self.discontinued {
-            return Err(Refusal::new(
-                Rule::TDXD_DISCONTINUED,
-                format!(
-                    "T-DXd was permanently discontinued on {} ({}): {}.",
-                    d.on, d.rule, d.reason
-                ),
-            ));
-        }
-        if self.interruptions.is_empty() {
-            return Ok(());
-        }
-        let open: Vec<String> = self
-            .interruptions
-            .iter()
-            .map(|i| format!("{} since {} until {}", i.rule, i.since, i.until))
-            .collect();
-        Err(Refusal::new(
-            Rule::TDXD_INTERRUPTED,
-            format!("T-DXd is interrupted: {}.", open.join("; ")),
-        )
-        .with_hint("Record the resolution (the rule's resume decision) first."))
-    }
-
-    /// No re-escalation above the course level; a reduction needs a reason.
-    /// Returns the level reduced from, for a reduction.
-    fn check_level(&self, a: &Administration) -> Result<Option<DoseLevel>, Refusal> {
-        if a.dose_level.rank() < self.level.rank() {
-            return Err(Refusal::new(
-                Rule::TDXD_DOSE,
-                format!(
-                    "Dose level {} mg/kg is above the current level {} mg/kg: re-escalation is not allowed.",
-                    a.dose_level.mg_per_kg(),
-                    self.level.mg_per_kg()
-                ),
-            )
-            .with_hint(format!("Give {} mg/kg or lower.", self.level.mg_per_kg())));
-        }
-        let reduced_from = (a.dose_level.rank() > self.level.rank()).then_some(self.level);
-        if let (Some(from), None) = (reduced_from, reduction_reason(a)) {
-            return Err(Refusal::new(
-                Rule::TDXD_DOSE,
-                format!(
-                    "Dose reduced from {} to {} mg/kg without a reason.",
-                    from.mg_per_kg(),
-                    a.dose_level.mg_per_kg()
-                ),
-            )
-            .with_hint("Enter the reason for the reduction."));
-        }
-        Ok(reduced_from)
-    }
-
-    /// Not earlier than `cycle_days − dosing_window_days` after the previous dose
-    /// (`TDXD_INTERVAL`). Returns the days since the previous dose.
-    fn check_interval(&self, a: &Administration, s: &Settings) -> Result<Option<i64>, Refusal> {
-        let t = &s.tdxd;
-        let Some(p) = self.administrations.last() else {
-            return Ok(None);
-        };
-        let d = (a.date - p.date).num_days();
-        let earliest = i64::from(t.cycle_days) - i64::from(t.dosing_window_days);
-        if d < earliest {
-            return Err(Refusal::new(
-                Rule::TDXD_INTERVAL,
-                format!(
-                    "Administration on {} is {d} days after the previous one ({}); the earliest is day {earliest} of a {}-day cycle.",
-                    a.date, p.date, t.cycle_days
-                ),
-            ));
-        }
-        Ok(Some(d))
-    }
-
-    /// Checks an administration against the course: not discontinued
-    /// (`TDXD_DISCONTINUED`), not interrupted (`TDXD_INTERRUPTED`), no
-    /// re-escalation, a reason for a reduction and dose = level × weight within
-    /// the tolerance (`TDXD_DOSE`), not earlier than the cycle allows (`TDXD_INTERVAL`).
-    pub fn check(&self, a: &Administration, s: &Settings) -> Result<AdministrationCheck, Refusal> {
-        self.ensure_may_dose()?;
-        let expected = check_dose_mg(a, s)?;
-        let reduced_from = self.check_level(a)?;
-        let days = self.check_interval(a, s)?;
-        let cycle_days = s.tdxd.cycle_days;
-        let delay_days = days.map_or(0, |d| (d - i64::from(cycle_days)).max(0));
-        let cycle = u32::try_from(self.administrations.len())
-            .unwrap_or(u32::MAX)
-            .saturating_add(1);
-        let mut evidence = vec![format!(
-            "Cycle {cycle} on {}: {} mg/kg × {} kg = {expected} mg; given {} mg",
-            a.date,
-            a.dose_level.mg_per_kg(),
-            a.weight_kg,
-            a.dose_mg
-        )];
-        if let Some(d) = days {
-            evidence.push(format!(
-                "{d} days after the previous dose (cycle {cycle_days} days); delay {delay_days} days{}",
-                a.delay_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
-            ));
-        }
-        if let (Some(from), Some(r)) = (reduced_from, reduction_reason(a)) {
-            evidence.push(format!("Reduced from {} mg/kg: {r}", from.mg_per_kg()));
-        }
-        Ok(AdministrationCheck {
-            cycle,
-            expected_dose_mg: expected,
-            volume_ml: a.dose_mg / 20.0,
-            days_since_previous: days,
-            delay_days,
-            reduced_from,
-            evidence,
-            settings_version: s.version,
-        })
-    }
-
-    /// Checks and adds an administration; a reduction lowers the allowed level for good.
-    pub fn record(
-        &self,
-        a: &Administration,
-        s: &Settings,
-    ) -> Result<(TdxdCourse, AdministrationCheck), Refusal> {
-        let check = self.check(a, s)?;
-        let mut c = self.clone();
-        c.level = a.dose_level;
-        c.administrations.push(a.clone());
-        Ok((c, check))
-    }
 }
 
-fn reduction_reason(a: &Administration) -> Option<&str> {
-    a.reduction_reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-}
-
-/// Level × weight in mg (to 0.1 mg), refusing an impossible weight
-/// (`VALUE_IMPOSSIBLE`) or a dose further from it than `tdxd.dose_tolerance_pct` (`TDXD_DOSE`).
-pub fn check_dose_mg(a: &Administration, s: &Settings) -> Result<f64, Refusal> {
-    if !(a.weight_kg.is_finite() && a.weight_kg > 20.0 && a.weight_kg < 300.0) {
-        return Err(Refusal::new(
-            Rule::VALUE_IMPOSSIBLE,
-            format!("Body weight {} kg cannot be true (20–300 kg).", a.weight_kg),
-        ));
+/// Whether resumption `r` ends interruption `i`: the same rule, and the same
+/// adverse event; a measurement ends what it measures (an ANC the holds waiting
+/// for it, an LVEF repeat the LVEF holds); by hand, every interruption of the rule.
+fn ends(r: &DatedDecision, i: &Interruption) -> bool {
+    if i.rule != r.decision.rule {
+        return false;
     }
-    let tolerance = s.tdxd.dose_tolerance_pct;
-    let expected = ((a.dose_level.mg_per_kg() * a.weight_kg) * 10.0).round() / 10.0;
-    let off_pct = (a.dose_mg - expected).abs() / expected * 100.0;
-    if !a.dose_mg.is_finite() || off_pct > tolerance {
-        return Err(Refusal::new(
-            Rule::TDXD_DOSE,
-            format!(
-                "Dose {} mg differs from {} mg/kg × {} kg = {expected} mg by {off_pct:.1} % (max {tolerance} %).",
-                a.dose_mg,
-                a.dose_level.mg_per_kg(),
-                a.weight_kg,
-            ),
-        ));
+    match &r.source {
+        Some(DecisionSource::AdverseEvent { .. }) => i.source == r.source,
+        Some(DecisionSource::Lab { .. }) if i.rule == Rule::TDXD_NEUTROPENIA => i.lifted_by_anc(),
+        Some(DecisionSource::Lab { .. }) | None => true,
     }
-    Ok(expected)
 }

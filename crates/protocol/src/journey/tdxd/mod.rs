@@ -2,14 +2,22 @@
 //! (PROTOCOL §9; clinical-rules §1.1–§1.3; EU SmPC 4.2/4.4, enhertuhcp.com).
 //!
 //! A [`TdxdCourse`] is the course so far: the highest dose level still allowed,
-//! the open interruptions and whether T-DXd is discontinued. Toxicity findings
-//! become [`DoseDecision`]s through the rule functions ([`ild_decision`],
-//! [`ild_resolved`], [`lvef_decision`], [`lvef_repeat_decision`],
-//! [`neutropenia_decision`]); [`TdxdCourse::apply`] folds a decision in, and
-//! [`TdxdCourse::record`] checks and adds an administration. Only the rules the
+//! the open interruptions, a pending LVEF repeat and whether T-DXd is discontinued.
+//! Toxicity findings become [`DoseDecision`]s through the rule functions
+//! ([`ild_decision`], [`ild_resolved`], [`lvef_decision`], [`lvef_repeat_decision`],
+//! [`neutropenia_decision`], [`anc_decision`], [`symptomatic_chf_decision`]).
+//!
+//! The course is a function of the current facts ([`course_of`]): the
+//! administrations, the decisions each current adverse event calls for (from its
+//! grade, onset and resolution, [`ae_dose_decisions`]) and the decisions recorded
+//! from measurements (LVEF, ANC). It is recomputed on every change, so correcting
+//! or retracting an AE recomputes what it caused. The allowed level never rises
+//! above a level already given (label: "do not re-escalate"). Only the rules the
 //! label states unambiguously are enforced.
 
+mod check;
 mod course;
+mod derive;
 mod rules;
 
 use schemars::JsonSchema;
@@ -17,13 +25,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::rule::{Refusal, Rule};
 
+pub use check::{Administration, AdministrationCheck, check_dose_mg};
 pub use course::{
-    Administration, AdministrationCheck, DatedDecision, Discontinuation, Interruption, TdxdCourse,
-    check_dose_mg,
+    DatedDecision, DecisionSource, Discontinuation, Interruption, LvefRepeat, TdxdCourse,
 };
+pub use derive::{ae_dose_decisions, course_of};
 pub use rules::{
-    LvefBand, ild_decision, ild_resolved, lvef_band, lvef_decision, lvef_repeat_decision,
-    neutropenia_decision,
+    LvefBand, anc_decision, ild_decision, ild_resolved, lvef_band, lvef_decision,
+    lvef_repeat_decision, neutropenia_decision, symptomatic_chf_decision,
 };
 
 /// T-DXd dose level (label reduction schedule, breast cancer).
@@ -59,6 +68,15 @@ impl DoseLevel {
         }
     }
 
+    /// The lower of two levels (the allowed level only ever goes down).
+    pub fn lower(self, other: DoseLevel) -> DoseLevel {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
+    }
+
     /// Steps below the start (0, 1, 2).
     fn rank(self) -> u8 {
         match self {
@@ -68,6 +86,7 @@ impl DoseLevel {
         }
     }
 }
+
 /// What to do when an interruption ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,5 +1,5 @@
 //! The label's dose-modification rules as decisions (clinical-rules §1.3):
-//! ILD/pneumonitis, LVEF and neutropenia.
+//! ILD/pneumonitis, LVEF, heart failure and neutropenia (from an AE or an ANC).
 
 use chrono::NaiveDate;
 use schemars::JsonSchema;
@@ -194,6 +194,52 @@ pub fn lvef_repeat_decision(
     decision(Rule::TDXD_LVEF, action, format!("{values}: {why}"))
 }
 
+/// Symptomatic congestive heart failure on T-DXd (clinical-rules §1.3, LVEF table:
+/// "Symptomatic CHF → permanently discontinue"), reported as an AE of `grade`.
+pub fn symptomatic_chf_decision(term: &str, grade: u8) -> DoseDecision {
+    decision(
+        Rule::TDXD_LVEF,
+        DoseAction::Discontinue,
+        format!(
+            "{term} grade {grade} (symptomatic congestive heart failure): permanently discontinue T-DXd"
+        ),
+    )
+}
+
+/// The condition a neutropenia hold (grade 3 or 4, not febrile) waits for: an
+/// absolute neutrophil count back to CTCAE grade ≤ 2 (≥ 1.0 ×10⁹/L). An ANC
+/// measured at that level lifts these holds ([`super::Interruption::lifted_by_anc`]).
+pub(super) const ANC_RECOVERED: &str = "neutrophils back to grade ≤ 2 (≥ 1.0 ×10⁹/L)";
+
+/// CTCAE v5.0 "Neutrophil count decreased": grade 3 below 1.0 ×10⁹/L.
+const ANC_GRADE_3_BELOW: f64 = 1.0;
+/// CTCAE v5.0 "Neutrophil count decreased": grade 4 below 0.5 ×10⁹/L.
+const ANC_GRADE_4_BELOW: f64 = 0.5;
+
+/// The neutropenia rule fed by an absolute neutrophil count on T-DXd (×10⁹/L):
+/// grade 3 (< 1.0) or grade 4 (< 0.5) interrupts as [`neutropenia_decision`] says;
+/// a count ≥ 1.0 while a neutropenia hold waits for it ends the hold
+/// (`hold_open`), at the level the hold said. Otherwise no decision.
+pub fn anc_decision(anc: f64, hold_open: bool) -> Option<DoseDecision> {
+    let values = format!("ANC {anc} ×10⁹/L");
+    let grade = if anc < ANC_GRADE_4_BELOW {
+        4
+    } else if anc < ANC_GRADE_3_BELOW {
+        3
+    } else if hold_open {
+        return Some(decision(
+            Rule::TDXD_NEUTROPENIA,
+            DoseAction::ResumeSameDose,
+            format!("{values} (grade ≤ 2): the neutropenia hold ends as it said"),
+        ));
+    } else {
+        return None;
+    };
+    let mut d = neutropenia_decision(grade, false).ok()?;
+    d.reason = format!("{values}: {}", d.reason);
+    Some(d)
+}
+
 /// Neutropenia (PROTOCOL §9): grade 3 → hold until ≤ grade 2, same dose;
 /// grade 4 or febrile neutropenia → hold until resolved, then one level down;
 /// grades 1–2 → continue.
@@ -220,7 +266,7 @@ pub fn neutropenia_decision(grade: u8, febrile: bool) -> Result<DoseDecision, Re
             3 => decision(
                 Rule::TDXD_NEUTROPENIA,
                 DoseAction::Interrupt {
-                    until: "neutrophils back to grade ≤ 2 (≥ 1.0 ×10⁹/L)".into(),
+                    until: ANC_RECOVERED.into(),
                     then: OnResolution::SameDose,
                 },
                 "Neutropenia grade 3: interrupt until grade ≤ 2, then the same dose".into(),
@@ -228,7 +274,7 @@ pub fn neutropenia_decision(grade: u8, febrile: bool) -> Result<DoseDecision, Re
             _ => decision(
                 Rule::TDXD_NEUTROPENIA,
                 DoseAction::Interrupt {
-                    until: "neutrophils back to grade ≤ 2 (≥ 1.0 ×10⁹/L)".into(),
+                    until: ANC_RECOVERED.into(),
                     then: OnResolution::OneLevelDown,
                 },
                 format!(
