@@ -76,6 +76,10 @@ pub struct LabResult {
     pub sample_at: DateTime<Utc>,
     /// Study sample or routine care.
     pub origin: SampleOrigin,
+    /// Plausibility warnings: the value is possible but unusual (see
+    /// [`Analyte::plausibility`]); the result is kept and the warning shown with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl LabResult {
@@ -178,21 +182,106 @@ impl Analyte {
         matches!(self, Analyte::Bilirubin | Analyte::Ast | Analyte::Alt)
     }
 
-    /// Values outside this canonical range cannot be true (lower bound inclusive unless zero is excluded).
-    fn possible_range(&self) -> (f64, f64, bool) {
-        // (min, max, min_exclusive)
+    /// The plausibility limits of the analyte in its canonical unit: a value beyond
+    /// them cannot be a true result (a typing or unit error) and is refused.
+    /// Conservative physiological bounds, each wider than any value reported in
+    /// living patients that we know of; the sources are named per analyte.
+    pub fn plausibility(&self) -> Plausibility {
+        let p = |possible, unusual| Plausibility { possible, unusual };
         match self {
-            Analyte::Platelets => (0.0, 5000.0, false),
-            Analyte::Anc => (0.0, 500.0, false),
-            Analyte::Haemoglobin => (0.0, 300.0, true),
-            Analyte::Creatinine => (0.0, 5000.0, true),
-            Analyte::Bilirubin => (0.0, 2000.0, false),
-            Analyte::Ast | Analyte::Alt => (0.0, 100_000.0, false),
-            Analyte::Inr => (0.5, 20.0, false),
-            Analyte::Aptt => (5.0, 300.0, false),
-            Analyte::Lvef => (0.0, 100.0, true),
+            // Essential thrombocythaemia reaches a few thousand ×10⁹/L at most; a count
+            // ≥ 1000 ×10⁹/L is "extreme thrombocytosis", < 10 ×10⁹/L is below the
+            // prophylactic transfusion threshold (CTCAE grade 4 is < 25).
+            Analyte::Platelets => p(Limits::from(0.0, 4000.0), Limits::from(10.0, 1000.0)),
+            // Hyperleukocytosis of leukaemia is a few hundred ×10⁹/L of white cells;
+            // a neutrophil count above 30 ×10⁹/L is a leukaemoid range (normal
+            // upper limit ≈ 7.5). Zero is possible (agranulocytosis).
+            Analyte::Anc => p(Limits::from(0.0, 300.0), Limits::from(0.0, 30.0)),
+            // Conservative physiological bound: survival below 10 g/L or above 250 g/L
+            // is not reported; < 60 g/L is severe anaemia (CTCAE grade 3 is < 80),
+            // > 160 g/L in a woman meets the WHO 2016 polycythaemia vera criterion.
+            Analyte::Haemoglobin => p(Limits::from(10.0, 250.0), Limits::from(60.0, 160.0)),
+            // Conservative physiological bound: anuric kidney failure rarely passes
+            // 2000 µmol/L; > 500 µmol/L is kidney failure (CTCAE grade 4 is > 6 × ULN),
+            // < 25 µmol/L only with extreme muscle wasting.
+            Analyte::Creatinine => p(Limits::from(5.0, 4000.0), Limits::from(25.0, 500.0)),
+            // Conservative physiological bound: adult cholestasis reaches ≈ 1000 µmol/L
+            // (≈ 60 mg/dL); > 340 µmol/L (20 mg/dL) is far above CTCAE grade 4 (> 10 × ULN).
+            Analyte::Bilirubin => p(Limits::from(0.0, 1500.0), Limits::from(0.0, 340.0)),
+            // Ischaemic or toxic hepatitis reaches 10 000–30 000 U/L; > 1000 U/L is the
+            // range of those causes (CTCAE grade 4 is > 20 × ULN).
+            Analyte::Ast | Analyte::Alt => {
+                p(Limits::from(0.0, 50_000.0), Limits::from(0.0, 1000.0))
+            }
+            // Coagulometers report INR up to ≈ 10–20; normal ≈ 0.9–1.2, > 5 only with
+            // over-anticoagulation.
+            Analyte::Inr => p(Limits::from(0.5, 20.0), Limits::from(0.8, 5.0)),
+            // Conservative physiological bound: no clot in 300 s is reported as
+            // unclottable; normal ≈ 25–35 s, > 100 s only with heparin or a factor defect.
+            Analyte::Aptt => p(Limits::from(10.0, 300.0), Limits::from(20.0, 100.0)),
+            // Conservative physiological bound: a hyperdynamic ventricle ejects ≈ 80 %;
+            // below 20 % is end-stage heart failure.
+            Analyte::Lvef => p(Limits::above(0.0, 95.0), Limits::from(20.0, 80.0)),
         }
     }
+}
+
+/// A range of values in an analyte's canonical unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Lowest value.
+    pub min: f64,
+    /// Highest value (inclusive).
+    pub max: f64,
+    /// The lowest value itself is outside (an LVEF of 0 % is no heart beat).
+    pub min_exclusive: bool,
+}
+
+impl Limits {
+    const fn from(min: f64, max: f64) -> Limits {
+        Limits {
+            min,
+            max,
+            min_exclusive: false,
+        }
+    }
+
+    const fn above(min: f64, max: f64) -> Limits {
+        Limits {
+            min,
+            max,
+            min_exclusive: true,
+        }
+    }
+
+    /// Whether `v` lies within the range.
+    pub fn contains(&self, v: f64) -> bool {
+        let above_min = if self.min_exclusive {
+            v > self.min
+        } else {
+            v >= self.min
+        };
+        above_min && v <= self.max
+    }
+
+    fn describe(&self, unit: &str) -> String {
+        format!(
+            "{} {} {} {} {unit}",
+            if self.min_exclusive { "above" } else { "from" },
+            self.min,
+            if self.min_exclusive { "up to" } else { "to" },
+            self.max
+        )
+    }
+}
+
+/// The plausibility of an analyte's values (issue 10, point 13).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plausibility {
+    /// Outside: cannot be a true result (`VALUE_IMPOSSIBLE`).
+    pub possible: Limits,
+    /// Outside (but possible): unusual, kept with a warning to check value and unit.
+    pub unusual: Limits,
 }
 
 /// Normalises a unit spelling: case, spaces, µ/μ, ×, superscripts, `e`/`*` powers.
@@ -277,25 +366,25 @@ pub fn lab_result(
         )));
     }
     let canonical_value = to_canonical(analyte, value, unit)?;
-    let (min, max, min_exclusive) = analyte.possible_range();
-    let below = if min_exclusive {
-        canonical_value <= min
-    } else {
-        canonical_value < min
-    };
-    if below || canonical_value > max {
+    let limits = analyte.plausibility();
+    let canonical_unit = analyte.canonical_unit();
+    let as_entered = format!("{} {} {}", analyte.label(), value, unit.trim());
+    if !limits.possible.contains(canonical_value) {
         return Err(impossible(format!(
-            "{} {} {} ({:.4} {}) cannot be true; possible values lie {} {} and {} {}.",
-            analyte.label(),
-            value,
-            unit.trim(),
-            canonical_value,
-            analyte.canonical_unit(),
-            if min_exclusive { "above" } else { "from" },
-            min,
-            if min_exclusive { "up to" } else { "to" },
-            max
+            "{as_entered} ({canonical_value:.4} {canonical_unit}) cannot be a true result: possible values lie {}.",
+            limits.possible.describe(canonical_unit)
+        ))
+        .with_hint(format!(
+            "Check the value and its unit (accepted units: {}).",
+            analyte.accepted_units()
         )));
+    }
+    let mut warnings = Vec::new();
+    if !limits.unusual.contains(canonical_value) {
+        warnings.push(format!(
+            "Unusual value: {as_entered} ({canonical_value:.4} {canonical_unit}) lies outside the usual {}–{} {canonical_unit}; check the value and its unit.",
+            limits.unusual.min, limits.unusual.max
+        ));
     }
     let canonical_uln = match uln {
         None if analyte.needs_uln() => {
@@ -335,6 +424,7 @@ pub fn lab_result(
         canonical_uln,
         sample_at,
         origin,
+        warnings,
     })
 }
 
@@ -417,8 +507,9 @@ mod tests {
                 for a in [Analyte::Platelets, Analyte::Haemoglobin, Analyte::Creatinine, Analyte::Inr, Analyte::Aptt, Analyte::Lvef] {
                     match lab_result(a, v, unit, None, None, t, SampleOrigin::Study) {
                         Ok(l) => {
-                            let (min, max, _) = a.possible_range();
-                            prop_assert!(l.canonical_value >= min && l.canonical_value <= max);
+                            let limits = a.plausibility();
+                            prop_assert!(limits.possible.contains(l.canonical_value));
+                            prop_assert_eq!(l.warnings.is_empty(), limits.unusual.contains(l.canonical_value));
                         }
                         Err(r) => prop_assert!(matches!(r.rule, Rule::VALUE_IMPOSSIBLE | Rule::UNIT_UNKNOWN)),
                     }

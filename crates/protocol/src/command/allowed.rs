@@ -69,7 +69,8 @@ const IMAGING: &[StateKind] = &[
     S::Progression,
 ];
 /// Adverse events and pregnancies are reported from enrolment, and after the end of
-/// participation too (PROTOCOL §11).
+/// participation too (PROTOCOL §11): off study, after death (the fatal event and the
+/// follow-up of open events) and after loss to follow-up (learnt later).
 const SAFETY: &[StateKind] = &[
     S::Enrolled,
     S::BaselinePetDone,
@@ -81,6 +82,26 @@ const SAFETY: &[StateKind] = &[
     S::Progression,
     S::SafetyFollowUp,
     S::OffStudy,
+    S::Died,
+    S::LostToFollowUp,
+];
+/// A death is recorded while she takes part, and after she went off study or was lost
+/// to follow-up too: survival is analysed (PROTOCOL §13).
+const DEATH: &[StateKind] = &[
+    S::Registered,
+    S::Consented,
+    S::Screening,
+    S::Enrolled,
+    S::BaselinePetDone,
+    S::BiopsyDone,
+    S::PathologyReported,
+    S::Allocated,
+    S::OnTreatment,
+    S::ResponsePetDone,
+    S::Progression,
+    S::SafetyFollowUp,
+    S::OffStudy,
+    S::LostToFollowUp,
 ];
 /// Where a pathology report can come in: after a biopsy, until the journey ends (a
 /// non-diagnostic first specimen sends her back to `baseline_pet_done`, yet the other
@@ -150,7 +171,8 @@ impl CommandKind {
     fn allowed(self) -> Allowed {
         match self {
             K::RegisterParticipant => Allowed::always(&[S::Unregistered]),
-            K::RecordConsent | K::RecordDeath | K::RecordLostToFollowUp => Allowed::always(ACTIVE),
+            K::RecordConsent | K::RecordLostToFollowUp => Allowed::always(ACTIVE),
+            K::RecordDeath => Allowed::always(DEATH),
             K::WithdrawConsent => Allowed::always(CONSENTED),
             K::RecordTreatmentLine
             | K::RecordLesion

@@ -48,15 +48,18 @@ pub struct RecordFreshBiopsy {
 
 /// Uses an earlier (archival) biopsy instead of a fresh study biopsy (PROTOCOL §7).
 ///
-/// Refused when the biopsy is too old or has intervening therapy under the settings
-/// (`ARCHIVAL_BIOPSY`).
+/// Refused when the biopsy does not precede PET1, is too old on the day of PET1, or
+/// has intervening therapy under the settings (`ARCHIVAL_BIOPSY`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UseArchivalBiopsy {
     /// The earlier-biopsy entry recorded at screening, e.g. `archival-1`.
     pub archival_entry: String,
-    /// Date the decision to use it is made.
+    /// Date the decision to use it is made (the age counts to PET1, not to this day).
     pub used_on: NaiveDate,
+    /// The sample really was used although it does not qualify (raises a major deviation).
+    #[serde(default)]
+    pub late_entry_of_fact: bool,
 }
 
 /// Records the pathology report of one specimen (one read: local or central).

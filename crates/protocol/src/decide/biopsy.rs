@@ -10,11 +10,13 @@ use crate::event::Event;
 use crate::imaging::PetTimepoint;
 use crate::journey::biopsy::{
     Anticoagulation, ArchivalSample, BiopsyComplication, BiopsySource, FreshBiopsy,
-    check_archival_sample, clear_fresh_biopsy,
+    archival_refusal, archival_sample_problems, check_archival_sample, clear_fresh_biopsy,
+    lines_since,
 };
 use crate::journey::schedule::VisitKind;
 use crate::journey::trial::BiopsyRecord;
 use crate::participant::{State, current};
+use crate::records::{Deviation, DeviationSeverity};
 use crate::rule::{Refusal, Rule};
 
 fn guiding_pet(state: &State) -> PetTimepoint {
@@ -119,7 +121,11 @@ pub(super) fn fresh_biopsy(ctx: &Dc, c: &RecordFreshBiopsy) -> Result<Vec<Event>
     Ok(events)
 }
 
-/// Uses a current earlier-biopsy entry as the study biopsy (`ARCHIVAL_BIOPSY`).
+/// Uses a current earlier-biopsy entry as the study biopsy (`ARCHIVAL_BIOPSY`): it must
+/// precede PET1 and be recent enough on the day of PET1, with no disallowed therapy
+/// since, on its form or in the recorded treatment lines. Used as a past fact
+/// (`late_entry_of_fact`) although it does not qualify, it is recorded with a major
+/// deviation, as the consent gate does.
 pub(super) fn archival_biopsy(ctx: &Dc, c: &UseArchivalBiopsy) -> Result<Vec<Event>, Refusal> {
     ctx.not_future_date("used_on", c.used_on)?;
     let Some(entry) = ctx
@@ -136,13 +142,53 @@ pub(super) fn archival_biopsy(ctx: &Dc, c: &UseArchivalBiopsy) -> Result<Vec<Eve
             ),
         ));
     };
-    let sample = ArchivalSample {
-        biopsy_id: format!("biopsy-{}", ctx.p.biopsies.len() + 1),
+    let Some(pet1) = ctx.p.imp_administration(PetTimepoint::Pet1) else {
+        return Err(Refusal::new(
+            Rule::ARCHIVAL_BIOPSY,
+            "No PET1 is recorded: an earlier biopsy is judged against the day of PET1.",
+        ));
+    };
+    let biopsy_id = format!("biopsy-{}", ctx.p.biopsies.len() + 1);
+    let mut sample = ArchivalSample {
+        biopsy_id: biopsy_id.clone(),
+        lines_since: lines_since(
+            &entry.value,
+            current(&ctx.p.treatment_lines).map(|e| &e.value),
+        ),
         record: entry.value.clone(),
         used_on: c.used_on,
+        pet1_on: Some(pet1.value.injected_at.date_naive()),
+        deviation_id: None,
+    };
+    let problems = archival_sample_problems(&sample, ctx.s);
+    let deviation = if problems.is_empty() {
+        None
+    } else if c.late_entry_of_fact {
+        let id = format!("dev-{}", ctx.p.deviations.len() + 1);
+        sample.deviation_id = Some(id.clone());
+        Some(Deviation {
+            deviation_id: id,
+            severity: DeviationSeverity::Major,
+            rule: Rule::ARCHIVAL_BIOPSY,
+            description: format!(
+                "Archival biopsy of {} used instead of the study biopsy although {}.",
+                sample.record.biopsy_date,
+                problems.join(", ")
+            ),
+            occurred_at: pet1.value.injected_at,
+            entry_id: Some(biopsy_id),
+        })
+    } else {
+        let refusal = archival_refusal(&sample, &problems, ctx.s);
+        let hint = format!(
+            "{} If the sample really was used already, record it with `late_entry_of_fact` \
+             set: a major deviation will be raised.",
+            refusal.hint.clone().unwrap_or_default()
+        );
+        return Err(refusal.with_hint(hint));
     };
     let evidence = check_archival_sample(&sample, ctx.s)?;
-    Ok(vec![Event::BiopsyRecorded {
+    let mut events = vec![Event::BiopsyRecorded {
         biopsy: BiopsyRecord {
             source: BiopsySource::Archival(sample),
             clearance: None,
@@ -151,5 +197,11 @@ pub(super) fn archival_biopsy(ctx: &Dc, c: &UseArchivalBiopsy) -> Result<Vec<Eve
             recorded_at: ctx.now,
         },
         settings_version: ctx.s.version,
-    }])
+    }];
+    events.extend(deviation.map(|deviation| Event::DeviationRecorded {
+        deviation,
+        recorded_at: ctx.now,
+        settings_version: ctx.s.version,
+    }));
+    Ok(events)
 }

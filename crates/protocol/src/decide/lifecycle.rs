@@ -159,8 +159,29 @@ pub(super) fn screen_fail(ctx: &Dc, c: &ScreenFail) -> Result<Vec<Event>, Refusa
     }])
 }
 
+/// Records a death, also after participation ended (off study or lost to follow-up):
+/// survival is analysed (PROTOCOL §13). The date can be neither before consent nor
+/// before the last contact the record already holds (`VALUE_IMPOSSIBLE`).
 pub(super) fn death(ctx: &Dc, c: &RecordDeath) -> Result<Vec<Event>, Refusal> {
     ctx.not_future_date("died_on", c.died_on)?;
+    let alive = [
+        ctx.p
+            .first_consent()
+            .map(|k| (k.signed_at.date_naive(), "she signed the informed consent")),
+        ctx.p
+            .off_study
+            .as_ref()
+            .map(|e| (e.ended_on, "her last study contact (end of participation)")),
+        ctx.p
+            .last_contact_on
+            .map(|d| (d, "her last contact before she was lost to follow-up")),
+    ];
+    if let Some((d, what)) = alive.into_iter().flatten().find(|(d, _)| c.died_on < *d) {
+        return Err(Refusal::new(
+            Rule::VALUE_IMPOSSIBLE,
+            format!("Death on {} is before {d}, when {what}.", c.died_on),
+        ));
+    }
     Ok(vec![Event::Died {
         died_on: c.died_on,
         cause: c.cause.clone(),

@@ -10,46 +10,16 @@ use crate::journey::end::{EndReason, PostEndRecord, may_record_after_end};
 use crate::journey::safety::{AdverseEvent, Seriousness, code_adverse_event};
 use crate::journey::tdxd::ae_dose_decisions;
 use crate::journey::trial::{AeRecord, PregnancyReport};
-use crate::participant::State;
+use crate::participant::StateKind;
 use crate::rule::{Refusal, Rule};
 
 /// Records an adverse event or its follow-up (a correction of the earlier entry),
 /// with the T-DXd dose decisions it calls for from its current facts (a resolution
 /// recorded with the AE, at entry or in a follow-up, ends its hold).
 pub(super) fn adverse_event(ctx: &Dc, c: &RecordAdverseEvent) -> Result<Vec<Event>, Refusal> {
-    ctx.not_future_date("onset", c.onset)?;
-    ctx.not_future("site_aware_at", c.site_aware_at)?;
-    if let Some(r) = c.resolved {
-        ctx.not_future_date("resolved", r)?;
-        if r < c.onset {
-            return Err(Refusal::new(
-                Rule::VALUE_IMPOSSIBLE,
-                format!("Resolution {r} is before the onset {}.", c.onset),
-            ));
-        }
-    }
-    if let Some(t) = c.reported_to_sponsor_at
-        && t < c.site_aware_at
-    {
-        return Err(Refusal::new(
-            Rule::VALUE_IMPOSSIBLE,
-            "The report to the sponsor is dated before the site knew of the event.",
-        ));
-    }
-    if let State::OffStudy { .. } = &ctx.p.state
-        && c.corrects.is_none()
-        && let Some(end) = &ctx.p.off_study
-    {
-        let reason = match end.reason {
-            OffStudyReason::Arm2FollowUpComplete => EndReason::Arm2FollowUpComplete,
-            _ => EndReason::Arm1EndEvent,
-        };
-        may_record_after_end(
-            reason,
-            end.ended_on,
-            PostEndRecord::AdverseEvent { onset: c.onset },
-        )?;
-    }
+    ae_dates(ctx, c)?;
+    sae_clock_entry(ctx, c)?;
+    after_the_end(ctx, c)?;
     let previous = c
         .corrects
         .as_deref()
@@ -97,6 +67,133 @@ pub(super) fn adverse_event(ctx: &Dc, c: &RecordAdverseEvent) -> Result<Vec<Even
             tdxd_decisions: decisions,
         },
     }])
+}
+
+/// The AE's own dates: none in the future, resolution not before onset, onset not
+/// before consent (PROTOCOL §4: before it she was not in the trial; such an event is
+/// medical history) and, for an AE related to T-DXd, not before its first dose.
+fn ae_dates(ctx: &Dc, c: &RecordAdverseEvent) -> Result<(), Refusal> {
+    ctx.not_future_date("onset", c.onset)?;
+    if let Some(r) = c.resolved {
+        ctx.not_future_date("resolved", r)?;
+        if r < c.onset {
+            return Err(Refusal::new(
+                Rule::VALUE_IMPOSSIBLE,
+                format!("Resolution {r} is before the onset {}.", c.onset),
+            ));
+        }
+    }
+    if let Some(consent) = ctx.p.first_consent()
+        && c.onset < consent.signed_at.date_naive()
+    {
+        return Err(Refusal::new(
+            Rule::VALUE_IMPOSSIBLE,
+            format!(
+                "Onset {} is before the informed consent ({}): it is not an adverse event of the trial.",
+                c.onset,
+                consent.signed_at.format("%Y-%m-%d")
+            ),
+        )
+        .with_hint("Record a condition that began before consent as medical history."));
+    }
+    if c.relation_tdxd.is_related() {
+        let first_dose = ctx.p.tdxd.administrations.iter().map(|a| a.date).min();
+        if first_dose.is_none_or(|d| c.onset < d) {
+            let since = first_dose.map_or_else(
+                || "no T-DXd dose is recorded".to_owned(),
+                |d| format!("the first T-DXd dose was given {d}"),
+            );
+            return Err(Refusal::new(
+                Rule::VALUE_IMPOSSIBLE,
+                format!(
+                    "An adverse event with onset {} cannot be related to T-DXd: {since}.",
+                    c.onset
+                ),
+            )
+            .with_hint("Set the relation to T-DXd to not related (or not applicable), or record the dose first."));
+        }
+    }
+    Ok(())
+}
+
+/// The dates of the serious-event clock (PROTOCOL §11): the site cannot be aware of an
+/// event before its onset day, and the report to the sponsor can be neither in the
+/// future nor before the site knew (`SAE_CLOCK`).
+fn sae_clock_entry(ctx: &Dc, c: &RecordAdverseEvent) -> Result<(), Refusal> {
+    ctx.not_future("site_aware_at", c.site_aware_at)?;
+    if c.site_aware_at.date_naive() < c.onset {
+        return Err(Refusal::new(
+            Rule::SAE_CLOCK,
+            format!(
+                "The site cannot have been aware of the event ({}) before its onset {}.",
+                c.site_aware_at.format("%Y-%m-%d %H:%M UTC"),
+                c.onset
+            ),
+        ));
+    }
+    if let Some(t) = c.reported_to_sponsor_at {
+        if t > ctx.now {
+            return Err(Refusal::new(
+                Rule::SAE_CLOCK,
+                format!(
+                    "The report to the sponsor ({}) is in the future.",
+                    t.format("%Y-%m-%d %H:%M UTC")
+                ),
+            ));
+        }
+        if t < c.site_aware_at {
+            return Err(Refusal::new(
+                Rule::VALUE_IMPOSSIBLE,
+                "The report to the sponsor is dated before the site knew of the event.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// After the end of participation (PROTOCOL §2, §11) safety data still come in: a new
+/// AE with onset up to the end (the fatal event included) and follow-ups of earlier
+/// AEs. After death nothing can begin or resolve later than the death
+/// (`VALUE_IMPOSSIBLE`); after going off study or being lost to follow-up, a new AE
+/// that began after the end is outside the trial (`OFF_STUDY`).
+fn after_the_end(ctx: &Dc, c: &RecordAdverseEvent) -> Result<(), Refusal> {
+    if let Some(died) = ctx.p.died_on {
+        for (what, d) in [("onset", Some(c.onset)), ("resolution", c.resolved)] {
+            if let Some(d) = d
+                && d > died
+            {
+                return Err(Refusal::new(
+                    Rule::VALUE_IMPOSSIBLE,
+                    format!("The {what} {d} is after her death on {died}."),
+                ));
+            }
+        }
+    }
+    if c.corrects.is_some() {
+        return Ok(());
+    }
+    let end = match (&ctx.p.off_study, ctx.p.state.kind()) {
+        (Some(end), _) => Some((
+            match end.reason {
+                OffStudyReason::Arm2FollowUpComplete => EndReason::Arm2FollowUpComplete,
+                _ => EndReason::Arm1EndEvent,
+            },
+            end.ended_on,
+        )),
+        (None, StateKind::LostToFollowUp) => ctx
+            .p
+            .last_contact_on
+            .map(|d| (EndReason::LostToFollowUp, d)),
+        _ => None,
+    };
+    match end {
+        Some((reason, ended_on)) => may_record_after_end(
+            reason,
+            ended_on,
+            PostEndRecord::AdverseEvent { onset: c.onset },
+        ),
+        None => Ok(()),
+    }
 }
 
 /// Records a pregnancy report.

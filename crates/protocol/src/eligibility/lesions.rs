@@ -8,9 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::CriterionStatus::{Met, Missing, NotMet};
 use super::{Ctx, Finding};
+use chrono::Months;
+
+use crate::imaging::PetTimepoint;
 use crate::journey::biopsy::archival_problems;
 use crate::participant::current;
-use crate::records::{ArchivalBiopsy, Lesion, LesionType};
+use crate::records::{ArchivalBiopsy, Lesion, LesionType, TreatmentLine};
 use crate::settings::Settings;
 
 /// Whether a lesion is measurable at baseline by RECIST 1.1, and why.
@@ -94,17 +97,38 @@ fn biopsy_ok(l: &Lesion, s: &Settings) -> bool {
 }
 
 /// Archival biopsies that may replace the study biopsy (PROTOCOL §7), with evidence.
+///
+/// Counted to PET1 once it is recorded; before that to today, with the last day PET1
+/// may take place for the biopsy to stay usable. Therapies come from the form's
+/// answers and from the recorded treatment lines.
 fn archival<'a>(ctx: &'a Ctx, ev: &mut Vec<String>) -> Option<&'a ArchivalBiopsy> {
     let a = &ctx.s.archival_biopsy;
+    let (on, what) = match ctx.p.imp_administration(PetTimepoint::Pet1) {
+        Some(pet1) => (pet1.value.injected_at.date_naive(), "PET1"),
+        None => (ctx.today(), "today"),
+    };
+    let lines: Vec<TreatmentLine> = current(&ctx.p.treatment_lines)
+        .map(|e| e.value.clone())
+        .collect();
     let mut found = None;
     for b in current(&ctx.p.archival_biopsies).map(|e| &e.value) {
-        let problems = archival_problems(b, ctx.today(), a);
+        let problems = archival_problems(b, on, what, &lines, a);
+        let deadline = b
+            .biopsy_date
+            .checked_add_months(Months::new(a.max_age_months))
+            .filter(|_| what == "today");
         ev.push(format!(
             "Archival biopsy {} ({}): {}",
             b.biopsy_date,
             b.site_description,
             if problems.is_empty() {
-                "usable".into()
+                match deadline {
+                    Some(d) => format!(
+                        "usable today; PET1 must take place by {d} ({} calendar months)",
+                        a.max_age_months
+                    ),
+                    None => format!("usable at {what} ({on})"),
+                }
             } else {
                 format!("not usable: {}", problems.join(", "))
             }
@@ -153,6 +177,89 @@ fn describe(l: &Lesion, s: &Settings, recent: bool) -> String {
     )
 }
 
+/// The lesions IN4 and IN5 rest on together (PROTOCOL §5): the lesion available for
+/// biopsy and the *additional* index lesion, different lesions unless
+/// `lesions.index_lesion_may_be_biopsied` (clinical-rules A14; default false). A
+/// lesion marked for biopsy is never the index lesion by default either.
+struct Pairing<'a> {
+    /// The lesion that meets IN4, if a lesion does (else an archival biopsy may).
+    biopsy: Option<&'a Lesion>,
+    /// The lesion that meets IN5.
+    index: Option<&'a Lesion>,
+}
+
+fn pairing<'a>(ctx: &'a Ctx, archival: Option<&ArchivalBiopsy>) -> Pairing<'a> {
+    let s = ctx.s;
+    let recent: Vec<&Lesion> = lesions(ctx)
+        .into_iter()
+        .filter(|(_, r)| *r)
+        .map(|(l, _)| l)
+        .collect();
+    let index: Vec<&Lesion> = recent
+        .iter()
+        .copied()
+        .filter(|l| l.metastatic && measurability(l, s).measurable)
+        .collect();
+    // The lesions marked for biopsy first: they are the ones the investigator means.
+    let mut candidates: Vec<&Lesion> = recent.iter().copied().filter(|l| biopsy_ok(l, s)).collect();
+    candidates.sort_by_key(|l| !l.intended_for_biopsy);
+    if s.lesions.index_lesion_may_be_biopsied {
+        return Pairing {
+            biopsy: candidates.first().copied(),
+            index: index.first().copied(),
+        };
+    }
+    let index_besides = |taken: Option<&str>| {
+        index
+            .iter()
+            .copied()
+            .find(|m| !m.intended_for_biopsy && Some(m.lesion_id.as_str()) != taken)
+    };
+    for b in &candidates {
+        if let Some(m) = index_besides(Some(&b.lesion_id)) {
+            return Pairing {
+                biopsy: Some(b),
+                index: Some(m),
+            };
+        }
+    }
+    // No pair among the lesions: a usable earlier biopsy may stand for IN4.
+    if let Some(m) = archival.and_then(|a| index_besides(a.lesion_id.as_deref())) {
+        return Pairing {
+            biopsy: None,
+            index: Some(m),
+        };
+    }
+    Pairing {
+        biopsy: candidates.first().copied(),
+        index: if candidates.is_empty() && archival.is_none() {
+            index_besides(None)
+        } else {
+            None
+        },
+    }
+}
+
+/// The evidence line naming which lesion meets which criterion.
+fn pairing_evidence(p: &Pairing, archival: Option<&ArchivalBiopsy>, s: &Settings) -> String {
+    let biopsy = match (p.biopsy, archival) {
+        (Some(b), _) => format!("lesion {}", b.lesion_id),
+        (None, Some(a)) => format!("the archival biopsy of {}", a.biopsy_date),
+        (None, None) => "none".into(),
+    };
+    let index = p
+        .index
+        .map_or("none".into(), |m| format!("lesion {}", m.lesion_id));
+    format!(
+        "IN4 (for biopsy): {biopsy}; IN5 (index lesion): {index}; {}",
+        if s.lesions.index_lesion_may_be_biopsied {
+            "the index lesion may be the biopsy lesion (setting)"
+        } else {
+            "they must be different lesions, and a lesion marked for biopsy is not an index lesion"
+        }
+    )
+}
+
 /// IN4: a metastatic lesion ≥ 10 mm available for biopsy, or a usable recent biopsy.
 pub(super) fn in4(ctx: &Ctx) -> Finding {
     let s = ctx.s;
@@ -163,14 +270,17 @@ pub(super) fn in4(ctx: &Ctx) -> Finding {
         s.lesions.biopsy_min_mm, s.recency.imaging_max_age_days
     ));
     let archival = archival(ctx, &mut ev);
-    if let Some((l, _)) = all.iter().find(|(l, r)| *r && biopsy_ok(l, s)) {
+    let pair = pairing(ctx, archival);
+    if let Some(b) = pair.biopsy {
+        ev.push(pairing_evidence(&pair, archival, s));
         return Finding::new(
             Met,
-            format!("Met: lesion {} available for biopsy", l.lesion_id),
+            format!("Met: lesion {} available for biopsy", b.lesion_id),
             ev,
         );
     }
     if let Some(b) = archival {
+        ev.push(pairing_evidence(&pair, archival, s));
         return Finding::new(
             Met,
             format!("Met: usable archival biopsy of {}", b.biopsy_date),
@@ -194,7 +304,8 @@ pub(super) fn in4(ctx: &Ctx) -> Finding {
     )
 }
 
-/// IN5: an additional metastatic index lesion measurable by RECIST 1.1.
+/// IN5: an additional metastatic index lesion measurable by RECIST 1.1, not the
+/// lesion that meets IN4 (see [`Pairing`]).
 pub(super) fn in5(ctx: &Ctx) -> Finding {
     let s = ctx.s;
     let all = lesions(ctx);
@@ -210,38 +321,24 @@ pub(super) fn in5(ctx: &Ctx) -> Finding {
         }
     ));
     let measurable = |l: &Lesion| l.metastatic && measurability(l, s).measurable;
-    let recent: Vec<&Lesion> = all.iter().filter(|(_, r)| *r).map(|(l, _)| *l).collect();
-    let index: Vec<&Lesion> = recent.iter().copied().filter(|l| measurable(l)).collect();
-    let intended: Vec<&Lesion> = recent
-        .iter()
-        .copied()
-        .filter(|l| l.intended_for_biopsy)
-        .collect();
-    let candidates: Vec<&Lesion> = recent.iter().copied().filter(|l| biopsy_ok(l, s)).collect();
     let mut archival_ev = Vec::new();
     let archival = archival(ctx, &mut archival_ev);
-    let chosen: Option<&Lesion> = if may_biopsy {
-        index.first().copied()
-    } else if !intended.is_empty() {
-        ev.push("Biopsy lesion(s): those marked intended for biopsy".into());
-        index.iter().copied().find(|m| !m.intended_for_biopsy)
-    } else if candidates.is_empty() {
-        let excluded = archival.and_then(|b| b.lesion_id.as_deref());
-        index
-            .iter()
-            .copied()
-            .find(|m| Some(m.lesion_id.as_str()) != excluded)
-    } else {
-        ev.push("No lesion marked for biopsy: one biopsy candidate must remain besides the index lesion".into());
-        index
-            .iter()
-            .copied()
-            .find(|m| candidates.iter().any(|b| b.lesion_id != m.lesion_id))
-    };
-    if let Some(m) = chosen {
+    let pair = pairing(ctx, archival);
+    ev.push(pairing_evidence(&pair, archival, s));
+    if let Some(m) = pair.index {
+        let besides = match (pair.biopsy, archival) {
+            (Some(b), _) if b.lesion_id != m.lesion_id => {
+                format!(", besides biopsy lesion {}", b.lesion_id)
+            }
+            (None, Some(a)) => format!(", besides the archival biopsy of {}", a.biopsy_date),
+            _ => String::new(),
+        };
         return Finding::new(
             Met,
-            format!("Met: lesion {} is a measurable index lesion", m.lesion_id),
+            format!(
+                "Met: lesion {} is a measurable index lesion{besides}",
+                m.lesion_id
+            ),
             ev,
         );
     }
@@ -252,6 +349,21 @@ pub(super) fn in5(ctx: &Ctx) -> Finding {
         return Finding::new(
             Missing,
             "A measurable lesion's imaging is too old: repeat imaging",
+            ev,
+        );
+    }
+    let taken: Vec<&str> = all
+        .iter()
+        .filter(|(l, r)| *r && measurable(l))
+        .map(|(l, _)| l.lesion_id.as_str())
+        .collect();
+    if !taken.is_empty() {
+        return Finding::new(
+            NotMet,
+            format!(
+                "Not met: no additional measurable index lesion; {} is needed for the biopsy (IN4) or marked for biopsy",
+                taken.join(", ")
+            ),
             ev,
         );
     }

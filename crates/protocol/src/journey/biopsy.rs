@@ -3,18 +3,19 @@
 //!
 //! A fresh biopsy is cleared only with bleeding-risk labs (INR, platelets,
 //! APTT) inside the configured window and limits and with anticoagulation
-//! paused (EX5). An archival biopsy counts only if it is recent enough and no
-//! disallowed therapy came between it and its use (clinical-rules A1). The
-//! screening criteria EX5 and IN4 use the same functions, so screening and the
-//! journey cannot disagree.
+//! paused (EX5). An archival biopsy counts only if it precedes PET1, is at most
+//! the configured number of calendar months old on the day of PET1, and no
+//! disallowed therapy came after it, as said on its form or shown by the recorded
+//! treatment lines (clinical-rules A1). The screening criteria EX5 and IN4 use
+//! the same functions, so screening and the journey cannot disagree.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::ctcae::ctcae_v5;
 use crate::labs::{Analyte, LabResult};
-use crate::records::ArchivalBiopsy;
+use crate::records::{ArchivalBiopsy, TreatmentLine};
 use crate::rule::{Refusal, Rule};
 use crate::settings::{ArchivalBiopsySettings, BleedingSettings, DisallowedIntervening, Settings};
 
@@ -77,8 +78,21 @@ pub struct ArchivalSample {
     pub biopsy_id: String,
     /// Date, lesion and intervening therapies (the record IN4 also uses).
     pub record: ArchivalBiopsy,
-    /// The day it is used instead of the study biopsy; its age is counted to this day.
+    /// The day the decision to use it was recorded. Kept for the record only: the age
+    /// counts to PET1, which a back-dated decision cannot move.
     pub used_on: NaiveDate,
+    /// The day of PET1 (its IMP injection): the biopsy must precede it and its age is
+    /// counted to it. `None` only in samples recorded before this was kept; their
+    /// age counts to `used_on`.
+    #[serde(default)]
+    pub pet1_on: Option<NaiveDate>,
+    /// The recorded treatment lines given after the biopsy, as known when it was used.
+    #[serde(default)]
+    pub lines_since: Vec<TreatmentLine>,
+    /// The major deviation recorded when the sample was used as a past fact although
+    /// it did not qualify (`late_entry_of_fact`); it then counts, with that deviation.
+    #[serde(default)]
+    pub deviation_id: Option<String>,
 }
 
 /// Where the tissue of a specimen came from.
@@ -371,35 +385,100 @@ pub fn check_complication(c: &BiopsyComplication) -> Result<String, Refusal> {
     }
 }
 
-/// Why an earlier biopsy cannot replace the study biopsy on `on` (empty = usable).
+/// The oldest biopsy date that is at most `months` calendar months before `on`: the
+/// first day from which adding the months reaches `on`, as IN2 counts its relapse
+/// window (1 July + 3 months = 1 October).
+pub fn oldest_usable(on: NaiveDate, months: u32) -> Option<NaiveDate> {
+    let m = Months::new(months);
+    let mut oldest = on.checked_sub_months(m)?;
+    // Month ends: 28 Feb + 3 months is 28 May, so on 31 May the oldest is 1 March.
+    while oldest.checked_add_months(m).is_some_and(|d| d < on) {
+        oldest = oldest.succ_opt()?;
+    }
+    Some(oldest)
+}
+
+/// Whether a treatment line gave therapy after a biopsy taken on `biopsy_date`: it
+/// started after that day, or its recorded last day is after it. A line that
+/// starts on the biopsy day is taken to start after the biopsy was taken.
+pub fn given_after(l: &TreatmentLine, biopsy_date: NaiveDate) -> bool {
+    l.start_date > biopsy_date || l.end_date.is_some_and(|end| end > biopsy_date)
+}
+
+/// The treatment lines given after an earlier biopsy (see [`given_after`]).
+pub fn lines_since<'a>(
+    b: &ArchivalBiopsy,
+    lines: impl IntoIterator<Item = &'a TreatmentLine>,
+) -> Vec<TreatmentLine> {
+    lines
+        .into_iter()
+        .filter(|l| given_after(l, b.biopsy_date))
+        .cloned()
+        .collect()
+}
+
+/// Why an earlier biopsy cannot replace the study biopsy when counted to `on`,
+/// named `what` in the messages ("PET1" or "today"); empty = usable.
 ///
-/// The age counts from the biopsy date to `on`; the disallowed therapy follows
-/// `archival_biopsy.disallowed_intervening` (any systemic, the default, also
-/// covers HER2-targeted therapy).
+/// The age is in calendar months ([`oldest_usable`]). The disallowed therapy follows
+/// `archival_biopsy.disallowed_intervening` (any systemic, the default, also covers
+/// HER2-targeted therapy) and is read both from the form's answers and from the
+/// recorded treatment `lines` given after the biopsy.
 pub fn archival_problems(
     b: &ArchivalBiopsy,
     on: NaiveDate,
+    what: &str,
+    lines: &[TreatmentLine],
     a: &ArchivalBiopsySettings,
 ) -> Vec<String> {
     let age = (on - b.biopsy_date).num_days();
     let mut problems = Vec::new();
-    if age < 0 || age > i64::from(a.max_age_days) {
-        problems.push(format!("{age} days old (max {})", a.max_age_days));
+    let oldest = oldest_usable(on, a.max_age_months);
+    if age < 0 {
+        problems.push(format!("{age} days old: dated after {what} ({on})"));
+    } else if what == "PET1" && age == 0 {
+        problems.push(format!(
+            "taken on the day of PET1 ({on}): an earlier biopsy must precede PET1"
+        ));
+    } else if oldest.is_none_or(|o| b.biopsy_date < o) {
+        let max = oldest.map_or(0, |o| (on - o).num_days());
+        problems.push(format!(
+            "{age} days old (max {max}): more than {} calendar months before {what} ({on})",
+            a.max_age_months
+        ));
     }
-    let therapy = match a.disallowed_intervening {
-        DisallowedIntervening::AnySystemic => {
-            b.systemic_therapy_since || b.her2_targeted_therapy_since
-        }
-        DisallowedIntervening::Her2Targeted => b.her2_targeted_therapy_since,
+    let her2_only = a.disallowed_intervening == DisallowedIntervening::Her2Targeted;
+    let therapy = if her2_only {
+        b.her2_targeted_therapy_since
+    } else {
+        b.systemic_therapy_since || b.her2_targeted_therapy_since
     };
     if therapy {
         problems.push(
-            match a.disallowed_intervening {
-                DisallowedIntervening::AnySystemic => "systemic therapy since the biopsy",
-                DisallowedIntervening::Her2Targeted => "HER2-targeted therapy since the biopsy",
+            if her2_only {
+                "HER2-targeted therapy since the biopsy"
+            } else {
+                "systemic therapy since the biopsy"
             }
             .to_owned(),
         );
+    }
+    for l in lines.iter().filter(|l| given_after(l, b.biopsy_date)) {
+        if her2_only && !l.is_her2_targeted {
+            continue;
+        }
+        problems.push(format!(
+            "{} therapy since the biopsy: {} ({}) given {} → {}",
+            if her2_only {
+                "HER2-targeted"
+            } else {
+                "systemic"
+            },
+            l.regimen,
+            l.setting.label(),
+            l.start_date,
+            l.end_date.map_or("ongoing".into(), |d| d.to_string())
+        ));
     }
     if a.local_rt_to_biopsied_lesion_disallowed && b.radiotherapy_to_lesion_since {
         problems.push("radiotherapy to the lesion since the biopsy".into());
@@ -407,46 +486,72 @@ pub fn archival_problems(
     problems
 }
 
-/// Checks an archival sample; refuses with `ARCHIVAL_BIOPSY` naming every problem.
-/// On success returns the evidence line.
+/// Why an archival sample cannot replace the study biopsy (empty = usable): its age
+/// and precedence counted to PET1, the therapies recorded since.
+pub fn archival_sample_problems(a: &ArchivalSample, s: &Settings) -> Vec<String> {
+    let (on, what) = match a.pet1_on {
+        Some(pet1) => (pet1, "PET1"),
+        None => (a.used_on, "its use"),
+    };
+    archival_problems(&a.record, on, what, &a.lines_since, &s.archival_biopsy)
+}
+
+/// Checks an archival sample; refuses with `ARCHIVAL_BIOPSY` naming every problem,
+/// unless it was used as a past fact with a recorded major deviation. On success
+/// returns the evidence line.
 pub fn check_archival_sample(a: &ArchivalSample, s: &Settings) -> Result<String, Refusal> {
     let rules = &s.archival_biopsy;
-    let problems = archival_problems(&a.record, a.used_on, rules);
-    let age = (a.used_on - a.record.biopsy_date).num_days();
+    let problems = archival_sample_problems(a, s);
+    let (on, what) = match a.pet1_on {
+        Some(pet1) => (pet1, "PET1"),
+        None => (a.used_on, "its use"),
+    };
+    let age = (on - a.record.biopsy_date).num_days();
+    let head = format!(
+        "Archival biopsy {} of {} ({}) taken {}: {age} days old at {what} ({on}; max {} calendar months)",
+        a.biopsy_id,
+        a.record.lesion_id.as_deref().unwrap_or("unlisted lesion"),
+        a.record.site_description,
+        a.record.biopsy_date,
+        rules.max_age_months
+    );
     if problems.is_empty() {
-        Ok(format!(
-            "Archival biopsy {} of {} ({}) taken {}: {age} days old on {} (max {}), no disallowed therapy since",
-            a.biopsy_id,
-            a.record.lesion_id.as_deref().unwrap_or("unlisted lesion"),
-            a.record.site_description,
-            a.record.biopsy_date,
-            a.used_on,
-            rules.max_age_days
-        ))
-    } else {
-        Err(Refusal::new(
-            Rule::ARCHIVAL_BIOPSY,
-            format!(
-                "Archival biopsy {} taken {} cannot replace the study biopsy ({}): {}.",
-                a.biopsy_id,
-                a.record.biopsy_date,
-                Rule::ARCHIVAL_BIOPSY,
-                problems.join(", ")
-            ),
-        )
-        .with_hint(format!(
-            "Settings v{}: at most {} days old, no {} since the biopsy{}. Take a fresh biopsy.",
-            s.version,
-            rules.max_age_days,
-            match rules.disallowed_intervening {
-                DisallowedIntervening::AnySystemic => "systemic anti-cancer therapy",
-                DisallowedIntervening::Her2Targeted => "HER2-targeted therapy",
-            },
-            if rules.local_rt_to_biopsied_lesion_disallowed {
-                " and no radiotherapy to the lesion"
-            } else {
-                ""
-            }
-        )))
+        return Ok(format!("{head}, no disallowed therapy since"));
     }
+    if let Some(dev) = &a.deviation_id {
+        return Ok(format!(
+            "{head}; used as a past fact although {} (major deviation {dev})",
+            problems.join(", ")
+        ));
+    }
+    Err(archival_refusal(a, &problems, s))
+}
+
+/// The `ARCHIVAL_BIOPSY` refusal naming every problem of a sample.
+pub fn archival_refusal(a: &ArchivalSample, problems: &[String], s: &Settings) -> Refusal {
+    let rules = &s.archival_biopsy;
+    Refusal::new(
+        Rule::ARCHIVAL_BIOPSY,
+        format!(
+            "Archival biopsy {} taken {} cannot replace the study biopsy ({}): {}.",
+            a.biopsy_id,
+            a.record.biopsy_date,
+            Rule::ARCHIVAL_BIOPSY,
+            problems.join(", ")
+        ),
+    )
+    .with_hint(format!(
+        "Settings v{}: taken before PET1, at most {} calendar months before it, no {} since the biopsy{}. Take a fresh biopsy.",
+        s.version,
+        rules.max_age_months,
+        match rules.disallowed_intervening {
+            DisallowedIntervening::AnySystemic => "systemic anti-cancer therapy",
+            DisallowedIntervening::Her2Targeted => "HER2-targeted therapy",
+        },
+        if rules.local_rt_to_biopsied_lesion_disallowed {
+            " and no radiotherapy to the lesion"
+        } else {
+            ""
+        }
+    ))
 }

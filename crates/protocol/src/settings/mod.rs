@@ -193,14 +193,50 @@ pub enum DisallowedIntervening {
 
 /// Rules for using an earlier biopsy instead of the study biopsy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "ArchivalBiopsySettingsStored")]
 pub struct ArchivalBiopsySettings {
-    /// Maximum age of the biopsy in days (default 90 = "three months"; alternative 365).
-    pub max_age_days: u32,
+    /// Maximum age of the biopsy on the day of PET1, in calendar months (registration:
+    /// "no more than three months old", the default; alternative reading 12).
+    pub max_age_months: u32,
     /// Which therapy since the biopsy disqualifies it.
     pub disallowed_intervening: DisallowedIntervening,
     /// Local radiotherapy to the biopsied lesion since the biopsy disqualifies it (both readings).
     pub local_rt_to_biopsied_lesion_disallowed: bool,
+}
+
+/// [`ArchivalBiopsySettings`] as stored: settings written before the age was counted in
+/// calendar months hold `max_age_days`, read as the nearest whole number of months
+/// (90 → 3, 365 → 12), so a trial's saved settings keep loading.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivalBiopsySettingsStored {
+    /// Maximum age of the biopsy on the day of PET1, in calendar months.
+    #[serde(default)]
+    pub max_age_months: Option<u32>,
+    /// Earlier form of the maximum age, in days (read as whole months).
+    #[serde(default)]
+    pub max_age_days: Option<u32>,
+    /// Which therapy since the biopsy disqualifies it.
+    pub disallowed_intervening: DisallowedIntervening,
+    /// Local radiotherapy to the biopsied lesion since the biopsy disqualifies it.
+    pub local_rt_to_biopsied_lesion_disallowed: bool,
+}
+
+impl TryFrom<ArchivalBiopsySettingsStored> for ArchivalBiopsySettings {
+    type Error = String;
+
+    fn try_from(s: ArchivalBiopsySettingsStored) -> Result<Self, String> {
+        let max_age_months = match (s.max_age_months, s.max_age_days) {
+            (Some(m), _) => m,
+            (None, Some(d)) => ((f64::from(d) / 30.44).round() as u32).max(1),
+            (None, None) => return Err("archival_biopsy needs max_age_months".into()),
+        };
+        Ok(ArchivalBiopsySettings {
+            max_age_months,
+            disallowed_intervening: s.disallowed_intervening,
+            local_rt_to_biopsied_lesion_disallowed: s.local_rt_to_biopsied_lesion_disallowed,
+        })
+    }
 }
 
 /// EX4 organ-function thresholds (defaults: SHAMROCK T-DXd protocol, clinical-rules §1.5).
@@ -301,7 +337,7 @@ impl Default for Settings {
                 index_lesion_may_be_biopsied: false,
             },
             archival_biopsy: ArchivalBiopsySettings {
-                max_age_days: 90,
+                max_age_months: 3,
                 disallowed_intervening: DisallowedIntervening::AnySystemic,
                 local_rt_to_biopsied_lesion_disallowed: true,
             },

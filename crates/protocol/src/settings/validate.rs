@@ -64,9 +64,9 @@ impl Settings {
             "must be 0.5–20 mm",
         )?;
         check(
-            (1..=730).contains(&self.archival_biopsy.max_age_days),
-            "archival_biopsy.max_age_days",
-            "must be 1–730 days",
+            (1..=24).contains(&self.archival_biopsy.max_age_months),
+            "archival_biopsy.max_age_months",
+            "must be 1–24 months",
         )?;
         check(
             in_range(o.lvef_min_pct, 10.0, 80.0),
@@ -266,13 +266,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn settings_saved_with_the_age_in_days_still_load_as_calendar_months() {
+        let mut v = serde_json::to_value(Settings::default()).unwrap();
+        let a = v["archival_biopsy"].as_object_mut().unwrap();
+        a.remove("max_age_months");
+        a.insert("max_age_days".into(), 365.into());
+        let s: Settings = serde_json::from_value(v).unwrap();
+        assert_eq!(s.archival_biopsy.max_age_months, 12);
+        let back = serde_json::to_value(&s).unwrap();
+        assert_eq!(back["archival_biopsy"]["max_age_months"], 12);
+        assert!(back["archival_biopsy"].get("max_age_days").is_none());
+    }
+
+    #[test]
     fn defaults_are_the_protocol_values_and_valid() {
         let s = Settings::default();
         assert_eq!(s.version, 1);
         assert_eq!(s.organ_function.lvef_min_pct, 50.0);
         assert_eq!(s.bleeding.inr_max, 1.4);
         assert_eq!(s.bleeding.aptt_max_s, 30.0);
-        assert_eq!(s.archival_biopsy.max_age_days, 90);
+        assert_eq!(s.archival_biopsy.max_age_months, 3);
         assert_eq!(s.pregnancy.test_max_hours_before_imp, 72);
         assert!(!s.lesions.index_lesion_may_be_biopsied);
         assert_eq!(s.validate(), Ok(()));

@@ -190,7 +190,7 @@ fn archival_default_is_three_months_without_systemic_therapy() {
 #[test]
 fn archival_alternative_is_twelve_months_without_her2_targeted_therapy() {
     let mut s = Settings::default();
-    s.archival_biopsy.max_age_days = 365;
+    s.archival_biopsy.max_age_months = 12;
     s.archival_biopsy.disallowed_intervening = DisallowedIntervening::Her2Targeted;
     let used = d(2026, 3, 10);
     let mut a = archival("A1", used - Duration::days(300), used);

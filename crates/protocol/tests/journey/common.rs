@@ -61,6 +61,9 @@ pub fn archival(id: &str, taken: NaiveDate, used: NaiveDate) -> ArchivalSample {
             radiotherapy_to_lesion_since: false,
         },
         used_on: used,
+        pet1_on: None,
+        lines_since: Vec::new(),
+        deviation_id: None,
     }
 }
 

@@ -1,13 +1,16 @@
 //! Integration tests of the journey after baseline PET (PROTOCOL §7–§9, §11),
 //! gathered in one test binary.
 
+mod after_end;
 mod allocation;
 mod allocation_paths;
+mod archival;
 mod biopsy;
 mod common;
 mod ctcae;
 mod end;
 mod pathology;
+mod plausibility;
 mod safety;
 mod schedule;
 mod serde_schema;

@@ -210,7 +210,9 @@ fn in4_recent_archival_biopsy_replaces_a_biopsy_lesion() {
         no_lesions(),
         [lesion("L2", LesionType::NonNodal, 20.0, None, false, false)],
     );
-    let recent = plus(index_only.clone(), [archival(60, false, false)]);
+    // After the last capecitabine dose (consent − 40 days): a biopsy taken while the
+    // line still ran has had systemic therapy since, whatever its form says.
+    let recent = plus(index_only.clone(), [archival(35, false, false)]);
     assert_eq!(status(&recent, Rule::IN4), Met);
     let old = plus(index_only.clone(), [archival(100, false, false)]);
     assert_eq!(status(&old, Rule::IN4), NotMet);
@@ -225,7 +227,7 @@ fn in4_archival_rule_is_configurable_to_the_12_month_reading() {
         [lesion("L2", LesionType::NonNodal, 20.0, None, false, false)],
     );
     let mut s = Settings::default();
-    s.archival_biopsy.max_age_days = 365;
+    s.archival_biopsy.max_age_months = 12;
     s.archival_biopsy.disallowed_intervening = DisallowedIntervening::Her2Targeted;
     let chemo_since = plus(index_only.clone(), [archival(200, true, false)]);
     assert_eq!(
@@ -263,4 +265,50 @@ fn measurability_is_exposed_for_other_modules() {
     };
     let m = protocol::eligibility::measurability(&l, &Settings::default());
     assert!(m.measurable, "{}", m.reason);
+}
+
+#[test]
+fn in4_and_in5_are_met_by_different_lesions_when_the_marked_lesion_cannot_be_biopsied() {
+    // L1 is marked for biopsy but not US-accessible; L2 is accessible and measurable.
+    // L2 meets IN4, and it cannot also be the additional index lesion of IN5.
+    let marked_unreachable = plus(
+        no_lesions(),
+        [
+            lesion("L1", LesionType::NonNodal, 30.0, None, false, true),
+            lesion("L2", LesionType::NonNodal, 25.0, None, true, false),
+        ],
+    );
+    let r = eval(&marked_unreachable);
+    let in4 = r.get(Rule::IN4).unwrap();
+    assert_eq!(in4.status, Met);
+    assert_eq!(in4.summary, "Met: lesion L2 available for biopsy");
+    let in5 = r.get(Rule::IN5).unwrap();
+    assert_eq!(in5.status, NotMet);
+    assert!(
+        evidence(&r, Rule::IN5).contains("IN4 (for biopsy): lesion L2; IN5 (index lesion): none"),
+        "{}",
+        evidence(&r, Rule::IN5)
+    );
+    assert_eq!(r.overall, protocol::Overall::NotEligible);
+
+    // A third measurable lesion is the index lesion, and the evidence names both.
+    let with_l3 = plus(
+        marked_unreachable.clone(),
+        [lesion("L3", LesionType::NonNodal, 15.0, None, false, false)],
+    );
+    let r = eval(&with_l3);
+    assert_eq!(
+        r.get(Rule::IN5).unwrap().summary,
+        "Met: lesion L3 is a measurable index lesion, besides biopsy lesion L2"
+    );
+    assert!(
+        evidence(&r, Rule::IN4)
+            .contains("IN4 (for biopsy): lesion L2; IN5 (index lesion): lesion L3")
+    );
+
+    // The amendment reading (clinical-rules A14) lets one lesion serve both.
+    let mut s = Settings::default();
+    s.lesions.index_lesion_may_be_biopsied = true;
+    let r = eval_with(&marked_unreachable, now(), &s);
+    assert_eq!(r.get(Rule::IN5).unwrap().status, Met);
 }

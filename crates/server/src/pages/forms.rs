@@ -205,7 +205,9 @@ pub fn render(fields: &[Field], values: &BTreeMap<String, String>, zone: SiteZon
                         @match kind {
                             Kind::Choice(options) => {
                                 select id=(id) name=(f.name) required[f.required] aria-describedby=(help_id) {
-                                    @if !f.required { option value="" { "—" } }
+                                    // No choice is pre-selected: a required list starts on
+                                    // an empty placeholder the browser will not accept.
+                                    option value="" selected[value.is_empty()] { @if f.required { "— choose —" } @else { "—" } }
                                     @for (v, label) in options {
                                         option value=(v) selected[*v == value] { (label) }
                                     }
