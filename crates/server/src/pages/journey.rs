@@ -124,6 +124,9 @@ pub fn journey_card(id: &str, j: &JourneyView, user: &CurrentUser) -> Markup {
                     @else { "; dose level allowed " (dose_level(j.tdxd.level)) }
                     @for i in &j.tdxd.interruptions { " · " span.status.missing { "interrupted since " (i.since) " (" (i.rule) ")" } }
                 }
+                @if let Some(r) = &j.tdxd.lvef_repeat {
+                    p #lvef-repeat { span.status.missing { "Repeat the LVEF by " (r.due) } " · finding of " (r.since) ": " (r.reason) }
+                }
             }
             @if let Some(o) = &j.off_study { p { span.status.met { "off study " (o.ended_on) } } }
             @if open_devs > 0 {

@@ -278,6 +278,12 @@ async fn tdxd_lvef_findings_ask_for_a_repeat_and_heart_failure_discontinues() {
         (found.date_naive() + Duration::days(21)).to_string(),
         "{c}"
     );
+    let page = nurse.get(&format!("/participants/{id}")).await;
+    let due = (found.date_naive() + Duration::days(21)).to_string();
+    assert!(
+        page.text.contains(&format!("Repeat the LVEF by {due}")),
+        "the participant page says when to repeat the LVEF"
+    );
     // Symptomatic heart failure: permanently discontinued, doses refused.
     let r = send(
         &nurse,
