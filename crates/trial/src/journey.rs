@@ -88,6 +88,8 @@ pub struct JourneyView {
     pub off_study: Option<OffStudyRecord>,
     /// Pregnancy reports with their 24-hour reporting clock.
     pub pregnancy_reports: Vec<PregnancyView>,
+    /// For a woman of child-bearing potential: contraception needed until this day.
+    pub contraception: Option<protocol::journey::contraception::ContraceptionPeriod>,
 }
 
 /// A pregnancy report with its reporting clock.
@@ -159,7 +161,9 @@ pub fn journey_from(
     today: NaiveDate,
 ) -> JourneyView {
     let v = visits(&p, today, settings);
+    let contraception = protocol::journey::contraception::contraception_period(&p, settings);
     JourneyView {
+        contraception,
         study_id: id.to_string(),
         state: p.state.name().to_string(),
         version,

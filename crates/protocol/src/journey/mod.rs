@@ -10,6 +10,7 @@
 //! | visit windows | [`schedule`] | [`expected_visits`], [`check_visit`], [`visit_statuses`] | `BIOPSY_WINDOW`, `C1D1_WINDOW`, `PET2_WINDOW`, `PET3_WINDOW`, `ARM2_FOLLOWUP` |
 //! | CTCAE v5.0 | [`ctcae`] | [`ctcae_v5`] | `CTCAE_TERM`, `CTCAE_GRADE` |
 //! | adverse events, SAE clock | [`safety`] | [`code_adverse_event`], [`sae_clock`] | `AE_SERIOUSNESS`, `SAE_CLOCK` |
+//! | contraception period | [`contraception`] | [`contraception::contraception_period`] | settings `pregnancy` |
 //! | end of participation | [`end`] | [`off_study_due`], [`may_record_after_end`] | `OFF_STUDY`, `WITHDRAWN` |
 //!
 //! Every function takes time, settings and inputs as values; every decision
@@ -17,6 +18,7 @@
 
 pub mod allocation;
 pub mod biopsy;
+pub mod contraception;
 pub mod ctcae;
 pub mod end;
 pub mod pathology;

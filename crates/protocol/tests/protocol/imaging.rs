@@ -553,3 +553,32 @@ fn time_discrepancies_read_in_days_hours_and_minutes() {
     assert_eq!(diff(2 * 3600 + 5 * 60), "+2 h 05 min");
     assert_eq!(diff(-(268 * 86_400 + 3600 + 52 * 60)), "-268 d 01 h 52 min");
 }
+
+#[test]
+fn contraception_runs_six_calendar_months_from_the_last_imp_dose_for_a_wocbp_only() {
+    use protocol::journey::contraception::contraception_period;
+    let s = Settings::default();
+    let p = ok(&wocbp_enrolled(vec![imp_command(PET1, inj())]));
+    let period = contraception_period(&p, &s).expect("a woman of child-bearing potential");
+    let dose = inj().date_naive();
+    assert_eq!(
+        period.until,
+        dose.checked_add_months(chrono::Months::new(6)).unwrap()
+    );
+    assert!(
+        period.basis.contains("6 months after the last IMP dose"),
+        "{}",
+        period.basis
+    );
+    assert_eq!(period.settings_version, s.version);
+    // Another setting, another end; no period for a woman who cannot become pregnant.
+    let mut longer = s.clone();
+    longer.pregnancy.contraception_months_after_last_imp = 9;
+    let p9 = contraception_period(&p, &longer).unwrap();
+    assert_eq!(
+        p9.until,
+        dose.checked_add_months(chrono::Months::new(9)).unwrap()
+    );
+    let not = ok(&enrolled(vec![imp_command(PET1, inj())]));
+    assert_eq!(contraception_period(&not, &s), None);
+}

@@ -128,6 +128,9 @@ pub fn journey_card(id: &str, j: &JourneyView, user: &CurrentUser) -> Markup {
                     p #lvef-repeat { span.status.missing { "Repeat the LVEF by " (r.due) } " · finding of " (r.since) ": " (r.reason) }
                 }
             }
+            @if let Some(c) = &j.contraception {
+                p #contraception { "Contraception needed until " strong { (c.until) } " (" (c.basis) ")." }
+            }
             @if let Some(o) = &j.off_study { p { span.status.met { "off study " (o.ended_on) } } }
             @if open_devs > 0 {
                 p { span.status.not_met { (open_devs) " deviation(s)" } }

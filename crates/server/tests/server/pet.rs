@@ -348,4 +348,26 @@ async fn imp_is_refused_without_a_negative_serum_test_for_a_woman_of_childbearin
         .command(&id, "imp-administration", v + 1, imp_data(150.0))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // Her contraception period runs six calendar months from the IMP dose.
+    let dose = (crate::common::now() - Duration::hours(3)).date_naive();
+    let until = dose
+        .checked_add_months(chrono::Months::new(6))
+        .unwrap()
+        .to_string();
+    let journey = nurse
+        .get(&format!("/api/v1/participants/{id}/journey"))
+        .await;
+    assert_eq!(
+        journey.body["contraception"]["until"],
+        until.as_str(),
+        "{}",
+        journey.text
+    );
+    let page = nurse.get(&format!("/participants/{id}")).await;
+    assert!(
+        page.text.contains(&format!(
+            "Contraception needed until <strong>{until}</strong>"
+        )),
+        "the participant page shows the end date"
+    );
 }
