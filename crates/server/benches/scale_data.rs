@@ -23,6 +23,9 @@
 //! Study ids have three digits, so a site holds at most 999 participants: a study of
 //! 10 000 needs at least eleven sites. KS, UU and LI hold a tenth each (999), the nine
 //! others share the rest.
+//!
+//! One file on purpose, although it is longer than our usual 600 lines: it is the story of
+//! one participant's journey written out command by command, and it reads best in order.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
