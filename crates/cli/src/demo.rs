@@ -231,7 +231,11 @@ async fn baseline_pet(
         return Ok(None);
     };
     let zone = state.zone();
-    let day = zone.date_of(now - Duration::days(days_ago));
+    // The protocol still compares calendar dates in UTC (issue 10, point 9): between local
+    // midnight and UTC midnight the local date is a day ahead, and a journey built from it
+    // would date its last dose "tomorrow". The earlier of the two dates is safe in both.
+    let then = now - Duration::days(days_ago);
+    let day = zone.date_of(then).min(then.date_naive());
     let local = day.and_hms_opt(9, 30, 0).context("injection time")?;
     let injected_at = zone
         .to_utc(local)
