@@ -2,9 +2,10 @@
 //! study of 10 000 participants with about a million events.
 //!
 //! The study ([`scale_data`]) is loaded into SQLite in `HER2EX_BENCH_DIR` (a temporary
-//! directory when unset; a directory that already holds the study is reused), and into
-//! PostgreSQL at `HER2EX_BENCH_POSTGRES_URL` when set (an empty database is filled, one
-//! holding the study is reused). The server runs on 127.0.0.1 on a fixed clock, and two
+//! directory when unset; a directory that already holds the study is reused; cargo runs
+//! benches in `crates/server`, so give an absolute path), and into PostgreSQL at
+//! `HER2EX_BENCH_POSTGRES_URL` when set (an empty database is filled, one holding the
+//! study is reused). The server runs on 127.0.0.1 on a fixed clock, and two
 //! users read it one request at a time: a monitor, who sees every site, and a research
 //! nurse at KS (a tenth of the study). Each request below is sent 5 times to warm up and
 //! then 200 times, timed from sending to the last byte of the answer:
@@ -103,6 +104,7 @@ async fn run(config: Config) -> Result<(), Error> {
             dir.display()
         )
     })?;
+    println!("SQLite: data directory {}", dir.display());
     let mut timings = Vec::new();
     let trial = ready("SQLite", sqlite, &plan).await?;
     timings.extend(measure("SQLite", &trial, &plan, &config).await?);
