@@ -124,7 +124,7 @@ async fn a_settings_event_that_cannot_be_read_stops_every_decision() {
 #[tokio::test]
 async fn site_codes_follow_the_protocols_rule_and_users_their_sites() {
     let dir = tempfile::tempdir().unwrap();
-    let trial = trial_at(&dir, Utc::now()).await;
+    let trial = trial_at(&dir, Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()).await;
     let err = trial
         .add_site(&Actor::command_line(), "ks1", "Somewhere")
         .await
