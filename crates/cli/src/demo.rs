@@ -148,8 +148,9 @@ async fn register(state: &Trial, who: &Actor, site: &str, year: i32) -> anyhow::
         .study_id)
 }
 
-/// Builds the demo data in an empty store.
-pub async fn build(state: &Trial) -> anyhow::Result<()> {
+/// Builds the demo data in an empty store, moving `clock` (the one `state` reads) through
+/// the history and back to the present.
+pub async fn build(state: &Trial, clock: &trial::FixedClock) -> anyhow::Result<()> {
     let cli = Actor::command_line();
     for (code, name) in SITES {
         state.add_site(&cli, code, name).await.map_err(api_err)?;
@@ -164,13 +165,14 @@ pub async fn build(state: &Trial) -> anyhow::Result<()> {
         };
         state.add_user(&cli, user).await.map_err(api_err)?;
     }
-    let now = state.now();
+    let at = Timeline::new(state, clock);
     let nurse = actor("anna.nurse");
     let inv = actor("erik.inv");
-    let consent_at = now - Duration::days(12);
 
-    // KS-001: eligible and enrolled, signed by the investigator.
+    // KS-001: eligible, enrolled by the investigator two days ago, PET1 yesterday.
+    at.set(12, (12, 0));
     let id = register(state, &nurse, "KS", 1968).await?;
+    let consent_at = at.time(12, (9, 0));
     run_all(
         state,
         &nurse,
@@ -178,7 +180,8 @@ pub async fn build(state: &Trial) -> anyhow::Result<()> {
         &protocol::testing::eligible_screening_commands("KS", &id, consent_at),
     )
     .await?;
-    let signature = sign(&inv, ENROL_MEANING, now - Duration::days(2));
+    at.set(2, (10, 5));
+    let signature = sign(&inv, ENROL_MEANING, at.time(2, (10, 0)));
     run_all(
         state,
         &inv,
@@ -186,44 +189,100 @@ pub async fn build(state: &Trial) -> anyhow::Result<()> {
         &[Command::Enrol(protocol::Enrol { signature })],
     )
     .await?;
-    baseline_pet(state, &id, now, 1, 2026).await?;
+    baseline_pet(state, &at, &id, 1, 2026).await?;
 
     // KS-002: in screening, data still missing.
+    at.set(3, (12, 0));
     let id = register(state, &nurse, "KS", 1975).await?;
-    let partial =
-        protocol::testing::eligible_screening_commands("KS", &id, now - Duration::days(3));
+    let partial = protocol::testing::eligible_screening_commands("KS", &id, at.time(3, (9, 0)));
     run_all(state, &nurse, &id, &partial[..partial.len().min(4)]).await?;
 
-    // KS-003: registered only.
+    // KS-003: registered only (today).
+    at.present();
     register(state, &nurse, "KS", 1959).await?;
 
-    // UU-001: consented and in screening; UU-002: withdrew her consent.
+    // UU-001: consented and in screening; UU-002: withdrew her consent yesterday.
     let uu_nurse = actor("maria.nurse");
+    at.set(5, (12, 0));
     let id = register(state, &uu_nurse, "UU", 1981).await?;
-    let cmds = protocol::testing::eligible_screening_commands("UU", &id, now - Duration::days(5));
+    let cmds = protocol::testing::eligible_screening_commands("UU", &id, at.time(5, (9, 0)));
     run_all(state, &uu_nurse, &id, &cmds[..cmds.len().min(2)]).await?;
+    at.set(9, (12, 0));
     let id = register(state, &uu_nurse, "UU", 1963).await?;
-    let cmds = protocol::testing::eligible_screening_commands("UU", &id, now - Duration::days(9));
+    let cmds = protocol::testing::eligible_screening_commands("UU", &id, at.time(9, (9, 0)));
     run_all(state, &uu_nurse, &id, &cmds[..cmds.len().min(2)]).await?;
+    at.set(1, (14, 5));
     let withdraw = Command::WithdrawConsent(protocol::WithdrawConsent {
-        withdrawn_at: now - Duration::days(1),
+        withdrawn_at: at.time(1, (14, 0)),
         reason: "Participant decided not to continue".into(),
     });
     run_all(state, &uu_nurse, &id, &[withdraw]).await?;
 
     // KS-004 in arm 1 on T-DXd; KS-005 in arm 2 with her follow-up end overdue.
-    journey(state, now, true).await?;
-    journey(state, now, false).await?;
+    journey(state, &at, true).await?;
+    journey(state, &at, false).await?;
+    at.present();
     Ok(())
+}
+
+/// The demo's history is entered as it happened: the clock is moved to each step, so
+/// every entry is in the protocol's order and dated when it was made. Days are counted
+/// back from today in the sites' calendar; times are local wall-clock times.
+struct Timeline<'a> {
+    clock: &'a trial::FixedClock,
+    zone: trial::SiteZone,
+    present: chrono::DateTime<Utc>,
+    today: chrono::NaiveDate,
+}
+
+impl<'a> Timeline<'a> {
+    fn new(state: &Trial, clock: &'a trial::FixedClock) -> Self {
+        let present = state.now();
+        let zone = state.zone();
+        Timeline {
+            clock,
+            zone,
+            present,
+            today: zone.date_of(present),
+        }
+    }
+
+    /// `days_ago` at local `(hour, minute)`; never later than the present.
+    fn time(&self, days_ago: i64, (h, m): (u32, u32)) -> chrono::DateTime<Utc> {
+        let day = self.today - Duration::days(days_ago);
+        day.and_hms_opt(h, m, 0)
+            .and_then(|t| self.zone.to_utc(t))
+            .map_or(self.present, |t| t.min(self.present))
+    }
+
+    /// The local date `days_ago`.
+    fn day(&self, days_ago: i64) -> chrono::NaiveDate {
+        self.today - Duration::days(days_ago)
+    }
+
+    /// Moves the clock to `days_ago` at `(hour, minute)`.
+    fn set(&self, days_ago: i64, hm: (u32, u32)) {
+        self.clock.set(self.time(days_ago, hm));
+    }
+
+    /// Moves the clock to an instant (not past the present).
+    fn set_at(&self, t: chrono::DateTime<Utc>) {
+        self.clock.set(t.min(self.present));
+    }
+
+    /// Moves the clock back to the present.
+    fn present(&self) {
+        self.clock.set(self.present);
+    }
 }
 
 /// A baseline HER2-PET for `id`: the IMP given `days_ago` at 09:30 Stockholm time, the
 /// scanner's series (a synthetic PET of `seed` with her study id as PatientID) in the
-/// archive and quantified. Returns the injection time.
+/// archive and quantified, entered by the nurse after the scan. Returns the injection time.
 async fn baseline_pet(
     state: &Trial,
+    at: &Timeline<'_>,
     id: &str,
-    now: chrono::DateTime<Utc>,
     days_ago: i64,
     seed: u64,
 ) -> anyhow::Result<Option<chrono::DateTime<Utc>>> {
@@ -231,15 +290,14 @@ async fn baseline_pet(
         return Ok(None);
     };
     let zone = state.zone();
-    // The protocol still compares calendar dates in UTC (issue 10, point 9): between local
-    // midnight and UTC midnight the local date is a day ahead, and a journey built from it
-    // would date its last dose "tomorrow". The earlier of the two dates is safe in both.
-    let then = now - Duration::days(days_ago);
-    let day = zone.date_of(then).min(then.date_naive());
-    let local = day.and_hms_opt(9, 30, 0).context("injection time")?;
+    let local = at
+        .day(days_ago)
+        .and_hms_opt(9, 30, 0)
+        .context("injection time")?;
     let injected_at = zone
         .to_utc(local)
         .context("injection time in the sites' time zone")?;
+    at.set_at(injected_at + Duration::hours(3));
     let spec = pet::phantom::PhantomSpec {
         patient_id: Some(id.to_string()),
         injected_at: local,
@@ -299,7 +357,7 @@ async fn baseline_pet(
 async fn review_and_choose(
     state: &Trial,
     id: &str,
-    now: chrono::DateTime<Utc>,
+    signed_at: chrono::DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let loaded = state.load(id).await.map_err(api_err)?;
     let tp = protocol::PetTimepoint::Pet1;
@@ -352,34 +410,26 @@ async fn review_and_choose(
         signature: sign(
             &inv,
             "I choose this lesion as the biopsy target for the reason given.",
-            now - Duration::minutes(30),
+            signed_at,
         ),
     });
     run_all(state, &inv, id, &[choose]).await
 }
 
-/// A KS participant consented 22 days ago, PET1 21 days ago, biopsied and reported:
-/// HER2 1+ goes to arm 1 (two T-DXd cycles and a grade 1 nausea), HER2 0 to arm 2 (her
-/// follow-up end is overdue).
-async fn journey(state: &Trial, now: chrono::DateTime<Utc>, arm1: bool) -> anyhow::Result<()> {
+/// A KS participant consented 30 days ago and enrolled the next day; PET1 28 days ago,
+/// reviewed and her biopsy target chosen that afternoon; biopsied the next morning and
+/// reported 24 days ago: HER2 1+ goes to arm 1 (cycle 1 of T-DXd 23 days ago, cycle 2
+/// two days ago, a grade 1 nausea after cycle 1), HER2 0 to arm 2 (her follow-up end is
+/// overdue).
+async fn journey(state: &Trial, at: &Timeline<'_>, arm1: bool) -> anyhow::Result<()> {
     let nurse = actor("anna.nurse");
-    let consent_at = now - Duration::days(22);
+    at.set(30, (12, 0));
     let id = register(state, &nurse, "KS", if arm1 { 1972 } else { 1966 }).await?;
-    let screening = protocol::testing::eligible_screening_commands("KS", &id, consent_at);
+    let screening = protocol::testing::eligible_screening_commands("KS", &id, at.time(30, (9, 0)));
     run_all(state, &nurse, &id, &screening).await?;
-    let fresh_labs: Vec<Command> = screening
-        .iter()
-        .filter_map(|c| match c {
-            Command::RecordLab(l) => Some(Command::RecordLab(protocol::RecordLab {
-                sample_at: now - Duration::days(1),
-                ..l.clone()
-            })),
-            _ => None,
-        })
-        .collect();
-    run_all(state, &nurse, &id, &fresh_labs).await?;
     let inv = actor("erik.inv");
-    let signature = sign(&inv, ENROL_MEANING, now - Duration::hours(2));
+    at.set(29, (10, 5));
+    let signature = sign(&inv, ENROL_MEANING, at.time(29, (10, 0)));
     run_all(
         state,
         &inv,
@@ -387,43 +437,44 @@ async fn journey(state: &Trial, now: chrono::DateTime<Utc>, arm1: bool) -> anyho
         &[Command::Enrol(protocol::Enrol { signature })],
     )
     .await?;
-    let Some(pet1) = baseline_pet(state, &id, now, 21, if arm1 { 7 } else { 8 }).await? else {
+    if baseline_pet(state, at, &id, 28, if arm1 { 7 } else { 8 })
+        .await?
+        .is_none()
+    {
         return Ok(());
-    };
-    review_and_choose(state, &id, now).await?;
-    let biopsy = protocol::testing::fresh_biopsy_command(pet1 + Duration::hours(3));
+    }
+    at.set(28, (14, 35));
+    review_and_choose(state, &id, at.time(28, (14, 30))).await?;
+    at.set(27, (11, 0));
+    let biopsy = protocol::testing::fresh_biopsy_command(at.time(27, (10, 0)));
     run_all(state, &nurse, &id, &[biopsy]).await?;
     let ihc = if arm1 {
         protocol::records::IhcScore::OnePlus
     } else {
         protocol::records::IhcScore::Zero
     };
-    let report = match protocol::testing::pathology_command(
-        "biopsy-1",
-        "A1",
-        ihc,
-        false,
-        (pet1 + Duration::days(4)).date_naive(),
-    ) {
-        Command::RecordPathology(r) => Command::RecordPathology(protocol::RecordPathology {
-            reader: "Petra Sjö".into(),
-            ..r
-        }),
-        other => other,
-    };
+    let report =
+        match protocol::testing::pathology_command("biopsy-1", "A1", ihc, false, at.day(24)) {
+            Command::RecordPathology(r) => Command::RecordPathology(protocol::RecordPathology {
+                reader: "Petra Sjö".into(),
+                ..r
+            }),
+            other => other,
+        };
+    at.set(24, (15, 0));
     run_all(state, &actor("petra.path"), &id, &[report]).await?;
     if arm1 {
-        let c1 = (pet1 + Duration::days(1)).date_naive();
         let level = protocol::journey::tdxd::DoseLevel::Start;
-        let cycles = [
-            protocol::testing::tdxd_command(c1, level),
-            protocol::testing::tdxd_command(c1 + Duration::days(20), level),
-        ];
-        run_all(state, &nurse, &id, &cycles).await?;
-        let onset = c1 + Duration::days(2);
-        let aware = onset.and_hms_opt(10, 0, 0).map_or(now, |t| t.and_utc());
-        let nausea = protocol::testing::adverse_event_command(10028813, 1, onset, aware);
+        at.set(23, (16, 0));
+        let c1 = protocol::testing::tdxd_command(at.day(23), level);
+        run_all(state, &nurse, &id, &[c1]).await?;
+        at.set(21, (10, 30));
+        let nausea =
+            protocol::testing::adverse_event_command(10028813, 1, at.day(21), at.time(21, (10, 0)));
         run_all(state, &nurse, &id, &[nausea]).await?;
+        at.set(2, (16, 0));
+        let c2 = protocol::testing::tdxd_command(at.day(2), level);
+        run_all(state, &nurse, &id, &[c2]).await?;
     }
     Ok(())
 }
@@ -437,7 +488,12 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<u8> {
             a.serve.data.data_dir.display()
         )
     })?;
-    let state = Trial::new(store.clone()).with_archive(std::sync::Arc::new(archive));
+    let clock = std::sync::Arc::new(trial::FixedClock::new(Trial::new(store.clone()).now()));
+    let state = Trial::open(store.clone())
+        .await
+        .map_err(api_err)?
+        .with_archive(std::sync::Arc::new(archive))
+        .with_clock(clock.clone());
     if store.site("KS").await?.is_some() {
         println!(
             "demo data already present in {}; using it",
@@ -448,7 +504,7 @@ pub async fn run(a: DemoArgs) -> anyhow::Result<u8> {
             "building demo data in {} …",
             a.serve.data.data_dir.display()
         );
-        build(&state).await?;
+        build(&state, &clock).await?;
         let participants = store.participants(None).await?;
         println!(
             "demo data built: {} sites, {} users, {} participants",

@@ -13,7 +13,8 @@ use crate::DataArgs;
 /// `her2ex settings …`
 #[derive(Subcommand)]
 pub enum SettingsCommand {
-    /// Print the settings in force as JSON (the protocol defaults until changed).
+    /// Print the settings in force as JSON (the protocol defaults until changed); the
+    /// settings version and the protocol version they belong to go to standard error.
     Show {
         #[command(flatten)]
         data: DataArgs,
@@ -31,6 +32,14 @@ pub enum SettingsCommand {
     },
 }
 
+/// `settings version 2 in force (protocol: …)`.
+fn in_force(s: &protocol::Settings) -> String {
+    format!(
+        "settings version {} in force (protocol: {})",
+        s.version, s.protocol_version
+    )
+}
+
 /// Runs `her2ex settings …`; a refused change exits 1 naming the rule.
 pub async fn run(c: SettingsCommand) -> anyhow::Result<u8> {
     match c {
@@ -40,6 +49,8 @@ pub async fn run(c: SettingsCommand) -> anyhow::Result<u8> {
                 .settings()
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", crate::explain(&e)))?;
+            // stdout stays the JSON to edit for `set`; the summary goes beside it.
+            eprintln!("{}", in_force(&settings));
             println!("{}", serde_json::to_string_pretty(&settings)?);
             Ok(0)
         }
@@ -49,14 +60,14 @@ pub async fn run(c: SettingsCommand) -> anyhow::Result<u8> {
             let new: protocol::Settings = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a settings value", file.display()))?;
             let store = data.open().await?;
-            let version = new.version;
+            let summary = in_force(&new);
             let trial = Trial::new(store);
             match trial
                 .change_settings(&Actor::command_line(), new, &reason)
                 .await
             {
                 Ok(()) => {
-                    println!("settings version {version} in force");
+                    println!("{summary}");
                     Ok(0)
                 }
                 Err(e) => {

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use crate::participant::Participant;
 use crate::records::{Deviation, DeviationSeverity};
 use crate::rule::{Refusal, Rule};
+use crate::settings::Settings;
 
 /// Checks a study procedure named `what` dated `at` against the consent gate.
 ///
@@ -25,6 +26,7 @@ use crate::rule::{Refusal, Rule};
 /// deviation to the entry it concerns.
 pub fn consent_gate(
     p: &Participant,
+    s: &Settings,
     what: &str,
     at: DateTime<Utc>,
     late_entry_of_fact: bool,
@@ -41,8 +43,8 @@ pub fn consent_gate(
     }
     let description = format!(
         "{what} dated {} is before the signed informed consent ({}).",
-        at.format("%Y-%m-%d %H:%M UTC"),
-        consent.signed_at.format("%Y-%m-%d %H:%M UTC")
+        s.local_text(at),
+        s.local_text(consent.signed_at)
     );
     if !late_entry_of_fact {
         return Err(Refusal::new(
@@ -87,17 +89,28 @@ mod tests {
     #[test]
     fn at_the_minute_of_consent_is_allowed() {
         let t = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
-        assert_eq!(consent_gate(&consented(), "PET", t, false, None), Ok(None));
+        assert_eq!(
+            consent_gate(&consented(), &Settings::default(), "PET", t, false, None),
+            Ok(None)
+        );
     }
 
     #[test]
     fn one_minute_before_is_refused_or_a_major_deviation() {
         let t = Utc.with_ymd_and_hms(2026, 3, 2, 8, 59, 0).unwrap();
-        let r = consent_gate(&consented(), "PET", t, false, None).unwrap_err();
+        let r =
+            consent_gate(&consented(), &Settings::default(), "PET", t, false, None).unwrap_err();
         assert_eq!(r.rule, Rule::GATE_CONSENT);
-        let d = consent_gate(&consented(), "PET", t, true, Some("pet-1"))
-            .unwrap()
-            .unwrap();
+        let d = consent_gate(
+            &consented(),
+            &Settings::default(),
+            "PET",
+            t,
+            true,
+            Some("pet-1"),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(d.severity, DeviationSeverity::Major);
         assert_eq!(d.deviation_id, "dev-1");
         assert_eq!(d.entry_id.as_deref(), Some("pet-1"));
@@ -106,7 +119,15 @@ mod tests {
     #[test]
     fn without_consent_everything_is_refused() {
         let t = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
-        let r = consent_gate(&Participant::default(), "PET", t, true, None).unwrap_err();
+        let r = consent_gate(
+            &Participant::default(),
+            &Settings::default(),
+            "PET",
+            t,
+            true,
+            None,
+        )
+        .unwrap_err();
         assert_eq!(r.rule, Rule::GATE_CONSENT);
     }
 }

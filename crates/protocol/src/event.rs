@@ -241,6 +241,11 @@ pub enum Event {
         /// Settings version in force.
         settings_version: u32,
     },
+    /// The reader confirmed the PET response PET1 → PET2 (PROTOCOL §10, PERCIST-style).
+    PetResponseConfirmed {
+        /// The read with its result, algorithm and settings versions.
+        response: crate::pet_response::PetResponseRead,
+    },
     /// A study biopsy (fresh or archival) was recorded.
     BiopsyRecorded {
         /// The biopsy.
@@ -386,6 +391,7 @@ impl Event {
             Event::PetQuantified { .. } => "pet_quantified",
             Event::PetLesionsReviewed { .. } => "pet_lesions_reviewed",
             Event::BiopsyTargetChosen { .. } => "biopsy_target_chosen",
+            Event::PetResponseConfirmed { .. } => "pet_response_confirmed",
             Event::BiopsyRecorded { .. } => "biopsy_recorded",
             Event::PathologyReported { .. } => "pathology_reported",
             Event::Allocated { .. } => "allocated",

@@ -135,6 +135,7 @@ pub fn evolve(p: &mut Participant, e: &Event) {
         }
         Event::PetLesionsReviewed { review } => p.pet_reviews.push(review.clone()),
         Event::BiopsyTargetChosen { choice, .. } => p.biopsy_targets.push(choice.clone()),
+        Event::PetResponseConfirmed { response } => p.pet_responses.push(response.clone()),
         Event::BiopsyRecorded { biopsy, .. } => {
             p.biopsies.push(biopsy.clone());
             if p.state == State::BaselinePetDone {

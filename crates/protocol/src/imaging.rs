@@ -12,6 +12,8 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::local_time::SiteTimeZone;
+
 /// The HER2-PET time points (PROTOCOL §1, §9).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
@@ -197,6 +199,9 @@ pub struct PetQuantification {
     pub quantified_at: DateTime<Utc>,
     /// Settings version in force.
     pub settings_version: u32,
+    /// The protocol version of those settings (empty when quantified before it was recorded).
+    #[serde(default)]
+    pub protocol_version: String,
 }
 
 /// A reader's decision on a candidate.
@@ -422,7 +427,11 @@ const HEIGHT_TOLERANCE_CM: f64 = 1.0;
 /// than 2 %, injection time by more than a minute, weight by more than 0.5 kg, height by
 /// more than 1 cm. A value missing from the header is a discrepancy too (the SUV then
 /// rests on the form or on an override).
-pub fn form_discrepancies(form: &ImpAdministration, header: &PetHeaderFacts) -> Vec<Discrepancy> {
+pub fn form_discrepancies(
+    form: &ImpAdministration,
+    header: &PetHeaderFacts,
+    zone: SiteTimeZone,
+) -> Vec<Discrepancy> {
     let mut out = Vec::new();
     let mut missing = |field: &str, form: String| {
         out.push(Discrepancy {
@@ -448,11 +457,7 @@ pub fn form_discrepancies(form: &ImpAdministration, header: &PetHeaderFacts) -> 
     }
     let mut others = Vec::new();
     match header.injected_at {
-        None => others.push((
-            "injection time",
-            form.injected_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            None,
-        )),
+        None => others.push(("injection time", zone.format(form.injected_at), None)),
         Some(h) => {
             let d = (h - form.injected_at).num_seconds();
             if d.abs() > TIME_TOLERANCE_S {

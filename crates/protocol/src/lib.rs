@@ -23,7 +23,8 @@
 //! | `ID_FORMAT` | [`ids`] |
 //! | `SETTINGS` | [`settings`] |
 //! | `IMP_PREGNANCY`, `PET_EXAM`, `BIOPSY_TARGET` (PROTOCOL §6–§7) | [`imaging`], `decide` |
-//! | RECIST 1.1 response, PERCIST (library-only: no caller in the trial yet) | [`recist`], [`percist`] |
+//! | RECIST 1.1 response, PERCIST | [`recist`], [`percist`] |
+//! | `PET_RESPONSE` (the reader's PET response read PET1 → PET2) | [`pet_response`], `decide` |
 //! | `RECIST` (tumour assessments in the trial, progression) | [`response`], `decide` |
 //! | `BIOPSY_LABS`, `BIOPSY_ANTICOAGULATION`, `ARCHIVAL_BIOPSY` | [`journey::biopsy`] |
 //! | `HER2_CATEGORY`, `ALLOCATION` | [`journey::pathology`], [`journey::allocation`] |
@@ -42,8 +43,10 @@ pub mod ids;
 pub mod imaging;
 pub mod journey;
 pub mod labs;
+pub mod local_time;
 pub mod participant;
 pub mod percist;
+pub mod pet_response;
 pub mod privacy;
 pub mod recist;
 pub mod records;

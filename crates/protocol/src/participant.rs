@@ -380,6 +380,10 @@ pub struct Participant {
     pub pet_reviews: Vec<PetReview>,
     /// Biopsy target choices in order; the last of a time point is its current one.
     pub biopsy_targets: Vec<BiopsyTargetChoice>,
+    /// The reader's PET response reads PET1 → PET2 in order; the last is current while it
+    /// reads the current PET2 quantification.
+    #[serde(default)]
+    pub pet_responses: Vec<crate::pet_response::PetResponseRead>,
     /// Study biopsies in order.
     pub biopsies: Vec<BiopsyRecord>,
     /// Pathology reports in order.
@@ -515,6 +519,17 @@ impl Participant {
             .rev()
             .find(|r| r.timepoint == tp)
             .filter(|r| r.quantification_id == q.quantification_id)
+    }
+
+    /// The current PET response read: the last one, if it reads the current PET1 and PET2
+    /// quantifications.
+    pub fn pet_response(&self) -> Option<&crate::pet_response::PetResponseRead> {
+        let q1 = self.pet_quantification(PetTimepoint::Pet1)?;
+        let q2 = self.pet_quantification(PetTimepoint::Pet2)?;
+        self.pet_responses.last().filter(|r| {
+            r.pet1_quantification_id == q1.quantification_id
+                && r.pet2_quantification_id == q2.quantification_id
+        })
     }
 
     /// The current baseline CT, if recorded.

@@ -4,25 +4,39 @@
 //!
 //! 1. Lesions are paired across the two scans: by the reader's lesion identity where
 //!    given; otherwise a match is *proposed* by nearest centroid after aligning the scans
-//!    on their body-outline centroids, for the reader to confirm.
+//!    on a reference point (e.g. the body-outline centroid), for the reader to confirm
+//!    ([`assess`]). Once the reader has decided every PET2 lesion, [`assess_read`] takes
+//!    the reader's pairs and new lesions as they are: nothing is proposed, and a PET2
+//!    lesion is new only when the reader says so.
 //! 2. Each pair gets its % change of SUVmax and SUVpeak.
 //! 3. The patient-level change follows PERCIST: SUVpeak of the hottest lesion at each scan,
 //!    which need not be the same lesion.
-//! 4. A category: progression (> 30 % and > 0.8 SUV increase, or a new HER2-avid lesion),
+//! 4. A category: progression (> 30 % and > 0.8 SUV increase, or a new lesion: in a
+//!    proposal an unmatched HER2-avid one, in the reader's read one the reader calls new),
 //!    complete metabolic response (no uptake left above background), partial metabolic
 //!    response (≥ 30 % and ≥ 0.8 SUV decrease), else stable.
 //!
 //! SUVs are compared in whole thousandths so that thresholds hold exactly: a fall from 4.0
 //! to 2.8 is exactly 30 %, as a reader computes it.
 //!
-//! **Library-only for now.** Nothing in the trial calls this module yet: no command,
-//! event or page reaches it, and it records nothing. The PET2 comparison (PET1 against
-//! PET2 in arm 1) will call it; until then it is tested on its own and is not part of
-//! any decision.
+//! In the trial, the PET2 page offers [`assess`]'s proposal and the nuclear-medicine
+//! reader confirms it with the command `ConfirmPetResponse`; `decide` runs [`assess_read`]
+//! over the recorded PET1 and PET2 quantifications and records the result with
+//! [`ALGORITHM_VERSION`] and the settings version (see [`crate::pet_response`]).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod read;
+
+pub use read::{ReaderRead, assess_read};
+
+/// Version of this read, recorded with every confirmed PET response: PERCIST 1.0
+/// thresholds on the hottest lesion's SUVpeak, one-to-one lesion pairs, new lesions by
+/// the reader. Raise it whenever a rule here changes.
+pub const ALGORITHM_VERSION: &str =
+    "her2ex-percist 1.0 (PERCIST 1.0 thresholds, hottest-lesion SUVpeak)";
 /// Default tolerance for proposing a match between centroids after alignment.
 pub const MATCH_TOLERANCE_MM_DEFAULT: f64 = 20.0;
 /// Relative change threshold, in tenths of a percent (PERCIST 1.0: 30 %).
@@ -45,10 +59,11 @@ pub struct PetLesion {
     pub suv_peak: f64,
 }
 
-/// The lesions of one PET scan and the centroid of the body outline used for alignment.
+/// The lesions of one PET scan and the reference point the two scans are aligned on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PetScan {
-    /// Centroid of the body outline, mm, patient coordinates.
+    /// Reference point for alignment, mm, patient coordinates: the centroid of the body
+    /// outline, or of an organ seen on both scans (the trial uses the liver candidate).
     pub body_centroid_mm: [f64; 3],
     /// Lesions.
     pub lesions: Vec<PetLesion>,
@@ -122,6 +137,22 @@ pub enum PercistError {
     /// PET1 has no lesion: there is nothing to compare against.
     #[error("PET1 has no lesions: no baseline to assess response against")]
     NoBaselineLesions,
+    /// The reader's read names a lesion the scan does not have.
+    #[error("{scan:?}: there is no lesion {id}")]
+    UnknownLesion {
+        /// Scan.
+        scan: Scan,
+        /// Id.
+        id: String,
+    },
+    /// The reader's read uses a lesion twice (in two pairs, or paired and new).
+    #[error("{scan:?}: lesion {id} is decided twice")]
+    DecidedTwice {
+        /// Scan.
+        scan: Scan,
+        /// Id.
+        id: String,
+    },
 }
 
 /// How a pair of lesions was matched.
@@ -167,7 +198,7 @@ pub struct HottestLesion {
 }
 
 /// PERCIST-style category.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum MetabolicCategory {
     /// No lesion uptake left above background.
     #[serde(rename = "CMR")]
@@ -183,6 +214,28 @@ pub enum MetabolicCategory {
     ProgressiveMetabolicDisease,
 }
 
+impl MetabolicCategory {
+    /// The short code, as serialized: `CMR`, `PMR`, `SMD`, `PMD`.
+    pub fn code(self) -> &'static str {
+        match self {
+            MetabolicCategory::CompleteMetabolicResponse => "CMR",
+            MetabolicCategory::PartialMetabolicResponse => "PMR",
+            MetabolicCategory::StableMetabolicDisease => "SMD",
+            MetabolicCategory::ProgressiveMetabolicDisease => "PMD",
+        }
+    }
+
+    /// The category in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            MetabolicCategory::CompleteMetabolicResponse => "complete metabolic response",
+            MetabolicCategory::PartialMetabolicResponse => "partial metabolic response",
+            MetabolicCategory::StableMetabolicDisease => "stable metabolic disease",
+            MetabolicCategory::ProgressiveMetabolicDisease => "progressive metabolic disease",
+        }
+    }
+}
+
 /// The PET response PET1 → PET2.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PetResponse {
@@ -194,6 +247,9 @@ pub struct PetResponse {
     pub unmatched_pet2: Vec<String>,
     /// Unmatched PET2 lesions that are HER2-avid: new HER2-avid lesions.
     pub new_avid_lesions: Vec<String>,
+    /// PET2 lesions counted as new: in a proposal, the unmatched HER2-avid ones; in the
+    /// reader's read, those the reader calls new (avid or not).
+    pub new_lesions: Vec<String>,
     /// Patient-level change of the hottest lesion.
     pub hottest: HottestLesion,
     /// Category.
@@ -357,7 +413,9 @@ fn hottest(scan: &PetScan) -> Option<&PetLesion> {
     })
 }
 
-/// Assesses the PET response from PET1 to PET2.
+/// Assesses the PET response from PET1 to PET2, proposing the matches the reader has not
+/// made (by identity) from the aligned centroids. Unmatched HER2-avid PET2 lesions count
+/// as new until the reader decides ([`assess_read`]).
 pub fn assess(
     pet1: &PetScan,
     pet2: &PetScan,
@@ -366,10 +424,27 @@ pub fn assess(
     check_settings(settings)?;
     check_scan(pet1, Scan::Pet1)?;
     check_scan(pet2, Scan::Pet2)?;
+    let pairs = match_lesions(pet1, pet2, settings.match_tolerance_mm);
+    let matched2: BTreeSet<usize> = pairs.iter().map(|p| p.1).collect();
+    let avid = milli(settings.avid_suv_max);
+    let new: BTreeSet<usize> = (0..pet2.lesions.len())
+        .filter(|j| !matched2.contains(j) && milli(pet2.lesions[*j].suv_max) >= avid)
+        .collect();
+    evaluate(pet1, pet2, &pairs, &new, settings)
+}
+
+/// Per-pair changes, the hottest-lesion change and the category, from pairs (PET1 index,
+/// PET2 index, basis) and the PET2 lesions counted as new (by index).
+fn evaluate(
+    pet1: &PetScan,
+    pet2: &PetScan,
+    pairs: &[(usize, usize, MatchBasis)],
+    new: &BTreeSet<usize>,
+    settings: &PercistSettings,
+) -> Result<PetResponse, PercistError> {
     let Some(hot1) = hottest(pet1) else {
         return Err(PercistError::NoBaselineLesions);
     };
-    let pairs = match_lesions(pet1, pet2, settings.match_tolerance_mm);
     let matched1: BTreeSet<usize> = pairs.iter().map(|p| p.0).collect();
     let matched2: BTreeSet<usize> = pairs.iter().map(|p| p.1).collect();
     let matches: Vec<LesionChange> = pairs
@@ -394,12 +469,12 @@ pub fn assess(
     let unmatched_pet1 = unmatched(pet1, &matched1);
     let unmatched_pet2 = unmatched(pet2, &matched2);
     let avid = milli(settings.avid_suv_max);
-    let new_avid_lesions: Vec<String> = pet2
-        .lesions
+    let new_lesions: Vec<String> = new.iter().map(|&j| pet2.lesions[j].id.clone()).collect();
+    let new_avid_lesions: Vec<String> = new
         .iter()
-        .enumerate()
-        .filter(|(j, l)| !matched2.contains(j) && milli(l.suv_max) >= avid)
-        .map(|(_, l)| l.id.clone())
+        .map(|&j| &pet2.lesions[j])
+        .filter(|l| milli(l.suv_max) >= avid)
+        .map(|l| l.id.clone())
         .collect();
 
     let hot2 = hottest(pet2);
@@ -411,8 +486,7 @@ pub fn assess(
         change_suv: (milli(peak2) - milli(hot1.suv_peak)) as f64 / 1000.0,
     };
     let background = milli(settings.background_suv);
-    let category = if !new_avid_lesions.is_empty() || is_metabolic_progression(hot1.suv_peak, peak2)
-    {
+    let category = if !new_lesions.is_empty() || is_metabolic_progression(hot1.suv_peak, peak2) {
         MetabolicCategory::ProgressiveMetabolicDisease
     } else if pet2.lesions.iter().all(|l| milli(l.suv_max) <= background) {
         MetabolicCategory::CompleteMetabolicResponse
@@ -429,6 +503,7 @@ pub fn assess(
         unmatched_pet1,
         unmatched_pet2,
         new_avid_lesions,
+        new_lesions,
         hottest,
         category,
         needs_reader_confirmation,

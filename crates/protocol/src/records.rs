@@ -310,21 +310,25 @@ pub struct ESignature {
     pub signed_at: DateTime<Utc>,
 }
 
-/// The criteria an investigator attests (PROTOCOL §5).
+/// The criteria an investigator attests (PROTOCOL §5). Each is asked as a Yes/No question
+/// phrased so that Yes states the criterion (`AttestedCriterion::question`), and the
+/// stored `answer` is that reply: `true` = Yes. So Yes keeps her eligible for the
+/// inclusions IN7 and IN8 and excludes her for the exclusions EX1 and EX5
+/// (`AttestedCriterion::eligible_answer`). There is no default answer.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
 pub enum AttestedCriterion {
-    /// Expected survival > 12 weeks. `answer` true = met.
+    /// Inclusion: expected survival more than 12 weeks (Yes = met).
     #[serde(rename = "IN7")]
     In7,
-    /// Child-bearing potential assessed; if of child-bearing potential, adequate contraception agreed. `answer` true = met.
+    /// Inclusion: adequate contraception agreed if of child-bearing potential (Yes = met).
     #[serde(rename = "IN8")]
     In8,
-    /// Contraindication to T-DXd. `answer` true = the exclusion applies.
+    /// Exclusion: contraindication to T-DXd (Yes = excluded).
     #[serde(rename = "EX1")]
     Ex1,
-    /// Increased biopsy bleeding risk for another reason. `answer` true = the exclusion applies.
+    /// Exclusion: increased biopsy bleeding risk for another reason (Yes = excluded).
     #[serde(rename = "EX5")]
     Ex5,
 }

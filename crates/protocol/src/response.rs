@@ -12,8 +12,8 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::recist::{BoneLesion, CysticLesion, PdAfterCr, TargetResponse, Tenths};
 use crate::recist::{NewLesions, NonTargetResponse, NonTargetStatus, OverallResponse, Role};
-use crate::recist::{TargetResponse, Tenths};
 
 /// One lesion of the baseline CT.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -28,9 +28,66 @@ pub struct TumourLesion {
     pub node: bool,
     /// Target (measured at every assessment) or non-target (followed by observation).
     pub role: Role,
-    /// Longest diameter, mm (short axis for a node); required for a target.
+    /// Longest diameter, mm (short axis for a node; for a bone lesion, its soft-tissue
+    /// component); required for a target.
     #[serde(default)]
     pub diameter_mm: Option<f64>,
+    /// A bone lesion: with an identifiable soft-tissue component (measurable through that
+    /// component), without one, or blastic (both not measurable) (RECIST 1.1 §3.1.3).
+    #[serde(default)]
+    pub bone: Option<BoneLesion>,
+    /// A cystic lesion: a cystic metastasis (measurable when large enough; non-cystic
+    /// targets are preferred) or a simple cyst (not a tumour lesion at all: left out)
+    /// (RECIST 1.1 §3.1.3).
+    #[serde(default)]
+    pub cystic: Option<CysticLesion>,
+    /// In a previously irradiated field (or treated loco-regionally): not measurable
+    /// unless it has progressed since (RECIST 1.1 §3.1.3; `recist.irradiated_measurable_if_progressed`).
+    #[serde(default)]
+    pub irradiated: bool,
+    /// An irradiated lesion that has progressed since the irradiation.
+    #[serde(default)]
+    pub progressed_after_irradiation: bool,
+}
+
+impl TumourLesion {
+    /// A plain soft-tissue lesion or node, without bone, cyst or irradiation qualifiers.
+    pub fn new(id: &str, organ: &str, node: bool, role: Role, diameter_mm: Option<f64>) -> Self {
+        TumourLesion {
+            id: id.to_owned(),
+            organ: organ.to_owned(),
+            node,
+            role,
+            diameter_mm,
+            bone: None,
+            cystic: None,
+            irradiated: false,
+            progressed_after_irradiation: false,
+        }
+    }
+
+    /// The RECIST qualifiers in words, e.g. "bone, without soft-tissue component;
+    /// irradiated"; empty for a plain lesion.
+    pub fn qualifiers(&self) -> String {
+        let mut out = Vec::new();
+        match self.bone {
+            Some(BoneLesion::SoftTissueComponent) => out.push("bone, with soft-tissue component"),
+            Some(BoneLesion::WithoutSoftTissue) => out.push("bone, without soft-tissue component"),
+            Some(BoneLesion::Blastic) => out.push("bone, blastic"),
+            None => {}
+        }
+        match self.cystic {
+            Some(CysticLesion::CysticMetastasis) => out.push("cystic metastasis"),
+            Some(CysticLesion::SimpleCyst) => out.push("simple cyst"),
+            None => {}
+        }
+        match (self.irradiated, self.progressed_after_irradiation) {
+            (true, true) => out.push("irradiated, progressed since"),
+            (true, false) => out.push("irradiated"),
+            (false, _) => {}
+        }
+        out.join("; ")
+    }
 }
 
 /// The baseline CT: the lesions every later assessment is compared with (RECIST 1.1 §4.2).
@@ -157,6 +214,10 @@ pub struct ResponseEvaluation {
     pub best_confirmed: BestResponse,
     /// Whether the trial's headline best response is the confirmed one (settings).
     pub confirmation_required: bool,
+    /// Which CR Table 3 note a followed in `best_confirmed` (`recist.pd_after_cr`); `None`
+    /// in results recorded by engine 1.0, which followed any CR.
+    #[serde(default)]
+    pub pd_after_cr: Option<PdAfterCr>,
     /// The engine's version, [`crate::recist::ENGINE_VERSION`].
     pub engine_version: String,
     /// Recommendations the assessments do not follow (not errors).

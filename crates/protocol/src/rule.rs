@@ -46,6 +46,10 @@ pub enum Rule {
     EX5,
     /// No study procedure before signed consent (PROTOCOL §4).
     GATE_CONSENT,
+    /// The protocol's order of events: PET1 after the enrolment signature, the biopsy after
+    /// its target choice, the pathology report after its biopsy, T-DXd after the allocation
+    /// (PROTOCOL §2, §4, §7–§9).
+    CHRONOLOGY,
     /// Consent withdrawn: no further data entry (PROTOCOL §2, §4).
     WITHDRAWN,
     /// The command is not allowed in the participant's current state (PROTOCOL §2).
@@ -75,6 +79,9 @@ pub enum Rule {
     PET_EXAM,
     /// The biopsy target must be a lesion the reader confirmed (PROTOCOL §7).
     BIOPSY_TARGET,
+    /// The PET response read PET1 → PET2 (PERCIST-style, PROTOCOL §10): arm 1, both exams
+    /// quantified, and the reader's decision on every PET2 lesion.
+    PET_RESPONSE,
     /// A settings value or settings change that is not allowed (PROTOCOL §14).
     SETTINGS,
     /// A fresh biopsy needs INR, platelets and APTT within the window and limits (PROTOCOL §7, EX5).
@@ -143,6 +150,7 @@ impl Rule {
             Rule::EX4 => "EX4",
             Rule::EX5 => "EX5",
             Rule::GATE_CONSENT => "GATE_CONSENT",
+            Rule::CHRONOLOGY => "CHRONOLOGY",
             Rule::WITHDRAWN => "WITHDRAWN",
             Rule::STATE_TRANSITION => "STATE_TRANSITION",
             Rule::PRIV_PNR => "PRIV_PNR",
@@ -157,6 +165,7 @@ impl Rule {
             Rule::IMP_PREGNANCY => "IMP_PREGNANCY",
             Rule::PET_EXAM => "PET_EXAM",
             Rule::BIOPSY_TARGET => "BIOPSY_TARGET",
+            Rule::PET_RESPONSE => "PET_RESPONSE",
             Rule::SETTINGS => "SETTINGS",
             Rule::BIOPSY_LABS => "BIOPSY_LABS",
             Rule::BIOPSY_ANTICOAGULATION => "BIOPSY_ANTICOAGULATION",

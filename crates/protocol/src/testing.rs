@@ -61,7 +61,7 @@ pub fn lab(
 pub fn attest(criterion: AttestedCriterion, answer: bool, at: DateTime<Utc>) -> Command {
     Command::RecordAttestation(RecordAttestation {
         criterion,
-        answer,
+        answer: Some(answer),
         note: None,
         signature: investigator_signature(at),
     })
@@ -105,7 +105,7 @@ pub fn eligible_screening_commands(
     // The site and study id are fixed at registration; kept in the signature so
     // callers state whom the commands are for.
     let _ = (site, study_id);
-    let day = consent_at.date_naive();
+    let day = crate::local_time::SiteTimeZone::default().date_of(consent_at);
     let at = |h: i64| consent_at + Duration::hours(h);
     let lesion = |id: &str, organ: &str, t: LesionType, ld: f64, sa: Option<f64>, biopsy: bool| {
         Command::RecordLesion(RecordLesion {
@@ -467,6 +467,7 @@ pub fn pathology_command(
         } else {
             crate::records::IshResult::NotAmplified
         }),
+        late_entry_of_fact: false,
     })
 }
 
@@ -520,6 +521,7 @@ pub fn tdxd_command(date: chrono::NaiveDate, level: crate::journey::tdxd::DoseLe
         dose_mg: mg_per_kg * 68.0,
         reduction_reason: None,
         delay_reason: None,
+        late_entry_of_fact: false,
     })
 }
 

@@ -715,6 +715,7 @@ fn cycle_of(h: &mut History, rng: &mut Rng, c: &mut Course, cycle: u32) -> Step 
         dose_mg: (c.level.mg_per_kg() * c.weight * 10.0).round() / 10.0,
         reduction_reason: c.reduction_reason.take().map(Into::into),
         delay_reason: c.delay_reason.take().map(Into::into),
+        late_entry_of_fact: false,
     });
     h.enter(Role::ResearchNurse, at(c.day, 15), dose)?;
     if rng.chance(0.4) {
@@ -781,12 +782,8 @@ fn after_progression(h: &mut History, rng: &mut Rng, progression: NaiveDate) -> 
 
 /// Two target lesions: liver 30 mm, lung 20 mm.
 fn ct_baseline(scan_date: NaiveDate) -> Command {
-    let target = |id: &str, organ: &str, mm: f64| TumourLesion {
-        id: id.into(),
-        organ: organ.into(),
-        node: false,
-        role: RecistRole::Target,
-        diameter_mm: Some(mm),
+    let target = |id: &str, organ: &str, mm: f64| {
+        TumourLesion::new(id, organ, false, RecistRole::Target, Some(mm))
     };
     Command::RecordBaselineTumourAssessment(protocol::RecordBaselineTumourAssessment {
         scan_date,

@@ -61,6 +61,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/participants/{id}/commands/{command}",
             post(run_command),
         )
+        .merge(crate::batch_api::router())
         .merge(crate::pet_api::router())
         .merge(crate::journey_api::router())
         .merge(crate::response_api::router())

@@ -11,6 +11,7 @@
 //! | [`auth`] | session cookie, CSRF, current-user extractors |
 //! | [`error`] | the one HTTP error type |
 //! | [`api`] | JSON endpoints: session, participants, commands |
+//! | [`batch_api`] | several commands of one kind as one write, all or nothing |
 //! | [`pet_api`] | PET exam endpoints: series, quantification, exam, MIP |
 //! | [`journey_api`] | the journey after PET, the sites' visit lists, CTCAE terms |
 //! | [`response_api`] | tumour response: CT assessments and the RECIST 1.1 result |
@@ -20,6 +21,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod batch_api;
 pub mod error;
 pub mod journey_api;
 pub mod openapi;

@@ -142,6 +142,9 @@ pub fn build() -> Value {
         "/api/v1/participants/{id}/pet/{timepoint}/mip.png".into(),
         mi,
     );
+    let mut pr = json!({"get": op("The PET response read PET1 → PET2 (PERCIST-style, arm 1): the proposed comparison for the reader, the confirmed read with its category and algorithm version, and the history; confirm with the command pet-response", None, "200", ok("pet response", schema::<trial::pet_response::PetResponseView>(&mut defs)))});
+    pr["get"]["parameters"] = id_param.clone();
+    paths.insert("/api/v1/participants/{id}/pet-response".into(), pr);
     let mut jo = json!({"get": op("The journey after PET: arm, biopsies, pathology, T-DXd course, adverse events with the SAE clock, visits, deviations", None, "200", ok("journey", schema::<trial::journey::JourneyView>(&mut defs)))});
     jo["get"]["parameters"] = id_param.clone();
     paths.insert("/api/v1/participants/{id}/journey".into(), jo);
@@ -180,6 +183,18 @@ pub fn build() -> Value {
             o,
         );
     }
+    let batch = schema::<trial::batch::BatchRequest>(&mut defs);
+    let mut ba = json!({"post": op("Several commands of one kind as one write, all or nothing (e.g. `attestation`: every open attestation under one signature). Each item is the `data` of the command's own path; one refusal (422, naming the item) records none.", Some(batch), "200", ok("recorded", written.clone()))});
+    let mut params = id_param.clone();
+    if let Some(list) = params.as_array_mut() {
+        list.push(json!({"name": "command", "in": "path", "required": true, "schema": {"type": "string"}, "description": "the command's id, e.g. attestation"}));
+    }
+    ba["post"]["parameters"] = params;
+    ba["post"]["operationId"] = json!("batch");
+    paths.insert(
+        "/api/v1/participants/{id}/commands/{command}/batch".into(),
+        ba,
+    );
     json!({
         "openapi": "3.1.0",
         "info": {

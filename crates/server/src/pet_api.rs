@@ -1,7 +1,9 @@
 //! The PET exam endpoints of the JSON API (PROTOCOL §6–§7): the archived series of a
 //! participant, quantification of one as her exam, the exam with its review and biopsy
-//! target, and the MIP picture. The reader's review and the investigator's choice are
-//! ordinary commands (`pet-review`, `biopsy-target`) under `/commands/`.
+//! target, the MIP picture, and the PET response read PET1 → PET2 (proposal and confirmed
+//! read, PERCIST-style). The reader's review, the investigator's choice and the reader's
+//! PET response are ordinary commands (`pet-review`, `biopsy-target`, `pet-response`)
+//! under `/commands/`.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -10,6 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use trial::Written;
 use trial::imaging::{PetExam, SeriesView, timepoint};
+use trial::pet_response::PetResponseView;
 
 use crate::AppState;
 use crate::api::ApiJson;
@@ -20,6 +23,7 @@ use crate::error::ApiError;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/participants/{id}/pet/series", get(series))
+        .route("/api/v1/participants/{id}/pet-response", get(pet_response))
         .route("/api/v1/participants/{id}/pet/{timepoint}", get(exam))
         .route(
             "/api/v1/participants/{id}/pet/{timepoint}/quantify",
@@ -37,6 +41,14 @@ async fn series(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<SeriesView>>, ApiError> {
     Ok(Json(state.trial.pet_series(&user, &id).await?))
+}
+
+async fn pet_response(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<PetResponseView>, ApiError> {
+    Ok(Json(state.trial.pet_response(&user, &id).await?))
 }
 
 async fn exam(

@@ -6,10 +6,10 @@
 use serde::{Deserialize, Serialize};
 use store::{NewEvent, Projection, SiteRow, UserRow, VisitSchedule};
 
-use crate::Trial;
 use crate::access::{Actor, User};
 use crate::error::{Error, Result};
 use crate::roles::{Capability, Role};
+use crate::{SiteZone, Trial};
 
 /// Events of the administrative streams.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,7 +122,9 @@ impl Trial {
     /// The settings in force.
     pub async fn settings(&self) -> Result<protocol::Settings> {
         let events = self.store().read_stream("settings").await?;
-        settings_from(&events)
+        let settings = settings_from(&events)?;
+        self.follow_zone(SiteZone(settings.site_time_zone.0));
+        Ok(settings)
     }
 
     /// Adds a trial site (an administrator, or the command line).

@@ -11,6 +11,10 @@ use crate::access::User;
 use crate::error::{Error, Result};
 use crate::roles::Capability;
 
+mod labels;
+
+pub use labels::{field_label, label};
+
 /// One command as offered over HTTP.
 pub struct CommandSpec {
     /// The protocol command it offers.
@@ -45,7 +49,8 @@ macro_rules! spec {
             capability: Capability::$cap,
             signature_meaning: $meaning,
             schema: || {
-                serde_json::to_value(schemars::schema_for!(protocol::$ty)).unwrap_or(Value::Null)
+                let schema = serde_json::to_value(schemars::schema_for!(protocol::$ty));
+                labels::labelled($name, schema.unwrap_or(Value::Null))
             },
             build: |v| serde_json::from_value(v).map(Command::$ty),
             field_order: crate::commands::declared_fields::<protocol::$ty>,
@@ -76,7 +81,7 @@ fn offer(kind: CommandKind) -> Option<CommandSpec> {
             K::RecordPriorHer2Result => spec!("prior-her2-result", "Earlier HER2 result", "A HER2 result of an earlier biopsy.", EnterData, None, RecordPriorHer2Result),
             K::RecordOtherMalignancy => spec!("other-malignancy", "Other malignancy", "Another cancer in her history.", EnterData, None, RecordOtherMalignancy),
             K::RecordArchivalBiopsy => spec!("archival-biopsy", "Earlier biopsy", "An earlier biopsy that may replace the study biopsy.", EnterData, None, RecordArchivalBiopsy),
-            K::RecordAttestation => spec!("attestation", "Investigator attestation", "The investigator attests a criterion decided by judgement (IN7, IN8, EX1, EX5).", InvestigatorSign, Some("I attest that the answer given for this criterion is true for this participant."), RecordAttestation),
+            K::RecordAttestation => spec!("attestation", "Investigator attestation", "The investigator answers an eligibility question decided by judgement: expected survival, contraception, contraindication to T-DXd, bleeding risk.", InvestigatorSign, Some("I attest that the answers I give here are true for this participant."), RecordAttestation),
             K::RetractEntry => spec!("retract-entry", "Retract an entry", "Marks an entry as entered in error; it stays in the history.", EnterData, None, RetractEntry),
             K::Enrol => spec!("enrol", "Sign enrolment", "The investigator confirms the eligible result and enrols the participant.", InvestigatorSign, Some("I confirm that this participant meets every eligibility criterion and enrol her in HER2-Ex PET."), Enrol),
             K::ScreenFail => spec!("screen-fail", "Screen failure", "The participant does not enter the study; the reason is recorded.", InvestigatorSign, None, ScreenFail),
@@ -93,6 +98,7 @@ fn offer(kind: CommandKind) -> Option<CommandSpec> {
             K::RecordAdverseEvent => CommandSpec { own_page: Some("ae"), ..spec!("adverse-event", "Adverse event", "An adverse event coded with CTCAE v5.0: term, grade, dates, seriousness, relation to the IMP and to T-DXd, action, outcome.", EnterData, None, RecordAdverseEvent) },
             K::RecordPregnancyReport => spec!("pregnancy-report", "Pregnancy report", "A pregnancy during the study or after exposure; the sponsor must hear of it within 24 hours.", EnterData, None, RecordPregnancyReport),
             K::EndParticipation => spec!("end-participation", "End participation", "Off study: arm 2 after its follow-up, arm 1 at the end event, or the investigator's decision with a note.", EnterData, None, EndParticipation),
+            K::ConfirmPetResponse => CommandSpec { own_page: Some("pet"), ..spec!("pet-response", "PET response PET1 → PET2", "The nuclear-medicine reader decides every PET2 candidate (same lesion as a PET1 lesion, new lesion, or not a lesion); the PERCIST-style comparison is recorded with its category and algorithm version.", ReviewImaging, None, ConfirmPetResponse) },
             K::ChooseBiopsyTarget => CommandSpec { own_page: Some("pet"), ..spec!("biopsy-target", "Choose the biopsy target", "The investigator chooses the lesion to biopsy from the reviewed PET, with a reason.", InvestigatorSign, Some("I choose this lesion as the biopsy target for the reason given."), ChooseBiopsyTarget) },
             K::RecordBaselineTumourAssessment => CommandSpec { own_page: Some("response"), ..spec!("tumour-baseline", "Baseline CT (RECIST 1.1)", "The reader's baseline CT: up to 5 target lesions (at most 2 per organ, measurable) with their diameters, and the non-target lesions.", ReviewImaging, None, RecordBaselineTumourAssessment) },
             K::RecordTumourAssessment => CommandSpec { own_page: Some("response"), ..spec!("tumour-assessment", "Follow-up CT (RECIST 1.1)", "The reader's follow-up CT: every baseline target measured, every non-target's status, new lesions; the RECIST 1.1 result is recorded with it.", ReviewImaging, None, RecordTumourAssessment) },
@@ -259,5 +265,36 @@ mod tests {
         let (spec, data) = for_command(&consent).expect("offered");
         assert_eq!(spec.name, "attestation");
         assert!(data.get("type").is_none());
+    }
+
+    /// Every field a form can show has a clinician's label, never its code name.
+    #[test]
+    fn every_field_has_a_label_in_words() {
+        for spec in all() {
+            let schema = (spec.schema)();
+            let props = schema["properties"].as_object().expect("properties");
+            for (name, prop) in props.iter().filter(|(n, _)| n.as_str() != "signature") {
+                let title = prop.get("title").and_then(Value::as_str);
+                let title = title.unwrap_or_else(|| panic!("{}: {name} has no label", spec.name));
+                assert!(
+                    !title.contains('_') && title != name,
+                    "{}: {name} is labelled {title:?}",
+                    spec.name
+                );
+            }
+        }
+        assert_eq!(
+            label("performance-status", "who_ps"),
+            Some("WHO performance status")
+        );
+        assert_eq!(
+            label("pathology", "ish_ratio"),
+            Some("ISH HER2/CEP17 ratio")
+        );
+        assert_eq!(
+            label("prior-her2-result", "metastatic"),
+            Some("Biopsy of a metastasis")
+        );
+        assert_eq!(label("lesion", "metastatic"), field_label("metastatic"));
     }
 }

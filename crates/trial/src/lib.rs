@@ -18,16 +18,19 @@
 //! | [`write`] | the one write path and the read rows it keeps |
 //! | [`admin`] | sites, users and settings as audited administrative commands |
 //! | [`commands`] | the participant commands the API and the pages offer |
+//! | [`batch`] | several commands of one kind for a participant, all or nothing |
 //! | [`participants`] | registration, lists, a participant's record, audit trail, eligibility, running a command |
 //! | [`overview`] | everything the participant page shows, from one load |
 //! | [`imaging`] | PET exams: quantification from the DICOM archive, the MIP picture |
 //! | [`journey`] | the journey after PET, the visit list, CTCAE terms |
 //! | [`response`] | tumour response: CT assessments and the RECIST 1.1 result |
+//! | [`pet_response`] | the PET response read PET1 → PET2 (PERCIST-style): proposal and confirmed read |
 //! | [`clock`] | the injected clock and the sites' time zone |
 //! | [`error`] | the error type |
 
 pub mod access;
 pub mod admin;
+pub mod batch;
 pub mod clock;
 pub mod commands;
 pub mod error;
@@ -35,6 +38,7 @@ pub mod imaging;
 pub mod journey;
 pub mod overview;
 pub mod participants;
+pub mod pet_response;
 pub mod response;
 pub mod roles;
 pub mod sessions;
@@ -59,19 +63,31 @@ pub struct Trial {
     store: Store,
     archive: Option<Arc<Archive>>,
     clock: Arc<dyn Clock>,
-    zone: SiteZone,
+    /// The sites' zone: the settings' `site_time_zone`, refreshed whenever the settings are
+    /// read (every command reads them), unless fixed with [`Trial::with_zone`].
+    zone: Arc<std::sync::RwLock<SiteZone>>,
+    zone_fixed: bool,
 }
 
 impl Trial {
-    /// The application over a store, on the machine's clock, in the default zone
-    /// (Europe/Stockholm), without a DICOM archive.
+    /// The application over a store, on the machine's clock, without a DICOM archive. Its
+    /// time zone is the default (Europe/Stockholm) until the settings are first read;
+    /// [`Trial::open`] reads them at once.
     pub fn new(store: Store) -> Self {
         Trial {
             store,
             archive: None,
             clock: Arc::new(SystemClock),
-            zone: SiteZone::default(),
+            zone: Arc::new(std::sync::RwLock::new(SiteZone::default())),
+            zone_fixed: false,
         }
+    }
+
+    /// The application over a store, in the time zone its settings name.
+    pub async fn open(store: Store) -> Result<Self> {
+        let trial = Trial::new(store);
+        trial.settings().await?;
+        Ok(trial)
     }
 
     /// The same application reading PET exams from `archive`.
@@ -87,9 +103,18 @@ impl Trial {
     }
 
     /// The same application in another time zone.
+    /// The settings' `site_time_zone` no longer changes it (tests of another zone).
     pub fn with_zone(mut self, zone: SiteZone) -> Self {
-        self.zone = zone;
+        self.zone = Arc::new(std::sync::RwLock::new(zone));
+        self.zone_fixed = true;
         self
+    }
+
+    /// Follows the zone the settings in force name.
+    pub(crate) fn follow_zone(&self, zone: SiteZone) {
+        if !self.zone_fixed {
+            *self.zone.write().unwrap_or_else(|p| p.into_inner()) = zone;
+        }
     }
 
     /// The database.
@@ -109,11 +134,11 @@ impl Trial {
 
     /// The sites' time zone.
     pub fn zone(&self) -> SiteZone {
-        self.zone
+        *self.zone.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Today's date at the sites.
     pub fn today(&self) -> NaiveDate {
-        self.zone.date_of(self.now())
+        self.zone().date_of(self.now())
     }
 }

@@ -25,6 +25,9 @@ pub struct ResponseView {
     pub evaluation: Option<ResponseEvaluation>,
     /// Progression, once recorded.
     pub progression: Option<Progression>,
+    /// The reader's confirmed PET response PET1 → PET2 (PERCIST-style, exploratory), shown
+    /// beside RECIST; see `/pet-response` for the proposal and the history.
+    pub pet_response: Option<protocol::pet_response::PetResponseRead>,
 }
 
 /// The response view of a participant's state.
@@ -40,6 +43,7 @@ pub fn response_from(p: &protocol::Participant, version: i64) -> ResponseView {
             .collect(),
         evaluation: p.response_evaluation().cloned(),
         progression: p.progression.clone(),
+        pet_response: p.pet_response().cloned(),
     }
 }
 

@@ -86,6 +86,32 @@ async fn today_is_the_sites_calendar_day_not_the_utc_one() {
 }
 
 #[tokio::test]
+async fn the_sites_zone_is_the_one_the_settings_name() {
+    let dir = tempfile::tempdir().unwrap();
+    // 23:30 UTC on 4 December is 00:30 on 5 December in Stockholm (CET).
+    let at = Utc.with_ymd_and_hms(2026, 12, 4, 23, 30, 0).unwrap();
+    let trial = trial_at(&dir, at).await;
+    let settings = trial.settings().await.expect("settings");
+    assert_eq!(settings.site_time_zone.name(), "Europe/Stockholm");
+    assert_eq!(trial.today(), NaiveDate::from_ymd_opt(2026, 12, 5).unwrap());
+    let utc = protocol::Settings {
+        version: settings.version + 1,
+        site_time_zone: protocol::local_time::SiteTimeZone::parse("UTC").unwrap(),
+        ..settings
+    };
+    trial
+        .change_settings(&Actor::command_line(), utc, "sites counted in UTC")
+        .await
+        .expect("settings change");
+    trial.settings().await.expect("settings");
+    assert_eq!(trial.zone().name(), "UTC");
+    assert_eq!(trial.today(), NaiveDate::from_ymd_opt(2026, 12, 4).unwrap());
+    // A reopened trial reads its zone from the settings at once.
+    let reopened = Trial::open(trial.store().clone()).await.expect("open");
+    assert_eq!(reopened.zone().name(), "UTC");
+}
+
+#[tokio::test]
 async fn a_settings_event_that_cannot_be_read_stops_every_decision() {
     let dir = tempfile::tempdir().unwrap();
     let at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();

@@ -12,8 +12,26 @@ use StateKind as S;
 
 /// Screening facts: recorded once consented, until enrolment.
 const SCREENING: &[StateKind] = &[S::Consented, S::Screening];
-/// Corrections of screening facts (PROTOCOL §12), until the journey moves on from enrolment.
-const CORRECTIONS: &[StateKind] = &[S::Screening, S::Enrolled];
+/// Corrections and retractions (PROTOCOL §12): wherever the data can still be wrong,
+/// from screening through the end of participation (off study, after a death, after loss
+/// to follow-up). A correction after enrolment re-evaluates the eligibility as of the
+/// enrolment and raises a deviation if she no longer qualifies.
+const CORRECTIONS: &[StateKind] = &[
+    S::Consented,
+    S::Screening,
+    S::Enrolled,
+    S::BaselinePetDone,
+    S::BiopsyDone,
+    S::PathologyReported,
+    S::Allocated,
+    S::OnTreatment,
+    S::ResponsePetDone,
+    S::Progression,
+    S::SafetyFollowUp,
+    S::OffStudy,
+    S::Died,
+    S::LostToFollowUp,
+];
 /// From registration until the journey ends.
 const ACTIVE: &[StateKind] = &[
     S::Registered,
@@ -190,15 +208,22 @@ impl CommandKind {
                 new: RECURRING,
                 correcting: CORRECTIONS,
             },
-            // An entry made in error (an AE on T-DXd too) can be retracted, with a reason, until
-            // the journey ends (PROTOCOL §12).
-            K::RetractEntry => Allowed::always(ACTIVE),
+            // An entry made in error (an AE on T-DXd too) can be retracted, with a reason,
+            // wherever a correction can be made (PROTOCOL §12).
+            K::RetractEntry => Allowed::always(CORRECTIONS),
             K::Enrol => Allowed::always(&[S::Screening]),
             K::ScreenFail => Allowed::always(SCREENING),
-            K::RecordImpAdministration
-            | K::RecordPetQuantification
-            | K::ReviewPetLesions
-            | K::ChooseBiopsyTarget => Allowed::always(IMAGING),
+            // An IMP administration is corrected wherever any entry can be.
+            K::RecordImpAdministration => Allowed {
+                new: IMAGING,
+                correcting: CORRECTIONS,
+            },
+            K::RecordPetQuantification | K::ReviewPetLesions | K::ChooseBiopsyTarget => {
+                Allowed::always(IMAGING)
+            }
+            // The PET response read PET1 → PET2: arm 1 and both exams are checked by the
+            // command (PROTOCOL §10).
+            K::ConfirmPetResponse => Allowed::always(IMAGING),
             K::RecordFreshBiopsy => Allowed::always(&[S::BaselinePetDone, S::Progression]),
             K::UseArchivalBiopsy => Allowed::always(&[S::BaselinePetDone]),
             // Every specimen of a biopsy can be reported, also after a first one allocated
@@ -212,11 +237,12 @@ impl CommandKind {
             }
             K::RecordAdverseEvent | K::RecordPregnancyReport => Allowed::always(SAFETY),
             K::EndParticipation => Allowed::always(ENDABLE),
-            // The reader's CT assessments, and their corrections, from enrolment until
-            // the journey ends (PROTOCOL §10).
-            K::RecordBaselineTumourAssessment | K::RecordTumourAssessment => {
-                Allowed::always(IMAGING)
-            }
+            // The reader's CT assessments from enrolment until the journey ends, and their
+            // corrections wherever any entry can be corrected (PROTOCOL §10, §12).
+            K::RecordBaselineTumourAssessment | K::RecordTumourAssessment => Allowed {
+                new: IMAGING,
+                correcting: CORRECTIONS,
+            },
         }
     }
 }

@@ -141,3 +141,25 @@ pub struct ChooseBiopsyTarget {
     /// The investigator's signature.
     pub signature: ESignature,
 }
+
+/// The nuclear-medicine reader confirms the PET response PET1 → PET2 (PROTOCOL §10,
+/// PERCIST-style, arm 1): one decision per PET2 candidate — the same lesion as a PET1
+/// lesion, a new lesion, or not a lesion. The protocol computes the comparison from the
+/// recorded quantifications and records it with the algorithm version; an unmatched PET2
+/// hot spot is new only when the reader says so. A later confirmation supersedes the
+/// earlier one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmPetResponse {
+    /// The PET2 quantification read (its id, e.g. `petq-2`).
+    pub pet2_quantification_id: String,
+    /// One decision per PET2 candidate.
+    pub decisions: Vec<crate::pet_response::Pet2LesionDecision>,
+    /// Background SUV measured on PET2 (e.g. blood-pool SUVmean) for complete metabolic
+    /// response; PET2's candidate threshold when not given.
+    #[serde(default)]
+    pub background_suv: Option<f64>,
+    /// The reader's note.
+    #[serde(default)]
+    pub note: Option<String>,
+}

@@ -103,6 +103,10 @@ pub struct RecordPathology {
     /// ISH result as reported.
     #[serde(default)]
     pub ish_result: Option<IshResult>,
+    /// Documented afterwards: a report really dated before its biopsy is then recorded with
+    /// a major deviation instead of being refused (`CHRONOLOGY`).
+    #[serde(default)]
+    pub late_entry_of_fact: bool,
 }
 
 /// Changes the allocation: only as a signed correction with a reason (PROTOCOL §8).
@@ -139,6 +143,10 @@ pub struct RecordTdxdAdministration {
     /// Why the dose is later than due, if it is.
     #[serde(default)]
     pub delay_reason: Option<String>,
+    /// Documented afterwards: a first dose really given before the allocation is then
+    /// recorded with a major deviation instead of being refused (`CHRONOLOGY`).
+    #[serde(default)]
+    pub late_entry_of_fact: bool,
 }
 
 /// Records an adverse event, coded with CTCAE v5.0 (or corrects one: new grade,

@@ -67,6 +67,8 @@ pub enum CommandKind {
     ReviewPetLesions,
     /// See [`Command::ChooseBiopsyTarget`].
     ChooseBiopsyTarget,
+    /// See [`Command::ConfirmPetResponse`].
+    ConfirmPetResponse,
     /// See [`Command::RecordFreshBiopsy`].
     RecordFreshBiopsy,
     /// See [`Command::UseArchivalBiopsy`].
@@ -93,7 +95,7 @@ use CommandKind as K;
 
 impl CommandKind {
     /// Every command kind, in the order of [`Command`].
-    pub const ALL: [CommandKind; 34] = [
+    pub const ALL: [CommandKind; 35] = [
         K::RegisterParticipant,
         K::RecordConsent,
         K::WithdrawConsent,
@@ -118,6 +120,7 @@ impl CommandKind {
         K::RecordPetQuantification,
         K::ReviewPetLesions,
         K::ChooseBiopsyTarget,
+        K::ConfirmPetResponse,
         K::RecordFreshBiopsy,
         K::UseArchivalBiopsy,
         K::RecordPathology,
@@ -157,6 +160,7 @@ impl CommandKind {
             K::RecordPetQuantification => "record_pet_quantification",
             K::ReviewPetLesions => "review_pet_lesions",
             K::ChooseBiopsyTarget => "choose_biopsy_target",
+            K::ConfirmPetResponse => "confirm_pet_response",
             K::RecordFreshBiopsy => "record_fresh_biopsy",
             K::UseArchivalBiopsy => "use_archival_biopsy",
             K::RecordPathology => "record_pathology",
@@ -210,6 +214,7 @@ impl Command {
             Command::RecordPetQuantification(_) => K::RecordPetQuantification,
             Command::ReviewPetLesions(_) => K::ReviewPetLesions,
             Command::ChooseBiopsyTarget(_) => K::ChooseBiopsyTarget,
+            Command::ConfirmPetResponse(_) => K::ConfirmPetResponse,
             Command::RecordFreshBiopsy(_) => K::RecordFreshBiopsy,
             Command::UseArchivalBiopsy(_) => K::UseArchivalBiopsy,
             Command::RecordPathology(_) => K::RecordPathology,
@@ -259,6 +264,7 @@ impl Command {
             | Command::RecordPetQuantification(_)
             | Command::ReviewPetLesions(_)
             | Command::ChooseBiopsyTarget(_)
+            | Command::ConfirmPetResponse(_)
             | Command::RecordFreshBiopsy(_)
             | Command::UseArchivalBiopsy(_)
             | Command::RecordPathology(_)

@@ -170,6 +170,8 @@ pub enum Command {
     ReviewPetLesions(ReviewPetLesions),
     /// See [`ChooseBiopsyTarget`].
     ChooseBiopsyTarget(ChooseBiopsyTarget),
+    /// See [`ConfirmPetResponse`].
+    ConfirmPetResponse(ConfirmPetResponse),
     /// See [`RecordFreshBiopsy`].
     RecordFreshBiopsy(RecordFreshBiopsy),
     /// See [`UseArchivalBiopsy`].
@@ -313,6 +315,13 @@ impl Command {
                 v.push(("lesion", &c.lesion));
                 v.push(("reason", &c.reason));
                 v.extend(sig_fields(&c.signature));
+            }
+            Command::ConfirmPetResponse(c) => {
+                v.push(("pet2_quantification_id", &c.pet2_quantification_id));
+                for d in &c.decisions {
+                    push_opt(&mut v, "decisions.pet1_lesion", &d.pet1_lesion);
+                }
+                push_opt(&mut v, "note", &c.note);
             }
             Command::RecordFreshBiopsy(c) => {
                 push_opt(&mut v, "anticoagulant", &c.anticoagulant);

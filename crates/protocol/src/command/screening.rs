@@ -5,18 +5,20 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::labs::{Analyte, SampleOrigin};
+use crate::participant::{Participant, current};
 use crate::records::{
     AttestedCriterion, DiseaseExtent, ESignature, IhcScore, IshResult, LesionType,
     OtherMalignancyType, Specimen, TestResult, TreatmentSetting,
 };
+use crate::settings::Settings;
 
 /// Records one line of earlier treatment (IN2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordTreatmentLine {
-    /// Setting.
+    /// Palliative (metastatic or locally advanced disease), adjuvant or neoadjuvant.
     pub setting: TreatmentSetting,
-    /// Regimen.
+    /// The drugs given, e.g. "paclitaxel" or "EC → docetaxel".
     pub regimen: String,
     /// Chemotherapy?
     pub is_chemotherapy: bool,
@@ -30,10 +32,10 @@ pub struct RecordTreatmentLine {
     /// Progression or relapse date, if any.
     #[serde(default)]
     pub progression_date: Option<NaiveDate>,
-    /// Entry id this corrects.
+    /// To correct an earlier entry: its id (e.g. lab-2); empty for a new entry.
     #[serde(default)]
     pub corrects: Option<String>,
-    /// Why the earlier entry is corrected.
+    /// Why the earlier entry is corrected (required for a correction).
     #[serde(default)]
     pub correction_reason: Option<String>,
 }
@@ -42,11 +44,11 @@ pub struct RecordTreatmentLine {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordLesion {
-    /// Lesion id, e.g. "L1".
+    /// A short label for the lesion, unique for this participant, e.g. L1.
     pub lesion_id: String,
-    /// Organ.
+    /// Organ or region, e.g. liver, lung, axillary lymph node.
     pub organ: String,
-    /// Type.
+    /// Nodal, non-nodal or bone: decides how it is measured (RECIST 1.1).
     pub lesion_type: LesionType,
     /// Metastasis (not the primary tumour)?
     pub metastatic: bool,
@@ -71,10 +73,10 @@ pub struct RecordLesion {
     /// CT slice thickness, mm.
     #[serde(default)]
     pub slice_thickness_mm: Option<f64>,
-    /// Entry id this corrects.
+    /// To correct an earlier entry: its id (e.g. lab-2); empty for a new entry.
     #[serde(default)]
     pub corrects: Option<String>,
-    /// Why the earlier entry is corrected.
+    /// Why the earlier entry is corrected (required for a correction).
     #[serde(default)]
     pub correction_reason: Option<String>,
 }
@@ -83,11 +85,11 @@ pub struct RecordLesion {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordLab {
-    /// Analyte.
+    /// The laboratory test.
     pub analyte: Analyte,
     /// Value.
     pub value: f64,
-    /// Unit as reported by the lab ("" for INR).
+    /// The unit as printed on the lab report; leave empty for INR.
     pub unit: String,
     /// Upper limit of normal, same unit (required for AST, ALT, bilirubin).
     #[serde(default)]
@@ -97,15 +99,16 @@ pub struct RecordLab {
     pub lln: Option<f64>,
     /// Sample date and time.
     pub sample_at: DateTime<Utc>,
-    /// Study sample or routine care.
+    /// A study sample, or one from routine care transcribed.
     pub origin: SampleOrigin,
-    /// The sample really was taken before consent and is documented late (see module docs).
+    /// Tick only when the sample really was taken before consent and is entered now: it is
+    /// recorded with a major deviation instead of being refused.
     #[serde(default)]
     pub late_entry_of_fact: bool,
-    /// Entry id this corrects.
+    /// To correct an earlier entry: its id (e.g. lab-2); empty for a new entry.
     #[serde(default)]
     pub corrects: Option<String>,
-    /// Why the earlier entry is corrected.
+    /// Why the earlier entry is corrected (required for a correction).
     #[serde(default)]
     pub correction_reason: Option<String>,
 }
@@ -118,10 +121,10 @@ pub struct RecordBodyWeight {
     pub weight_kg: f64,
     /// Date measured.
     pub measured_on: NaiveDate,
-    /// Entry id this corrects.
+    /// To correct an earlier entry: its id (e.g. lab-2); empty for a new entry.
     #[serde(default)]
     pub corrects: Option<String>,
-    /// Why the earlier entry is corrected.
+    /// Why the earlier entry is corrected (required for a correction).
     #[serde(default)]
     pub correction_reason: Option<String>,
 }
@@ -130,14 +133,14 @@ pub struct RecordBodyWeight {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordPerformanceStatus {
-    /// WHO PS 0–4.
+    /// WHO (ECOG) performance status, 0 (fully active) to 4 (completely disabled).
     pub who_ps: u8,
     /// Date assessed.
     pub assessed_on: NaiveDate,
-    /// Entry id this corrects.
+    /// To correct an earlier entry: its id (e.g. lab-2); empty for a new entry.
     #[serde(default)]
     pub corrects: Option<String>,
-    /// Why the earlier entry is corrected.
+    /// Why the earlier entry is corrected (required for a correction).
     #[serde(default)]
     pub correction_reason: Option<String>,
 }
@@ -148,21 +151,21 @@ pub struct RecordPerformanceStatus {
 pub struct RecordChildbearingPotential {
     /// Of child-bearing potential?
     pub childbearing_potential: bool,
-    /// Basis when not (postmenopausal ≥ 1 year, surgically sterile).
+    /// When she is not of child-bearing potential: why (postmenopausal ≥ 1 year, surgically sterile).
     #[serde(default)]
     pub basis: Option<String>,
     /// Adequate contraception agreed?
     #[serde(default)]
     pub contraception_agreed: Option<bool>,
-    /// Method.
+    /// The contraception method agreed.
     #[serde(default)]
     pub contraception_method: Option<String>,
     /// Date assessed.
     pub assessed_on: NaiveDate,
-    /// Entry id this corrects.
+    /// To correct an earlier entry: its id (e.g. lab-2); empty for a new entry.
     #[serde(default)]
     pub corrects: Option<String>,
-    /// Why the earlier entry is corrected.
+    /// Why the earlier entry is corrected (required for a correction).
     #[serde(default)]
     pub correction_reason: Option<String>,
 }
@@ -171,7 +174,7 @@ pub struct RecordChildbearingPotential {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordPregnancyTest {
-    /// Serum or urine.
+    /// Serum or urine; the protocol requires serum.
     pub specimen: Specimen,
     /// Result.
     pub result: TestResult,
@@ -179,13 +182,14 @@ pub struct RecordPregnancyTest {
     pub sample_at: DateTime<Utc>,
     /// Taken for the study?
     pub for_study: bool,
-    /// Really taken before consent, documented late (see module docs).
+    /// Tick only when the test really was taken before consent and is entered now: it is
+    /// recorded with a major deviation instead of being refused.
     #[serde(default)]
     pub late_entry_of_fact: bool,
-    /// Entry id this corrects.
+    /// To correct an earlier entry: its id (e.g. lab-2); empty for a new entry.
     #[serde(default)]
     pub corrects: Option<String>,
-    /// Why the earlier entry is corrected.
+    /// Why the earlier entry is corrected (required for a correction).
     #[serde(default)]
     pub correction_reason: Option<String>,
 }
@@ -194,7 +198,7 @@ pub struct RecordPregnancyTest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordMedicalHistory {
-    /// Disease extent.
+    /// Metastatic, locally advanced or early breast cancer.
     pub disease_extent: DiseaseExtent,
     /// Any earlier metastatic biopsy?
     pub earlier_metastatic_biopsies: bool,
@@ -209,15 +213,15 @@ pub struct RecordMedicalHistory {
     /// History of ILD/pneumonitis?
     #[serde(default)]
     pub ild_history: bool,
-    /// Details.
+    /// Anything else the review found worth noting.
     #[serde(default)]
     pub details: Option<String>,
     /// Date reviewed.
     pub reviewed_on: NaiveDate,
-    /// Entry id this corrects.
+    /// To correct an earlier entry: its id (e.g. lab-2); empty for a new entry.
     #[serde(default)]
     pub corrects: Option<String>,
-    /// Why the earlier entry is corrected.
+    /// Why the earlier entry is corrected (required for a correction).
     #[serde(default)]
     pub correction_reason: Option<String>,
 }
@@ -228,20 +232,20 @@ pub struct RecordMedicalHistory {
 pub struct RecordPriorHer2Result {
     /// Biopsy date.
     pub biopsy_date: NaiveDate,
-    /// Where.
+    /// Where the biopsy was taken (organ and site).
     pub site_description: String,
     /// Of a metastasis?
     pub metastatic: bool,
-    /// IHC score.
+    /// The HER2 immunohistochemistry score of that biopsy.
     #[serde(default)]
     pub ihc_score: Option<IhcScore>,
-    /// ISH result.
+    /// In situ hybridisation: amplified or not, when done.
     #[serde(default)]
     pub ish: Option<IshResult>,
-    /// Entry id this corrects.
+    /// To correct an earlier entry: its id (e.g. lab-2); empty for a new entry.
     #[serde(default)]
     pub corrects: Option<String>,
-    /// Why the earlier entry is corrected.
+    /// Why the earlier entry is corrected (required for a correction).
     #[serde(default)]
     pub correction_reason: Option<String>,
 }
@@ -250,19 +254,19 @@ pub struct RecordPriorHer2Result {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordOtherMalignancy {
-    /// Type.
+    /// Basal cell carcinoma of the skin is the registration's one exception.
     pub malignancy_type: OtherMalignancyType,
-    /// Description.
+    /// Which cancer, in words.
     pub description: String,
     /// Diagnosis date.
     #[serde(default)]
     pub diagnosed_on: Option<NaiveDate>,
     /// Manifest now?
     pub manifest: bool,
-    /// Entry id this corrects.
+    /// To correct an earlier entry: its id (e.g. lab-2); empty for a new entry.
     #[serde(default)]
     pub corrects: Option<String>,
-    /// Why the earlier entry is corrected.
+    /// Why the earlier entry is corrected (required for a correction).
     #[serde(default)]
     pub correction_reason: Option<String>,
 }
@@ -276,7 +280,7 @@ pub struct RecordArchivalBiopsy {
     /// The biopsied lesion's id, if in the lesion list.
     #[serde(default)]
     pub lesion_id: Option<String>,
-    /// Where.
+    /// Where the biopsy was taken (organ and site).
     pub site_description: String,
     /// Systemic anti-cancer therapy since?
     pub systemic_therapy_since: bool,
@@ -284,26 +288,73 @@ pub struct RecordArchivalBiopsy {
     pub her2_targeted_therapy_since: bool,
     /// Radiotherapy to the lesion since?
     pub radiotherapy_to_lesion_since: bool,
-    /// Entry id this corrects.
+    /// To correct an earlier entry: its id (e.g. lab-2); empty for a new entry.
     #[serde(default)]
     pub corrects: Option<String>,
-    /// Why the earlier entry is corrected.
+    /// Why the earlier entry is corrected (required for a correction).
     #[serde(default)]
     pub correction_reason: Option<String>,
 }
 
-/// Records an investigator's signed attestation (IN7, IN8, EX1, EX5).
-/// A later attestation of the same criterion supersedes the earlier one.
+/// Records an investigator's signed attestation (IN7, IN8, EX1, EX5): her answer to the
+/// criterion's question ([`AttestedCriterion::question`]). A later attestation of the
+/// same criterion supersedes the earlier one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordAttestation {
-    /// Criterion.
+    /// The criterion the question is about.
     pub criterion: AttestedCriterion,
-    /// Whether the criterion's statement is true (see [`AttestedCriterion`]).
-    pub answer: bool,
-    /// Note.
+    /// Your answer to the criterion's question: Yes or No. There is no default: a question
+    /// left unanswered is refused.
+    #[serde(default)]
+    pub answer: Option<bool>,
+    /// What the answer rests on, if worth noting.
     #[serde(default)]
     pub note: Option<String>,
     /// Signature.
     pub signature: ESignature,
+}
+
+impl AttestedCriterion {
+    /// Every attested criterion, in the protocol's order.
+    pub const ALL: [AttestedCriterion; 4] = [
+        AttestedCriterion::In7,
+        AttestedCriterion::In8,
+        AttestedCriterion::Ex1,
+        AttestedCriterion::Ex5,
+    ];
+
+    /// The question the investigator answers, phrased so that Yes states the criterion
+    /// (PROTOCOL §5): Yes to an inclusion means met, Yes to an exclusion means it applies.
+    pub fn question(self, settings: &Settings) -> String {
+        match self {
+            AttestedCriterion::In7 => format!(
+                "Is the participant's expected survival more than {} weeks?",
+                settings.min_life_expectancy_weeks
+            ),
+            AttestedCriterion::In8 => "If the participant is of child-bearing potential, has she agreed to                  adequate contraception? (Answer Yes when she is not of child-bearing potential.)"
+                .to_string(),
+            AttestedCriterion::Ex1 => {
+                "Does the participant have a contraindication to trastuzumab deruxtecan (T-DXd)?"
+                    .to_string()
+            }
+            AttestedCriterion::Ex5 => "Does the participant have an increased bleeding risk at                  biopsy for a reason other than the recorded labs and history?"
+                .to_string(),
+        }
+    }
+
+    /// The answer that keeps the participant eligible: Yes (`true`) for the inclusions
+    /// IN7 and IN8, No (`false`) for the exclusions EX1 and EX5.
+    pub fn eligible_answer(self) -> bool {
+        matches!(self, AttestedCriterion::In7 | AttestedCriterion::In8)
+    }
+
+    /// The criteria still to be attested for a participant: those without a current
+    /// attestation (never answered, or the answer retracted).
+    pub fn open_in(p: &Participant) -> Vec<AttestedCriterion> {
+        AttestedCriterion::ALL
+            .into_iter()
+            .filter(|c| !current(&p.attestations).any(|e| e.value.criterion == *c))
+            .collect()
+    }
 }

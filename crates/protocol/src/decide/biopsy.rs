@@ -86,17 +86,29 @@ pub(super) fn fresh_biopsy(ctx: &Dc, c: &RecordFreshBiopsy) -> Result<Vec<Event>
     let clearance = clear_fresh_biopsy(&fresh, &labs, ctx.s)?;
     let gate = crate::consent::consent_gate(
         ctx.p,
+        ctx.s,
         "Study biopsy",
         c.performed_at,
         c.late_entry_of_fact,
         Some(&biopsy_id),
     )?;
+    let order = super::chronology::Order {
+        what: "The study biopsy",
+        when: ctx.s.local_text(c.performed_at),
+        at: c.performed_at,
+        after: "the signed choice of its target lesion",
+        after_when: ctx.s.local_text(target.signature.signed_at),
+        broken: c.performed_at < target.signature.signed_at,
+        late_entry_of_fact: c.late_entry_of_fact,
+        entry_id: Some(biopsy_id.clone()),
+    }
+    .check(ctx)?;
     let mut events = Vec::new();
     let deviation = if tp == PetTimepoint::Pet1 {
         window_deviation(
             ctx,
             VisitKind::Biopsy,
-            c.performed_at.date_naive(),
+            ctx.day(c.performed_at),
             Some(biopsy_id.clone()),
         )?
     } else {
@@ -118,6 +130,7 @@ pub(super) fn fresh_biopsy(ctx: &Dc, c: &RecordFreshBiopsy) -> Result<Vec<Event>
         settings_version: ctx.s.version,
     }));
     events.extend(deviation);
+    events.extend(order);
     Ok(events)
 }
 
@@ -157,7 +170,7 @@ pub(super) fn archival_biopsy(ctx: &Dc, c: &UseArchivalBiopsy) -> Result<Vec<Eve
         ),
         record: entry.value.clone(),
         used_on: c.used_on,
-        pet1_on: Some(pet1.value.injected_at.date_naive()),
+        pet1_on: Some(ctx.day(pet1.value.injected_at)),
         deviation_id: None,
     };
     let problems = archival_sample_problems(&sample, ctx.s);

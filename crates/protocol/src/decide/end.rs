@@ -40,7 +40,12 @@ pub(super) fn end(ctx: &Dc, c: &EndParticipation) -> Result<Vec<Event>, Refusal>
             if arm != Some(Arm::Arm1) {
                 return Err(Refusal::new(Rule::OFF_STUDY, "She is not in arm 1."));
             }
-            let due = off_study_due(&anchors(ctx.p), &end_facts(ctx.p), c.ended_on, ctx.s);
+            let due = off_study_due(
+                &anchors(ctx.p, ctx.s),
+                &end_facts(ctx.p, ctx.s),
+                c.ended_on,
+                ctx.s,
+            );
             if due.is_none_or(|d| d.reason != EndReason::Arm1EndEvent) {
                 return Err(Refusal::new(
                     Rule::OFF_STUDY,

@@ -98,7 +98,7 @@ fn pregnancy_clearance(ctx: &Dc, at: DateTime<Utc>) -> Result<Option<String>, Re
             format!(
                 "The serum pregnancy test {} taken {} is {result}: the IMP may not be given.",
                 pos.entry_id,
-                pos.value.sample_at.format("%Y-%m-%d %H:%M UTC"),
+                ctx.s.local_text(pos.value.sample_at),
             ),
         ));
     }
@@ -120,7 +120,7 @@ fn pregnancy_clearance(ctx: &Dc, at: DateTime<Utc>) -> Result<Option<String>, Re
         Rule::IMP_PREGNANCY,
         format!(
             "A woman of child-bearing potential needs a negative serum pregnancy test taken at most {window_h} hours before the IMP injection ({}).{found}",
-            at.format("%Y-%m-%d %H:%M UTC")
+            ctx.s.local_text(at)
         ),
     )
     .with_hint(format!(
@@ -176,11 +176,26 @@ pub(super) fn imp(ctx: &Dc, c: &RecordImpAdministration) -> Result<Vec<Event>, R
     let entry = ctx.entry("imp", &c.corrects, &c.correction_reason)?;
     let gate = crate::consent::consent_gate(
         ctx.p,
+        ctx.s,
         "IMP administration",
         c.injected_at,
         c.late_entry_of_fact,
         Some(&entry.entry_id),
     )?;
+    let order = match ctx.p.enrolment.as_ref().map(|e| e.signature.signed_at) {
+        Some(enrolled) if c.corrects.is_none() => super::chronology::Order {
+            what: "The IMP injection",
+            when: ctx.s.local_text(c.injected_at),
+            at: c.injected_at,
+            after: "the investigator's enrolment signature",
+            after_when: ctx.s.local_text(enrolled),
+            broken: c.injected_at < enrolled,
+            late_entry_of_fact: c.late_entry_of_fact,
+            entry_id: Some(entry.entry_id.clone()),
+        }
+        .check(ctx)?,
+        _ => None,
+    };
     let administration = ImpAdministration {
         timepoint: c.timepoint,
         activity_mbq: c.activity_mbq,
@@ -200,6 +215,7 @@ pub(super) fn imp(ctx: &Dc, c: &RecordImpAdministration) -> Result<Vec<Event>, R
         recorded_at: ctx.now,
         settings_version: ctx.s.version,
     }));
+    events.extend(order);
     Ok(events)
 }
 
@@ -267,7 +283,7 @@ pub(super) fn quantification(ctx: &Dc, c: &RecordPetQuantification) -> Result<Ve
         Some(kind) if first_of_timepoint => super::schedule::window_deviation(
             ctx,
             kind,
-            admin.value.injected_at.date_naive(),
+            ctx.day(admin.value.injected_at),
             Some(admin.entry_id.clone()),
         )?,
         _ => None,
@@ -285,9 +301,10 @@ pub(super) fn quantification(ctx: &Dc, c: &RecordPetQuantification) -> Result<Ve
             volume_suv_max: c.volume_suv_max,
             candidates: c.candidates.clone(),
             warnings: c.warnings.clone(),
-            discrepancies: form_discrepancies(&admin.value, &c.header),
+            discrepancies: form_discrepancies(&admin.value, &c.header, ctx.s.site_time_zone),
             quantified_at: ctx.now,
             settings_version: ctx.s.version,
+            protocol_version: ctx.s.protocol_version.clone(),
         },
     }];
     events.extend(deviation);

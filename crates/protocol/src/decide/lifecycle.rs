@@ -44,12 +44,12 @@ pub(super) fn register(ctx: &Dc, c: &RegisterParticipant) -> Result<Vec<Event>, 
 pub(super) fn consent(ctx: &Dc, c: &RecordConsent) -> Result<Vec<Event>, Refusal> {
     required("form_version", &c.form_version)?;
     ctx.not_future("signed_at", c.signed_at)?;
-    if c.signed_at.date_naive() < ctx.s.study_start {
+    if ctx.day(c.signed_at) < ctx.s.study_start {
         return Err(Refusal::new(
             Rule::VALUE_IMPOSSIBLE,
             format!(
                 "Consent dated {} is before the study started ({}).",
-                c.signed_at.format("%Y-%m-%d"),
+                ctx.day(c.signed_at),
                 ctx.s.study_start
             ),
         ));
@@ -61,7 +61,7 @@ pub(super) fn consent(ctx: &Dc, c: &RecordConsent) -> Result<Vec<Event>, Refusal
             Rule::VALUE_IMPOSSIBLE,
             format!(
                 "A re-consent must be signed after the current consent ({}).",
-                prev.signed_at.format("%Y-%m-%d %H:%M UTC")
+                ctx.s.local_text(prev.signed_at)
             ),
         ));
     }
@@ -167,7 +167,7 @@ pub(super) fn death(ctx: &Dc, c: &RecordDeath) -> Result<Vec<Event>, Refusal> {
     let alive = [
         ctx.p
             .first_consent()
-            .map(|k| (k.signed_at.date_naive(), "she signed the informed consent")),
+            .map(|k| (ctx.day(k.signed_at), "she signed the informed consent")),
         ctx.p
             .off_study
             .as_ref()

@@ -7,13 +7,18 @@
 //!
 //! The state machine is the table [`CommandKind::allowed_in`]; each command's own rules
 //! sit in the submodule of its step (`screening`, `imaging`, `biopsy`, `pathology`,
-//! `tdxd`, `safety`, `end`, `response`, `lifecycle`), named after [`crate::journey`].
+//! `tdxd`, `safety`, `end`, `response`, `pet_response`, `lifecycle`), named after
+//! [`crate::journey`].
 
 mod biopsy;
+mod chronology;
 mod end;
 mod imaging;
 mod lifecycle;
 mod pathology;
+mod pet_response;
+mod pregnancy;
+mod recheck;
 mod response;
 mod safety;
 mod schedule;
@@ -44,7 +49,7 @@ pub fn decide(
         let when = p
             .withdrawal
             .as_ref()
-            .map(|w| format!(" on {}", w.withdrawn_at.format("%Y-%m-%d")))
+            .map(|w| format!(" on {}", settings.local_date(w.withdrawn_at)))
             .unwrap_or_default();
         return Err(Refusal::new(
             Rule::WITHDRAWN,
@@ -61,7 +66,7 @@ pub fn decide(
         now,
         s: settings,
     };
-    match cmd {
+    let mut events = match cmd {
         Command::RegisterParticipant(c) => lifecycle::register(&ctx, c),
         Command::RecordConsent(c) => lifecycle::consent(&ctx, c),
         Command::WithdrawConsent(c) => lifecycle::withdraw(&ctx, c),
@@ -86,6 +91,7 @@ pub fn decide(
         Command::RecordPetQuantification(c) => imaging::quantification(&ctx, c),
         Command::ReviewPetLesions(c) => imaging::review(&ctx, c),
         Command::ChooseBiopsyTarget(c) => imaging::choose_target(&ctx, c),
+        Command::ConfirmPetResponse(c) => pet_response::confirm(&ctx, c),
         Command::RecordFreshBiopsy(c) => biopsy::fresh_biopsy(&ctx, c),
         Command::UseArchivalBiopsy(c) => biopsy::archival_biopsy(&ctx, c),
         Command::RecordPathology(c) => pathology::pathology(&ctx, c),
@@ -96,6 +102,25 @@ pub fn decide(
         Command::RecordPregnancyReport(c) => safety::pregnancy_report(&ctx, c),
         Command::RecordBaselineTumourAssessment(c) => response::baseline(&ctx, c),
         Command::RecordTumourAssessment(c) => response::assessment(&ctx, c),
+    }?;
+    events.extend(recheck::eligibility_after_correction(&ctx, cmd, &events));
+    number_deviations(p, &mut events);
+    Ok(events)
+}
+
+/// One command may raise several deviations (consent gate, visit window, order of
+/// events), each built as if it were the only one: the first keeps its id (an entry may
+/// name it), the others get the next free ones.
+fn number_deviations(p: &Participant, events: &mut [Event]) {
+    let mut next = p.deviations.len() + 1;
+    let mut seen = std::collections::BTreeSet::new();
+    for e in events {
+        if let Event::DeviationRecorded { deviation, .. } = e {
+            while !seen.insert(deviation.deviation_id.clone()) {
+                next += 1;
+                deviation.deviation_id = format!("dev-{next}");
+            }
+        }
     }
 }
 
@@ -146,9 +171,19 @@ pub(crate) struct Dc<'a> {
 }
 
 impl Dc<'_> {
-    /// Refuses a date after today.
+    /// Today at the sites (the local calendar of [`Settings::site_time_zone`]).
+    pub fn today(&self) -> NaiveDate {
+        self.s.local_date(self.now)
+    }
+
+    /// The sites' calendar date of an instant.
+    pub fn day(&self, t: DateTime<Utc>) -> NaiveDate {
+        self.s.local_date(t)
+    }
+
+    /// Refuses a date after today (local calendar: 00:30 in Stockholm is already tomorrow's date).
     pub fn not_future_date(&self, field: &str, d: NaiveDate) -> Result<(), Refusal> {
-        if d > self.now.date_naive() {
+        if d > self.today() {
             return Err(Refusal::new(
                 Rule::VALUE_IMPOSSIBLE,
                 format!("`{field}` ({d}) is in the future."),
@@ -162,10 +197,7 @@ impl Dc<'_> {
         if t > self.now {
             return Err(Refusal::new(
                 Rule::VALUE_IMPOSSIBLE,
-                format!(
-                    "`{field}` ({}) is in the future.",
-                    t.format("%Y-%m-%d %H:%M UTC")
-                ),
+                format!("`{field}` ({}) is in the future.", self.s.local_text(t)),
             ));
         }
         Ok(())

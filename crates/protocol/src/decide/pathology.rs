@@ -10,7 +10,7 @@ use crate::imaging::PetTimepoint;
 use crate::journey::allocation::{Allocation, AllocationTarget, PendingReallocation, allocate};
 use crate::journey::biopsy::BiopsySource;
 use crate::journey::pathology::{
-    Her2Read, IshTest, ReadKind, SpecimenFinding, SpecimenReport, derive_category,
+    Her2Category, Her2Read, IshTest, ReadKind, SpecimenFinding, SpecimenReport, derive_category,
 };
 use crate::journey::trial::{AllocationCorrection, AllocationRecord, PathologyRecord};
 use crate::records::{Deviation, DeviationSeverity};
@@ -131,6 +131,18 @@ pub(super) fn pathology(ctx: &Dc, c: &RecordPathology) -> Result<Vec<Event>, Ref
         SpecimenFinding::Her2(read) => Some(derive_category(read)?),
         SpecimenFinding::NonDiagnostic { .. } => None,
     };
+    let biopsy_day = biopsy.date(ctx.s);
+    let order = super::chronology::Order {
+        what: "The pathology report",
+        when: c.reported_on.to_string(),
+        at: ctx.s.site_time_zone.start_of(c.reported_on),
+        after: "its biopsy",
+        after_when: biopsy_day.to_string(),
+        broken: c.reported_on < biopsy_day,
+        late_entry_of_fact: c.late_entry_of_fact,
+        entry_id: Some(format!("{}/{}", r.biopsy_id, r.specimen_id)),
+    }
+    .check(ctx)?;
     let mut events = vec![Event::PathologyReported {
         pathology: PathologyRecord {
             report: r.clone(),
@@ -142,6 +154,7 @@ pub(super) fn pathology(ctx: &Dc, c: &RecordPathology) -> Result<Vec<Event>, Ref
     if biopsy.guided_by != Some(PetTimepoint::Pet3) {
         events.push(allocation_event(ctx, r)?);
     }
+    events.extend(order);
     Ok(events)
 }
 
@@ -247,7 +260,11 @@ pub(super) fn correct_allocation(ctx: &Dc, c: &CorrectAllocation) -> Result<Vec<
             format!("She is already in {}.", c.arm.label()),
         ));
     }
-    let positive = |d: &Allocation| d.outcome.target() == Some(AllocationTarget::OffStudy);
+    // HER2-positive: off study, or in arm 2 by `her2_positive_on_trial_biopsy_action`.
+    let positive = |d: &Allocation| {
+        d.outcome.target() == Some(AllocationTarget::OffStudy)
+            || d.deciding_category == Some(Her2Category::Positive)
+    };
     if c.arm == AllocationTarget::OffStudy
         && pending != Some(AllocationTarget::OffStudy)
         && !positive(&a.decision)

@@ -1,6 +1,15 @@
 //! Tumour response (PROTOCOL §10): the reader's baseline and follow-up CT assessments,
 //! evaluated by the RECIST 1.1 engine after every change; the engine's first PD is
 //! recorded as progression (§9).
+//!
+//! The baseline is checked under the protocol's settings, not RECIST's constants: the size
+//! minima of `lesions` (longest diameter, node short axis, the slice thickness above which
+//! twice the slice is the minimum) and `recist.irradiated_measurable_if_progressed`. A
+//! lesion chosen as target that is not measurable — too small, a bone lesion without an
+//! identifiable soft-tissue component, a blastic bone lesion, an irradiated lesion without
+//! progression — is refused (`RECIST`), naming the lesion; it may be a non-target. A
+//! simple cyst is no tumour lesion and is refused in either role (RECIST 1.1 §3.1.3).
+//! Table 3 note a follows `recist.pd_after_cr` (see [`crate::recist::best`]).
 
 use std::collections::BTreeMap;
 
@@ -10,13 +19,15 @@ use crate::event::Event;
 use crate::participant::{Entry, EntryStatus};
 use crate::recist::{
     self, Assessment, AssessmentData, Baseline, BaselineLesion, BestResponseRules, Case, LesionId,
-    Measurements, RecistSettings, RuleError, TargetMeasurement, Tenths, best_overall_response,
+    MeasurabilityRules, Measurements, RecistSettings, RuleError, TargetMeasurement, Tenths,
+    best_overall_response,
 };
 use crate::response::{
     BestResponse, Progression, ProgressionSource, ResponseEvaluation, ResponseTimePoint,
     TargetFinding, TumourAssessment, TumourBaseline, mm, one_decimal,
 };
 use crate::rule::{Refusal, Rule};
+use crate::settings::Settings;
 
 /// Entry-id prefix of a baseline CT (`ctbaseline-1`).
 const BASELINE: &str = "ctbaseline";
@@ -30,6 +41,58 @@ fn broken(what: &str, errors: &[RuleError]) -> Refusal {
     Refusal::new(Rule::RECIST, format!("{what}: {}.", list.join("; ")))
 }
 
+/// The position `i` of an engine path `baseline.lesions[i]…`.
+fn lesion_index(path: &str) -> Option<usize> {
+    let rest = path.strip_prefix("baseline.lesions[")?;
+    rest[..rest.find(']')?].parse().ok()
+}
+
+/// The baseline's broken rules in a reader's words: lesions named by id and organ rather
+/// than by position, and a hint when a lesion chosen as target is not measurable.
+fn baseline_refusal(b: &TumourBaseline, errors: &[RuleError]) -> Refusal {
+    let mut not_measurable = false;
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            not_measurable |= e.message.starts_with("not measurable");
+            match lesion_index(&e.path).and_then(|i| b.lesions.get(i)) {
+                Some(l) => format!("lesion {} ({}): {}", l.id, l.organ, e.message),
+                None if e.path == "baseline.lesions" => e.message.clone(),
+                None => e.to_string(),
+            }
+        })
+        .collect();
+    let refusal = Refusal::new(
+        Rule::RECIST,
+        format!("The baseline breaks RECIST 1.1: {}.", lines.join("; ")),
+    );
+    if not_measurable {
+        refusal.with_hint(
+            "Choose measurable lesions as targets; a lesion that is not measurable may be \
+             recorded as a non-target lesion.",
+        )
+    } else {
+        refusal
+    }
+}
+
+/// The protocol's measurability rules: the size minima of `lesions` and the
+/// irradiated-lesion choice of `recist` (RECIST 1.1 §3.1.1, §3.1.3). Validated settings
+/// always convert; RECIST's own value stands in otherwise.
+fn measurability_rules(s: &Settings) -> MeasurabilityRules {
+    let d = MeasurabilityRules::default();
+    let mm = |v: f64, fallback: Tenths| Tenths::from_mm(v).unwrap_or(fallback);
+    MeasurabilityRules {
+        min_longest: mm(s.lesions.measurable_min_longest_mm, d.min_longest),
+        min_node_short_axis: mm(s.lesions.node_min_short_axis_mm, d.min_node_short_axis),
+        fixed_minimum_max_slice: mm(
+            s.lesions.max_slice_for_fixed_minimum_mm,
+            d.fixed_minimum_max_slice,
+        ),
+        irradiated_measurable_if_progressed: s.recist.irradiated_measurable_if_progressed,
+    }
+}
+
 fn lesion_id(id: &str) -> Result<LesionId, Refusal> {
     LesionId::parse(id)
         .ok_or_else(|| Refusal::new(Rule::VALUE_REQUIRED, "Every lesion needs an id (e.g. T1)."))
@@ -39,8 +102,9 @@ fn length(what: &str, v: f64) -> Result<Tenths, Refusal> {
     Tenths::from_mm(v).map_err(|e| Refusal::new(Rule::VALUE_IMPOSSIBLE, format!("{what}: {e}.")))
 }
 
-/// The engine's baseline, or the RECIST rules it breaks.
-fn engine_baseline(b: &TumourBaseline) -> Result<Baseline, Refusal> {
+/// The engine's baseline under the protocol's measurability rules, or the RECIST rules it
+/// breaks.
+fn engine_baseline(b: &TumourBaseline, s: &Settings) -> Result<Baseline, Refusal> {
     if !b.slice_thickness_mm.is_finite()
         || b.slice_thickness_mm <= 0.0
         || b.slice_thickness_mm > MAX_SLICE_MM
@@ -60,11 +124,16 @@ fn engine_baseline(b: &TumourBaseline) -> Result<Baseline, Refusal> {
             .diameter_mm
             .map(|d| length(&format!("lesion {id}"), d))
             .transpose()?;
-        lesions.push(BaselineLesion::new(id, &l.organ, l.node, l.role, diameter));
+        let mut lesion = BaselineLesion::new(id, &l.organ, l.node, l.role, diameter);
+        lesion.bone = l.bone;
+        lesion.cystic = l.cystic;
+        lesion.irradiated = l.irradiated;
+        lesion.progressed_after_irradiation = l.progressed_after_irradiation;
+        lesions.push(lesion);
     }
     let thickness = length("slice thickness", b.slice_thickness_mm)?;
-    Baseline::new(b.scan_date, thickness, lesions)
-        .map_err(|e| broken("The baseline breaks RECIST 1.1", &e))
+    Baseline::with_rules(b.scan_date, thickness, lesions, measurability_rules(s))
+        .map_err(|e| baseline_refusal(b, &e))
 }
 
 /// The engine's measurements of one follow-up.
@@ -127,7 +196,7 @@ fn evaluate(
 ) -> Result<ResponseEvaluation, Refusal> {
     let mut follow_ups = follow_ups.to_vec();
     follow_ups.sort_by_key(|(_, a)| a.scan_date);
-    let engine_base = engine_baseline(&baseline.value)?;
+    let engine_base = engine_baseline(&baseline.value, ctx.s)?;
     let mut assessments = Vec::with_capacity(follow_ups.len());
     for (_, a) in &follow_ups {
         assessments.push(Assessment {
@@ -140,6 +209,7 @@ fn evaluate(
         confirmation: r.confirmation,
         confirm_min_days: r.confirm_min_days,
         sd_min_days: r.sd_min_days,
+        pd_after_cr: r.pd_after_cr,
     };
     // Treatment starts on T-DXd cycle 1 day 1 once it is recorded; before that, on the
     // date the reader gave (or the baseline scan).
@@ -227,6 +297,7 @@ fn evaluate(
         best_unconfirmed: best(false),
         best_confirmed: best(true),
         confirmation_required: r.confirmation,
+        pd_after_cr: Some(r.pd_after_cr),
         engine_version: recist::ENGINE_VERSION.to_owned(),
         warnings: result.warnings.iter().map(ToString::to_string).collect(),
     })
@@ -288,7 +359,7 @@ pub(super) fn baseline(
         treatment_start: c.treatment_start,
         lesions: c.lesions.clone(),
     };
-    engine_baseline(&value)?;
+    engine_baseline(&value, ctx.s)?;
     let follow_ups: Vec<_> = ctx
         .p
         .current_tumour_assessments()

@@ -84,14 +84,14 @@ fn ae_dates(ctx: &Dc, c: &RecordAdverseEvent) -> Result<(), Refusal> {
         }
     }
     if let Some(consent) = ctx.p.first_consent()
-        && c.onset < consent.signed_at.date_naive()
+        && c.onset < ctx.day(consent.signed_at)
     {
         return Err(Refusal::new(
             Rule::VALUE_IMPOSSIBLE,
             format!(
                 "Onset {} is before the informed consent ({}): it is not an adverse event of the trial.",
                 c.onset,
-                consent.signed_at.format("%Y-%m-%d")
+                ctx.day(consent.signed_at)
             ),
         )
         .with_hint("Record a condition that began before consent as medical history."));
@@ -121,12 +121,12 @@ fn ae_dates(ctx: &Dc, c: &RecordAdverseEvent) -> Result<(), Refusal> {
 /// future nor before the site knew (`SAE_CLOCK`).
 fn sae_clock_entry(ctx: &Dc, c: &RecordAdverseEvent) -> Result<(), Refusal> {
     ctx.not_future("site_aware_at", c.site_aware_at)?;
-    if c.site_aware_at.date_naive() < c.onset {
+    if ctx.day(c.site_aware_at) < c.onset {
         return Err(Refusal::new(
             Rule::SAE_CLOCK,
             format!(
                 "The site cannot have been aware of the event ({}) before its onset {}.",
-                c.site_aware_at.format("%Y-%m-%d %H:%M UTC"),
+                ctx.s.local_text(c.site_aware_at),
                 c.onset
             ),
         ));
@@ -137,7 +137,7 @@ fn sae_clock_entry(ctx: &Dc, c: &RecordAdverseEvent) -> Result<(), Refusal> {
                 Rule::SAE_CLOCK,
                 format!(
                     "The report to the sponsor ({}) is in the future.",
-                    t.format("%Y-%m-%d %H:%M UTC")
+                    ctx.s.local_text(t)
                 ),
             ));
         }

@@ -17,7 +17,7 @@ pub(super) fn window_deviation(
     date: NaiveDate,
     entry_id: Option<String>,
 ) -> Result<Option<Event>, Refusal> {
-    let a = anchors(ctx.p);
+    let a = anchors(ctx.p, ctx.s);
     let timing = check_visit(kind, date, &a, ctx.s)?;
     Ok(timing.deviation.map(|d| Event::DeviationRecorded {
         deviation: d.to_deviation(

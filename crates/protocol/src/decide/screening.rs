@@ -30,7 +30,7 @@ fn consent_gate(
     entry_id: &str,
 ) -> Result<Option<Event>, Refusal> {
     let deviation =
-        crate::consent::consent_gate(ctx.p, what, at, late_entry_of_fact, Some(entry_id))?;
+        crate::consent::consent_gate(ctx.p, ctx.s, what, at, late_entry_of_fact, Some(entry_id))?;
     Ok(deviation.map(|deviation| Event::DeviationRecorded {
         deviation,
         recorded_at: ctx.now,
@@ -39,17 +39,17 @@ fn consent_gate(
 }
 
 pub(super) fn treatment_line(ctx: &Dc, c: &RecordTreatmentLine) -> Result<Vec<Event>, Refusal> {
-    required("regimen", &c.regimen)?;
-    ctx.not_future_date("start_date", c.start_date)?;
+    required("The regimen", &c.regimen)?;
+    ctx.not_future_date("The start date", c.start_date)?;
     for (name, d) in [
-        ("end_date", c.end_date),
-        ("progression_date", c.progression_date),
+        ("The end date", c.end_date),
+        ("The progression or relapse date", c.progression_date),
     ] {
         if let Some(d) = d {
             ctx.not_future_date(name, d)?;
             if d < c.start_date {
                 return Err(impossible(format!(
-                    "`{name}` ({d}) is before the start date ({}).",
+                    "{name} ({d}) is before the start date ({}).",
                     c.start_date
                 )));
             }
@@ -69,9 +69,9 @@ pub(super) fn treatment_line(ctx: &Dc, c: &RecordTreatmentLine) -> Result<Vec<Ev
 }
 
 pub(super) fn lesion(ctx: &Dc, c: &RecordLesion) -> Result<Vec<Event>, Refusal> {
-    required("lesion_id", &c.lesion_id)?;
-    required("organ", &c.organ)?;
-    ctx.not_future_date("imaging_date", c.imaging_date)?;
+    required("The lesion label", &c.lesion_id)?;
+    required("The organ", &c.organ)?;
+    ctx.not_future_date("The imaging date", c.imaging_date)?;
     let ld = c.longest_diameter_mm;
     if !ld.is_finite() || ld <= 0.0 || ld > 500.0 {
         return Err(impossible(format!(
@@ -122,7 +122,7 @@ pub(super) fn lesion(ctx: &Dc, c: &RecordLesion) -> Result<Vec<Event>, Refusal> 
 }
 
 pub(super) fn lab(ctx: &Dc, c: &RecordLab) -> Result<Vec<Event>, Refusal> {
-    ctx.not_future("sample_at", c.sample_at)?;
+    ctx.not_future("The sample time", c.sample_at)?;
     let lab = lab_result(
         c.analyte,
         c.value,
@@ -154,7 +154,7 @@ pub(super) fn lab(ctx: &Dc, c: &RecordLab) -> Result<Vec<Event>, Refusal> {
 }
 
 pub(super) fn weight(ctx: &Dc, c: &RecordBodyWeight) -> Result<Vec<Event>, Refusal> {
-    ctx.not_future_date("measured_on", c.measured_on)?;
+    ctx.not_future_date("The date measured", c.measured_on)?;
     let w = c.weight_kg;
     // Adult body weights outside 20–350 kg are not possible.
     if !w.is_finite() || !(20.0..=350.0).contains(&w) {
@@ -174,7 +174,7 @@ pub(super) fn performance_status(
     ctx: &Dc,
     c: &RecordPerformanceStatus,
 ) -> Result<Vec<Event>, Refusal> {
-    ctx.not_future_date("assessed_on", c.assessed_on)?;
+    ctx.not_future_date("The assessment date", c.assessed_on)?;
     if c.who_ps > 4 {
         return Err(impossible(format!(
             "WHO performance status {} is not possible (0–4).",
@@ -194,7 +194,7 @@ pub(super) fn childbearing(
     ctx: &Dc,
     c: &RecordChildbearingPotential,
 ) -> Result<Vec<Event>, Refusal> {
-    ctx.not_future_date("assessed_on", c.assessed_on)?;
+    ctx.not_future_date("The assessment date", c.assessed_on)?;
     let entry = ctx.entry("cbp", &c.corrects, &c.correction_reason)?;
     let status = ChildbearingStatus {
         childbearing_potential: c.childbearing_potential,
@@ -207,7 +207,7 @@ pub(super) fn childbearing(
 }
 
 pub(super) fn pregnancy_test(ctx: &Dc, c: &RecordPregnancyTest) -> Result<Vec<Event>, Refusal> {
-    ctx.not_future("sample_at", c.sample_at)?;
+    ctx.not_future("The sample time", c.sample_at)?;
     let entry = ctx.entry("preg", &c.corrects, &c.correction_reason)?;
     let deviation = if c.for_study {
         consent_gate(
@@ -232,7 +232,7 @@ pub(super) fn pregnancy_test(ctx: &Dc, c: &RecordPregnancyTest) -> Result<Vec<Ev
 }
 
 pub(super) fn history(ctx: &Dc, c: &RecordMedicalHistory) -> Result<Vec<Event>, Refusal> {
-    ctx.not_future_date("reviewed_on", c.reviewed_on)?;
+    ctx.not_future_date("The review date", c.reviewed_on)?;
     let entry = ctx.entry("history", &c.corrects, &c.correction_reason)?;
     let history = MedicalHistory {
         disease_extent: c.disease_extent,
@@ -249,8 +249,8 @@ pub(super) fn history(ctx: &Dc, c: &RecordMedicalHistory) -> Result<Vec<Event>, 
 }
 
 pub(super) fn prior_her2(ctx: &Dc, c: &RecordPriorHer2Result) -> Result<Vec<Event>, Refusal> {
-    required("site_description", &c.site_description)?;
-    ctx.not_future_date("biopsy_date", c.biopsy_date)?;
+    required("The biopsy site", &c.site_description)?;
+    ctx.not_future_date("The biopsy date", c.biopsy_date)?;
     if c.ihc_score.is_none() && c.ish.is_none() {
         return Err(Refusal::new(
             Rule::VALUE_REQUIRED,
@@ -269,9 +269,9 @@ pub(super) fn prior_her2(ctx: &Dc, c: &RecordPriorHer2Result) -> Result<Vec<Even
 }
 
 pub(super) fn other_malignancy(ctx: &Dc, c: &RecordOtherMalignancy) -> Result<Vec<Event>, Refusal> {
-    required("description", &c.description)?;
+    required("The description", &c.description)?;
     if let Some(d) = c.diagnosed_on {
-        ctx.not_future_date("diagnosed_on", d)?;
+        ctx.not_future_date("The date of diagnosis", d)?;
     }
     let entry = ctx.entry("malig", &c.corrects, &c.correction_reason)?;
     let malignancy = OtherMalignancy {
@@ -284,8 +284,8 @@ pub(super) fn other_malignancy(ctx: &Dc, c: &RecordOtherMalignancy) -> Result<Ve
 }
 
 pub(super) fn archival(ctx: &Dc, c: &RecordArchivalBiopsy) -> Result<Vec<Event>, Refusal> {
-    required("site_description", &c.site_description)?;
-    ctx.not_future_date("biopsy_date", c.biopsy_date)?;
+    required("The biopsy site", &c.site_description)?;
+    ctx.not_future_date("The biopsy date", c.biopsy_date)?;
     let entry = ctx.entry("archival", &c.corrects, &c.correction_reason)?;
     let biopsy = ArchivalBiopsy {
         biopsy_date: c.biopsy_date,
@@ -299,6 +299,17 @@ pub(super) fn archival(ctx: &Dc, c: &RecordArchivalBiopsy) -> Result<Vec<Event>,
 }
 
 pub(super) fn attestation(ctx: &Dc, c: &RecordAttestation) -> Result<Vec<Event>, Refusal> {
+    // No default answer: "not ticked" must never be read as No (PROTOCOL §5, attested).
+    let Some(answer) = c.answer else {
+        return Err(Refusal::new(
+            Rule::VALUE_REQUIRED,
+            format!(
+                "This question is not answered: {}",
+                c.criterion.question(ctx.s)
+            ),
+        )
+        .with_hint("Answer Yes or No; an attestation has no default answer."));
+    };
     ctx.signature(&c.signature)?;
     // A new attestation of the same criterion supersedes the current one (history kept).
     let previous = current(&ctx.p.attestations)
@@ -311,7 +322,7 @@ pub(super) fn attestation(ctx: &Dc, c: &RecordAttestation) -> Result<Vec<Event>,
     let entry = ctx.entry("attest", &previous, &reason)?;
     let attestation = Attestation {
         criterion: c.criterion,
-        answer: c.answer,
+        answer,
         note: c.note.clone(),
         signature: c.signature.clone(),
     };
@@ -319,11 +330,11 @@ pub(super) fn attestation(ctx: &Dc, c: &RecordAttestation) -> Result<Vec<Event>,
 }
 
 pub(super) fn retract(ctx: &Dc, c: &RetractEntry) -> Result<Vec<Event>, Refusal> {
-    required("reason", &c.reason)?;
+    required("The reason for the retraction", &c.reason)?;
     if ctx.p.entry_status(&c.entry_id) != Some(EntryStatus::Current) {
         return Err(Refusal::new(
             Rule::ENTRY_UNKNOWN,
-            format!("`{}` is not a current entry.", c.entry_id),
+            format!("Entry {} is not a current entry.", c.entry_id),
         ));
     }
     let mut events = vec![Event::EntryRetracted {

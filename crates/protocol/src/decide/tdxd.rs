@@ -37,12 +37,34 @@ pub(super) fn tdxd(ctx: &Dc, c: &RecordTdxdAdministration) -> Result<Vec<Event>,
         reduction_reason: text(&c.reduction_reason),
         delay_reason: text(&c.delay_reason),
     };
-    let check = ctx.p.tdxd.check(&administration, ctx.s)?;
+    let mut check = ctx.p.tdxd.check(&administration, ctx.s)?;
+    if let Some(test) = super::pregnancy::tdxd_clearance(ctx, c.date)? {
+        check.evidence.push(test);
+    }
     let first = ctx.p.tdxd.administrations.is_empty();
     let deviation = if first {
         window_deviation(ctx, VisitKind::C1d1, c.date, None)?
     } else {
         None
+    };
+    let allocated_on = ctx
+        .p
+        .allocation
+        .as_ref()
+        .map(|a| super::chronology::allocation_date(ctx, a));
+    let order = match allocated_on {
+        Some(on) if first => super::chronology::Order {
+            what: "T-DXd cycle 1 day 1",
+            when: c.date.to_string(),
+            at: ctx.s.site_time_zone.start_of(c.date),
+            after: "the allocation to arm 1",
+            after_when: on.to_string(),
+            broken: c.date < on,
+            late_entry_of_fact: c.late_entry_of_fact,
+            entry_id: None,
+        }
+        .check(ctx)?,
+        _ => None,
     };
     let mut events = vec![Event::TdxdAdministered {
         record: TdxdRecord {
@@ -52,6 +74,7 @@ pub(super) fn tdxd(ctx: &Dc, c: &RecordTdxdAdministration) -> Result<Vec<Event>,
         settings_version: ctx.s.version,
     }];
     events.extend(deviation);
+    events.extend(order);
     Ok(events)
 }
 
@@ -73,7 +96,7 @@ pub(super) fn lvef_on_tdxd(ctx: &Dc, lab: &LabResult) -> Result<Option<Event>, R
     let Some(c1d1) = course.administrations.first().map(|a| a.date) else {
         return Ok(None);
     };
-    if course.discontinued.is_some() || lab.sample_at.date_naive() <= c1d1 {
+    if course.discontinued.is_some() || ctx.day(lab.sample_at) <= c1d1 {
         return Ok(None);
     }
     let decision = match lab.analyte {
@@ -92,17 +115,17 @@ pub(super) fn lvef_on_tdxd(ctx: &Dc, lab: &LabResult) -> Result<Option<Event>, R
     let entry_id = format!("lab-{}", ctx.p.count_prefix("lab") + 1);
     Ok(Some(Event::TdxdDecisionRecorded {
         decision: DatedDecision::new(
-            lab.sample_at.date_naive(),
+            ctx.day(lab.sample_at),
             decision,
             Some(DecisionSource::Lab { entry_id }),
-            ctx.s.version,
+            ctx.s,
         ),
         source: format!(
             "{} {} {} sampled {}",
             lab.analyte.label(),
             lab.canonical_value,
             lab.canonical_unit,
-            lab.sample_at.format("%Y-%m-%d")
+            ctx.day(lab.sample_at)
         ),
         settings_version: ctx.s.version,
     }))
@@ -118,7 +141,7 @@ fn lvef_rule(ctx: &Dc, lab: &LabResult, c1d1: NaiveDate) -> Option<DoseDecision>
         .collect();
     let baseline = lvefs
         .iter()
-        .filter(|l| l.sample_at.date_naive() <= c1d1)
+        .filter(|l| ctx.day(l.sample_at) <= c1d1)
         .max_by_key(|l| l.sample_at)?;
     let open = course
         .interruptions
@@ -126,7 +149,7 @@ fn lvef_rule(ctx: &Dc, lab: &LabResult, c1d1: NaiveDate) -> Option<DoseDecision>
         .any(|i| i.rule == Rule::TDXD_LVEF);
     let decision = match lvefs
         .iter()
-        .filter(|l| l.sample_at.date_naive() > c1d1 && l.sample_at < lab.sample_at)
+        .filter(|l| ctx.day(l.sample_at) > c1d1 && l.sample_at < lab.sample_at)
         .max_by_key(|l| l.sample_at)
     {
         Some(first) if open => {

@@ -1,12 +1,15 @@
 //! EX1, EX2, EX3 and EX5 (PROTOCOL §5). EX4 lives in `organ`.
 //! For exclusions, `Met` means the exclusion applies.
 
+use chrono::Months;
+
 use super::CriterionStatus::{Met, Missing, NotMet};
-use super::{Ctx, Finding, attestation_evidence, lab_evidence, unit_suffix};
+use super::{Ctx, Finding, unit_suffix};
 use crate::journey::biopsy::{BLEEDING_LABS, bleeding_verdict};
 use crate::labs::Analyte;
 use crate::participant::current;
-use crate::records::AttestedCriterion;
+use crate::records::{AttestedCriterion, OtherMalignancy};
+use crate::settings::Ex2Scope;
 
 /// EX1: contraindication to T-DXd, attested; structured checks shown beside it.
 pub(super) fn ex1(ctx: &Ctx) -> Finding {
@@ -16,7 +19,7 @@ pub(super) fn ex1(ctx: &Ctx) -> Finding {
     match ctx.latest_lab(Analyte::Lvef) {
         Some(l) => ev.push(format!(
             "Check: {}{}",
-            lab_evidence(l),
+            ctx.lab_evidence(l),
             if l.canonical_value < ctx.s.organ_function.lvef_min_pct {
                 " — below 50 %: T-DXd not studied"
             } else {
@@ -35,7 +38,7 @@ pub(super) fn ex1(ctx: &Ctx) -> Finding {
     match ctx.attestation(AttestedCriterion::Ex1) {
         None => Finding::new(Missing, "Investigator has not attested EX1", ev),
         Some(a) => {
-            ev.push(attestation_evidence(a));
+            ev.push(ctx.attestation_evidence(a));
             if a.answer {
                 Finding::new(
                     Met,
@@ -54,10 +57,19 @@ pub(super) fn ex1(ctx: &Ctx) -> Finding {
 }
 
 /// EX2: an earlier metastatic biopsy was HER2-positive (IHC 3+ and/or ISH amplified).
+/// With `exclusion_scope: any_prior_biopsy` (clinical-rules A3) any earlier biopsy counts,
+/// the primary tumour included.
 pub(super) fn ex2(ctx: &Ctx) -> Finding {
+    let any_biopsy = ctx.s.exclusion_scope == Ex2Scope::AnyPriorBiopsy;
     let mut ev = Vec::new();
     let mut positive = false;
     let mut metastatic_results = 0;
+    if any_biopsy {
+        ev.push(format!(
+            "exclusion_scope any_prior_biopsy ({}): a HER2-positive primary tumour counts too",
+            ctx.s.provenance()
+        ));
+    }
     for r in current(&ctx.p.prior_her2).map(|e| &e.value) {
         let pos = r.her2_positive();
         ev.push(format!(
@@ -71,7 +83,7 @@ pub(super) fn ex2(ctx: &Ctx) -> Finding {
             r.site_description,
             r.ihc_score.map_or("not done", |s| s.label()),
             r.ish.map_or("not done", |s| s.label()),
-            match (pos, r.metastatic) {
+            match (pos, r.metastatic || any_biopsy) {
                 (true, true) => " — HER2-positive",
                 (true, false) => " — HER2-positive, but not a metastasis (does not count)",
                 _ => "",
@@ -79,13 +91,17 @@ pub(super) fn ex2(ctx: &Ctx) -> Finding {
         ));
         if r.metastatic {
             metastatic_results += 1;
-            positive |= pos;
         }
+        positive |= pos && (r.metastatic || any_biopsy);
     }
     if positive {
         return Finding::new(
             Met,
-            "Exclusion applies: earlier metastatic biopsy HER2-positive",
+            if any_biopsy {
+                "Exclusion applies: earlier biopsy HER2-positive"
+            } else {
+                "Exclusion applies: earlier metastatic biopsy HER2-positive"
+            },
             ev,
         );
     }
@@ -119,16 +135,42 @@ pub(super) fn ex2(ctx: &Ctx) -> Finding {
     }
 }
 
-/// EX3: another manifest malignancy, except the configured exceptions (basal cell carcinoma of the skin).
+/// Whether a malignancy that is no longer manifest falls inside the EX3 look-back
+/// (`other_malignancy_lookback_years`, clinical-rules A18): `Some(false)` without a
+/// look-back, `None` when the look-back needs a diagnosis date that is not recorded.
+fn within_lookback(ctx: &Ctx, m: &OtherMalignancy) -> Option<bool> {
+    let Some(years) = ctx.s.other_malignancy_lookback_years else {
+        return Some(false);
+    };
+    let since = ctx
+        .today()
+        .checked_sub_months(Months::new(years.saturating_mul(12)))?;
+    m.diagnosed_on.map(|d| d >= since)
+}
+
+/// EX3: another manifest malignancy, except the configured exceptions (basal cell
+/// carcinoma of the skin); with a look-back (clinical-rules A18) also one diagnosed
+/// within it that is no longer manifest.
 pub(super) fn ex3(ctx: &Ctx) -> Finding {
     let exceptions = &ctx.s.other_malignancy_exceptions;
+    let lookback = ctx.s.other_malignancy_lookback_years;
     let mut ev = Vec::new();
-    let mut applies = false;
-    let mut recorded = 0;
+    let (mut applies, mut undecided, mut recorded) = (false, false, 0);
+    if let Some(y) = lookback {
+        ev.push(format!(
+            "Look-back {y} years (other_malignancy_lookback_years, {}): a malignancy diagnosed within it counts even when no longer manifest",
+            ctx.s.provenance()
+        ));
+    }
     for m in current(&ctx.p.other_malignancies).map(|e| &e.value) {
         recorded += 1;
         let excepted = exceptions.contains(&m.malignancy_type);
-        let counts = m.manifest && !excepted;
+        let recent = if m.manifest || excepted {
+            Some(false)
+        } else {
+            within_lookback(ctx, m)
+        };
+        let counts = !excepted && (m.manifest || recent == Some(true));
         ev.push(format!(
             "{} ({}){}, {}{}",
             m.malignancy_type.label(),
@@ -141,18 +183,32 @@ pub(super) fn ex3(ctx: &Ctx) -> Finding {
             } else {
                 "not manifest"
             },
-            if excepted {
-                " — excepted by the protocol"
-            } else if counts {
-                " — counts"
-            } else {
-                ""
+            match (excepted, counts, recent) {
+                (true, _, _) => " — excepted by the protocol".to_owned(),
+                (_, true, Some(true)) => {
+                    format!(
+                        " — counts: diagnosed within the {}-year look-back",
+                        lookback.unwrap_or(0)
+                    )
+                }
+                (_, true, _) => " — counts".to_owned(),
+                (_, _, None) => format!(
+                    " — diagnosis date needed for the {}-year look-back",
+                    lookback.unwrap_or(0)
+                ),
+                _ => String::new(),
             }
         ));
         applies |= counts;
+        undecided |= recent.is_none();
     }
     if applies {
-        return Finding::new(Met, "Exclusion applies: other manifest malignancy", ev);
+        let what = if lookback.is_some() {
+            "Exclusion applies: other malignancy, manifest or within the look-back"
+        } else {
+            "Exclusion applies: other manifest malignancy"
+        };
+        return Finding::new(Met, what, ev);
     }
     match ctx.history() {
         None => Finding::new(
@@ -163,6 +219,11 @@ pub(super) fn ex3(ctx: &Ctx) -> Finding {
         Some(h) if h.other_malignancies_known && recorded == 0 => Finding::new(
             Missing,
             "History says other malignancies are known, but none is recorded",
+            ev,
+        ),
+        Some(_) if undecided => Finding::new(
+            Missing,
+            "Undecided: a malignancy without its diagnosis date cannot be placed in the look-back",
             ev,
         ),
         Some(h) => {
@@ -176,7 +237,8 @@ pub(super) fn ex3(ctx: &Ctx) -> Finding {
     }
 }
 
-/// EX5: biopsy bleeding risk (registration thresholds INR > 1.4, platelets < 70, APTT > 30 s).
+/// EX5: biopsy bleeding risk (registration thresholds INR > 1.4, platelets < 70, APTT > 30 s;
+/// APTT configurable as a multiple of the ULN, clinical-rules A8).
 pub(super) fn ex5(ctx: &Ctx) -> Finding {
     let b = &ctx.s.bleeding;
     let window = ctx.s.recency.bleeding_lab_max_age_days;
@@ -189,27 +251,32 @@ pub(super) fn ex5(ctx: &Ctx) -> Finding {
                 ev.push(format!("{}: no result recorded", a.label()));
                 unknown = true;
             }
-            Some(l) if ctx.age_days(l.sample_at.date_naive()) > i64::from(window) => {
+            Some(l) if ctx.age_days(ctx.day(l.sample_at)) > i64::from(window) => {
                 ev.push(format!(
                     "{} — older than {window} days, does not count",
-                    lab_evidence(l)
+                    ctx.lab_evidence(l)
                 ));
                 unknown = true;
             }
-            Some(l) => {
-                let Some(v) = bleeding_verdict(a, l.canonical_value, b) else {
-                    continue;
-                };
-                let (bad, op, limit) = (!v.acceptable, v.op, v.limit);
-                ev.push(format!(
-                    "{} — {} {} {op} {limit}{}",
-                    lab_evidence(l),
-                    if bad { "BLEEDING RISK:" } else { "acceptable:" },
-                    l.canonical_value,
-                    unit_suffix(a.canonical_unit())
-                ));
-                applies |= bad;
-            }
+            Some(l) => match bleeding_verdict(l, b) {
+                None => {}
+                Some(Err(why)) => {
+                    ev.push(format!("{} — {why}", ctx.lab_evidence(l)));
+                    unknown = true;
+                }
+                Some(Ok(v)) => {
+                    let (bad, op, limit) = (!v.acceptable, v.op, v.limit);
+                    ev.push(format!(
+                        "{} — {} {} {op} {limit}{}{}",
+                        ctx.lab_evidence(l),
+                        if bad { "BLEEDING RISK:" } else { "acceptable:" },
+                        l.canonical_value,
+                        unit_suffix(a.canonical_unit()),
+                        v.by_uln.map(|u| format!(" ({u})")).unwrap_or_default()
+                    ));
+                    applies |= bad;
+                }
+            },
         }
     }
     match ctx.history() {
@@ -239,7 +306,7 @@ pub(super) fn ex5(ctx: &Ctx) -> Finding {
             unknown = true;
         }
         Some(a) => {
-            ev.push(attestation_evidence(a));
+            ev.push(ctx.attestation_evidence(a));
             applies |= a.answer;
         }
     }

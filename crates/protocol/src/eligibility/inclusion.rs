@@ -3,7 +3,7 @@
 use chrono::Months;
 
 use super::CriterionStatus::{Met, Missing, NotMet};
-use super::{Ctx, Finding, attestation_evidence, days_ago};
+use super::{Ctx, Finding, days_ago};
 use crate::participant::current;
 use crate::records::{
     AttestedCriterion, DiseaseExtent, Sex, Specimen, TestResult, TreatmentSetting,
@@ -27,7 +27,7 @@ pub(super) fn in1(ctx: &Ctx) -> Finding {
     if let Some(yob) = ctx.p.year_of_birth {
         ev.push(format!(
             "Year of birth {yob}; consent signed {}",
-            c.signed_at.format("%Y-%m-%d")
+            ctx.day(c.signed_at)
         ));
     }
     ev.push(format!("Threshold: age ≥ {min} at consent"));
@@ -147,6 +147,9 @@ pub(super) fn in2(ctx: &Ctx) -> Finding {
             ev,
         );
     }
+    if let Some(f) = super::prior_adc::judge(ctx, &mut ev) {
+        return f;
+    }
     if !any_line {
         return Finding::new(Missing, "No treatment history recorded", ev);
     }
@@ -175,7 +178,7 @@ pub(super) fn in3(ctx: &Ctx) -> Finding {
             "Not met: consent withdrawn",
             vec![format!(
                 "Consent withdrawn {}",
-                w.withdrawn_at.format("%Y-%m-%d %H:%M UTC")
+                ctx.s.local_text(w.withdrawn_at)
             )],
         );
     }
@@ -186,7 +189,7 @@ pub(super) fn in3(ctx: &Ctx) -> Finding {
             vec![format!(
                 "Consent form version {} signed {}",
                 c.form_version,
-                c.signed_at.format("%Y-%m-%d %H:%M UTC")
+                ctx.s.local_text(c.signed_at)
             )],
         ),
         None => Finding::new(Missing, "No signed consent recorded", vec![]),
@@ -235,12 +238,12 @@ pub(super) fn in7(ctx: &Ctx) -> Finding {
         Some(a) if a.answer => Finding::new(
             Met,
             format!("Met: expected survival > {weeks} weeks (attested)"),
-            vec![attestation_evidence(a)],
+            vec![ctx.attestation_evidence(a)],
         ),
         Some(a) => Finding::new(
             NotMet,
             format!("Not met: expected survival not > {weeks} weeks (attested)"),
-            vec![attestation_evidence(a)],
+            vec![ctx.attestation_evidence(a)],
         ),
     }
 }
@@ -287,7 +290,7 @@ pub(super) fn in8(ctx: &Ctx) -> Finding {
             statuses.push(Missing);
         }
         Some(a) => {
-            ev.push(attestation_evidence(a));
+            ev.push(ctx.attestation_evidence(a));
             statuses.push(if a.answer { Met } else { NotMet });
         }
     }
@@ -316,7 +319,7 @@ fn pregnancy_test_status(ctx: &Ctx, ev: &mut Vec<String>) -> super::CriterionSta
         ev.push(format!(
             "Urine test {} {} (does not count: serum required)",
             t.result.label(),
-            t.sample_at.format("%Y-%m-%d %H:%M UTC")
+            ctx.s.local_text(t.sample_at)
         ));
     }
     let Some(t) = tests
@@ -327,11 +330,11 @@ fn pregnancy_test_status(ctx: &Ctx, ev: &mut Vec<String>) -> super::CriterionSta
         ev.push("No serum pregnancy test recorded".into());
         return Missing;
     };
-    let age = ctx.age_days(t.sample_at.date_naive());
+    let age = ctx.age_days(ctx.day(t.sample_at));
     ev.push(format!(
         "Serum pregnancy test {} {} ({}; must be ≤ {window} days old)",
         t.result.label(),
-        t.sample_at.format("%Y-%m-%d %H:%M UTC"),
+        ctx.s.local_text(t.sample_at),
         days_ago(age)
     ));
     match t.result {

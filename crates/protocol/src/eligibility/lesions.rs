@@ -104,7 +104,7 @@ fn biopsy_ok(l: &Lesion, s: &Settings) -> bool {
 fn archival<'a>(ctx: &'a Ctx, ev: &mut Vec<String>) -> Option<&'a ArchivalBiopsy> {
     let a = &ctx.s.archival_biopsy;
     let (on, what) = match ctx.p.imp_administration(PetTimepoint::Pet1) {
-        Some(pet1) => (pet1.value.injected_at.date_naive(), "PET1"),
+        Some(pet1) => (ctx.day(pet1.value.injected_at), "PET1"),
         None => (ctx.today(), "today"),
     };
     let lines: Vec<TreatmentLine> = current(&ctx.p.treatment_lines)

@@ -11,6 +11,7 @@ mod exclusion;
 mod inclusion;
 mod lesions;
 mod organ;
+mod prior_adc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
@@ -24,6 +25,7 @@ use crate::settings::Settings;
 
 pub use lesions::{Measurability, measurability};
 pub use organ::cockcroft_gault_ml_min;
+pub use prior_adc::her2_adc_named;
 
 /// How a criterion is decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -109,6 +111,10 @@ pub struct EligibilityReport {
     pub evaluated_at: DateTime<Utc>,
     /// Settings version used.
     pub settings_version: u32,
+    /// The protocol version those settings belong to ([`Settings::protocol_version`]);
+    /// empty in reports stored before it was recorded.
+    #[serde(default)]
+    pub protocol_version: String,
     /// IN1–IN8 then EX1–EX5.
     pub criteria: Vec<CriterionResult>,
 }
@@ -287,6 +293,7 @@ pub fn evaluate_eligibility(
         overall,
         evaluated_at: now,
         settings_version: settings.version,
+        protocol_version: settings.protocol_version.clone(),
         criteria,
     }
 }
@@ -299,8 +306,24 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Today at the sites (local calendar, [`Settings::site_time_zone`]).
     pub fn today(&self) -> NaiveDate {
-        self.now.date_naive()
+        self.s.local_date(self.now)
+    }
+
+    /// The sites' calendar date of an instant.
+    pub fn day(&self, t: DateTime<Utc>) -> NaiveDate {
+        self.s.local_date(t)
+    }
+
+    /// Evidence line for an attestation, with the signature time in local time.
+    pub fn attestation_evidence(&self, a: &Attestation) -> String {
+        attestation_evidence(a, self.s)
+    }
+
+    /// Evidence line for a lab value, with its sampling time in local time.
+    pub fn lab_evidence(&self, l: &LabResult) -> String {
+        lab_evidence(l, self.s)
     }
 
     /// Days from `date` to today (negative if in the future).
@@ -355,13 +378,13 @@ impl Ctx<'_> {
 }
 
 /// Evidence line for an attestation.
-pub(crate) fn attestation_evidence(a: &Attestation) -> String {
+pub(crate) fn attestation_evidence(a: &Attestation, s: &Settings) -> String {
     format!(
         "Attested {} by {} ({}) at {}: \"{}\"{}",
         if a.answer { "yes" } else { "no" },
         a.signature.signer,
         a.signature.role,
-        a.signature.signed_at.format("%Y-%m-%d %H:%M UTC"),
+        s.local_text(a.signature.signed_at),
         a.signature.meaning,
         a.note
             .as_ref()
@@ -389,7 +412,7 @@ pub(crate) fn days_ago(n: i64) -> String {
 }
 
 /// Formats a lab value for evidence: value, unit, canonical value, ULN, date.
-pub(crate) fn lab_evidence(l: &LabResult) -> String {
+pub(crate) fn lab_evidence(l: &LabResult, s: &Settings) -> String {
     let unit = unit_suffix(&l.unit);
     let canon = if l.unit == l.canonical_unit || unit.is_empty() {
         String::new()
@@ -404,6 +427,6 @@ pub(crate) fn lab_evidence(l: &LabResult) -> String {
         "{} {}{unit}{canon}{uln} sampled {}",
         l.analyte.label(),
         l.value,
-        l.sample_at.format("%Y-%m-%d %H:%M UTC")
+        s.local_text(l.sample_at)
     )
 }

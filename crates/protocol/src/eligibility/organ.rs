@@ -9,7 +9,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::CriterionStatus::{Met, Missing, NotMet};
-use super::{Ctx, Finding, lab_evidence};
+use super::{Ctx, Finding};
 use crate::labs::{Analyte, LabResult};
 use crate::records::Sex;
 
@@ -49,7 +49,7 @@ fn full_years(from: NaiveDate, to: NaiveDate) -> i32 {
 fn age_on(ctx: &Ctx, date: NaiveDate) -> Option<u32> {
     let c = ctx.p.first_consent();
     if let Some((c, a)) = c.and_then(|c| c.age_at_consent.map(|a| (c, a))) {
-        let age = i64::from(a) + i64::from(full_years(c.signed_at.date_naive(), date));
+        let age = i64::from(a) + i64::from(full_years(ctx.day(c.signed_at), date));
         return u32::try_from(age).ok();
     }
     ctx.p
@@ -68,10 +68,10 @@ fn recent_lab<'a>(
             ev.push(format!("{}: no result recorded", a.label()));
             None
         }
-        Some(l) if ctx.age_days(l.sample_at.date_naive()) > i64::from(window) => {
+        Some(l) if ctx.age_days(ctx.day(l.sample_at)) > i64::from(window) => {
             ev.push(format!(
                 "{} — older than {window} days, does not count",
-                lab_evidence(l)
+                ctx.lab_evidence(l)
             ));
             None
         }
@@ -86,7 +86,7 @@ fn min_part(ctx: &Ctx, a: Analyte, min: f64, window: u32, ev: &mut Vec<String>) 
     let ok = l.canonical_value >= min;
     ev.push(format!(
         "{} — {} {} {min} {}",
-        lab_evidence(l),
+        ctx.lab_evidence(l),
         if ok { "adequate:" } else { "INADEQUATE:" },
         if ok { "≥" } else { "<" },
         a.canonical_unit()
@@ -99,7 +99,7 @@ fn uln_part(ctx: &Ctx, a: Analyte, max: f64, max_liver: Option<f64>, ev: &mut Ve
         return Part::Unknown;
     };
     let Some(x) = l.x_uln() else {
-        ev.push(format!("{} — no ULN recorded", lab_evidence(l)));
+        ev.push(format!("{} — no ULN recorded", ctx.lab_evidence(l)));
         return Part::Unknown;
     };
     let liver = ctx.liver_metastases();
@@ -108,7 +108,7 @@ fn uln_part(ctx: &Ctx, a: Analyte, max: f64, max_liver: Option<f64>, ev: &mut Ve
         (Some(lim), None) if x > max && x <= lim => {
             ev.push(format!(
                 "{} — {x:.2} × ULN: above {max} × ULN but within {lim} × ULN; liver metastases not recorded",
-                lab_evidence(l)
+                ctx.lab_evidence(l)
             ));
             return Part::Unknown;
         }
@@ -117,7 +117,7 @@ fn uln_part(ctx: &Ctx, a: Analyte, max: f64, max_liver: Option<f64>, ev: &mut Ve
     let ok = x <= limit;
     ev.push(format!(
         "{} — {} {x:.2} × ULN {} {limit} × ULN{}",
-        lab_evidence(l),
+        ctx.lab_evidence(l),
         if ok { "adequate:" } else { "INADEQUATE:" },
         if ok { "≤" } else { ">" },
         if limit != max {
@@ -145,7 +145,7 @@ fn crcl_part(ctx: &Ctx, ev: &mut Vec<String>) -> Part {
         ));
         return Part::Unknown;
     }
-    let lab_date = l.sample_at.date_naive();
+    let lab_date = ctx.day(l.sample_at);
     let Some(age) = age_on(ctx, lab_date) else {
         ev.push("Creatinine clearance needs the age at the lab date: unknown".into());
         return Part::Unknown;
@@ -155,7 +155,7 @@ fn crcl_part(ctx: &Ctx, ev: &mut Vec<String>) -> Part {
     let ok = crcl >= min;
     ev.push(format!(
         "{} ; weight {} kg ({}); age {age} at the lab date → creatinine clearance (Cockcroft–Gault{}) {crcl:.1} mL/min — {} {min} mL/min",
-        lab_evidence(l),
+        ctx.lab_evidence(l),
         w.weight_kg,
         w.measured_on,
         if female { ", × 0.85 female" } else { "" },

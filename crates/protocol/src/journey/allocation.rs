@@ -31,7 +31,9 @@ use super::biopsy::{BiopsySource, check_archival_sample};
 use super::pathology::{Her2Category, ReadKind, SpecimenFinding, SpecimenReport, derive_category};
 use crate::participant::Arm;
 use crate::rule::{Refusal, Rule};
-use crate::settings::{Her2ExpressingDefinition, MultiSpecimenRule, NondiagnosticAction, Settings};
+use crate::settings::{
+    Her2ExpressingDefinition, Her2PositiveAction, MultiSpecimenRule, NondiagnosticAction, Settings,
+};
 
 /// The result of allocation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -213,8 +215,10 @@ impl Allocation {
         };
         let threshold = s.avid_suvmax_threshold;
         let avid = *suvmax >= threshold;
+        // A HER2-positive biopsy in arm 2 (clinical-rules A3) never moves to arm 1.
         let moves = s.allocation_uses_pet
             && avid
+            && self.deciding_category != Some(Her2Category::Positive)
             && self.outcome == (AllocationOutcome::Allocated { arm: Arm::Arm2 });
         let finding = format!(
             "lesion {lesion_id} SUVmax {suvmax} {} {threshold} → {}",
@@ -374,13 +378,18 @@ fn candidates(diagnostic: &[Diagnostic], rule: MultiSpecimenRule) -> Vec<&Diagno
         .collect()
 }
 
-/// Step 5: the outcome of the deciding category.
+/// Step 5: the outcome of the deciding category. HER2-positive follows
+/// `her2_positive_on_trial_biopsy_action` (clinical-rules A3): off study and referred
+/// (default), or arm 2's follow-up after the IMP.
 fn outcome_of(category: Her2Category, specimen_id: &str, s: &Settings) -> AllocationOutcome {
     if category == Her2Category::Positive {
-        AllocationOutcome::OffStudy {
-            reason: format!(
-                "HER2-positive on specimen {specimen_id} (IHC 3+ or ISH amplified): not the trial population (PROTOCOL §8)"
-            ),
+        match s.her2_positive_on_trial_biopsy_action {
+            Her2PositiveAction::OffStudyRefer => AllocationOutcome::OffStudy {
+                reason: format!(
+                    "HER2-positive on specimen {specimen_id} (IHC 3+ or ISH amplified): not the trial population (PROTOCOL §8); refer for HER2-positive treatment"
+                ),
+            },
+            Her2PositiveAction::Arm2FollowUp => AllocationOutcome::Allocated { arm: Arm::Arm2 },
         }
     } else if is_her2_expressing(category, s.her2_expressing_definition) {
         AllocationOutcome::Allocated { arm: Arm::Arm1 }
@@ -422,8 +431,9 @@ pub fn allocate(
     } = consider(biopsies, reports, s)?;
     let rule = s.allocation.multi_specimen_rule;
     let mut evidence = vec![format!(
-        "Settings v{}: HER2-expressing = {}; several specimens: {rule:?}; central read supersedes local: {}; non-diagnostic: {:?}; PET {}",
+        "Settings v{} ({}): HER2-expressing = {}; several specimens: {rule:?}; central read supersedes local: {}; non-diagnostic: {:?}; PET {}",
         s.version,
+        s.protocol_version,
         match s.her2_expressing_definition {
             Her2ExpressingDefinition::IhcGt0 => "IHC > 0 (ultralow, 1+, 2+/ISH−)",
             Her2ExpressingDefinition::Her2LowOnly => "HER2-low only (1+, 2+/ISH−)",
@@ -478,6 +488,18 @@ pub fn allocate(
                 d.category.label(),
                 outcome_text(&outcome)
             ));
+            if d.category == Her2Category::Positive {
+                evidence.push(format!(
+                    "HER2-positive on the trial biopsy: her2_positive_on_trial_biopsy_action {} (clinical-rules A3, {})",
+                    match s.her2_positive_on_trial_biopsy_action {
+                        Her2PositiveAction::OffStudyRefer => "OFF_STUDY_REFER → off study, referred",
+                        Her2PositiveAction::Arm2FollowUp => {
+                            "ARM2_FOLLOW_UP → arm 2's adverse-event follow-up after the IMP, then off study"
+                        }
+                    },
+                    s.provenance()
+                ));
+            }
             (outcome, Some((id, d.category)))
         }
     };

@@ -154,45 +154,68 @@ pub struct BiopsyClearance {
 }
 
 /// Whether a bleeding lab value is acceptable for a biopsy, and the comparison used.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BleedingVerdict {
     /// Within the limit.
     pub acceptable: bool,
-    /// The limit (INR max, platelets min, APTT max).
+    /// The limit (INR max, platelets min, APTT max in seconds).
     pub limit: f64,
     /// The comparison that holds: `≤`/`>` for maxima, `≥`/`<` for minima.
     pub op: &'static str,
+    /// How an APTT limit came from the result's ULN (`1.5 × ULN 35 s`), when it did.
+    pub by_uln: Option<String>,
+}
+
+/// The comparison of a bleeding lab with its limit: `(acceptable, op)`; INR and APTT
+/// are maxima, platelets a minimum.
+fn compare(analyte: Analyte, value: f64, limit: f64) -> (bool, &'static str) {
+    if analyte == Analyte::Platelets {
+        if value >= limit {
+            (true, "≥")
+        } else {
+            (false, "<")
+        }
+    } else if value <= limit {
+        (true, "≤")
+    } else {
+        (false, ">")
+    }
 }
 
 /// EX5 limits: INR ≤ 1.4, platelets ≥ 70×10⁹/L, APTT ≤ 30 s by default (trial
-/// registration). `None` for analytes that are not bleeding labs.
+/// registration), or APTT ≤ a multiple of the result's ULN when so configured
+/// (clinical-rules A8). `None` for analytes that are not bleeding labs; `Some(Err)`,
+/// in words, for an APTT without a ULN when the limit is a multiple of it.
 pub fn bleeding_verdict(
-    analyte: Analyte,
-    value: f64,
+    l: &LabResult,
     b: &BleedingSettings,
-) -> Option<BleedingVerdict> {
-    let (limit, upper) = match analyte {
-        Analyte::Inr => (b.inr_max, true),
-        Analyte::Platelets => (b.plt_min_e9, false),
-        Analyte::Aptt => (b.aptt_max_s, true),
+) -> Option<Result<BleedingVerdict, String>> {
+    let (limit, by_uln) = match l.analyte {
+        Analyte::Inr => (b.inr_max, None),
+        Analyte::Platelets => (b.plt_min_e9, None),
+        Analyte::Aptt => match b.aptt_limit(l.canonical_uln) {
+            Ok(a) => (a.max_s, a.by_uln),
+            Err(e) => return Some(Err(e)),
+        },
         _ => return None,
     };
-    let acceptable = if upper {
-        value <= limit
-    } else {
-        value >= limit
-    };
-    let op = match (upper, acceptable) {
-        (true, true) => "≤",
-        (true, false) => ">",
-        (false, true) => "≥",
-        (false, false) => "<",
-    };
-    Some(BleedingVerdict {
+    let (acceptable, op) = compare(l.analyte, l.canonical_value, limit);
+    Some(Ok(BleedingVerdict {
         acceptable,
         limit,
         op,
-    })
+        by_uln,
+    }))
+}
+
+/// The limits of the bleeding labs in words, with the settings they come from.
+fn bleeding_limits(s: &Settings) -> String {
+    format!(
+        "INR ≤ {}, platelets ≥ {} ×10⁹/L and {}",
+        s.bleeding.inr_max,
+        s.bleeding.plt_min_e9,
+        s.bleeding.aptt_rule()
+    )
 }
 
 /// " unit" for messages; INR has none.
@@ -227,27 +250,38 @@ pub fn check_bleeding_labs(
             problems.push(format!("{}: no result before the biopsy", analyte.label()));
             continue;
         };
-        let age_days = (at.date_naive() - l.sample_at.date_naive()).num_days();
+        let age_days = (s.local_date(at) - s.local_date(l.sample_at)).num_days();
         if age_days > window {
             problems.push(format!(
                 "{} {} sampled {} is {age_days} days old (max {window})",
                 analyte.label(),
                 l.canonical_value,
-                l.sample_at.format("%Y-%m-%d")
+                s.local_date(l.sample_at)
             ));
             continue;
         }
-        let Some(v) = bleeding_verdict(analyte, l.canonical_value, &s.bleeding) else {
-            continue;
+        let v = match bleeding_verdict(l, &s.bleeding) {
+            None => continue,
+            Some(Err(why)) => {
+                problems.push(format!(
+                    "{} {}{}: {why}",
+                    analyte.label(),
+                    l.canonical_value,
+                    unit(analyte)
+                ));
+                continue;
+            }
+            Some(Ok(v)) => v,
         };
         if !v.acceptable {
             problems.push(format!(
-                "{} {} {} {}{}",
+                "{} {} {} {}{}{}",
                 analyte.label(),
                 l.canonical_value,
                 v.op,
                 v.limit,
-                unit(analyte)
+                unit(analyte),
+                v.by_uln.map(|u| format!(" ({u})")).unwrap_or_default()
             ));
         }
         checks.push(BleedingLabCheck {
@@ -270,8 +304,8 @@ pub fn check_bleeding_labs(
             ),
         )
         .with_hint(format!(
-            "Needs INR ≤ {}, platelets ≥ {} ×10⁹/L and APTT ≤ {} s sampled within {window} days before the biopsy.",
-            s.bleeding.inr_max, s.bleeding.plt_min_e9, s.bleeding.aptt_max_s
+            "Needs {} sampled within {window} days before the biopsy.",
+            bleeding_limits(s)
         )))
     }
 }
@@ -304,21 +338,26 @@ pub fn clear_fresh_biopsy(
         "Biopsy {} of lesion {} at {}{}",
         b.biopsy_id,
         b.lesion_id,
-        b.performed_at.format("%Y-%m-%d %H:%M UTC"),
+        s.local_text(b.performed_at),
         reason.map(|r| format!("; reason: {r}")).unwrap_or_default()
     )];
     for c in &checks {
-        let v = bleeding_verdict(c.analyte, c.value, &s.bleeding).map_or("", |v| v.op);
+        let (_, v) = compare(c.analyte, c.value, c.limit);
         evidence.push(format!(
             "{} {} {v} {}{} sampled {} ({} days before)",
             c.analyte.label(),
             c.value,
             c.limit,
             unit(c.analyte),
-            c.sample_at.format("%Y-%m-%d %H:%M UTC"),
+            s.local_text(c.sample_at),
             c.age_days
         ));
     }
+    evidence.push(format!(
+        "Limits: {} ({})",
+        bleeding_limits(s),
+        s.provenance()
+    ));
     evidence.push(anticoagulation_evidence(b, s)?);
     for c in &b.complications {
         evidence.push(check_complication(c)?);
@@ -357,7 +396,7 @@ fn anticoagulation_evidence(b: &FreshBiopsy, s: &Settings) -> Result<String, Ref
             }
             Ok(format!(
                 "{agent} paused: last dose {} ({hours:.1} h before; minimum {min} h)",
-                last_dose_at.format("%Y-%m-%d %H:%M UTC")
+                s.local_text(*last_dose_at)
             ))
         }
     }

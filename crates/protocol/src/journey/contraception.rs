@@ -29,7 +29,7 @@ pub fn contraception_period(p: &Participant, s: &Settings) -> Option<Contracepti
         return None;
     }
     let last_imp = current(&p.imp_administrations)
-        .map(|a| a.value.injected_at.date_naive())
+        .map(|a| s.local_date(a.value.injected_at))
         .max();
     let last_tdxd = p.tdxd.administrations.iter().map(|a| a.date).max();
     let months = &s.pregnancy;

@@ -84,11 +84,11 @@ pub fn off_study_due(
         return due(EndReason::Died, d, format!("Died {d}"));
     }
     if let Some(w) = f.withdrawn_at {
-        let d = w.date_naive();
+        let d = s.local_date(w);
         return due(
             EndReason::Withdrawn,
             d,
-            format!("Consent withdrawn {}", w.format("%Y-%m-%d %H:%M UTC")),
+            format!("Consent withdrawn {}", s.local_text(w)),
         );
     }
     if let Some(d) = f.lost_to_follow_up_on {

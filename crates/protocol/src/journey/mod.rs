@@ -45,7 +45,7 @@ pub use pathology::{
 };
 pub use safety::{
     ActionTaken, AdverseEvent, AeOutcome, Aesi, Causality, CodedAdverseEvent, SaeClock,
-    SaeClockState, Seriousness, code_adverse_event, sae_clock, sae_clock_of,
+    SaeClockState, Seriousness, SusarClock, code_adverse_event, sae_clock, sae_clock_of,
 };
 pub use schedule::{
     Anchors, ExpectedVisit, VisitKind, VisitState, VisitStatus, VisitTiming, Window,

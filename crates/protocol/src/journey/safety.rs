@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::ctcae::{CTCAE_VERSION, ctcae_v5};
 use super::tdxd::{DoseDecision, ild_decision, neutropenia_decision, symptomatic_chf_decision};
 use crate::rule::{Refusal, Rule};
-use crate::settings::Settings;
+use crate::settings::{ImpProduct, RegulatoryFramework, Settings};
 
 /// ICH E2A seriousness criteria, each its own flag (clinical-rules §3.4).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -326,10 +326,31 @@ pub struct SaeClock {
     pub late: bool,
     /// Settings version used.
     pub settings_version: u32,
+    /// The legal frame of the clocks (`regulatory_framework`, clinical-rules A13).
+    #[serde(default)]
+    pub regulatory_framework: RegulatoryFramework,
+    /// The SUSAR clock, when the framework has one and the event is a suspected reaction
+    /// to an IMP (`imp_products`); `None` otherwise.
+    #[serde(default)]
+    pub susar: Option<SusarClock>,
+}
+
+/// The sponsor's clock should a serious suspected reaction to an IMP prove unexpected
+/// (a SUSAR; EU CTR Art. 42, Annex III §2.4): 7 days when fatal or life-threatening,
+/// else 15, from the sponsor's awareness (the site's report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SusarClock {
+    /// Days from the sponsor's awareness.
+    pub days: u32,
+    /// Fatal or life-threatening (the 7-day clock).
+    pub fatal_or_life_threatening: bool,
+    /// When the expedited report is due; `None` until the site has reported to the sponsor.
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 /// The reporting clock of a serious event at `now`: due `safety.sae_report_hours`
-/// (24) hours after site awareness; a report at the deadline is on time. Refuses
+/// (24; at most 24 under `regulatory_framework` EU_CTR, checked with the settings)
+/// hours after site awareness; a report at the deadline is on time. Refuses
 /// (`SAE_CLOCK`) a report dated before awareness.
 pub fn sae_clock(
     aware_at: DateTime<Utc>,
@@ -345,8 +366,8 @@ pub fn sae_clock(
                 Rule::SAE_CLOCK,
                 format!(
                     "Reported to the sponsor {} before the site was aware {}.",
-                    r.format("%Y-%m-%d %H:%M UTC"),
-                    aware_at.format("%Y-%m-%d %H:%M UTC")
+                    s.local_text(r),
+                    s.local_text(aware_at)
                 ),
             ));
         }
@@ -371,6 +392,32 @@ pub fn sae_clock(
             SaeClockState::ReportedLate { .. } | SaeClockState::Overdue { .. }
         ),
         settings_version: s.version,
+        regulatory_framework: s.regulatory_framework,
+        susar: None,
+    })
+}
+
+/// The SUSAR clock of a serious AE under `regulatory_framework`: only for a reaction
+/// suspected (related or possibly related) to a product in `imp_products`.
+fn susar_clock(ae: &AdverseEvent, s: &Settings) -> Option<SusarClock> {
+    let days = s.regulatory_framework.susar_days()?;
+    let suspected = ae.relation_imp.is_related()
+        || (s.is_imp(ImpProduct::Tdxd) && ae.relation_tdxd.is_related());
+    if !suspected {
+        return None;
+    }
+    let fatal = ae.seriousness.death || ae.seriousness.life_threatening;
+    let days = if fatal {
+        days.fatal_or_life_threatening
+    } else {
+        days.other
+    };
+    Some(SusarClock {
+        days,
+        fatal_or_life_threatening: fatal,
+        due_at: ae
+            .reported_to_sponsor_at
+            .map(|r| r + Duration::days(i64::from(days))),
     })
 }
 
@@ -383,5 +430,7 @@ pub fn sae_clock_of(
     if !ae.seriousness.is_serious() {
         return Ok(None);
     }
-    sae_clock(ae.site_aware_at, ae.reported_to_sponsor_at, now, s).map(Some)
+    let mut clock = sae_clock(ae.site_aware_at, ae.reported_to_sponsor_at, now, s)?;
+    clock.susar = susar_clock(ae, s);
+    Ok(Some(clock))
 }

@@ -32,6 +32,9 @@ pub struct Anchors {
     pub tdxd_dates: Vec<NaiveDate>,
     /// Disease progression.
     pub progression: Option<NaiveDate>,
+    /// An LVEF finding on T-DXd that asks for a repeat: (finding date, repeat by).
+    #[serde(default)]
+    pub lvef_repeat: Option<(NaiveDate, NaiveDate)>,
 }
 
 impl Anchors {
@@ -62,6 +65,9 @@ pub enum VisitKind {
     Pet3,
     /// End of the arm-2 adverse-event follow-up.
     Arm2FollowUpEnd,
+    /// A repeat LVEF on T-DXd (LVEF 40–45 % with a drop under 10 points: repeat within
+    /// 3 weeks, T-DXd label); expected while the finding is open.
+    LvefRepeat,
 }
 
 impl VisitKind {
@@ -73,6 +79,7 @@ impl VisitKind {
             VisitKind::Pet2 => Rule::PET2_WINDOW,
             VisitKind::Pet3 => Rule::PET3_WINDOW,
             VisitKind::Arm2FollowUpEnd => Rule::ARM2_FOLLOWUP,
+            VisitKind::LvefRepeat => Rule::TDXD_LVEF,
         }
     }
 
@@ -84,6 +91,7 @@ impl VisitKind {
             VisitKind::Pet2 => "PET2",
             VisitKind::Pet3 => "PET3 + biopsy at progression",
             VisitKind::Arm2FollowUpEnd => "end of arm-2 follow-up",
+            VisitKind::LvefRepeat => "repeat LVEF (T-DXd)",
         }
     }
 
@@ -256,6 +264,17 @@ pub fn expected_visit(kind: VisitKind, a: &Anchors, s: &Settings) -> Option<Expe
                 format!("{what} {anchor} + {days} days (settings v{v})"),
             )
         }
+        VisitKind::LvefRepeat => {
+            let (since, due) = a.lvef_repeat?;
+            (
+                Window {
+                    anchor: since,
+                    earliest: since,
+                    latest: due,
+                },
+                format!("LVEF finding {since}: repeat by {due} (T-DXd label; settings v{v})"),
+            )
+        }
     };
     Some(ExpectedVisit {
         kind,
@@ -317,6 +336,7 @@ pub fn expected_visits(a: &Anchors, s: &Settings) -> Vec<ExpectedVisit> {
         VisitKind::Pet2,
         VisitKind::Pet3,
         VisitKind::Arm2FollowUpEnd,
+        VisitKind::LvefRepeat,
     ]
     .into_iter()
     .filter_map(|k| expected_visit(k, a, s))

@@ -34,10 +34,10 @@ pub struct BiopsyRecord {
 }
 
 impl BiopsyRecord {
-    /// The date the tissue was taken.
-    pub fn date(&self) -> NaiveDate {
+    /// The date the tissue was taken, in the sites' calendar.
+    pub fn date(&self, s: &Settings) -> NaiveDate {
         match &self.source {
-            BiopsySource::Fresh(f) => f.performed_at.date_naive(),
+            BiopsySource::Fresh(f) => s.local_date(f.performed_at),
             BiopsySource::Archival(a) => a.record.biopsy_date,
         }
     }
@@ -147,35 +147,41 @@ pub struct OffStudyRecord {
 }
 
 /// The schedule's anchors from what is recorded.
-pub fn anchors(p: &Participant) -> Anchors {
+pub fn anchors(p: &Participant, s: &Settings) -> Anchors {
     let pet = |tp| {
         p.imp_administration(tp)
-            .map(|a| a.value.injected_at.date_naive())
+            .map(|a| s.local_date(a.value.injected_at))
     };
     let allocation = p
         .allocation
         .as_ref()
-        .and_then(|a| a.arm().map(|arm| (a.decided_at.date_naive(), arm)));
+        .and_then(|a| a.arm().map(|arm| (s.local_date(a.decided_at), arm)));
     Anchors {
-        consent: p.first_consent().map(|c| c.signed_at.date_naive()),
+        consent: p.first_consent().map(|c| s.local_date(c.signed_at)),
         pet1: pet(PetTimepoint::Pet1),
         biopsy: p
             .biopsies
             .iter()
             .find(|b| b.guided_by != Some(PetTimepoint::Pet3))
-            .map(BiopsyRecord::date),
+            .map(|b| b.date(s)),
         allocation,
         tdxd_dates: p.tdxd.administrations.iter().map(|a| a.date).collect(),
         progression: p.progression.as_ref().map(|x| x.date),
+        lvef_repeat: p
+            .tdxd
+            .lvef_repeat
+            .as_ref()
+            .filter(|_| p.tdxd.discontinued.is_none())
+            .map(|r| (r.since, r.due)),
     }
 }
 
 /// The facts that end participation, from what is recorded.
-pub fn end_facts(p: &Participant) -> EndFacts {
+pub fn end_facts(p: &Participant, s: &Settings) -> EndFacts {
     let pet = |tp| {
         p.pet_quantification(tp)
             .and_then(|_| p.imp_administration(tp))
-            .map(|a| a.value.injected_at.date_naive())
+            .map(|a| s.local_date(a.value.injected_at))
     };
     EndFacts {
         withdrawn_at: p.withdrawal.as_ref().map(|w| w.withdrawn_at),
@@ -193,14 +199,14 @@ pub fn end_facts(p: &Participant) -> EndFacts {
 }
 
 /// Visits done so far, by kind and date.
-pub fn visits_done(p: &Participant) -> Vec<(VisitKind, NaiveDate)> {
+pub fn visits_done(p: &Participant, s: &Settings) -> Vec<(VisitKind, NaiveDate)> {
     let mut done = Vec::new();
     if let Some(b) = p
         .biopsies
         .iter()
         .find(|b| b.guided_by != Some(PetTimepoint::Pet3))
     {
-        done.push((VisitKind::Biopsy, b.date()));
+        done.push((VisitKind::Biopsy, b.date(s)));
     }
     if let Some(a) = p.tdxd.administrations.first() {
         done.push((VisitKind::C1d1, a.date));
@@ -212,7 +218,7 @@ pub fn visits_done(p: &Participant) -> Vec<(VisitKind, NaiveDate)> {
         if p.pet_quantification(tp).is_some()
             && let Some(a) = p.imp_administration(tp)
         {
-            done.push((kind, a.value.injected_at.date_naive()));
+            done.push((kind, s.local_date(a.value.injected_at)));
         }
     }
     if let Some(o) = &p.off_study
@@ -229,7 +235,7 @@ pub fn visits(p: &Participant, today: NaiveDate, s: &Settings) -> Vec<VisitStatu
     if p.state.is_terminal() || p.state == State::Withdrawn {
         return Vec::new();
     }
-    visit_statuses(&anchors(p), &visits_done(p), today, s)
+    visit_statuses(&anchors(p, s), &visits_done(p, s), today, s)
 }
 
 /// Current adverse-event entries.

@@ -13,6 +13,8 @@ use std::fmt;
 pub const MIN_MEASURABLE: Tenths = Tenths::from_tenths(100);
 /// Smallest measurable lymph-node short axis (RECIST 1.1 §3.1.1).
 pub const MIN_MEASURABLE_NODE: Tenths = Tenths::from_tenths(150);
+/// Slices up to this thickness keep the fixed 10 mm minimum (RECIST 1.1 §3.1.1).
+pub const FIXED_MINIMUM_MAX_SLICE: Tenths = Tenths::from_tenths(50);
 /// Below this short axis a lymph node is normal (RECIST 1.1 §3.1.2, §4.3.1).
 pub const NORMAL_NODE_BELOW: Tenths = Tenths::from_tenths(100);
 /// At most this many target lesions in total (RECIST 1.1 §4.2).
@@ -55,7 +57,7 @@ pub enum Role {
 }
 
 /// Bone lesion kinds (RECIST 1.1 §3.1.3, "Bone lesions").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BoneLesion {
     /// Lytic or mixed lytic–blastic with an identifiable soft-tissue component measured on
@@ -68,7 +70,7 @@ pub enum BoneLesion {
 }
 
 /// Cystic lesion kinds (RECIST 1.1 §3.1.3, "Cystic lesions").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CysticLesion {
     /// A radiologically simple cyst: not a malignant lesion at all, neither target nor
@@ -147,68 +149,143 @@ pub enum Measurability {
     NotALesion(String),
 }
 
-/// The smallest measurable size for a lesion on CT with the given slice thickness:
-/// 10 mm, or twice the slice thickness when slices are thicker than 5 mm; a node needs
-/// 15 mm short axis (RECIST 1.1 §3.1.1).
-pub fn minimum_measurable(node: bool, slice_thickness: Tenths) -> Tenths {
-    if node {
-        MIN_MEASURABLE_NODE
-    } else {
-        MIN_MEASURABLE.max(slice_thickness.plus(slice_thickness))
+/// The size minima of measurability and the protocol's choice on irradiated lesions
+/// (RECIST 1.1 §3.1). The defaults are RECIST's; the trial takes them from its settings
+/// (`lesions.measurable_min_longest_mm`, `lesions.node_min_short_axis_mm`,
+/// `lesions.max_slice_for_fixed_minimum_mm`, `recist.irradiated_measurable_if_progressed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeasurabilityRules {
+    /// Smallest measurable longest diameter on thin-slice CT (RECIST 1.1 §3.1.1: 10 mm).
+    pub min_longest: Tenths,
+    /// Smallest measurable lymph-node short axis (RECIST 1.1 §3.1.1: 15 mm).
+    pub min_node_short_axis: Tenths,
+    /// Slices up to this thickness keep the fixed minimum; thicker slices need twice the
+    /// slice thickness (RECIST 1.1 §3.1.1: 5 mm).
+    pub fixed_minimum_max_slice: Tenths,
+    /// Whether a lesion in a previously irradiated field that has progressed since is
+    /// measurable. RECIST 1.1 §3.1.3 says such lesions are "usually not considered
+    /// measurable unless there has been demonstrated progression" and leaves the conditions
+    /// to the protocol; default true.
+    pub irradiated_measurable_if_progressed: bool,
+}
+
+impl Default for MeasurabilityRules {
+    fn default() -> Self {
+        MeasurabilityRules {
+            min_longest: MIN_MEASURABLE,
+            min_node_short_axis: MIN_MEASURABLE_NODE,
+            fixed_minimum_max_slice: FIXED_MINIMUM_MAX_SLICE,
+            irradiated_measurable_if_progressed: true,
+        }
     }
 }
 
-/// Measurability of a baseline lesion (RECIST 1.1 §3.1.1–§3.1.3).
-pub fn measurability(lesion: &BaselineLesion, slice_thickness: Tenths) -> Measurability {
-    if lesion.cystic == Some(CysticLesion::SimpleCyst) {
-        return Measurability::NotALesion(
-            "a simple cyst is not a malignant lesion (RECIST 1.1 §3.1.3)".into(),
-        );
+impl MeasurabilityRules {
+    /// The smallest measurable size on CT with the given slice thickness: the fixed
+    /// minimum, or twice the slice thickness when slices are thicker than the limit; a node
+    /// needs its short-axis minimum (RECIST 1.1 §3.1.1).
+    pub fn minimum(&self, node: bool, slice_thickness: Tenths) -> Tenths {
+        if node {
+            self.min_node_short_axis
+        } else if slice_thickness > self.fixed_minimum_max_slice {
+            self.min_longest.max(slice_thickness.plus(slice_thickness))
+        } else {
+            self.min_longest
+        }
     }
-    if let Some(d) = lesion.diameter
-        && lesion.node
-        && d < NORMAL_NODE_BELOW
-    {
-        return Measurability::NotALesion(format!(
-            "a node with short axis {d} (< 10 mm) is normal, not a lesion (RECIST 1.1 §3.1.2)"
-        ));
-    }
-    match lesion.bone {
-        Some(BoneLesion::Blastic) => {
-            return Measurability::NonMeasurable(
-                "blastic bone lesions are non-measurable (RECIST 1.1 §3.1.3)".into(),
+
+    /// Measurability of a baseline lesion (RECIST 1.1 §3.1.1–§3.1.3).
+    ///
+    /// - A radiologically simple cyst is not a malignant lesion at all, neither target nor
+    ///   non-target; a cyst thought to be a cystic metastasis is measurable when large
+    ///   enough (non-cystic targets are preferred, a warning of [`super::case`]).
+    /// - A bone lesion is measurable only through an identifiable soft-tissue component
+    ///   that itself meets the size minimum; blastic lesions and bone lesions without one
+    ///   are not.
+    /// - A lesion in a previously irradiated field is not measurable unless it progressed
+    ///   since and the protocol accepts that ([`Self::irradiated_measurable_if_progressed`]).
+    pub fn measurability(&self, lesion: &BaselineLesion, slice_thickness: Tenths) -> Measurability {
+        if lesion.cystic == Some(CysticLesion::SimpleCyst) {
+            return Measurability::NotALesion(
+                "a simple cyst is not a malignant lesion: leave it out (RECIST 1.1 §3.1.3)".into(),
             );
         }
-        Some(BoneLesion::WithoutSoftTissue) => {
+        if let Some(d) = lesion.diameter
+            && lesion.node
+            && d < NORMAL_NODE_BELOW
+        {
+            return Measurability::NotALesion(format!(
+                "a node with short axis {d} (< 10 mm) is normal, not a lesion (RECIST 1.1 §3.1.2)"
+            ));
+        }
+        match lesion.bone {
+            Some(BoneLesion::Blastic) => {
+                return Measurability::NonMeasurable(
+                    "a blastic bone lesion is not measurable (RECIST 1.1 §3.1.3)".into(),
+                );
+            }
+            Some(BoneLesion::WithoutSoftTissue) => {
+                return Measurability::NonMeasurable(
+                    "a bone lesion without an identifiable soft-tissue component is not \
+                     measurable (RECIST 1.1 §3.1.3)"
+                        .into(),
+                );
+            }
+            Some(BoneLesion::SoftTissueComponent) | None => {}
+        }
+        if lesion.irradiated && !lesion.progressed_after_irradiation {
             return Measurability::NonMeasurable(
-                "bone lesions without a soft-tissue component are non-measurable (RECIST 1.1 §3.1.3)"
+                "a lesion in a previously irradiated field is not measurable unless it has \
+                 progressed since (RECIST 1.1 §3.1.3)"
                     .into(),
             );
         }
-        Some(BoneLesion::SoftTissueComponent) | None => {}
-    }
-    if lesion.irradiated && !lesion.progressed_after_irradiation {
-        return Measurability::NonMeasurable(
-            "a lesion in an irradiated field is non-measurable unless it progressed since \
-             (RECIST 1.1 §3.1.3)"
-                .into(),
-        );
-    }
-    let Some(d) = lesion.diameter else {
-        return Measurability::NonMeasurable("no diameter recorded".into());
-    };
-    let min = minimum_measurable(lesion.node, slice_thickness);
-    if d < min {
-        let what = if lesion.node {
-            "a node needs a short axis of at least 15 mm"
-        } else {
-            "a lesion needs a longest diameter of at least 10 mm, or twice the slice thickness"
+        if lesion.irradiated && !self.irradiated_measurable_if_progressed {
+            return Measurability::NonMeasurable(
+                "a lesion in a previously irradiated field is not measurable in this protocol, \
+                 even after progression (RECIST 1.1 §3.1.3 leaves it to the protocol)"
+                    .into(),
+            );
+        }
+        let Some(d) = lesion.diameter else {
+            return Measurability::NonMeasurable("no diameter recorded".into());
         };
-        return Measurability::NonMeasurable(format!(
-            "{d} is below the {min} minimum: {what} (RECIST 1.1 §3.1.1)"
-        ));
+        let min = self.minimum(lesion.node, slice_thickness);
+        if d < min {
+            let what = if lesion.node {
+                format!(
+                    "a node needs a short axis of at least {}",
+                    self.min_node_short_axis
+                )
+            } else if lesion.bone == Some(BoneLesion::SoftTissueComponent) {
+                "the soft-tissue component of a bone lesion is measured and needs the \
+                 minimum longest diameter"
+                    .to_owned()
+            } else {
+                format!(
+                    "a lesion needs a longest diameter of at least {}, or twice the slice \
+                     thickness when slices are thicker than {}",
+                    self.min_longest, self.fixed_minimum_max_slice
+                )
+            };
+            return Measurability::NonMeasurable(format!(
+                "{d} is below the {min} minimum: {what} (RECIST 1.1 §3.1.1)"
+            ));
+        }
+        Measurability::Measurable
     }
-    Measurability::Measurable
+}
+
+/// The smallest measurable size under RECIST's own minima
+/// ([`MeasurabilityRules::minimum`] with the defaults).
+pub fn minimum_measurable(node: bool, slice_thickness: Tenths) -> Tenths {
+    MeasurabilityRules::default().minimum(node, slice_thickness)
+}
+
+/// Measurability under RECIST's own minima ([`MeasurabilityRules::measurability`] with the
+/// defaults).
+pub fn measurability(lesion: &BaselineLesion, slice_thickness: Tenths) -> Measurability {
+    MeasurabilityRules::default().measurability(lesion, slice_thickness)
 }
 
 /// A validated baseline: lesions with unique ids, targets measurable and within the
@@ -218,15 +295,31 @@ pub struct Baseline {
     date: NaiveDate,
     slice_thickness: Tenths,
     lesions: Vec<BaselineLesion>,
+    rules: MeasurabilityRules,
 }
 
 impl Baseline {
-    /// Validates a baseline; every broken rule is reported, with paths in the input
-    /// format (`baseline.lesions[i]…`).
+    /// Validates a baseline under RECIST's own size minima; every broken rule is reported,
+    /// with paths in the input format (`baseline.lesions[i]…`).
     pub fn new(
         date: NaiveDate,
         slice_thickness: Tenths,
         lesions: Vec<BaselineLesion>,
+    ) -> Result<Self, Vec<RuleError>> {
+        Self::with_rules(
+            date,
+            slice_thickness,
+            lesions,
+            MeasurabilityRules::default(),
+        )
+    }
+
+    /// Validates a baseline under the given measurability rules (the trial's settings).
+    pub fn with_rules(
+        date: NaiveDate,
+        slice_thickness: Tenths,
+        lesions: Vec<BaselineLesion>,
+        rules: MeasurabilityRules,
     ) -> Result<Self, Vec<RuleError>> {
         let mut errors = Vec::new();
         if slice_thickness == Tenths::ZERO {
@@ -262,7 +355,7 @@ impl Baseline {
                     "a lesion cannot be both a lymph node and a bone lesion",
                 ));
             }
-            let m = measurability(lesion, slice_thickness);
+            let m = rules.measurability(lesion, slice_thickness);
             if let Measurability::NotALesion(why) = &m {
                 errors.push(RuleError::new(format!("{path}.diameter_mm"), why.clone()));
                 continue;
@@ -313,6 +406,7 @@ impl Baseline {
                 date,
                 slice_thickness,
                 lesions,
+                rules,
             })
         } else {
             Err(errors)
@@ -327,6 +421,11 @@ impl Baseline {
     /// CT slice thickness of the baseline scan.
     pub fn slice_thickness(&self) -> Tenths {
         self.slice_thickness
+    }
+
+    /// The measurability rules the baseline was validated with.
+    pub fn rules(&self) -> &MeasurabilityRules {
+        &self.rules
     }
 
     /// All lesions, in input order.

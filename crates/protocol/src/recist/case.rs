@@ -1,8 +1,24 @@
 //! A whole RECIST case: baseline, follow-up assessments in date order, and the response
 //! at each time point and over all of them.
+//!
+//! ## Reappearance after a confirmed complete response
+//!
+//! A nodal target is back to normal below 10 mm short axis, so a node that was < 10 mm at
+//! a CR and grows to 11 mm adds little to the sum and would rarely be PD by the sum rule
+//! (+20 % and +5 mm over the nadir). The EORTC RECIST FAQ ("Abnormal lymph node"; "Does a
+//! new lesion always result in PD?", recist.eortc.org) answers: a nodal target has
+//! reappeared when it is ≥ 10 mm short axis again, and when CR was "definitively"
+//! assigned at the previous assessment the reappearance of any malignant lesion is PD —
+//! with the recommendation that the CR be confirmed, since lesions may have been present
+//! but indistinct. So after a confirmed CR (a CR and a later CR at least
+//! `confirm_min_days` after it, only CR or NE between, [`CrRun`]) a target that reappears
+//! — a node ≥ 10 mm short axis, a non-nodal target with any size — makes the target
+//! response PD, with a note naming the lesion. After an unconfirmed CR the ordinary rules
+//! apply. Non-target lesions are left to the reader (unequivocal progression, or a new
+//! lesion), as the FAQ asks for nodes.
 
-use super::baseline::{Baseline, CysticLesion, LesionId, Measurability, Role, measurability};
-use super::best::{BestOverallResponse, BestResponseRules, best_overall_response};
+use super::baseline::{Baseline, CysticLesion, LesionId, Measurability, NORMAL_NODE_BELOW, Role};
+use super::best::{BestOverallResponse, BestResponseRules, CrRun, best_overall_response};
 use super::error::RuleError;
 use super::measure::{Tenths, percent_change};
 use super::response::{NonTargetResponse, OverallResponse, TargetResponse, table1, table2};
@@ -119,6 +135,7 @@ pub fn evaluate(case: &Case) -> Result<Evaluation, Vec<RuleError>> {
     let too_small = case.settings.too_small;
     let mut nadir = baseline.sum();
     let mut time_points: Vec<TimePoint> = Vec::with_capacity(case.assessments.len());
+    let mut cr_run = CrRun::default();
     for a in &case.assessments {
         let point = match &a.data {
             AssessmentData::Reported(r) => TimePoint {
@@ -130,7 +147,14 @@ pub fn evaluate(case: &Case) -> Result<Evaluation, Vec<RuleError>> {
             AssessmentData::Measured(m) => {
                 let s = target_sum(baseline, m, too_small);
                 let sum = (baseline.has_targets() && s.complete).then_some(s.sum);
-                let target = target_response(baseline, m, nadir, too_small);
+                let mut target = target_response(baseline, m, nadir, too_small);
+                let mut notes = Vec::new();
+                if target != Some(TargetResponse::ProgressiveDisease)
+                    && let Some(note) = reappearance(&cr_run, baseline, m, too_small)
+                {
+                    target = Some(TargetResponse::ProgressiveDisease);
+                    notes.push(note);
+                }
                 let non_target = non_target_response(baseline, &m.non_targets);
                 let new = m.new_lesions == NewLesions::Yes;
                 let overall = match (target, non_target) {
@@ -139,7 +163,6 @@ pub fn evaluate(case: &Case) -> Result<Evaluation, Vec<RuleError>> {
                     // A validated baseline has at least one lesion.
                     (None, None) => OverallResponse::NotEvaluable,
                 };
-                let mut notes = Vec::new();
                 if m.new_lesions == NewLesions::Equivocal {
                     notes.push(
                         "equivocal new lesion: not progression unless a later scan confirms \
@@ -167,6 +190,11 @@ pub fn evaluate(case: &Case) -> Result<Evaluation, Vec<RuleError>> {
                 }
             }
         };
+        cr_run.push(
+            point.date,
+            point.overall,
+            case.settings.best.confirm_min_days,
+        );
         time_points.push(point);
     }
     backdate_confirmed_new_lesions(&mut time_points);
@@ -183,6 +211,49 @@ pub fn evaluate(case: &Case) -> Result<Evaluation, Vec<RuleError>> {
         best,
         warnings: warnings(case),
     })
+}
+
+/// After a confirmed CR, the note saying which targets are back and that this is
+/// progression; `None` when the patient is not in a confirmed CR or nothing is back.
+fn reappearance(
+    cr: &CrRun,
+    baseline: &Baseline,
+    m: &Measurements,
+    too_small: Tenths,
+) -> Option<String> {
+    let since = cr.confirmed_since()?;
+    let back = reappeared(baseline, m, too_small);
+    (!back.is_empty()).then(|| {
+        format!(
+            "{} after the complete response confirmed since {since}: disease reappeared, \
+             which is progression (EORTC RECIST FAQ, \"Abnormal lymph node\"; RECIST 1.1 \
+             Table 3 note a)",
+            back.join(", ")
+        )
+    })
+}
+
+/// The target lesions that are back: a node at ≥ 10 mm short axis, a non-nodal target
+/// with any size (a coalesced lesion is judged through the one it merged into), described
+/// for a note.
+fn reappeared(baseline: &Baseline, m: &Measurements, too_small: Tenths) -> Vec<String> {
+    baseline
+        .targets()
+        .filter_map(|lesion| {
+            let t = m.targets.get(&lesion.id)?;
+            if matches!(t, TargetMeasurement::CoalescedInto(_)) {
+                return None;
+            }
+            let d = t.contribution(too_small)?;
+            if lesion.node && d >= NORMAL_NODE_BELOW {
+                Some(format!("node {} is {d} short axis (≥ 10 mm)", lesion.id))
+            } else if !lesion.node && d > Tenths::ZERO {
+                Some(format!("{} is visible again ({d})", lesion.id))
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 /// When a new lesion is confirmed, progression is declared at the date of the scan where
@@ -378,7 +449,10 @@ fn warnings(case: &Case) -> Vec<RuleError> {
     let non_cystic_measurable_left = baseline.lesions().iter().any(|l| {
         l.role == Role::NonTarget
             && l.cystic.is_none()
-            && measurability(l, baseline.slice_thickness()) == Measurability::Measurable
+            && baseline
+                .rules()
+                .measurability(l, baseline.slice_thickness())
+                == Measurability::Measurable
     });
     for (i, l) in baseline.lesions().iter().enumerate() {
         if l.role == Role::Target

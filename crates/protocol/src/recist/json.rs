@@ -159,6 +159,7 @@ pub fn parse_case(text: &str) -> Result<Case, InputError> {
                     .confirm_min_days
                     .unwrap_or(defaults.best.confirm_min_days),
                 sd_min_days: raw.sd_min_days.unwrap_or(defaults.best.sd_min_days),
+                pd_after_cr: defaults.best.pd_after_cr,
             },
             too_small,
         },

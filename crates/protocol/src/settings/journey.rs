@@ -4,6 +4,7 @@
 //! that holds one is `#[serde(default)]` so settings stored before these keys
 //! existed still deserialize.
 
+use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +82,29 @@ pub struct TdxdSettings {
     pub ild_resolution_same_dose_max_days: u32,
     /// LVEF must be repeated within this many days after an LVEF finding (label: 3 weeks).
     pub lvef_repeat_within_days: u32,
+    /// The dose-modification table the T-DXd rules encode, shown on every T-DXd dose
+    /// check and decision (clinical-rules A23: the label's grade 4 neutropenia, febrile
+    /// neutropenia and grade 4 thrombocytopenia actions were not legible in the sources;
+    /// verify before relying on them). Default: the table of clinical-rules §1.3.
+    pub dose_mod_table_version: String,
+    /// Date of the EU SmPC (Enhertu) the table was verified against (clinical-rules A23);
+    /// null (default) = not yet verified against a dated SmPC, and every decision says so.
+    pub smpc_date: Option<NaiveDate>,
+}
+
+impl TdxdSettings {
+    /// The table and SmPC date in words, for evidence: `dose rules: clinical-rules §1.3
+    /// (…); SmPC date not verified (clinical-rules A23)`.
+    pub fn dose_rules(&self) -> String {
+        format!(
+            "dose rules: {}; {}",
+            self.dose_mod_table_version,
+            match self.smpc_date {
+                Some(d) => format!("EU SmPC of {d}"),
+                None => "SmPC date not verified (clinical-rules A23)".into(),
+            }
+        )
+    }
 }
 
 impl Default for TdxdSettings {
@@ -91,6 +115,8 @@ impl Default for TdxdSettings {
             dose_tolerance_pct: 5.0,
             ild_resolution_same_dose_max_days: 28,
             lvef_repeat_within_days: 21,
+            dose_mod_table_version: "clinical-rules §1.3 (EU SmPC 4.2/4.4, enhertuhcp.com)".into(),
+            smpc_date: None,
         }
     }
 }
@@ -181,8 +207,9 @@ impl Default for Arm1Settings {
 }
 
 /// How the best overall response is derived from the time-point responses (RECIST 1.1
-/// §4.4.3, Table 3; §4.6). Both results, with and without confirmation, are recorded; this
-/// says which one is the trial's headline result.
+/// §4.4.3, Table 3; §4.6), and the RECIST choices the protocol makes. Both best results,
+/// with and without confirmation, are recorded; `confirmation` says which one is the
+/// trial's headline result. The size minima of measurability are under `lesions`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RecistResponseSettings {
@@ -190,10 +217,22 @@ pub struct RecistResponseSettings {
     /// a secondary, exploratory endpoint read at one scan; RECIST 1.1 §4.6.1).
     pub confirmation: bool,
     /// Minimum days from a response to the scan confirming it (RECIST 1.1 §4.6.1: 4 weeks).
+    /// A CR followed by a CR this long after it is a confirmed CR, after which a target
+    /// that reappears (a node ≥ 10 mm short axis) is progression (EORTC RECIST FAQ).
     pub confirm_min_days: u32,
     /// Minimum days from treatment start for stable disease to count as best response
     /// (RECIST 1.1 §4.4.3: "in general 6–8 weeks"; default 42).
     pub sd_min_days: u32,
+    /// RECIST 1.1 Table 3 note a ("any disease after a CR is PD"), in the best response
+    /// with confirmation: `after_confirmed_cr` (default) applies it only after a CR that a
+    /// later CR confirmed, so an unconfirmed CR (perhaps a PR read as CR) does not make a
+    /// later SD or PR into PD; `after_any_cr` applies it after any CR, as Table 3 is
+    /// printed (the engine's reading before version 1.1).
+    pub pd_after_cr: crate::recist::PdAfterCr,
+    /// Whether a lesion in a previously irradiated field that has progressed since may be
+    /// a target (RECIST 1.1 §3.1.3 leaves it to the protocol; default true). Without
+    /// progression it never may.
+    pub irradiated_measurable_if_progressed: bool,
 }
 
 impl Default for RecistResponseSettings {
@@ -203,6 +242,8 @@ impl Default for RecistResponseSettings {
             confirmation: rules.confirmation,
             confirm_min_days: rules.confirm_min_days,
             sd_min_days: rules.sd_min_days,
+            pd_after_cr: rules.pd_after_cr,
+            irradiated_measurable_if_progressed: true,
         }
     }
 }

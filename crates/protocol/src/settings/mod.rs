@@ -9,10 +9,17 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::local_time::SiteTimeZone;
 use crate::records::OtherMalignancyType;
 
+mod ambiguities;
 mod journey;
 mod validate;
+
+pub use ambiguities::{
+    ApttLimit, Ex2Scope, Her2PositiveAction, ImpProduct, REGISTERED_PROTOCOL_VERSION,
+    RegulatoryFramework, SusarDays,
+};
 
 pub use journey::{
     AllocationSettings, Arm1EndEvent, Arm1Settings, BiopsySettings, DayWindow, MultiSpecimenRule,
@@ -26,6 +33,11 @@ pub use validate::validate_settings_change;
 pub struct Settings {
     /// Settings version; 1 = the protocol defaults. Increases by one per change.
     pub version: u32,
+    /// The protocol version these settings implement, shown with the settings version on
+    /// decisions (PROTOCOL §14). Default: the registration as last updated
+    /// ([`REGISTERED_PROTOCOL_VERSION`]); an amendment names its version.
+    #[serde(default = "ambiguities::default_protocol_version")]
+    pub protocol_version: String,
     /// First day of the study (registration: study start 2025-10-03); consent before it is impossible.
     pub study_start: NaiveDate,
     /// IN1: minimum age in years at consent.
@@ -46,6 +58,30 @@ pub struct Settings {
     pub bleeding: BleedingSettings,
     /// EX3 exceptions (clinical-rules A18). Registration: basal cell carcinoma of the skin only.
     pub other_malignancy_exceptions: Vec<OtherMalignancyType>,
+    /// EX3 look-back (clinical-rules A18 `other_malignancy.lookback_years`): a malignancy
+    /// diagnosed within this many years counts even when no longer manifest. `null`
+    /// (default, the registration's "manifest"): no look-back window, only a manifest
+    /// malignancy counts, however long ago it was diagnosed.
+    #[serde(default)]
+    pub other_malignancy_lookback_years: Option<u32>,
+    /// HER2-positive (IHC 3+ or ISH amplified) on the trial biopsy (clinical-rules A3;
+    /// default `OFF_STUDY_REFER`, PROTOCOL §8).
+    #[serde(default)]
+    pub her2_positive_on_trial_biopsy_action: Her2PositiveAction,
+    /// EX2: which earlier HER2-positive biopsy excludes (clinical-rules A3 `exclusion_scope`;
+    /// default `prior_metastatic_biopsy_only`, the registration's wording).
+    #[serde(default)]
+    pub exclusion_scope: Ex2Scope,
+    /// The products that are IMPs (clinical-rules A12; default `["ABY-025"]`, the
+    /// registration's IMP). Each administration of an IMP needs a negative serum pregnancy
+    /// test within `pregnancy.test_max_hours_before_imp` for a woman of child-bearing
+    /// potential; with `"T-DXd"` listed, every T-DXd dose needs one too.
+    #[serde(default = "ambiguities::default_imp_products")]
+    pub imp_products: Vec<ImpProduct>,
+    /// The legal frame of safety reporting (clinical-rules A13; default `EU_CTR`): caps the
+    /// SAE clock at 24 h and gives the SUSAR clocks (7 / 15 days).
+    #[serde(default)]
+    pub regulatory_framework: RegulatoryFramework,
     /// How old a screening value may be and still count (clinical-rules §6.1).
     pub recency: RecencySettings,
     /// Pregnancy testing and contraception (PROTOCOL §6, clinical-rules A11/A12).
@@ -84,6 +120,11 @@ pub struct Settings {
     /// RECIST 1.1 best overall response: confirmation and intervals (PROTOCOL §10).
     #[serde(default)]
     pub recist: RecistResponseSettings,
+    /// The sites' time zone (IANA name; default Europe/Stockholm). Every "today", date
+    /// window and date of an instant is counted in this zone's calendar, never in UTC.
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub site_time_zone: SiteTimeZone,
 }
 
 /// PET lesion candidates and their metabolic volume (PROTOCOL §6). The HER2-avid
@@ -163,6 +204,12 @@ pub struct PriorChemoSettings {
     pub relapse_window_months: u32,
     /// Also count a relapse during (neo)adjuvant chemotherapy (clinical-rules A17; label wording).
     pub include_relapse_during_adjuvant: bool,
+    /// Whether an earlier anti-HER2 antibody–drug conjugate (T-DXd, T-DM1, …) is allowed
+    /// (clinical-rules A17, open in the registration). Default false: DESTINY-Breast04,
+    /// the HER2-low evidence for T-DXd, excluded prior anti-HER2 therapy. When false, a
+    /// recorded line of one makes IN2 not met.
+    #[serde(default)]
+    pub prior_her2_adc_allowed: bool,
 }
 
 /// Lesion size and measurability rules (RECIST 1.1, Eisenhauer 2009 §3.1).
@@ -261,16 +308,27 @@ pub struct OrganFunctionSettings {
     pub ast_alt_max_x_uln_liver_mets: f64,
 }
 
-/// EX5 bleeding-risk thresholds (trial registration).
+/// EX5 bleeding-risk thresholds (trial registration), also the study-biopsy lab check
+/// (PROTOCOL §7).
+///
+/// The APTT limit is either in seconds (`aptt_max_s`, registration: 30 s; the default)
+/// or a multiple of the result's ULN (`aptt_max_x_uln`): exactly one is set
+/// (clinical-rules A8: many Swedish APTT reference ranges end above 30 s). With the
+/// multiple, an APTT without a ULN cannot be judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BleedingSettings {
     /// Excluded when INR is above this.
     pub inr_max: f64,
-    /// Excluded when platelets are below this, 10⁹/L.
+    /// Excluded when platelets are below this, 10⁹/L (registration: 70).
     pub plt_min_e9: f64,
-    /// Excluded when APTT is above this, seconds.
-    pub aptt_max_s: f64,
+    /// Excluded when APTT is above this, seconds (registration: 30; null when the limit is × ULN).
+    #[serde(default)]
+    pub aptt_max_s: Option<f64>,
+    /// Excluded when APTT is above this multiple of its ULN (null by default; T-DXd
+    /// trials used 1.5).
+    #[serde(default)]
+    pub aptt_max_x_uln: Option<f64>,
 }
 
 /// How old screening values may be, counted back from the evaluation time.
@@ -320,6 +378,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             version: 1,
+            protocol_version: ambiguities::default_protocol_version(),
             // Trial registration: study start 2025-10-03.
             study_start: NaiveDate::from_ymd_opt(2025, 10, 3).unwrap_or_default(),
             min_age_years: 18,
@@ -328,6 +387,7 @@ impl Default for Settings {
             prior_chemo: PriorChemoSettings {
                 relapse_window_months: 6,
                 include_relapse_during_adjuvant: true,
+                prior_her2_adc_allowed: false,
             },
             lesions: LesionSettings {
                 biopsy_min_mm: 10.0,
@@ -354,9 +414,15 @@ impl Default for Settings {
             bleeding: BleedingSettings {
                 inr_max: 1.4,
                 plt_min_e9: 70.0,
-                aptt_max_s: 30.0,
+                aptt_max_s: Some(30.0),
+                aptt_max_x_uln: None,
             },
             other_malignancy_exceptions: vec![OtherMalignancyType::BasalCellCarcinomaSkin],
+            other_malignancy_lookback_years: None,
+            her2_positive_on_trial_biopsy_action: Her2PositiveAction::OffStudyRefer,
+            exclusion_scope: Ex2Scope::PriorMetastaticBiopsyOnly,
+            imp_products: ambiguities::default_imp_products(),
+            regulatory_framework: RegulatoryFramework::EuCtr,
             recency: RecencySettings {
                 lab_max_age_days: 14,
                 bleeding_lab_max_age_days: 14,
@@ -393,6 +459,19 @@ impl Default for Settings {
             safety: SafetySettings::default(),
             arm1: Arm1Settings::default(),
             recist: RecistResponseSettings::default(),
+            site_time_zone: SiteTimeZone::default(),
         }
+    }
+}
+
+impl Settings {
+    /// The sites' calendar date of an instant (see [`crate::local_time`]).
+    pub fn local_date(&self, t: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+        self.site_time_zone.date_of(t)
+    }
+
+    /// An instant as the sites read it, for messages: `2026-07-01 10:30 CEST`.
+    pub fn local_text(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+        self.site_time_zone.format(t)
     }
 }

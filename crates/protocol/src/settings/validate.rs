@@ -3,7 +3,7 @@
 use super::Settings;
 use crate::rule::{Refusal, Rule};
 
-fn check(ok: bool, key: &str, why: &str) -> Result<(), Refusal> {
+pub(super) fn check(ok: bool, key: &str, why: &str) -> Result<(), Refusal> {
     if ok {
         Ok(())
     } else {
@@ -14,7 +14,7 @@ fn check(ok: bool, key: &str, why: &str) -> Result<(), Refusal> {
     }
 }
 
-fn in_range(v: f64, lo: f64, hi: f64) -> bool {
+pub(super) fn in_range(v: f64, lo: f64, hi: f64) -> bool {
     v.is_finite() && v >= lo && v <= hi
 }
 
@@ -117,11 +117,6 @@ impl Settings {
             in_range(b.plt_min_e9, 0.0, 500.0),
             "bleeding.plt_min_e9",
             "must be 0–500",
-        )?;
-        check(
-            in_range(b.aptt_max_s, 15.0, 120.0),
-            "bleeding.aptt_max_s",
-            "must be 15–120 s",
         )?;
         for (key, days) in [
             ("recency.lab_max_age_days", r.lab_max_age_days),
@@ -236,7 +231,7 @@ impl Settings {
             "recist.sd_min_days",
             "must be at most 365 days",
         )?;
-        Ok(())
+        self.validate_ambiguities()
     }
 }
 
@@ -284,7 +279,7 @@ mod tests {
         assert_eq!(s.version, 1);
         assert_eq!(s.organ_function.lvef_min_pct, 50.0);
         assert_eq!(s.bleeding.inr_max, 1.4);
-        assert_eq!(s.bleeding.aptt_max_s, 30.0);
+        assert_eq!(s.bleeding.aptt_max_s, Some(30.0));
         assert_eq!(s.archival_biopsy.max_age_months, 3);
         assert_eq!(s.pregnancy.test_max_hours_before_imp, 72);
         assert!(!s.lesions.index_lesion_may_be_biopsied);

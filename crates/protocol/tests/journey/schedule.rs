@@ -27,6 +27,7 @@ fn arm1() -> Anchors {
         allocation: Some((d(2026, 3, 18), Arm::Arm1)),
         tdxd_dates: vec![day(0), day(21), day(42), day(63)],
         progression: None,
+        lvef_repeat: None,
     }
 }
 

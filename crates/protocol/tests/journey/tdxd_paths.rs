@@ -392,10 +392,26 @@ fn lvef_40_to_45_with_a_drop_under_10_asks_for_a_repeat_within_3_weeks() {
         "{}",
         repeat.reason
     );
-    // The next LVEF answers it.
+    // The repeat is on her visit list, due from the finding until the due date, and
+    // overdue after it.
+    let s = Settings::default();
+    let on_list = |p: &Participant, today| {
+        protocol::journey::trial::visits(p, today, &s)
+            .into_iter()
+            .find(|v| v.expected.kind == protocol::journey::VisitKind::LvefRepeat)
+    };
+    let v = on_list(&p, day(20)).expect("the repeat LVEF is a visit");
+    assert_eq!(v.expected.window.latest, day(35));
+    assert_eq!(v.state, protocol::journey::VisitState::Due);
+    assert_eq!(
+        on_list(&p, day(36)).map(|v| v.state),
+        Some(protocol::journey::VisitState::Overdue)
+    );
+    // The next LVEF answers it, and it leaves the list.
     let p = step(p, &[lvef(50.0, 30)], later());
     assert_eq!(p.tdxd.lvef_repeat, None);
     assert!(p.tdxd.may_dose());
+    assert!(on_list(&p, day(31)).is_none());
 }
 
 #[test]

@@ -246,19 +246,19 @@ fn discrepancies_between_form_and_header_are_listed_beyond_rounding() {
         height_cm: Some(169.0),
         ..Default::default()
     };
-    assert!(form_discrepancies(form, &h).is_empty());
+    assert!(form_discrepancies(form, &h, Default::default()).is_empty());
     h.injected_activity_mbq = Some(204.2); // +2.1 %
     h.injected_at = Some(inj() + Duration::seconds(61));
     h.weight_kg = Some(68.6);
     h.height_cm = None; // no height in the header: not a discrepancy (SUVbw does not need it)
-    let d = form_discrepancies(form, &h);
+    let d = form_discrepancies(form, &h, Default::default());
     let fields: Vec<&str> = d.iter().map(|d| d.field.as_str()).collect();
     assert_eq!(fields, ["injected activity", "injection time", "weight"]);
     assert_eq!(d[0].difference, "+2.1 %");
     assert_eq!(d[1].difference, "+1 min 01 s");
     assert_eq!(d[2].difference, "+0.6 kg");
     h.weight_kg = None;
-    let d = form_discrepancies(form, &h);
+    let d = form_discrepancies(form, &h, Default::default());
     assert_eq!(d[2].header, "not in the header");
 }
 
@@ -547,7 +547,9 @@ fn time_discrepancies_read_in_days_hours_and_minutes() {
             weight_kg: Some(68.0),
             ..Default::default()
         };
-        form_discrepancies(form, &h)[0].difference.clone()
+        form_discrepancies(form, &h, Default::default())[0]
+            .difference
+            .clone()
     };
     assert_eq!(diff(-61), "-1 min 01 s");
     assert_eq!(diff(2 * 3600 + 5 * 60), "+2 h 05 min");

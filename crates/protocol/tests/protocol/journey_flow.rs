@@ -440,12 +440,8 @@ fn an_lvef_fall_on_tdxd_interrupts_and_a_recovered_repeat_lets_it_resume() {
 fn ct_baseline() -> Command {
     use protocol::recist::Role;
     use protocol::response::TumourLesion;
-    let lesion = |id: &str, organ: &str, mm: f64| TumourLesion {
-        id: id.into(),
-        organ: organ.into(),
-        node: false,
-        role: Role::Target,
-        diameter_mm: Some(mm),
+    let lesion = |id: &str, organ: &str, mm: f64| {
+        TumourLesion::new(id, organ, false, Role::Target, Some(mm))
     };
     Command::RecordBaselineTumourAssessment(protocol::RecordBaselineTumourAssessment {
         scan_date: day(0) - Duration::days(5),

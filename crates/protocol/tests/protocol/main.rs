@@ -1,5 +1,6 @@
 //! Integration tests of the protocol core, gathered in one test binary.
 
+mod attestation;
 mod common;
 mod consent;
 mod corrections;
@@ -8,8 +9,11 @@ mod eligibility_in;
 mod imaging;
 mod journey_flow;
 mod lesions;
+mod pet_response;
 mod privacy;
 mod response;
+mod response_recist;
 mod serde_roundtrip;
+mod settings_paths;
 mod states;
 mod units;

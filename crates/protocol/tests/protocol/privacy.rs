@@ -79,7 +79,7 @@ fn decide_refuses_a_personal_number_in_any_text_field_without_echoing_it() {
         (
             Command::RecordAttestation(RecordAttestation {
                 criterion: protocol::AttestedCriterion::In7,
-                answer: true,
+                answer: Some(true),
                 note: Some("pat 8112189876".into()),
                 signature: investigator_signature(at(3)),
             }),
@@ -88,7 +88,7 @@ fn decide_refuses_a_personal_number_in_any_text_field_without_echoing_it() {
         (
             Command::RecordAttestation(RecordAttestation {
                 criterion: protocol::AttestedCriterion::In7,
-                answer: true,
+                answer: Some(true),
                 note: None,
                 signature: sig_with_pnr,
             }),

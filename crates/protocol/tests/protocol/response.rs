@@ -40,13 +40,7 @@ fn on_treatment() -> Participant {
 }
 
 fn lesion(id: &str, organ: &str, node: bool, role: Role, mm: Option<f64>) -> TumourLesion {
-    TumourLesion {
-        id: id.into(),
-        organ: organ.into(),
-        node,
-        role,
-        diameter_mm: mm,
-    }
+    TumourLesion::new(id, organ, node, role, mm)
 }
 
 /// Liver 30 mm + lung 20 mm + node 20 mm short axis = 70 mm; one bone non-target.

@@ -3,7 +3,7 @@
 
 use crate::support::{CaseBuilder, START, d};
 use protocol::recist::{
-    BestOverallResponse, BestResponseRules, OverallResponse as O, best_overall_response,
+    BestOverallResponse, BestResponseRules, OverallResponse as O, PdAfterCr, best_overall_response,
 };
 
 /// Best response of a patient with target disease, time points given as (date, response).
@@ -46,33 +46,75 @@ fn table3_cr_then_cr_is_cr() {
     assert_eq!(b, is(O::CompleteResponse, LATE));
 }
 
+/// Best response with confirmation under a reading of Table 3 note a.
+fn best_reading(pd_after_cr: PdAfterCr, points: &[(&str, O)]) -> BestOverallResponse {
+    let rules = BestResponseRules {
+        confirmation: true,
+        pd_after_cr,
+        ..BestResponseRules::default()
+    };
+    let points: Vec<_> = points.iter().map(|(date, r)| (d(date), *r)).collect();
+    best_overall_response(d(START), &points, &rules, true)
+}
+
+// The rows "CR then PR" and "CR then SD" of Table 3 as printed read note a after any CR:
+// `PdAfterCr::AfterAnyCr`. The engine's default since version 1.1 applies note a only after
+// a confirmed CR (an unconfirmed CR may have been a PR, EORTC RECIST FAQ), so the later PR
+// or SD stays what it is and counts as SD once the SD duration is met; that changes the
+// early variants only (PD → SD), asserted beside the printed table.
+
 #[test]
 fn table3_cr_then_pr_is_sd_or_pd() {
     // Disease seen after a true CR is progression (Table 3 footnote a).
-    let b = best(
-        true,
-        &[(LATE, O::CompleteResponse), (LATE2, O::PartialResponse)],
+    let late = [(LATE, O::CompleteResponse), (LATE2, O::PartialResponse)];
+    let early = [(EARLY, O::CompleteResponse), (EARLY2, O::PartialResponse)];
+    assert_eq!(
+        best_reading(PdAfterCr::AfterAnyCr, &late),
+        is(O::StableDisease, LATE)
     );
-    assert_eq!(b, is(O::StableDisease, LATE));
-    let b = best(
-        true,
-        &[(EARLY, O::CompleteResponse), (EARLY2, O::PartialResponse)],
+    assert_eq!(
+        best_reading(PdAfterCr::AfterAnyCr, &early),
+        is(O::ProgressiveDisease, EARLY2)
     );
-    assert_eq!(b, is(O::ProgressiveDisease, EARLY2));
+    // Default: the CR was never confirmed, so the PR on day 58 is not PD.
+    assert_eq!(best(true, &late), is(O::StableDisease, LATE));
+    assert_eq!(best(true, &early), is(O::StableDisease, EARLY2));
 }
 
 #[test]
 fn table3_cr_then_sd_is_sd_if_duration_met_else_pd() {
-    let b = best(
-        true,
-        &[(LATE, O::CompleteResponse), (LATE2, O::StableDisease)],
+    let late = [(LATE, O::CompleteResponse), (LATE2, O::StableDisease)];
+    let early = [(EARLY, O::CompleteResponse), (EARLY2, O::StableDisease)];
+    assert_eq!(
+        best_reading(PdAfterCr::AfterAnyCr, &late),
+        is(O::StableDisease, LATE)
     );
-    assert_eq!(b, is(O::StableDisease, LATE));
-    let b = best(
-        true,
-        &[(EARLY, O::CompleteResponse), (EARLY2, O::StableDisease)],
+    assert_eq!(
+        best_reading(PdAfterCr::AfterAnyCr, &early),
+        is(O::ProgressiveDisease, EARLY2)
     );
-    assert_eq!(b, is(O::ProgressiveDisease, EARLY2));
+    // Default: the unconfirmed CR does not make the SD on day 58 into PD.
+    assert_eq!(best(true, &late), is(O::StableDisease, LATE));
+    assert_eq!(best(true, &early), is(O::StableDisease, EARLY2));
+}
+
+#[test]
+fn note_a_after_a_confirmed_cr_reads_later_disease_as_pd_under_both_readings() {
+    // CR confirmed 28 days later, then SD: the best response stays the confirmed CR, and
+    // nothing after the SD (read as PD) counts.
+    let points = [
+        (EARLY, O::CompleteResponse),
+        (EARLY2, O::CompleteResponse),
+        ("2025-04-06", O::StableDisease),
+        ("2025-05-04", O::PartialResponse),
+    ];
+    for reading in [PdAfterCr::AfterConfirmedCr, PdAfterCr::AfterAnyCr] {
+        assert_eq!(
+            best_reading(reading, &points),
+            is(O::CompleteResponse, EARLY),
+            "{reading:?}"
+        );
+    }
 }
 
 #[test]
@@ -185,6 +227,7 @@ fn confirmation_needs_the_minimum_interval() {
         confirmation: true,
         confirm_min_days: 21,
         sd_min_days: 42,
+        ..BestResponseRules::default()
     };
     let points = [
         (d(LATE), O::PartialResponse),
@@ -261,6 +304,7 @@ fn stable_disease_needs_42_days_from_treatment_start() {
         confirmation: false,
         confirm_min_days: 28,
         sd_min_days: 56,
+        ..BestResponseRules::default()
     };
     let points = [
         (d("2025-03-06"), O::StableDisease),

@@ -370,3 +370,86 @@ fn assessment_rules_are_all_reported() {
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].path, "assessments[0].date");
 }
+
+#[test]
+fn a_target_that_reappears_after_a_confirmed_cr_is_progression() {
+    // Node 15 → 9 mm (CR) → 8 mm 28 days later (confirmed) → 10 mm: +2 mm over the nadir,
+    // but the node is back (EORTC RECIST FAQ). The liver target back at 3 mm likewise.
+    let e = CaseBuilder::new()
+        .node_target("N1", 15.0)
+        .target("T1", "liver", 20.0)
+        .visit(
+            "2025-03-07",
+            &[("N1", mm(9.0)), ("T1", M::Disappeared)],
+            &[],
+            No,
+        )
+        .visit(
+            "2025-04-04",
+            &[("N1", mm(8.0)), ("T1", M::Disappeared)],
+            &[],
+            No,
+        )
+        .visit(
+            "2025-05-02",
+            &[("N1", mm(10.0)), ("T1", M::Disappeared)],
+            &[],
+            No,
+        )
+        .evaluate();
+    assert_eq!(
+        overall(&e),
+        [
+            O::CompleteResponse,
+            O::CompleteResponse,
+            O::ProgressiveDisease
+        ]
+    );
+    let m = e.time_points[2].measured.as_ref().expect("measured");
+    assert_eq!(m.target, Some(T::ProgressiveDisease));
+    assert!(e.time_points[2].notes[0].contains("node N1 is 10.0 mm"));
+    let e = CaseBuilder::new()
+        .node_target("N1", 15.0)
+        .target("T1", "liver", 20.0)
+        .visit(
+            "2025-03-07",
+            &[("N1", mm(9.0)), ("T1", M::Disappeared)],
+            &[],
+            No,
+        )
+        .visit(
+            "2025-04-04",
+            &[("N1", mm(8.0)), ("T1", M::Disappeared)],
+            &[],
+            No,
+        )
+        .visit("2025-05-02", &[("N1", mm(8.0)), ("T1", mm(3.0))], &[], No)
+        .evaluate();
+    assert_eq!(e.time_points[2].overall, O::ProgressiveDisease);
+    assert!(e.time_points[2].notes[0].contains("T1 is visible again (3.0 mm)"));
+    // 27 days between the CRs is no confirmation: 10 mm is then PR (10 of 35 mm).
+    let e = CaseBuilder::new()
+        .node_target("N1", 15.0)
+        .target("T1", "liver", 20.0)
+        .visit(
+            "2025-03-07",
+            &[("N1", mm(9.0)), ("T1", M::Disappeared)],
+            &[],
+            No,
+        )
+        .visit(
+            "2025-04-03",
+            &[("N1", mm(8.0)), ("T1", M::Disappeared)],
+            &[],
+            No,
+        )
+        .visit(
+            "2025-05-02",
+            &[("N1", mm(10.0)), ("T1", M::Disappeared)],
+            &[],
+            No,
+        )
+        .evaluate();
+    assert_eq!(e.time_points[2].overall, O::PartialResponse);
+    assert!(e.time_points[2].notes.is_empty());
+}

@@ -1,7 +1,10 @@
 //! Web forms drawn from a command's JSON Schema: the protocol's types decide which fields
 //! exist, their kinds, choices and help texts (the doc comments), so a form can never
-//! ask for something the protocol does not take. Submitted text is turned back into
-//! typed JSON here; what cannot be read is named field by field and nothing typed is lost.
+//! ask for something the protocol does not take. Labels are the command table's words
+//! (the schema's `title`), never a field's code name. A yes/no that may be left open is
+//! asked as a question with Yes and No and neither chosen. Submitted text is turned back
+//! into typed JSON here; what cannot be read is named field by field and nothing typed is
+//! lost.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +12,11 @@ use chrono::NaiveDateTime;
 use maud::{Markup, html};
 use serde_json::{Map, Value};
 use trial::SiteZone;
+
+mod words;
+
+use words::same_words;
+pub use words::{plain, plain_doc};
 
 /// What kind of input a field takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,8 +27,11 @@ pub enum Kind {
     Integer,
     /// A decimal number.
     Number,
-    /// Yes or no.
+    /// Yes or no, as a checkbox: unticked is no.
     Bool,
+    /// Yes or no, asked as a question: two radio buttons, neither chosen at first, and an
+    /// unanswered question stays unanswered (never read as no).
+    YesNo,
     /// A calendar date.
     Date,
     /// A local date and time (Europe/Stockholm).
@@ -63,6 +74,55 @@ fn humanize(name: &str) -> String {
     s
 }
 
+/// Reads a Yes/No radio value: `Some(true)` for Yes, `Some(false)` for No, `None` when
+/// unanswered.
+pub fn yes_no_value(raw: &str) -> Option<bool> {
+    match raw.trim() {
+        "true" | "yes" => Some(true),
+        "false" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// A Yes/No question as two radio buttons, neither chosen unless `value` says so; the
+/// group's id is `id`, the buttons' `{id}-yes` and `{id}-no`.
+pub fn yes_no(
+    id: &str,
+    name: &str,
+    question: &str,
+    value: &str,
+    required: bool,
+    help_id: Option<&str>,
+) -> Markup {
+    let answer = yes_no_value(value);
+    html! {
+        fieldset.yesno id=(id) aria-describedby=[help_id] {
+            legend { (question) @if required { span.req aria-hidden="true" { " *" } } }
+            label for={ (id) "-yes" } {
+                input type="radio" id={ (id) "-yes" } name=(name) value="true" required[required] checked[answer == Some(true)];
+                " Yes"
+            }
+            " "
+            label for={ (id) "-no" } {
+                input type="radio" id={ (id) "-no" } name=(name) value="false" required[required] checked[answer == Some(false)];
+                " No"
+            }
+        }
+    }
+}
+
+/// The text of one choice: its description, led by its value only when the value is a
+/// code people use themselves ("IN7", "5.4"), never a code name ("one_plus").
+fn choice_label(value: &str, description: &str) -> String {
+    let text = plain_doc(description);
+    let text = text.strip_suffix('.').unwrap_or(&text);
+    if value.starts_with(|c: char| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+        format!("{value}: {text}")
+    } else {
+        text.to_string()
+    }
+}
+
 fn choice_of(parts: &[&Value]) -> Option<Vec<(String, String)>> {
     let mut out = Vec::new();
     for p in parts {
@@ -70,8 +130,8 @@ fn choice_of(parts: &[&Value]) -> Option<Vec<(String, String)>> {
             let label = p
                 .get("description")
                 .and_then(Value::as_str)
-                .map(|d| format!("{c}: {d}"))
-                .unwrap_or_else(|| c.to_string());
+                .map(|d| choice_label(c, d))
+                .unwrap_or_else(|| c.replace('_', " "));
             out.push((c.to_string(), label));
         } else if let Some(values) = p.get("enum").and_then(Value::as_array) {
             for v in values.iter().filter_map(Value::as_str) {
@@ -162,18 +222,25 @@ pub fn fields(schema: &Value, order: &[&str]) -> Vec<Field> {
         .filter(|(name, _)| name.as_str() != "signature")
         .filter_map(|(name, prop)| {
             let (kind, nullable) = classify(schema, prop)?;
+            let kind = match kind {
+                Kind::Bool if nullable => Kind::YesNo,
+                k => k,
+            };
+            let label = prop
+                .get("title")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| humanize(name));
+            // A help text that only repeats the label ("Start date.") says nothing.
             let help = prop
                 .get("description")
                 .or_else(|| resolve(schema, prop).get("description"))
                 .and_then(Value::as_str)
-                .map(str::to_string);
+                .map(plain_doc)
+                .filter(|h| !same_words(h, &label));
             Some(Field {
                 name: name.clone(),
-                label: prop
-                    .get("title")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| humanize(name)),
+                label,
                 help,
                 kind,
                 required: required.contains(&name.as_str())
@@ -200,6 +267,7 @@ pub fn render(fields: &[Field], values: &BTreeMap<String, String>, zone: SiteZon
                             " " (f.label)
                         }
                     }
+                    Kind::YesNo => (yes_no(&id, &f.name, &f.label, &value, false, Some(&help_id))),
                     kind => {
                         label for=(id) { (f.label) @if f.required { span.req aria-hidden="true" { " *" } } }
                         @match kind {
@@ -242,6 +310,13 @@ pub fn to_json(
         let raw = values.get(&f.name).map(|s| s.trim()).unwrap_or("");
         if f.kind == Kind::Bool {
             out.insert(f.name.clone(), Value::Bool(raw == "true" || raw == "on"));
+            continue;
+        }
+        if f.kind == Kind::YesNo {
+            // Unanswered stays out: the protocol decides whether an answer was needed.
+            if let Some(answer) = yes_no_value(raw) {
+                out.insert(f.name.clone(), Value::Bool(answer));
+            }
             continue;
         }
         if raw.is_empty() {
@@ -353,7 +428,7 @@ mod tests {
         assert_eq!(
             f[4].kind,
             Kind::Choice(vec![
-                ("serum".into(), "serum: blood".into()),
+                ("serum".into(), "blood".into()),
                 ("urine".into(), "urine".into())
             ])
         );
@@ -400,6 +475,51 @@ mod tests {
         assert_eq!(
             to_json(&f, &v, SiteZone::default()).unwrap()["form_version"],
             ""
+        );
+    }
+
+    #[test]
+    fn an_optional_yes_no_is_a_question_with_no_answer_chosen() {
+        let schema = json!({
+            "type": "object",
+            "required": ["criterion"],
+            "properties": {
+                "answer": {"type": ["boolean", "null"], "title": "Answer", "description": "Your answer: Yes or No. See [`Rule`]."},
+                "start_date": {"type": "string", "format": "date", "description": "Start date."},
+                "criterion": {"type": "string", "description": "Criterion, e.g. `IN7`."}
+            }
+        });
+        let f = fields(&schema, &["answer", "start_date", "criterion"]);
+        assert_eq!(f[0].kind, Kind::YesNo);
+        assert_eq!(
+            f[0].help.as_deref(),
+            Some("Your answer: Yes or No. See Rule.")
+        );
+        assert_eq!(f[1].label, "Start date");
+        assert_eq!(
+            f[1].help, None,
+            "a help text that repeats the label is left out"
+        );
+        assert_eq!(f[2].help.as_deref(), Some("Criterion, e.g. IN7."));
+        let html = render(&f[..1], &BTreeMap::new(), SiteZone::default()).into_string();
+        assert_eq!(html.matches("type=\"radio\"").count(), 2, "{html}");
+        assert!(!html.contains("checked"), "nothing chosen: {html}");
+        let mut v = BTreeMap::new();
+        v.insert("criterion".to_string(), "IN7".to_string());
+        let j = to_json(&f, &v, SiteZone::default()).unwrap();
+        assert!(
+            j.get("answer").is_none(),
+            "unanswered stays unanswered: {j}"
+        );
+        v.insert("answer".to_string(), "false".to_string());
+        assert_eq!(
+            to_json(&f, &v, SiteZone::default()).unwrap()["answer"],
+            false
+        );
+        v.insert("answer".to_string(), "true".to_string());
+        assert_eq!(
+            to_json(&f, &v, SiteZone::default()).unwrap()["answer"],
+            true
         );
     }
 

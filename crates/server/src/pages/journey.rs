@@ -192,12 +192,18 @@ fn ae_spec() -> &'static commands::CommandSpec {
     commands::find("adverse-event").expect("the adverse-event command is in the table")
 }
 
-/// The form's fields other than the term and the grade (chosen above them).
+/// The form's fields other than the term and the grade (chosen above them) and the
+/// follow-up's entry and reason (one field of its own, on follow-ups only).
 fn other_fields() -> Vec<forms::Field> {
     let spec = ae_spec();
     forms::fields(&(spec.schema)(), (spec.field_order)())
         .into_iter()
-        .filter(|f| !matches!(f.name.as_str(), "meddra_code" | "grade" | "corrects"))
+        .filter(|f| {
+            !matches!(
+                f.name.as_str(),
+                "meddra_code" | "grade" | "corrects" | "correction_reason"
+            )
+        })
         .collect()
 }
 
@@ -263,8 +269,9 @@ fn ae_page(
             (forms::render(&other_fields(), values, ctx.user.zone))
             @if values.contains_key("corrects") {
                 div.field {
-                    label for="correction_reason" { "What changed (follow-up)" }
-                    input type="text" id="correction_reason" name="correction_reason" required value=(values.get("correction_reason").cloned().unwrap_or_default());
+                    label for="f-correction_reason" { "Reason for the follow-up" span.req aria-hidden="true" { " *" } }
+                    input type="text" id="f-correction_reason" name="correction_reason" required maxlength="500" aria-describedby="f-correction_reason-help" value=(values.get("correction_reason").cloned().unwrap_or_default());
+                    small.help id="f-correction_reason-help" { "What changed since the earlier report (e.g. resolved, grade went down); kept with the entry and in the audit trail." }
                 }
             }
             button type="submit" { "Save" }
@@ -388,8 +395,8 @@ fn ae_request(
         .ok_or_else(|| ApiError::BadRequest("choose a grade".into()))?;
     let reason = values
         .get("correction_reason")
-        .cloned()
-        .filter(|r| !r.trim().is_empty());
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
     if let Value::Object(map) = &mut data {
         map.insert("meddra_code".into(), Value::from(code));
         map.insert("grade".into(), Value::from(grade));

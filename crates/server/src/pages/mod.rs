@@ -1,10 +1,12 @@
 //! Server-rendered web pages: plain HTML forms that work without JavaScript and with the
 //! keyboard alone, for the sites' nurses and investigators and the sponsor's staff.
 
+mod attest;
 pub mod forms;
 mod journey;
 mod participants;
 mod pet;
+mod pet_response;
 mod pet_view;
 mod response;
 mod response_chart;
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/participants") }))
         .merge(signin::router())
         .merge(participants::router())
+        .merge(attest::router())
         .merge(pet::router())
         .merge(journey::router())
         .merge(response::router())
@@ -126,8 +129,8 @@ pub fn error_page(err: impl Into<ApiError>) -> Response {
         html! {
             h1 { (status.canonical_reason().unwrap_or("Error")) }
             div.error role="alert" {
-                @if let Some(rule) = &body.rule { strong { "Rule " (rule) ": " } }
-                (body.message)
+                (forms::plain(&body.message))
+                @if let Some(rule) = &body.rule { " " small.rule.muted { "Rule " code { (rule) } } }
             }
             p { a href="/participants" { "Back to the participants" } }
         },

@@ -18,7 +18,7 @@ use trial::participants::{ListQuery, ParticipantSummary, Registration, TimelineE
 
 use super::submit::command_request;
 use super::{
-    check_csrf, checked_form, done, error_page, form_values, forms, page, page_try,
+    Redo, check_csrf, checked_form, done, error_page, form_values, forms, page, page_try,
     page_with_status, pager, search_form,
 };
 use crate::AppState;
@@ -130,14 +130,15 @@ async fn new_form(PageUser(user): PageUser) -> Response {
     )
 }
 
-/// A refusal or error shown above a form.
+/// A refusal or error shown above a form: the message in the forms' words, the rule
+/// that refused as a small code after it (the API answer carries it as `rule`).
 pub(super) fn problem_box(err: &ApiError) -> Markup {
     let body = err.body();
     html! {
         div.error role="alert" {
-            @if let Some(rule) = &body.rule { strong { "Refused by rule " (rule) ". " } }
-            (body.message)
-            @if let Some(hint) = &body.hint { br; span.muted { (hint) } }
+            (forms::plain(&body.message))
+            @if let Some(hint) = &body.hint { br; span.muted { (forms::plain(hint)) } }
+            @if let Some(rule) = &body.rule { " " small.rule.muted { "Refused by rule " code { (rule) } } }
         }
     }
 }
@@ -193,17 +194,33 @@ async fn overview(
     Path(id): Path<String>,
     Query(done): Query<Done>,
 ) -> Response {
-    match state.trial.overview(&user, &id).await {
-        Ok(o) => page(&id, &user, overview_body(&user, &id, &o, done.done)),
-        Err(e) => error_page(e),
-    }
+    let o = page_try!(state.trial.overview(&user, &id).await);
+    let settings = page_try!(state.trial.settings().await);
+    let body = overview_body(&user, &id, (&o, &settings), done.done, &Redo::default());
+    page(&id, &user, body)
+}
+
+/// The participant page again after a form on it was refused, with the refusal above
+/// that form and what was typed kept.
+pub(super) async fn overview_again(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    status: StatusCode,
+    redo: Redo,
+) -> Response {
+    let o = page_try!(state.trial.overview(user, id).await);
+    let settings = page_try!(state.trial.settings().await);
+    let body = overview_body(user, id, (&o, &settings), None, &redo);
+    page_with_status(status, id, user, body)
 }
 
 fn overview_body(
     user: &CurrentUser,
     id: &str,
-    o: &trial::overview::Overview,
+    (o, settings): (&trial::overview::Overview, &protocol::Settings),
     done: Option<String>,
+    redo: &Redo,
 ) -> Markup {
     let p = &o.participant;
     let exams: Vec<_> = o
@@ -219,6 +236,7 @@ fn overview_body(
             p { "Site " strong { (o.row.site) } " · state " strong { (o.row.state.replace('_', " ")) } " · version " (o.row.version) }
             p { "Eligibility: " (overall_badge(&o.eligibility)) " " a href={ "/participants/" (id) "/eligibility" } { "see every criterion with its evidence" } }
         }
+        @if let Some(card) = super::attest::card(user, id, o, settings, redo) { (card) }
         @if !o.commands.is_empty() {
             h2 { "Record" }
             div.actions {
@@ -263,7 +281,7 @@ fn criterion_status(c: &CriterionResult) -> (&'static str, &'static str) {
 /// The eligibility table: every criterion with its status and evidence.
 fn eligibility_table(user: &CurrentUser, report: &EligibilityReport) -> Markup {
     html! {
-        p { "Overall: " (overall_badge(report)) span.muted { " · settings version " (report.settings_version) ", evaluated " (user.local_time(report.evaluated_at)) } }
+        p { "Overall: " (overall_badge(report)) span.muted { " · settings version " (report.settings_version) @if !report.protocol_version.is_empty() { " (protocol: " (report.protocol_version) ")" } ", evaluated " (user.local_time(report.evaluated_at)) } }
         table #eligibility {
             thead { tr { th { "Criterion" } th { "Text" } th { "Decided by" } th { "Status" } th { "Evidence" } } }
             tbody {
@@ -369,10 +387,13 @@ fn command_page(
             input type="hidden" name="csrf" value=(ctx.user.csrf);
             input type="hidden" name="expected_version" value=(ctx.version);
             (forms::render(&fields, values, ctx.user.zone))
-            div.field {
-                label for="change_reason" { "Reason for the change" }
-                input type="text" id="change_reason" name="change_reason" value=(values.get("change_reason").cloned().unwrap_or_default()) maxlength="500";
-                small.help { "Needed for corrections; optional otherwise." }
+            // One reason field: a form that can correct an entry asks for its reason.
+            @if !fields.iter().any(|f| f.name == "correction_reason") {
+                div.field {
+                    label for="change_reason" { "Reason for the change" }
+                    input type="text" id="change_reason" name="change_reason" value=(values.get("change_reason").cloned().unwrap_or_default()) maxlength="500";
+                    small.help { "Optional: kept in the audit trail." }
+                }
             }
             @if let Some(meaning) = ctx.spec.signature_meaning {
                 fieldset.card {

@@ -1,6 +1,7 @@
 //! The PET exam page (PROTOCOL §6–§7): the IMP administration, the series read from the
 //! archive, the MIP with numbered candidates and their table, the reader's review form,
-//! the ranked biopsy target proposal and the investigator's choice.
+//! the ranked biopsy target proposal and the investigator's choice; on the PET2 page, the
+//! PET response read PET1 → PET2 (`pet_response.rs`).
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 
 use trial::imaging::timepoint;
 use trial::participants::SignatureRequest;
+use trial::pet_response::pet_response_from;
 
 use super::pet_view::{ADD_ROWS, Ctx, ExamPage, exam_body};
 use super::submit::{command_request, expected_version};
@@ -30,6 +32,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/participants/{id}/pet/{tp}/quantify", post(quantify))
         .route("/participants/{id}/pet/{tp}/review", post(review))
         .route("/participants/{id}/pet/{tp}/target", post(target))
+        .route("/participants/{id}/pet/{tp}/response", post(pet_response))
 }
 
 async fn render(
@@ -40,6 +43,13 @@ async fn render(
     redo: Redo,
 ) -> Result<Markup, ApiError> {
     let (v, exam, series) = state.trial.pet_page(user, id, tp).await?;
+    let pet_response = match tp {
+        PetTimepoint::Pet2 => {
+            let settings = state.trial.settings().await?;
+            Some(pet_response_from(&v.participant, v.row.version, &settings))
+        }
+        _ => None,
+    };
     Ok(exam_body(&ExamPage {
         ctx: Ctx { user, id },
         tp,
@@ -47,6 +57,7 @@ async fn render(
         exam: &exam,
         series: &series,
         redo: &redo,
+        pet_response: pet_response.as_ref(),
     }))
 }
 
@@ -74,7 +85,7 @@ async fn mip(
         .unwrap_or_else(|e| e.into_response())
 }
 
-/// The three forms of the exam page.
+/// The forms of the exam page.
 #[derive(Clone, Copy)]
 enum PetForm {
     /// Read a series as the exam (nurse, investigator, reader).
@@ -83,6 +94,8 @@ enum PetForm {
     Review,
     /// The investigator's signed biopsy target.
     Target,
+    /// The reader's PET response read (PET2).
+    Response,
 }
 
 impl PetForm {
@@ -91,6 +104,7 @@ impl PetForm {
             PetForm::Quantify => "quantify",
             PetForm::Review => "review",
             PetForm::Target => "target",
+            PetForm::Response => super::pet_response::FORM,
         }
     }
 
@@ -118,6 +132,10 @@ impl PetForm {
             PetForm::Target => {
                 let req = target_request(tp, values)?;
                 trial.run_command(user, id, "biopsy-target", req).await?;
+            }
+            PetForm::Response => {
+                let req = command_request(values, super::pet_response::form_data(values)?)?;
+                trial.run_command(user, id, "pet-response", req).await?;
             }
         }
         Ok(())
@@ -275,4 +293,13 @@ async fn target(
     RawForm(body): RawForm,
 ) -> Response {
     submit(state, user, id, tp, body, PetForm::Target).await
+}
+
+async fn pet_response(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path((id, tp)): Path<(String, String)>,
+    RawForm(body): RawForm,
+) -> Response {
+    submit(state, user, id, tp, body, PetForm::Response).await
 }

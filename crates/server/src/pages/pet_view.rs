@@ -9,6 +9,7 @@ use protocol::PetTimepoint;
 use protocol::imaging::{Discrepancy, PetQuantification, PetReview};
 use trial::Capability;
 use trial::imaging::{self, PetExam, SeriesView};
+use trial::pet_response::PetResponseView;
 
 use super::Redo;
 use crate::auth::CurrentUser;
@@ -34,8 +35,18 @@ pub fn overview_card(id: &str, exams: &[(PetTimepoint, String)]) -> Markup {
     }
 }
 
-/// The status of an exam in a few words.
+/// The status of an exam in a few words (for PET2 with the PET response read, once confirmed).
 pub fn exam_status(p: &protocol::Participant, tp: PetTimepoint) -> String {
+    let status = review_status(p, tp);
+    match p.pet_response() {
+        Some(r) if tp == PetTimepoint::Pet2 => {
+            format!("{status}; PET response {}", r.category.code())
+        }
+        _ => status,
+    }
+}
+
+fn review_status(p: &protocol::Participant, tp: PetTimepoint) -> String {
     match (
         p.imp_administration(tp),
         p.pet_quantification(tp),
@@ -157,7 +168,7 @@ fn quantification_card(ctx: &Ctx, q: &PetQuantification) -> Markup {
         (discrepancy_box(&q.discrepancies))
         p {
             (q.quantification_id) " · series " span.mono { (q.series_instance_uid) } " · " (q.image_count) " images · "
-            (q.parameters.suv_type) " · " (q.algorithm_version) " · settings v" (q.settings_version) " · " (ctx.user.local_time(q.quantified_at))
+            (q.parameters.suv_type) " · " (q.algorithm_version) " · settings v" (q.settings_version) @if !q.protocol_version.is_empty() { " (protocol: " (q.protocol_version) ")" } " · " (ctx.user.local_time(q.quantified_at))
         }
         p.muted {
             "Candidates: SUV ≥ " (q.parameters.candidate_threshold_suv) ", at least " (q.parameters.min_volume_ml) " mL, 26-connected; metabolic volume at "
@@ -377,6 +388,8 @@ pub(super) struct ExamPage<'a> {
     pub exam: &'a PetExam,
     pub series: &'a [SeriesView],
     pub redo: &'a Redo,
+    /// The PET response read, on the PET2 page.
+    pub pet_response: Option<&'a PetResponseView>,
 }
 
 /// The exam page's body: administration, quantification, review, biopsy target.
@@ -388,6 +401,7 @@ pub(super) fn exam_body(page: &ExamPage) -> Markup {
         exam,
         series,
         redo,
+        pet_response,
     } = page;
     let (user, id, tp) = (ctx.user, ctx.id, *tp);
     let state_ok_for_target = match tp {
@@ -450,5 +464,6 @@ pub(super) fn exam_body(page: &ExamPage) -> Markup {
                 }
             }
         }
+        @if let Some(view) = pet_response { (super::pet_response::section(ctx, view, redo)) }
     }
 }

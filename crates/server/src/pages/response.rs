@@ -1,7 +1,8 @@
 //! A participant's response history (PROTOCOL §10): the reader enters the baseline CT and
 //! the follow-ups here; the RECIST 1.1 engine's result is shown per time point with the
 //! best overall response and the sum-of-diameters curve. The forms post through the same
-//! commands as the API (`tumour-baseline`, `tumour-assessment`).
+//! commands as the API (`tumour-baseline`, `tumour-assessment`); the baseline form, with
+//! the RECIST qualifiers of each lesion, is in [`baseline_form`].
 
 use std::collections::BTreeMap;
 
@@ -17,12 +18,15 @@ use serde_json::{Value, json};
 use trial::Capability;
 use trial::response::{ResponseView, response_from};
 
+use self::baseline_form::{baseline_data, baseline_form, baseline_values};
 use super::response_chart::sum_chart;
 use super::submit::command_request;
 use super::{Redo, checked_form, done, error_page, page, page_try, page_with_status};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
+
+mod baseline_form;
 
 /// Rows for target lesions (RECIST 1.1 §4.2: at most five).
 const TARGET_ROWS: usize = 5;
@@ -43,113 +47,6 @@ fn opt(v: Option<f64>) -> String {
 fn pct(v: Option<f64>) -> String {
     v.map(|x| format!("{x:+.1} %"))
         .unwrap_or_else(|| "—".into())
-}
-
-/// Baseline form values from the recorded baseline (so a correction starts from it).
-fn baseline_values(b: &TumourBaseline) -> BTreeMap<String, String> {
-    let mut v = BTreeMap::new();
-    v.insert("scan_date".into(), b.scan_date.to_string());
-    v.insert(
-        "slice_thickness_mm".into(),
-        b.slice_thickness_mm.to_string(),
-    );
-    if let Some(t) = b.treatment_start {
-        v.insert("treatment_start".into(), t.to_string());
-    }
-    let (mut t, mut n) = (0, 0);
-    for l in &b.lesions {
-        let prefix = match l.role {
-            LesionRole::Target => {
-                t += 1;
-                format!("t{t}")
-            }
-            LesionRole::NonTarget => {
-                n += 1;
-                format!("n{n}")
-            }
-        };
-        v.insert(format!("{prefix}_id"), l.id.clone());
-        v.insert(format!("{prefix}_organ"), l.organ.clone());
-        if l.node {
-            v.insert(format!("{prefix}_node"), "yes".into());
-        }
-        if let Some(d) = l.diameter_mm {
-            v.insert(format!("{prefix}_mm"), d.to_string());
-        }
-    }
-    v
-}
-
-fn baseline_form(
-    user: &CurrentUser,
-    id: &str,
-    view: &ResponseView,
-    values: &BTreeMap<String, String>,
-) -> Markup {
-    let v = |k: String| values.get(&k).cloned().unwrap_or_default();
-    let action = format!("/participants/{id}/response/baseline");
-    let correcting = view.baseline.as_ref();
-    html! {
-        form.card #baseline-form method="post" action=(action) {
-            input type="hidden" name="csrf" value=(user.csrf);
-            input type="hidden" name="expected_version" value=(view.version);
-            @if let Some(b) = correcting {
-                input type="hidden" name="corrects" value=(b.entry_id);
-            }
-            div.field {
-                label for="b_scan_date" { "Scan date" }
-                input type="date" id="b_scan_date" name="scan_date" required value=(v("scan_date".into()));
-            }
-            div.field {
-                label for="b_slice" { "CT slice thickness, mm" }
-                input type="number" step="0.1" min="0.1" id="b_slice" name="slice_thickness_mm" required value=(v("slice_thickness_mm".into()));
-            }
-            div.field {
-                label for="b_start" { "T-DXd start (cycle 1 day 1), if known" }
-                input type="date" id="b_start" name="treatment_start" value=(v("treatment_start".into()));
-                small.help { "Stable disease is timed from it; the scan date when empty." }
-            }
-            table #baseline-targets {
-                caption { "Target lesions (at most 5, at most 2 per organ; ≥ 10 mm longest diameter, a node ≥ 15 mm short axis)" }
-                thead { tr { th { "Id" } th { "Organ" } th { "Lymph node" } th { "Diameter, mm (node: short axis)" } } }
-                tbody {
-                    @for k in 1..=TARGET_ROWS {
-                        @let id = v(format!("t{k}_id"));
-                        tr {
-                            td { input type="text" name={ "t" (k) "_id" } aria-label={ "target " (k) " id" } size="5" value=(if id.is_empty() { format!("T{k}") } else { id }); }
-                            td { input type="text" name={ "t" (k) "_organ" } aria-label={ "target " (k) " organ" } maxlength="80" value=(v(format!("t{k}_organ"))); }
-                            td { input type="checkbox" name={ "t" (k) "_node" } value="yes" aria-label={ "target " (k) " is a lymph node" } checked[v(format!("t{k}_node")) == "yes"]; }
-                            td { input type="number" step="0.1" min="0" name={ "t" (k) "_mm" } aria-label={ "target " (k) " diameter in mm" } value=(v(format!("t{k}_mm"))); }
-                        }
-                    }
-                }
-            }
-            table #baseline-non-targets {
-                caption { "Non-target lesions" }
-                thead { tr { th { "Id" } th { "Organ" } th { "Lymph node" } } }
-                tbody {
-                    @for k in 1..=NON_TARGET_ROWS {
-                        @let id = v(format!("n{k}_id"));
-                        tr {
-                            td { input type="text" name={ "n" (k) "_id" } aria-label={ "non-target " (k) " id" } size="5" value=(if id.is_empty() { format!("NT{k}") } else { id }); }
-                            td { input type="text" name={ "n" (k) "_organ" } aria-label={ "non-target " (k) " organ" } maxlength="80" value=(v(format!("n{k}_organ"))); }
-                            td { input type="checkbox" name={ "n" (k) "_node" } value="yes" aria-label={ "non-target " (k) " is a lymph node" } checked[v(format!("n{k}_node")) == "yes"]; }
-                        }
-                    }
-                }
-            }
-            p.muted { "Rows without an organ are left out." }
-            @if correcting.is_some() {
-                div.field {
-                    label for="b_reason" { "Reason for the correction" }
-                    input type="text" id="b_reason" name="correction_reason" required maxlength="300" value=(v("correction_reason".into()));
-                }
-                button type="submit" { "Save the corrected baseline" }
-            } @else {
-                button type="submit" { "Save the baseline" }
-            }
-        }
-    }
 }
 
 fn assessment_form(
@@ -272,7 +169,8 @@ async fn render(
     let allowed = protocol::commands_allowed_in(&v.participant.state);
     let may_enter =
         user.role.may(Capability::ReviewImaging) && allowed.contains(&"record_tumour_assessment");
-    Ok(response_body(user, id, &view, may_enter, &redo))
+    let settings = state.trial.settings().await?;
+    Ok(response_body(user, id, &view, may_enter, &redo, &settings))
 }
 
 /// The response page's body: progression, baseline, follow-ups, the reader's forms.
@@ -282,6 +180,7 @@ fn response_body(
     view: &ResponseView,
     may_enter: bool,
     redo: &Redo,
+    settings: &protocol::Settings,
 ) -> Markup {
     html! {
         h1 { "Response · " (id) }
@@ -294,18 +193,21 @@ fn response_body(
                 }
             }
         }
+        (super::pet_response::summary(id, view.pet_response.as_ref()))
         h2 { "Baseline CT" }
         @match &view.baseline {
             Some(b) => {
                 p.muted { (b.entry_id) " · scan " (b.value.scan_date) " · slices " (b.value.slice_thickness_mm) " mm · T-DXd start " (b.value.treatment_start()) }
                 table #baseline {
-                    thead { tr { th { "Lesion" } th { "Organ" } th { "Role" } th { "Diameter, mm" } } }
+                    thead { tr { th { "Lesion" } th { "Organ" } th { "Role" } th { "Diameter, mm" } th { "RECIST qualifiers" } } }
                     tbody {
                         @for l in &b.value.lesions {
+                            @let q = l.qualifiers();
                             tr {
                                 td { (l.id) } td { (l.organ) @if l.node { " (node)" } }
                                 td { @match l.role { LesionRole::Target => "target", LesionRole::NonTarget => "non-target" } }
                                 td { (opt(l.diameter_mm)) }
+                                td.qualifiers { @if q.is_empty() { "—" } @else { (q) } }
                             }
                         }
                     }
@@ -315,14 +217,14 @@ fn response_body(
                         summary { "Correct the baseline" }
                         @if let Some(p) = redo.problem("baseline") { (p) }
                         @let prefilled = if redo.form == "baseline" { redo.values.clone() } else { baseline_values(&b.value) };
-                        (baseline_form(user, id, view, &prefilled))
+                        (baseline_form(user, id, view, &prefilled, settings))
                     }
                 }
             }
             None => {
                 @if may_enter {
                     @if let Some(p) = redo.problem("baseline") { (p) }
-                    (baseline_form(user, id, view, &redo.values("baseline")))
+                    (baseline_form(user, id, view, &redo.values("baseline"), settings))
                 } @else {
                     p.muted { "No baseline CT yet; the reader enters it." }
                 }
@@ -375,42 +277,6 @@ fn number(
 
 fn text<'a>(values: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
     values.get(key).map(|s| s.trim()).filter(|s| !s.is_empty())
-}
-
-/// The baseline form as the `tumour-baseline` command's data.
-fn baseline_data(values: &BTreeMap<String, String>) -> Result<Value, ApiError> {
-    let mut lesions = Vec::new();
-    for (prefix, rows, role) in [
-        ("t", TARGET_ROWS, "target"),
-        ("n", NON_TARGET_ROWS, "non_target"),
-    ] {
-        for k in 1..=rows {
-            let Some(organ) = text(values, &format!("{prefix}{k}_organ")) else {
-                continue;
-            };
-            let id = text(values, &format!("{prefix}{k}_id")).unwrap_or_default();
-            let mm = if role == "target" {
-                number(values, &format!("{prefix}{k}_mm"), &format!("lesion {id}"))?
-            } else {
-                None
-            };
-            lesions.push(json!({
-                "id": id,
-                "organ": organ,
-                "node": values.get(&format!("{prefix}{k}_node")).map(String::as_str) == Some("yes"),
-                "role": role,
-                "diameter_mm": mm,
-            }));
-        }
-    }
-    Ok(json!({
-        "scan_date": text(values, "scan_date"),
-        "slice_thickness_mm": number(values, "slice_thickness_mm", "slice thickness")?,
-        "treatment_start": text(values, "treatment_start"),
-        "lesions": lesions,
-        "corrects": text(values, "corrects"),
-        "correction_reason": text(values, "correction_reason"),
-    }))
 }
 
 /// The follow-up form as the `tumour-assessment` command's data.

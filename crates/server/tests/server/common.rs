@@ -31,6 +31,8 @@ pub const USERS: [(&str, Role, Option<&str>); 10] = [
 pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
+    /// The server's clock: at [`present`] unless a test replays a history.
+    pub clock: std::sync::Arc<trial::FixedClock>,
     _dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
 }
@@ -61,7 +63,8 @@ impl TestApp {
             .await
             .expect("store");
         let cli = Actor::command_line();
-        let trial = Trial::new(store);
+        let clock = std::sync::Arc::new(trial::FixedClock::new(present()));
+        let trial = Trial::new(store).with_clock(clock.clone());
         trial
             .add_site(&cli, "KS", "Karolinska University Hospital")
             .await
@@ -94,6 +97,7 @@ impl TestApp {
         TestApp {
             addr,
             state,
+            clock,
             _dir: dir,
             server,
         }
@@ -109,44 +113,38 @@ impl TestApp {
         truth
     }
 
-    /// A participant at `site` consented `days` ago, enrolled now (with fresh labs when the
-    /// screening labs are too old), her baseline PET done the day after consent and the
-    /// biopsy target L1 chosen.
+    /// A participant at `site` consented `days` ago and enrolled by the investigator the
+    /// next morning; her baseline PET follows that day and the biopsy target L1 is chosen
+    /// an hour after the injection. The history is entered as it happened (the clock is
+    /// moved through it) and the clock is back at [`present`] afterwards.
     pub async fn after_baseline_pet(&self, site: &str, days: i64) -> String {
         let nurse = if site == "KS" { "nurse.ks" } else { "nurse.uu" };
         let inv = if site == "KS" { "inv.ks" } else { "inv.uu" };
-        let id = self.register(nurse, site).await;
         let consent_at: DateTime<Utc> = now() - Duration::days(days);
+        let pet_at = consent_at + Duration::days(1);
+        self.clock.set(consent_at + Duration::hours(2));
+        let id = self.register(nurse, site).await;
         let cmds = protocol::testing::eligible_screening_commands(site, &id, consent_at);
         self.run(nurse, &id, &cmds).await;
-        if days > 12 {
-            let fresh: Vec<Command> = cmds
-                .iter()
-                .filter_map(|c| match c {
-                    Command::RecordLab(l) => {
-                        let mut l = l.clone();
-                        l.sample_at = now() - Duration::days(1);
-                        Some(Command::RecordLab(l))
-                    }
-                    _ => None,
-                })
-                .collect();
-            self.run(nurse, &id, &fresh).await;
-        }
-        let signed = now() - Duration::minutes(1);
+        let signed = pet_at - Duration::hours(2);
+        self.clock.set(signed + Duration::minutes(1));
         self.run(inv, &id, &[protocol::testing::enrol_command(signed)])
             .await;
-        let pet = protocol::testing::baseline_pet_commands(consent_at + Duration::days(1));
+        self.clock.set(pet_at + Duration::hours(2));
+        let pet = protocol::testing::baseline_pet_commands(pet_at);
         self.run(inv, &id, &pet).await;
+        self.clock.set(present());
         id
     }
 
-    /// Enrols an eligible participant at `site` (the investigator signs now).
+    /// Enrols an eligible participant at `site` (the investigator signed yesterday, at the
+    /// time of day of [`present`]).
     pub async fn enrolled(&self, site: &str) -> String {
         let id = self.eligible(site).await;
         let inv = if site == "KS" { "inv.ks" } else { "inv.uu" };
-        let signed = now() - Duration::minutes(1);
-        self.run(inv, &id, &[protocol::testing::enrol_command(signed)])
+        let signed = now() - Duration::days(1);
+        let enrol = protocol::testing::enrol_command(signed);
+        self.run_at(signed + Duration::minutes(1), inv, &id, &[enrol])
             .await;
         id
     }
@@ -168,6 +166,14 @@ impl TestApp {
             .await
             .expect("register")
             .study_id
+    }
+
+    /// Runs commands through the write path with the clock at `at`, as they were entered
+    /// then; the clock is back at [`present`] afterwards.
+    pub async fn run_at(&self, at: DateTime<Utc>, by: &str, id: &str, commands: &[Command]) {
+        self.clock.set(at);
+        self.run(by, id, commands).await;
+        self.clock.set(present());
     }
 
     /// Runs commands through the write path.
@@ -287,8 +293,17 @@ async fn answer(r: reqwest::Response) -> Answer {
     Answer { status, body, text }
 }
 
-/// Now, by the clock the server under test reads (the machine's).
+/// The tests' present: Wednesday 18 November 2026, 11:00 UTC (12:00 CET in Stockholm),
+/// a time of day at which the sites' date and the UTC date agree. Tests of the hours
+/// around midnight move the clock themselves.
+pub fn present() -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(2026, 11, 18, 11, 0, 0)
+        .single()
+        .expect("a valid instant")
+}
+
+/// Now, as the server under test reads it (its clock stands at [`present`]).
 pub fn now() -> DateTime<Utc> {
-    use trial::Clock;
-    trial::SystemClock.now()
+    present()
 }

@@ -116,16 +116,13 @@ async fn an_archival_biopsy_with_a_later_treatment_line_is_refused_or_a_major_de
         correction_reason: None,
     }));
     app.run("nurse.ks", &id, &cmds).await;
-    app.run(
-        "inv.ks",
-        &id,
-        &[protocol::testing::enrol_command(
-            now() - Duration::minutes(1),
-        )],
-    )
-    .await;
-    let pet = protocol::testing::baseline_pet_commands(consent_at + Duration::days(1));
-    app.run("inv.ks", &id, &pet).await;
+    let pet_at = consent_at + Duration::days(1);
+    let enrol = protocol::testing::enrol_command(pet_at - Duration::hours(1));
+    app.run_at(pet_at - Duration::minutes(59), "inv.ks", &id, &[enrol])
+        .await;
+    let pet = protocol::testing::baseline_pet_commands(pet_at);
+    app.run_at(pet_at + Duration::hours(2), "inv.ks", &id, &pet)
+        .await;
 
     let inv = app.client("inv.ks").await;
     let data = |late: bool| json!({"archival_entry": "archival-1", "used_on": now().date_naive(), "late_entry_of_fact": late});

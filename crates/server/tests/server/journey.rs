@@ -12,10 +12,18 @@ fn ts(t: chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn pathology(biopsy: &str, ihc: &str, pct: f64, intensity: &str, completeness: &str) -> Value {
+/// A local read reported `days_ago`.
+fn pathology(
+    days_ago: i64,
+    (biopsy, ihc): (&str, &str),
+    pct: f64,
+    intensity: &str,
+    completeness: &str,
+) -> Value {
+    let reported_on = (crate::common::now() - chrono::Duration::days(days_ago)).date_naive();
     json!({
         "biopsy_id": biopsy, "specimen_id": "A", "read": "local", "reader": "Dr Patolog",
-        "reported_on": crate::common::now().date_naive().to_string(), "ihc_score": ihc, "stained_pct": pct,
+        "reported_on": reported_on.to_string(), "ihc_score": ihc, "stained_pct": pct,
         "intensity": intensity, "completeness": completeness, "antibody_clone": "4B5",
     })
 }
@@ -33,14 +41,14 @@ fn ae(code: u32, grade: u8, aware: chrono::DateTime<Utc>, hospitalised: bool) ->
 #[tokio::test]
 async fn arm_1_journey_over_the_api_with_roles_and_sites_apart() {
     let app = TestApp::start().await;
-    // Consent 22 days ago (screening imaging, 5 days before consent, must be at most 28
-    // days old at enrolment), PET1 the day after, biopsy two hours later, C1D1 that day
-    // and cycle 2 today.
-    let id = app.after_baseline_pet("KS", 22).await;
+    // Consent 25 days ago, enrolment and PET1 the day after, biopsy two hours later,
+    // reported two days later (22 days ago), C1D1 the day after the report and cycle 2
+    // today.
+    let id = app.after_baseline_pet("KS", 25).await;
     let nurse = app.client("nurse.ks").await;
     let path = app.client("path.ks").await;
     let other = app.client("nurse.uu").await;
-    let pet1 = crate::common::now() - Duration::days(21);
+    let pet1 = crate::common::now() - Duration::days(24);
 
     let v = nurse.version(&id).await;
     let biopsy = json!({"performed_at": ts(pet1 + Duration::hours(2))});
@@ -50,7 +58,7 @@ async fn arm_1_journey_over_the_api_with_roles_and_sites_apart() {
 
     // Only the pathologist reports; an inconsistent read is refused with its rule.
     let v = nurse.version(&id).await;
-    let one_plus = pathology("biopsy-1", "one_plus", 40.0, "faint", "incomplete");
+    let one_plus = pathology(22, ("biopsy-1", "one_plus"), 40.0, "faint", "incomplete");
     assert_eq!(
         nurse
             .command(&id, "pathology", v, one_plus.clone())
@@ -58,7 +66,7 @@ async fn arm_1_journey_over_the_api_with_roles_and_sites_apart() {
             .status,
         StatusCode::FORBIDDEN
     );
-    let bad = pathology("biopsy-1", "one_plus", 5.0, "faint", "incomplete");
+    let bad = pathology(22, ("biopsy-1", "one_plus"), 5.0, "faint", "incomplete");
     let r = path.command(&id, "pathology", v, bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(r.body["rule"], "HER2_CATEGORY");
@@ -75,7 +83,7 @@ async fn arm_1_journey_over_the_api_with_roles_and_sites_apart() {
     assert_eq!(j.body["next_visit"]["expected"]["kind"], "c1d1");
 
     // Two cycles of T-DXd, 21 days apart; a wrong dose is refused with the rule.
-    let c1 = pet1.date_naive();
+    let c1 = (crate::common::now() - Duration::days(21)).date_naive();
     let dose = |date: chrono::NaiveDate, mg: f64| json!({"date": date.to_string(), "weight_kg": 68.0, "dose_level": "5.4", "dose_mg": mg});
     let v = nurse.version(&id).await;
     let r = nurse.command(&id, "tdxd", v, dose(c1, 367.2)).await;
@@ -217,7 +225,7 @@ async fn arm_2_ends_after_its_follow_up_and_ctcae_terms_are_looked_up() {
             &id,
             "pathology",
             v + 1,
-            pathology("biopsy-1", "zero", 0.0, "none", "none"),
+            pathology(3, ("biopsy-1", "zero"), 0.0, "none", "none"),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);

@@ -3,12 +3,16 @@
 mod after_end;
 mod allocation;
 mod api;
+mod attestations;
 mod browser;
+mod chronology;
 mod common;
 mod eligibility_paths;
 mod journey;
 mod lists;
 mod pet;
+mod pet_response;
 mod response;
 mod robustness;
+mod settings_paths;
 mod tdxd;

@@ -26,12 +26,12 @@ fn days_ago(n: i64) -> NaiveDate {
     today() - Duration::days(n)
 }
 
-/// An arm-1 participant (HER2 1+) consented 22 days ago, PET1 the next day, biopsy two
-/// hours later, allocated now; cycle 1 day 1 at 5.4 mg/kg 21 days ago. Returns her id
-/// and a research nurse's client.
+/// An arm-1 participant (HER2 1+) consented 25 days ago, PET1 the next day, biopsy two
+/// hours later, reported HER2 1+ two days after the biopsy (22 days ago); cycle 1 day 1
+/// at 5.4 mg/kg 21 days ago. Returns her id and a research nurse's client.
 async fn on_treatment(app: &TestApp) -> (String, Client) {
-    let id = app.after_baseline_pet("KS", 22).await;
-    let pet1 = now() - Duration::days(21);
+    let id = app.after_baseline_pet("KS", 25).await;
+    let pet1 = now() - Duration::days(24);
     app.run(
         "nurse.ks",
         &id,
@@ -46,7 +46,7 @@ async fn on_treatment(app: &TestApp) -> (String, Client) {
             "A",
             IhcScore::OnePlus,
             false,
-            today(),
+            days_ago(22),
         )],
     )
     .await;
@@ -284,6 +284,23 @@ async fn tdxd_lvef_findings_ask_for_a_repeat_and_heart_failure_discontinues() {
         page.text.contains(&format!("Repeat the LVEF by {due}")),
         "the participant page says when to repeat the LVEF"
     );
+    // The site's visit list has the repeat with its due date.
+    let list = nurse.get("/api/v1/visits").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let repeat = list
+        .body
+        .as_array()
+        .and_then(|rows| {
+            rows.iter().find(|r| {
+                r["study_id"] == id.as_str() && r["visit"]["expected"]["kind"] == "lvef_repeat"
+            })
+        })
+        .unwrap_or_else(|| panic!("the repeat LVEF on the visit list: {}", list.text));
+    assert_eq!(
+        repeat["visit"]["expected"]["window"]["latest"], due,
+        "{repeat}"
+    );
+    assert_eq!(repeat["visit"]["state"], "due", "{repeat}");
     // Symptomatic heart failure: permanently discontinued, doses refused.
     let r = send(
         &nurse,

@@ -157,6 +157,8 @@ impl TdxdCourse {
         if let (Some(from), Some(r)) = (reduced_from, reduction_reason(a)) {
             evidence.push(format!("Reduced from {} mg/kg: {r}", from.mg_per_kg()));
         }
+        // clinical-rules A23: which table the dose rules follow, with the protocol version.
+        evidence.push(format!("T-DXd {}; {}", s.tdxd.dose_rules(), s.provenance()));
         Ok(AdministrationCheck {
             cycle,
             expected_dose_mg: expected,

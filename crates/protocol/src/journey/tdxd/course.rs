@@ -10,6 +10,7 @@ use super::check::Administration;
 use super::rules::ANC_RECOVERED;
 use super::{DoseAction, DoseDecision, DoseLevel, OnResolution, decision};
 use crate::rule::{Refusal, Rule};
+use crate::settings::Settings;
 
 /// Where a dose decision comes from, so that a correction or retraction of that
 /// fact recomputes what it caused.
@@ -77,21 +78,27 @@ pub struct DatedDecision {
     /// The settings version it was decided under.
     #[serde(default)]
     pub settings_version: Option<u32>,
+    /// The dose-modification table and SmPC date it was decided by, with the protocol
+    /// version (`tdxd.dose_mod_table_version`, `tdxd.smpc_date`; clinical-rules A23).
+    #[serde(default)]
+    pub dose_rules: Option<String>,
 }
 
 impl DatedDecision {
-    /// A decision of `source` on `on` under settings version `settings_version`.
+    /// A decision of `source` on `on` under the settings `s` (their version, protocol
+    /// version and dose-modification table are recorded with it).
     pub fn new(
         on: NaiveDate,
         decision: DoseDecision,
         source: Option<DecisionSource>,
-        settings_version: u32,
+        s: &Settings,
     ) -> DatedDecision {
         DatedDecision {
             on,
             decision,
             source,
-            settings_version: Some(settings_version),
+            settings_version: Some(s.version),
+            dose_rules: Some(format!("{}; {}", s.tdxd.dose_rules(), s.provenance())),
         }
     }
 }
@@ -181,6 +188,7 @@ impl TdxdCourse {
             decision: d.clone(),
             source: None,
             settings_version: None,
+            dose_rules: None,
         });
         c
     }

@@ -27,7 +27,7 @@ pub fn ae_dose_decisions(
     let source = Some(DecisionSource::AdverseEvent {
         ae_id: ae.ae_id.clone(),
     });
-    let dated = |on, d| DatedDecision::new(on, d, source.clone(), s.version);
+    let dated = |on, d| DatedDecision::new(on, d, source.clone(), s);
     let mut decisions = vec![dated(ae.onset, d.clone())];
     if let (Some(resolved), DoseAction::Interrupt { then, .. }) = (ae.resolved, &d.action) {
         let resume = match (d.rule, then) {

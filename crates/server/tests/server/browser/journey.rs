@@ -11,7 +11,7 @@ async fn an_arm_1_journey_from_biopsy_to_an_adverse_event_in_the_browser() {
     let (id, pet1) = biopsied_and_reported(
         &driver,
         &app,
-        22,
+        25,
         chrono::Duration::hours(2),
         protocol::records::IhcScore::OnePlus,
     )
@@ -22,7 +22,8 @@ async fn an_arm_1_journey_from_biopsy_to_an_adverse_event_in_the_browser() {
     assert!(arm.contains("arm 1"), "she is allocated to arm 1: {arm}");
 
     // Two cycles of T-DXd, then a serious pneumonitis the site knew of 25 hours ago.
-    let c1 = pet1.date_naive();
+    // Cycle 1 two days after the report, cycle 2 today.
+    let c1 = pet1.date_naive() + chrono::Duration::days(3);
     for date in [c1, c1 + chrono::Duration::days(21)] {
         submit_command(
             &c,

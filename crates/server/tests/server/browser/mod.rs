@@ -100,6 +100,12 @@ pub(super) async fn set_field(c: &Client, name: &str, value: &Value) {
         const el = document.getElementById(arguments[0]);
         if (!el) { return "missing"; }
         if (el.type === "checkbox") { el.checked = arguments[1] === true; return "ok"; }
+        if (el.tagName === "FIELDSET") {
+            const r = el.querySelector(`input[type=radio][value="${arguments[1]}"]`);
+            if (!r) { return "no choice " + arguments[1]; }
+            r.checked = true;
+            return "ok";
+        }
         el.value = arguments[1];
         return el.value === arguments[1] ? "ok" : "rejected:" + el.value;
     "#;
@@ -304,8 +310,8 @@ pub(super) async fn overview_text(c: &Client, app: &TestApp, id: &str, css: &str
 }
 
 /// A participant consented `days` ago with her baseline PET the day after: the nurse
-/// records the biopsy `biopsy_after` the injection and the pathologist reports `ihc`,
-/// both through the web forms. Returns her id and the PET1 time.
+/// records the biopsy `biopsy_after` the injection and the pathologist reports `ihc` the
+/// day after the biopsy, both through the web forms. Returns her id and the PET1 time.
 pub(super) async fn biopsied_and_reported(
     driver: &Driver,
     app: &TestApp,
@@ -327,7 +333,7 @@ pub(super) async fn biopsied_and_reported(
         "A",
         ihc,
         false,
-        crate::common::now().date_naive(),
+        (pet1 + biopsy_after + chrono::Duration::days(1)).date_naive(),
     );
     submit_command(&p, &id, &report, None).await;
     p.close().await.expect("close");
