@@ -365,15 +365,13 @@ impl Trial {
                 Some((user, meaning))
             }
         };
+        let reason = req
+            .reason
+            .clone()
+            .or_else(|| change_reason(spec, &req.data));
         let command = commands::build(spec, req.data, signer, self.now())?;
-        self.execute(
-            &user.actor(),
-            id,
-            req.expected_version,
-            &command,
-            req.reason,
-        )
-        .await
+        self.execute(&user.actor(), id, req.expected_version, &command, reason)
+            .await
     }
 
     /// The commands this user may run on a participant in her current state, without
@@ -386,4 +384,21 @@ impl Trial {
             .filter(|s| user.role.may(s.capability) && allowed.contains(&s.kind))
             .collect()
     }
+}
+
+/// The reason a correction or retraction gives in its data, for the audit trail's "why"
+/// when the request gives none of its own.
+fn change_reason(spec: &CommandSpec, data: &serde_json::Value) -> Option<String> {
+    let field = if spec.kind == protocol::CommandKind::RetractEntry {
+        "reason"
+    } else if data.get("corrects").is_some_and(|c| !c.is_null()) {
+        "correction_reason"
+    } else {
+        return None;
+    };
+    data.get(field)
+        .and_then(serde_json::Value::as_str)
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
 }

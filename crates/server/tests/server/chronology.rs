@@ -159,4 +159,19 @@ async fn a_correction_after_allocation_re_evaluates_eligibility_and_raises_a_dev
         .unwrap_or_else(|| panic!("an ELIGIBILITY deviation: {}", j.body["deviations"]));
     assert_eq!(dev["severity"], "major");
     assert!(dev["description"].to_string().contains("EX4"), "{dev}");
+    // The audit trail's "why" of the correction is its reason.
+    let events = nurse
+        .get(&format!("/api/v1/participants/{id}/events"))
+        .await;
+    assert_eq!(events.status, StatusCode::OK, "{}", events.text);
+    let last_lab = events
+        .body
+        .as_array()
+        .and_then(|es| es.iter().rev().find(|e| e["kind"] == "lab_recorded"))
+        .cloned()
+        .unwrap_or_else(|| panic!("the corrected lab event: {}", events.text));
+    assert_eq!(
+        last_lab["reason"], "transcription error: the report reads 65",
+        "{last_lab}"
+    );
 }
