@@ -1,28 +1,57 @@
-//! Keeping Swedish personal identity numbers out of the study (PROTOCOL §3).
+//! Keeping Swedish personal identity numbers and unsafe text out of the study (PROTOCOL §3).
 //!
 //! Participants are pseudonymous. A personnummer (or samordningsnummer, the
 //! coordination number whose day is increased by 60) must never be stored,
 //! free text included, so every text field of every command is screened here.
 //!
 //! # What counts as a personal identity number
-//! The shapes `YYMMDD-NNNN`, `YYMMDD+NNNN` (the `+` marks age ≥ 100),
-//! `YYYYMMDD-NNNN`, `YYMMDDNNNN` and `YYYYMMDDNNNN` (a space is also accepted
-//! as the separator), where the date is a real calendar date (day + 60 for a
-//! samordningsnummer) **and** the last digit is the correct Luhn check digit
-//! over the ten digits `YYMMDDNNN` (Skatteverket, SKV 704).
+//! Ten or twelve digits — `YYMMDDNNNN` or `YYYYMMDDNNNN` — whose date part is a
+//! real calendar date (day + 60 for a samordningsnummer), written as one run or
+//! split by separators: `YYMMDD-NNNN`, `YYMMDD+NNNN` (the `+` marks age ≥ 100),
+//! `YYYYMMDD-NNNN`, `811 218 98 76`, a line break inside the number. A separator
+//! is up to three spaces, dashes or `+` signs between two digit runs.
 //!
-//! Requiring both a valid date and a correct check digit keeps look-alikes
-//! from being refused: telephone numbers, dates followed by a time, lab
-//! accession numbers and dated sample ids (`20260115-0042`) nearly always fail
-//! one of the two, so nurses are not blocked by false alarms.
+//! Before matching, the text is folded ([`normalise`]): Unicode NFKC, every
+//! dash and hyphen (the non-breaking hyphen U+2011, en and em dash, minus sign)
+//! to `-`, every space (no-break space, line break, tab) to a space, digits of
+//! any script (fullwidth `８`, Arabic-Indic) to ASCII, zero-width characters dropped.
 //!
-//! **Decision on a wrong check digit:** a number whose check digit is wrong is
-//! not any person's personnummer, and refusing such digit runs would refuse one
-//! dated sample id in ten as well as nine in ten. We therefore accept it. The
-//! residual risk (a mistyped real number still carries a birth date) is not
-//! covered by this filter.
+//! **Decision on a wrong check digit:** a number whose Luhn check digit is wrong
+//! is refused too. A mistyped personnummer still carries a birth date and most
+//! of a person's identity, so it is personal data. The price is that some
+//! dated look-alikes are refused as well — a sample id `20260302-0042`, a
+//! mobile number `070-123 45 67` whose digits read as a date — and have to be
+//! written another way (`S-0042 of 2026-03-02`). Dates (`2026-03-12`), times,
+//! lab values and short numbers are never ten or twelve digits and pass.
+//!
+//! # Length and control characters
+//! Every free-text field holds at most [`MAX_TEXT_CHARS`] characters (4 000; no
+//! field has another limit today), refused with rule `TEXT_LENGTH`. Control
+//! characters (U+0000–U+001F, U+007F–U+009F) and bidirectional overrides are
+//! refused with rule `TEXT_CONTROL`, except line break, carriage return and tab
+//! in the multi-line fields of [`MULTI_LINE_FIELDS`]. No refusal echoes the text.
+
+mod normalise;
 
 use crate::rule::{Refusal, Rule};
+
+/// The most characters a free-text field may hold.
+pub const MAX_TEXT_CHARS: usize = 4_000;
+
+/// Fields (the last part of a field path, e.g. `note` of `signature.note`) that may span
+/// lines, so a line break or tab in them is not refused.
+pub const MULTI_LINE_FIELDS: &[&str] = &[
+    "note",
+    "notes",
+    "details",
+    "description",
+    "reason",
+    "correction_reason",
+    "cause",
+    "comment",
+    "meaning",
+    "site_description",
+];
 
 /// Which kind of Swedish identity number was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,64 +71,119 @@ pub struct PersonalNumberMatch {
     pub end: usize,
     /// Personnummer or samordningsnummer.
     pub kind: PersonalNumberKind,
+    /// Whether the last digit is the correct Luhn check digit (SKV 704).
+    pub check_digit_valid: bool,
+}
+
+/// A run of ASCII digits in the folded text and whether a `+` separates it from the previous run.
+struct Run {
+    digits: String,
+    start: usize,
+    end: usize,
+    plus_before: bool,
 }
 
 /// Finds the first Swedish personal identity number in `text`, if any.
 pub fn find_personal_number(text: &str) -> Option<PersonalNumberMatch> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let is_digit = |i: usize| chars.get(i).is_some_and(|(_, c)| c.is_ascii_digit());
-    let mut i = 0;
-    while i < chars.len() {
-        if !is_digit(i) || (i > 0 && is_digit(i - 1)) {
-            i += 1;
-            continue;
-        }
-        let run1_end = (i..chars.len())
-            .find(|&j| !is_digit(j))
-            .unwrap_or(chars.len());
-        let run1: String = chars[i..run1_end].iter().map(|(_, c)| *c).collect();
-        let byte_end = |idx: usize| chars.get(idx).map_or(text.len(), |(b, _)| *b);
-        if run1.len() == 10 || run1.len() == 12 {
-            let (date, serial) = run1.split_at(run1.len() - 4);
-            if let Some(kind) = validate(date, serial, false) {
-                return Some(PersonalNumberMatch {
-                    start: chars[i].0,
-                    end: byte_end(run1_end),
-                    kind,
-                });
-            }
-        }
-        if (run1.len() == 6 || run1.len() == 8)
-            && let Some((_, sep)) = chars.get(run1_end)
-            && matches!(sep, '-' | '+' | ' ' | '\u{2013}' | '\u{2212}')
-        {
-            let run2_start = run1_end + 1;
-            let run2_end = (run2_start..chars.len())
-                .find(|&j| !is_digit(j))
-                .unwrap_or(chars.len());
-            if run2_end - run2_start == 4 {
-                let serial: String = chars[run2_start..run2_end]
-                    .iter()
-                    .map(|(_, c)| *c)
-                    .collect();
-                if let Some(kind) = validate(&run1, &serial, *sep == '+') {
+    for group in digit_groups(&normalise::fold(text)) {
+        for first in 0..group.len() {
+            let mut digits = String::new();
+            let mut plus = false;
+            for (k, run) in group[first..].iter().enumerate() {
+                plus |= k > 0 && run.plus_before;
+                digits.push_str(&run.digits);
+                if digits.len() > 12 {
+                    break;
+                }
+                if (digits.len() == 10 || digits.len() == 12)
+                    && let Some(kind) = date_kind(&digits[..digits.len() - 4], plus)
+                {
                     return Some(PersonalNumberMatch {
-                        start: chars[i].0,
-                        end: byte_end(run2_end),
+                        start: group[first].start,
+                        end: run.end,
                         kind,
+                        check_digit_valid: luhn_ok(&digits[digits.len() - 10..]),
                     });
                 }
             }
         }
-        i = run1_end;
     }
     None
 }
 
-/// Refuses `text` with rule `PRIV_PNR` when it contains a personal identity number.
+/// Splits folded text into groups of digit runs joined by short separators.
+fn digit_groups(folded: &[normalise::Folded]) -> Vec<Vec<Run>> {
+    let mut groups: Vec<Vec<Run>> = Vec::new();
+    let mut current: Vec<Run> = Vec::new();
+    let mut i = 0;
+    while i < folded.len() {
+        if !folded[i].c.is_ascii_digit() {
+            let sep_end = (i..folded.len())
+                .find(|&j| !matches!(folded[j].c, ' ' | '-' | '+'))
+                .unwrap_or(folded.len());
+            let joins = sep_end - i <= 3
+                && sep_end < folded.len()
+                && folded[sep_end].c.is_ascii_digit()
+                && !current.is_empty();
+            if !joins {
+                groups.push(std::mem::take(&mut current));
+            }
+            let plus_before = joins && folded[i..sep_end].iter().any(|f| f.c == '+');
+            i = sep_end.max(i + 1);
+            if joins {
+                let run = digit_run(folded, &mut i, plus_before);
+                current.push(run);
+            }
+            continue;
+        }
+        let run = digit_run(folded, &mut i, false);
+        current.push(run);
+    }
+    groups.push(current);
+    groups.retain(|g| !g.is_empty());
+    groups
+}
+
+/// Reads the digit run starting at `*i` and moves `*i` past it.
+fn digit_run(folded: &[normalise::Folded], i: &mut usize, plus_before: bool) -> Run {
+    let from = *i;
+    while *i < folded.len() && folded[*i].c.is_ascii_digit() {
+        *i += 1;
+    }
+    Run {
+        digits: folded[from..*i].iter().map(|f| f.c).collect(),
+        start: folded[from].start,
+        end: folded[*i - 1].end,
+        plus_before,
+    }
+}
+
+/// Refuses `text` in `field` when it is too long (`TEXT_LENGTH`), holds control characters
+/// (`TEXT_CONTROL`) or a personal identity number (`PRIV_PNR`).
 ///
-/// The message names the field but never repeats the number.
+/// The message names the field but never repeats the text or the number.
 pub fn check_free_text(field: &str, text: &str) -> Result<(), Refusal> {
+    let length = text.chars().count();
+    if length > MAX_TEXT_CHARS {
+        return Err(Refusal::new(
+            Rule::TEXT_LENGTH,
+            format!(
+                "The field `{field}` holds {length} characters; at most {MAX_TEXT_CHARS} are allowed."
+            ),
+        )
+        .with_hint("Shorten the text; long documents belong in the source records, not the study database."));
+    }
+    if let Some((position, c)) = forbidden_control(field, text) {
+        return Err(Refusal::new(
+            Rule::TEXT_CONTROL,
+            format!(
+                "The field `{field}` contains an invisible control character (U+{:04X}) at position {}.",
+                c as u32,
+                position + 1
+            ),
+        )
+        .with_hint("Retype the text or paste it as plain text."));
+    }
     match find_personal_number(text) {
         None => Ok(()),
         Some(m) => {
@@ -114,13 +198,26 @@ pub fn check_free_text(field: &str, text: &str) -> Result<(), Refusal> {
                      It cannot be stored: participants are known to the study only by their study id."
                 ),
             )
-            .with_hint("Remove the number from the text and submit again."))
+            .with_hint("Remove the number from the text and submit again. A date with a four-digit \
+                        number after it counts as one; write such ids another way (`S-0042 of 2026-03-02`)."))
         }
     }
 }
 
-/// Checks the date part (6 or 8 digits) and the 4-digit serial; returns the kind when valid.
-fn validate(date: &str, serial: &str, plus: bool) -> Option<PersonalNumberKind> {
+/// The first control character the field may not hold, with its position in characters.
+fn forbidden_control(field: &str, text: &str) -> Option<(usize, char)> {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    let last = last.split('[').next().unwrap_or(last);
+    let multi_line = MULTI_LINE_FIELDS.contains(&last);
+    text.chars().enumerate().find(|&(_, c)| {
+        let line_break = matches!(c, '\n' | '\r' | '\t');
+        let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        (c.is_control() && !(multi_line && line_break)) || bidi
+    })
+}
+
+/// The kind of number when the date part (6 or 8 digits) is a real calendar date.
+fn date_kind(date: &str, plus: bool) -> Option<PersonalNumberKind> {
     let num = |s: &str| s.parse::<u32>().ok();
     let (years, rest): (Vec<i32>, &str) = if date.len() == 8 {
         let y = num(&date[..4])? as i32;
@@ -146,8 +243,7 @@ fn validate(date: &str, serial: &str, plus: bool) -> Option<PersonalNumberKind> 
     if !date_ok {
         return None;
     }
-    let ten: String = format!("{}{}", &date[date.len() - 6..], serial);
-    luhn_ok(&ten).then_some(kind)
+    Some(kind)
 }
 
 /// Luhn check over ten digits: weights 2,1,2,1,… on the first nine, the tenth is the check digit.

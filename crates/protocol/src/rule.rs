@@ -56,6 +56,10 @@ pub enum Rule {
     STATE_TRANSITION,
     /// A Swedish personal identity number in input (PROTOCOL §3).
     PRIV_PNR,
+    /// A free-text value longer than its field allows (PROTOCOL §3, [`crate::privacy`]).
+    TEXT_LENGTH,
+    /// A free-text value holding control characters (PROTOCOL §3, [`crate::privacy`]).
+    TEXT_CONTROL,
     /// A unit the program does not know (PROTOCOL §5, last line).
     UNIT_UNKNOWN,
     /// A value that cannot be true (negative, out of physiological range, in the future).
@@ -154,6 +158,8 @@ impl Rule {
             Rule::WITHDRAWN => "WITHDRAWN",
             Rule::STATE_TRANSITION => "STATE_TRANSITION",
             Rule::PRIV_PNR => "PRIV_PNR",
+            Rule::TEXT_LENGTH => "TEXT_LENGTH",
+            Rule::TEXT_CONTROL => "TEXT_CONTROL",
             Rule::UNIT_UNKNOWN => "UNIT_UNKNOWN",
             Rule::VALUE_IMPOSSIBLE => "VALUE_IMPOSSIBLE",
             Rule::VALUE_REQUIRED => "VALUE_REQUIRED",

@@ -279,6 +279,36 @@ async fn a_personal_identity_number_anywhere_is_refused_and_not_echoed() {
 }
 
 #[tokio::test]
+async fn evasions_long_texts_and_control_characters_are_refused_through_the_api() {
+    let app = TestApp::start().await;
+    let id = app.register("nurse.ks", "KS").await;
+    let c = app.client("nurse.ks").await;
+    let path = format!("/api/v1/participants/{id}/commands/consent");
+    for (reason, rule) in [
+        ("pnr 811218\u{2011}9876".to_owned(), "PRIV_PNR"),
+        ("pnr ８１１２１８－９８７６".to_owned(), "PRIV_PNR"),
+        ("pnr 811218\u{00A0}9875".to_owned(), "PRIV_PNR"),
+        ("x".repeat(1_000_000), "TEXT_LENGTH"),
+        ("bell \u{0007}".to_owned(), "TEXT_CONTROL"),
+    ] {
+        let r = c
+            .post(
+                &path,
+                &json!({"expected_version": 1, "data": consent_data(1), "reason": reason}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert_eq!(r.body["rule"], rule, "{}", r.text);
+        assert!(
+            !r.text.contains("9876") && !r.text.contains("xxxx"),
+            "{}",
+            r.text
+        );
+    }
+    assert_eq!(c.version(&id).await, 1);
+}
+
+#[tokio::test]
 async fn enrolment_needs_the_investigators_password_and_records_the_signature() {
     let app = TestApp::start().await;
     let id = app.eligible("KS").await;
