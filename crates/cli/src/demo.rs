@@ -119,6 +119,34 @@ fn sign(who: &Actor, meaning: &str, at: chrono::DateTime<Utc>) -> ESignature {
     }
 }
 
+/// What an investigator's attestation signature means (the `attestation` command's).
+const ATTEST_MEANING: &str = "I attest that the answers I give here are true for this participant.";
+
+/// Screening entered as a site works: the nurse records consent and the screening data,
+/// and every attestation is signed and recorded by the site's investigator `inv` at the
+/// time the screening script gives it, so the audit trail names the person who signed.
+async fn screen(
+    state: &Trial,
+    nurse: &Actor,
+    inv: &Actor,
+    id: &str,
+    commands: &[Command],
+) -> anyhow::Result<()> {
+    for c in commands {
+        match c {
+            Command::RecordAttestation(a) => {
+                let signed = protocol::RecordAttestation {
+                    signature: sign(inv, ATTEST_MEANING, a.signature.signed_at),
+                    ..a.clone()
+                };
+                run_all(state, inv, id, &[Command::RecordAttestation(signed)]).await?;
+            }
+            other => run_all(state, nurse, id, std::slice::from_ref(other)).await?,
+        }
+    }
+    Ok(())
+}
+
 async fn run_all(state: &Trial, who: &Actor, id: &str, commands: &[Command]) -> anyhow::Result<()> {
     for c in commands {
         let version = state.load(id).await.map_err(api_err)?.version;
@@ -173,9 +201,10 @@ pub async fn build(state: &Trial, clock: &trial::FixedClock) -> anyhow::Result<(
     at.set(12, (12, 0));
     let id = register(state, &nurse, "KS", 1968).await?;
     let consent_at = at.time(12, (9, 0));
-    run_all(
+    screen(
         state,
         &nurse,
+        &inv,
         &id,
         &protocol::testing::eligible_screening_commands("KS", &id, consent_at),
     )
@@ -195,7 +224,7 @@ pub async fn build(state: &Trial, clock: &trial::FixedClock) -> anyhow::Result<(
     at.set(3, (12, 0));
     let id = register(state, &nurse, "KS", 1975).await?;
     let partial = protocol::testing::eligible_screening_commands("KS", &id, at.time(3, (9, 0)));
-    run_all(state, &nurse, &id, &partial[..partial.len().min(4)]).await?;
+    screen(state, &nurse, &inv, &id, &partial[..partial.len().min(4)]).await?;
 
     // KS-003: registered only (today).
     at.present();
@@ -426,8 +455,8 @@ async fn journey(state: &Trial, at: &Timeline<'_>, arm1: bool) -> anyhow::Result
     at.set(30, (12, 0));
     let id = register(state, &nurse, "KS", if arm1 { 1972 } else { 1966 }).await?;
     let screening = protocol::testing::eligible_screening_commands("KS", &id, at.time(30, (9, 0)));
-    run_all(state, &nurse, &id, &screening).await?;
     let inv = actor("erik.inv");
+    screen(state, &nurse, &inv, &id, &screening).await?;
     at.set(29, (10, 5));
     let signature = sign(&inv, ENROL_MEANING, at.time(29, (10, 0)));
     run_all(

@@ -130,6 +130,62 @@ fn operator_commands_refuse_bad_input_with_clear_messages() {
     }
 }
 
+/// Every signature object (`{"signer": …}`) anywhere in an event's data.
+fn signatures(v: &Value, out: &mut Vec<Value>) {
+    match v {
+        Value::Object(map) => {
+            if map.contains_key("signer") {
+                out.push(v.clone());
+            }
+            map.values().for_each(|x| signatures(x, out));
+        }
+        Value::Array(items) => items.iter().for_each(|x| signatures(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_demo_records_each_signature_by_an_investigator_of_the_participants_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = her2ex(dir.path(), &["demo", "--no-serve"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = store::Store::open_data_dir(dir.path()).await.unwrap();
+        let users = store.users().await.unwrap();
+        let (mut signed, mut attestations) = (0, 0);
+        for p in store.participants(None).await.unwrap() {
+            let stream = format!("participant/{}", p.study_id);
+            for e in store.read_stream(&stream).await.unwrap() {
+                let mut found = Vec::new();
+                signatures(&e.payload, &mut found);
+                for sig in found {
+                    signed += 1;
+                    let signer = sig["signer"].as_str().unwrap_or_default();
+                    let user = users.iter().find(|u| u.username == signer);
+                    let user = user.unwrap_or_else(|| {
+                        panic!("{} #{}: signer {signer:?} is no user", e.kind, e.seq)
+                    });
+                    assert_eq!(user.role, "investigator", "{} #{}", e.kind, e.seq);
+                    assert_eq!(user.site.as_deref(), Some(p.site.as_str()), "{}", e.kind);
+                    assert_eq!(sig["role"], "investigator", "{} #{}", e.kind, e.seq);
+                    if e.kind == "attestation_recorded" {
+                        attestations += 1;
+                        assert_eq!(e.meta.actor, signer, "attestation #{} recorded by", e.seq);
+                        assert_eq!(e.meta.role, "investigator");
+                    }
+                }
+            }
+        }
+        assert!(
+            attestations >= 8,
+            "the demo has attestations: {attestations}"
+        );
+        assert!(signed > attestations, "enrolments are signed too: {signed}");
+        store.close().await;
+    });
+}
+
 #[test]
 fn audit_verify_passes_on_the_demo_and_names_an_edited_event() {
     let dir = tempfile::tempdir().unwrap();
