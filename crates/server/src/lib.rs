@@ -18,22 +18,27 @@
 //! | [`openapi`] | the OpenAPI document |
 //! | [`pages`] | web pages |
 //! | [`png`] | the MIP picture answer shared by the API and the pages |
+//! | [`security`] | security headers on every answer; request body size and time limits |
+//! | [`listener`] | accepting connections; slow clients are cut off |
 
 pub mod api;
 pub mod auth;
 pub mod batch_api;
 pub mod error;
 pub mod journey_api;
+pub mod listener;
 pub mod openapi;
 pub mod pages;
 pub mod pet_api;
 pub mod png;
 pub mod response_api;
+pub mod security;
 mod trace;
 
 use std::net::SocketAddr;
 
 use axum::Router;
+pub use security::HttpLimits;
 use store::Store;
 use trial::Trial;
 
@@ -44,6 +49,8 @@ pub struct AppState {
     pub trial: Trial,
     /// Whether cookies carry the `Secure` flag (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// How long and how much a client may take to send a request.
+    pub limits: HttpLimits,
 }
 
 impl AppState {
@@ -52,7 +59,14 @@ impl AppState {
         AppState {
             trial,
             secure_cookies,
+            limits: HttpLimits::default(),
         }
+    }
+
+    /// The same state with other limits on what a request may take.
+    pub fn with_limits(mut self, limits: HttpLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// State over a store on the machine's clock; `secure_cookies` when the public address
@@ -73,13 +87,21 @@ impl AppState {
     }
 }
 
-/// The whole application.
+/// The whole application. Every answer, errors included, carries the security headers;
+/// every request body is read within the state's [`HttpLimits`] before a handler runs.
 pub fn app(state: AppState) -> Router {
+    use axum::middleware::{from_fn, from_fn_with_state};
     Router::new()
         .merge(api::router())
         .merge(pages::router())
-        .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
-        .layer(axum::middleware::from_fn(trace::span_per_request))
+        // The body is already read and bounded by `security::body_limits`.
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(from_fn_with_state(state.clone(), security::body_limits))
+        .layer(from_fn_with_state(
+            state.clone(),
+            security::security_headers,
+        ))
+        .layer(from_fn(trace::span_per_request))
         .with_state(state)
 }
 
@@ -89,7 +111,9 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     serve_on(state, listener).await
 }
 
-/// Serves the application on a bound listener (tests bind port 0).
+/// Serves the application on a bound listener (tests bind port 0), cutting off clients
+/// slower than the state's [`HttpLimits`].
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).await
+    let limits = state.limits;
+    listener::serve_connections(listener, app(state), limits).await
 }

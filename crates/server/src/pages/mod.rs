@@ -16,10 +16,10 @@ mod submit;
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -29,6 +29,7 @@ use crate::error::ApiError;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/participants") }))
+        .route(STYLESHEET_PATH, get(stylesheet))
         .merge(signin::router())
         .merge(participants::router())
         .merge(attest::router())
@@ -37,48 +38,24 @@ pub fn router() -> Router<AppState> {
         .merge(response::router())
 }
 
-const STYLE: &str = r#"
-:root { --ink:#1d2430; --muted:#5b6677; --line:#d5dbe3; --accent:#0b5cad; --ok:#1f7a3a; --bad:#b3261e; --warn:#8a5a00; }
-* { box-sizing: border-box; }
-body { font: 16px/1.45 system-ui, sans-serif; color: var(--ink); margin: 0; background: #f6f8fa; }
-header { background: #0d2a4a; color: #fff; padding: .6rem 1.2rem; display: flex; gap: 1.2rem; align-items: center; }
-header a { color: #fff; }
-header .who { margin-left: auto; font-size: .9rem; }
-main { max-width: 72rem; margin: 1.2rem auto; padding: 0 1.2rem; }
-h1 { font-size: 1.5rem; margin: .2rem 0 1rem; }
-table { border-collapse: collapse; width: 100%; background: #fff; }
-th, td { border-bottom: 1px solid var(--line); padding: .45rem .6rem; text-align: left; vertical-align: top; }
-th { background: #eef2f6; font-weight: 600; }
-a { color: var(--accent); }
-a:focus, button:focus, input:focus, select:focus { outline: 3px solid #f0b400; outline-offset: 1px; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1rem 1.2rem; margin-bottom: 1rem; }
-.field { margin-bottom: .8rem; display: flex; flex-direction: column; max-width: 34rem; }
-.field label { font-weight: 600; }
-.field small.help { color: var(--muted); }
-input[type=text], input[type=number], input[type=date], input[type=datetime-local], input[type=password], select, textarea { font: inherit; padding: .35rem .45rem; border: 1px solid #9aa6b5; border-radius: 4px; }
-button, .button { font: inherit; background: var(--accent); color: #fff; border: 0; border-radius: 4px; padding: .45rem 1rem; cursor: pointer; text-decoration: none; display: inline-block; }
-.status { font-weight: 600; padding: .1rem .45rem; border-radius: 3px; white-space: nowrap; }
-.met, .eligible { background: #e3f4e8; color: var(--ok); }
-.not_met, .not_eligible { background: #fde8e6; color: var(--bad); }
-.missing, .incomplete { background: #fff3d6; color: var(--warn); }
-.error { border-left: 5px solid var(--bad); background: #fde8e6; padding: .7rem 1rem; margin-bottom: 1rem; }
-.warning { border-left: 5px solid var(--warn); background: #fff3d6; padding: .7rem 1rem; margin-bottom: 1rem; }
-.notice { border-left: 5px solid var(--ok); background: #e3f4e8; padding: .7rem 1rem; margin-bottom: 1rem; }
-.muted { color: var(--muted); }
-.actions { display: flex; flex-wrap: wrap; gap: .5rem; }
-.req { color: var(--bad); }
-code, .mono { font-family: ui-monospace, monospace; font-size: .9em; }
-.pet-view { display: flex; gap: 1rem; align-items: flex-start; flex-wrap: wrap; }
-.pet-view figure { margin: 0; background: #fff; border: 1px solid var(--line); padding: .4rem; max-width: 380px; }
-.pet-view figure img { width: 100%; height: auto; }
-figure.chart { margin: 1rem 0; background: #fff; border: 1px solid var(--line); padding: .4rem; max-width: 660px; }
-figure.chart svg { max-width: 100%; height: auto; }
-.pet-view table { flex: 1; min-width: 28rem; }
-form.search { align-items: center; margin-bottom: .8rem; }
-nav.pager { margin: .6rem 0; }
-table.kv { width: auto; }
-table.kv th { width: 12rem; }
-"#;
+/// The stylesheet of every page, served from [`STYLESHEET_PATH`] rather than inline so
+/// the content security policy can refuse inline style.
+const STYLESHEET: &str = include_str!("../../static/her2ex.css");
+
+/// Where the pages' stylesheet is served.
+pub const STYLESHEET_PATH: &str = "/static/her2ex.css";
+
+/// `GET /static/her2ex.css`: public (the sign-in page needs it) and cacheable for an hour.
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
 
 /// Wraps a page body in the common layout.
 pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
@@ -89,7 +66,7 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · HER2-Ex PET" }
-                style { (PreEscaped(STYLE)) }
+                link rel="stylesheet" href=(STYLESHEET_PATH);
             }
             body {
                 header {

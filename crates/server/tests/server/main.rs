@@ -8,6 +8,7 @@ mod browser;
 mod chronology;
 mod common;
 mod eligibility_paths;
+mod hardening;
 mod journey;
 mod lists;
 mod pet;
