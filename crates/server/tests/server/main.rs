@@ -11,6 +11,7 @@ mod eligibility_paths;
 mod hardening;
 mod journey;
 mod lists;
+mod matrix;
 mod pet;
 mod pet_response;
 mod response;
