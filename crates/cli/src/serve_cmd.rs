@@ -31,6 +31,26 @@ pub struct ServeArgs {
     /// Do not start the DICOM receiver.
     #[arg(long)]
     pub no_dicom: bool,
+    /// Seconds a client may take to send a request's head; a slower one is disconnected.
+    #[arg(long, env = "HER2EX_HTTP_HEADER_TIMEOUT", default_value_t = server::HttpLimits::DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub http_header_timeout: u64,
+    /// Seconds a client may take to send a request's body; a slower one gets 408.
+    #[arg(long, env = "HER2EX_HTTP_BODY_TIMEOUT", default_value_t = server::HttpLimits::DEFAULT_BODY_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub http_body_timeout: u64,
+    /// Largest request body in bytes; a larger one gets 413.
+    #[arg(long, env = "HER2EX_HTTP_MAX_BODY", default_value_t = server::HttpLimits::DEFAULT_MAX_BODY_BYTES)]
+    pub http_max_body: usize,
+}
+
+impl ServeArgs {
+    /// The HTTP limits these arguments ask for.
+    fn http_limits(&self) -> server::HttpLimits {
+        server::HttpLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.http_header_timeout),
+            body_read_timeout: std::time::Duration::from_secs(self.http_body_timeout),
+            max_body_bytes: self.http_max_body,
+        }
+    }
 }
 
 /// Serves until stopped.
@@ -74,7 +94,7 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
             format!("opening the DICOM archive in {}", a.data.data_dir.display())
         })?);
     let trial = trial::Trial::new(store).with_archive(archive.clone());
-    let state = server::AppState::from_trial(trial, secure);
+    let state = server::AppState::from_trial(trial, secure).with_limits(a.http_limits());
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .with_context(|| format!("listening on {}", a.listen))?;
