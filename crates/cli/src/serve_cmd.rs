@@ -73,6 +73,7 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
         Arc::new(Archive::open(&a.data.data_dir).with_context(|| {
             format!("opening the DICOM archive in {}", a.data.data_dir.display())
         })?);
+    let anchor = store.clone();
     let trial = trial::Trial::new(store).with_archive(archive.clone());
     let state = server::AppState::from_trial(trial, secure);
     let listener = tokio::net::TcpListener::bind(a.listen)
@@ -91,6 +92,12 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
     let result = server::serve_on(state, listener).await.context("serving");
     if let Some(r) = receiver {
         r.trigger();
+    }
+    // The last writes of this run are signed before the process goes.
+    match anchor.checkpoint_with_own_key().await {
+        Ok(Some(c)) => println!("checkpoint signed at seq {}", c.seq),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "no checkpoint signed at shutdown"),
     }
     result?;
     Ok(0)
