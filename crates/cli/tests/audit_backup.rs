@@ -393,3 +393,96 @@ async fn restore_refuses_a_backup_whose_log_was_rewritten() {
     assert!(text(&o).contains("rewritten"), "{}", text(&o));
     assert!(!restored_dir.join("her2ex.sqlite").exists());
 }
+
+/// A PostgreSQL database of its own on the test server, dropped afterwards.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create(admin_url: &str, suffix: &str) -> PgDatabase {
+        let name = format!("her2ex_backup_{}_{suffix}", std::process::id());
+        let psql = |sql: &str| {
+            let o = Command::new("psql")
+                .args([admin_url, "-v", "ON_ERROR_STOP=1", "-c", sql])
+                .output()
+                .expect("psql");
+            assert!(o.status.success(), "{sql}: {}", text(&o));
+        };
+        psql(&format!("DROP DATABASE IF EXISTS {name}"));
+        psql(&format!("CREATE DATABASE {name}"));
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(admin_url);
+        PgDatabase {
+            admin_url: admin_url.to_string(),
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                &self.admin_url,
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_backup_restores_into_an_empty_database_only() {
+    let Ok(admin_url) = std::env::var("HER2EX_TEST_POSTGRES_URL") else {
+        let required = std::env::var("HER2EX_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+        assert!(!required, "HER2EX_TEST_POSTGRES_URL is required");
+        eprintln!("SKIPPED: set HER2EX_TEST_POSTGRES_URL (scripts/test does)");
+        return;
+    };
+    let (source, target) = (
+        PgDatabase::create(&admin_url, "src"),
+        PgDatabase::create(&admin_url, "dst"),
+    );
+    let root = tempfile::tempdir().unwrap();
+    let (data, key) = (root.path().join("data"), root.path().join("keys/k.key"));
+    let run = |db: &str, args: &[&str], stdin: Option<&str>| {
+        let mut all = args.to_vec();
+        all.extend(["--database", db]);
+        her2ex(&data, &key, &all, stdin)
+    };
+    let o = run(
+        &source.url,
+        &["init", "--password-stdin"],
+        Some("admin-password-1\n"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&source.url, &["site", "add", "KS", "Karolinska"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let store = Store::open(&source.url).await.unwrap();
+    register_two(&store).await;
+    let out = root.path().join("backup");
+    let o = run(&source.url, &["backup", out.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(out.join("her2ex.pgdump").exists());
+
+    let o = run(&target.url, &["restore", out.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let restored = Store::open(&target.url).await.unwrap();
+    let report = restored.verify_chain().await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(
+        report.head_hash,
+        store.verify_chain().await.unwrap().head_hash
+    );
+    restored.close().await;
+    store.close().await;
+    // The target now holds a database: a second restore is refused, nothing overwritten.
+    let o = run(&target.url, &["restore", out.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
