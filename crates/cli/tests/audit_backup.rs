@@ -486,3 +486,50 @@ async fn a_postgresql_backup_restores_into_an_empty_database_only() {
     let o = run(&target.url, &["restore", out.to_str().unwrap()], None);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_server_signs_a_checkpoint_at_the_last_event() {
+    let study = Study::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(BIN)
+        .args([
+            "serve",
+            "--no-dicom",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .arg("--data-dir")
+        .arg(&study.data)
+        .arg("--key-file")
+        .arg(&study.key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Ready when it answers (the stop signal is handled from before that).
+    let mut answered = false;
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            answered = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(answered, "the server never answered");
+    let store = study.store().await;
+    register_two(&store).await;
+    let head = store.verify_chain().await.unwrap();
+    let o = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(server.wait().unwrap().success());
+    let latest = store.latest_checkpoint().await.unwrap().expect("signed");
+    assert_eq!(latest.seq, head.events_checked as i64);
+    assert_eq!(latest.hash, head.head_hash);
+}
