@@ -147,8 +147,10 @@ impl Store {
         projections: &[Projection],
     ) -> Result<Appended, StoreError> {
         check_append(stream, expected_version, events, projections)?;
-        let _turn = self.writer_turn().await;
+        let turn = self.writer_turn().await;
         let appended = dispatch!(self.append(stream, expected_version, events, meta, projections))?;
+        // The checkpoint below reads and signs; it need not hold up the next writer.
+        drop(turn);
         tracing::debug!(
             stream,
             version = appended.stream_version,
@@ -180,8 +182,9 @@ impl Store {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let _turn = self.writer_turn().await;
+        let turn = self.writer_turn().await;
         let appended = dispatch!(self.append_batch(batch))?;
+        drop(turn);
         tracing::debug!(
             parts = batch.len(),
             last_seq = appended.last().map(|a| a.last_seq),
