@@ -54,6 +54,11 @@ async fn an_edited_event_with_a_recomputed_chain_fails_its_checkpoint(store: Sto
     assert_eq!(report.problems.len(), 1, "{report:?}");
     assert!(report.problems[0].contains("rewritten"), "{report:?}");
     assert_eq!(report.latest, None);
+    // Nor will the store sign over the rewrite: the next event no longer links to the
+    // signed hash.
+    support::append_n(&store, "SE01-002", 1).await;
+    let err = store.checkpoint(&key, support::t0()).await.unwrap_err();
+    assert!(err.to_string().contains("event #8"), "{err}");
 }
 
 async fn a_deleted_event_with_a_renumbered_chain_fails_its_checkpoint(store: Store) {
