@@ -8,9 +8,9 @@
 //!    canonical timestamp;
 //! 4. re-hashing its stored fields gives its stored hash.
 //!
-//! A walk may resume after a signed checkpoint ([`ChainWalker::resume`]): before the
-//! store signs a new checkpoint it checks the events since the last one, so it never
-//! signs a chain that was already broken.
+//! A walk may resume after a signed checkpoint: before the store signs a new checkpoint
+//! it checks the events since the last one, so it never signs a chain that was already
+//! broken.
 //!
 //! At the end, the `chain_head` row must name the last event's seq and hash; a mismatch
 //! there means events were removed from the end of the log.
