@@ -99,8 +99,21 @@ fn refused(e: trial::Error) -> anyhow::Error {
     anyhow::anyhow!("{}", crate::explain(&e))
 }
 
-/// `her2ex init`
+/// `her2ex init`: the data directory, the checkpoint key beside it (see
+/// [`DataArgs::key_path`]), the database, the first administrator, and a first signed
+/// checkpoint.
 pub async fn init(a: InitArgs) -> anyhow::Result<u8> {
+    let key_path = a.data.key_path();
+    if !key_path.exists() {
+        let key = store::checkpoint::CheckpointKey::create_file(&key_path)
+            .context("creating the checkpoint key")?;
+        println!(
+            "checkpoint key {} created at {} (owner-only; keep it off the database server's \
+             backups and give the sponsor its .pub)",
+            key.public().key_id(),
+            key_path.display()
+        );
+    }
     let store = a.data.open().await?;
     if store.user(&a.admin).await?.is_some() {
         println!("{} exists already; nothing to do", a.admin);
@@ -114,10 +127,13 @@ pub async fn init(a: InitArgs) -> anyhow::Result<u8> {
         site: None,
         password,
     };
-    Trial::new(store)
+    Trial::new(store.clone())
         .add_user(&Actor::command_line(), user)
         .await
         .map_err(refused)?;
+    if let Some(c) = store.checkpoint_with_own_key().await? {
+        println!("first checkpoint signed at seq {}", c.seq);
+    }
     println!(
         "initialised {} with administrator {}",
         a.data.data_dir.display(),

@@ -5,6 +5,7 @@
 
 mod admin_cmd;
 mod audit_cmd;
+mod backup_cmd;
 mod demo;
 mod import_cmd;
 mod pet_cmd;
@@ -12,7 +13,7 @@ mod recist_cmd;
 mod serve_cmd;
 mod settings_cmd;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
@@ -35,6 +36,16 @@ pub struct DataArgs {
     /// `sqlite://…` URL, or a `postgres://…` URL.
     #[arg(long, env = "HER2EX_DATABASE")]
     pub database: Option<String>,
+    /// The study's checkpoint signing key (Ed25519, created by `her2ex init`), kept
+    /// outside the data directory so that write access to the database is not enough to
+    /// rewrite the audit trail undetected. Default: `<data-dir>-keys/checkpoint.key`
+    /// beside the data directory; its public half is `<key-file>.pub`.
+    #[arg(long, env = "HER2EX_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Sign a checkpoint of the audit trail every this many events (when the key file is
+    /// readable).
+    #[arg(long, env = "HER2EX_CHECKPOINT_EVERY", default_value_t = 1000)]
+    pub checkpoint_every: u64,
 }
 
 impl DataArgs {
@@ -47,8 +58,63 @@ impl DataArgs {
             Some(url) => store::Store::open(url).await,
             None => store::Store::open_data_dir(&self.data_dir).await,
         };
-        store.context("opening the database")
+        let store = store.context("opening the database")?;
+        let key_path = self.key_path();
+        if !key_path.exists() {
+            return Ok(store);
+        }
+        // A process that cannot read the key (an operator's account) still works; it
+        // only leaves the signing to the server.
+        match store::checkpoint::CheckpointKey::load_file(&key_path) {
+            Ok(key) => Ok(store.with_checkpoints(key, self.checkpoint_every)),
+            Err(e) => {
+                tracing::warn!(error = %e, "checkpoints will not be signed by this process");
+                Ok(store)
+            }
+        }
     }
+
+    /// The checkpoint key file these arguments name (see `key_file`).
+    pub fn key_path(&self) -> PathBuf {
+        match &self.key_file {
+            Some(path) => path.clone(),
+            None => default_key_path(&self.data_dir),
+        }
+    }
+
+    /// The study's public checkpoint key: `<key-file>.pub`, or derived from the key file
+    /// when only that is there. `None` when neither exists.
+    pub fn public_key(&self) -> anyhow::Result<Option<store::checkpoint::PublicKey>> {
+        use anyhow::Context;
+        let key_path = self.key_path();
+        let public_path = store::checkpoint::public_key_path(&key_path);
+        if public_path.exists() {
+            let key = store::checkpoint::PublicKey::load_file(&public_path)
+                .context("reading the public checkpoint key")?;
+            return Ok(Some(key));
+        }
+        if key_path.exists() {
+            let key = store::checkpoint::CheckpointKey::load_file(&key_path)
+                .context("reading the checkpoint key")?;
+            return Ok(Some(key.public()));
+        }
+        Ok(None)
+    }
+}
+
+/// `<parent>/<name>-keys/checkpoint.key` for the data directory `<parent>/<name>`: beside
+/// the data directory, never in it, so a copy of the data directory (or access to it)
+/// does not carry the key.
+fn default_key_path(data_dir: &Path) -> PathBuf {
+    let name = data_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "her2ex".to_owned());
+    data_dir
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(format!("{name}-keys"))
+        .join("checkpoint.key")
 }
 
 /// A use case's failure in words for the terminal: a refusal names its rule.
@@ -86,6 +152,11 @@ enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCommand),
+    /// Make a consistent copy of the database, the DICOM archive and the latest signed
+    /// checkpoint while the server runs.
+    Backup(backup_cmd::BackupArgs),
+    /// Restore a backup into a new data directory, after checking its audit trail.
+    Restore(backup_cmd::RestoreArgs),
     /// Show or change the versioned protocol settings.
     #[command(subcommand)]
     Settings(settings_cmd::SettingsCommand),
@@ -104,6 +175,9 @@ fn block_on(f: impl std::future::Future<Output = anyhow::Result<u8>>) -> anyhow:
 }
 
 fn main() -> std::process::ExitCode {
+    // Everything this process creates (database, WAL, DICOM files, keys, backups) is the
+    // owner's alone: health data and the signing key are not for other local accounts.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -121,6 +195,8 @@ fn main() -> std::process::ExitCode {
         Command::Site(c) => block_on(admin_cmd::site(c)),
         Command::User(c) => block_on(admin_cmd::user(c)),
         Command::Audit(c) => block_on(audit_cmd::run(c)),
+        Command::Backup(a) => block_on(backup_cmd::backup(a)),
+        Command::Restore(a) => block_on(backup_cmd::restore(a)),
         Command::Settings(c) => block_on(settings_cmd::run(c)),
     };
     match result {

@@ -93,6 +93,8 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
         Arc::new(Archive::open(&a.data.data_dir).with_context(|| {
             format!("opening the DICOM archive in {}", a.data.data_dir.display())
         })?);
+    let anchor = store.clone();
+    let stop = shutdown_signal()?;
     let trial = trial::Trial::new(store).with_archive(archive.clone());
     let state = server::AppState::from_trial(trial, secure).with_limits(a.http_limits());
     let listener = tokio::net::TcpListener::bind(a.listen)
@@ -108,10 +110,35 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
         .clone()
         .unwrap_or_else(|| format!("http://{}", a.listen));
     println!("her2ex serving at {url} (stop with Ctrl-C)");
-    let result = server::serve_on(state, listener).await.context("serving");
+    // Stopped by Ctrl-C or SIGTERM, the server still signs a last checkpoint below.
+    let result = tokio::select! {
+        served = server::serve_on(state, listener) => served.context("serving"),
+        () = stop => Ok(()),
+    };
     if let Some(r) = receiver {
         r.trigger();
     }
+    // The last writes of this run are signed before the process goes.
+    match anchor.checkpoint_with_own_key().await {
+        Ok(Some(c)) => println!("checkpoint signed at seq {}", c.seq),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "no checkpoint signed at shutdown"),
+    }
     result?;
     Ok(0)
+}
+
+/// Completes on Ctrl-C or SIGTERM. Registered before the server starts, so a stop sent
+/// as soon as it answers is not lost to the default action (which skips the shutdown
+/// checkpoint).
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for Ctrl-C")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
 }

@@ -15,6 +15,12 @@ fn her2ex(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .args(args)
         .arg("--data-dir")
         .arg(data)
+        // The study's checkpoint key, kept inside the temporary directory so the test
+        // cleans it up (a real study keeps it beside the data directory).
+        .env(
+            "HER2EX_KEY_FILE",
+            data.join("test-keys").join("checkpoint.key"),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

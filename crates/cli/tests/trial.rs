@@ -10,12 +10,19 @@ use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_her2ex");
 
+/// The checkpoint key of a test study: inside its temporary directory, so the test
+/// cleans it up (a real study keeps it beside the data directory, see `--key-file`).
+fn key_file(data: &Path) -> std::path::PathBuf {
+    data.join("test-keys").join("checkpoint.key")
+}
+
 fn her2ex(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     use std::io::Write;
     let mut child = Command::new(BIN)
         .args(args)
         .arg("--data-dir")
         .arg(data)
+        .env("HER2EX_KEY_FILE", key_file(data))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -244,6 +251,7 @@ fn start_server(data: &Path, port: u16) -> Server {
             "--data-dir",
         ])
         .arg(data)
+        .env("HER2EX_KEY_FILE", key_file(data))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -481,6 +489,7 @@ fn a_scanner_sends_a_series_to_serve_and_a_folder_import_finds_it_stored() {
             "--data-dir",
         ])
         .arg(dir.path())
+        .env("HER2EX_KEY_FILE", key_file(dir.path()))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

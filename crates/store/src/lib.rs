@@ -33,13 +33,21 @@
 //! participants' state *and* the study settings, so when the settings change it can be
 //! rebuilt without events ([`Store::rebuild_visits`]).
 //!
+//! The chain is anchored outside the database by signed checkpoints ([`checkpoint`]): the
+//! chain hash at a seq, signed with an Ed25519 key kept in a file, every N events
+//! ([`Store::with_checkpoints`]), on demand and at shutdown ([`Store::checkpoint`]).
+//! [`Store::verify_checkpoints`] checks each signature and that the log still holds the
+//! signed hash at each seq, which a rewritten log with recomputed hashes does not.
+//! [`Store::backup_sqlite`] writes a consistent copy of a live SQLite database.
+//!
 //! | Cargo feature | What it adds |
 //! |---|---|
-//! | `test-support` | `Store::execute_raw_for_tests`: raw SQL with the append-only triggers suspended, for tests that tamper with the log. Never on in a production build. |
+//! | `test-support` | `Store::execute_raw_for_tests`: raw SQL with the append-only triggers suspended, and `Store::rehash_chain_for_tests`: the chain and its head recomputed over whatever the log holds, for tests that tamper with the log as an insider would. Never on in a production build. |
 //!
 //! Login sessions are kept here too ([`SessionRow`]): infrastructure, not trial data, so
 //! they are not in the event log.
 
+pub mod checkpoint;
 mod error;
 pub mod hash;
 mod lists;

@@ -110,3 +110,15 @@ pub(crate) async fn execute_unguarded(pool: &Pool<Db>, sql: &str) -> Result<u64,
     tx.commit().await?;
     Ok(done.rows_affected())
 }
+
+/// Writes a consistent copy of the whole database to the new file `dest` with
+/// `VACUUM INTO`: it reads one snapshot (WAL lets the writer carry on meanwhile), so the
+/// copy holds exactly the transactions committed before it started, and it is a plain
+/// database file with no WAL beside it.
+pub(crate) async fn vacuum_into(pool: &Pool<Db>, dest: &str) -> Result<(), StoreError> {
+    sqlx::query("VACUUM INTO $1")
+        .bind(dest)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

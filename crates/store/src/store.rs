@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::checkpoint::{self, Checkpoint, CheckpointKey, CheckpointReport, PublicKey};
 use crate::error::StoreError;
 use crate::lists::{self, ParticipantListRow, ParticipantQuery, VisitQuery};
 use crate::model::{
@@ -32,6 +33,14 @@ pub struct Store {
     /// tail latency near the queue length times one commit. Other processes still meet
     /// SQLite's own lock.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// The key that signs a checkpoint every `every` events, when the process holds it.
+    anchor: Option<Arc<Anchor>>,
+}
+
+/// The checkpoint key and how often it signs (see [`Store::with_checkpoints`]).
+struct Anchor {
+    key: CheckpointKey,
+    every: i64,
 }
 
 enum Pool {
@@ -74,7 +83,22 @@ impl Store {
         Ok(Store {
             pool: Arc::new(pool),
             writer: Arc::new(tokio::sync::Mutex::new(())),
+            anchor: None,
         })
+    }
+
+    /// This store, signing a checkpoint with `key` whenever an append takes the log past
+    /// a multiple of `every` events (at least 1). A checkpoint that cannot be signed is
+    /// logged, never an append's failure: the events are committed either way.
+    pub fn with_checkpoints(mut self, key: CheckpointKey, every: u64) -> Store {
+        let every = i64::try_from(every.max(1)).unwrap_or(i64::MAX);
+        self.anchor = Some(Arc::new(Anchor { key, every }));
+        self
+    }
+
+    /// The checkpoint key this store signs with, if it holds one.
+    pub fn checkpoint_key(&self) -> Option<&CheckpointKey> {
+        self.anchor.as_deref().map(|a| &a.key)
     }
 
     /// Opens (creating both if needed) the SQLite database `her2ex.sqlite` in `dir`.
@@ -123,14 +147,18 @@ impl Store {
         projections: &[Projection],
     ) -> Result<Appended, StoreError> {
         check_append(stream, expected_version, events, projections)?;
-        let _turn = self.writer_turn().await;
+        let turn = self.writer_turn().await;
         let appended = dispatch!(self.append(stream, expected_version, events, meta, projections))?;
+        // The checkpoint below reads and signs; it need not hold up the next writer.
+        drop(turn);
         tracing::debug!(
             stream,
             version = appended.stream_version,
             last_seq = appended.last_seq,
             "events appended"
         );
+        self.checkpoint_if_due(appended.first_seq, appended.last_seq)
+            .await;
         Ok(appended)
     }
 
@@ -154,13 +182,17 @@ impl Store {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let _turn = self.writer_turn().await;
+        let turn = self.writer_turn().await;
         let appended = dispatch!(self.append_batch(batch))?;
+        drop(turn);
         tracing::debug!(
             parts = batch.len(),
             last_seq = appended.last().map(|a| a.last_seq),
             "batch appended"
         );
+        if let (Some(first), Some(last)) = (appended.first(), appended.last()) {
+            self.checkpoint_if_due(first.first_seq, last.last_seq).await;
+        }
         Ok(appended)
     }
 
@@ -251,6 +283,120 @@ impl Store {
             );
         }
         Ok(report)
+    }
+
+    /// Signs the current chain head with `key` and stores the checkpoint (or returns the
+    /// one already stored at that seq). The events since the latest checkpoint are
+    /// re-hashed first: a chain that does not verify is never signed, and the error names
+    /// the first bad event.
+    pub async fn checkpoint(
+        &self,
+        key: &CheckpointKey,
+        now: DateTime<Utc>,
+    ) -> Result<Checkpoint, StoreError> {
+        let mut walker = match dispatch!(self.latest_checkpoint())? {
+            Some(c) => ChainWalker::resume(c.seq, &c.hash),
+            None => ChainWalker::new(),
+        };
+        let (head_seq, head_hash) = dispatch!(self.chain_head())?;
+        while walker.last_seq() < head_seq {
+            let batch = dispatch!(self.read_raw(walker.last_seq(), VERIFY_BATCH))?;
+            // Events appended after the head was read are left to the next checkpoint.
+            let before = walker.last_seq();
+            for event in batch.iter().filter(|e| e.seq <= head_seq) {
+                walker.check(event);
+            }
+            if batch.len() < VERIFY_BATCH as usize || walker.last_seq() == before {
+                break;
+            }
+        }
+        let report = walker.finish(head_seq, &head_hash);
+        if let Some(bad) = report.first_bad {
+            return Err(StoreError::Corrupt(format!(
+                "refusing to sign a checkpoint at seq {head_seq}: event #{} ({} version {}) \
+                 does not verify: {}",
+                bad.seq, bad.stream, bad.version, bad.reason
+            )));
+        }
+        let signed = key.sign(head_seq, &head_hash, now);
+        let stored = dispatch!(self.insert_checkpoint(&signed))?;
+        tracing::info!(seq = stored.seq, hash = %stored.hash, "checkpoint signed");
+        Ok(stored)
+    }
+
+    /// Signs a checkpoint with this store's own key ([`Store::with_checkpoints`]), if it
+    /// has one: at shutdown and on demand.
+    pub async fn checkpoint_with_own_key(&self) -> Result<Option<Checkpoint>, StoreError> {
+        match &self.anchor {
+            Some(anchor) => Ok(Some(self.checkpoint(&anchor.key, Utc::now()).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// After an append that wrote seqs `first..=last`: signs a checkpoint if the log
+    /// passed a multiple of the anchor's interval.
+    async fn checkpoint_if_due(&self, first: i64, last: i64) {
+        let Some(anchor) = &self.anchor else { return };
+        if (first - 1) / anchor.every == last / anchor.every {
+            return;
+        }
+        if let Err(e) = self.checkpoint(&anchor.key, Utc::now()).await {
+            tracing::error!(error = %e, "checkpoint not signed");
+        }
+    }
+
+    /// The checkpoint with the highest seq, if any.
+    pub async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, StoreError> {
+        dispatch!(self.latest_checkpoint())
+    }
+
+    /// The stored hash of event `seq` (seq 0: the genesis hash); `None` if there is no
+    /// such event.
+    pub async fn hash_at(&self, seq: i64) -> Result<Option<String>, StoreError> {
+        dispatch!(self.hash_at(seq))
+    }
+
+    /// Checks every stored checkpoint: signed by `key`, and the log still holds the signed
+    /// hash at its seq. Together with an intact [`Store::verify_chain`] this proves the
+    /// log up to the latest checkpoint is the one that was signed; a log rewritten with
+    /// recomputed hashes fails here. Problems are a report, not an error.
+    pub async fn verify_checkpoints(
+        &self,
+        key: &PublicKey,
+    ) -> Result<CheckpointReport, StoreError> {
+        let mut report = CheckpointReport::default();
+        for (c, log_hash) in dispatch!(self.checkpoints_with_log_hash())? {
+            report.checked += 1;
+            match checkpoint::check_against_log(&c, key, log_hash.as_deref()) {
+                Ok(()) => report.latest = Some(c),
+                Err(why) => {
+                    tracing::warn!(seq = c.seq, reason = %why, "checkpoint does not verify");
+                    report.problems.push(why);
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Writes a consistent copy of this SQLite database, taken while writers carry on,
+    /// to the new file `dest` (see the module `sqlite`). PostgreSQL is refused: back it
+    /// up with `pg_dump`.
+    pub async fn backup_sqlite(&self, dest: &Path) -> Result<(), StoreError> {
+        let dest_text = dest.to_str().ok_or_else(|| {
+            StoreError::InvalidInput(format!("backup path {} is not UTF-8", dest.display()))
+        })?;
+        if dest.exists() {
+            return Err(StoreError::InvalidInput(format!(
+                "{} exists already: a backup never overwrites a file",
+                dest.display()
+            )));
+        }
+        match &*self.pool {
+            Pool::Sqlite(p) => sqlite::vacuum_into(p, dest_text).await,
+            Pool::Postgres(_) => Err(StoreError::InvalidInput(
+                "this is a PostgreSQL store: back it up with pg_dump".to_owned(),
+            )),
+        }
     }
 
     /// One participant's read row.
@@ -347,6 +493,65 @@ impl Store {
     #[cfg(feature = "test-support")]
     pub async fn execute_raw_for_tests(&self, sql: &str) -> Result<u64, StoreError> {
         dispatch!(self.execute_unguarded(sql))
+    }
+
+    /// Recomputes every event's `prev_hash` and hash from what the log holds now, and the
+    /// chain head to match, as an insider with write access to the database could: after
+    /// it, [`Store::verify_chain`] passes over any edit made with
+    /// [`Store::execute_raw_for_tests`]. For tests proving that signed checkpoints still
+    /// catch such a rewrite. Returns how many events were rewritten.
+    ///
+    /// Exists only with the `test-support` feature, which no production build turns on.
+    #[cfg(feature = "test-support")]
+    pub async fn rehash_chain_for_tests(&self) -> Result<u64, StoreError> {
+        let mut sql = String::new();
+        let mut prev = crate::hash::GENESIS_HASH.to_owned();
+        let mut after = 0;
+        let mut rewritten = 0;
+        loop {
+            let batch = dispatch!(self.read_raw(after, VERIFY_BATCH))?;
+            for e in &batch {
+                let payload: serde_json::Value = serde_json::from_str(&e.payload)
+                    .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                let payload_json = crate::hash::canonical_json(&payload);
+                let recorded_at = crate::hash::parse_timestamp(&e.recorded_at)
+                    .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                let meta = EventMeta {
+                    actor: e.actor.clone(),
+                    role: e.role.clone(),
+                    site: e.site.clone(),
+                    recorded_at,
+                    reason: e.reason.clone(),
+                };
+                let hash = crate::hash::event_hash(&crate::hash::HashInput {
+                    prev_hash: &prev,
+                    seq: e.seq,
+                    stream: &e.stream,
+                    version: e.version,
+                    kind: &e.kind,
+                    payload_json: &payload_json,
+                    meta: &meta,
+                });
+                // Hex digits and a payload in canonical form: quoted as SQL text.
+                sql.push_str(&format!(
+                    "UPDATE events SET payload = '{}', prev_hash = '{prev}', hash = '{hash}' \
+                     WHERE seq = {};\n",
+                    payload_json.replace('\'', "''"),
+                    e.seq
+                ));
+                prev = hash;
+                after = e.seq;
+                rewritten += 1;
+            }
+            if batch.len() < VERIFY_BATCH as usize {
+                break;
+            }
+        }
+        sql.push_str(&format!(
+            "UPDATE chain_head SET seq = {after}, hash = '{prev}' WHERE id = 1;"
+        ));
+        self.execute_raw_for_tests(&sql).await?;
+        Ok(rewritten)
     }
 }
 

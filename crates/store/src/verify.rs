@@ -8,6 +8,10 @@
 //!    canonical timestamp;
 //! 4. re-hashing its stored fields gives its stored hash.
 //!
+//! A walk may resume after a signed checkpoint: before the store signs a new checkpoint
+//! it checks the events since the last one, so it never signs a chain that was already
+//! broken.
+//!
 //! At the end, the `chain_head` row must name the last event's seq and hash; a mismatch
 //! there means events were removed from the end of the log.
 
@@ -30,6 +34,17 @@ impl ChainWalker {
         ChainWalker {
             last_seq: 0,
             last_hash: GENESIS_HASH.to_owned(),
+            checked: 0,
+            first_bad: None,
+        }
+    }
+
+    /// A walker that starts after event `seq`, whose hash is `hash`: for checking only the
+    /// events after a signed checkpoint (the checkpoint vouches for the rest).
+    pub(crate) fn resume(seq: i64, hash: &str) -> Self {
+        ChainWalker {
+            last_seq: seq,
+            last_hash: hash.to_owned(),
             checked: 0,
             first_bad: None,
         }

@@ -18,6 +18,7 @@
 //! | [`write`] | the one write path and the read rows it keeps |
 //! | [`admin`] | sites, users and settings as audited administrative commands |
 //! | [`commands`] | the participant commands the API and the pages offer |
+//! | [`checkpoints`] | the read tables checked against the log they are derived from |
 //! | [`batch`] | several commands of one kind for a participant, all or nothing |
 //! | [`participants`] | registration, lists, a participant's record, audit trail, eligibility, running a command |
 //! | [`overview`] | everything the participant page shows, from one load |
@@ -31,6 +32,7 @@
 pub mod access;
 pub mod admin;
 pub mod batch;
+pub mod checkpoints;
 pub mod clock;
 pub mod commands;
 pub mod error;

@@ -14,10 +14,11 @@
 //!   `REPEATABLE READ`), so a list's page and its count agree;
 //! - `const CASE_INSENSITIVE_LIKE: &str` — the `LIKE` operator that ignores ASCII case.
 //!
-//! The functions fall into three groups, one file each: the audited write path and the
-//! derived-table writes ([`write`]), single-row and log reads ([`read`]), and the paged
-//! lists ([`lists`]).
+//! The functions fall into four groups, one file each: the audited write path and the
+//! derived-table writes ([`write`]), single-row and log reads ([`read`]), the paged
+//! lists ([`lists`]), and the signed checkpoints ([`checkpoints`]).
 
+pub(crate) mod checkpoints;
 pub(crate) mod lists;
 pub(crate) mod read;
 pub(crate) mod write;
@@ -46,6 +47,7 @@ macro_rules! shared_queries {
         $crate::queries::write::write_queries!();
         $crate::queries::read::read_queries!();
         $crate::queries::lists::list_queries!();
+        $crate::queries::checkpoints::checkpoint_queries!();
     };
 }
 

@@ -12,6 +12,7 @@ mod support;
 
 mod batch;
 mod chain;
+mod checkpoints;
 mod concurrency;
 mod lists;
 mod open;
