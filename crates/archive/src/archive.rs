@@ -161,6 +161,16 @@ pub struct SeriesSummary {
     pub site: Option<String>,
 }
 
+/// A received object complete in the incoming folder, not yet filed.
+pub(crate) struct Complete {
+    /// Its temporary file.
+    pub tmp: PathBuf,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
 /// The content-addressed DICOM archive under a data directory.
 #[derive(Debug)]
 pub struct Archive {
@@ -273,19 +283,18 @@ impl Archive {
         self.commit(incoming, source, site, received_at)
     }
 
-    /// Files a complete object at `path` (in the incoming folder) described by `header`:
-    /// moves it into place and writes its index entry.
+    /// Files a complete object (in the incoming folder) described by `header`: moves it
+    /// into place and writes its index entry.
     pub(crate) fn file_object(
         &self,
-        tmp: &Path,
-        sha256: &str,
-        size: u64,
+        object: &Complete,
         header: &DicomHeader,
         source: &Source,
         site: &str,
         received_at: DateTime<Utc>,
     ) -> Result<Stored, IngestError> {
-        let sha256 = sha256.to_string();
+        let Complete { tmp, sha256, size } = object;
+        let (sha256, size) = (sha256.clone(), *size);
         let path = self.object_path(&sha256);
         let index_dir = self
             .root

@@ -222,7 +222,7 @@ struct Awaiting {
 /// The data set that came with a command.
 enum DataSet {
     None,
-    Received(Incoming),
+    Received(Box<Incoming>),
     Failed(u16, String),
 }
 
@@ -321,7 +321,7 @@ impl Session {
                     return Ok(None);
                 }
                 let data = match awaiting.data {
-                    Ok(incoming) => DataSet::Received(incoming),
+                    Ok(incoming) => DataSet::Received(Box::new(incoming)),
                     Err((code, reason)) => DataSet::Failed(code, reason),
                 };
                 Ok(Some((id, self.answer(&awaiting.command, data, archive))))
@@ -357,7 +357,7 @@ impl Session {
             (code, Some(reason))
         };
         let incoming = match data {
-            DataSet::Received(incoming) => incoming,
+            DataSet::Received(incoming) => *incoming,
             DataSet::None => return fail(status::CANNOT_UNDERSTAND, "no data set".into()),
             DataSet::Failed(code, reason) => return fail(code, reason),
         };

@@ -144,7 +144,12 @@ impl Archive {
                 header.sop_instance_uid, header.sop_class_uid
             ))));
         }
-        self.file_object(&path, &sha256, size, &header, source, site, received_at)
+        let object = crate::archive::Complete {
+            tmp: path,
+            sha256,
+            size,
+        };
+        self.file_object(&object, &header, source, site, received_at)
     }
 }
 

@@ -361,7 +361,6 @@ impl Trial {
     /// user (of her site) assigns it explicitly with `assignment_reason`, which the audit
     /// trail keeps with the quantification; a series already another participant's exam
     /// is refused.
-    #[allow(clippy::too_many_arguments)]
     pub async fn quantify(
         &self,
         user: &User,

@@ -424,9 +424,15 @@ async fn imaging_is_bound_to_its_site_and_its_participant() {
     let reader_uu = app.client("reader.uu").await;
 
     // KS sees only KS's series, UU only UU's.
-    assert_eq!(listed(&reader_ks, &ks).await, [ks_series.clone()]);
+    assert_eq!(
+        listed(&reader_ks, &ks).await,
+        std::slice::from_ref(&ks_series)
+    );
     assert!(listed(&reader_ks, &ks2).await.is_empty());
-    assert_eq!(listed(&reader_uu, &uu).await, [uu_series.clone()]);
+    assert_eq!(
+        listed(&reader_uu, &uu).await,
+        std::slice::from_ref(&uu_series)
+    );
 
     // UU's series into a KS participant, even with a reason: answered like a series that
     // does not exist.
