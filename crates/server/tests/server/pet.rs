@@ -464,3 +464,48 @@ async fn imaging_is_bound_to_its_site_and_its_participant() {
     assert_eq!(r.body["rule"], "IMAGING_PARTICIPANT");
     assert!(r.text.contains("another participant"), "{}", r.text);
 }
+
+#[tokio::test]
+async fn the_web_server_answers_while_the_dicom_receiver_is_saturated() {
+    use std::io::{Read, Write};
+    let app = TestApp::start().await;
+    let archive = app.state.trial.archive().expect("archive").clone();
+    let mut config = archive::ScpConfig::new("HER2EX", "127.0.0.1:0".parse().unwrap())
+        .allow(archive::Sender::parse("SCANNER@127.0.0.1=KS").unwrap());
+    config.max_associations = 2;
+    let scp = archive::Scp::bind(config, archive).unwrap();
+    let addr = scp.local_addr();
+    let shutdown = archive::Shutdown::new();
+    let flag = shutdown.clone();
+    let receiver = std::thread::spawn(move || scp.run(&flag));
+
+    // Two connections hold every association slot (silent peers wait for their request).
+    let held: Vec<_> = (0..2)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    // The next one is answered A-ASSOCIATE-RJ (PDU type 3) as soon as it asks.
+    let mut third = std::net::TcpStream::connect(addr).unwrap();
+    third
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    third.write_all(&[0x01, 0, 0, 0, 0, 4, 0, 1, 0, 0]).unwrap();
+    let mut pdu_type = [0u8; 1];
+    third.read_exact(&mut pdu_type).unwrap();
+    assert_eq!(
+        pdu_type[0], 0x03,
+        "the association over the limit is rejected"
+    );
+
+    // The web application answers all the same.
+    let page = app.anonymous().get("/signin").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let nurse = app.client("nurse.ks").await;
+    assert_eq!(
+        nurse.get("/api/v1/participants").await.status,
+        StatusCode::OK
+    );
+
+    drop(held);
+    shutdown.trigger();
+    receiver.join().unwrap().unwrap();
+}
