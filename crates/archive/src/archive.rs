@@ -28,9 +28,8 @@ use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::atomic::{ensure_dir, is_temporary, write_atomically};
+use crate::atomic::{ensure_dir, is_temporary, sync_dir, write_atomically};
 use crate::error::{IngestError, IngestErrorKind};
 use crate::header::{DicomHeader, index_key, inspect, is_pet_sop_class};
 
@@ -84,6 +83,8 @@ pub struct Stored {
     pub modality: Option<String>,
     /// A PET image that the quantification may read (see `PET_IMAGE_SOP_CLASSES`).
     pub is_pet_image: bool,
+    /// The site the object was stored for.
+    pub site: String,
     /// New, duplicate or conflicting.
     pub outcome: StoreOutcome,
 }
@@ -120,6 +121,10 @@ pub struct ArchivedInstance {
     /// SeriesDescription (0008,103E), when present.
     #[serde(default)]
     pub series_description: Option<String>,
+    /// The site the object belongs to: the sender's site (receiver) or the importer's.
+    /// Objects stored before sites were recorded have none and are shown to nobody.
+    #[serde(default)]
+    pub site: Option<String>,
 }
 
 impl ArchivedInstance {
@@ -152,16 +157,30 @@ pub struct SeriesSummary {
     pub series_description: Option<String>,
     /// When the last of its instances was received.
     pub last_received_at: DateTime<Utc>,
+    /// The site of its first instance (see [`ArchivedInstance::site`]).
+    pub site: Option<String>,
+}
+
+/// A received object complete in the incoming folder, not yet filed.
+pub(crate) struct Complete {
+    /// Its temporary file.
+    pub tmp: PathBuf,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
 }
 
 /// The content-addressed DICOM archive under a data directory.
 #[derive(Debug)]
 pub struct Archive {
-    root: PathBuf,
+    pub(crate) root: PathBuf,
     /// Serialises the check-then-write of index entries between threads.
-    lock: Mutex<()>,
+    pub(crate) lock: Mutex<()>,
     /// Where the received time of an object comes from.
     clock: Clock,
+    /// The key of PatientID pseudonyms (see `deid`), kept in `dicom/pseudonym.key`.
+    pub(crate) key: Vec<u8>,
 }
 
 /// The archive's clock: the received time of an object.
@@ -178,10 +197,14 @@ impl Archive {
         let root = data_dir.join("dicom");
         ensure_dir(&root.join("objects"))?;
         ensure_dir(&root.join("index"))?;
+        ensure_dir(&root.join("incoming"))?;
+        crate::incoming::clear_incoming(&root.join("incoming"));
+        let key = crate::incoming::pseudonym_key(&root)?;
         Ok(Self {
             root,
             lock: Mutex::new(()),
             clock: system_clock,
+            key,
         })
     }
 
@@ -210,11 +233,17 @@ impl Archive {
             .join(format!("{sha256}.dcm"))
     }
 
-    /// Stores the bytes of a DICOM Part 10 file received now from `source`.
+    /// Stores the bytes of a DICOM Part 10 file received now from `source` for `site`,
+    /// de-identified (see `deid`).
     ///
     /// Refuses bytes that are not DICOM, a DICOMDIR, or an object without its UIDs.
-    pub fn store_bytes(&self, bytes: &[u8], source: &Source) -> Result<Stored, IngestError> {
-        self.store_bytes_at(bytes, source, self.now())
+    pub fn store_bytes(
+        &self,
+        bytes: &[u8],
+        source: &Source,
+        site: &str,
+    ) -> Result<Stored, IngestError> {
+        self.store_bytes_at(bytes, source, site, self.now())
     }
 
     /// [`Archive::store_bytes`] with the received time given.
@@ -222,10 +251,11 @@ impl Archive {
         &self,
         bytes: &[u8],
         source: &Source,
+        site: &str,
         received_at: DateTime<Utc>,
     ) -> Result<Stored, IngestError> {
         let header = inspect(bytes).map_err(IngestError::new)?;
-        self.store_inspected(bytes, &header, source, received_at)
+        self.store_inspected(bytes, &header, source, site, received_at)
     }
 
     /// Stores bytes already parsed into `header` (which must describe them).
@@ -234,9 +264,37 @@ impl Archive {
         bytes: &[u8],
         header: &DicomHeader,
         source: &Source,
+        site: &str,
         received_at: DateTime<Utc>,
     ) -> Result<Stored, IngestError> {
-        let sha256 = hex::encode(Sha256::digest(bytes));
+        let data_set = crate::incoming::data_set_offset(bytes).map_err(IngestError::new)?;
+        let meta = crate::association::part10_file(
+            &header.sop_class_uid,
+            &header.sop_instance_uid,
+            &header.transfer_syntax_uid,
+            "",
+            &[],
+        )
+        .map_err(IngestError::new)?;
+        let mut incoming = self.begin(&meta, &header.transfer_syntax_uid)?;
+        incoming
+            .push(&bytes[data_set..])
+            .map_err(IngestError::new)?;
+        self.commit(incoming, source, site, received_at)
+    }
+
+    /// Files a complete object (in the incoming folder) described by `header`: moves it
+    /// into place and writes its index entry.
+    pub(crate) fn file_object(
+        &self,
+        object: &Complete,
+        header: &DicomHeader,
+        source: &Source,
+        site: &str,
+        received_at: DateTime<Utc>,
+    ) -> Result<Stored, IngestError> {
+        let Complete { tmp, sha256, size } = object;
+        let (sha256, size) = (sha256.clone(), *size);
         let path = self.object_path(&sha256);
         let index_dir = self
             .root
@@ -253,7 +311,7 @@ impl Archive {
             StoreOutcome::New
         };
         if outcome != StoreOutcome::Duplicate {
-            self.write_object(&path, &sha256, bytes)?;
+            self.move_object(tmp, &path, size)?;
             let entry = ArchivedInstance {
                 sop_instance_uid: header.sop_instance_uid.clone(),
                 sop_class_uid: header.sop_class_uid.clone(),
@@ -262,9 +320,10 @@ impl Archive {
                 modality: header.modality.clone(),
                 transfer_syntax_uid: header.transfer_syntax_uid.clone(),
                 sha256: sha256.clone(),
-                size: bytes.len() as u64,
+                size,
                 received_at,
                 source: source.clone(),
+                site: Some(site.to_string()),
                 patient_id: header.patient_id.clone(),
                 series_date: header.series_date.clone(),
                 series_description: header.series_description.clone(),
@@ -282,16 +341,17 @@ impl Archive {
             study_instance_uid: header.study_instance_uid.clone(),
             modality: header.modality.clone(),
             is_pet_image: header.is_pet_image(),
+            site: site.to_string(),
             outcome,
         })
     }
 
-    /// Writes the object unless a file of the right size is already there (an earlier
-    /// store whose index entry was lost to a crash). A file of another size can only be
-    /// damage from outside the archive and is replaced by the correct bytes.
-    fn write_object(&self, path: &Path, sha256: &str, bytes: &[u8]) -> Result<(), IngestError> {
+    /// Moves a received object into place unless a file of the right size is already
+    /// there (an earlier store whose index entry was lost to a crash). A file of another
+    /// size can only be damage from outside the archive and is replaced.
+    fn move_object(&self, tmp: &Path, path: &Path, size: u64) -> Result<(), IngestError> {
         match fs::metadata(path) {
-            Ok(meta) if meta.is_file() && meta.len() == bytes.len() as u64 => return Ok(()),
+            Ok(meta) if meta.is_file() && meta.len() == size => return Ok(()),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(IngestError::io(path, "inspect object", &e)),
@@ -299,7 +359,9 @@ impl Archive {
         let dir = path
             .parent()
             .ok_or_else(|| IngestError::at(path, IngestErrorKind::Index("no folder".into())))?;
-        write_atomically(dir, &format!("{sha256}.dcm"), bytes)
+        ensure_dir(dir)?;
+        fs::rename(tmp, path).map_err(|e| IngestError::io(path, "rename into place", &e))?;
+        sync_dir(dir)
     }
 
     /// Every index entry, sorted by SOPInstanceUID, then received time, then hash.
@@ -356,6 +418,7 @@ impl Archive {
                     patient_id: entries[0].patient_id.clone(),
                     series_date: entries[0].series_date.clone(),
                     series_description: entries[0].series_description.clone(),
+                    site: entries[0].site.clone(),
                     last_received_at: entries
                         .iter()
                         .map(|e| e.received_at)

@@ -1,13 +1,15 @@
 //! One association of the receiver: negotiation, then DIMSE messages until release.
 //!
 //! P-DATA fragments (PS3.8 §9.3.5) of a command are gathered until the last one, then
-//! parsed; the data set that follows is gathered the same way, in memory, up to a size
-//! limit. Only when a whole data set is in hand is it written (as a Part 10 file, through
-//! the archive, flushed to disk) and only then is C-STORE-RSP Success sent. A release,
-//! an abort, a timeout or a dropped connection in the middle of a data set therefore
-//! loses only the unacknowledged object, which is never written.
+//! parsed; the data set that follows streams fragment by fragment, de-identified, into a
+//! temporary file of the archive ([`Incoming`]), up to a size limit. Only when the whole
+//! data set is on disk is it filed (flushed, moved into place, indexed) and only then is
+//! C-STORE-RSP Success sent. A release, an abort, a timeout or a dropped connection in
+//! the middle of a data set therefore loses only the unacknowledged object, whose
+//! temporary file is removed.
 
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
 
 use dicom_dictionary_std::uids;
 use dicom_object::FileMetaTableBuilder;
@@ -23,17 +25,17 @@ use tracing::{debug, error, info, info_span, warn};
 use crate::archive::{Archive, Source, StoreOutcome};
 use crate::dimse::{C_ECHO_RQ, C_STORE_RQ, Command, status};
 use crate::error::IngestErrorKind;
-use crate::header::inspect;
+use crate::incoming::Incoming;
 use crate::scp::{
-    IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, STORAGE_SOP_CLASSES, ScpConfig,
+    IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, STORAGE_SOP_CLASSES, ScpConfig, Sender,
     TRANSFER_SYNTAXES,
 };
 
 /// Command sets are a few hundred bytes; more is a broken or hostile sender.
 const MAX_COMMAND_BYTES: usize = 64 * 1024;
 
-/// Negotiation options shared by all associations of a receiver.
-pub(crate) type Options = ServerAssociationOptions<'static, CalledAeTitle, DefaultNegotiation>;
+/// Negotiation options of one association.
+pub(crate) type Options = ServerAssociationOptions<'static, SenderCheck, DefaultNegotiation>;
 
 /// Limits applied within an association.
 #[derive(Debug, Clone, Copy)]
@@ -42,33 +44,54 @@ pub(crate) struct Limits {
     pub max_object_bytes: usize,
 }
 
-/// Accepts an association when the called AE title is ours, or always when not required.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CalledAeTitle {
+/// Accepts an association when the called AE title is ours (unless not required) and the
+/// calling AE title and peer address are an allowed sender; refusals are logged.
+#[derive(Debug, Clone)]
+pub(crate) struct SenderCheck {
     required: bool,
+    peer: SocketAddr,
+    senders: Arc<Vec<Sender>>,
 }
 
-impl AccessControl for CalledAeTitle {
+impl AccessControl for SenderCheck {
     fn check_access(
         &self,
         this_ae_title: &str,
-        _calling_ae_title: &str,
+        calling_ae_title: &str,
         called_ae_title: &str,
         _user_identity: Option<&UserIdentity>,
     ) -> Result<(), AssociationRJServiceUserReason> {
-        if !self.required || this_ae_title.trim() == called_ae_title.trim() {
-            Ok(())
-        } else {
-            Err(AssociationRJServiceUserReason::CalledAETitleNotRecognized)
+        if self.required && this_ae_title.trim() != called_ae_title.trim() {
+            warn!(peer = %self.peer, calling_ae_title, called_ae_title, "association refused: called AE title is not ours");
+            return Err(AssociationRJServiceUserReason::CalledAETitleNotRecognized);
         }
+        if sender_site(&self.senders, calling_ae_title, self.peer).is_none() {
+            warn!(peer = %self.peer, calling_ae_title, called_ae_title, "association refused: unknown sender (calling AE title and address not in the allow-list)");
+            return Err(AssociationRJServiceUserReason::CallingAETitleNotRecognized);
+        }
+        Ok(())
     }
 }
 
-/// The negotiation options for `config`.
-pub(crate) fn options(config: &ScpConfig) -> Options {
+/// The site of the allowed sender with this calling AE title at this address.
+pub(crate) fn sender_site<'a>(
+    senders: &'a [Sender],
+    calling_ae_title: &str,
+    peer: SocketAddr,
+) -> Option<&'a str> {
+    senders
+        .iter()
+        .find(|s| s.ae_title == calling_ae_title.trim() && s.address == peer.ip())
+        .map(|s| s.site.as_str())
+}
+
+/// The negotiation options for `config`, for a connection from `peer`.
+pub(crate) fn options(config: &ScpConfig, senders: &Arc<Vec<Sender>>, peer: SocketAddr) -> Options {
     let mut options = ServerAssociationOptions::new()
-        .ae_access_control(CalledAeTitle {
+        .ae_access_control(SenderCheck {
             required: config.require_called_ae_title,
+            peer,
+            senders: Arc::clone(senders),
         })
         .ae_title(config.ae_title.clone())
         .max_pdu_length(config.max_pdu)
@@ -90,6 +113,7 @@ pub(crate) fn serve(
     stream: TcpStream,
     peer: SocketAddr,
     options: &Options,
+    senders: &[Sender],
     archive: &Archive,
     limits: Limits,
 ) {
@@ -102,13 +126,20 @@ pub(crate) fn serve(
             return;
         }
     };
-    let calling = association.peer_ae_title().to_string();
-    info!(calling_ae_title = %calling, "association established");
+    let calling = association.peer_ae_title().trim().to_string();
+    let Some(site) = sender_site(senders, &calling, peer).map(str::to_string) else {
+        // The access control let it in, so this cannot happen; refuse all the same.
+        warn!(calling_ae_title = %calling, "unknown sender; association aborted");
+        let _ = association.abort();
+        return;
+    };
+    info!(calling_ae_title = %calling, %site, "association established");
     let mut session = Session {
         source: Source::Network {
             calling_ae_title: calling,
             peer: peer.to_string(),
         },
+        site,
         limits,
         command: Vec::new(),
         command_context: None,
@@ -182,20 +213,24 @@ pub(crate) fn serve(
 struct Awaiting {
     context_id: u8,
     command: Command,
-    data: Vec<u8>,
-    too_large: bool,
+    /// Bytes of the data set received so far.
+    received: usize,
+    /// Where the data set goes, until it fails.
+    data: Result<Incoming, (u16, String)>,
 }
 
 /// The data set that came with a command.
 enum DataSet {
     None,
-    Bytes(Vec<u8>),
-    TooLarge,
+    Received(Box<Incoming>),
+    Failed(u16, String),
 }
 
 /// The DIMSE state of one association.
 struct Session {
     source: Source,
+    /// The site of the sender, recorded with every object.
+    site: String,
     limits: Limits,
     /// Fragments of the command being received.
     command: Vec<u8>,
@@ -242,18 +277,16 @@ impl Session {
                 let command = Command::parse(&std::mem::take(&mut self.command))?;
                 self.command_context = None;
                 if command.has_data_set() {
+                    let data = begin(&command, context, &self.source, archive);
                     self.awaiting = Some(Awaiting {
                         context_id: id,
                         command,
-                        data: Vec::new(),
-                        too_large: false,
+                        received: 0,
+                        data,
                     });
                     return Ok(None);
                 }
-                Ok(Some((
-                    id,
-                    self.answer(&command, DataSet::None, context, archive),
-                )))
+                Ok(Some((id, self.answer(&command, DataSet::None, archive))))
             }
             PDataValueType::Data => {
                 let mut awaiting = self
@@ -265,48 +298,46 @@ impl Session {
                         "data set on another presentation context than its command",
                     ));
                 }
-                if !awaiting.too_large {
-                    if awaiting.data.len().saturating_add(value.data.len())
-                        > self.limits.max_object_bytes
-                    {
-                        awaiting.too_large = true;
-                        awaiting.data = Vec::new();
-                    } else {
-                        awaiting.data.extend_from_slice(&value.data);
-                    }
+                awaiting.received = awaiting.received.saturating_add(value.data.len());
+                let limit = self.limits.max_object_bytes;
+                if awaiting.data.is_ok() && awaiting.received > limit {
+                    // Dropping the object removes what was written of it.
+                    awaiting.data = Err((
+                        status::OUT_OF_RESOURCES,
+                        format!("object over {limit} bytes"),
+                    ));
+                }
+                if let Ok(incoming) = &mut awaiting.data
+                    && let Err(e) = incoming.push(&value.data)
+                {
+                    let code = match e {
+                        IngestErrorKind::Io { .. } => status::OUT_OF_RESOURCES,
+                        _ => status::CANNOT_UNDERSTAND,
+                    };
+                    awaiting.data = Err((code, e.to_string()));
                 }
                 if !value.is_last {
                     self.awaiting = Some(awaiting);
                     return Ok(None);
                 }
-                let data = if awaiting.too_large {
-                    DataSet::TooLarge
-                } else {
-                    DataSet::Bytes(awaiting.data)
+                let data = match awaiting.data {
+                    Ok(incoming) => DataSet::Received(Box::new(incoming)),
+                    Err((code, reason)) => DataSet::Failed(code, reason),
                 };
-                Ok(Some((
-                    id,
-                    self.answer(&awaiting.command, data, context, archive),
-                )))
+                Ok(Some((id, self.answer(&awaiting.command, data, archive))))
             }
         }
     }
 
     /// The response to a complete request.
-    fn answer(
-        &self,
-        command: &Command,
-        data: DataSet,
-        context: &PresentationContextNegotiated,
-        archive: &Archive,
-    ) -> Command {
+    fn answer(&self, command: &Command, data: DataSet, archive: &Archive) -> Command {
         match command.command_field {
             C_ECHO_RQ => {
                 debug!("C-ECHO answered");
                 command.response(status::SUCCESS, None)
             }
             C_STORE_RQ => {
-                let (code, comment) = self.store(command, data, context, archive);
+                let (code, comment) = self.store(command, data, archive);
                 command.response(code, comment)
             }
             other => {
@@ -320,27 +351,15 @@ impl Session {
     }
 
     /// Stores a C-STORE data set; returns the status and, for failures, a comment.
-    fn store(
-        &self,
-        command: &Command,
-        data: DataSet,
-        context: &PresentationContextNegotiated,
-        archive: &Archive,
-    ) -> (u16, Option<String>) {
+    fn store(&self, command: &Command, data: DataSet, archive: &Archive) -> (u16, Option<String>) {
         let fail = |code: u16, reason: String| {
             warn!(status = format!("0x{code:04X}"), %reason, "C-STORE refused");
             (code, Some(reason))
         };
-        let data = match data {
-            DataSet::Bytes(bytes) => bytes,
+        let incoming = match data {
+            DataSet::Received(incoming) => *incoming,
             DataSet::None => return fail(status::CANNOT_UNDERSTAND, "no data set".into()),
-            DataSet::TooLarge => {
-                let limit = self.limits.max_object_bytes;
-                return fail(
-                    status::OUT_OF_RESOURCES,
-                    format!("object over {limit} bytes"),
-                );
-            }
+            DataSet::Failed(code, reason) => return fail(code, reason),
         };
         let (Some(sop_class), Some(sop_instance)) = (
             command.affected_sop_class_uid.as_deref(),
@@ -351,40 +370,14 @@ impl Session {
                 "affected SOP class or instance missing".into(),
             );
         };
-        if sop_class != trim_uid(&context.abstract_syntax) {
-            return fail(
-                status::SOP_CLASS_NOT_SUPPORTED,
-                format!(
-                    "SOP class {sop_class} sent on a context for {}",
-                    context.abstract_syntax
-                ),
-            );
-        }
-        let transfer_syntax = trim_uid(&context.transfer_syntax);
-        let calling = match &self.source {
-            Source::Network {
-                calling_ae_title, ..
-            } => calling_ae_title.as_str(),
-            Source::Folder { .. } => "",
-        };
-        let file = match part10_file(sop_class, sop_instance, transfer_syntax, calling, &data) {
-            Ok(file) => file,
-            Err(e) => return fail(status::CANNOT_UNDERSTAND, e.to_string()),
-        };
-        let header = match inspect(&file) {
-            Ok(header) => header,
-            Err(e) => return fail(status::CANNOT_UNDERSTAND, e.to_string()),
-        };
-        if header.sop_instance_uid != sop_instance || header.sop_class_uid != sop_class {
-            return fail(
-                status::DATA_SET_DOES_NOT_MATCH,
-                format!(
-                    "data set holds {} of class {}, command names {sop_instance} of class {sop_class}",
-                    header.sop_instance_uid, header.sop_class_uid
-                ),
-            );
-        }
-        match archive.store_inspected(&file, &header, &self.source, archive.now()) {
+        let stored = archive.commit_expecting(
+            incoming,
+            Some((sop_instance, sop_class)),
+            &self.source,
+            &self.site,
+            archive.now(),
+        );
+        match stored {
             Ok(stored) => {
                 match stored.outcome {
                     StoreOutcome::New => {
@@ -399,12 +392,56 @@ impl Session {
                 }
                 (status::SUCCESS, None)
             }
-            Err(e) => {
-                error!(error = %e, "cannot write the archive; answering out of resources");
-                (status::OUT_OF_RESOURCES, Some(e.kind.to_string()))
-            }
+            Err(e) => match e.kind {
+                IngestErrorKind::Io { .. } | IngestErrorKind::Index(_) => {
+                    error!(error = %e, "cannot write the archive; answering out of resources");
+                    (status::OUT_OF_RESOURCES, Some(e.kind.to_string()))
+                }
+                IngestErrorKind::Mismatch(reason) => fail(status::DATA_SET_DOES_NOT_MATCH, reason),
+                other => fail(status::CANNOT_UNDERSTAND, other.to_string()),
+            },
         }
     }
+}
+
+/// Opens the temporary file of a C-STORE's data set, or the failure to answer with.
+fn begin(
+    command: &Command,
+    context: &PresentationContextNegotiated,
+    source: &Source,
+    archive: &Archive,
+) -> Result<Incoming, (u16, String)> {
+    let (Some(sop_class), Some(sop_instance)) = (
+        command.affected_sop_class_uid.as_deref(),
+        command.affected_sop_instance_uid.as_deref(),
+    ) else {
+        return Err((
+            status::CANNOT_UNDERSTAND,
+            "affected SOP class or instance missing".into(),
+        ));
+    };
+    if sop_class != trim_uid(&context.abstract_syntax) {
+        return Err((
+            status::SOP_CLASS_NOT_SUPPORTED,
+            format!(
+                "SOP class {sop_class} sent on a context for {}",
+                context.abstract_syntax
+            ),
+        ));
+    }
+    let transfer_syntax = trim_uid(&context.transfer_syntax);
+    let calling = match source {
+        Source::Network {
+            calling_ae_title, ..
+        } => calling_ae_title.as_str(),
+        Source::Folder { .. } => "",
+    };
+    let meta = part10_file(sop_class, sop_instance, transfer_syntax, calling, &[])
+        .map_err(|e| (status::CANNOT_UNDERSTAND, e.to_string()))?;
+    archive.begin(&meta, transfer_syntax).map_err(|e| {
+        error!(error = %e, "cannot start writing a received object");
+        (status::OUT_OF_RESOURCES, e.kind.to_string())
+    })
 }
 
 fn protocol(message: impl Into<String>) -> IngestErrorKind {

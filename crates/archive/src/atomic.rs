@@ -73,7 +73,7 @@ fn write_and_sync(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
 
 /// Flushes a folder's entries to disk (POSIX: a rename is durable only once its folder is).
 #[cfg(unix)]
-fn sync_dir(dir: &Path) -> Result<(), IngestError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), IngestError> {
     fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| IngestError::io(dir, "flush folder to disk", &e))
@@ -81,7 +81,7 @@ fn sync_dir(dir: &Path) -> Result<(), IngestError> {
 
 /// Other systems cannot open a folder as a file; their renames are durable as they are.
 #[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> Result<(), IngestError> {
+pub(crate) fn sync_dir(_dir: &Path) -> Result<(), IngestError> {
     Ok(())
 }
 

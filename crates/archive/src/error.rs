@@ -41,6 +41,9 @@ pub enum IngestErrorKind {
     /// A DIMSE message that breaks PS3.7 (malformed command set, unexpected fragment).
     #[error("DIMSE protocol: {0}")]
     Protocol(String),
+    /// A received data set is not the object its C-STORE command names.
+    #[error("data set does not match its command: {0}")]
+    Mismatch(String),
     /// Receiver settings that cannot work (an invalid AE title, a port already in use).
     #[error("receiver configuration: {0}")]
     Config(String),

@@ -70,7 +70,21 @@ pub fn is_pet_sop_class(sop_class_uid: &str) -> bool {
 /// Refuses bytes that are not DICOM, a DICOMDIR, and objects without the UIDs that the
 /// archive files them under.
 pub fn inspect(bytes: &[u8]) -> Result<DicomHeader, IngestErrorKind> {
-    let obj = parse_dicom(bytes.to_vec())?;
+    read_header(&parse_dicom(bytes.to_vec())?)
+}
+
+/// Reads the identifiers of a Part 10 file on disk without reading its pixel data (a
+/// received object may be hundreds of megabytes).
+pub fn inspect_file(path: &std::path::Path) -> Result<DicomHeader, IngestErrorKind> {
+    let obj = dicom_object::OpenFileOptions::new()
+        .read_preamble(dicom_object::file::ReadPreamble::Always)
+        .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
+        .open_file(path)
+        .map_err(|e| IngestErrorKind::NotDicom(e.to_string()))?;
+    read_header(&obj)
+}
+
+fn read_header(obj: &dicom_object::DefaultDicomObject) -> Result<DicomHeader, IngestErrorKind> {
     let meta = obj.meta();
     let meta_text = |s: &str| {
         let t = s.trim_matches(|c: char| c == ' ' || c == '\0');
@@ -83,29 +97,29 @@ pub fn inspect(bytes: &[u8]) -> Result<DicomHeader, IngestErrorKind> {
     }
     let transfer_syntax_uid = meta_text(meta.transfer_syntax())
         .ok_or_else(|| IngestErrorKind::MissingAttribute("TransferSyntaxUID (0002,0010)".into()))?;
-    let sop_class_uid = match text(&obj, SOP_CLASS_UID)? {
+    let sop_class_uid = match text(obj, SOP_CLASS_UID)? {
         Some(uid) => uid,
         None => meta_text(meta.media_storage_sop_class_uid())
             .ok_or_else(|| IngestErrorKind::MissingAttribute(SOP_CLASS_UID.to_string()))?,
     };
-    let sop_instance_uid = match text(&obj, SOP_INSTANCE_UID)? {
+    let sop_instance_uid = match text(obj, SOP_INSTANCE_UID)? {
         Some(uid) => uid,
         None => meta_text(meta.media_storage_sop_instance_uid())
             .ok_or_else(|| IngestErrorKind::MissingAttribute(SOP_INSTANCE_UID.to_string()))?,
     };
     let required = |a: Attr| -> Result<String, IngestErrorKind> {
-        text(&obj, a)?.ok_or_else(|| IngestErrorKind::MissingAttribute(a.to_string()))
+        text(obj, a)?.ok_or_else(|| IngestErrorKind::MissingAttribute(a.to_string()))
     };
     Ok(DicomHeader {
         sop_class_uid,
         sop_instance_uid,
         study_instance_uid: required(STUDY_INSTANCE_UID)?,
         series_instance_uid: required(SERIES_INSTANCE_UID)?,
-        modality: text(&obj, MODALITY)?,
+        modality: text(obj, MODALITY)?,
         transfer_syntax_uid,
-        patient_id: text(&obj, PATIENT_ID).ok().flatten(),
-        series_date: text(&obj, SERIES_DATE).ok().flatten(),
-        series_description: text(&obj, SERIES_DESCRIPTION).ok().flatten(),
+        patient_id: text(obj, PATIENT_ID).ok().flatten(),
+        series_date: text(obj, SERIES_DATE).ok().flatten(),
+        series_description: text(obj, SERIES_DESCRIPTION).ok().flatten(),
     })
 }
 

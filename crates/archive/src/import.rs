@@ -91,14 +91,15 @@ pub struct ImportReport {
     pub series: Vec<String>,
 }
 
-/// Imports every DICOM file under `dir` (recursively) into `archive`, calling `progress`
-/// after each file.
+/// Imports every DICOM file under `dir` (recursively) into `archive` as objects of
+/// `site`, de-identified like received ones, calling `progress` after each file.
 ///
 /// Errors only when the folder cannot be listed or the archive cannot be written; problems
 /// with single files are reported in [`ImportReport::skipped`].
 pub fn import_folder(
     archive: &Archive,
     dir: &Path,
+    site: &str,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<ImportReport, IngestError> {
     let mut report = ImportReport::default();
@@ -110,7 +111,7 @@ pub fn import_folder(
     let already_done = report.skipped.len();
 
     for (i, path) in files.into_iter().enumerate() {
-        let outcome = match import_file(archive, &path)? {
+        let outcome = match import_file(archive, &path, site)? {
             Ok(stored) => {
                 match stored.outcome {
                     StoreOutcome::New => report.new += 1,
@@ -142,7 +143,11 @@ pub fn import_folder(
 }
 
 /// Stores one file: the outer error is the archive failing, the inner one a skipped file.
-fn import_file(archive: &Archive, path: &Path) -> Result<Result<Stored, SkipReason>, IngestError> {
+fn import_file(
+    archive: &Archive,
+    path: &Path,
+    site: &str,
+) -> Result<Result<Stored, SkipReason>, IngestError> {
     if path
         .file_name()
         .is_some_and(|n| n.eq_ignore_ascii_case("DICOMDIR"))
@@ -163,9 +168,18 @@ fn import_file(archive: &Archive, path: &Path) -> Result<Result<Stored, SkipReas
     let source = Source::Folder {
         path: path.to_path_buf(),
     };
-    archive
-        .store_inspected(&bytes, &header, &source, archive.now())
-        .map(Ok)
+    match archive.store_inspected(&bytes, &header, &source, site, archive.now()) {
+        Ok(stored) => Ok(Ok(stored)),
+        Err(e)
+            if matches!(
+                e.kind,
+                IngestErrorKind::Io { .. } | IngestErrorKind::Index(_)
+            ) =>
+        {
+            Err(e)
+        }
+        Err(e) => Ok(Err(SkipReason::Unfileable(e.kind.to_string()))),
+    }
 }
 
 /// Collects the regular files under `dir`; linked folders are recorded as skipped.

@@ -8,6 +8,10 @@
 //! | [`scp`] | the C-STORE receiver of `her2ex serve` (dicom-ul), which acknowledges an object only once it is on disk |
 //! | [`dimse`] | DIMSE command sets of C-STORE and C-ECHO (PS3.7) |
 //! | [`header`] | the UIDs and modality that file an object; which SOP classes are PET images |
+//! | [`deid`] | the de-identification profile (`docs/deidentification.md`), applied while an object streams to disk |
+//!
+//! Every object belongs to a site: the site of the allowed sender that sent it
+//! ([`Sender`]) or the site an import was run for; the index records it with the object.
 //!
 //! Every object is kept, PET or not (the attenuation CT, contours, screen captures); only
 //! PET images ([`Stored::is_pet_image`], [`SeriesSummary::is_pet`]) are handed to the
@@ -19,10 +23,12 @@
 pub mod archive;
 mod association;
 mod atomic;
+pub mod deid;
 pub mod dimse;
 pub mod error;
 pub mod header;
 pub mod import;
+mod incoming;
 pub mod scp;
 
 pub use archive::{Archive, ArchivedInstance, SeriesSummary, Source, StoreOutcome, Stored};
@@ -31,4 +37,5 @@ pub use header::{DicomHeader, PET_IMAGE_SOP_CLASSES, inspect, is_valid_uid};
 pub use import::{
     FileOutcome, ImportProgress, ImportReport, SkipReason, SkippedFile, import_folder,
 };
-pub use scp::{DEFAULT_AE_TITLE, Scp, ScpConfig, Shutdown, run_scp};
+pub use incoming::Incoming;
+pub use scp::{DEFAULT_AE_TITLE, Scp, ScpConfig, Sender, Shutdown, run_scp};

@@ -6,6 +6,9 @@
 //! | services | Storage of [`STORAGE_SOP_CLASSES`]; Verification (C-ECHO) |
 //! | transfer syntaxes | [`TRANSFER_SYNTAXES`]: Explicit VR LE, Implicit VR LE, Explicit VR BE |
 //! | AE title | called AE title must match [`ScpConfig::ae_title`] unless `require_called_ae_title` is off |
+//! | senders | only the calling AE title + address pairs of [`ScpConfig::senders`], each bound to a site; others are refused (A-ASSOCIATE-RJ) and logged with address and both AE titles |
+//! | bounds | at most [`ScpConfig::max_associations`] at once (the next is refused, transient, local limit exceeded); objects streamed to disk, never gathered in memory; [`ScpConfig::max_object_bytes`] per object; [`ScpConfig::idle_timeout`] of silence ends an association |
+//! | privacy | every object is de-identified as it streams to disk (`deid`) |
 //! | acknowledgement | the Part 10 file is in the archive (flushed to disk) before C-STORE-RSP Success |
 //! | failures | 0xC000 data set unreadable, 0xA900 data set does not match the command, 0xA700 archive cannot write, 0x0122 SOP class differs from the presentation context |
 //! | broken association | the unacknowledged data set is dropped; nothing half-written is stored |
@@ -13,9 +16,10 @@
 //!
 //! From async code (the web server) run it with `tokio::task::spawn_blocking`.
 
-use std::net::{SocketAddr, TcpListener};
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
@@ -64,6 +68,45 @@ pub const TRANSFER_SYNTAXES: &[&str] = &[
     "1.2.840.10008.1.2.2",
 ];
 
+/// A sender allowed to store: its calling AE title, its address and the site whose
+/// objects it sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sender {
+    /// Calling AE title of the scanner or workstation.
+    pub ae_title: String,
+    /// Its IP address.
+    pub address: IpAddr,
+    /// The site code its objects belong to (e.g. `KS`).
+    pub site: String,
+}
+
+impl Sender {
+    /// Parses `AE@ADDRESS=SITE`, e.g. `KS_PETCT@10.1.2.3=KS`.
+    pub fn parse(s: &str) -> Result<Sender, IngestError> {
+        let bad = || {
+            IngestError::new(IngestErrorKind::Config(format!(
+                "sender {s:?} is not AE@ADDRESS=SITE (e.g. KS_PETCT@10.1.2.3=KS)"
+            )))
+        };
+        let (who, site) = s.split_once('=').ok_or_else(bad)?;
+        let (ae, address) = who.rsplit_once('@').ok_or_else(bad)?;
+        let address: IpAddr = address.trim().parse().map_err(|_| bad())?;
+        let site = site.trim();
+        let ae = ae.trim();
+        if ae.is_empty() || ae.len() > 16 || ae.contains('\\') {
+            return Err(bad());
+        }
+        if !(2..=4).contains(&site.len()) || !site.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(bad());
+        }
+        Ok(Sender {
+            ae_title: ae.to_string(),
+            address,
+            site: site.to_string(),
+        })
+    }
+}
+
 /// Settings of the receiver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScpConfig {
@@ -79,11 +122,15 @@ pub struct ScpConfig {
     pub idle_timeout: Duration,
     /// Largest single object accepted; bigger ones are answered 0xA700.
     pub max_object_bytes: usize,
+    /// The senders allowed, each bound to its site; no sender is allowed when empty.
+    pub senders: Vec<Sender>,
+    /// Associations served at once; one more is refused until one ends.
+    pub max_associations: usize,
 }
 
 impl ScpConfig {
     /// Settings with our defaults: called AE title required, 64 KiB PDUs, 60 s idle
-    /// timeout, objects up to 1 GiB.
+    /// timeout, objects up to 1 GiB, 8 associations at once, no sender allowed yet.
     pub fn new(ae_title: impl Into<String>, bind: SocketAddr) -> Self {
         Self {
             ae_title: ae_title.into(),
@@ -92,7 +139,15 @@ impl ScpConfig {
             require_called_ae_title: true,
             idle_timeout: Duration::from_secs(60),
             max_object_bytes: 1 << 30,
+            senders: Vec::new(),
+            max_associations: 8,
         }
+    }
+
+    /// The same settings allowing `sender` too.
+    pub fn allow(mut self, sender: Sender) -> Self {
+        self.senders.push(sender);
+        self
     }
 
     /// Checks the settings: a valid AE title (PS3.5 Table 6.2-1) and sane limits.
@@ -115,6 +170,9 @@ impl ScpConfig {
         }
         if self.max_pdu < 4096 {
             return bad(format!("max PDU {} is below 4096 bytes", self.max_pdu));
+        }
+        if self.max_associations == 0 {
+            return bad("at most 0 associations: the receiver would refuse everyone".into());
         }
         if self.idle_timeout.is_zero() {
             return bad("idle timeout must be positive".into());
@@ -189,15 +247,22 @@ impl Scp {
     /// they have acknowledged is already on disk, and what they have not the sender must
     /// send again, as DICOM requires of any unacknowledged C-STORE.
     pub fn run(self, shutdown: &Shutdown) -> Result<(), IngestError> {
-        let options = Arc::new(association::options(&self.config));
         let limits = Limits {
             max_object_bytes: self.config.max_object_bytes,
         };
+        let senders = Arc::new(self.config.senders.clone());
+        let config = Arc::new(self.config.clone());
+        let active = Arc::new(AtomicUsize::new(0));
         info!(
             ae_title = %self.config.ae_title,
             address = %self.local_addr,
+            senders = senders.len(),
+            max_associations = self.config.max_associations,
             "DICOM receiver listening"
         );
+        if senders.is_empty() {
+            warn!("no DICOM sender is allowed: every association will be refused");
+        }
         let mut next_id: u64 = 0;
         while !shutdown.is_triggered() {
             match self.listener.accept() {
@@ -206,13 +271,22 @@ impl Scp {
                         warn!(%peer, error = %e, "cannot configure the connection; closed");
                         continue;
                     }
+                    if active.load(Ordering::SeqCst) >= self.config.max_associations {
+                        warn!(%peer, limit = self.config.max_associations, "association refused: too many at once");
+                        refuse_busy(stream);
+                        continue;
+                    }
                     next_id += 1;
-                    let options = Arc::clone(&options);
+                    let guard = Active::enter(&active);
+                    let config = Arc::clone(&config);
+                    let senders = Arc::clone(&senders);
                     let archive = Arc::clone(&self.archive);
                     let spawned = thread::Builder::new()
                         .name(format!("dicom-association-{next_id}"))
                         .spawn(move || {
-                            association::serve(stream, peer, &options, &archive, limits)
+                            let _guard = guard;
+                            let options = association::options(&config, &senders, peer);
+                            association::serve(stream, peer, &options, &senders, &archive, limits)
                         });
                     if let Err(e) = spawned {
                         error!(%peer, error = %e, "cannot start a thread for the association");
@@ -228,6 +302,61 @@ impl Scp {
         }
         info!(address = %self.local_addr, "DICOM receiver stopped");
         Ok(())
+    }
+}
+
+/// Counts an association being served; the count drops when it ends, however it ends.
+struct Active(Arc<AtomicUsize>);
+
+impl Active {
+    fn enter(count: &Arc<AtomicUsize>) -> Active {
+        count.fetch_add(1, Ordering::SeqCst);
+        Active(Arc::clone(count))
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// How long a refused peer has to send its A-ASSOCIATE-RQ before the connection is closed.
+const REFUSAL_WAIT: Duration = Duration::from_secs(2);
+
+/// Answers an association request with A-ASSOCIATE-RJ (transient, service provider
+/// presentation: local limit exceeded, PS3.8 §9.3.4) so the sender retries later.
+fn refuse_busy(mut stream: TcpStream) {
+    use dicom_ul::pdu::{
+        AssociationRJ, AssociationRJResult, AssociationRJServiceProviderPresentationReason,
+        AssociationRJSource, Pdu, write_pdu,
+    };
+    let _ = stream.set_read_timeout(Some(REFUSAL_WAIT));
+    let _ = stream.set_write_timeout(Some(REFUSAL_WAIT));
+    // Read the request's header and body (an A-ASSOCIATE-RQ is a few kilobytes).
+    let mut header = [0u8; 6];
+    if stream.read_exact(&mut header).is_err() {
+        return;
+    }
+    let len = u32::from_be_bytes([header[2], header[3], header[4], header[5]]);
+    if len > 64 * 1024
+        || std::io::copy(
+            &mut (&mut stream).take(u64::from(len)),
+            &mut std::io::sink(),
+        )
+        .is_err()
+    {
+        return;
+    }
+    let pdu = Pdu::AssociationRJ(AssociationRJ {
+        result: AssociationRJResult::Transient,
+        source: AssociationRJSource::ServiceProviderPresentation(
+            AssociationRJServiceProviderPresentationReason::LocalLimitExceeded,
+        ),
+    });
+    let mut bytes = Vec::new();
+    if write_pdu(&mut bytes, &pdu).is_ok() {
+        let _ = stream.write_all(&bytes);
     }
 }
 

@@ -18,12 +18,13 @@ use archive::scp::IMPLEMENTATION_CLASS_UID;
 use archive::{Archive, SkipReason, StoreOutcome, import_folder};
 use dicom_dictionary_std::tags;
 use ingest_support::{
-    AE, Running, archive_files, dcmtk, pet_files, rtstruct_file, send_with_dicom_ul, sha256_hex,
+    AE, Running, archive_files, assert_stored_de_identified, dcmtk, pet_files, rtstruct_file,
+    send_with_dicom_ul, sha256_hex, sop_instance_uid,
 };
 use pet::series::open::parse_dicom;
 
 #[test]
-fn folder_import_stores_each_file_once_byte_for_byte_and_skips_the_rest() {
+fn folder_import_stores_each_file_once_de_identified_and_skips_the_rest() {
     let src = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(src.path().join("scan/pt")).unwrap();
     for f in pet_files() {
@@ -36,8 +37,10 @@ fn folder_import_stores_each_file_once_byte_for_byte_and_skips_the_rest() {
     let data = tempfile::tempdir().unwrap();
     let archive = Archive::open(data.path()).unwrap();
     let mut seen = Vec::new();
-    let report =
-        import_folder(&archive, src.path(), &mut |p| seen.push((p.done, p.total))).unwrap();
+    let report = import_folder(&archive, src.path(), "KS", &mut |p| {
+        seen.push((p.done, p.total))
+    })
+    .unwrap();
 
     assert_eq!(
         (report.files, report.new, report.duplicate, report.conflict),
@@ -60,15 +63,20 @@ fn folder_import_stores_each_file_once_byte_for_byte_and_skips_the_rest() {
     assert_eq!(seen.last(), Some(&(23, 23)));
     assert_eq!(report.series.len(), 2);
 
-    // Every original is in the archive under its own hash, byte for byte.
+    // Every original is in the archive, de-identified, its pixels unchanged.
     let (objects, temporary) = archive_files(&archive);
     assert_eq!(objects.len(), 21);
     assert!(temporary.is_empty());
     for f in pet_files().into_iter().chain([rtstruct_file()]) {
-        let bytes = std::fs::read(&f).unwrap();
-        let stored = std::fs::read(archive.object_path(&sha256_hex(&bytes))).unwrap();
-        assert!(stored == bytes, "{} not stored byte for byte", f.display());
+        assert_stored_de_identified(&archive, &f);
     }
+    assert!(
+        archive
+            .instances()
+            .unwrap()
+            .iter()
+            .all(|e| e.site.as_deref() == Some("KS"))
+    );
 
     let series = archive.series().unwrap();
     assert_eq!(series.len(), 2);
@@ -95,7 +103,7 @@ fn folder_import_stores_each_file_once_byte_for_byte_and_skips_the_rest() {
     assert!(archive.series_files("1.2.3.404").unwrap().is_empty());
 
     // Importing again changes nothing.
-    let again = import_folder(&archive, src.path(), &mut |_| {}).unwrap();
+    let again = import_folder(&archive, src.path(), "KS", &mut |_| {}).unwrap();
     assert_eq!((again.new, again.duplicate, again.conflict), (0, 21, 0));
     assert_eq!(archive_files(&archive).0, objects);
     assert_eq!(archive.instances().unwrap().len(), 21);
@@ -107,19 +115,19 @@ fn folder_import_stores_each_file_once_byte_for_byte_and_skips_the_rest() {
     altered[last] ^= 0x01;
     let other = tempfile::tempdir().unwrap();
     std::fs::write(other.path().join("slice.dcm"), &altered).unwrap();
-    let conflict = import_folder(&archive, other.path(), &mut |_| {}).unwrap();
+    let conflict = import_folder(&archive, other.path(), "KS", &mut |_| {}).unwrap();
     assert_eq!(
         (conflict.new, conflict.duplicate, conflict.conflict),
         (0, 0, 1)
     );
-    assert_eq!(
-        std::fs::read(archive.object_path(&sha256_hex(&altered))).unwrap(),
-        altered
-    );
-    assert_eq!(
-        std::fs::read(archive.object_path(&sha256_hex(&original))).unwrap(),
-        original
-    );
+    let uid = sop_instance_uid(&pet_files()[3]);
+    let versions: Vec<_> = archive
+        .instances()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.sop_instance_uid == uid)
+        .collect();
+    assert_eq!(versions.len(), 2, "both versions kept");
     let pt = archive
         .series()
         .unwrap()
@@ -129,8 +137,13 @@ fn folder_import_stores_each_file_once_byte_for_byte_and_skips_the_rest() {
     assert_eq!((pt.instance_count, pt.conflicting_instances), (20, 1));
     let files = archive.series_files(&pt.series_instance_uid).unwrap();
     assert_eq!(files.len(), 20);
-    assert!(
-        files.contains(&archive.object_path(&sha256_hex(&original))),
+    let chosen = files
+        .iter()
+        .find(|f| sop_instance_uid(f) == uid)
+        .expect("the instance is in the series");
+    assert_eq!(
+        std::fs::read(chosen).unwrap().last(),
+        original.last(),
         "first version chosen"
     );
 }
@@ -141,24 +154,27 @@ fn store_bytes_refuses_non_dicom_and_reports_outcomes() {
     let archive = Archive::open(data.path()).unwrap();
     let source = archive::Source::Folder { path: "x".into() };
     let err = archive
-        .store_bytes(b"plain text, no DICOM here", &source)
+        .store_bytes(b"plain text, no DICOM here", &source, "KS")
         .unwrap_err();
     assert!(
         err.to_string().contains("not a readable DICOM file"),
         "{err}"
     );
     let bytes = std::fs::read(rtstruct_file()).unwrap();
-    let first = archive.store_bytes(&bytes, &source).unwrap();
+    let first = archive.store_bytes(&bytes, &source, "KS").unwrap();
     assert_eq!(first.outcome, StoreOutcome::New);
     assert!(!first.is_pet_image);
     assert_eq!(first.modality.as_deref(), Some("RTSTRUCT"));
     assert_eq!(
-        archive.store_bytes(&bytes, &source).unwrap().outcome,
+        archive.store_bytes(&bytes, &source, "KS").unwrap().outcome,
         StoreOutcome::Duplicate
     );
     let entry = &archive.instances().unwrap()[0];
     assert_eq!(entry.source, source);
-    assert_eq!(entry.sha256, sha256_hex(&bytes));
+    assert_eq!(
+        entry.sha256,
+        sha256_hex(&std::fs::read(archive.object_path(&entry.sha256)).unwrap())
+    );
 }
 
 #[test]

@@ -335,9 +335,10 @@ async fn baseline_pet(
     let dir = tempfile::tempdir().context("temporary folder for the demo PET")?;
     let truth = {
         let (spec, path, archive) = (spec.clone(), dir.path().to_path_buf(), archive.clone());
+        let site = id.split('-').next().unwrap_or_default().to_string();
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let truth = pet::phantom::write_phantom_with(&path, &spec)?;
-            archive::import_folder(&archive, &path, &mut |_| {})?;
+            archive::import_folder(&archive, &path, &site, &mut |_| {})?;
             Ok(truth)
         })
         .await??
@@ -357,12 +358,11 @@ async fn baseline_pet(
     let nurse = actor("anna.nurse");
     run_all(state, &nurse, id, &[imp]).await?;
     let settings = state.settings().await.map_err(api_err)?;
-    let (uid, study) = (truth.series_uid.clone(), id.to_string());
+    let uid = truth.series_uid.clone();
     let q = tokio::task::spawn_blocking(move || {
         trial::imaging::quantify_series(
             &archive,
             &uid,
-            &study,
             protocol::PetTimepoint::Pet1,
             "imp-1",
             &settings,

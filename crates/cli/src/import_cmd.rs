@@ -1,5 +1,6 @@
 //! `her2ex pet import DIR`: copies a folder's DICOM files into the data directory's
-//! content-addressed archive (the same archive the DICOM receiver of `her2ex serve` fills).
+//! content-addressed archive (the same archive the DICOM receiver of `her2ex serve` fills),
+//! de-identified, as images of the site given with `--site`.
 
 use std::path::PathBuf;
 
@@ -11,6 +12,9 @@ use archive::Archive;
 pub struct ImportArgs {
     /// Folder to import (searched recursively; DICOMDIR and non-DICOM files are skipped).
     dir: PathBuf,
+    /// The site whose images these are (e.g. KS): only its users see and quantify them.
+    #[arg(long, env = "HER2EX_SITE")]
+    site: String,
     /// Data directory holding the archive.
     #[arg(long, env = "HER2EX_DATA_DIR", default_value = "./her2ex-data")]
     data_dir: PathBuf,
@@ -21,6 +25,8 @@ pub struct ImportArgs {
 
 /// Runs the import; exit code 0, or 1 when some instance conflicts with a stored version.
 pub fn run(a: &ImportArgs) -> anyhow::Result<u8> {
+    let site = protocol::SiteCode::parse(&a.site)
+        .map_err(|r| anyhow::anyhow!("--site {:?}: {}", a.site, r.message))?;
     let archive = Archive::open(&a.data_dir)
         .with_context(|| format!("opening the DICOM archive in {}", a.data_dir.display()))?;
     let bar = if a.json {
@@ -32,7 +38,7 @@ pub fn run(a: &ImportArgs) -> anyhow::Result<u8> {
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let report = archive::import_folder(&archive, &a.dir, &mut |p| {
+    let report = archive::import_folder(&archive, &a.dir, site.as_str(), &mut |p| {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
     })

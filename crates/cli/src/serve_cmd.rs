@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use archive::{Archive, Scp, ScpConfig, Shutdown};
+use archive::{Archive, Scp, ScpConfig, Sender, Shutdown};
 use clap::Args;
 
 use crate::DataArgs;
@@ -40,6 +40,24 @@ pub struct ServeArgs {
     /// Largest request body in bytes; a larger one gets 413.
     #[arg(long, env = "HER2EX_HTTP_MAX_BODY", default_value_t = server::HttpLimits::DEFAULT_MAX_BODY_BYTES)]
     pub http_max_body: usize,
+    /// A sender allowed to store, as AE@ADDRESS=SITE (e.g. KS_PETCT@10.1.2.3=KS):
+    /// its objects belong to SITE. Repeat for each scanner or workstation; any other
+    /// calling AE title or address is refused and logged.
+    #[arg(
+        long = "dicom-sender",
+        env = "HER2EX_DICOM_SENDERS",
+        value_delimiter = ','
+    )]
+    pub dicom_senders: Vec<String>,
+    /// Associations the DICOM receiver serves at once; one more is refused (transient).
+    #[arg(long, env = "HER2EX_DICOM_MAX_ASSOCIATIONS", default_value_t = 8)]
+    pub dicom_max_associations: usize,
+    /// Largest DICOM object accepted, in MiB.
+    #[arg(long, env = "HER2EX_DICOM_MAX_OBJECT_MIB", default_value_t = 1024)]
+    pub dicom_max_object_mib: usize,
+    /// Seconds of silence after which a DICOM association is closed.
+    #[arg(long, env = "HER2EX_DICOM_IDLE_TIMEOUT", default_value_t = 60)]
+    pub dicom_idle_timeout_secs: u64,
 }
 
 impl ServeArgs {
@@ -62,7 +80,18 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<u8> {
 /// Starts the DICOM receiver on its own threads; stored files land in the data
 /// directory's archive.
 fn start_receiver(a: &ServeArgs, archive: Arc<Archive>) -> anyhow::Result<Shutdown> {
-    let config = ScpConfig::new(a.ae_title.clone(), a.dicom_listen);
+    let mut config = ScpConfig::new(a.ae_title.clone(), a.dicom_listen);
+    for sender in &a.dicom_senders {
+        config = config.allow(Sender::parse(sender)?);
+    }
+    config.max_associations = a.dicom_max_associations;
+    config.max_object_bytes = a.dicom_max_object_mib.saturating_mul(1 << 20);
+    config.idle_timeout = std::time::Duration::from_secs(a.dicom_idle_timeout_secs);
+    if config.senders.is_empty() {
+        println!(
+            "No DICOM sender allowed (--dicom-sender AE@ADDRESS=SITE): every association will be refused"
+        );
+    }
     let scp = Scp::bind(config, archive)
         .with_context(|| format!("starting the DICOM receiver on {}", a.dicom_listen))?;
     println!(

@@ -486,6 +486,8 @@ fn a_scanner_sends_a_series_to_serve_and_a_folder_import_finds_it_stored() {
             &format!("127.0.0.1:{dicom}"),
             "--ae-title",
             "HER2EX_TEST",
+            "--dicom-sender",
+            "SCANNER@127.0.0.1=KS",
             "--data-dir",
         ])
         .arg(dir.path())
@@ -519,13 +521,33 @@ fn a_scanner_sends_a_series_to_serve_and_a_folder_import_finds_it_stored() {
         sent.is_some(),
         "storescu never succeeded against her2ex serve"
     );
-    // A wrong called AE title is refused.
+    // A wrong called AE title is refused, and so is a sender not allowed.
     let o = Command::new("storescu")
-        .args(["-aec", "SOMEONE", "127.0.0.1", &dicom.to_string()])
+        .args([
+            "-aet",
+            "SCANNER",
+            "-aec",
+            "SOMEONE",
+            "127.0.0.1",
+            &dicom.to_string(),
+        ])
         .arg(&files[0])
         .output()
         .unwrap();
     assert!(!o.status.success());
+    let o = Command::new("storescu")
+        .args([
+            "-aet",
+            "LAPTOP",
+            "-aec",
+            "HER2EX_TEST",
+            "127.0.0.1",
+            &dicom.to_string(),
+        ])
+        .arg(&files[0])
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "a sender not allowed was served");
     // Every instance is in the archive, and the received series quantifies to the
     // reference SUV (the DRO's maximum inside the body is 4.00).
     let objects = dir.path().join("dicom").join("objects");
@@ -551,7 +573,14 @@ fn a_scanner_sends_a_series_to_serve_and_a_folder_import_finds_it_stored() {
     let other = tempfile::tempdir().unwrap();
     let first = her2ex(
         other.path(),
-        &["pet", "import", series.to_str().unwrap(), "--json"],
+        &[
+            "pet",
+            "import",
+            series.to_str().unwrap(),
+            "--site",
+            "KS",
+            "--json",
+        ],
         None,
     );
     assert!(first.status.success(), "{}", text(&first));
@@ -562,7 +591,14 @@ fn a_scanner_sends_a_series_to_serve_and_a_folder_import_finds_it_stored() {
     );
     let again = her2ex(
         other.path(),
-        &["pet", "import", series.to_str().unwrap(), "--json"],
+        &[
+            "pet",
+            "import",
+            series.to_str().unwrap(),
+            "--site",
+            "KS",
+            "--json",
+        ],
         None,
     );
     let again: Value = serde_json::from_slice(&again.stdout).unwrap();

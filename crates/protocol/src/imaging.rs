@@ -202,6 +202,10 @@ pub struct PetQuantification {
     /// The protocol version of those settings (empty when quantified before it was recorded).
     #[serde(default)]
     pub protocol_version: String,
+    /// Why a series whose PatientID is not the study id was assigned to her (an explicit
+    /// assignment); none when the PatientID is her study id.
+    #[serde(default)]
+    pub assignment_reason: Option<String>,
 }
 
 /// A reader's decision on a candidate.

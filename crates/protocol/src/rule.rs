@@ -81,6 +81,13 @@ pub enum Rule {
     IMP_PREGNANCY,
     /// A PET exam's quantification or review that does not fit the recorded exam (PROTOCOL §6).
     PET_EXAM,
+    /// A DICOM series is quantified only by a user of the site it belongs to (the site
+    /// that sent or imported it); another site's series is as if it did not exist.
+    IMAGING_SITE,
+    /// A DICOM series belongs to the participant whose study id is its PatientID; another
+    /// participant needs an explicit assignment with a reason, and a series is never the
+    /// exam of two participants.
+    IMAGING_PARTICIPANT,
     /// The biopsy target must be a lesion the reader confirmed (PROTOCOL §7).
     BIOPSY_TARGET,
     /// The PET response read PET1 → PET2 (PERCIST-style, PROTOCOL §10): arm 1, both exams
@@ -170,6 +177,8 @@ impl Rule {
             Rule::SIGNATURE => "SIGNATURE",
             Rule::IMP_PREGNANCY => "IMP_PREGNANCY",
             Rule::PET_EXAM => "PET_EXAM",
+            Rule::IMAGING_SITE => "IMAGING_SITE",
+            Rule::IMAGING_PARTICIPANT => "IMAGING_PARTICIPANT",
             Rule::BIOPSY_TARGET => "BIOPSY_TARGET",
             Rule::PET_RESPONSE => "PET_RESPONSE",
             Rule::SETTINGS => "SETTINGS",

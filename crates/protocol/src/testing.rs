@@ -377,6 +377,8 @@ pub fn quantification_command(
         volume_suv_max,
         candidates,
         warnings: Vec::new(),
+        series_patient_id: None,
+        assignment_reason: Some("test series".into()),
     })
 }
 

@@ -66,8 +66,12 @@ async fn exam(
 pub struct QuantifyRequest {
     /// The participant's version you saw; a stale one gets 409.
     pub expected_version: i64,
-    /// The series (see `/pet/series`; any archived PET series may be named).
+    /// The series (see `/pet/series`): a series of the participant's site; one whose
+    /// PatientID is not her study id needs `assignment_reason`.
     pub series_instance_uid: String,
+    /// Why a series whose PatientID is not her study id is hers (kept in the audit trail).
+    #[serde(default)]
+    pub assignment_reason: Option<String>,
 }
 
 async fn quantify(
@@ -80,7 +84,14 @@ async fn quantify(
     let uid = &req.series_instance_uid;
     let w = state
         .trial
-        .quantify(&user, &id, tp, req.expected_version, uid)
+        .quantify(
+            &user,
+            &id,
+            tp,
+            req.expected_version,
+            uid,
+            req.assignment_reason.as_deref(),
+        )
         .await?;
     Ok(Json(w))
 }

@@ -128,11 +128,12 @@ fn lesion_params(s: &Settings) -> LesionParams {
     }
 }
 
-/// Reads, calibrates and measures an archived series (blocking; seconds of work).
+/// Reads, calibrates and measures an archived series (blocking; seconds of work). The
+/// command carries the series' archived PatientID; whether the series may be hers is for
+/// the caller ([`Trial::quantify`]) and the protocol to decide.
 pub fn quantify_series(
     archive: &Archive,
     series_uid: &str,
-    study_id: &str,
     tp: PetTimepoint,
     administration_id: &str,
     settings: &Settings,
@@ -183,21 +184,12 @@ pub fn quantify_series(
             .iter()
             .map(|p| format!("File skipped: {}", p.reason)),
     );
-    let patient_id = archive
+    let series_patient_id = archive
         .series()
         .map_err(|e| Error::internal("reading the archive", e))?
         .into_iter()
         .find(|s| s.series_instance_uid == series_uid)
         .and_then(|s| s.patient_id);
-    match patient_id.as_deref() {
-        Some(pid) if pid == study_id => {}
-        Some(pid) if protocol::privacy::find_personal_number(pid).is_some() => warnings.push(
-            "The PatientID in the DICOM header looks like a personal identity number (not shown, not stored); the scanner should send the study id.".into(),
-        ),
-        Some(_) | None => warnings.push(format!(
-            "The PatientID in the DICOM header is not the study id {study_id}; check that this is her series."
-        )),
-    }
     let header = PetHeaderFacts {
         injected_activity_mbq: cal.dose_bq.map(|b| b / 1e6),
         injected_at: cal.injection_datetime.and_then(|t| zone.to_utc(t)),
@@ -231,6 +223,8 @@ pub fn quantify_series(
             volume_suv_max,
             candidates,
             warnings,
+            series_patient_id,
+            assignment_reason: None,
         },
         mip_png,
     })
@@ -263,11 +257,12 @@ impl Trial {
         })
     }
 
-    /// The archived PET series whose PatientID is this participant's study id (the
-    /// scanners send the study id as PatientID), newest first.
+    /// The archived PET series of this participant's site whose PatientID is her study id
+    /// (the scanners send the study id as PatientID), newest first. Series of other sites
+    /// are never listed.
     pub async fn pet_series(&self, user: &User, study_id: &str) -> Result<Vec<SeriesView>> {
-        self.visible_row(user, study_id).await?;
-        self.series_of(study_id).await
+        let row = self.visible_row(user, study_id).await?;
+        self.series_of(&row.site, study_id).await
     }
 
     /// The exam page in one load: the participant, her exam at `tp`, and the series a
@@ -282,14 +277,14 @@ impl Trial {
         let exam = exam_from(id, &v.participant, v.row.version, tp);
         let series = if exam.administration.is_some() && user.role.may(Capability::QuantifyImaging)
         {
-            self.series_of(id).await?
+            self.series_of(&v.row.site, id).await?
         } else {
             Vec::new()
         };
         Ok((v, exam, series))
     }
 
-    async fn series_of(&self, study_id: &str) -> Result<Vec<SeriesView>> {
+    async fn series_of(&self, site: &str, study_id: &str) -> Result<Vec<SeriesView>> {
         let Some(archive) = self.archive().cloned() else {
             return Ok(Vec::new());
         };
@@ -298,7 +293,11 @@ impl Trial {
             .await
             .map_err(|e| Error::internal("listing series", e))?
             .map_err(|e| Error::internal("listing series", e))?;
-        list.retain(|s| s.is_pet && s.patient_id.as_deref() == Some(id.as_str()));
+        list.retain(|s| {
+            s.is_pet
+                && s.site.as_deref() == Some(site)
+                && s.patient_id.as_deref() == Some(id.as_str())
+        });
         list.sort_by_key(|s| std::cmp::Reverse(s.last_received_at));
         Ok(list.into_iter().map(SeriesView::from).collect())
     }
@@ -309,7 +308,59 @@ impl Trial {
         Ok(exam_from(id, &v.participant, v.row.version, tp))
     }
 
+    /// The archived series `series_uid` if it belongs to `site` (its sender's or
+    /// importer's site); another site's series is answered like one that does not exist.
+    async fn series_at(
+        &self,
+        archive: &Arc<Archive>,
+        site: &str,
+        series_uid: &str,
+    ) -> Result<SeriesSummary> {
+        let archive = archive.clone();
+        let list = tokio::task::spawn_blocking(move || archive.series())
+            .await
+            .map_err(|e| Error::internal("listing series", e))?
+            .map_err(|e| Error::internal("listing series", e))?;
+        list.into_iter()
+            .find(|s| s.series_instance_uid == series_uid && s.site.as_deref() == Some(site))
+            .ok_or_else(|| Error::NotFound(format!("no series {series_uid} in the DICOM archive")))
+    }
+
+    /// Refuses a series already quantified as the exam of another participant (of the
+    /// same site: a series belongs to one site).
+    async fn refuse_series_of_another(
+        &self,
+        site: &str,
+        study_id: &str,
+        series_uid: &str,
+    ) -> Result<()> {
+        for row in self.store().participants(Some(site)).await? {
+            if row.study_id == study_id {
+                continue;
+            }
+            let other = crate::participants::snapshot_of(&row)?;
+            if other
+                .pet_quantifications
+                .iter()
+                .any(|q| q.series_instance_uid == series_uid)
+            {
+                return Err(Error::Refused(Refusal::new(
+                    Rule::IMAGING_PARTICIPANT,
+                    format!(
+                        "Series {series_uid} is already the PET exam of another participant: a series belongs to one participant."
+                    ),
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Quantifies `series_uid` as this participant's exam at `tp` and records it.
+    ///
+    /// The series must belong to her site. When its PatientID is not her study id, the
+    /// user (of her site) assigns it explicitly with `assignment_reason`, which the audit
+    /// trail keeps with the quantification; a series already another participant's exam
+    /// is refused.
     pub async fn quantify(
         &self,
         user: &User,
@@ -317,9 +368,10 @@ impl Trial {
         tp: PetTimepoint,
         expected_version: i64,
         series_uid: &str,
+        assignment_reason: Option<&str>,
     ) -> Result<Written> {
         user.require(Capability::QuantifyImaging)?;
-        self.visible_row(user, study_id).await?;
+        let row = self.visible_row(user, study_id).await?;
         let series_uid = series_uid.trim();
         if !archive::is_valid_uid(series_uid) {
             return Err(Error::BadRequest(format!(
@@ -327,6 +379,26 @@ impl Trial {
             )));
         }
         let archive = self.archive_or_refuse()?.clone();
+        let summary = self.series_at(&archive, &row.site, series_uid).await?;
+        let assignment_reason = assignment_reason
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
+        let matches = summary.patient_id.as_deref() == Some(study_id);
+        if !matches
+            && assignment_reason.is_some()
+            && user.site.as_deref() != Some(row.site.as_str())
+        {
+            return Err(Error::Refused(Refusal::new(
+                Rule::IMAGING_SITE,
+                format!(
+                    "Only a user of site {} may assign a series whose PatientID is not the study id.",
+                    row.site
+                ),
+            )));
+        }
+        self.refuse_series_of_another(&row.site, study_id, series_uid)
+            .await?;
         let loaded = self.load(study_id).await?;
         if loaded.version != expected_version {
             return Err(Error::Conflict {
@@ -342,21 +414,14 @@ impl Trial {
         };
         let administration_id = admin.entry_id.clone();
         let settings = self.settings().await?;
-        let (uid, id, zone) = (series_uid.to_string(), study_id.to_string(), self.zone());
+        let (uid, zone) = (series_uid.to_string(), self.zone());
         let archive2 = archive.clone();
-        let q = tokio::task::spawn_blocking(move || {
-            quantify_series(
-                &archive2,
-                &uid,
-                &id,
-                tp,
-                &administration_id,
-                &settings,
-                zone,
-            )
+        let mut q = tokio::task::spawn_blocking(move || {
+            quantify_series(&archive2, &uid, tp, &administration_id, &settings, zone)
         })
         .await
         .map_err(|e| Error::internal("quantifying", e))??;
+        q.command.assignment_reason = assignment_reason;
         let command = Command::RecordPetQuantification(q.command);
         let written = self
             .execute_on(

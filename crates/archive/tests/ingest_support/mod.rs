@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use archive::dimse::{self, Command as Dimse};
-use archive::{Archive, IngestError, Scp, ScpConfig, Shutdown};
+use archive::{Archive, IngestError, Scp, ScpConfig, Sender, Shutdown};
 use dicom_dictionary_std::{tags, uids};
 use dicom_ul::ClientAssociationOptions;
 use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu};
@@ -105,11 +105,15 @@ pub struct Running {
 impl Running {
     /// Starts a receiver with AE title [`AE`] storing into `archive`.
     pub fn start(archive: &Arc<Archive>) -> Running {
-        let scp = Scp::bind(
-            ScpConfig::new(AE, "127.0.0.1:0".parse().unwrap()),
-            Arc::clone(archive),
-        )
-        .unwrap();
+        let config = ScpConfig::new(AE, "127.0.0.1:0".parse().unwrap())
+            .allow(Sender::parse("SCANNER@127.0.0.1=KS").unwrap());
+        Running::start_with(archive, config)
+    }
+
+    /// Starts a receiver with `config` (its address replaced by a free port of 127.0.0.1).
+    pub fn start_with(archive: &Arc<Archive>, mut config: ScpConfig) -> Running {
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        let scp = Scp::bind(config, Arc::clone(archive)).unwrap();
         let addr = scp.local_addr();
         let shutdown = Shutdown::new();
         let flag = shutdown.clone();
@@ -226,4 +230,51 @@ pub fn send_with_dicom_ul(addr: SocketAddr, file: &Path, complete: bool) -> Opti
     };
     association.release().unwrap();
     status
+}
+
+/// The SOPInstanceUID of a Part 10 file.
+pub fn sop_instance_uid(file: &Path) -> String {
+    let obj = parse_dicom(std::fs::read(file).unwrap()).unwrap();
+    obj.element(tags::SOP_INSTANCE_UID)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim_end_matches('\0')
+        .to_string()
+}
+
+/// Checks that the original `file` is in the archive de-identified: marked, without its
+/// PatientName and PatientBirthDate, its pixel data unchanged.
+pub fn assert_stored_de_identified(archive: &Archive, file: &Path) {
+    let uid = sop_instance_uid(file);
+    let entry = archive
+        .instances()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.sop_instance_uid == uid)
+        .unwrap_or_else(|| panic!("{uid} not stored"));
+    let original = parse_dicom(std::fs::read(file).unwrap()).unwrap();
+    let stored = parse_dicom(std::fs::read(archive.object_path(&entry.sha256)).unwrap()).unwrap();
+    let text = |o: &dicom_object::DefaultDicomObject, tag| {
+        o.element(tag)
+            .ok()
+            .map(|e| e.to_str().unwrap().trim().to_string())
+    };
+    assert_eq!(
+        text(&stored, tags::PATIENT_IDENTITY_REMOVED).as_deref(),
+        Some("YES")
+    );
+    assert_eq!(text(&stored, tags::PATIENT_NAME).as_deref(), Some(""));
+    assert_eq!(text(&stored, tags::PATIENT_BIRTH_DATE).as_deref(), Some(""));
+    if let Ok(pixels) = original.element(tags::PIXEL_DATA) {
+        assert!(
+            stored
+                .element(tags::PIXEL_DATA)
+                .unwrap()
+                .to_bytes()
+                .unwrap()
+                == pixels.to_bytes().unwrap(),
+            "pixel data of {uid}"
+        );
+    }
 }

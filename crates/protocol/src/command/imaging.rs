@@ -73,6 +73,14 @@ pub struct RecordPetQuantification {
     /// Assumptions and fallbacks.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// PatientID of the series as archived (de-identified on ingest): the study id when
+    /// the scanner sent it.
+    #[serde(default)]
+    pub series_patient_id: Option<String>,
+    /// Why the series is hers although its PatientID is not her study id: the explicit
+    /// assignment, by a user of her site ([`crate::Rule::IMAGING_PARTICIPANT`]).
+    #[serde(default)]
+    pub assignment_reason: Option<String>,
 }
 
 /// The reader's decision on one candidate.

@@ -295,6 +295,7 @@ impl Command {
                 v.push(("series_instance_uid", &c.series_instance_uid));
                 v.push(("algorithm_version", &c.algorithm_version));
                 v.extend(c.warnings.iter().map(|w| ("warnings", w.as_str())));
+                push_opt(&mut v, "assignment_reason", &c.assignment_reason);
                 for cand in &c.candidates {
                     push_opt(&mut v, "candidates.physiological", &cand.physiological);
                 }

@@ -122,7 +122,14 @@ impl PetForm {
             PetForm::Quantify => {
                 let uid = chosen_series(values)?;
                 trial
-                    .quantify(user, id, tp, expected_version(values)?, uid)
+                    .quantify(
+                        user,
+                        id,
+                        tp,
+                        expected_version(values)?,
+                        uid,
+                        values.get("assignment_reason").map(String::as_str),
+                    )
                     .await?;
             }
             PetForm::Review => {

@@ -138,7 +138,12 @@ fn series_form(ctx: &Ctx, exam: &PetExam, series: &[SeriesView]) -> Markup {
             div.field {
                 label for="other_uid" { "Or another series by its SeriesInstanceUID" }
                 input type="text" id="other_uid" name="other_uid" class="mono" maxlength="64";
-                small.help { "Use this when the scanner did not send the study id as PatientID; the mismatch is recorded as a warning." }
+                small.help { "Only series your site's scanners sent or imported. Use this when the scanner did not send the study id as PatientID: the assignment needs a reason below." }
+            }
+            div.field {
+                label for="assignment_reason" { "Why this series is hers (needed when its PatientID is not " (ctx.id) ")" }
+                input type="text" id="assignment_reason" name="assignment_reason" maxlength="4000";
+                small.help { "Kept in the audit trail with the quantification." }
             }
             button type="submit" { "Read and quantify" }
             " " span.muted { "Takes a few seconds: SUV by the QIBA rules, lesion candidates and their metrics." }

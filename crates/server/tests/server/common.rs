@@ -103,12 +103,29 @@ impl TestApp {
         }
     }
 
-    /// Writes the synthetic PET of `seed` and imports it into the server's archive.
+    /// Writes the synthetic PET of `seed` and imports it into the server's archive as
+    /// an exam of site KS.
     pub fn import_phantom(&self, seed: u64) -> pet::phantom::GroundTruth {
+        self.import_phantom_as("KS", seed, None)
+    }
+
+    /// Writes the synthetic PET of `seed` with `patient_id` (the phantom's own when none)
+    /// and imports it into the server's archive as an exam of `site`.
+    pub fn import_phantom_as(
+        &self,
+        site: &str,
+        seed: u64,
+        patient_id: Option<&str>,
+    ) -> pet::phantom::GroundTruth {
         let dir = tempfile::tempdir().expect("temp dir");
-        let truth = pet::phantom::write_phantom(dir.path(), seed).expect("phantom");
+        let spec = pet::phantom::PhantomSpec {
+            patient_id: patient_id.map(Into::into),
+            ..pet::phantom::PhantomSpec::new(seed)
+        };
+        let truth = pet::phantom::write_phantom_with(dir.path(), &spec).expect("phantom");
         let archive = self.state.trial.archive().expect("archive");
-        let report = archive::import_folder(archive, dir.path(), &mut |_| {}).expect("import");
+        let report =
+            archive::import_folder(archive, dir.path(), site, &mut |_| {}).expect("import");
         assert_eq!(report.new, truth.files.len());
         truth
     }

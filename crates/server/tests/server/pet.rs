@@ -33,6 +33,16 @@ async fn quantify(c: &Client, id: &str, uid: &str) -> crate::common::Answer {
     .await
 }
 
+/// Quantifies a series whose PatientID is not the study id, assigning it with `reason`.
+async fn assign(c: &Client, id: &str, uid: &str, reason: &str) -> crate::common::Answer {
+    let v = c.version(id).await;
+    c.post(
+        &format!("/api/v1/participants/{id}/pet/pet1/quantify"),
+        &json!({"expected_version": v, "series_instance_uid": uid, "assignment_reason": reason}),
+    )
+    .await
+}
+
 /// Decisions for every candidate: physiological ones rejected, the others confirmed;
 /// the hottest confirmed one is not accessible, the rest are.
 fn decisions(candidates: &[Value]) -> Vec<Value> {
@@ -88,7 +98,17 @@ async fn pet_exam_from_archive_to_biopsy_target() {
         StatusCode::BAD_REQUEST
     );
 
+    // Its PatientID is not her study id: only an explicit assignment with a reason.
     let r = quantify(&reader, &id, &truth.series_uid).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["rule"], "IMAGING_PARTICIPANT");
+    let r = assign(
+        &reader,
+        &id,
+        &truth.series_uid,
+        "scanner sent the phantom id",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["state"], "baseline_pet_done");
 
@@ -119,15 +139,7 @@ async fn pet_exam_from_archive_to_biopsy_target() {
         .map(|d| d["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["injection time"]);
-    assert!(
-        q["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|w| w.as_str().unwrap().contains("PatientID")),
-        "{}",
-        q["warnings"]
-    );
+    assert_eq!(q["assignment_reason"], "scanner sent the phantom id");
     let candidates = q["candidates"].as_array().unwrap().clone();
     assert!(candidates.len() >= 3, "{}", candidates.len());
     // Every true lesion of at least 10 mm with SUVmax ≥ 3 outside the organs is a candidate.
@@ -370,4 +382,130 @@ async fn imp_is_refused_without_a_negative_serum_test_for_a_woman_of_childbearin
         )),
         "the participant page shows the end date"
     );
+}
+
+/// The SeriesInstanceUIDs listed for a participant.
+async fn listed(c: &Client, id: &str) -> Vec<String> {
+    let r = c
+        .get(&format!("/api/v1/participants/{id}/pet/series"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["series_instance_uid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Records the IMP administration of PET1 by the site's nurse.
+async fn imp_recorded(app: &TestApp, nurse: &str, id: &str) {
+    let nurse = app.client(nurse).await;
+    let v = nurse.version(id).await;
+    let r = nurse
+        .command(id, "imp-administration", v, imp_data(150.0))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+#[tokio::test]
+async fn imaging_is_bound_to_its_site_and_its_participant() {
+    let app = TestApp::start().await;
+    let ks = app.enrolled("KS").await;
+    let ks2 = app.enrolled("KS").await;
+    let uu = app.enrolled("UU").await;
+    for (nurse, id) in [("nurse.ks", &ks), ("nurse.ks", &ks2), ("nurse.uu", &uu)] {
+        imp_recorded(&app, nurse, id).await;
+    }
+    // UU's scanner sent UU's exam; KS's sent KS's.
+    let uu_series = app.import_phantom_as("UU", 11, Some(&uu)).series_uid;
+    let ks_series = app.import_phantom_as("KS", 12, Some(&ks)).series_uid;
+    let reader_ks = app.client("reader.ks").await;
+    let reader_uu = app.client("reader.uu").await;
+
+    // KS sees only KS's series, UU only UU's.
+    assert_eq!(
+        listed(&reader_ks, &ks).await,
+        std::slice::from_ref(&ks_series)
+    );
+    assert!(listed(&reader_ks, &ks2).await.is_empty());
+    assert_eq!(
+        listed(&reader_uu, &uu).await,
+        std::slice::from_ref(&uu_series)
+    );
+
+    // UU's series into a KS participant, even with a reason: answered like a series that
+    // does not exist.
+    let other_site = assign(&reader_ks, &ks, &uu_series, "looks like hers").await;
+    let missing_uid = "1.2.826.0.1.3680043.9.999";
+    let missing = assign(&reader_ks, &ks, missing_uid, "looks like hers").await;
+    assert_eq!(
+        other_site.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        other_site.text
+    );
+    assert_eq!(
+        other_site.text.replace(&uu_series, "UID"),
+        missing.text.replace(missing_uid, "UID")
+    );
+
+    // Her own series needs no reason; another participant of the site needs one, and
+    // then is refused because the series is already the first one's exam.
+    let r = quantify(&reader_uu, &uu, &uu_series).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = quantify(&reader_ks, &ks2, &ks_series).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["rule"], "IMAGING_PARTICIPANT");
+    let r = quantify(&reader_ks, &ks, &ks_series).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = assign(&reader_ks, &ks2, &ks_series, "same woman, wrong id").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["rule"], "IMAGING_PARTICIPANT");
+    assert!(r.text.contains("another participant"), "{}", r.text);
+}
+
+#[tokio::test]
+async fn the_web_server_answers_while_the_dicom_receiver_is_saturated() {
+    use std::io::{Read, Write};
+    let app = TestApp::start().await;
+    let archive = app.state.trial.archive().expect("archive").clone();
+    let mut config = archive::ScpConfig::new("HER2EX", "127.0.0.1:0".parse().unwrap())
+        .allow(archive::Sender::parse("SCANNER@127.0.0.1=KS").unwrap());
+    config.max_associations = 2;
+    let scp = archive::Scp::bind(config, archive).unwrap();
+    let addr = scp.local_addr();
+    let shutdown = archive::Shutdown::new();
+    let flag = shutdown.clone();
+    let receiver = std::thread::spawn(move || scp.run(&flag));
+
+    // Two connections hold every association slot (silent peers wait for their request).
+    let held: Vec<_> = (0..2)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    // The next one is answered A-ASSOCIATE-RJ (PDU type 3) as soon as it asks.
+    let mut third = std::net::TcpStream::connect(addr).unwrap();
+    third
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    third.write_all(&[0x01, 0, 0, 0, 0, 4, 0, 1, 0, 0]).unwrap();
+    let mut pdu_type = [0u8; 1];
+    third.read_exact(&mut pdu_type).unwrap();
+    assert_eq!(
+        pdu_type[0], 0x03,
+        "the association over the limit is rejected"
+    );
+
+    // The web application answers all the same.
+    let page = app.anonymous().get("/signin").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let nurse = app.client("nurse.ks").await;
+    assert_eq!(
+        nurse.get("/api/v1/participants").await.status,
+        StatusCode::OK
+    );
+
+    drop(held);
+    shutdown.trigger();
+    receiver.join().unwrap().unwrap();
 }

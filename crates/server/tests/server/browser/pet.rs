@@ -30,6 +30,7 @@ async fn a_reader_reviews_the_pet_and_the_investigator_chooses_the_biopsy_target
         .expect("text");
     assert!(imp_table.contains("200.0 MBq"), "{imp_table}");
     type_into(&c, "other_uid", &truth.series_uid).await;
+    type_into(&c, "assignment_reason", "scanner sent the phantom id").await;
     click(&c, "form.card button[type=submit]").await;
     after_slow_submit(&c, "quantification").await;
     let loaded: Value = c
