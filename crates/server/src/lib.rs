@@ -11,6 +11,7 @@
 //! | [`auth`] | session cookie, CSRF, current-user extractors |
 //! | [`error`] | the one HTTP error type |
 //! | [`api`] | JSON endpoints: session, participants, commands |
+//! | [`account_api`] | own password, and the administrator's account lifecycle |
 //! | [`batch_api`] | several commands of one kind as one write, all or nothing |
 //! | [`pet_api`] | PET exam endpoints: series, quantification, exam, MIP |
 //! | [`journey_api`] | the journey after PET, the sites' visit lists, CTCAE terms |
@@ -19,6 +20,7 @@
 //! | [`pages`] | web pages |
 //! | [`png`] | the MIP picture answer shared by the API and the pages |
 
+pub mod account_api;
 pub mod api;
 pub mod auth;
 pub mod batch_api;
@@ -91,5 +93,10 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
 
 /// Serves the application on a bound listener (tests bind port 0).
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).await
+    // The peer address reaches the handlers (sign-in records it in the audit trail).
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
