@@ -1,6 +1,7 @@
 //! Server-rendered web pages: plain HTML forms that work without JavaScript and with the
 //! keyboard alone, for the sites' nurses and investigators and the sponsor's staff.
 
+mod account;
 mod attest;
 pub mod forms;
 mod journey;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/participants") }))
         .merge(signin::router())
+        .merge(account::router())
         .merge(participants::router())
         .merge(attest::router())
         .merge(pet::router())

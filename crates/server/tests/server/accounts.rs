@@ -465,3 +465,69 @@ async fn role_and_site_changes_are_audited_and_a_tampered_users_row_is_reported(
     assert!(differing[0].starts_with("user stat:"), "{differing:?}");
     assert!(differing[0].contains("role investigator"), "{differing:?}");
 }
+
+#[tokio::test]
+async fn after_a_reset_the_pages_lead_to_the_password_page_and_nowhere_else() {
+    let app = TestApp::start().await;
+    app.state
+        .trial
+        .reset_password_as(
+            &Actor::command_line(),
+            "nurse.ks",
+            "temporary-pass-77",
+            "new phone",
+        )
+        .await
+        .expect("reset");
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let r = http
+        .post(app.url("/signin"))
+        .form(&[("username", "nurse.ks"), ("password", "temporary-pass-77")])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.headers()["location"], "/account/password");
+    let r = http
+        .get(app.url("/participants"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/account/password");
+    let page = http
+        .get(app.url("/account/password"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    assert!(page.contains("choose your own"), "{page}");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf field")
+        .to_string();
+    let r = http
+        .post(app.url("/account/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current", "temporary-pass-77"),
+            ("new", "my-own-secret-words"),
+        ])
+        .send()
+        .await
+        .expect("change");
+    assert_eq!(r.headers()["location"], "/participants");
+    let r = http
+        .get(app.url("/participants"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), StatusCode::OK);
+}
