@@ -14,7 +14,7 @@ CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2} cargo build --release -q -p her2ex
 BIN=target/release/her2ex
 DIR=$(mktemp -d /tmp/her2ex-flood.XXXXXX)
 OUT="$DIR/codes"
-printf 'flood-bench-admin-2026\n' | "$BIN" init --data-dir "$DIR/data" --password-stdin >/dev/null
+printf 'flood-bench-secret-2026\n' | "$BIN" init --data-dir "$DIR/data" --password-stdin >/dev/null
 
 "$BIN" serve --data-dir "$DIR/data" --listen "127.0.0.1:$PORT" --no-dicom >"$DIR/server.log" 2>&1 &
 PID=$!

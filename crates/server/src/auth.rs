@@ -226,7 +226,10 @@ impl FromRequestParts<AppState> for PageUser {
         state: &AppState,
     ) -> Result<Self, PageRejection> {
         match authenticate(parts, state).await {
-            Ok(u) if u.must_change_password && parts.uri.path() != PASSWORD_PAGE => {
+            Ok(u)
+                if u.must_change_password
+                    && !matches!(parts.uri.path(), PASSWORD_PAGE | "/signout") =>
+            {
                 Err(PageRejection::ChangePassword)
             }
             Ok(u) => Ok(PageUser(u)),
