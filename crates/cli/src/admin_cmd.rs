@@ -69,6 +69,77 @@ pub enum UserCommand {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Set a new password that the user must change at her next sign-in; her sessions
+    /// end.
+    ResetPassword {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Whose.
+        username: String,
+        /// Why, for the audit trail.
+        #[arg(long)]
+        reason: String,
+        /// Read the new password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Deactivate an account: no sign-in, its sessions end.
+    Deactivate {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Whose.
+        username: String,
+        /// Why, for the audit trail.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reactivate a deactivated account.
+    Reactivate {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Whose.
+        username: String,
+        /// Why, for the audit trail.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Unlock an account locked after failed passwords.
+    Unlock {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Whose.
+        username: String,
+        /// Why, for the audit trail.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Change a user's role (with the site a site role needs); her sessions end.
+    Role {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Whose.
+        username: String,
+        /// The new role id.
+        role: String,
+        /// Site code (site roles only).
+        #[arg(long)]
+        site: Option<String>,
+        /// Why, for the audit trail.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Move a user to another site in the same role; her sessions end.
+    Site {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Whose.
+        username: String,
+        /// The new site code.
+        site: String,
+        /// Why, for the audit trail.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// Reads a password: the first line of standard input, or asked twice at the terminal.
@@ -193,12 +264,89 @@ pub async fn user(c: UserCommand) -> anyhow::Result<u8> {
             for u in data.open().await?.users().await? {
                 let site = u.site.unwrap_or_else(|| "all sites".into());
                 let active = if u.active { "" } else { " (inactive)" };
+                let locked = if u.locked { " (locked)" } else { "" };
                 println!(
-                    "{}\t{}\t{}\t{}{}",
-                    u.username, u.role, site, u.display_name, active
+                    "{}\t{}\t{}\t{}{}{}",
+                    u.username, u.role, site, u.display_name, active, locked
                 );
             }
         }
+        other => return lifecycle(other).await,
     }
+    Ok(0)
+}
+
+/// The account lifecycle commands, as the command-line operator.
+async fn lifecycle(c: UserCommand) -> anyhow::Result<u8> {
+    let cli = Actor::command_line();
+    let done = match c {
+        UserCommand::ResetPassword {
+            data,
+            username,
+            reason,
+            password_stdin,
+        } => {
+            let trial = Trial::new(data.open().await?);
+            let password = read_password(password_stdin)?;
+            trial
+                .reset_password_as(&cli, &username, &password, &reason)
+                .await
+                .map(|()| {
+                    format!(
+                        "new password set for {username}; she must change it at her next sign-in"
+                    )
+                })
+        }
+        UserCommand::Deactivate {
+            data,
+            username,
+            reason,
+        } => Trial::new(data.open().await?)
+            .set_active_as(&cli, &username, false, &reason)
+            .await
+            .map(|()| format!("deactivated {username}")),
+        UserCommand::Reactivate {
+            data,
+            username,
+            reason,
+        } => Trial::new(data.open().await?)
+            .set_active_as(&cli, &username, true, &reason)
+            .await
+            .map(|()| format!("reactivated {username}")),
+        UserCommand::Unlock {
+            data,
+            username,
+            reason,
+        } => Trial::new(data.open().await?)
+            .unlock_as(&cli, &username, &reason)
+            .await
+            .map(|()| format!("unlocked {username}")),
+        UserCommand::Role {
+            data,
+            username,
+            role,
+            site,
+            reason,
+        } => {
+            let role = parse_role(&role)?;
+            Trial::new(data.open().await?)
+                .change_role_as(&cli, &username, role, site.as_deref(), &reason)
+                .await
+                .map(|()| format!("{username} is now {}", role.id()))
+        }
+        UserCommand::Site {
+            data,
+            username,
+            site,
+            reason,
+        } => Trial::new(data.open().await?)
+            .change_site_as(&cli, &username, &site, &reason)
+            .await
+            .map(|()| format!("{username} moved to {site}")),
+        UserCommand::Add { .. } | UserCommand::List { .. } => {
+            bail!("not an account lifecycle command")
+        }
+    };
+    println!("{}", done.map_err(refused)?);
     Ok(0)
 }

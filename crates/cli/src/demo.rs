@@ -12,7 +12,7 @@ use trial::{Actor, Role, Trial};
 use crate::serve_cmd::{self, ServeArgs};
 
 /// The password of every demo account.
-pub const DEMO_PASSWORD: &str = "her2ex-demo";
+pub const DEMO_PASSWORD: &str = "her2ex-demo-2026";
 
 /// Arguments of `her2ex demo`.
 #[derive(Args)]

@@ -118,7 +118,7 @@ fn operator_commands_refuse_bad_input_with_clear_messages() {
         &["user", "add", "x3", "--role", "monitor", "--password-stdin"],
         Some("short\n"),
     );
-    assert!(text(&o).contains("at least 10"), "{}", text(&o));
+    assert!(text(&o).contains("at least 12"), "{}", text(&o));
     let o = her2ex(dir.path(), &["user", "list"], None);
     assert!(
         text(&o).contains("nurse\tresearch_nurse\tKS"),

@@ -16,7 +16,7 @@ use trial::participants::{
 };
 
 use crate::AppState;
-use crate::auth::{self, ApiUser, CurrentUser};
+use crate::auth::{self, ApiUser, ClientAddress, CurrentUser, SessionUser};
 use crate::error::ApiError;
 
 /// JSON body extractor whose rejections are our JSON errors (400), not plain text.
@@ -65,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pet_api::router())
         .merge(crate::journey_api::router())
         .merge(crate::response_api::router())
+        .merge(crate::account_api::router())
         .route("/api/{*rest}", axum::routing::any(not_found))
 }
 
@@ -95,6 +96,9 @@ pub struct Me {
     pub site: Option<String>,
     /// Send this in the `x-csrf-token` header of every write.
     pub csrf_token: String,
+    /// The password was reset by an administrator: change it
+    /// (`POST /api/v1/account/password`) before anything else.
+    pub must_change_password: bool,
 }
 
 impl From<&CurrentUser> for Me {
@@ -105,15 +109,18 @@ impl From<&CurrentUser> for Me {
             role: u.role.id().into(),
             site: u.site.clone(),
             csrf_token: u.csrf.clone(),
+            must_change_password: u.must_change_password,
         }
     }
 }
 
 async fn sign_in(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     ApiJson(body): ApiJson<SignIn>,
 ) -> Result<Response, ApiError> {
-    let (token, user) = auth::sign_in(&state, &body.username, &body.password).await?;
+    let (token, user) =
+        auth::sign_in(&state, &body.username, &body.password, client.as_deref()).await?;
     let me = Me::from(&user);
     Ok((
         [(
@@ -127,7 +134,7 @@ async fn sign_in(
 
 async fn sign_out(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    SessionUser(user): SessionUser,
 ) -> Result<Response, ApiError> {
     state.trial.sign_out(&user.session_hash).await?;
     Ok((
@@ -137,7 +144,7 @@ async fn sign_out(
         .into_response())
 }
 
-async fn me(ApiUser(user): ApiUser) -> Json<Me> {
+async fn me(SessionUser(user): SessionUser) -> Json<Me> {
     Json(Me::from(&user))
 }
 

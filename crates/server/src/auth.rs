@@ -1,7 +1,9 @@
 //! Who is asking, over HTTP: the session cookie (the session itself and the passwords are
 //! `trial::sessions`), CSRF tokens, and the current-user extractors.
 
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,6 +15,8 @@ use crate::error::ApiError;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "her2ex_session";
+/// The page where a user changes her own password.
+pub const PASSWORD_PAGE: &str = "/account/password";
 /// Header that carries the CSRF token on API writes.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -28,6 +32,8 @@ pub struct CurrentUser {
     pub session_hash: String,
     /// The sites' time zone, for the times shown to her.
     pub zone: SiteZone,
+    /// Her password was reset: she may only change it (and sign out) until she does.
+    pub must_change_password: bool,
 }
 
 impl std::ops::Deref for CurrentUser {
@@ -55,17 +61,57 @@ impl CurrentUser {
             csrf: s.csrf,
             session_hash: s.token_hash,
             zone,
+            must_change_password: s.must_change_password,
         }
     }
 }
 
-/// Signs in with a password; returns the cookie value and the signed-in user.
+/// The address a request came from: the peer of the connection, or, when the peer is one
+/// of the account policy's trusted proxies, the last address of its `X-Forwarded-For`
+/// header. None when the server was started without peer addresses (tests that call the
+/// router directly).
+pub struct ClientAddress(pub Option<String>);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, std::convert::Infallible> {
+        Ok(ClientAddress(client_address(parts, state)))
+    }
+}
+
+fn client_address(parts: &Parts, state: &AppState) -> Option<String> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())?;
+    if !state.trial.account_policy().trusted_proxies.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    // The proxy appends the address it saw last; earlier entries are the client's word.
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .next_back();
+    Some(forwarded.unwrap_or(peer).to_string())
+}
+
+/// Signs in with a password from `client`; returns the cookie value and the signed-in
+/// user.
 pub async fn sign_in(
     state: &AppState,
     username: &str,
     password: &str,
+    client: Option<&str>,
 ) -> Result<(String, CurrentUser), ApiError> {
-    let (token, session) = state.trial.sign_in(username, password).await?;
+    let (token, session) = state.trial.sign_in(username, password, client).await?;
     Ok((
         token,
         CurrentUser::from_session(session, state.trial.zone()),
@@ -75,6 +121,7 @@ pub async fn sign_in(
 /// The Set-Cookie value for a new session.
 pub fn session_cookie(token: &str, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
+    // The server ends the session earlier if it stays idle or the policy is shorter.
     format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         SESSION_TTL.as_secs()
@@ -100,16 +147,37 @@ fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// Finds the signed-in user of a request, if any.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<CurrentUser, ApiError> {
     let token = cookie_value(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
-    let session = state.trial.session(token).await?;
+    let client = client_address(parts, state);
+    let session = state.trial.session(token, client.as_deref()).await?;
     crate::trace::record_user(&session.user.username);
     Ok(CurrentUser::from_session(session, state.trial.zone()))
 }
 
 /// The signed-in user of an API request. Writes must carry the session's CSRF token in
-/// the `x-csrf-token` header.
+/// the `x-csrf-token` header. A session whose password must be changed is refused (403)
+/// here; only [`SessionUser`] lets it through.
 pub struct ApiUser(pub CurrentUser);
 
 impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SessionUser(user) = SessionUser::from_request_parts(parts, state).await?;
+        if user.must_change_password {
+            return Err(ApiError::Forbidden(
+                "your password was reset: change it first (POST /api/v1/account/password)".into(),
+            ));
+        }
+        Ok(ApiUser(user))
+    }
+}
+
+/// The signed-in user of an API request even if her password must be changed: for
+/// changing it, seeing who is signed in, and signing out. Writes must carry the CSRF
+/// token as for [`ApiUser`].
+pub struct SessionUser(pub CurrentUser);
+
+impl FromRequestParts<AppState> for SessionUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -122,7 +190,7 @@ impl FromRequestParts<AppState> for ApiUser {
                 )));
             }
         }
-        Ok(ApiUser(user))
+        Ok(SessionUser(user))
     }
 }
 
@@ -134,6 +202,8 @@ pub struct PageUser(pub CurrentUser);
 pub enum PageRejection {
     /// Not signed in.
     SignIn,
+    /// Signed in, but the password was reset and must be changed first.
+    ChangePassword,
     /// Something failed.
     Error(ApiError),
 }
@@ -142,6 +212,7 @@ impl IntoResponse for PageRejection {
     fn into_response(self) -> Response {
         match self {
             PageRejection::SignIn => Redirect::to("/signin").into_response(),
+            PageRejection::ChangePassword => Redirect::to(PASSWORD_PAGE).into_response(),
             PageRejection::Error(e) => crate::pages::error_page(e),
         }
     }
@@ -155,6 +226,12 @@ impl FromRequestParts<AppState> for PageUser {
         state: &AppState,
     ) -> Result<Self, PageRejection> {
         match authenticate(parts, state).await {
+            Ok(u)
+                if u.must_change_password
+                    && !matches!(parts.uri.path(), PASSWORD_PAGE | "/signout") =>
+            {
+                Err(PageRejection::ChangePassword)
+            }
             Ok(u) => Ok(PageUser(u)),
             Err(ApiError::Unauthenticated) => Err(PageRejection::SignIn),
             Err(e) => Err(PageRejection::Error(e)),

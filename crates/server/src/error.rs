@@ -27,6 +27,13 @@ pub enum ApiError {
     /// Wrong user name or password (HTTP 401).
     #[error("wrong user name or password")]
     SignInFailed,
+    /// Too many failed sign-ins: try again after `retry_after` seconds (HTTP 429 with a
+    /// `Retry-After` header).
+    #[error("too many failed sign-ins: try again in {retry_after} seconds")]
+    Throttled {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// Signed in, but the role may not do this (HTTP 403).
     #[error("{0}")]
     Forbidden(String),
@@ -44,7 +51,7 @@ pub enum ApiError {
 /// The JSON body of every error answer.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ErrorBody {
-    /// A short, stable code: `refused`, `conflict`, `unauthenticated`, `forbidden`,
+    /// A short, stable code: `refused`, `conflict`, `unauthenticated`, `throttled`, `forbidden`,
     /// `not_found`, `bad_request` or `internal`.
     pub error: &'static str,
     /// The protocol rule that refused, for `refused` (e.g. `GATE_CONSENT`, `IN4`).
@@ -64,6 +71,7 @@ impl ApiError {
             ApiError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unauthenticated | ApiError::SignInFailed => StatusCode::UNAUTHORIZED,
+            ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -81,6 +89,7 @@ impl ApiError {
                 Some("reload the record, check what changed, and enter your change again".into()),
             ),
             ApiError::Unauthenticated | ApiError::SignInFailed => ("unauthenticated", None, None),
+            ApiError::Throttled { .. } => ("throttled", None, None),
             ApiError::Forbidden(_) => ("forbidden", None, None),
             ApiError::NotFound(_) => ("not_found", None, None),
             ApiError::BadRequest(_) => ("bad_request", None, None),
@@ -125,6 +134,7 @@ impl From<trial::Error> for ApiError {
             E::Conflict { expected, actual } => ApiError::Conflict { expected, actual },
             E::Unauthenticated => ApiError::Unauthenticated,
             E::SignInFailed => ApiError::SignInFailed,
+            E::Throttled { retry_after } => ApiError::Throttled { retry_after },
             E::Forbidden(m) => ApiError::Forbidden(m),
             E::NotFound(m) => ApiError::NotFound(m),
             E::BadRequest(m) => ApiError::BadRequest(m),
@@ -136,6 +146,12 @@ impl From<trial::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let ApiError::Throttled { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after.into());
+        }
+        response
     }
 }

@@ -11,6 +11,7 @@
 //! | [`auth`] | session cookie, CSRF, current-user extractors |
 //! | [`error`] | the one HTTP error type |
 //! | [`api`] | JSON endpoints: session, participants, commands |
+//! | [`account_api`] | own password, and the administrator's account lifecycle |
 //! | [`batch_api`] | several commands of one kind as one write, all or nothing |
 //! | [`pet_api`] | PET exam endpoints: series, quantification, exam, MIP |
 //! | [`journey_api`] | the journey after PET, the sites' visit lists, CTCAE terms |
@@ -21,6 +22,7 @@
 //! | [`security`] | security headers on every answer; request body size and time limits |
 //! | [`listener`] | accepting connections; slow clients are cut off |
 
+pub mod account_api;
 pub mod api;
 pub mod auth;
 pub mod batch_api;

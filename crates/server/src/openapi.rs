@@ -56,7 +56,60 @@ fn errors() -> Value {
         "404": with("no such participant at your site"),
         "409": with("stale expected_version"),
         "422": with("refused by a protocol rule (see `rule`)"),
+        "429": with("too many failed sign-ins; the Retry-After header says how many seconds to wait"),
     })
+}
+
+/// The account paths: her own password, and the administrator's account lifecycle.
+fn account_paths(paths: &mut Map<String, Value>, defs: &mut Map<String, Value>) {
+    use crate::account_api::{PasswordChange, PasswordReset, Reason, RoleChange, SiteChange};
+    let done = || json!({"description": "done; recorded in the audit trail"});
+    paths.insert("/api/v1/account/password".into(), json!({
+        "post": op("Change your own password (the current one is checked; the new one needs 12 characters and may not be a common password). Allowed to a session whose password must be changed.", Some(schema::<PasswordChange>(defs)), "204", done()),
+    }));
+    let user_param = json!([{"name": "username", "in": "path", "required": true, "schema": {"type": "string"}, "description": "the account's user name"}]);
+    let admin = |summary: &str, body: Value| {
+        let mut o = json!({"post": op(summary, Some(body), "204", done())});
+        o["post"]["parameters"] = user_param.clone();
+        o
+    };
+    let base = "/api/v1/admin/users/{username}";
+    paths.insert(format!("{base}/reset-password"), admin("Set a new password the user must change at her next sign-in; her sessions end (administrator)", schema::<PasswordReset>(defs)));
+    paths.insert(
+        format!("{base}/deactivate"),
+        admin(
+            "Deactivate the account: no sign-in, its sessions end (administrator)",
+            schema::<Reason>(defs),
+        ),
+    );
+    paths.insert(
+        format!("{base}/reactivate"),
+        admin(
+            "Reactivate the account (administrator)",
+            schema::<Reason>(defs),
+        ),
+    );
+    paths.insert(
+        format!("{base}/unlock"),
+        admin(
+            "Unlock an account locked after failed passwords (administrator)",
+            schema::<Reason>(defs),
+        ),
+    );
+    paths.insert(
+        format!("{base}/role"),
+        admin(
+            "Change the user's role, with its site; her sessions end (administrator)",
+            schema::<RoleChange>(defs),
+        ),
+    );
+    paths.insert(
+        format!("{base}/site"),
+        admin(
+            "Move the user to another site in the same role; her sessions end (administrator)",
+            schema::<SiteChange>(defs),
+        ),
+    );
 }
 
 fn ok(description: &str, schema: Value) -> Value {
@@ -195,6 +248,7 @@ pub fn build() -> Value {
         "/api/v1/participants/{id}/commands/{command}/batch".into(),
         ba,
     );
+    account_paths(&mut paths, &mut defs);
     json!({
         "openapi": "3.1.0",
         "info": {

@@ -63,8 +63,8 @@ mod visits;
 pub use error::{StoreError, StoreErrorKind};
 pub use lists::{MAX_PAGE_SIZE, ParticipantListRow, ParticipantQuery, VisitQuery};
 pub use model::{
-    Appended, Backend, BadEvent, ChainReport, EventMeta, NewEvent, ParticipantRow, Projection,
-    RecordedEvent, SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
+    Appended, Backend, BadEvent, ChainReport, CredentialRow, EventMeta, NewEvent, ParticipantRow,
+    Projection, RecordedEvent, SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
 };
 pub use store::{SQLITE_FILE_NAME, Store};
 pub use visits::VisitStatus;

@@ -83,6 +83,9 @@ pub enum Projection {
     Site(SiteRow),
     /// Insert or replace the user row with this `username`.
     User(UserRow),
+    /// Insert or replace the credentials of `username` (the password hash lives only
+    /// there, never in an event).
+    Credential(CredentialRow),
     /// Replace all visit rows of the participant `study_id` with `rows` (none: the
     /// participant has no open visits). Every row must carry the same `study_id`, and
     /// no two rows the same `kind`.
@@ -185,10 +188,37 @@ pub struct UserRow {
     pub role: String,
     /// The site the user belongs to, if any.
     pub site: Option<String>,
+    /// Whether the account may sign in (an administrator deactivates and reactivates).
+    pub active: bool,
+    /// Whether the account is locked after failed password checks, until an
+    /// administrator unlocks it.
+    pub locked: bool,
+}
+
+/// A user's password, kept outside the event log: the log records only that a password
+/// was set, by whom and when.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialRow {
+    /// Login name.
+    pub username: String,
     /// Password hash (PHC string); never the password.
     pub password_hash: String,
-    /// Whether the account may log in.
-    pub active: bool,
+    /// Whether the password must be changed at the next sign-in (set by an administrator's
+    /// reset, and on every password moved out of the log by migration 0005).
+    pub must_change: bool,
+    /// Failed password checks since the last success, unlock or new password.
+    pub failures: i64,
+}
+
+impl std::fmt::Debug for CredentialRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The hash stays out of logs and panic messages.
+        f.debug_struct("CredentialRow")
+            .field("username", &self.username)
+            .field("must_change", &self.must_change)
+            .field("failures", &self.failures)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A login session. Infrastructure, not trial data: kept outside the event log.
@@ -204,6 +234,8 @@ pub struct SessionRow {
     pub created_at: DateTime<Utc>,
     /// When the session stops being valid (stored with microsecond precision).
     pub expires_at: DateTime<Utc>,
+    /// When the session was last used: it ends after a stretch of inactivity.
+    pub last_seen_at: DateTime<Utc>,
 }
 
 /// The result of walking the whole hash chain.

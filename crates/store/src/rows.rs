@@ -9,7 +9,7 @@ use crate::error::StoreError;
 use crate::hash::parse_timestamp;
 use crate::lists::ParticipantListRow;
 use crate::model::{
-    EventMeta, ParticipantRow, RecordedEvent, SessionRow, SiteRow, UserRow, VisitRow,
+    CredentialRow, EventMeta, ParticipantRow, RecordedEvent, SessionRow, SiteRow, UserRow, VisitRow,
 };
 
 /// Columns of `events`, in the order of [`EventTuple`].
@@ -208,47 +208,70 @@ pub(crate) fn site((code, name): SiteTuple) -> SiteRow {
 /// Columns of `users`, in the order of [`UserTuple`].
 macro_rules! user_columns {
     () => {
-        "username, display_name, role, site, password_hash, active"
+        "username, display_name, role, site, active, locked"
     };
 }
 pub(crate) use user_columns;
 
 /// One `users` row.
-pub(crate) type UserTuple = (String, String, String, Option<String>, String, bool);
+pub(crate) type UserTuple = (String, String, String, Option<String>, bool, bool);
 
 pub(crate) fn user(t: UserTuple) -> UserRow {
-    let (username, display_name, role, site, password_hash, active) = t;
+    let (username, display_name, role, site, active, locked) = t;
     UserRow {
         username,
         display_name,
         role,
         site,
-        password_hash,
         active,
+        locked,
+    }
+}
+
+/// Columns of `credentials`, in the order of [`CredentialTuple`].
+macro_rules! credential_columns {
+    () => {
+        "username, password_hash, must_change, failures"
+    };
+}
+pub(crate) use credential_columns;
+
+/// One `credentials` row.
+pub(crate) type CredentialTuple = (String, String, bool, i64);
+
+pub(crate) fn credential(t: CredentialTuple) -> CredentialRow {
+    let (username, password_hash, must_change, failures) = t;
+    CredentialRow {
+        username,
+        password_hash,
+        must_change,
+        failures,
     }
 }
 
 /// Columns of `sessions`, in the order of [`SessionTuple`].
 macro_rules! session_columns {
     () => {
-        "token_hash, username, csrf_token, created_at, expires_at"
+        "token_hash, username, csrf_token, created_at, expires_at, last_seen_at"
     };
 }
 pub(crate) use session_columns;
 
 /// One `sessions` row, undecoded.
-pub(crate) type SessionTuple = (String, String, String, String, String);
+pub(crate) type SessionTuple = (String, String, String, String, String, String);
 
 pub(crate) fn session(t: SessionTuple) -> Result<SessionRow, StoreError> {
-    let (token_hash, username, csrf_token, created_at, expires_at) = t;
+    let (token_hash, username, csrf_token, created_at, expires_at, last_seen_at) = t;
     let created_at = time(&created_at, || "created_at of a session".to_owned())?;
     let expires_at = time(&expires_at, || "expires_at of a session".to_owned())?;
+    let last_seen_at = time(&last_seen_at, || "last_seen_at of a session".to_owned())?;
     Ok(SessionRow {
         token_hash,
         username,
         csrf_token,
         created_at,
         expires_at,
+        last_seen_at,
     })
 }
 

@@ -9,8 +9,8 @@ use crate::checkpoint::{self, Checkpoint, CheckpointKey, CheckpointReport, Publi
 use crate::error::StoreError;
 use crate::lists::{self, ParticipantListRow, ParticipantQuery, VisitQuery};
 use crate::model::{
-    Appended, Backend, ChainReport, EventMeta, NewEvent, ParticipantRow, Projection, RecordedEvent,
-    SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
+    Appended, Backend, ChainReport, CredentialRow, EventMeta, NewEvent, ParticipantRow, Projection,
+    RecordedEvent, SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
 };
 use crate::verify::ChainWalker;
 use crate::visits;
@@ -479,6 +479,63 @@ impl Store {
     /// Deletes the sessions that expired at or before `now`; returns how many.
     pub async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         dispatch!(self.purge_expired_sessions(now))
+    }
+
+    /// Appends `events` at the end of `stream`, whatever its version, without
+    /// projections: for audit-only streams (failed sign-ins and signatures) where many
+    /// writers record at once and the order within the stream decides nothing. The events
+    /// join the hash chain like any other.
+    pub async fn append_at_end(
+        &self,
+        stream: &str,
+        events: &[NewEvent],
+        meta: &EventMeta,
+    ) -> Result<Appended, StoreError> {
+        check_append(stream, 0, events, &[])?;
+        let _turn = self.writer_turn().await;
+        dispatch!(self.append_at_end(stream, events, meta))
+    }
+
+    /// One user's credentials (the password hash and its state). They are set only
+    /// through [`Projection::Credential`] in an append, so every new password is recorded.
+    pub async fn credential(&self, username: &str) -> Result<Option<CredentialRow>, StoreError> {
+        dispatch!(self.credential(username))
+    }
+
+    /// Counts one more failed password check of a user; returns the new count, or `None`
+    /// if the user has no credentials.
+    pub async fn record_failure(&self, username: &str) -> Result<Option<i64>, StoreError> {
+        dispatch!(self.record_failure(username))
+    }
+
+    /// Sets a user's count of failed password checks back to zero.
+    pub async fn clear_failures(&self, username: &str) -> Result<(), StoreError> {
+        dispatch!(self.clear_failures(username))
+    }
+
+    /// Records that a session was used at `at` (it ends after a stretch without use).
+    pub async fn touch_session(
+        &self,
+        token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.touch_session(token_hash, at))
+    }
+
+    /// Ends every session of a user (deactivated, or given a new password); returns how
+    /// many.
+    pub async fn delete_sessions_of(&self, username: &str) -> Result<u64, StoreError> {
+        dispatch!(self.delete_sessions_of(username))
+    }
+
+    /// Deletes the sessions that expired at or before `now` or were last used at or
+    /// before `idle_since`; returns how many.
+    pub async fn purge_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self.purge_sessions(now, idle_since))
     }
 
     /// Runs raw SQL outside the audited write path; returns the rows affected.

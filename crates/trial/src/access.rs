@@ -18,6 +18,9 @@ pub struct User {
     pub role: Role,
     /// Site of a site-bound user.
     pub site: Option<String>,
+    /// The address her request came from, where the server knows it: recorded with a
+    /// failed signature password.
+    pub client_address: Option<String>,
 }
 
 impl User {
@@ -103,6 +106,7 @@ mod tests {
             display_name: "U".into(),
             role,
             site: site.map(str::to_string),
+            client_address: None,
         }
     }
 

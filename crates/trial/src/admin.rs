@@ -4,7 +4,9 @@
 //! line call the same methods; the command line acts as [`Actor::command_line`].
 
 use serde::{Deserialize, Serialize};
-use store::{NewEvent, Projection, SiteRow, UserRow, VisitSchedule};
+use std::collections::BTreeMap;
+
+use store::{CredentialRow, NewEvent, Projection, SiteRow, UserRow, VisitSchedule};
 
 use crate::access::{Actor, User};
 use crate::error::{Error, Result};
@@ -32,8 +34,74 @@ pub enum AdminEvent {
         role: String,
         /// Site of a site-bound role.
         site: Option<String>,
-        /// argon2id hash of the password.
-        password_hash: String,
+        /// The password hash, in events written before credentials were kept apart from
+        /// the log; read and ignored, never written again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password_hash: Option<String>,
+    },
+    /// A user changed her own password (the hash is in the credentials, not here).
+    PasswordChanged {
+        /// Whose.
+        username: String,
+    },
+    /// An administrator set a new password that must be changed at the next sign-in.
+    PasswordReset {
+        /// Whose.
+        username: String,
+    },
+    /// The account may no longer sign in; its sessions ended.
+    UserDeactivated {
+        /// Whose.
+        username: String,
+    },
+    /// The account may sign in again.
+    UserReactivated {
+        /// Whose.
+        username: String,
+    },
+    /// The user's role (and with it, her site) changed.
+    RoleChanged {
+        /// Whose.
+        username: String,
+        /// The new role id.
+        role: String,
+        /// The site of the new role, if it is site-bound.
+        site: Option<String>,
+    },
+    /// The user moved to another site, in the same role.
+    SiteChanged {
+        /// Whose.
+        username: String,
+        /// The new site.
+        site: String,
+    },
+    /// The account locked after too many failed password checks.
+    UserLocked {
+        /// Whose.
+        username: String,
+        /// Failed checks counted.
+        failures: i64,
+        /// Address of the last failed attempt, where known.
+        address: Option<String>,
+    },
+    /// An administrator unlocked the account.
+    UserUnlocked {
+        /// Whose.
+        username: String,
+    },
+    /// A password check failed (`sign_in_failed`, `signature_failed`,
+    /// `password_change_failed`): recorded in the `access` stream.
+    PasswordCheckFailed {
+        /// The account name given, if it has the shape of one (anything else typed into
+        /// the name field is not recorded: it may be a password).
+        username: Option<String>,
+        /// Address the attempt came from, where known.
+        address: Option<String>,
+        /// Why: `wrong_password`, `unknown_user`, `deactivated` or `locked`.
+        outcome: String,
+        /// For a signature, what was being signed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signing: Option<String>,
     },
     /// The protocol settings changed (PROTOCOL.md §14).
     SettingsChanged {
@@ -48,19 +116,34 @@ impl AdminEvent {
             AdminEvent::SiteAdded { .. } => "site_added",
             AdminEvent::UserAdded { .. } => "user_added",
             AdminEvent::SettingsChanged { .. } => "settings_changed",
+            AdminEvent::PasswordChanged { .. } => "password_changed",
+            AdminEvent::PasswordReset { .. } => "password_reset",
+            AdminEvent::UserDeactivated { .. } => "user_deactivated",
+            AdminEvent::UserReactivated { .. } => "user_reactivated",
+            AdminEvent::RoleChanged { .. } => "role_changed",
+            AdminEvent::SiteChanged { .. } => "site_changed",
+            AdminEvent::UserLocked { .. } => "user_locked",
+            AdminEvent::UserUnlocked { .. } => "user_unlocked",
+            AdminEvent::PasswordCheckFailed { .. } => "password_check_failed",
         }
     }
 
-    fn encode(&self) -> Result<NewEvent> {
+    pub(crate) fn encode(&self) -> Result<NewEvent> {
+        self.encode_as(self.kind())
+    }
+
+    /// The event under another kind than its type's (the failed password checks say
+    /// which check failed).
+    pub(crate) fn encode_as(&self, kind: &str) -> Result<NewEvent> {
         Ok(NewEvent {
-            kind: self.kind().to_string(),
+            kind: kind.to_string(),
             payload: serde_json::to_value(self)
                 .map_err(|e| Error::internal("encoding an administrative event", e))?,
         })
     }
 }
 
-fn bad(msg: impl Into<String>) -> Error {
+pub(crate) fn bad(msg: impl Into<String>) -> Error {
     Error::BadRequest(msg.into())
 }
 
@@ -75,11 +158,11 @@ pub struct NewUser {
     pub role: Role,
     /// Site, required for site-bound roles and refused for study-wide ones.
     pub site: Option<String>,
-    /// Initial password (at least 10 characters).
+    /// Initial password (see [`crate::accounts::check_password_policy`]).
     pub password: String,
 }
 
-fn check_username(name: &str) -> Result<()> {
+pub(crate) fn check_username(name: &str) -> Result<()> {
     let ok = (2..=32).contains(&name.len())
         && name
             .chars()
@@ -91,6 +174,17 @@ fn check_username(name: &str) -> Result<()> {
             "user name {name:?} must be 2 to 32 of a-z, 0-9, '.', '_', '-'"
         )))
     }
+}
+
+fn describe(u: &UserRow) -> String {
+    format!(
+        "role {}, site {}, display name {:?}, {}, {}",
+        u.role,
+        u.site.as_deref().unwrap_or("none"),
+        u.display_name,
+        if u.active { "active" } else { "deactivated" },
+        if u.locked { "locked" } else { "not locked" }
+    )
 }
 
 /// Decodes the settings stream: the last `settings_changed` event, or the protocol
@@ -118,7 +212,118 @@ pub fn settings_from(events: &[store::RecordedEvent]) -> Result<protocol::Settin
     Ok(settings)
 }
 
+/// Applies one event of a `user/…` stream to the user's row (none before `user_added`).
+/// The rows of the `users` table are exactly this fold over the log; the failed password
+/// checks of the `access` stream change no row.
+pub fn apply_user_event(row: Option<UserRow>, event: &AdminEvent) -> Option<UserRow> {
+    match (row, event) {
+        (
+            _,
+            AdminEvent::UserAdded {
+                username,
+                display_name,
+                role,
+                site,
+                ..
+            },
+        ) => Some(UserRow {
+            username: username.clone(),
+            display_name: display_name.clone(),
+            role: role.clone(),
+            site: site.clone(),
+            active: true,
+            locked: false,
+        }),
+        (Some(mut u), e) => {
+            match e {
+                AdminEvent::UserDeactivated { .. } => u.active = false,
+                AdminEvent::UserReactivated { .. } => u.active = true,
+                AdminEvent::RoleChanged { role, site, .. } => {
+                    u.role = role.clone();
+                    u.site = site.clone();
+                }
+                AdminEvent::SiteChanged { site, .. } => u.site = Some(site.clone()),
+                AdminEvent::UserLocked { .. } => u.locked = true,
+                AdminEvent::UserUnlocked { .. } => u.locked = false,
+                _ => {}
+            }
+            Some(u)
+        }
+        (None, _) => None,
+    }
+}
+
+/// Folds the events of one `user/…` stream into the user's row.
+pub fn user_row_from(events: &[store::RecordedEvent]) -> Result<Option<UserRow>> {
+    let mut row = None;
+    for e in events {
+        let event: AdminEvent = serde_json::from_value(e.payload.clone()).map_err(|err| {
+            Error::internal(
+                format!(
+                    "reading user event {} of {} (seq {})",
+                    e.version, e.stream, e.seq
+                ),
+                err,
+            )
+        })?;
+        row = apply_user_event(row, &event);
+    }
+    Ok(row)
+}
+
 impl Trial {
+    /// Rebuilds every user row from the log and compares it with the `users` table, which
+    /// authorises requests: one line for each row that differs, is missing or has no
+    /// history (empty: the table is what the log says). An `UPDATE users SET role = …`
+    /// behind the application's back shows up here.
+    pub async fn users_differing_from_log(&self) -> Result<Vec<String>> {
+        let mut streams: BTreeMap<String, Vec<store::RecordedEvent>> = BTreeMap::new();
+        let mut after = 0;
+        loop {
+            let batch = self.store().read_all(after, 1000).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            for e in batch {
+                if let Some(name) = e.stream.strip_prefix("user/") {
+                    streams.entry(name.to_string()).or_default().push(e);
+                }
+            }
+        }
+        let mut from_log = BTreeMap::new();
+        for (name, events) in &streams {
+            if let Some(row) = user_row_from(events)? {
+                from_log.insert(name.clone(), row);
+            }
+        }
+        let table: BTreeMap<String, UserRow> = self
+            .store()
+            .users()
+            .await?
+            .into_iter()
+            .map(|u| (u.username.clone(), u))
+            .collect();
+        let mut out = Vec::new();
+        for (name, logged) in &from_log {
+            match table.get(name) {
+                None => out.push(format!(
+                    "user {name}: in the log, missing from the users table"
+                )),
+                Some(row) if row != logged => out.push(format!(
+                    "user {name}: the users table says {}, the log says {}",
+                    describe(row),
+                    describe(logged)
+                )),
+                Some(_) => {}
+            }
+        }
+        for name in table.keys().filter(|n| !from_log.contains_key(*n)) {
+            out.push(format!(
+                "user {name}: in the users table with no history in the log"
+            ));
+        }
+        Ok(out)
+    }
+
     /// The settings in force.
     pub async fn settings(&self) -> Result<protocol::Settings> {
         let events = self.store().read_stream("settings").await?;
@@ -163,9 +368,7 @@ impl Trial {
     /// Adds a user account (an administrator, or the command line).
     pub async fn add_user(&self, actor: &Actor, user: NewUser) -> Result<()> {
         check_username(&user.username)?;
-        if user.password.chars().count() < 10 {
-            return Err(bad("a password needs at least 10 characters"));
-        }
+        crate::accounts::check_password_policy(&user.username, &user.password)?;
         protocol::privacy::check_free_text("display name", &user.display_name)?;
         match (&user.site, user.role.is_site_bound()) {
             (None, true) => {
@@ -196,15 +399,21 @@ impl Trial {
             display_name: display_name.clone(),
             role: user.role.id().into(),
             site: user.site.clone(),
-            password_hash: password_hash.clone(),
+            password_hash: None,
         };
         let row = UserRow {
             username: user.username.clone(),
             display_name,
             role: user.role.id().into(),
             site: user.site,
-            password_hash,
             active: true,
+            locked: false,
+        };
+        let credential = CredentialRow {
+            username: user.username.clone(),
+            password_hash,
+            must_change: false,
+            failures: 0,
         };
         self.store()
             .append(
@@ -212,7 +421,7 @@ impl Trial {
                 0,
                 &[event.encode()?],
                 &actor.meta(self.now(), None),
-                &[Projection::User(row)],
+                &[Projection::User(row), Projection::Credential(credential)],
             )
             .await
             .map_err(|e| match e {

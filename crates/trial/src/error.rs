@@ -29,6 +29,13 @@ pub enum Error {
     /// Wrong user name or password.
     #[error("wrong user name or password")]
     SignInFailed,
+    /// Too many failed sign-ins from this address or for this account: try again after
+    /// `retry_after` seconds.
+    #[error("too many failed sign-ins: try again in {retry_after} seconds")]
+    Throttled {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// Signed in, but the role may not do this.
     #[error("{0}")]
     Forbidden(String),

@@ -15,6 +15,8 @@
 //! | [`access`] | the signed-in user, the author of a write, the access check |
 //! | [`roles`] | roles and the access policy |
 //! | [`sessions`] | passwords (argon2id) and sign-in sessions |
+//! | [`signin`] | the account policy and the sign-in throttle |
+//! | [`accounts`] | account lifecycle: passwords, deactivation, lockout, role and site |
 //! | [`write`] | the one write path and the read rows it keeps |
 //! | [`admin`] | sites, users and settings as audited administrative commands |
 //! | [`commands`] | the participant commands the API and the pages offer |
@@ -30,6 +32,7 @@
 //! | [`error`] | the error type |
 
 pub mod access;
+pub mod accounts;
 pub mod admin;
 pub mod batch;
 pub mod checkpoints;
@@ -44,6 +47,7 @@ pub mod pet_response;
 pub mod response;
 pub mod roles;
 pub mod sessions;
+pub mod signin;
 pub mod write;
 
 use std::sync::Arc;
@@ -56,6 +60,7 @@ pub use access::{Actor, User};
 pub use clock::{Clock, FixedClock, SiteZone, SystemClock};
 pub use error::{Error, Result};
 pub use roles::{Capability, Role};
+pub use signin::AccountPolicy;
 pub use write::Written;
 
 /// The application: the store, the DICOM archive (when the server has one), the clock and
@@ -69,6 +74,10 @@ pub struct Trial {
     /// read (every command reads them), unless fixed with [`Trial::with_zone`].
     zone: Arc<std::sync::RwLock<SiteZone>>,
     zone_fixed: bool,
+    /// How sign-in and sessions are guarded.
+    policy: Arc<AccountPolicy>,
+    /// Recent failed sign-ins, shared by every clone.
+    throttle: Arc<signin::Throttle>,
 }
 
 impl Trial {
@@ -82,6 +91,8 @@ impl Trial {
             clock: Arc::new(SystemClock),
             zone: Arc::new(std::sync::RwLock::new(SiteZone::default())),
             zone_fixed: false,
+            policy: Arc::new(AccountPolicy::default()),
+            throttle: Arc::new(signin::Throttle::default()),
         }
     }
 
@@ -110,6 +121,23 @@ impl Trial {
         self.zone = Arc::new(std::sync::RwLock::new(zone));
         self.zone_fixed = true;
         self
+    }
+
+    /// The same application under another account policy (lockout, inactivity,
+    /// throttling).
+    pub fn with_account_policy(mut self, policy: AccountPolicy) -> Self {
+        self.policy = Arc::new(policy);
+        self
+    }
+
+    /// The account policy in force.
+    pub fn account_policy(&self) -> &AccountPolicy {
+        &self.policy
+    }
+
+    /// The sign-in throttle.
+    pub(crate) fn throttle(&self) -> &signin::Throttle {
+        &self.throttle
     }
 
     /// Follows the zone the settings in force name.

@@ -359,7 +359,7 @@ impl Trial {
                 ));
             }
             (Some(meaning), Some(sig)) => {
-                if !self.check_password(&user.username, &sig.password).await? {
+                if !self.check_signature(user, &sig.password, meaning).await? {
                     return Err(Error::Forbidden("signature refused: wrong password".into()));
                 }
                 Some((user, meaning))

@@ -1,6 +1,7 @@
 //! Server-rendered web pages: plain HTML forms that work without JavaScript and with the
 //! keyboard alone, for the sites' nurses and investigators and the sponsor's staff.
 
+mod account;
 mod attest;
 pub mod forms;
 mod journey;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/participants") }))
         .route(STYLESHEET_PATH, get(stylesheet))
         .merge(signin::router())
+        .merge(account::router())
         .merge(participants::router())
         .merge(attest::router())
         .merge(pet::router())

@@ -44,25 +44,47 @@ async fn show() -> Html<String> {
     Html(form("", None).into_string())
 }
 
-async fn submit(State(state): State<AppState>, RawForm(body): RawForm) -> Response {
+async fn submit(
+    State(state): State<AppState>,
+    auth::ClientAddress(client): auth::ClientAddress,
+    RawForm(body): RawForm,
+) -> Response {
     let values = match form_values(&body) {
         Ok(v) => v,
         Err(e) => return error_page(e),
     };
     let username = values.get("username").cloned().unwrap_or_default();
     let password = values.get("password").cloned().unwrap_or_default();
-    match auth::sign_in(&state, &username, &password).await {
-        Ok((token, _csrf)) => (
+    match auth::sign_in(&state, &username, &password, client.as_deref()).await {
+        Ok((token, user)) => (
             [(
                 header::SET_COOKIE,
                 auth::session_cookie(&token, state.secure_cookies),
             )],
-            Redirect::to("/participants"),
+            Redirect::to(if user.must_change_password {
+                auth::PASSWORD_PAGE
+            } else {
+                "/participants"
+            }),
         )
             .into_response(),
         Err(ApiError::SignInFailed) => (
             StatusCode::UNAUTHORIZED,
             Html(form(&username, Some("Wrong user name or password.")).into_string()),
+        )
+            .into_response(),
+        Err(ApiError::Throttled { retry_after }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, retry_after.to_string())],
+            Html(
+                form(
+                    &username,
+                    Some(&format!(
+                        "Too many failed sign-ins. Try again in {retry_after} seconds."
+                    )),
+                )
+                .into_string(),
+            ),
         )
             .into_response(),
         Err(e) => error_page(e),

@@ -1,5 +1,6 @@
 //! End-to-end tests of the web application: one test binary, so it links once.
 
+mod accounts;
 mod after_end;
 mod allocation;
 mod api;

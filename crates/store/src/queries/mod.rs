@@ -14,11 +14,15 @@
 //!   `REPEATABLE READ`), so a list's page and its count agree;
 //! - `const CASE_INSENSITIVE_LIKE: &str` — the `LIKE` operator that ignores ASCII case.
 //!
-//! The functions fall into four groups, one file each: the audited write path and the
+//! The functions fall into five groups, one file each: the audited write path and the
 //! derived-table writes ([`write`]), single-row and log reads ([`read`]), the paged
 //! lists ([`lists`]), and the signed checkpoints ([`checkpoints`]).
 
 pub(crate) mod checkpoints;
+//! lists ([`lists`]), and the accounts' credentials, failure counts and sessions
+//! ([`accounts`]).
+
+pub(crate) mod accounts;
 pub(crate) mod lists;
 pub(crate) mod read;
 pub(crate) mod write;
@@ -33,14 +37,15 @@ macro_rules! shared_queries {
         use $crate::hash::{self, HashInput, canonical_json, format_timestamp};
         use $crate::lists::{Filter, ParticipantListRow, ParticipantQuery, VisitQuery};
         use $crate::model::{
-            Appended, EventMeta, NewEvent, ParticipantRow, Projection, RecordedEvent, SessionRow,
-            SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
+            Appended, CredentialRow, EventMeta, NewEvent, ParticipantRow, Projection,
+            RecordedEvent, SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
         };
         use $crate::queries::write::Part;
         use $crate::rows::{
-            self, EventTuple, ParticipantListTuple, ParticipantTuple, RawEvent, SessionTuple,
-            SiteTuple, UserTuple, VisitTuple, event_columns, participant_columns,
-            participant_list_columns, session_columns, user_columns, visit_columns,
+            self, CredentialTuple, EventTuple, ParticipantListTuple, ParticipantTuple, RawEvent,
+            SessionTuple, SiteTuple, UserTuple, VisitTuple, credential_columns, event_columns,
+            participant_columns, participant_list_columns, session_columns, user_columns,
+            visit_columns,
         };
         use $crate::visits;
 
@@ -48,6 +53,7 @@ macro_rules! shared_queries {
         $crate::queries::read::read_queries!();
         $crate::queries::lists::list_queries!();
         $crate::queries::checkpoints::checkpoint_queries!();
+        $crate::queries::accounts::account_queries!();
     };
 }
 

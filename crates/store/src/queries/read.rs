@@ -180,13 +180,14 @@ macro_rules! read_queries {
             sqlx::query(concat!(
                 "INSERT INTO sessions (",
                 session_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5)"
+                ") VALUES ($1, $2, $3, $4, $5, $6)"
             ))
             .bind(&s.token_hash)
             .bind(&s.username)
             .bind(&s.csrf_token)
             .bind(format_timestamp(s.created_at))
             .bind(format_timestamp(s.expires_at))
+            .bind(format_timestamp(s.last_seen_at))
             .execute(pool)
             .await?;
             Ok(())

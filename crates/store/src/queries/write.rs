@@ -235,17 +235,20 @@ macro_rules! write_queries {
                         user_columns!(),
                         ") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO UPDATE SET \
                          display_name = excluded.display_name, role = excluded.role, \
-                         site = excluded.site, password_hash = excluded.password_hash, \
-                         active = excluded.active"
+                         site = excluded.site, active = excluded.active, \
+                         locked = excluded.locked"
                     ))
                     .bind(&u.username)
                     .bind(&u.display_name)
                     .bind(&u.role)
                     .bind(&u.site)
-                    .bind(&u.password_hash)
                     .bind(u.active)
+                    .bind(u.locked)
                     .execute(&mut **tx)
                     .await?;
+                }
+                Projection::Credential(c) => {
+                    upsert_credential(tx, c).await?;
                 }
                 Projection::Visits { study_id, rows } => {
                     replace_visits(tx, study_id, rows).await?;

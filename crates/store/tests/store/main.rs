@@ -10,6 +10,7 @@
 
 mod support;
 
+mod accounts;
 mod batch;
 mod chain;
 mod checkpoints;

@@ -18,6 +18,7 @@ fn session(token: &str, expires_in: Duration) -> SessionRow {
         csrf_token: format!("csrf-{token}"),
         created_at: t0(),
         expires_at: t0() + expires_in,
+        last_seen_at: t0(),
     }
 }
 

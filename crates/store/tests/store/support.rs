@@ -232,8 +232,8 @@ pub fn user(username: &str, site: Option<&str>) -> Projection {
         display_name: format!("User {username}"),
         role: "site_nurse".into(),
         site: site.map(str::to_owned),
-        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         active: true,
+        locked: false,
     })
 }
 

@@ -1,0 +1,139 @@
+//! The accounts' infrastructure beside the log: password credentials (which only the
+//! sign-in path reads and which never enter an event), failure counts, the inactivity
+//! time of sessions, and the append of audit-only streams whose order within the stream
+//! decides nothing (failed sign-ins and signatures).
+
+/// Expands the account functions in the calling backend module (see [`super`]).
+macro_rules! account_queries {
+    () => {
+        /// Inserts or replaces a credentials row, inside an append's transaction.
+        async fn upsert_credential(
+            tx: &mut Transaction<'static, Db>,
+            c: &CredentialRow,
+        ) -> Result<(), StoreError> {
+            sqlx::query(concat!(
+                "INSERT INTO credentials (",
+                credential_columns!(),
+                ") VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO UPDATE SET \
+                 password_hash = excluded.password_hash, \
+                 must_change = excluded.must_change, failures = excluded.failures"
+            ))
+            .bind(&c.username)
+            .bind(&c.password_hash)
+            .bind(c.must_change)
+            .bind(c.failures)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
+        /// One user's credentials.
+        pub(crate) async fn credential(
+            pool: &Pool<Db>,
+            username: &str,
+        ) -> Result<Option<CredentialRow>, StoreError> {
+            let row: Option<CredentialTuple> = sqlx::query_as(concat!(
+                "SELECT ",
+                credential_columns!(),
+                " FROM credentials WHERE username = $1"
+            ))
+            .bind(username)
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.map(rows::credential))
+        }
+
+        /// Counts one more failed password check; returns the new count (none: no
+        /// credentials for this user).
+        pub(crate) async fn record_failure(
+            pool: &Pool<Db>,
+            username: &str,
+        ) -> Result<Option<i64>, StoreError> {
+            Ok(sqlx::query_scalar(
+                "UPDATE credentials SET failures = failures + 1 WHERE username = $1 \
+                 RETURNING failures",
+            )
+            .bind(username)
+            .fetch_optional(pool)
+            .await?)
+        }
+
+        /// Sets a user's failure count back to zero.
+        pub(crate) async fn clear_failures(
+            pool: &Pool<Db>,
+            username: &str,
+        ) -> Result<(), StoreError> {
+            sqlx::query("UPDATE credentials SET failures = 0 WHERE username = $1")
+                .bind(username)
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+
+        /// Records that a session was used at `at`.
+        pub(crate) async fn touch_session(
+            pool: &Pool<Db>,
+            token_hash: &str,
+            at: DateTime<Utc>,
+        ) -> Result<(), StoreError> {
+            sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+                .bind(token_hash)
+                .bind(format_timestamp(at))
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+
+        /// Ends every session of a user; returns how many.
+        pub(crate) async fn delete_sessions_of(
+            pool: &Pool<Db>,
+            username: &str,
+        ) -> Result<u64, StoreError> {
+            let done = sqlx::query("DELETE FROM sessions WHERE username = $1")
+                .bind(username)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected())
+        }
+
+        /// Deletes the sessions that expired at or before `now` or were last used at or
+        /// before `idle_since`; returns how many.
+        pub(crate) async fn purge_sessions(
+            pool: &Pool<Db>,
+            now: DateTime<Utc>,
+            idle_since: DateTime<Utc>,
+        ) -> Result<u64, StoreError> {
+            // Stored times are fixed-width RFC 3339 UTC, so text order is time order.
+            let done =
+                sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+                    .bind(format_timestamp(now))
+                    .bind(format_timestamp(idle_since))
+                    .execute(pool)
+                    .await?;
+            Ok(done.rows_affected())
+        }
+
+        /// Appends `events` at the end of `stream`, whatever its version: the version is
+        /// read under the chain-head lock, so concurrent records never conflict.
+        pub(crate) async fn append_at_end(
+            pool: &Pool<Db>,
+            stream: &str,
+            events: &[NewEvent],
+            meta: &EventMeta,
+        ) -> Result<Appended, StoreError> {
+            let (mut tx, mut head) = begin_with_head(pool).await?;
+            let version: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = $1",
+            )
+            .bind(stream)
+            .fetch_one(&mut *tx)
+            .await?;
+            let part = Part::new(stream, version, events, meta, &[]);
+            let appended = append_part(&mut tx, &mut head, &part).await?;
+            commit_with_head(tx, &head).await?;
+            Ok(appended)
+        }
+    };
+}
+
+pub(crate) use account_queries;
