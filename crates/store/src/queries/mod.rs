@@ -16,13 +16,11 @@
 //!
 //! The functions fall into five groups, one file each: the audited write path and the
 //! derived-table writes ([`write`]), single-row and log reads ([`read`]), the paged
-//! lists ([`lists`]), and the signed checkpoints ([`checkpoints`]).
-
-pub(crate) mod checkpoints;
-//! lists ([`lists`]), and the accounts' credentials, failure counts and sessions
-//! ([`accounts`]).
+//! lists ([`lists`]), the accounts' credentials, failure counts and sessions
+//! ([`accounts`]), and the signed checkpoints ([`checkpoints`]).
 
 pub(crate) mod accounts;
+pub(crate) mod checkpoints;
 pub(crate) mod lists;
 pub(crate) mod read;
 pub(crate) mod write;
