@@ -212,5 +212,16 @@ async fn read_table_differences(trial: &trial::Trial) -> anyhow::Result<Vec<Stri
     if participants.is_empty() {
         println!("participants table matches the log");
     }
-    Ok(participants.iter().map(|d| d.to_string()).collect())
+    let users = trial
+        .users_differing_from_log()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", crate::explain(&e)))?;
+    if users.is_empty() {
+        println!("users table matches the log");
+    }
+    Ok(participants
+        .iter()
+        .map(|d| d.to_string())
+        .chain(users.iter().map(|u| format!("users table: {u}")))
+        .collect())
 }

@@ -508,8 +508,24 @@ async fn journey(state: &Trial, at: &Timeline<'_>, arm1: bool) -> anyhow::Result
     Ok(())
 }
 
+/// The DICOM sender the demo allows when none is configured: `storescu` on this machine,
+/// storing for KS.
+pub const DEMO_SENDER: &str = "STORESCU@127.0.0.1=KS";
+
 /// Runs `her2ex demo`.
-pub async fn run(a: DemoArgs) -> anyhow::Result<u8> {
+pub async fn run(mut a: DemoArgs) -> anyhow::Result<u8> {
+    // The demo's audit trail is anchored like a real study's: a checkpoint key beside the
+    // data directory, created once.
+    let key_path = a.serve.data.key_path();
+    if !key_path.exists() {
+        store::checkpoint::CheckpointKey::create_file(&key_path)
+            .context("creating the demo's checkpoint key")?;
+    }
+    // A scanner simulator on this machine (dcmtk's `storescu` calls as STORESCU) may send
+    // to the demo's receiver as Karolinska's scanner, unless senders are given.
+    if a.serve.dicom_senders.is_empty() {
+        a.serve.dicom_senders.push(DEMO_SENDER.to_owned());
+    }
     let store = a.serve.data.open().await?;
     let archive = archive::Archive::open(&a.serve.data.data_dir).with_context(|| {
         format!(

@@ -58,9 +58,44 @@ pub struct ServeArgs {
     /// Seconds of silence after which a DICOM association is closed.
     #[arg(long, env = "HER2EX_DICOM_IDLE_TIMEOUT", default_value_t = 60)]
     pub dicom_idle_timeout_secs: u64,
+    /// Failed password checks (sign-in or e-signature) after which an account locks
+    /// until an administrator unlocks it.
+    #[arg(long, env = "HER2EX_LOCKOUT_AFTER", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub lockout_after: u32,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "HER2EX_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub session_idle_minutes: u64,
+    /// Failed sign-ins per account name within 15 minutes before further attempts are
+    /// answered 429.
+    #[arg(long, env = "HER2EX_SIGNIN_LIMIT_PER_ACCOUNT", default_value_t = 10)]
+    pub signin_limit_per_account: u32,
+    /// Failed sign-ins per client address within 15 minutes before further attempts are
+    /// answered 429.
+    #[arg(long, env = "HER2EX_SIGNIN_LIMIT_PER_ADDRESS", default_value_t = 30)]
+    pub signin_limit_per_address: u32,
+    /// A reverse proxy whose X-Forwarded-For header names the client (repeat for each);
+    /// from any other peer the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "HER2EX_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl ServeArgs {
+    /// The sign-in and session rules these arguments ask for.
+    fn account_policy(&self) -> trial::AccountPolicy {
+        trial::AccountPolicy {
+            lockout_after: self.lockout_after,
+            idle_timeout: std::time::Duration::from_secs(self.session_idle_minutes * 60),
+            per_account_limit: self.signin_limit_per_account,
+            per_address_limit: self.signin_limit_per_address,
+            trusted_proxies: self.trusted_proxies.clone(),
+            ..trial::AccountPolicy::default()
+        }
+    }
+
     /// The HTTP limits these arguments ask for.
     fn http_limits(&self) -> server::HttpLimits {
         server::HttpLimits {
@@ -124,7 +159,9 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
         })?);
     let anchor = store.clone();
     let stop = shutdown_signal()?;
-    let trial = trial::Trial::new(store).with_archive(archive.clone());
+    let trial = trial::Trial::new(store)
+        .with_archive(archive.clone())
+        .with_account_policy(a.account_policy());
     let state = server::AppState::from_trial(trial, secure).with_limits(a.http_limits());
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await

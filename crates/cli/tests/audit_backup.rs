@@ -243,6 +243,28 @@ async fn verify_reports_a_participant_row_edited_behind_the_log() {
     );
 }
 
+#[tokio::test]
+async fn verify_reports_a_users_row_edited_behind_the_log() {
+    let study = Study::new();
+    let o = study.run(&["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("users table matches the log"),
+        "{}",
+        text(&o)
+    );
+    let store = study.store().await;
+    store
+        .execute_raw_for_tests("UPDATE users SET role = 'investigator', site = 'KS'")
+        .await
+        .unwrap();
+    store.close().await;
+    let o = study.run(&["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("users table:"), "{}", text(&o));
+    assert!(text(&o).contains("investigator"), "{}", text(&o));
+}
+
 /// Appends one event to its own stream and returns its seq.
 async fn append_one(store: &Store, n: u64) -> i64 {
     let meta = EventMeta {

@@ -90,6 +90,18 @@ fn classify_api(method: &str, path: &str) -> Option<Need> {
         ("get", "/api/v1/visits") => read,
         // The CTCAE dictionary is reference data, no participant's.
         ("get", "/api/v1/ctcae" | "/api/v1/ctcae/{code}") => Some(Need::SignedIn),
+        // Her own password: anyone signed in.
+        ("post", "/api/v1/account/password") => Some(Need::SignedIn),
+        // Accounts of others: the administrator only.
+        (
+            "post",
+            "/api/v1/admin/users/{username}/reset-password"
+            | "/api/v1/admin/users/{username}/deactivate"
+            | "/api/v1/admin/users/{username}/reactivate"
+            | "/api/v1/admin/users/{username}/unlock"
+            | "/api/v1/admin/users/{username}/role"
+            | "/api/v1/admin/users/{username}/site",
+        ) => Some(Need::Cap(Administer)),
         _ => None,
     }
 }
@@ -100,6 +112,7 @@ fn pages() -> Vec<(&'static str, &'static str, Need)> {
     let read = Need::Cap(ReadParticipants);
     vec![
         ("GET", "/signin", Need::Public),
+        ("GET", "/account/password", Need::SignedIn),
         ("GET", "/participants", read),
         ("GET", "/visits", read),
         ("GET", "/participants/new", Need::Cap(EnterData)),
@@ -228,7 +241,22 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
     if method != "post" {
         return None;
     }
-    Some(if path.ends_with("/batch") {
+    Some(if path == "/api/v1/account/password" {
+        // Refused by the password policy whoever asks: no cell changes a password, and
+        // the current password is right so no cell counts towards a lockout.
+        json!({"current_password": PASSWORD, "new_password": "short"})
+    } else if let Some(action) = path.strip_prefix("/api/v1/admin/users/{username}/") {
+        // For an account no one has: the administrator is let through to a 404, no cell
+        // changes an account.
+        match action {
+            "reset-password" => {
+                json!({"new_password": "matrix-password-long-1", "reason": "access matrix"})
+            }
+            "role" => json!({"role": "research_nurse", "site": "KS", "reason": "access matrix"}),
+            "site" => json!({"site": "KS", "reason": "access matrix"}),
+            _ => json!({"reason": "access matrix"}),
+        }
+    } else if path.ends_with("/batch") {
         json!({"expected_version": 0, "items": []})
     } else if path.ends_with("/quantify") {
         json!({"expected_version": 0, "series_instance_uid": "1.2.3.4"})
@@ -239,12 +267,23 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
     })
 }
 
+/// A user name no account has.
+const NO_ONE: &str = "no.one.matrix";
+
+/// Whether the route acts on an account or a password: whoever may use it is let
+/// through to a refusal of what she asks (an unknown account, a too-short password), so
+/// the cell shows access without changing anything.
+fn account_route(path: &str) -> bool {
+    path == "/api/v1/account/password" || path.starts_with("/api/v1/admin/users/")
+}
+
 /// Fills an OpenAPI path template with `id`.
 fn concrete(path: &str, id: &str) -> String {
     path.replace("{id}", id)
         .replace("{timepoint}", "pet1")
         .replace("{command}", "attestation")
         .replace("{code}", "10028813")
+        .replace("{username}", NO_ONE)
 }
 
 fn may(role: Role, need: Need) -> bool {
@@ -380,6 +419,16 @@ async fn every_route_answers_every_role_at_every_site_as_the_roles_table_says() 
                 check_cell(&what, role, place, *need, &real_id, &fake_id, &real, &fake);
             } else if matches!(need, Need::Cap(_)) && !may(role, *need) {
                 assert_eq!(real.status, StatusCode::FORBIDDEN, "{what} as {role:?}");
+            } else if account_route(path) {
+                assert!(
+                    !matches!(
+                        real.status,
+                        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+                    ) && real.status.is_client_error(),
+                    "{what} as {role:?}: {} {}",
+                    real.status,
+                    real.body
+                );
             } else if !matches!(need, Need::Public) {
                 assert!(
                     real.status.is_success(),
