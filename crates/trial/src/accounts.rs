@@ -99,7 +99,12 @@ impl Trial {
         signing: Option<&str>,
         check: PasswordCheck,
     ) -> Result<()> {
-        let recorded_name = check_username(username).ok().map(|()| username.to_string());
+        // A name typed into the sign-in form is recorded only when it could be an
+        // account's name and is no personal identity number.
+        let recorded_name = check_username(username)
+            .ok()
+            .filter(|()| protocol::privacy::find_personal_number(username).is_none())
+            .map(|()| username.to_string());
         tracing::warn!(kind, username = ?recorded_name, client, outcome = check.id(), "password check failed");
         let event = AdminEvent::PasswordCheckFailed {
             username: recorded_name,

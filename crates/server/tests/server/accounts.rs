@@ -531,3 +531,23 @@ async fn after_a_reset_the_pages_lead_to_the_password_page_and_nowhere_else() {
         .expect("page");
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_personal_identity_number_typed_as_a_user_name_is_not_recorded() {
+    let app = TestApp::start().await;
+    let base = app.url("");
+    let (r, _) = sign_in(&base, "19850312-1231", "some-password").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    let events = log(&app.state.trial).await;
+    let failed = of_kind(&events, "sign_in_failed");
+    assert_eq!(failed.len(), 1, "the failure itself is recorded");
+    assert_eq!(failed[0].payload["username"], Value::Null);
+    assert_eq!(failed[0].payload["address"], "127.0.0.1");
+    for e in &events {
+        assert!(
+            !e.payload.to_string().contains("0312-1231"),
+            "event {}",
+            e.seq
+        );
+    }
+}
