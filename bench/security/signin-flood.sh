@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 REQUESTS=${REQUESTS:-256}
+# Extra `her2ex serve` options, e.g. SERVE_ARGS="--signin-limit-per-address 1000" to let
+# every attempt reach the password hashing and measure the hashing bound alone.
+SERVE_ARGS=${SERVE_ARGS:-}
 PORT=${PORT:-18181}
 LIMIT_KB=$((1024 * 1024))
 
@@ -16,7 +19,7 @@ DIR=$(mktemp -d /tmp/her2ex-flood.XXXXXX)
 OUT="$DIR/codes"
 printf 'flood-bench-secret-2026\n' | "$BIN" init --data-dir "$DIR/data" --password-stdin >/dev/null
 
-"$BIN" serve --data-dir "$DIR/data" --listen "127.0.0.1:$PORT" --no-dicom >"$DIR/server.log" 2>&1 &
+"$BIN" serve --data-dir "$DIR/data" --listen "127.0.0.1:$PORT" --no-dicom $SERVE_ARGS >"$DIR/server.log" 2>&1 &
 PID=$!
 trap 'kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$DIR"' EXIT
 

@@ -265,6 +265,35 @@ async fn verify_reports_a_users_row_edited_behind_the_log() {
     assert!(text(&o).contains("investigator"), "{}", text(&o));
 }
 
+#[tokio::test]
+async fn verify_reports_a_session_of_an_account_the_log_does_not_know() {
+    let study = Study::new();
+    let store = study.store().await;
+    store
+        .execute_raw_for_tests(
+            "INSERT INTO users (username, display_name, role, site, active, locked) \
+             VALUES ('mallory', 'Mallory', 'admin', NULL, TRUE, FALSE); \
+             INSERT INTO sessions (token_hash, username, csrf_token, created_at, expires_at, last_seen_at) \
+             VALUES ('forged', 'mallory', 'x', '2026-12-05T00:00:00.000000Z', \
+                     '2099-01-01T00:00:00.000000Z', '2026-12-05T00:00:00.000000Z');",
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    let o = study.run(&["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("user mallory: in the users table with no history in the log"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("session of mallory: no such account in the log"),
+        "{}",
+        text(&o)
+    );
+}
+
 /// Appends one event to its own stream and returns its seq.
 async fn append_one(store: &Store, n: u64) -> i64 {
     let meta = EventMeta {

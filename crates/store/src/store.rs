@@ -528,6 +528,11 @@ impl Store {
         dispatch!(self.delete_sessions_of(username))
     }
 
+    /// The user names that own at least one stored session (for `audit verify`).
+    pub async fn session_owners(&self) -> Result<Vec<String>, StoreError> {
+        dispatch!(self.session_owners())
+    }
+
     /// Deletes the sessions that expired at or before `now` or were last used at or
     /// before `idle_since`; returns how many.
     pub async fn purge_sessions(

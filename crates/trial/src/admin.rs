@@ -273,9 +273,11 @@ pub fn user_row_from(events: &[store::RecordedEvent]) -> Result<Option<UserRow>>
 
 impl Trial {
     /// Rebuilds every user row from the log and compares it with the `users` table, which
-    /// authorises requests: one line for each row that differs, is missing or has no
-    /// history (empty: the table is what the log says). An `UPDATE users SET role = …`
-    /// behind the application's back shows up here.
+    /// authorises requests, and the owners of the stored sessions: one line for each row
+    /// that differs, is missing or has no history, and for each session of an account the
+    /// log does not know or that may not sign in (empty: the tables are what the log
+    /// says). An `UPDATE users SET role = …` behind the application's back shows up here,
+    /// and so does a session row inserted for an account that was never created.
     pub async fn users_differing_from_log(&self) -> Result<Vec<String>> {
         let mut streams: BTreeMap<String, Vec<store::RecordedEvent>> = BTreeMap::new();
         let mut after = 0;
@@ -320,6 +322,17 @@ impl Trial {
             out.push(format!(
                 "user {name}: in the users table with no history in the log"
             ));
+        }
+        // A session may belong only to an account the log says exists and may sign in.
+        for owner in self.store().session_owners().await? {
+            match from_log.get(&owner) {
+                None => out.push(format!("session of {owner}: no such account in the log")),
+                Some(u) if !u.active || u.locked => out.push(format!(
+                    "session of {owner}: the log says the account is {}",
+                    if u.locked { "locked" } else { "deactivated" }
+                )),
+                Some(_) => {}
+            }
         }
         Ok(out)
     }

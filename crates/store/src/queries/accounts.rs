@@ -113,6 +113,15 @@ macro_rules! account_queries {
             Ok(done.rows_affected())
         }
 
+        /// The user names that own at least one stored session, in order.
+        pub(crate) async fn session_owners(pool: &Pool<Db>) -> Result<Vec<String>, StoreError> {
+            let owners: Vec<(String,)> =
+                sqlx::query_as("SELECT DISTINCT username FROM sessions ORDER BY username")
+                    .fetch_all(pool)
+                    .await?;
+            Ok(owners.into_iter().map(|(u,)| u).collect())
+        }
+
         /// Appends `events` at the end of `stream`, whatever its version: the version is
         /// read under the chain-head lock, so concurrent records never conflict.
         pub(crate) async fn append_at_end(
