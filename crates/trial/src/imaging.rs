@@ -31,6 +31,10 @@ use crate::error::{Error, Result};
 use crate::roles::Capability;
 use crate::write::Written;
 
+/// Held while a quantification's series is checked a last time and the result written, so
+/// a series cannot become the exam of two participants through two requests at once.
+static SERIES_CLAIM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The algorithm version recorded with every quantification.
 pub const ALGORITHM_VERSION: &str = concat!("her2ex-pet ", env!("CARGO_PKG_VERSION"));
 
@@ -423,6 +427,12 @@ impl Trial {
         .map_err(|e| Error::internal("quantifying", e))??;
         q.command.assignment_reason = assignment_reason;
         let command = Command::RecordPetQuantification(q.command);
+        // Two quantifications of one series for two participants may both pass the check
+        // above while the series is read; the check is made again, and the write done,
+        // one at a time in this process.
+        let _one_at_a_time = SERIES_CLAIM.lock().await;
+        self.refuse_series_of_another(&row.site, study_id, series_uid)
+            .await?;
         let written = self
             .execute_on(
                 &user.actor(),
