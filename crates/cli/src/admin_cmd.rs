@@ -174,17 +174,7 @@ fn refused(e: trial::Error) -> anyhow::Error {
 /// [`DataArgs::key_path`]), the database, the first administrator, and a first signed
 /// checkpoint.
 pub async fn init(a: InitArgs) -> anyhow::Result<u8> {
-    let key_path = a.data.key_path();
-    if !key_path.exists() {
-        let key = store::checkpoint::CheckpointKey::create_file(&key_path)
-            .context("creating the checkpoint key")?;
-        println!(
-            "checkpoint key {} created at {} (owner-only; keep it off the database server's \
-             backups and give the sponsor its .pub)",
-            key.public().key_id(),
-            key_path.display()
-        );
-    }
+    a.data.create_key_if_missing()?;
     let store = a.data.open().await?;
     if store.user(&a.admin).await?.is_some() {
         println!("{} exists already; nothing to do", a.admin);

@@ -516,11 +516,7 @@ pub const DEMO_SENDER: &str = "STORESCU@127.0.0.1=KS";
 pub async fn run(mut a: DemoArgs) -> anyhow::Result<u8> {
     // The demo's audit trail is anchored like a real study's: a checkpoint key beside the
     // data directory, created once.
-    let key_path = a.serve.data.key_path();
-    if !key_path.exists() {
-        store::checkpoint::CheckpointKey::create_file(&key_path)
-            .context("creating the demo's checkpoint key")?;
-    }
+    a.serve.data.create_key_if_missing()?;
     // A scanner simulator on this machine (dcmtk's `storescu` calls as STORESCU) may send
     // to the demo's receiver as Karolinska's scanner, unless senders are given.
     if a.serve.dicom_senders.is_empty() {

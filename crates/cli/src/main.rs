@@ -74,6 +74,25 @@ impl DataArgs {
         }
     }
 
+    /// Creates the checkpoint key at [`DataArgs::key_path`] unless one is there (a key is
+    /// never replaced: that would orphan every checkpoint signed with it).
+    pub fn create_key_if_missing(&self) -> anyhow::Result<()> {
+        let key_path = self.key_path();
+        if key_path.exists() {
+            return Ok(());
+        }
+        use anyhow::Context as _;
+        let key = store::checkpoint::CheckpointKey::create_file(&key_path)
+            .context("creating the checkpoint key")?;
+        println!(
+            "checkpoint key {} created at {} (owner-only; keep it off the database server's \
+             backups and give the sponsor its .pub)",
+            key.public().key_id(),
+            key_path.display()
+        );
+        Ok(())
+    }
+
     /// The checkpoint key file these arguments name (see `key_file`).
     pub fn key_path(&self) -> PathBuf {
         match &self.key_file {
