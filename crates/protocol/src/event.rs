@@ -17,6 +17,10 @@ use crate::journey::trial::{
     PathologyRecord, TdxdRecord,
 };
 use crate::labs::LabResult;
+use crate::oversight::{
+    CasebookSignature, DeviationCategory, DeviationNote, Hold, HoldLevel, Query, QueryMessage,
+    Scope, SignScope, Staff, Voided,
+};
 use crate::participant::{Consent, Withdrawal};
 use crate::records::{
     ArchivalBiopsy, Attestation, BodyWeight, ChildbearingStatus, Deviation, ESignature, Lesion,
@@ -360,6 +364,105 @@ pub enum Event {
         /// Settings version used.
         settings_version: u32,
     },
+    /// A query was raised on a data point (by a person or an edit check).
+    QueryRaised {
+        /// The query as raised.
+        query: Query,
+    },
+    /// The site answered a query.
+    QueryAnswered {
+        /// The query.
+        query_id: String,
+        /// The answer.
+        message: QueryMessage,
+    },
+    /// An answered query was sent back to the site.
+    QueryReopened {
+        /// The query.
+        query_id: String,
+        /// Why.
+        message: QueryMessage,
+    },
+    /// A query was closed (by its raiser's role, or by the system when the data changed).
+    QueryClosed {
+        /// The query.
+        query_id: String,
+        /// The closing note.
+        message: QueryMessage,
+    },
+    /// An open query was withdrawn by its raiser's role.
+    QueryCancelled {
+        /// The query.
+        query_id: String,
+        /// Why.
+        message: QueryMessage,
+    },
+    /// Entries were verified against the source.
+    EntriesVerified {
+        /// The entries.
+        entry_ids: Vec<String>,
+        /// Who verified.
+        by: Staff,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A verified entry changed (corrected or retracted): it must be verified again.
+    VerificationReset {
+        /// The entry that was verified.
+        entry_id: String,
+        /// The entry that replaced it, if it was corrected.
+        replaced_by: Option<String>,
+        /// When it changed.
+        at: DateTime<Utc>,
+    },
+    /// Data were frozen, or frozen data locked.
+    HoldPlaced {
+        /// The hold.
+        hold: Hold,
+        /// Why, if given.
+        reason: Option<String>,
+    },
+    /// A lock was lifted (back to frozen) or a freeze lifted.
+    HoldLifted {
+        /// What it covered.
+        scope: Scope,
+        /// The level lifted.
+        level: HoldLevel,
+        /// Who.
+        by: Staff,
+        /// When.
+        at: DateTime<Utc>,
+        /// Why.
+        reason: String,
+    },
+    /// The investigator signed the casebook or a visit.
+    CasebookSigned {
+        /// The signature.
+        signature: CasebookSignature,
+    },
+    /// Signatures in force were voided by a later change or an unlock.
+    SignaturesVoided {
+        /// The scopes voided.
+        scopes: Vec<SignScope>,
+        /// When and why.
+        voided: Voided,
+    },
+    /// A person recorded a protocol deviation.
+    DeviationReported {
+        /// The deviation.
+        deviation: Deviation,
+        /// Its category.
+        category: DeviationCategory,
+        /// Who recorded it.
+        by: Staff,
+    },
+    /// A deviation was assessed or closed.
+    DeviationAssessed {
+        /// The deviation.
+        deviation_id: String,
+        /// The assessment.
+        note: DeviationNote,
+    },
 }
 
 impl Event {
@@ -407,7 +510,42 @@ impl Event {
             Event::TumourAssessmentRecorded { .. } => "tumour_assessment_recorded",
             Event::ResponseEvaluated { .. } => "response_evaluated",
             Event::ProgressionRecorded { .. } => "progression_recorded",
+            Event::QueryRaised { .. } => "query_raised",
+            Event::QueryAnswered { .. } => "query_answered",
+            Event::QueryReopened { .. } => "query_reopened",
+            Event::QueryClosed { .. } => "query_closed",
+            Event::QueryCancelled { .. } => "query_cancelled",
+            Event::EntriesVerified { .. } => "entries_verified",
+            Event::VerificationReset { .. } => "verification_reset",
+            Event::HoldPlaced { .. } => "hold_placed",
+            Event::HoldLifted { .. } => "hold_lifted",
+            Event::CasebookSigned { .. } => "casebook_signed",
+            Event::SignaturesVoided { .. } => "signatures_voided",
+            Event::DeviationReported { .. } => "deviation_reported",
+            Event::DeviationAssessed { .. } => "deviation_assessed",
         }
+    }
+
+    /// Whether the event is an act of oversight (a query, a verification, a freeze or
+    /// lock, a signature, a deviation's review) rather than a change of the participant's
+    /// data. Only data changes reset verification and void signatures.
+    pub fn is_oversight(&self) -> bool {
+        matches!(
+            self,
+            Event::QueryRaised { .. }
+                | Event::QueryAnswered { .. }
+                | Event::QueryReopened { .. }
+                | Event::QueryClosed { .. }
+                | Event::QueryCancelled { .. }
+                | Event::EntriesVerified { .. }
+                | Event::VerificationReset { .. }
+                | Event::HoldPlaced { .. }
+                | Event::HoldLifted { .. }
+                | Event::CasebookSigned { .. }
+                | Event::SignaturesVoided { .. }
+                | Event::DeviationReported { .. }
+                | Event::DeviationAssessed { .. }
+        )
     }
 
     /// The entry bookkeeping, for events that record an entry.

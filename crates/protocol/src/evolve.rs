@@ -229,6 +229,8 @@ pub fn evolve(p: &mut Participant, e: &Event) {
                 p.state = State::Progression;
             }
         }
+        e if e.is_oversight() => crate::oversight::apply(p, e),
+        _ => {}
     }
 }
 

@@ -44,6 +44,7 @@ pub mod imaging;
 pub mod journey;
 pub mod labs;
 pub mod local_time;
+pub mod oversight;
 pub mod participant;
 pub mod percist;
 pub mod pet_response;
@@ -51,6 +52,7 @@ pub mod privacy;
 pub mod recist;
 pub mod records;
 pub mod response;
+pub mod roles;
 pub mod rule;
 pub mod settings;
 pub mod testing;
@@ -67,6 +69,7 @@ pub use evolve::{evolve, fold};
 pub use ids::{SiteCode, StudyId};
 pub use imaging::{PetTimepoint, propose_biopsy_targets};
 pub use labs::{Analyte, LabResult, SampleOrigin};
+pub use oversight::{decide_in, decide_oversight, decide_study};
 pub use participant::{
     Arm, Consent, Enrolment, Entry, EntryStatus, Participant, ScreenFailure, State, StateKind,
     Withdrawal,

@@ -412,6 +412,10 @@ pub struct Participant {
     /// Disease progression, once recorded.
     #[serde(default)]
     pub progression: Option<Progression>,
+    /// Queries, verification, freezes and locks, signatures and deviation reviews
+    /// (PROTOCOL §12, [`crate::oversight`]).
+    #[serde(default)]
+    pub oversight: crate::oversight::Oversight,
 }
 
 /// Current values of a list of entries.
@@ -477,6 +481,69 @@ impl Participant {
         }
         entry_lists!(probe);
         None
+    }
+
+    /// The entry an entry corrects, if it is a correction.
+    pub fn entry_supersedes(&self, id: &str) -> Option<String> {
+        macro_rules! probe {
+            ($field:ident) => {
+                if let Some(e) = self.$field.iter().find(|e| e.entry_id == id) {
+                    return e.supersedes.clone();
+                }
+            };
+        }
+        entry_lists!(probe);
+        None
+    }
+
+    /// When an entry was recorded.
+    pub fn entry_recorded_at(&self, id: &str) -> Option<DateTime<Utc>> {
+        macro_rules! probe {
+            ($field:ident) => {
+                if let Some(e) = self.$field.iter().find(|e| e.entry_id == id) {
+                    return Some(e.recorded_at);
+                }
+            };
+        }
+        entry_lists!(probe);
+        None
+    }
+
+    /// The PET time point of an IMP administration entry.
+    pub fn imp_timepoint(&self, id: &str) -> Option<PetTimepoint> {
+        self.imp_administrations
+            .iter()
+            .find(|e| e.entry_id == id)
+            .map(|e| e.value.timepoint)
+    }
+
+    /// An entry's fact as JSON (its fields are the data points' `field`s).
+    pub fn entry_json(&self, id: &str) -> Option<serde_json::Value> {
+        macro_rules! probe {
+            ($field:ident) => {
+                if let Some(e) = self.$field.iter().find(|e| e.entry_id == id) {
+                    return serde_json::to_value(&e.value).ok();
+                }
+            };
+        }
+        entry_lists!(probe);
+        None
+    }
+
+    /// Every entry's id with its status, list by list in the order of the record.
+    pub fn entry_ids(&self) -> Vec<(String, EntryStatus)> {
+        let mut out = Vec::new();
+        macro_rules! collect {
+            ($field:ident) => {
+                out.extend(
+                    self.$field
+                        .iter()
+                        .map(|e| (e.entry_id.clone(), e.status.clone())),
+                );
+            };
+        }
+        entry_lists!(collect);
+        out
     }
 
     /// Total number of entries recorded with this id prefix (current or not).

@@ -141,6 +141,18 @@ pub enum Rule {
     OFF_STUDY,
     /// Tumour assessments follow the RECIST 1.1 rules of the response engine (PROTOCOL §10).
     RECIST,
+    /// The role may not do this (PROTOCOL §3, §12; [`crate::roles::Role::may`]).
+    ROLE,
+    /// Queries: who raises, answers, closes; Open → Answered → Closed (PROTOCOL §12).
+    QUERY,
+    /// Source data verification (PROTOCOL §12).
+    SDV,
+    /// Frozen data: no changes (PROTOCOL §12).
+    FROZEN,
+    /// Locked data: no changes, no queries, no verification (PROTOCOL §12).
+    LOCKED,
+    /// Protocol deviations recorded by hand and their review (PROTOCOL §12).
+    DEVIATION,
 }
 
 impl Rule {
@@ -205,6 +217,12 @@ impl Rule {
             Rule::SAE_CLOCK => "SAE_CLOCK",
             Rule::OFF_STUDY => "OFF_STUDY",
             Rule::RECIST => "RECIST",
+            Rule::ROLE => "ROLE",
+            Rule::QUERY => "QUERY",
+            Rule::SDV => "SDV",
+            Rule::FROZEN => "FROZEN",
+            Rule::LOCKED => "LOCKED",
+            Rule::DEVIATION => "DEVIATION",
         }
     }
 }

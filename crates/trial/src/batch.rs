@@ -119,10 +119,11 @@ impl Trial {
         }
         let now = self.now();
         let settings = self.settings().await?;
+        let study = self.study_oversight().await?;
         let mut participant = loaded.participant;
         let mut events: Vec<Event> = Vec::new();
         for (i, command) in commands.iter().enumerate() {
-            let decided = protocol::decide(&participant, command, now, &settings)
+            let decided = protocol::decide_in(&participant, &study, command, now, &settings)
                 .map_err(|r| Error::Refused(in_batch(r, i, commands.len())))?;
             for e in &decided {
                 protocol::evolve(&mut participant, e);

@@ -24,6 +24,7 @@
 //! | [`batch`] | several commands of one kind for a participant, all or nothing |
 //! | [`participants`] | registration, lists, a participant's record, audit trail, eligibility, running a command |
 //! | [`overview`] | everything the participant page shows, from one load |
+//! | [`oversight`] | queries, source data verification, freeze and lock, casebook signatures, data points |
 //! | [`imaging`] | PET exams: quantification from the DICOM archive, the MIP picture |
 //! | [`journey`] | the journey after PET, the visit list, CTCAE terms |
 //! | [`response`] | tumour response: CT assessments and the RECIST 1.1 result |
@@ -41,6 +42,7 @@ pub mod commands;
 pub mod error;
 pub mod imaging;
 pub mod journey;
+pub mod oversight;
 pub mod overview;
 pub mod participants;
 pub mod pet_response;

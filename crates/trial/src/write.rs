@@ -176,7 +176,8 @@ impl Trial {
         }
         let now = self.now();
         let settings = self.settings().await?;
-        let events = protocol::decide(&loaded.participant, command, now, &settings)?;
+        let study = self.study_oversight().await?;
+        let events = protocol::decide_in(&loaded.participant, &study, command, now, &settings)?;
         let mut participant = loaded.participant;
         for e in &events {
             protocol::evolve(&mut participant, e);

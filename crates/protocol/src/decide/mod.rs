@@ -35,8 +35,27 @@ use crate::records::ESignature;
 use crate::rule::{Refusal, Rule};
 use crate::settings::Settings;
 
-/// Decides a command against a participant's current state.
+/// Decides a command against a participant's current state, with the oversight rules of
+/// her own record applied (her freezes and locks, verification, signatures, automatic
+/// queries; [`crate::oversight`]). The trial's write path uses [`crate::decide_in`], which
+/// adds the study-wide freeze or lock.
 pub fn decide(
+    p: &Participant,
+    cmd: &Command,
+    now: DateTime<Utc>,
+    settings: &Settings,
+) -> Result<Vec<Event>, Refusal> {
+    crate::oversight::decide_in(
+        p,
+        &crate::oversight::StudyOversight::default(),
+        cmd,
+        now,
+        settings,
+    )
+}
+
+/// The command's own rules: the events it records, before oversight.
+pub(crate) fn decide_command(
     p: &Participant,
     cmd: &Command,
     now: DateTime<Utc>,

@@ -5,6 +5,8 @@
 //! the protocol as registered. A protocol amendment changes these values, never
 //! the code, and every decision event records the version it used.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -125,6 +127,24 @@ pub struct Settings {
     #[serde(default)]
     #[schemars(with = "String")]
     pub site_time_zone: SiteTimeZone,
+    /// Source data verification required per form (entry prefix: `lab`, `ae`…; PROTOCOL
+    /// §12). A form not named is verified in full.
+    #[serde(default)]
+    pub sdv: BTreeMap<String, SdvRequirement>,
+}
+
+/// How much of a form the monitor verifies against the source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SdvRequirement {
+    /// Not verified.
+    None,
+    /// The screening data (everything recorded before the enrolment decision): the
+    /// eligibility evidence.
+    Partial,
+    /// Every entry.
+    #[default]
+    Full,
 }
 
 /// PET lesion candidates and their metabolic volume (PROTOCOL §6). The HER2-avid
@@ -460,11 +480,18 @@ impl Default for Settings {
             arm1: Arm1Settings::default(),
             recist: RecistResponseSettings::default(),
             site_time_zone: SiteTimeZone::default(),
+            sdv: BTreeMap::new(),
         }
     }
 }
 
 impl Settings {
+    /// How much of a form's entries the monitor verifies (full unless the settings say
+    /// otherwise).
+    pub fn sdv_requirement(&self, form: &str) -> SdvRequirement {
+        self.sdv.get(form).copied().unwrap_or_default()
+    }
+
     /// The sites' calendar date of an instant (see [`crate::local_time`]).
     pub fn local_date(&self, t: chrono::DateTime<chrono::Utc>) -> NaiveDate {
         self.site_time_zone.date_of(t)
