@@ -9,6 +9,8 @@ mod eligibility_in;
 mod imaging;
 mod journey_flow;
 mod lesions;
+mod oversight;
+mod oversight_props;
 mod pet_response;
 mod privacy;
 mod response;
