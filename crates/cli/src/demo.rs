@@ -250,7 +250,104 @@ pub async fn build(state: &Trial, clock: &trial::FixedClock) -> anyhow::Result<(
     // KS-004 in arm 1 on T-DXd; KS-005 in arm 2 with her follow-up end overdue.
     journey(state, &at, true).await?;
     journey(state, &at, false).await?;
+    oversight(state, &at).await?;
     at.present();
+    Ok(())
+}
+
+/// The monitor's visit of yesterday: KS-001's screening labs verified, a query answered
+/// and closed, one left open for the site; the investigator signed KS-004's screening;
+/// the data manager froze and locked UU-002, who withdrew.
+async fn oversight(state: &Trial, at: &Timeline<'_>) -> anyhow::Result<()> {
+    use protocol::oversight::{
+        AnswerQuery, ChangeHold, DataPoint, OversightCommand as O, RaiseQuery, ResolveQuery, Scope,
+        SignCasebook, SignScope, Staff, VerifyEntries, Visit,
+    };
+    let act = |who: &'static str, id: &'static str, command: O| async move {
+        let a = actor(who);
+        let role = Role::parse(&a.role).unwrap_or(Role::Monitor);
+        state
+            .oversee_by(&a, &Staff::new(who, role), id, None, &command, None)
+            .await
+            .map_err(api_err)
+            .with_context(|| format!("demo oversight of {id}"))
+    };
+    let point = |entry: &str| DataPoint {
+        entry_id: entry.into(),
+        field: Some("value".into()),
+    };
+    at.set(1, (10, 0));
+    act(
+        "monica.monitor",
+        "KS-001",
+        O::VerifyEntries(VerifyEntries {
+            entry_ids: vec![],
+            scope: Some(Scope::Form { form: "lab".into() }),
+        }),
+    )
+    .await?;
+    act(
+        "monica.monitor",
+        "KS-001",
+        O::RaiseQuery(RaiseQuery {
+            point: point("lab-5"),
+            text: "Creatinine 68 µmol/L: the lab report in the chart says 86. Please check.".into(),
+        }),
+    )
+    .await?;
+    act(
+        "monica.monitor",
+        "KS-004",
+        O::RaiseQuery(RaiseQuery {
+            point: point("lab-1"),
+            text: "Please attach the echocardiography report date to the source file.".into(),
+        }),
+    )
+    .await?;
+    at.set(1, (13, 0));
+    act(
+        "anna.nurse",
+        "KS-001",
+        O::AnswerQuery(AnswerQuery {
+            query_id: "q-1".into(),
+            text: "Checked: the chart shows 68 µmol/L; 86 was the previous visit.".into(),
+            correction: None,
+        }),
+    )
+    .await?;
+    at.set(1, (15, 0));
+    act(
+        "monica.monitor",
+        "KS-001",
+        O::CloseQuery(ResolveQuery {
+            query_id: "q-1".into(),
+            text: "Confirmed against the chart.".into(),
+        }),
+    )
+    .await?;
+    let inv = actor("erik.inv");
+    act(
+        "erik.inv",
+        "KS-004",
+        O::SignCasebook(SignCasebook {
+            scope: SignScope::Visit {
+                visit: Visit::Screening,
+            },
+            signature: sign(
+                &inv,
+                trial::oversight::CASEBOOK_MEANING,
+                at.time(1, (15, 0)),
+            ),
+        }),
+    )
+    .await?;
+    for command in [O::Freeze, O::Lock] {
+        let hold = ChangeHold {
+            scope: Scope::Participant,
+            reason: None,
+        };
+        act("dana.dm", "UU-002", command(hold)).await?;
+    }
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use store::StreamAppend;
 
 use crate::Trial;
-use crate::access::User;
+use crate::access::{Actor, User};
 use crate::error::{Error, Result};
 use crate::roles::Capability;
 use crate::write::{Written, decode_event, encode, participant_stream, projections};
@@ -143,6 +143,29 @@ impl Trial {
         command: &OversightCommand,
         reason: Option<String>,
     ) -> Result<Written> {
+        self.oversee_by(
+            &user.actor(),
+            &staff_of(user),
+            study_id,
+            expected_version,
+            command,
+            reason,
+        )
+        .await
+    }
+
+    /// Runs an act of oversight through the write path as `actor` acting as `staff`.
+    /// Access (and a signature's password) was checked by the caller; the demo and the
+    /// command line act through this directly.
+    pub async fn oversee_by(
+        &self,
+        actor: &Actor,
+        staff: &Staff,
+        study_id: &str,
+        expected_version: Option<i64>,
+        command: &OversightCommand,
+        reason: Option<String>,
+    ) -> Result<Written> {
         let loaded = self.load(study_id).await?;
         if let Some(v) = expected_version
             && v != loaded.version
@@ -155,11 +178,10 @@ impl Trial {
         let now = self.now();
         let settings = self.settings().await?;
         let study = self.study_oversight().await?;
-        let staff = staff_of(user);
         let events = protocol::decide_oversight(
             &loaded.participant,
             &study,
-            &staff,
+            staff,
             command,
             now,
             &settings,
@@ -177,7 +199,7 @@ impl Trial {
                 &participant_stream(study_id),
                 loaded.version,
                 &new_events,
-                &user.actor().meta(now, reason),
+                &actor.meta(now, reason),
                 &rows,
             )
             .await?;
