@@ -13,9 +13,105 @@ use trial::admin::NewUser;
 
 use crate::common::{Answer, Client, PASSWORD, TestApp, now};
 
-/// The application with a data manager besides the common users.
-async fn start() -> TestApp {
-    let app = TestApp::start().await;
+/// Runs each named `async fn(TestApp)` on SQLite and, when `HER2EX_TEST_POSTGRES_URL`
+/// names a server, on a PostgreSQL database of its own.
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let dir = tempfile::tempdir().expect("temp dir");
+                    let store = store::Store::open_data_dir(dir.path()).await.expect("store");
+                    super::$name(super::with_data_manager(store, dir).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(db) = super::PgDatabase::create(stringify!($name)) else {
+                        return;
+                    };
+                    let store = store::Store::open(&db.url).await.expect("PostgreSQL store");
+                    let dir = tempfile::tempdir().expect("temp dir");
+                    super::$name(super::with_data_manager(store, dir).await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_databases!(
+    a_monitor_queries_a_lab_value_the_site_corrects_it_and_the_monitor_closes,
+    another_sites_nurse_cannot_see_the_query_and_learns_nothing,
+    a_locked_participant_refuses_corrections_queries_and_verification,
+    only_the_right_roles_move_a_query_and_closed_is_final,
+    an_unusual_lab_value_raises_a_query_that_closes_itself_when_corrected,
+    the_investigators_signature_is_voided_visibly_by_a_later_change,
+    a_locked_study_refuses_every_entry_and_its_unlock_voids_signatures,
+    a_monitors_deviation_is_assessed_then_closed_and_stays_closed,
+);
+
+/// A database of its own on the PostgreSQL server of `HER2EX_TEST_POSTGRES_URL`, dropped
+/// afterwards (also when the test fails).
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    /// The database, or `None` (after a loud SKIPPED line) when no server is configured
+    /// and none is required (`HER2EX_REQUIRE_POSTGRES=1`).
+    fn create(test: &str) -> Option<PgDatabase> {
+        let Ok(admin_url) = std::env::var("HER2EX_TEST_POSTGRES_URL") else {
+            let required = std::env::var("HER2EX_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+            assert!(!required, "HER2EX_TEST_POSTGRES_URL is required");
+            eprintln!("SKIPPED: set HER2EX_TEST_POSTGRES_URL (scripts/test does)");
+            return None;
+        };
+        // Test names are long; the hash keeps the name within PostgreSQL's 63 bytes.
+        let tag: u32 = test
+            .bytes()
+            .fold(17u32, |h, b| h.wrapping_mul(31).wrapping_add(b.into()));
+        let name = format!("her2ex_oversight_{}_{tag:08x}", std::process::id());
+        psql(&admin_url, &format!("DROP DATABASE IF EXISTS {name}"));
+        psql(&admin_url, &format!("CREATE DATABASE {name}"));
+        let (base, _) = admin_url.rsplit_once('/').unwrap_or((&admin_url, ""));
+        Some(PgDatabase {
+            url: format!("{base}/{name}"),
+            admin_url,
+            name,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let _ = std::process::Command::new("psql")
+            .args([&self.admin_url, "-c", &sql])
+            .output();
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let o = std::process::Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql");
+    assert!(
+        o.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The application over `store` with a data manager besides the common users.
+async fn with_data_manager(store: store::Store, dir: tempfile::TempDir) -> TestApp {
+    let app = TestApp::start_on(store, dir).await;
     let dm = NewUser {
         username: "dm".into(),
         display_name: "dm".into(),
@@ -116,9 +212,7 @@ async fn query(c: &Client, id: &str, q: &str) -> Value {
     r.body["query"].clone()
 }
 
-#[tokio::test]
-async fn a_monitor_queries_a_lab_value_the_site_corrects_it_and_the_monitor_closes() {
-    let app = start().await;
+async fn a_monitor_queries_a_lab_value_the_site_corrects_it_and_the_monitor_closes(app: TestApp) {
     let id = app.eligible("KS").await;
     let nurse = app.client("nurse.ks").await;
     let monitor = app.client("monitor").await;
@@ -235,9 +329,7 @@ async fn raw(c: &Client, path: &str) -> (StatusCode, Vec<(String, String)>, Stri
     (status, headers, r.text().await.unwrap_or_default())
 }
 
-#[tokio::test]
-async fn another_sites_nurse_cannot_see_the_query_and_learns_nothing() {
-    let app = start().await;
+async fn another_sites_nurse_cannot_see_the_query_and_learns_nothing(app: TestApp) {
     let id = app.eligible("KS").await;
     let nurse = app.client("nurse.ks").await;
     let monitor = app.client("monitor").await;
@@ -290,9 +382,7 @@ async fn another_sites_nurse_cannot_see_the_query_and_learns_nothing() {
     );
 }
 
-#[tokio::test]
-async fn a_locked_participant_refuses_corrections_queries_and_verification() {
-    let app = start().await;
+async fn a_locked_participant_refuses_corrections_queries_and_verification(app: TestApp) {
     let id = app.eligible("KS").await;
     let nurse = app.client("nurse.ks").await;
     let monitor = app.client("monitor").await;
@@ -390,9 +480,7 @@ async fn a_locked_participant_refuses_corrections_queries_and_verification() {
     refused(&r, "FROZEN");
 }
 
-#[tokio::test]
-async fn only_the_right_roles_move_a_query_and_closed_is_final() {
-    let app = start().await;
+async fn only_the_right_roles_move_a_query_and_closed_is_final(app: TestApp) {
     let id = app.eligible("KS").await;
     let nurse = app.client("nurse.ks").await;
     let monitor = app.client("monitor").await;
@@ -462,9 +550,7 @@ async fn only_the_right_roles_move_a_query_and_closed_is_final() {
     assert_eq!(r.body.as_array().map(Vec::len), Some(1), "{}", r.text);
 }
 
-#[tokio::test]
-async fn an_unusual_lab_value_raises_a_query_that_closes_itself_when_corrected() {
-    let app = start().await;
+async fn an_unusual_lab_value_raises_a_query_that_closes_itself_when_corrected(app: TestApp) {
     let id = app.eligible("KS").await;
     let nurse = app.client("nurse.ks").await;
     let data = lab("haemoglobin", 55.0, "g/L");
@@ -528,9 +614,7 @@ async fn signatures(c: &Client, id: &str) -> Value {
     r.body
 }
 
-#[tokio::test]
-async fn the_investigators_signature_is_voided_visibly_by_a_later_change() {
-    let app = start().await;
+async fn the_investigators_signature_is_voided_visibly_by_a_later_change(app: TestApp) {
     let id = app.eligible("KS").await;
     let inv = app.client("inv.ks").await;
     let nurse = app.client("nurse.ks").await;
@@ -582,9 +666,7 @@ async fn study_act(c: &Client, what: &str, reason: Option<&str>) -> Answer {
     .await
 }
 
-#[tokio::test]
-async fn a_locked_study_refuses_every_entry_and_its_unlock_voids_signatures() {
-    let app = start().await;
+async fn a_locked_study_refuses_every_entry_and_its_unlock_voids_signatures(app: TestApp) {
     let ks = app.eligible("KS").await;
     let uu = app.eligible("UU").await;
     let dm = app.client("dm").await;
@@ -649,9 +731,7 @@ async fn a_locked_study_refuses_every_entry_and_its_unlock_voids_signatures() {
     assert!(r.body["hold"].is_null(), "{}", r.text);
 }
 
-#[tokio::test]
-async fn a_monitors_deviation_is_assessed_then_closed_and_stays_closed() {
-    let app = start().await;
+async fn a_monitors_deviation_is_assessed_then_closed_and_stays_closed(app: TestApp) {
     let id = app.eligible("KS").await;
     let monitor = app.client("monitor").await;
     let dm = app.client("dm").await;
