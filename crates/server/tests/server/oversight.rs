@@ -52,6 +52,7 @@ on_both_databases!(
     the_investigators_signature_is_voided_visibly_by_a_later_change,
     a_locked_study_refuses_every_entry_and_its_unlock_voids_signatures,
     a_monitors_deviation_is_assessed_then_closed_and_stays_closed,
+    the_monitor_verifies_a_whole_form_or_visit_at_once,
 );
 
 /// A database of its own on the PostgreSQL server of `HER2EX_TEST_POSTGRES_URL`, dropped
@@ -230,6 +231,24 @@ async fn a_monitor_queries_a_lab_value_the_site_corrects_it_and_the_monitor_clos
     let p = point(&nurse, &id, &entry).await;
     assert_eq!(p["active_queries"], json!([q]), "{p}");
 
+    // A correction must be a command recorded without a signature, and a known one.
+    for (command, says) in [("enrol", "signed command"), ("no-such-form", "no command")] {
+        let v = nurse.version(&id).await;
+        let r = act(
+            &nurse,
+            &id,
+            &format!("queries/{q}/answer"),
+            json!({"text": "Corrected.", "correction": {"command": command, "data": {}}}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        assert!(
+            r.body["message"].as_str().unwrap_or("").contains(says),
+            "{}",
+            r.text
+        );
+        assert_eq!(nurse.version(&id).await, v, "nothing recorded");
+    }
     let correction = correcting(lab("platelets", 250.0, "10^9/L"), &entry, 205.0);
     let r = act(
         &nurse,
@@ -769,4 +788,50 @@ async fn a_monitors_deviation_is_assessed_then_closed_and_stays_closed(app: Test
     for status in ["assessed", "closed", "open"] {
         refused(&act(&dm, &id, &path, note(status)).await, "DEVIATION");
     }
+}
+
+async fn the_monitor_verifies_a_whole_form_or_visit_at_once(app: TestApp) {
+    let id = app.eligible("KS").await;
+    let nurse = app.client("nurse.ks").await;
+    let monitor = app.client("monitor").await;
+    record_lab(&nurse, &id, lab("haemoglobin", 121.0, "g/L")).await;
+    let current = |rows: &[Value], form: &str| -> Vec<Value> {
+        rows.iter()
+            .filter(|p| p["form"] == form && p["status"]["status"] == "current")
+            .cloned()
+            .collect()
+    };
+    let labs = current(&points(&monitor, &id).await, "lab");
+    assert!(labs.len() >= 2, "{labs:?}");
+
+    let form = json!({"scope": {"scope": "form", "form": "lab"}});
+    refused(&act(&nurse, &id, "verify", form.clone()).await, "ROLE");
+    refused(
+        &act(&app.client("dm").await, &id, "verify", form.clone()).await,
+        "ROLE",
+    );
+    done(&act(&monitor, &id, "verify", form).await);
+    let rows = points(&monitor, &id).await;
+    for p in current(&rows, "lab") {
+        assert_eq!(p["sdv"]["sdv"], "verified", "{p}");
+    }
+    let weight = current(&rows, "weight");
+    assert!(!weight.is_empty());
+    assert!(
+        weight.iter().all(|p| p["sdv"]["sdv"] == "not_verified"),
+        "another form stays as it was: {weight:?}"
+    );
+
+    let visit = json!({"scope": {"scope": "visit", "visit": "screening"}});
+    done(&act(&monitor, &id, "verify", visit).await);
+    let rows = points(&monitor, &id).await;
+    for p in rows.iter().filter(|p| p["status"]["status"] == "current") {
+        if p["visit"] == "screening" {
+            assert_eq!(p["sdv"]["sdv"], "verified", "{p}");
+        }
+    }
+    assert!(weight.iter().all(|w| {
+        rows.iter()
+            .any(|p| p["entry_id"] == w["entry_id"] && p["sdv"]["sdv"] == "verified")
+    }));
 }
