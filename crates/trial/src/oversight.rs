@@ -141,12 +141,20 @@ impl Trial {
     /// The queries of one participant this user may see, oldest first; another site's
     /// participant is "not found", as one that does not exist.
     pub async fn participant_queries(&self, user: &User, study_id: &str) -> Result<Vec<QueryRow>> {
-        self.visible_row(user, study_id).await?;
-        let filter = QueryFilter {
-            study_id: Some(study_id.to_string()),
-            ..QueryFilter::default()
-        };
-        self.queries(user, &filter).await
+        let visible = self.visible(user, study_id).await?;
+        let now = self.now();
+        Ok(visible
+            .participant
+            .oversight
+            .queries
+            .into_iter()
+            .map(|q| QueryRow {
+                study_id: visible.row.study_id.clone(),
+                site: visible.row.site.clone(),
+                age_days: (now - q.raised_at).num_days(),
+                query: q,
+            })
+            .collect())
     }
 
     /// The whole study's freeze or lock, folded from its stream.
@@ -442,12 +450,18 @@ fn value_text(form: &str, v: &serde_json::Value) -> String {
             _ => None,
         })
     };
-    let join =
-        |parts: Vec<Option<String>>| parts.into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let join = |parts: Vec<Option<String>>| {
+        parts
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let text = match form {
         "lab" => join(vec![s("analyte"), s("value"), s("unit")]),
         "weight" => join(vec![s("kg").or(s("weight_kg")), Some("kg".into())]),
-        "ps" => join(vec![Some("WHO".into()), s("score").or(s("who"))]),
+        "ps" => join(vec![Some("WHO".into()), s("who_ps")]),
         "imp" => join(vec![s("timepoint"), s("activity_mbq"), Some("MBq".into())]),
         "ae" => v
             .get("ae")
@@ -504,6 +518,8 @@ impl Trial {
         self.visible_row(user, study_id).await?;
         let loaded = self.load(study_id).await?;
         let settings = self.settings().await?;
+        // A study-wide freeze or lock holds every entry, though it lives in its own stream.
+        let study_hold = self.study_oversight().await?.hold.map(|h| h.level);
         let p = &loaded.participant;
         // Who recorded each entry: the author of the event that added it.
         let mut authors = std::collections::BTreeMap::new();
@@ -517,7 +533,11 @@ impl Trial {
         let mut rows: Vec<DataPointRow> = p
             .entry_ids()
             .into_iter()
-            .map(|(id, status)| data_point(p, &settings, &authors, id, status))
+            .map(|(id, status)| {
+                let mut row = data_point(p, &settings, &authors, id, status);
+                row.hold = row.hold.max(study_hold);
+                row
+            })
             .collect();
         rows.sort_by_key(|r| r.status != EntryStatus::Current);
         Ok(rows)

@@ -53,6 +53,7 @@ on_both_databases!(
     a_locked_study_refuses_every_entry_and_its_unlock_voids_signatures,
     a_monitors_deviation_is_assessed_then_closed_and_stays_closed,
     the_monitor_verifies_a_whole_form_or_visit_at_once,
+    a_frozen_form_holds_its_entries_and_no_others,
 );
 
 /// A database of its own on the PostgreSQL server of `HER2EX_TEST_POSTGRES_URL`, dropped
@@ -721,6 +722,10 @@ async fn a_locked_study_refuses_every_entry_and_its_unlock_voids_signatures(app:
         refused(&r, "LOCKED");
     }
     let points = points(&dm, &ks).await;
+    assert!(
+        points.iter().all(|p| p["hold"] == "locked"),
+        "every data point shows the study's lock: {points:?}"
+    );
     let entry = points[0]["entry_id"].as_str().unwrap();
     refused(
         &act(
@@ -803,6 +808,27 @@ async fn the_monitor_verifies_a_whole_form_or_visit_at_once(app: TestApp) {
     };
     let labs = current(&points(&monitor, &id).await, "lab");
     assert!(labs.len() >= 2, "{labs:?}");
+    // Each row says what its value is, as people read it.
+    let rows = points(&monitor, &id).await;
+    let value = |entry: &str| {
+        rows.iter()
+            .find(|p| p["entry_id"] == entry)
+            .map(|p| p["value"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        value("ps-1").starts_with("WHO ") && value("ps-1").len() > 4,
+        "{}",
+        value("ps-1")
+    );
+    let inr = labs
+        .iter()
+        .find(|p| p["value"].as_str().is_some_and(|v| v.starts_with("inr")))
+        .expect("an INR");
+    assert_eq!(
+        inr["value"], "inr 1.0",
+        "a unitless value has no trailing space"
+    );
 
     let form = json!({"scope": {"scope": "form", "form": "lab"}});
     refused(&act(&nurse, &id, "verify", form.clone()).await, "ROLE");
@@ -834,4 +860,73 @@ async fn the_monitor_verifies_a_whole_form_or_visit_at_once(app: TestApp) {
         rows.iter()
             .any(|p| p["entry_id"] == w["entry_id"] && p["sdv"]["sdv"] == "verified")
     }));
+}
+
+async fn a_frozen_form_holds_its_entries_and_no_others(app: TestApp) {
+    let id = app.eligible("KS").await;
+    let nurse = app.client("nurse.ks").await;
+    let monitor = app.client("monitor").await;
+    let dm = app.client("dm").await;
+    let form = json!({"scope": {"scope": "form", "form": "lab"}});
+    done(&act(&monitor, &id, "freeze", form.clone()).await);
+    let rows = points(&nurse, &id).await;
+    for p in &rows {
+        let expected = if p["form"] == "lab" {
+            json!("frozen")
+        } else {
+            Value::Null
+        };
+        assert_eq!(p["hold"], expected, "{p}");
+    }
+
+    let v = nurse.version(&id).await;
+    let r = nurse
+        .command(&id, "lab", v, lab("haemoglobin", 121.0, "g/L"))
+        .await;
+    refused(&r, "FROZEN");
+    let weighed = (now() - Duration::days(1)).date_naive().to_string();
+    let r = nurse
+        .command(
+            &id,
+            "body-weight",
+            v,
+            json!({"weight_kg": 67.5, "measured_on": weighed}),
+        )
+        .await;
+    done(&r);
+
+    refused(
+        &act(
+            &monitor,
+            &id,
+            "unfreeze",
+            json!({"scope": {"scope": "form", "form": "lab"}, "reason": "done"}),
+        )
+        .await,
+        "ROLE",
+    );
+    refused(&act(&dm, &id, "unfreeze", form).await, "VALUE_REQUIRED");
+    done(
+        &act(
+            &dm,
+            &id,
+            "unfreeze",
+            json!({"scope": {"scope": "form", "form": "lab"}, "reason": "the site's lab report arrived"}),
+        )
+        .await,
+    );
+    record_lab(&nurse, &id, lab("haemoglobin", 121.0, "g/L")).await;
+    let trail = nurse
+        .get(&format!("/api/v1/participants/{id}/events"))
+        .await;
+    let lifted = trail
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "hold_lifted")
+        .cloned()
+        .expect("the unfreeze is in the audit trail");
+    assert_eq!(lifted["actor"], "dm");
+    assert_eq!(lifted["reason"], "the site's lab report arrived");
 }
