@@ -465,6 +465,11 @@ async fn a_locked_participant_refuses_corrections_queries_and_verification(app: 
         "LOCKED",
     );
 
+    // The investigator signs the locked casebook; unlocking it voids the signature.
+    let inv = app.client("inv.ks").await;
+    let sign = json!({"scope": {"signs": "casebook"}, "password": PASSWORD});
+    done(&act(&inv, &id, "signatures", sign).await);
+
     // Unlocking needs a reason and the data manager; it leaves the data frozen.
     refused(
         &act(&dm, &id, "unlock", whole.clone()).await,
@@ -492,6 +497,11 @@ async fn a_locked_participant_refuses_corrections_queries_and_verification(app: 
         r.body["oversight"]["holds"][0]["level"], "frozen",
         "{}",
         r.text
+    );
+    let sigs = signatures(&inv, &id).await;
+    assert_eq!(
+        sigs[0]["voided"]["because"], "the participant's casebook was unlocked",
+        "{sigs}"
     );
     let v = nurse.version(&id).await;
     let r = nurse
