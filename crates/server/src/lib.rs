@@ -16,6 +16,7 @@
 //! | [`pet_api`] | PET exam endpoints: series, quantification, exam, MIP |
 //! | [`journey_api`] | the journey after PET, the sites' visit lists, CTCAE terms |
 //! | [`response_api`] | tumour response: CT assessments and the RECIST 1.1 result |
+//! | [`oversight_api`] | data points, queries, verification, freeze and lock, signatures, deviations |
 //! | [`openapi`] | the OpenAPI document |
 //! | [`pages`] | web pages |
 //! | [`png`] | the MIP picture answer shared by the API and the pages |
@@ -30,6 +31,7 @@ pub mod error;
 pub mod journey_api;
 pub mod listener;
 pub mod openapi;
+pub mod oversight_api;
 pub mod pages;
 pub mod pet_api;
 pub mod png;
@@ -95,6 +97,7 @@ pub fn app(state: AppState) -> Router {
     use axum::middleware::{from_fn, from_fn_with_state};
     Router::new()
         .merge(api::router())
+        .merge(oversight_api::router())
         .merge(pages::router())
         // The body is already read and bounded by `security::body_limits`.
         .layer(axum::extract::DefaultBodyLimit::disable())

@@ -112,6 +112,124 @@ fn account_paths(paths: &mut Map<String, Value>, defs: &mut Map<String, Value>) 
     );
 }
 
+/// The oversight paths: data points, queries, verification, freeze and lock, casebook
+/// signatures, deviations, and the whole study's freeze and lock.
+fn oversight_paths(paths: &mut Map<String, Value>, defs: &mut Map<String, Value>) {
+    use crate::oversight_api::{
+        AssessRequest, DeviationRequest, HoldRequest, OversightWritten, RaiseRequest,
+        ResolveRequest, StudyHoldRequest, StudyOversightView, VerifyRequest,
+    };
+    use trial::oversight::{AnswerRequest, DataPointRow, QueryRow, SignRequest};
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "description": "study id, e.g. KS-014"});
+    let query_id = json!({"name": "query_id", "in": "path", "required": true, "schema": {"type": "string"}, "description": "query id, e.g. q-1"});
+    let deviation_id = json!({"name": "deviation_id", "in": "path", "required": true, "schema": {"type": "string"}, "description": "deviation id, e.g. dev-1"});
+    let written = schema::<OversightWritten>(defs);
+    let recorded = || {
+        ok(
+            "recorded; the participant's oversight after it",
+            written.clone(),
+        )
+    };
+    let with = |mut o: Value, params: Vec<Value>| {
+        for op in o.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+            op["parameters"] = Value::Array(params.clone());
+        }
+        o
+    };
+    let base = "/api/v1/participants/{id}";
+    paths.insert(format!("{base}/data-points"), with(json!({
+        "get": op("Every recorded entry as a readable row (what, value with unit, when, by whom) with its status: current or corrected, verification, active queries, freeze or lock, signature", None, "200", ok("rows, current entries first", schema::<Vec<DataPointRow>>(defs))),
+    }), vec![id.clone()]));
+    let mut list = json!({"get": op("The queries you may see (a site user: her site's), oldest first", None, "200", ok("queries", schema::<Vec<QueryRow>>(defs)))});
+    list["get"]["parameters"] = json!([
+        {"name": "status", "in": "query", "required": false, "schema": {"type": "string", "enum": ["open", "answered", "closed", "cancelled"]}},
+        {"name": "site", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Only this site (study-wide roles)"},
+        {"name": "study_id", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Only this participant"},
+    ]);
+    paths.insert("/api/v1/queries".into(), list);
+    paths.insert(format!("{base}/queries"), with(json!({
+        "get": op("The participant's queries with their conversation, oldest first", None, "200", ok("queries", schema::<Vec<QueryRow>>(defs))),
+        "post": op("Raise a query on a data point (monitor, data manager); refused on locked data (LOCKED)", Some(schema::<RaiseRequest>(defs)), "200", recorded()),
+    }), vec![id.clone()]));
+    paths.insert(format!("{base}/queries/{{query_id}}"), with(json!({
+        "get": op("One query with its conversation", None, "200", ok("query", schema::<QueryRow>(defs))),
+    }), vec![id.clone(), query_id.clone()]));
+    paths.insert(format!("{base}/queries/{{query_id}}/answer"), with(json!({
+        "post": op("Answer an open query (investigator, research nurse), optionally with a correction of the queried entry: `correction.command` is the command's id (e.g. lab) and `correction.data` its data with `corrects` and `correction_reason`; signed commands are corrected through their own route", Some(schema::<AnswerRequest>(defs)), "200", recorded()),
+    }), vec![id.clone(), query_id.clone()]));
+    for (action, summary) in [
+        (
+            "close",
+            "Close an answered query (the raiser's role; automatic queries: monitor or data manager)",
+        ),
+        (
+            "requery",
+            "Send an answered query back to the site, with a text (the raiser's role)",
+        ),
+        (
+            "cancel",
+            "Withdraw an open query, with a text (the raiser's role)",
+        ),
+    ] {
+        paths.insert(
+            format!("{base}/queries/{{query_id}}/{action}"),
+            with(
+                json!({
+                    "post": op(summary, Some(schema::<ResolveRequest>(defs)), "200", recorded()),
+                }),
+                vec![id.clone(), query_id.clone()],
+            ),
+        );
+    }
+    paths.insert(format!("{base}/verify"), with(json!({
+        "post": op("Verify entries against the source (monitor): the entries named, or every current entry of a form, a visit or the participant", Some(schema::<VerifyRequest>(defs)), "200", recorded()),
+    }), vec![id.clone()]));
+    for (action, summary) in [
+        (
+            "freeze",
+            "Freeze an entry, a form, a visit or the participant: no data changes (monitor, data manager)",
+        ),
+        (
+            "lock",
+            "Lock frozen data: no changes, no queries, no verification (data manager)",
+        ),
+        (
+            "unlock",
+            "Unlock locked data back to frozen, with a reason (data manager); voids the signatures it covers",
+        ),
+        (
+            "unfreeze",
+            "Unfreeze frozen data, with a reason (data manager)",
+        ),
+    ] {
+        paths.insert(
+            format!("{base}/{action}"),
+            with(
+                json!({
+                    "post": op(summary, Some(schema::<HoldRequest>(defs)), "200", recorded()),
+                }),
+                vec![id.clone()],
+            ),
+        );
+        paths.insert(format!("/api/v1/study/{action}"), json!({
+            "post": op(&format!("The whole study: {}", summary.to_lowercase()), Some(schema::<StudyHoldRequest>(defs)), "200", ok("the study-wide hold after it", schema::<StudyOversightView>(defs))),
+        }));
+    }
+    paths.insert("/api/v1/study/oversight".into(), json!({
+        "get": op("The whole study's freeze or lock, with its version", None, "200", ok("the study-wide hold", schema::<StudyOversightView>(defs))),
+    }));
+    paths.insert(format!("{base}/signatures"), with(json!({
+        "get": op("The casebook and visit signatures, in force and voided (with when and why)", None, "200", ok("signatures, oldest first", schema::<Vec<protocol::oversight::CasebookSignature>>(defs))),
+        "post": op("Sign the casebook or a visit (investigator), the password entered again; a wrong password is 403", Some(schema::<SignRequest>(defs)), "200", recorded()),
+    }), vec![id.clone()]));
+    paths.insert(format!("{base}/deviations"), with(json!({
+        "post": op("Record a deviation by hand (monitor, investigator)", Some(schema::<DeviationRequest>(defs)), "200", recorded()),
+    }), vec![id.clone()]));
+    paths.insert(format!("{base}/deviations/{{deviation_id}}/assess"), with(json!({
+        "post": op("Assess or close a deviation (monitor, data manager); closed is final", Some(schema::<AssessRequest>(defs)), "200", recorded()),
+    }), vec![id, deviation_id]));
+}
+
 fn ok(description: &str, schema: Value) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": schema}}})
 }
@@ -249,6 +367,7 @@ pub fn build() -> Value {
         ba,
     );
     account_paths(&mut paths, &mut defs);
+    oversight_paths(&mut paths, &mut defs);
     json!({
         "openapi": "3.1.0",
         "info": {

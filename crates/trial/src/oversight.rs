@@ -63,7 +63,100 @@ pub struct SignRequest {
     pub meaning: Option<String>,
 }
 
+/// The site's answer to a query, as the API and the pages send it: a text and, optionally,
+/// a correction of the queried entry given as a command's data (as `/commands/` takes it).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerRequest {
+    /// The participant's version the user saw.
+    #[serde(default)]
+    pub expected_version: Option<i64>,
+    /// The answer.
+    pub text: String,
+    /// A correction of the queried entry, recorded with the answer.
+    #[serde(default)]
+    pub correction: Option<CorrectionRequest>,
+}
+
+/// A correction sent with an answer: the command that records the entry's form (`lab`)
+/// and its data, with `corrects` naming the queried entry and a `correction_reason`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionRequest {
+    /// The command's id, as in `/api/v1/participants/{id}/commands/{command}`.
+    pub command: String,
+    /// The command's data (see the command's schema).
+    pub data: serde_json::Value,
+}
+
 impl Trial {
+    /// The site answers a query, optionally correcting the queried entry in the same
+    /// write: the correction is built as its command is on the command route and decided
+    /// with the answer, so every rule of the command and of oversight applies to it.
+    pub async fn answer_query(
+        &self,
+        user: &User,
+        study_id: &str,
+        query_id: &str,
+        req: AnswerRequest,
+    ) -> Result<Written> {
+        self.visible_row(user, study_id).await?;
+        let (correction, reason) = match req.correction {
+            None => (None, None),
+            Some(c) => {
+                let spec = crate::commands::find(&c.command).ok_or_else(|| {
+                    Error::BadRequest(format!("no command {} to correct with", c.command))
+                })?;
+                if spec.signature_meaning.is_some() {
+                    return Err(Error::BadRequest(format!(
+                        "`{}` is a signed command: correct it through its own command route, \
+                         with your password, and answer the query without a correction",
+                        spec.name
+                    )));
+                }
+                user.require(spec.capability)?;
+                let reason = c
+                    .data
+                    .get("correction_reason")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned);
+                let command = crate::commands::build(spec, c.data, None, self.now())?;
+                (Some(Box::new(command)), reason)
+            }
+        };
+        let request = OversightRequest {
+            expected_version: req.expected_version,
+            command: OversightCommand::AnswerQuery(oversight::AnswerQuery {
+                query_id: query_id.to_string(),
+                text: req.text,
+                correction,
+            }),
+            reason,
+        };
+        self.oversee(user, study_id, request).await
+    }
+
+    /// The queries of one participant this user may see, oldest first; another site's
+    /// participant is "not found", as one that does not exist.
+    pub async fn participant_queries(&self, user: &User, study_id: &str) -> Result<Vec<QueryRow>> {
+        let visible = self.visible(user, study_id).await?;
+        let now = self.now();
+        Ok(visible
+            .participant
+            .oversight
+            .queries
+            .into_iter()
+            .map(|q| QueryRow {
+                study_id: visible.row.study_id.clone(),
+                site: visible.row.site.clone(),
+                age_days: (now - q.raised_at).num_days(),
+                query: q,
+            })
+            .collect())
+    }
+
     /// The whole study's freeze or lock, folded from its stream.
     pub async fn study_oversight(&self) -> Result<StudyOversight> {
         let events = self.store().read_stream(STUDY_STREAM).await?;
@@ -110,8 +203,10 @@ impl Trial {
         study_id: &str,
         req: SignRequest,
     ) -> Result<Written> {
-        self.visible_row(user, study_id).await?;
+        // The role first, as every command does: a role that may never sign is told so
+        // whatever the study id, and a site user of another site learns nothing.
         user.require(Capability::InvestigatorSign)?;
+        self.visible_row(user, study_id).await?;
         let meaning = req
             .meaning
             .as_deref()
@@ -213,6 +308,18 @@ impl Trial {
         })
     }
 
+    /// The whole study's freeze or lock with the version of its stream (send it as the
+    /// expected version of the next study-wide hold).
+    pub async fn study_oversight_versioned(&self) -> Result<(StudyOversight, i64)> {
+        let events = self.store().read_stream(STUDY_STREAM).await?;
+        let version = events.last().map(|e| e.version).unwrap_or(0);
+        let decoded = events
+            .iter()
+            .map(decode_event)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((oversight::fold_study(decoded.iter()), version))
+    }
+
     /// Freezes, locks, unlocks or unfreezes the whole study. An unlock voids every
     /// signature in force, each in its participant's record, in the same transaction.
     pub async fn hold_study(
@@ -220,9 +327,29 @@ impl Trial {
         user: &User,
         command: &OversightCommand,
     ) -> Result<StudyOversight> {
+        self.hold_study_seen(user, command, None).await
+    }
+
+    /// [`Trial::hold_study`] on the study-wide state the user saw: when `expected_version`
+    /// is given and the study's stream moved on since, the hold is refused with a conflict
+    /// rather than placed on a state she did not see.
+    pub async fn hold_study_seen(
+        &self,
+        user: &User,
+        command: &OversightCommand,
+        expected_version: Option<i64>,
+    ) -> Result<StudyOversight> {
         user.require(Capability::ReadParticipants)?;
         let events = self.store().read_stream(STUDY_STREAM).await?;
         let version = events.last().map(|e| e.version).unwrap_or(0);
+        if let Some(v) = expected_version
+            && v != version
+        {
+            return Err(Error::Conflict {
+                expected: v,
+                actual: version,
+            });
+        }
         let decoded = events
             .iter()
             .map(decode_event)
@@ -345,12 +472,18 @@ fn value_text(form: &str, v: &serde_json::Value) -> String {
             _ => None,
         })
     };
-    let join =
-        |parts: Vec<Option<String>>| parts.into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let join = |parts: Vec<Option<String>>| {
+        parts
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let text = match form {
         "lab" => join(vec![s("analyte"), s("value"), s("unit")]),
         "weight" => join(vec![s("kg").or(s("weight_kg")), Some("kg".into())]),
-        "ps" => join(vec![Some("WHO".into()), s("score").or(s("who"))]),
+        "ps" => join(vec![Some("WHO".into()), s("who_ps")]),
         "imp" => join(vec![s("timepoint"), s("activity_mbq"), Some("MBq".into())]),
         "ae" => v
             .get("ae")
@@ -407,6 +540,8 @@ impl Trial {
         self.visible_row(user, study_id).await?;
         let loaded = self.load(study_id).await?;
         let settings = self.settings().await?;
+        // A study-wide freeze or lock holds every entry, though it lives in its own stream.
+        let study_hold = self.study_oversight().await?.hold.map(|h| h.level);
         let p = &loaded.participant;
         // Who recorded each entry: the author of the event that added it.
         let mut authors = std::collections::BTreeMap::new();
@@ -420,7 +555,11 @@ impl Trial {
         let mut rows: Vec<DataPointRow> = p
             .entry_ids()
             .into_iter()
-            .map(|(id, status)| data_point(p, &settings, &authors, id, status))
+            .map(|(id, status)| {
+                let mut row = data_point(p, &settings, &authors, id, status);
+                row.hold = row.hold.max(study_hold);
+                row
+            })
             .collect();
         rows.sort_by_key(|r| r.status != EntryStatus::Current);
         Ok(rows)

@@ -62,6 +62,12 @@ impl TestApp {
         let store = store::Store::open_data_dir(dir.path())
             .await
             .expect("store");
+        TestApp::start_on(store, dir).await
+    }
+
+    /// The application over `store` (a PostgreSQL database, say), with its DICOM archive
+    /// in `dir`.
+    pub async fn start_on(store: store::Store, dir: tempfile::TempDir) -> TestApp {
         let cli = Actor::command_line();
         let clock = std::sync::Arc::new(trial::FixedClock::new(present()));
         let trial = Trial::new(store).with_clock(clock.clone());

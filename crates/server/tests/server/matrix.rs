@@ -88,6 +88,37 @@ fn classify_api(method: &str, path: &str) -> Option<Need> {
             Some(Need::Cap(command_cap("attestation")))
         }
         ("get", "/api/v1/visits") => read,
+        // Oversight: whoever sees the participant reaches the protocol, which decides by
+        // role (ROLE); the study-wide routes likewise.
+        (
+            "get",
+            "/api/v1/participants/{id}/data-points"
+            | "/api/v1/participants/{id}/queries"
+            | "/api/v1/participants/{id}/queries/{query_id}"
+            | "/api/v1/participants/{id}/signatures"
+            | "/api/v1/queries"
+            | "/api/v1/study/oversight",
+        ) => read,
+        (
+            "post",
+            "/api/v1/participants/{id}/queries"
+            | "/api/v1/participants/{id}/queries/{query_id}/answer"
+            | "/api/v1/participants/{id}/queries/{query_id}/close"
+            | "/api/v1/participants/{id}/queries/{query_id}/requery"
+            | "/api/v1/participants/{id}/queries/{query_id}/cancel"
+            | "/api/v1/participants/{id}/verify"
+            | "/api/v1/participants/{id}/freeze"
+            | "/api/v1/participants/{id}/lock"
+            | "/api/v1/participants/{id}/unlock"
+            | "/api/v1/participants/{id}/unfreeze"
+            | "/api/v1/participants/{id}/deviations"
+            | "/api/v1/participants/{id}/deviations/{deviation_id}/assess"
+            | "/api/v1/study/freeze"
+            | "/api/v1/study/lock"
+            | "/api/v1/study/unlock"
+            | "/api/v1/study/unfreeze",
+        ) => read,
+        ("post", "/api/v1/participants/{id}/signatures") => Some(Need::Cap(InvestigatorSign)),
         // The CTCAE dictionary is reference data, no participant's.
         ("get", "/api/v1/ctcae" | "/api/v1/ctcae/{code}") => Some(Need::SignedIn),
         // Her own password: anyone signed in.
@@ -256,6 +287,8 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
             "site" => json!({"site": "KS", "reason": "access matrix"}),
             _ => json!({"reason": "access matrix"}),
         }
+    } else if let Some(body) = oversight_body(path) {
+        body
     } else if path.ends_with("/batch") {
         json!({"expected_version": 0, "items": []})
     } else if path.ends_with("/quantify") {
@@ -265,6 +298,43 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
     } else {
         json!({"expected_version": 0, "data": {}})
     })
+}
+
+/// A well-formed body for an oversight route, on a version the record never had (0, or
+/// -1 for the study), so whoever is let through meets a conflict and nothing is recorded.
+fn oversight_body(path: &str) -> Option<Value> {
+    let act = path
+        .strip_prefix("/api/v1/participants/{id}/")
+        .or_else(|| path.strip_prefix("/api/v1/"))?;
+    let text = "access matrix";
+    Some(match act {
+        "queries" => json!({"expected_version": 0, "point": {"entry_id": "lab-1"}, "text": text}),
+        "verify" => json!({"expected_version": 0, "entry_ids": ["lab-1"]}),
+        "freeze" | "lock" | "unlock" | "unfreeze" => {
+            json!({"expected_version": 0, "scope": {"scope": "participant"}, "reason": text})
+        }
+        "study/freeze" | "study/lock" | "study/unlock" | "study/unfreeze" => {
+            json!({"expected_version": -1, "reason": text})
+        }
+        "signatures" => {
+            json!({"expected_version": 0, "scope": {"signs": "casebook"}, "password": PASSWORD})
+        }
+        "deviations" => json!({
+            "expected_version": 0, "category": "other", "severity": "minor",
+            "description": text, "occurred_at": "2026-11-01T10:00:00Z",
+        }),
+        a if a.starts_with("queries/{query_id}/") => json!({"expected_version": 0, "text": text}),
+        a if a.ends_with("/assess") => {
+            json!({"expected_version": 0, "status": "assessed", "note": text})
+        }
+        _ => return None,
+    })
+}
+
+/// Whether the route changes the whole study's freeze or lock: whoever may is let
+/// through to a conflict (the body's version is one the study never had).
+fn study_hold_route(path: &str) -> bool {
+    path.starts_with("/api/v1/study/") && path != "/api/v1/study/oversight"
 }
 
 /// A user name no account has.
@@ -284,6 +354,8 @@ fn concrete(path: &str, id: &str) -> String {
         .replace("{command}", "attestation")
         .replace("{code}", "10028813")
         .replace("{username}", NO_ONE)
+        .replace("{query_id}", "q-1")
+        .replace("{deviation_id}", "dev-1")
 }
 
 fn may(role: Role, need: Need) -> bool {
@@ -419,7 +491,7 @@ async fn every_route_answers_every_role_at_every_site_as_the_roles_table_says() 
                 check_cell(&what, role, place, *need, &real_id, &fake_id, &real, &fake);
             } else if matches!(need, Need::Cap(_)) && !may(role, *need) {
                 assert_eq!(real.status, StatusCode::FORBIDDEN, "{what} as {role:?}");
-            } else if account_route(path) {
+            } else if account_route(path) || study_hold_route(path) {
                 assert!(
                     !matches!(
                         real.status,
