@@ -159,12 +159,7 @@ impl Trial {
 
     /// The whole study's freeze or lock, folded from its stream.
     pub async fn study_oversight(&self) -> Result<StudyOversight> {
-        let events = self.store().read_stream(STUDY_STREAM).await?;
-        let decoded = events
-            .iter()
-            .map(decode_event)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(oversight::fold_study(decoded.iter()))
+        Ok(self.study_oversight_versioned().await?.0)
     }
 
     /// Runs an act of oversight on a participant for `user`: she must see the participant
