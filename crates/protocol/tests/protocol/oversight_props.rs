@@ -115,7 +115,7 @@ fn hold(scope: Scope, reason: bool) -> ChangeHold {
 
 /// What a step asks, and of whom.
 enum Ask {
-    Data(Command),
+    Data(Box<Command>),
     Oversee(Staff, OversightCommand),
 }
 
@@ -130,12 +130,12 @@ fn ask(p: &Participant, op: &Op) -> Ask {
         .collect();
     let query = |i: usize| pick(&queries, i);
     match op {
-        Op::NewLab(v) => Ask::Data(hb(*v, None)),
-        Op::CorrectLab(i, v) => Ask::Data(hb(*v, Some(pick(&labs, *i)))),
-        Op::Retract(i) => Ask::Data(Command::RetractEntry(RetractEntry {
+        Op::NewLab(v) => Ask::Data(Box::new(hb(*v, None))),
+        Op::CorrectLab(i, v) => Ask::Data(Box::new(hb(*v, Some(pick(&labs, *i))))),
+        Op::Retract(i) => Ask::Data(Box::new(Command::RetractEntry(RetractEntry {
             entry_id: pick(&labs, *i),
             reason: "entered in error".into(),
-        })),
+        }))),
         Op::Verify(i) => Ask::Oversee(
             who(Role::Monitor),
             OversightCommand::VerifyEntries(VerifyEntries {
