@@ -17,9 +17,7 @@ use axum::routing::get;
 use maud::{Markup, html};
 use trial::Capability;
 
-use super::{
-    checked_form, done, error_page, page, page_try, page_with_status, refusal_at, saved_notice,
-};
+use super::{Done, checked_form, done, error_page, page, page_try, page_with_status, saved_notice};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
@@ -31,12 +29,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/admin/sites", get(sites).post(add_site))
         .merge(users::router())
         .merge(settings::router())
-}
-
-/// `?done=` after a saved form.
-#[derive(serde::Deserialize, Default)]
-struct Done {
-    done: Option<String>,
 }
 
 /// A refused form shown again: which form, at which of its fields the refusal belongs,
@@ -75,7 +67,7 @@ impl Again {
     /// The refusal to show at `form`'s `field`, if it belongs there.
     fn at(&self, form: &str, field: &str) -> Option<Markup> {
         (self.form == form && self.field == field)
-            .then(|| self.problem.clone().map(refusal_at))
+            .then(|| self.problem.clone())
             .flatten()
     }
 

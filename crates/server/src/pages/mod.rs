@@ -168,6 +168,13 @@ pub fn participant_title(what: &str, id: &str) -> String {
     format!("{what} · {id}")
 }
 
+/// The query of a page a saved form returns to: `?done=what`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Done {
+    /// What was saved.
+    pub done: Option<String>,
+}
+
 /// The confirmation a page shows after a form on it was saved (`?done=what`).
 pub fn saved_notice(done: Option<&str>) -> Option<Markup> {
     done.map(|d| {
@@ -198,7 +205,7 @@ impl Redo {
         Redo {
             form,
             values,
-            problem: Some(refusal_at(participants::problem_box(err))),
+            problem: Some(participants::problem_box(err)),
         }
     }
 
@@ -215,13 +222,6 @@ impl Redo {
             BTreeMap::new()
         }
     }
-}
-
-/// A refusal placed where the page loads scrolled to: the box takes the focus when the
-/// page opens (no script needed, so the content security policy still allows none), and
-/// a screen reader reads it first.
-pub fn refusal_at(problem: Markup) -> Markup {
-    html! { div #problem.problem tabindex="-1" autofocus { (problem) } }
 }
 
 /// Checks a form's CSRF token against the session's.

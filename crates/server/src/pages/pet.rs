@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::extract::{Path, RawForm, State};
+use axum::extract::{Path, Query, RawForm, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::Markup;
@@ -20,7 +20,9 @@ use trial::pet_response::pet_response_from;
 
 use super::pet_view::{ADD_ROWS, Ctx, ExamPage, exam_body};
 use super::submit::{command_request, expected_version};
-use super::{Redo, checked_form, done, error_page, page, page_try, page_with_status};
+use super::{
+    Done, Redo, checked_form, done, error_page, page, page_try, page_with_status, participant_title,
+};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
@@ -41,6 +43,7 @@ async fn render(
     id: &str,
     tp: PetTimepoint,
     redo: Redo,
+    done: Option<&str>,
 ) -> Result<Markup, ApiError> {
     let (v, exam, series) = state.trial.pet_page(user, id, tp).await?;
     let pet_response = match tp {
@@ -58,6 +61,7 @@ async fn render(
         series: &series,
         redo: &redo,
         pet_response: pet_response.as_ref(),
+        done,
     }))
 }
 
@@ -65,11 +69,20 @@ async fn exam_page(
     State(state): State<AppState>,
     PageUser(user): PageUser,
     Path((id, tp)): Path<(String, String)>,
+    Query(done): Query<Done>,
 ) -> Response {
     let result = async {
         let tp = timepoint(&tp)?;
-        let body = render(&state, &user, &id, tp, Redo::default()).await?;
-        Ok::<_, ApiError>(page(tp.label(), &user, body))
+        let body = render(
+            &state,
+            &user,
+            &id,
+            tp,
+            Redo::default(),
+            done.done.as_deref(),
+        )
+        .await?;
+        Ok::<_, ApiError>(page(&participant_title(tp.label(), &id), &user, body))
     }
     .await;
     result.unwrap_or_else(error_page)
@@ -206,8 +219,8 @@ async fn show_again(
     redo: Redo,
     status: axum::http::StatusCode,
 ) -> Response {
-    match render(state, user, id, tp, redo).await {
-        Ok(body) => page_with_status(status, tp.label(), user, body),
+    match render(state, user, id, tp, redo, None).await {
+        Ok(body) => page_with_status(status, &participant_title(tp.label(), id), user, body),
         Err(e) => error_page(e),
     }
 }

@@ -395,6 +395,8 @@ pub(super) struct ExamPage<'a> {
     pub redo: &'a Redo,
     /// The PET response read, on the PET2 page.
     pub pet_response: Option<&'a PetResponseView>,
+    /// What was just saved on this page, to confirm.
+    pub done: Option<&'a str>,
 }
 
 /// The exam page's body: administration, quantification, review, biopsy target.
@@ -407,6 +409,7 @@ pub(super) fn exam_body(page: &ExamPage) -> Markup {
         series,
         redo,
         pet_response,
+        done,
     } = page;
     let (user, id, tp) = (ctx.user, ctx.id, *tp);
     let state_ok_for_target = match tp {
@@ -416,6 +419,7 @@ pub(super) fn exam_body(page: &ExamPage) -> Markup {
     };
     html! {
         h1 { (tp.label()) " · " (id) }
+        @if let Some(n) = super::saved_notice(*done) { (n) }
         p { a href={ "/participants/" (id) } { "Back to " (id) } " · state " strong { (state.name().replace('_', " ")) } }
         (administration_card(ctx, exam))
         @if exam.administration.is_some() {
