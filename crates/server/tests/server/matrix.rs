@@ -188,6 +188,23 @@ fn pages() -> Vec<(&'static str, &'static str, Need)> {
             "/participants/{id}/response/assessment",
             Need::Cap(command_cap("tumour-assessment")),
         ),
+        // Administration: the administrator only. The forms are sent empty, so the
+        // administrator is let through to a refusal and no cell changes anything.
+        ("GET", "/admin", Need::Cap(Administer)),
+        ("GET", "/admin/users", Need::Cap(Administer)),
+        ("POST", "/admin/users", Need::Cap(Administer)),
+        ("GET", "/admin/users/dm", Need::Cap(Administer)),
+        ("POST", "/admin/users/dm/deactivate", Need::Cap(Administer)),
+        ("POST", "/admin/users/dm/reactivate", Need::Cap(Administer)),
+        ("POST", "/admin/users/dm/unlock", Need::Cap(Administer)),
+        ("POST", "/admin/users/dm/role", Need::Cap(Administer)),
+        ("POST", "/admin/users/dm/site", Need::Cap(Administer)),
+        ("POST", "/admin/users/dm/password", Need::Cap(Administer)),
+        ("GET", "/admin/sites", Need::Cap(Administer)),
+        ("POST", "/admin/sites", Need::Cap(Administer)),
+        ("GET", "/admin/settings", Need::Cap(Administer)),
+        ("POST", "/admin/settings", Need::Cap(Administer)),
+        ("GET", "/admin/settings/1", Need::Cap(Administer)),
     ]
 }
 
