@@ -1,0 +1,169 @@
+//! The pages people work in all day, in the browser: a refused form opens at its
+//! refusal, every participant page says whose it is in its title, the participant page
+//! fits a phone, and the PET workspace shows the MIP beside the reader's decisions.
+
+use super::*;
+
+/// `document.title` of the page now shown.
+async fn title(c: &Client) -> String {
+    c.title().await.expect("title")
+}
+
+/// Where the element with this id is, relative to the window: (top, bottom, window
+/// height).
+async fn in_view(c: &Client, id: &str) -> (f64, f64, f64) {
+    let r = c
+        .execute(
+            "const r = document.getElementById(arguments[0]).getBoundingClientRect(); \
+             return [r.top, r.bottom, window.innerHeight];",
+            vec![json!(id)],
+        )
+        .await
+        .expect("script");
+    let n = |i: usize| r[i].as_f64().expect("number");
+    (n(0), n(1), n(2))
+}
+
+/// A quantified PET1 of an enrolled participant of KS, read through the API.
+async fn quantified(app: &TestApp) -> String {
+    let id = app.enrolled("KS").await;
+    let truth = app.import_phantom(5);
+    let injected = crate::common::now() - chrono::Duration::hours(2);
+    let imp = protocol::testing::imp_command(protocol::PetTimepoint::Pet1, injected);
+    app.run("nurse.ks", &id, &[imp]).await;
+    let nurse = app.client("nurse.ks").await;
+    let v = nurse.version(&id).await;
+    let r = nurse
+        .post(
+            &format!("/api/v1/participants/{id}/pet/pet1/quantify"),
+            &json!({"expected_version": v, "series_instance_uid": truth.series_uid,
+                    "assignment_reason": "the scanner sent the phantom's id"}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    id
+}
+
+#[tokio::test]
+async fn a_refused_pet_review_opens_at_its_refusal_and_the_title_names_the_participant() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::start().await;
+    let id = quantified(&app).await;
+    let c = connect(&driver).await;
+    sign_in(&c, &app, "reader.ks").await;
+    c.goto(&app.url(&format!("/participants/{id}/pet/pet1")))
+        .await
+        .expect("PET page");
+    heading(&c, |h| h.starts_with("PET1")).await;
+    assert!(title(&c).await.contains(&id), "{}", title(&c).await);
+
+    // Every candidate called a lesion, none with its anatomical site: refused.
+    let numbers: Vec<u32> = app
+        .state
+        .trial
+        .load(&id)
+        .await
+        .expect("load")
+        .participant
+        .pet_quantification(protocol::PetTimepoint::Pet1)
+        .expect("quantified")
+        .candidates
+        .iter()
+        .map(|k| k.number)
+        .collect();
+    assert!(numbers.len() >= 3, "{numbers:?}");
+    let values: Vec<(String, String)> = numbers
+        .iter()
+        .map(|n| (format!("decision_{n}"), "confirm".to_string()))
+        .collect();
+    set_by_name(&c, &values).await;
+    click(&c, "#review button[type=submit]").await;
+    let problem = wait_for(&c, Locator::Id("problem"), "the refusal").await;
+    let text = problem.text().await.expect("text");
+    assert!(text.to_lowercase().contains("site"), "{text}");
+    let (top, bottom, height) = in_view(&c, "problem").await;
+    assert!(
+        top >= 0.0 && bottom <= height,
+        "the refusal is in view: top {top}, bottom {bottom}, window {height}"
+    );
+    // The button is far below the top of the page: the page did scroll to the refusal.
+    let scrolled: Value = c
+        .execute("return window.scrollY;", vec![])
+        .await
+        .expect("script");
+    assert!(
+        scrolled.as_f64().unwrap_or(0.0) > 0.0,
+        "scrolled {scrolled}"
+    );
+    assert!(title(&c).await.contains(&id), "{}", title(&c).await);
+    screenshot(&c, "pet-review-refused").await;
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn participant_pages_carry_the_study_id_and_fit_a_phone() {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::start().await;
+    let id = app.enrolled("KS").await;
+    // A serious adverse event the site knew of 25 hours ago and reports only now: late.
+    let aware = crate::common::now() - chrono::Duration::hours(25);
+    let nurse = app.client("nurse.ks").await;
+    let v = nurse.version(&id).await;
+    let r = nurse
+        .command(
+            &id,
+            "adverse-event",
+            v,
+            json!({
+                "meddra_code": 10028813, "grade": 3, "onset": aware.date_naive().to_string(),
+                "serious_hospitalisation": true, "relation_imp": "not_related",
+                "relation_tdxd": "not_related", "action_tdxd": "not_applicable",
+                "outcome": "not_recovered",
+                "site_aware_at": aware.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+
+    let c = connect(&driver).await;
+    sign_in(&c, &app, "nurse.ks").await;
+    for page in [
+        format!("/participants/{id}"),
+        format!("/participants/{id}/eligibility"),
+        format!("/participants/{id}/timeline"),
+        format!("/participants/{id}/ae/new"),
+        format!("/participants/{id}/response"),
+        format!("/participants/{id}/pet/pet1"),
+        format!("/participants/{id}/do/imp-administration"),
+    ] {
+        c.goto(&app.url(&page)).await.expect("page");
+        let t = title(&c).await;
+        assert!(t.contains(&id), "{page}: title {t:?}");
+    }
+
+    c.set_window_size(400, 900).await.expect("window size");
+    c.goto(&app.url(&format!("/participants/{id}")))
+        .await
+        .expect("overview");
+    wait_for(
+        &c,
+        Locator::Css("#adverse-events [data-sae-late]"),
+        "the SAE clock",
+    )
+    .await;
+    let widths = c
+        .execute(
+            "return [window.innerWidth, document.documentElement.scrollWidth];",
+            vec![],
+        )
+        .await
+        .expect("script");
+    let (inner, scroll) = (
+        widths[0].as_f64().expect("number"),
+        widths[1].as_f64().expect("number"),
+    );
+    assert!(inner <= 400.0, "the window is a phone's: {inner}");
+    assert!(scroll <= 400.0, "the page is {scroll} px wide at {inner}");
+    screenshot(&c, "overview-phone").await;
+    c.close().await.expect("close");
+}
