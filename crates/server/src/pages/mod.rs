@@ -63,6 +63,10 @@ const STYLESHEET: &str = include_str!("../../static/her2ex.css");
 /// Where the pages' stylesheet is served.
 pub const STYLESHEET_PATH: &str = "/static/her2ex.css";
 
+/// The stylesheet with the rules drawn from code (the MIP marker highlights).
+static FULL_STYLESHEET: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{STYLESHEET}{}", pet_view::marker_highlight_css()));
+
 /// `GET /static/her2ex.css`: public (the sign-in page needs it) and cacheable for an hour.
 async fn stylesheet() -> Response {
     (
@@ -70,7 +74,7 @@ async fn stylesheet() -> Response {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        STYLESHEET,
+        FULL_STYLESHEET.as_str(),
     )
         .into_response()
 }

@@ -46,6 +46,7 @@ async fn render(
     done: Option<&str>,
 ) -> Result<Markup, ApiError> {
     let (v, exam, series) = state.trial.pet_page(user, id, tp).await?;
+    let mip_layout = state.trial.mip_layout(user, id, tp).await?;
     let pet_response = match tp {
         PetTimepoint::Pet2 => {
             let settings = state.trial.settings().await?;
@@ -62,6 +63,7 @@ async fn render(
         redo: &redo,
         pet_response: pet_response.as_ref(),
         done,
+        mip_layout: mip_layout.as_ref(),
     }))
 }
 

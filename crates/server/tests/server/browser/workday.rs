@@ -167,3 +167,118 @@ async fn participant_pages_carry_the_study_id_and_fit_a_phone() {
     screenshot(&c, "overview-phone").await;
     c.close().await.expect("close");
 }
+
+/// The bounding rectangle of the first element matching a CSS selector: left, top,
+/// right, bottom.
+async fn rect(c: &Client, css: &str) -> [f64; 4] {
+    let r = c
+        .execute(
+            "const r = document.querySelector(arguments[0]).getBoundingClientRect(); \
+             return [r.left, r.top, r.right, r.bottom];",
+            vec![json!(css)],
+        )
+        .await
+        .expect("script");
+    std::array::from_fn(|i| r[i].as_f64().expect("number"))
+}
+
+/// The stroke colour the page gives a candidate's marker ring on the MIP.
+async fn marker_stroke(c: &Client, n: u32) -> String {
+    c.execute(
+        "const m = document.querySelector(`circle.marker[data-candidate=\"${arguments[0]}\"]`); \
+         return m ? getComputedStyle(m).stroke : 'no marker';",
+        vec![json!(n)],
+    )
+    .await
+    .expect("script")
+    .as_str()
+    .unwrap_or_default()
+    .to_string()
+}
+
+#[tokio::test]
+async fn the_pet_workspace_shows_the_mip_beside_the_decisions_zooms_and_lights_the_focused_candidate()
+ {
+    let Some(driver) = start_driver() else { return };
+    let app = TestApp::start().await;
+    let id = quantified(&app).await;
+    let c = connect(&driver).await;
+    sign_in(&c, &app, "reader.ks").await;
+    c.goto(&app.url(&format!("/participants/{id}/pet/pet1")))
+        .await
+        .expect("PET page");
+    heading(&c, |h| h.starts_with("PET1")).await;
+    let loaded: Value = c
+        .execute(
+            "const i = document.getElementById('mip'); return i.complete && i.naturalWidth > 100;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(loaded, json!(true), "the MIP picture loads");
+
+    // Beside the reader's decisions, and larger than the 368 px it had.
+    c.execute(
+        "document.querySelector('#review table').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .expect("scroll");
+    let mip = rect(&c, "#mip").await;
+    let decisions = rect(&c, "#review table").await;
+    assert!(
+        mip[2] <= decisions[0],
+        "left of the decisions: {mip:?} {decisions:?}"
+    );
+    assert!(
+        mip[1] < decisions[3] && decisions[1] < mip[3],
+        "side by side, not above: {mip:?} {decisions:?}"
+    );
+    assert!(mip[2] - mip[0] >= 400.0, "larger: {mip:?}");
+    // The workspace fits the window: nothing pushes the page sideways (what is wider
+    // scrolls inside its own box).
+    let wide = c
+        .execute(
+            "const w = document.documentElement.clientWidth; \
+             const clipped = e => { for (let a = e.parentElement; a; a = a.parentElement) { \
+               if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; }; \
+             return [document.documentElement.scrollWidth <= w, \
+               [...document.querySelectorAll('main *')] \
+               .filter(e => e.getBoundingClientRect().right > w + 1 && !clipped(e)) \
+               .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)];",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(wide, json!([true, []]), "wider than the window");
+
+    // Focusing a candidate's decision lights up her marker, and only hers.
+    assert_eq!(marker_stroke(&c, 1).await, "rgba(0, 0, 0, 0)");
+    c.execute("document.getElementById('decision_2').focus();", vec![])
+        .await
+        .expect("focus");
+    assert_eq!(marker_stroke(&c, 2).await, "rgb(240, 180, 0)");
+    assert_eq!(marker_stroke(&c, 1).await, "rgba(0, 0, 0, 0)");
+    screenshot(&c, "pet-workspace").await;
+
+    // A click shows the MIP at the window's height; another brings it back.
+    click(&c, "label.mip").await;
+    let zoomed = rect(&c, "#mip").await;
+    let height: Value = c
+        .execute("return window.innerHeight;", vec![])
+        .await
+        .expect("script");
+    let height = height.as_f64().expect("number");
+    assert!(
+        zoomed[3] - zoomed[1] > (mip[3] - mip[1]) && zoomed[3] - zoomed[1] >= height * 0.8,
+        "zoomed {zoomed:?} from {mip:?} in a window {height} high"
+    );
+    screenshot(&c, "pet-mip-zoomed").await;
+    click(&c, "label.mip").await;
+    let back = rect(&c, "#mip").await;
+    assert!(
+        (back[2] - back[0] - (mip[2] - mip[0])).abs() < 1.0,
+        "{back:?}"
+    );
+    c.close().await.expect("close");
+}
