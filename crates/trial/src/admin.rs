@@ -273,7 +273,7 @@ pub fn user_row_from(events: &[store::RecordedEvent]) -> Result<Option<UserRow>>
 
 /// One version of the protocol settings: what it says, and who put it in force, when and
 /// why (none of these for the protocol's own defaults, which no one wrote).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SettingsVersion {
     /// The settings' version number.
     pub version: u32,

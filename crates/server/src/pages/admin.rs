@@ -31,6 +31,9 @@ pub(super) fn router() -> Router<AppState> {
         .merge(settings::router())
 }
 
+/// The fields of a form: each field's name, and the words of a refusal that concern it.
+type Fields = [(&'static str, &'static [&'static str])];
+
 /// A refused form shown again: which form, at which of its fields the refusal belongs,
 /// and what was typed.
 #[derive(Default)]
@@ -46,7 +49,7 @@ impl Again {
     /// words of a refusal about it) whose words its message contains, else at the last.
     fn after(
         form: &'static str,
-        fields: &[(&'static str, &[&str])],
+        fields: &Fields,
         values: BTreeMap<String, String>,
         err: &ApiError,
     ) -> Again {

@@ -353,3 +353,92 @@ async fn a_settings_change_is_refused_at_its_field_then_kept_with_who_when_and_w
     assert_eq!(v2.status, StatusCode::OK, "{}", v2.text);
     assert!(v2.text.contains("amendment 1 approved") && v2.text.contains("admin"));
 }
+
+#[tokio::test]
+async fn administration_over_the_api_is_the_administrators_and_keeps_the_rules() {
+    let app = TestApp::start().await;
+    app.eligible("KS").await;
+    let admin = app.client("admin").await;
+    let monitor = app.client("monitor").await;
+    for path in [
+        "/api/v1/admin/users",
+        "/api/v1/admin/sites",
+        "/api/v1/admin/settings",
+    ] {
+        assert_eq!(
+            monitor.get(path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    let r = monitor
+        .post(
+            "/api/v1/admin/sites",
+            &json!({"code": "LU", "name": "Skåne University Hospital"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+
+    let r = admin
+        .post(
+            "/api/v1/admin/sites",
+            &json!({"code": "LU", "name": "Skåne University Hospital"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let sites = admin.get("/api/v1/admin/sites").await.body;
+    assert!(sites.as_array().unwrap().iter().any(|s| s["code"] == "LU"));
+    let r = admin
+        .post(
+            "/api/v1/admin/users",
+            &json!({"username": "lu.nurse", "role": "research_nurse", "site": "LU", "password": "Password1234"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    let r = admin
+        .post(
+            "/api/v1/admin/users",
+            &json!({"username": "lu.nurse", "role": "research_nurse", "site": "LU", "password": "lund-is-south-77"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let users = admin.get("/api/v1/admin/users").await.body;
+    let lu = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "lu.nurse")
+        .expect("listed");
+    assert_eq!(
+        (&lu["site"], &lu["active"], &lu["locked"]),
+        (&json!("LU"), &json!(true), &json!(false))
+    );
+
+    // The settings rule names itself; a change is kept with who and why.
+    let mut s = app.state.trial.settings().await.unwrap();
+    let r = admin
+        .post(
+            "/api/v1/admin/settings",
+            &json!({"settings": s, "reason": "amendment 1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["rule"], "SETTINGS", "{}", r.text);
+    s.version += 1;
+    let r = admin
+        .post(
+            "/api/v1/admin/settings",
+            &json!({"settings": s, "reason": "amendment 1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let h = admin.get("/api/v1/admin/settings").await.body;
+    assert_eq!(h["in_force"], 2, "{h}");
+    assert_eq!(h["versions"][1]["reason"], "amendment 1", "{h}");
+    assert_eq!(h["versions"][1]["changed_by"], "admin", "{h}");
+    assert!(h["versions"][0]["changed_by"].is_null(), "{h}");
+    assert!(
+        h["decisions_by_version"]["1"].as_u64().unwrap_or(0) > 0,
+        "{h}"
+    );
+}

@@ -13,7 +13,7 @@ use store::UserRow;
 use trial::admin::NewUser;
 use trial::{Capability, Role};
 
-use super::{Again, Done, field, reason_field, refused};
+use super::{Again, Done, Fields, field, reason_field, refused};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
@@ -254,7 +254,7 @@ async fn account_body(
 
 /// The account actions: (path segment, form, fields with the words of a refusal about
 /// each, what the confirmation says).
-const ACTIONS: [(&str, &[(&str, &[&str])], &str); 6] = [
+const ACTIONS: [(&str, &Fields, &str); 6] = [
     ("deactivate", &[("reason", &[])], "user-deactivated"),
     ("reactivate", &[("reason", &[])], "user-reactivated"),
     ("unlock", &[("reason", &[])], "user-unlocked"),
