@@ -44,6 +44,7 @@ async fn render(
     tp: PetTimepoint,
     redo: Redo,
     done: Option<&str>,
+    refused_candidate: Option<u32>,
 ) -> Result<Markup, ApiError> {
     let (v, exam, series) = state.trial.pet_page(user, id, tp).await?;
     let mip_layout = state.trial.mip_layout(user, id, tp).await?;
@@ -64,6 +65,7 @@ async fn render(
         pet_response: pet_response.as_ref(),
         done,
         mip_layout: mip_layout.as_ref(),
+        refused_candidate,
     }))
 }
 
@@ -82,6 +84,7 @@ async fn exam_page(
             tp,
             Redo::default(),
             done.done.as_deref(),
+            None,
         )
         .await?;
         Ok::<_, ApiError>(page(&participant_title(tp.label(), &id), &user, body))
@@ -208,23 +211,32 @@ async fn submit(
     let Err(e) = form.act(&state, &user, &id, tp, &values).await else {
         return done(&format!("/participants/{id}/pet/{}", tp.id()), form.name());
     };
+    let refused_candidate = match form {
+        PetForm::Review => candidate_named(&e.body().message),
+        _ => None,
+    };
     let redo = Redo::after(form.name(), values, &e);
-    show_again(&state, &user, &id, tp, redo, e.status()).await
-}
-
-/// The exam page again after a refused form.
-async fn show_again(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    tp: PetTimepoint,
-    redo: Redo,
-    status: axum::http::StatusCode,
-) -> Response {
-    match render(state, user, id, tp, redo, None).await {
-        Ok(body) => page_with_status(status, &participant_title(tp.label(), id), user, body),
+    match render(&state, &user, &id, tp, redo, None, refused_candidate).await {
+        Ok(body) => page_with_status(e.status(), &participant_title(tp.label(), &id), &user, body),
         Err(e) => error_page(e),
     }
+}
+
+/// The candidate a refusal of the review is about, if it names one (`lesion L3`,
+/// `candidate 3`): the refusal is then shown in that candidate's row.
+fn candidate_named(message: &str) -> Option<u32> {
+    let words: Vec<&str> = message
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().enumerate().find_map(|(i, w)| {
+        let number = w.strip_prefix('L').and_then(|n| n.parse().ok());
+        number.or_else(|| {
+            (i > 0 && words[i - 1].eq_ignore_ascii_case("candidate"))
+                .then(|| w.parse().ok())
+                .flatten()
+        })
+    })
 }
 
 async fn quantify(
@@ -324,4 +336,22 @@ async fn pet_response(
     RawForm(body): RawForm,
 ) -> Response {
     submit(state, user, id, tp, body, PetForm::Response).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::candidate_named;
+
+    #[test]
+    fn a_refusal_naming_a_candidate_is_placed_at_it() {
+        assert_eq!(
+            candidate_named("Confirmed lesion L12 needs its anatomical site."),
+            Some(12)
+        );
+        assert_eq!(
+            candidate_named("candidate 3: choose lesion or not a lesion"),
+            Some(3)
+        );
+        assert_eq!(candidate_named("Lesion list is empty (3 given)."), None);
+    }
 }

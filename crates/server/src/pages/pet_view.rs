@@ -268,6 +268,7 @@ fn review_form(
     exam: &PetExam,
     q: &PetQuantification,
     values: &BTreeMap<String, String>,
+    refusal: Option<(u32, Markup)>,
 ) -> Markup {
     let action = format!(
         "/participants/{}/pet/{}/review",
@@ -302,6 +303,9 @@ fn review_form(
                                 option value="no" selected[us == "no"] { "not accessible" }
                             } }
                             td { input type="text" name={ "note_" (n) } aria-label={ "note on " (n) } value=(v(format!("note_{n}"))) maxlength="300"; }
+                        }
+                        @if let Some((_, p)) = refusal.as_ref().filter(|(at, _)| *at == n) {
+                            tr.refusal data-refused=(n) { td colspan="5" { (p) } }
                         }
                     }
                 }
@@ -445,18 +449,29 @@ pub(super) struct ExamPage<'a> {
     pub done: Option<&'a str>,
     /// Where the candidates' markers sit in the MIP picture, when known.
     pub mip_layout: Option<&'a MipLayout>,
+    /// The candidate a refused review was refused about: the refusal is shown in her row.
+    pub refused_candidate: Option<u32>,
 }
 
 /// The reader's review beside the MIP: her form (with its refusal), or what she decided.
-fn review_section(ctx: &Ctx, exam: &PetExam, q: &PetQuantification, redo: &Redo) -> Markup {
+fn review_section(
+    ctx: &Ctx,
+    exam: &PetExam,
+    q: &PetQuantification,
+    redo: &Redo,
+    refused_candidate: Option<u32>,
+) -> Markup {
+    // A refusal about one candidate goes in her row; any other above the form.
+    let in_row = refused_candidate.filter(|n| q.candidates.iter().any(|c| c.number == *n));
+    let problem = redo.problem("review");
     html! {
         @match &exam.review {
             Some(r) => { (review_card(ctx.user, r)) }
             None => {
                 h2 { "3. Reader's review" }
                 @if ctx.user.role.may(Capability::ReviewImaging) {
-                    @if let Some(p) = redo.problem("review") { (p) }
-                    (review_form(ctx, exam, q, &redo.values("review")))
+                    @if in_row.is_none() { @if let Some(p) = &problem { (p) } }
+                    (review_form(ctx, exam, q, &redo.values("review"), in_row.zip(problem)))
                 } @else {
                     p.muted { "Awaiting the nuclear-medicine reader." }
                 }
@@ -477,6 +492,7 @@ pub(super) fn exam_body(page: &ExamPage) -> Markup {
         pet_response,
         done,
         mip_layout,
+        refused_candidate,
     } = page;
     let (user, id, tp) = (ctx.user, ctx.id, *tp);
     let state_ok_for_target = match tp {
@@ -491,7 +507,7 @@ pub(super) fn exam_body(page: &ExamPage) -> Markup {
         (administration_card(ctx, exam))
         @if exam.administration.is_some() {
             @if let Some(q) = &exam.quantification {
-                (quantification_card(ctx, q, *mip_layout, review_section(ctx, exam, q, redo)))
+                (quantification_card(ctx, q, *mip_layout, review_section(ctx, exam, q, redo, *refused_candidate)))
             } @else {
                 h2 { "2. Quantification" }
             }

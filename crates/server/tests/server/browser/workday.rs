@@ -81,6 +81,23 @@ async fn a_refused_pet_review_opens_at_its_refusal_and_the_title_names_the_parti
     let problem = wait_for(&c, Locator::Id("problem"), "the refusal").await;
     let text = problem.text().await.expect("text");
     assert!(text.to_lowercase().contains("site"), "{text}");
+    // At the candidate it is about: in the row after hers among the decisions.
+    let row = c
+        .execute(
+            "const t = document.getElementById('problem').closest('tr.refusal'); \
+             return t && t.previousElementSibling.dataset.candidate === t.dataset.refused \
+               ? t.dataset.refused : null;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    let row = row
+        .as_str()
+        .unwrap_or_else(|| panic!("the refusal is in no candidate's row"));
+    assert!(
+        text.contains(&format!("L{row} ")),
+        "{text} in the row of {row}"
+    );
     let (top, bottom, height) = in_view(&c, "problem").await;
     assert!(
         top >= 0.0 && bottom <= height,
