@@ -114,6 +114,27 @@ async fn a_refused_pet_review_opens_at_its_refusal_and_the_title_names_the_parti
     );
     assert!(title(&c).await.contains(&id), "{}", title(&c).await);
     screenshot(&c, "pet-review-refused").await;
+
+    // Corrected, the review is saved, and the page says so.
+    let values: Vec<(String, String)> = numbers
+        .iter()
+        .flat_map(|n| {
+            [
+                (format!("decision_{n}"), "confirm".to_string()),
+                (format!("site_{n}"), format!("site of {n}")),
+                (format!("us_{n}"), "yes".to_string()),
+            ]
+        })
+        .collect();
+    set_by_name(&c, &values).await;
+    click(&c, "#review button[type=submit]").await;
+    after_submit(&c, "review").await;
+    let saved = wait_for(&c, Locator::Id("saved"), "the confirmation")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(saved.contains("Saved: review"), "{saved}");
     c.close().await.expect("close");
 }
 
