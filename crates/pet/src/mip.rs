@@ -110,13 +110,120 @@ pub fn coronal_mip_png(suv: &Volume, markers: &[(u32, [f64; 3])], max_suv: f32) 
     encode(&canvas)
 }
 
-fn render(suv: &Volume, markers: &[(u32, [f64; 3])], max_suv: f32) -> Option<Canvas> {
+/// Where a coronal MIP's grid axes land in its picture, and the picture's size.
+struct Geometry {
+    /// Grid axes closest to patient left-right, antero-posterior and head-feet.
+    axes: [usize; 3],
+    /// Voxels along the horizontal and vertical axes.
+    nh: usize,
+    nv: usize,
+    /// The picture's size in pixels.
+    width: usize,
+    height: usize,
+    /// Whether the horizontal and vertical axes run against the picture's.
+    flip_h: bool,
+    flip_v: bool,
+    /// Pixels per font pixel of the marker numbers (and a quarter of a ring's radius).
+    font: i64,
+}
+
+fn geometry(suv: &Volume) -> Option<Geometry> {
     let dims = suv.dims;
     if suv.data.is_empty() || suv.data.len() != dims.iter().product::<usize>() {
         return None;
     }
-    let [ax_h, ax_p, ax_v] = patient_axes(&suv.direction);
+    let axes = patient_axes(&suv.direction);
+    let [ax_h, _, ax_v] = axes;
     let (nh, nv) = (dims[ax_h], dims[ax_v]);
+    let (sh, sv) = (suv.spacing_mm[ax_h], suv.spacing_mm[ax_v]);
+    if !(sh > 0.0 && sv > 0.0) {
+        return None;
+    }
+    let px = sh.min(sv).min(nv as f64 * sv / MIN_HEIGHT_PX);
+    let width = ((nh as f64 * sh / px).round() as usize).clamp(1, 8192);
+    let height = ((nv as f64 * sv / px).round() as usize).clamp(1, 8192);
+    Some(Geometry {
+        axes,
+        nh,
+        nv,
+        width,
+        height,
+        // Patient right on the image left; head at the top.
+        flip_h: suv.direction[ax_h][0] < 0.0,
+        flip_v: suv.direction[ax_v][2] > 0.0,
+        font: ((height as f64 / 400.0).round() as i64).max(2),
+    })
+}
+
+impl Geometry {
+    /// The pixel of a patient position, and the radius of its marker ring.
+    fn marker(&self, suv: &Volume, mm: [f64; 3]) -> Option<(i64, i64, i64)> {
+        let ix = to_index(suv, mm)?;
+        let to_px = |index: f64, n: usize, out: usize, flip: bool| {
+            let f = (index + 0.5) / n as f64;
+            let f = if flip { 1.0 - f } else { f };
+            (f * out as f64).floor() as i64
+        };
+        let [ax_h, _, ax_v] = self.axes;
+        let cx = to_px(ix[ax_h], self.nh, self.width, self.flip_h);
+        let cy = to_px(ix[ax_v], self.nv, self.height, self.flip_v);
+        Some((cx, cy, 4 * self.font))
+    }
+}
+
+/// Where the numbered markers of [`coronal_mip_png`] sit in its picture: what a page
+/// needs to draw over the picture (to highlight one candidate) without decoding it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MipLayout {
+    /// The picture's width in pixels.
+    pub width: u32,
+    /// The picture's height in pixels.
+    pub height: u32,
+    /// The markers, in the order given.
+    pub markers: Vec<MipMarker>,
+}
+
+/// One numbered marker ring of a MIP picture, in pixels from its top-left corner.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MipMarker {
+    /// The candidate's number.
+    pub number: u32,
+    /// Centre, pixels from the left.
+    pub x: i64,
+    /// Centre, pixels from the top.
+    pub y: i64,
+    /// Radius of the ring, pixels.
+    pub radius: i64,
+}
+
+/// The layout of the picture [`coronal_mip_png`] draws for the same volume and markers
+/// (none for the 1 × 1 picture of an empty or inconsistent volume). A marker outside the
+/// volume's grid lies outside the picture, where its ring is clipped away.
+pub fn coronal_mip_layout(suv: &Volume, markers: &[(u32, [f64; 3])]) -> Option<MipLayout> {
+    let g = geometry(suv)?;
+    Some(MipLayout {
+        width: u32::try_from(g.width).ok()?,
+        height: u32::try_from(g.height).ok()?,
+        markers: markers
+            .iter()
+            .filter_map(|&(number, mm)| {
+                let (x, y, radius) = g.marker(suv, mm)?;
+                Some(MipMarker {
+                    number,
+                    x,
+                    y,
+                    radius,
+                })
+            })
+            .collect(),
+    })
+}
+
+fn render(suv: &Volume, markers: &[(u32, [f64; 3])], max_suv: f32) -> Option<Canvas> {
+    let g = geometry(suv)?;
+    let dims = suv.dims;
+    let [ax_h, ax_p, ax_v] = g.axes;
+    let (nh, nv, width, height) = (g.nh, g.nv, g.width, g.height);
     let stride = [1, dims[0], dims[0] * dims[1]];
     // Projection: for every (h, v) the maximum along the AP axis; rows of v in parallel.
     let mip: Vec<f32> = (0..nv)
@@ -129,16 +236,7 @@ fn render(suv: &Volume, markers: &[(u32, [f64; 3])], max_suv: f32) -> Option<Can
             })
         })
         .collect();
-    let (sh, sv) = (suv.spacing_mm[ax_h], suv.spacing_mm[ax_v]);
-    if !(sh > 0.0 && sv > 0.0) {
-        return None;
-    }
-    let px = sh.min(sv).min(nv as f64 * sv / MIN_HEIGHT_PX);
-    let width = ((nh as f64 * sh / px).round() as usize).clamp(1, 8192);
-    let height = ((nv as f64 * sv / px).round() as usize).clamp(1, 8192);
-    // Patient right on the image left; head at the top.
-    let flip_h = suv.direction[ax_h][0] < 0.0;
-    let flip_v = suv.direction[ax_v][2] > 0.0;
+    let (flip_h, flip_v) = (g.flip_h, g.flip_v);
     let scale = if max_suv.is_finite() && max_suv > 0.0 {
         max_suv
     } else {
@@ -173,19 +271,11 @@ fn render(suv: &Volume, markers: &[(u32, [f64; 3])], max_suv: f32) -> Option<Can
                 row[3 * x..3 * x + 3].copy_from_slice(&[grey; 3]);
             }
         });
-    let font = ((height as f64 / 400.0).round() as i64).max(2);
+    let font = g.font;
     for &(id, mm) in markers {
-        let Some(ix) = to_index(suv, mm) else {
+        let Some((cx, cy, radius)) = g.marker(suv, mm) else {
             continue;
         };
-        let to_px = |index: f64, n: usize, out: usize, flip: bool| {
-            let f = (index + 0.5) / n as f64;
-            let f = if flip { 1.0 - f } else { f };
-            (f * out as f64).floor() as i64
-        };
-        let cx = to_px(ix[ax_h], nh, width, flip_h);
-        let cy = to_px(ix[ax_v], nv, height, flip_v);
-        let radius = 4 * font;
         canvas.ring(cx, cy, radius);
         canvas.number(cx + radius + font, cy - radius - 3 * font, id, font);
     }
@@ -277,5 +367,36 @@ mod tests {
         };
         let (w, h, _) = decode(&coronal_mip_png(&broken, &[], 5.0));
         assert_eq!((w, h), (1, 1));
+    }
+
+    #[test]
+    fn the_layout_puts_each_marker_on_its_ring_in_the_picture() {
+        let v = Volume {
+            dims: [20, 10, 30],
+            spacing_mm: [4.0, 4.0, 3.0],
+            origin_mm: [0.0; 3],
+            direction: [[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+            data: vec![0.0; 6000],
+        };
+        let markers = [(3, [-20.0, 20.0, 30.0]), (9, [-60.0, 20.0, 70.0])];
+        let (w, h, rgb) = decode(&coronal_mip_png(&v, &markers, 5.0));
+        let layout = coronal_mip_layout(&v, &markers).expect("a layout");
+        assert_eq!((layout.width as usize, layout.height as usize), (w, h));
+        assert_eq!(layout.markers.len(), 2);
+        for m in &layout.markers {
+            // The ring passes through the pixel one radius (less one) to the left.
+            let (x, y) = ((m.x - m.radius + 1) as usize, m.y as usize);
+            let at = 3 * (y * w + x);
+            assert_eq!(
+                &rgb[at..at + 3],
+                &MARKER,
+                "marker {} at ({x}, {y})",
+                m.number
+            );
+        }
+        assert_ne!(layout.markers[0].y, layout.markers[1].y);
+        // Outside the grid: outside the picture.
+        let outside = coronal_mip_layout(&v, &[(1, [500.0, 0.0, 0.0])]).expect("a layout");
+        assert!(outside.markers.iter().all(|m| m.x < 0 || m.x >= w as i64));
     }
 }

@@ -12,6 +12,7 @@
 //! | [`error`] | the one HTTP error type |
 //! | [`api`] | JSON endpoints: session, participants, commands |
 //! | [`account_api`] | own password, and the administrator's account lifecycle |
+//! | [`admin_api`] | the administrator's sites, user list and new accounts, protocol settings |
 //! | [`batch_api`] | several commands of one kind as one write, all or nothing |
 //! | [`pet_api`] | PET exam endpoints: series, quantification, exam, MIP |
 //! | [`journey_api`] | the journey after PET, the sites' visit lists, CTCAE terms |
@@ -24,6 +25,7 @@
 //! | [`listener`] | accepting connections; slow clients are cut off |
 
 pub mod account_api;
+pub mod admin_api;
 pub mod api;
 pub mod auth;
 pub mod batch_api;
@@ -99,6 +101,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::router())
         .merge(oversight_api::router())
         .merge(pages::router())
+        .merge(admin_api::router())
         // The body is already read and bounded by `security::body_limits`.
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(from_fn_with_state(state.clone(), security::body_limits))

@@ -230,6 +230,24 @@ fn oversight_paths(paths: &mut Map<String, Value>, defs: &mut Map<String, Value>
     }), vec![id, deviation_id]));
 }
 
+/// The administration paths: sites, the user list and new accounts, protocol settings.
+fn admin_paths(paths: &mut Map<String, Value>, defs: &mut Map<String, Value>) {
+    use crate::admin_api::{Account, NewAccount, SettingsHistory, SettingsProposal, Site};
+    let done = || json!({"description": "done; recorded in the audit trail"});
+    paths.insert("/api/v1/admin/users".into(), json!({
+        "get": op("Every user account with its role, site and status (administrator)", None, "200", ok("the accounts", schema::<Vec<Account>>(defs))),
+        "post": op("Create a user account (administrator)", Some(schema::<NewAccount>(defs)), "204", done()),
+    }));
+    paths.insert("/api/v1/admin/sites".into(), json!({
+        "get": op("The trial sites (administrator)", None, "200", ok("the sites", schema::<Vec<Site>>(defs))),
+        "post": op("Add a trial site (administrator)", Some(schema::<Site>(defs)), "204", done()),
+    }));
+    paths.insert("/api/v1/admin/settings".into(), json!({
+        "get": op("Every version of the protocol settings with who put it in force, when and why, and how many recorded decisions name each version (administrator)", None, "200", ok("the history", schema::<SettingsHistory>(defs))),
+        "post": op("Put a change of the protocol settings in force: the complete new settings, the version raised by one, with a reason (administrator)", Some(schema::<SettingsProposal>(defs)), "204", done()),
+    }));
+}
+
 fn ok(description: &str, schema: Value) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": schema}}})
 }
@@ -368,6 +386,7 @@ pub fn build() -> Value {
     );
     account_paths(&mut paths, &mut defs);
     oversight_paths(&mut paths, &mut defs);
+    admin_paths(&mut paths, &mut defs);
     json!({
         "openapi": "3.1.0",
         "info": {

@@ -271,6 +271,37 @@ pub fn user_row_from(events: &[store::RecordedEvent]) -> Result<Option<UserRow>>
     Ok(row)
 }
 
+/// One version of the protocol settings: what it says, and who put it in force, when and
+/// why (none of these for the protocol's own defaults, which no one wrote).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct SettingsVersion {
+    /// The settings' version number.
+    pub version: u32,
+    /// The complete settings of this version.
+    pub settings: protocol::Settings,
+    /// Who changed the settings to this version.
+    pub changed_by: Option<String>,
+    /// When.
+    pub changed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why (every settings change carries a reason).
+    pub reason: Option<String>,
+}
+
+/// The version numbers of the settings a recorded event says it was decided under (the
+/// `settings_version` of an eligibility evaluation, a quantification, a review…),
+/// wherever it sits in the event's data.
+fn settings_version_in(v: &serde_json::Value) -> Option<u32> {
+    match v {
+        serde_json::Value::Object(map) => map
+            .get("settings_version")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .or_else(|| map.values().find_map(settings_version_in)),
+        serde_json::Value::Array(items) => items.iter().find_map(settings_version_in),
+        _ => None,
+    }
+}
+
 impl Trial {
     /// Rebuilds every user row from the log and compares it with the `users` table, which
     /// authorises requests, and the owners of the stored sessions: one line for each row
@@ -450,6 +481,69 @@ impl Trial {
     pub async fn sites(&self, user: &User) -> Result<Vec<SiteRow>> {
         user.require(Capability::Administer)?;
         Ok(self.store().sites().await?)
+    }
+
+    /// The user accounts with their role, site and status, for an administrator.
+    pub async fn users(&self, user: &User) -> Result<Vec<UserRow>> {
+        user.require(Capability::Administer)?;
+        Ok(self.store().users().await?)
+    }
+
+    /// One user account, for an administrator.
+    pub async fn user_account(&self, user: &User, username: &str) -> Result<UserRow> {
+        user.require(Capability::Administer)?;
+        self.store()
+            .user(username)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no user {username}")))
+    }
+
+    /// Every version of the protocol settings, oldest first: the protocol's defaults, then
+    /// each change with who made it, when and why (for an administrator).
+    pub async fn settings_history(&self, user: &User) -> Result<Vec<SettingsVersion>> {
+        user.require(Capability::Administer)?;
+        let events = self.store().read_stream("settings").await?;
+        let defaults = protocol::Settings::default();
+        let mut out = vec![SettingsVersion {
+            version: defaults.version,
+            settings: defaults,
+            changed_by: None,
+            changed_at: None,
+            reason: None,
+        }];
+        for e in &events {
+            let settings = settings_from(std::slice::from_ref(e))?;
+            out.push(SettingsVersion {
+                version: settings.version,
+                settings,
+                changed_by: Some(e.meta.actor.clone()),
+                changed_at: Some(e.meta.recorded_at),
+                reason: e.meta.reason.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many recorded decisions were made under each settings version: every event of
+    /// the audit log whose data names the settings version it was decided under (an
+    /// eligibility evaluation, a quantification, a review, an assessment…), counted by
+    /// that version (for an administrator). Reads the whole log: an administrator's
+    /// occasional question, not a page people work in.
+    pub async fn decisions_by_settings_version(&self, user: &User) -> Result<BTreeMap<u32, u64>> {
+        user.require(Capability::Administer)?;
+        let mut counts = BTreeMap::new();
+        let mut after = 0;
+        loop {
+            let batch = self.store().read_all(after, 1000).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            for e in &batch {
+                if let Some(v) = settings_version_in(&e.payload) {
+                    *counts.entry(v).or_insert(0) += 1;
+                }
+            }
+        }
+        Ok(counts)
     }
 
     /// Changes the protocol settings (an amendment); the reason is required and audited.

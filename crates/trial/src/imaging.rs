@@ -42,6 +42,9 @@ pub const ALGORITHM_VERSION: &str = concat!("her2ex-pet ", env!("CARGO_PKG_VERSI
 /// interest sit around the avid threshold of 6).
 pub const MIP_MAX_SUV: f32 = 12.0;
 
+/// Where a MIP picture's candidate markers sit (the pages draw over the picture).
+pub use pet::mip::{MipLayout, MipMarker};
+
 fn pet_refusal(message: String) -> Error {
     Error::Refused(Refusal::new(Rule::PET_EXAM, message))
 }
@@ -121,6 +124,8 @@ pub struct Quantified {
     pub command: RecordPetQuantification,
     /// Coronal MIP with numbered candidate markers, PNG.
     pub mip_png: Vec<u8>,
+    /// Where the markers sit in that picture.
+    pub mip_layout: Option<MipLayout>,
 }
 
 fn lesion_params(s: &Settings) -> LesionParams {
@@ -209,6 +214,7 @@ pub fn quantify_series(
         .map(|c| (c.number, c.centroid_mm))
         .collect();
     let mip_png = pet::mip::coronal_mip_png(suv, &markers, MIP_MAX_SUV);
+    let mip_layout = pet::mip::coronal_mip_layout(suv, &markers);
     Ok(Quantified {
         command: RecordPetQuantification {
             timepoint: tp,
@@ -231,6 +237,7 @@ pub fn quantify_series(
             assignment_reason: None,
         },
         mip_png,
+        mip_layout,
     })
 }
 
@@ -241,6 +248,21 @@ fn mip_path(archive: &Archive, study_id: &str, quantification_id: &str) -> PathB
         .join("mip")
         .join(study_id)
         .join(format!("{quantification_id}.png"))
+}
+
+/// Where the marker layout of the MIP saved at `png_path` is kept.
+fn layout_path(png_path: &std::path::Path) -> PathBuf {
+    png_path.with_extension("markers.json")
+}
+
+/// Saves the marker layout beside its MIP picture.
+fn save_layout(png_path: &std::path::Path, layout: Option<&MipLayout>) -> std::io::Result<()> {
+    let Some(layout) = layout else { return Ok(()) };
+    let json = serde_json::to_vec(layout).map_err(std::io::Error::other)?;
+    let path = layout_path(png_path);
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, json)?;
+    std::fs::rename(&tmp, path)
 }
 
 fn save_mip(path: &std::path::Path, png: &[u8]) -> std::io::Result<()> {
@@ -448,8 +470,36 @@ impl Trial {
             if let Err(e) = save_mip(&path, &q.mip_png) {
                 tracing::warn!(path = %path.display(), error = %e, "MIP not saved; it is drawn again when asked for");
             }
+            if let Err(e) = save_layout(&path, q.mip_layout.as_ref()) {
+                tracing::warn!(path = %path.display(), error = %e, "MIP marker layout not saved");
+            }
         }
         Ok(written)
+    }
+
+    /// Where the candidate markers sit in the MIP picture of a time point's current
+    /// quantification, as saved beside the picture when it was drawn; none when no
+    /// layout was saved (the page then shows the picture without its overlay).
+    pub async fn mip_layout(
+        &self,
+        user: &User,
+        study_id: &str,
+        tp: PetTimepoint,
+    ) -> Result<Option<MipLayout>> {
+        let v = self.visible(user, study_id).await?;
+        let Some(q) = v.participant.pet_quantification(tp) else {
+            return Ok(None);
+        };
+        let Some(archive) = self.archive() else {
+            return Ok(None);
+        };
+        let path = layout_path(&mip_path(archive, study_id, &q.quantification_id));
+        let read = tokio::task::spawn_blocking(move || std::fs::read(path))
+            .await
+            .map_err(|e| Error::internal("reading the MIP marker layout", e))?;
+        Ok(read
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok()))
     }
 
     /// The MIP picture of a time point's current quantification (PNG bytes), drawn again
@@ -498,6 +548,9 @@ fn draw_mip(
     let png = pet::mip::coronal_mip_png(&suv, &markers, MIP_MAX_SUV);
     if let Err(e) = save_mip(path, &png) {
         tracing::warn!(study = %id, error = %e, "MIP not cached");
+    }
+    if let Err(e) = save_layout(path, pet::mip::coronal_mip_layout(&suv, &markers).as_ref()) {
+        tracing::warn!(study = %id, error = %e, "MIP marker layout not cached");
     }
     Ok(png)
 }

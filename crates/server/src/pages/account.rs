@@ -64,7 +64,7 @@ async fn submit(
     }
     .await;
     match result {
-        Ok(()) => Redirect::to("/participants").into_response(),
+        Ok(()) => Redirect::to(super::landing_path(user.role)).into_response(),
         Err(e @ (ApiError::BadRequest(_) | ApiError::Forbidden(_))) => {
             let status = e.status();
             (

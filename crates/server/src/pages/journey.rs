@@ -361,7 +361,11 @@ async fn ae_form(
         p.muted { (ae_spec().summary) }
         (body)
     };
-    page("Adverse event", &user, markup)
+    page(
+        &super::participant_title("Adverse event", &id),
+        &user,
+        markup,
+    )
 }
 
 /// The term search, the form for a chosen term, or a follow-up of an earlier entry.
@@ -440,7 +444,12 @@ async fn ae_submit(
         h1 { "Adverse event · " (id) }
         (ae_page(&ctx, code, &values, Some(problem_box(&e))))
     };
-    page_with_status(e.status(), "Adverse event", &user, markup)
+    page_with_status(
+        e.status(),
+        &super::participant_title("Adverse event", &id),
+        &user,
+        markup,
+    )
 }
 
 async fn visits_page(

@@ -2,6 +2,7 @@
 //! keyboard alone, for the sites' nurses and investigators and the sponsor's staff.
 
 mod account;
+mod admin;
 mod attest;
 pub mod forms;
 mod journey;
@@ -23,13 +24,14 @@ use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
+use trial::Role;
 
 /// The page routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/participants") }))
+        .route("/", get(home))
         .route(STYLESHEET_PATH, get(stylesheet))
         .merge(signin::router())
         .merge(account::router())
@@ -38,6 +40,20 @@ pub fn router() -> Router<AppState> {
         .merge(pet::router())
         .merge(journey::router())
         .merge(response::router())
+        .merge(admin::router())
+}
+
+/// The page a role starts on: where `/` and signing in lead.
+pub fn landing_path(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "/admin",
+        _ => "/participants",
+    }
+}
+
+/// `GET /`: each role to its own start page.
+async fn home(PageUser(user): PageUser) -> Redirect {
+    Redirect::to(landing_path(user.role))
 }
 
 /// The stylesheet of every page, served from [`STYLESHEET_PATH`] rather than inline so
@@ -47,6 +63,10 @@ const STYLESHEET: &str = include_str!("../../static/her2ex.css");
 /// Where the pages' stylesheet is served.
 pub const STYLESHEET_PATH: &str = "/static/her2ex.css";
 
+/// The stylesheet with the rules drawn from code (the MIP marker highlights).
+static FULL_STYLESHEET: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{STYLESHEET}{}", pet_view::marker_highlight_css()));
+
 /// `GET /static/her2ex.css`: public (the sign-in page needs it) and cacheable for an hour.
 async fn stylesheet() -> Response {
     (
@@ -54,7 +74,7 @@ async fn stylesheet() -> Response {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        STYLESHEET,
+        FULL_STYLESHEET.as_str(),
     )
         .into_response()
 }
@@ -74,7 +94,11 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                 header {
                     strong { "HER2-Ex PET" }
                     @if let Some(u) = user {
-                        nav { a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } }
+                        @if u.role == Role::Admin {
+                            nav { a href="/admin" { "Administration" } " " a href="/admin/users" { "Users" } " " a href="/admin/sites" { "Sites" } " " a href="/admin/settings" { "Settings" } }
+                        } @else {
+                            nav { a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } }
+                        }
                         span.who {
                             (u.display_name) " · " (u.role.label())
                             @if let Some(site) = &u.site { " · " (site) }
@@ -111,7 +135,7 @@ pub fn error_page(err: impl Into<ApiError>) -> Response {
                 (forms::plain(&body.message))
                 @if let Some(rule) = &body.rule { " " small.rule.muted { "Rule " code { (rule) } } }
             }
-            p { a href="/participants" { "Back to the participants" } }
+            p { a href="/" { "Back to your start page" } }
         },
     );
     (status, Html(markup.into_string())).into_response()
@@ -141,6 +165,26 @@ macro_rules! page_try {
     };
 }
 pub(crate) use page_try;
+
+/// The title of a page about one participant: what it shows, then her study id, so a
+/// browser tab or a printed page always says whose it is.
+pub fn participant_title(what: &str, id: &str) -> String {
+    format!("{what} · {id}")
+}
+
+/// The query of a page a saved form returns to: `?done=what`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Done {
+    /// What was saved.
+    pub done: Option<String>,
+}
+
+/// The confirmation a page shows after a form on it was saved (`?done=what`).
+pub fn saved_notice(done: Option<&str>) -> Option<Markup> {
+    done.map(|d| {
+        html! { div.notice #saved role="status" { "Saved: " (d.replace('-', " ")) "." } }
+    })
+}
 
 /// After a saved form: back to `path`, saying what was saved.
 pub fn done(path: &str, what: &str) -> Response {

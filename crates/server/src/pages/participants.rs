@@ -135,7 +135,7 @@ async fn new_form(PageUser(user): PageUser) -> Response {
 pub(super) fn problem_box(err: &ApiError) -> Markup {
     let body = err.body();
     html! {
-        div.error role="alert" {
+        div.error #problem role="alert" tabindex="-1" autofocus {
             (forms::plain(&body.message))
             @if let Some(hint) = &body.hint { br; span.muted { (forms::plain(hint)) } }
             @if let Some(rule) = &body.rule { " " small.rule.muted { "Refused by rule " code { (rule) } } }
@@ -145,7 +145,7 @@ pub(super) fn problem_box(err: &ApiError) -> Markup {
 
 fn problems_box(problems: &[String]) -> Markup {
     html! {
-        div.error role="alert" {
+        div.error #problem role="alert" tabindex="-1" autofocus {
             "Please check these fields:"
             ul { @for p in problems { li { (p) } } }
         }
@@ -312,7 +312,7 @@ async fn eligibility(
         async {
             let report = state.trial.eligibility(&user, &id).await?;
             Ok(page(
-                "Eligibility",
+                &super::participant_title("Eligibility", &id),
                 &user,
                 html! {
                     h1 { "Eligibility of " (id) }
@@ -355,7 +355,7 @@ async fn timeline(
 ) -> Response {
     or_error(async {
         let events = state.trial.timeline(&user, &id).await?;
-        Ok(page("Audit trail", &user, html! {
+        Ok(page(&super::participant_title("Audit trail", &id), &user, html! {
             h1 { "Audit trail of " (id) }
             p.muted { "Every change, oldest first: who, when (Stockholm time), what and why. Nothing is ever erased." }
             (timeline_table(&user, events.iter()))
@@ -441,7 +441,7 @@ async fn command_form(
 ) -> Response {
     match form_context(&state, &user, &id, &name).await {
         Ok(ctx) => page(
-            ctx.spec.title,
+            &super::participant_title(ctx.spec.title, &id),
             &user,
             command_page(&ctx, &BTreeMap::new(), None),
         ),
@@ -461,7 +461,12 @@ async fn command_submit(
         return done(&format!("/participants/{id}"), &name);
     };
     let body = command_page(&ctx, &values, Some(problem));
-    page_with_status(status, ctx.spec.title, &user, body)
+    page_with_status(
+        status,
+        &super::participant_title(ctx.spec.title, &id),
+        &user,
+        body,
+    )
 }
 
 /// Reads a generic command form and runs it; a refusal comes back as the box to show

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use axum::Router;
-use axum::extract::{Path, RawForm, State};
+use axum::extract::{Path, Query, RawForm, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::Markup;
@@ -20,7 +20,9 @@ use trial::pet_response::pet_response_from;
 
 use super::pet_view::{ADD_ROWS, Ctx, ExamPage, exam_body};
 use super::submit::{command_request, expected_version};
-use super::{Redo, checked_form, done, error_page, page, page_try, page_with_status};
+use super::{
+    Done, Redo, checked_form, done, error_page, page, page_try, page_with_status, participant_title,
+};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
@@ -41,8 +43,11 @@ async fn render(
     id: &str,
     tp: PetTimepoint,
     redo: Redo,
+    done: Option<&str>,
+    refused_candidate: Option<u32>,
 ) -> Result<Markup, ApiError> {
     let (v, exam, series) = state.trial.pet_page(user, id, tp).await?;
+    let mip_layout = state.trial.mip_layout(user, id, tp).await?;
     let pet_response = match tp {
         PetTimepoint::Pet2 => {
             let settings = state.trial.settings().await?;
@@ -58,6 +63,9 @@ async fn render(
         series: &series,
         redo: &redo,
         pet_response: pet_response.as_ref(),
+        done,
+        mip_layout: mip_layout.as_ref(),
+        refused_candidate,
     }))
 }
 
@@ -65,11 +73,21 @@ async fn exam_page(
     State(state): State<AppState>,
     PageUser(user): PageUser,
     Path((id, tp)): Path<(String, String)>,
+    Query(done): Query<Done>,
 ) -> Response {
     let result = async {
         let tp = timepoint(&tp)?;
-        let body = render(&state, &user, &id, tp, Redo::default()).await?;
-        Ok::<_, ApiError>(page(tp.label(), &user, body))
+        let body = render(
+            &state,
+            &user,
+            &id,
+            tp,
+            Redo::default(),
+            done.done.as_deref(),
+            None,
+        )
+        .await?;
+        Ok::<_, ApiError>(page(&participant_title(tp.label(), &id), &user, body))
     }
     .await;
     result.unwrap_or_else(error_page)
@@ -193,23 +211,32 @@ async fn submit(
     let Err(e) = form.act(&state, &user, &id, tp, &values).await else {
         return done(&format!("/participants/{id}/pet/{}", tp.id()), form.name());
     };
+    let refused_candidate = match form {
+        PetForm::Review => candidate_named(&e.body().message),
+        _ => None,
+    };
     let redo = Redo::after(form.name(), values, &e);
-    show_again(&state, &user, &id, tp, redo, e.status()).await
-}
-
-/// The exam page again after a refused form.
-async fn show_again(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-    tp: PetTimepoint,
-    redo: Redo,
-    status: axum::http::StatusCode,
-) -> Response {
-    match render(state, user, id, tp, redo).await {
-        Ok(body) => page_with_status(status, tp.label(), user, body),
+    match render(&state, &user, &id, tp, redo, None, refused_candidate).await {
+        Ok(body) => page_with_status(e.status(), &participant_title(tp.label(), &id), &user, body),
         Err(e) => error_page(e),
     }
+}
+
+/// The candidate a refusal of the review is about, if it names one (`lesion L3`,
+/// `candidate 3`): the refusal is then shown in that candidate's row.
+fn candidate_named(message: &str) -> Option<u32> {
+    let words: Vec<&str> = message
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().enumerate().find_map(|(i, w)| {
+        let number = w.strip_prefix('L').and_then(|n| n.parse().ok());
+        number.or_else(|| {
+            (i > 0 && words[i - 1].eq_ignore_ascii_case("candidate"))
+                .then(|| w.parse().ok())
+                .flatten()
+        })
+    })
 }
 
 async fn quantify(
@@ -309,4 +336,22 @@ async fn pet_response(
     RawForm(body): RawForm,
 ) -> Response {
     submit(state, user, id, tp, body, PetForm::Response).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::candidate_named;
+
+    #[test]
+    fn a_refusal_naming_a_candidate_is_placed_at_it() {
+        assert_eq!(
+            candidate_named("Confirmed lesion L12 needs its anatomical site."),
+            Some(12)
+        );
+        assert_eq!(
+            candidate_named("candidate 3: choose lesion or not a lesion"),
+            Some(3)
+        );
+        assert_eq!(candidate_named("Lesion list is empty (3 given)."), None);
+    }
 }

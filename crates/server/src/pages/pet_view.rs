@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use protocol::PetTimepoint;
 use protocol::imaging::{Discrepancy, PetQuantification, PetReview};
 use trial::Capability;
-use trial::imaging::{self, PetExam, SeriesView};
+use trial::imaging::{self, MipLayout, PetExam, SeriesView};
 use trial::pet_response::PetResponseView;
 
 use super::Redo;
@@ -166,7 +166,53 @@ fn discrepancy_box(ds: &[Discrepancy]) -> Markup {
     }
 }
 
-fn quantification_card(ctx: &Ctx, q: &PetQuantification) -> Markup {
+/// Candidate numbers the stylesheet can highlight on the MIP (see [`marker_highlight_css`]).
+const HIGHLIGHTED_CANDIDATES: u32 = 150;
+
+/// The stylesheet rules that light up a candidate's marker on the MIP while the
+/// candidate's row (in the candidate table or the reader's decisions) has the pointer or
+/// the keyboard focus: pages carry no script, so one rule per candidate number.
+pub fn marker_highlight_css() -> String {
+    let mut css = String::from(
+        "/* A candidate's marker on the MIP lights up while her row is pointed at or focused. */\n",
+    );
+    for n in 1..=HIGHLIGHTED_CANDIDATES {
+        css.push_str(&format!(
+            ".pet-workspace:has(tr[data-candidate=\"{n}\"]:is(:hover, :focus, :focus-within)) circle.marker[data-candidate=\"{n}\"] {{ stroke: #f0b400; }}\n"
+        ));
+    }
+    css
+}
+
+/// The MIP picture, clickable to see it at full size, with an invisible ring over each
+/// candidate's marker that lights up when her row is focused.
+fn mip_pane(q: &PetQuantification, mip: &str, layout: Option<&MipLayout>) -> Markup {
+    html! {
+        div.mip-pane {
+            input.mip-zoom type="checkbox" id="mip-zoom" aria-label="Show the MIP at full size";
+            label.mip for="mip-zoom" title="Click to enlarge; click again to go back" {
+                span.mip-stack {
+                    img #mip src=(mip) alt={ "Coronal maximum-intensity projection of " (q.timepoint.label()) " with " (q.candidates.len()) " numbered candidate markers; grey scale SUV 0 (white) to " (imaging::MIP_MAX_SUV) " (black)." } width="480";
+                    @if let Some(l) = layout {
+                        svg.markers viewBox={ "0 0 " (l.width) " " (l.height) } preserveAspectRatio="none" aria-hidden="true" {
+                            @for m in &l.markers {
+                                circle.marker data-candidate=(m.number) cx=(m.x) cy=(m.y) r=(m.radius + 6) stroke-width=(m.radius.max(4) / 2 + 2) {}
+                            }
+                        }
+                    }
+                }
+            }
+            p.muted { "Coronal MIP seen from the front (her right on your left). Red rings: candidates, numbered as in the tables; the row you are on lights up its ring. Click the picture to enlarge it." }
+        }
+    }
+}
+
+fn quantification_card(
+    ctx: &Ctx,
+    q: &PetQuantification,
+    layout: Option<&MipLayout>,
+    work: Markup,
+) -> Markup {
     let mip = format!("/participants/{}/pet/{}/mip.png", ctx.id, q.timepoint.id());
     html! {
         h2 { "2. Quantification" }
@@ -187,16 +233,14 @@ fn quantification_card(ctx: &Ctx, q: &PetQuantification) -> Markup {
                 ul { @for w in &q.warnings { li { (w) } } }
             }
         }
-        div.pet-view {
-            figure {
-                img #mip src=(mip) alt={ "Coronal maximum-intensity projection of " (q.timepoint.label()) " with " (q.candidates.len()) " numbered candidate markers; grey scale SUV 0 (white) to " (imaging::MIP_MAX_SUV) " (black)." } width="368";
-                figcaption.muted { "Coronal MIP seen from the front (her right on your left). Red rings: candidates, numbered as in the table." }
-            }
+        div.pet-workspace {
+            (mip_pane(q, &mip, layout))
+            div.pet-work {
             table #candidates {
                 thead { tr { th { "#" } th { "SUVmax" } th { "SUVpeak" } th { "SUVmean" } th { "MTV mL" } th { "TLU" } th { "Centroid mm (x, y, z)" } th { "Flag" } } }
                 tbody {
                     @for c in &q.candidates {
-                        tr data-candidate=(c.number) {
+                        tr data-candidate=(c.number) tabindex="0" {
                             td { strong { (c.number) } }
                             td { (n2(c.suv_max)) }
                             td { (n2(c.suv_peak)) }
@@ -212,8 +256,10 @@ fn quantification_card(ctx: &Ctx, q: &PetQuantification) -> Markup {
                     }
                 }
             }
+            @if q.candidates.is_empty() { p.muted { "No candidate above the threshold. The reader may add lesions." } }
+            (work)
+            }
         }
-        @if q.candidates.is_empty() { p.muted { "No candidate above the threshold. The reader may add lesions." } }
     }
 }
 
@@ -222,6 +268,7 @@ fn review_form(
     exam: &PetExam,
     q: &PetQuantification,
     values: &BTreeMap<String, String>,
+    refusal: Option<(u32, Markup)>,
 ) -> Markup {
     let action = format!(
         "/participants/{}/pet/{}/review",
@@ -242,7 +289,7 @@ fn review_form(
                         @let n = c.number;
                         @let d = v(format!("decision_{n}"));
                         @let us = v(format!("us_{n}"));
-                        tr {
+                        tr data-candidate=(n) {
                             td { label for={ "decision_" (n) } { (n) } }
                             td { select id={ "decision_" (n) } name={ "decision_" (n) } required {
                                 option value="" selected[d.is_empty()] { "— choose —" }
@@ -256,6 +303,9 @@ fn review_form(
                                 option value="no" selected[us == "no"] { "not accessible" }
                             } }
                             td { input type="text" name={ "note_" (n) } aria-label={ "note on " (n) } value=(v(format!("note_{n}"))) maxlength="300"; }
+                        }
+                        @if let Some((_, p)) = refusal.as_ref().filter(|(at, _)| *at == n) {
+                            tr.refusal data-refused=(n) { td colspan="5" { (p) } }
                         }
                     }
                 }
@@ -395,6 +445,39 @@ pub(super) struct ExamPage<'a> {
     pub redo: &'a Redo,
     /// The PET response read, on the PET2 page.
     pub pet_response: Option<&'a PetResponseView>,
+    /// What was just saved on this page, to confirm.
+    pub done: Option<&'a str>,
+    /// Where the candidates' markers sit in the MIP picture, when known.
+    pub mip_layout: Option<&'a MipLayout>,
+    /// The candidate a refused review was refused about: the refusal is shown in her row.
+    pub refused_candidate: Option<u32>,
+}
+
+/// The reader's review beside the MIP: her form (with its refusal), or what she decided.
+fn review_section(
+    ctx: &Ctx,
+    exam: &PetExam,
+    q: &PetQuantification,
+    redo: &Redo,
+    refused_candidate: Option<u32>,
+) -> Markup {
+    // A refusal about one candidate goes in her row; any other above the form.
+    let in_row = refused_candidate.filter(|n| q.candidates.iter().any(|c| c.number == *n));
+    let problem = redo.problem("review");
+    html! {
+        @match &exam.review {
+            Some(r) => { (review_card(ctx.user, r)) }
+            None => {
+                h2 { "3. Reader's review" }
+                @if ctx.user.role.may(Capability::ReviewImaging) {
+                    @if in_row.is_none() { @if let Some(p) = &problem { (p) } }
+                    (review_form(ctx, exam, q, &redo.values("review"), in_row.zip(problem)))
+                } @else {
+                    p.muted { "Awaiting the nuclear-medicine reader." }
+                }
+            }
+        }
+    }
 }
 
 /// The exam page's body: administration, quantification, review, biopsy target.
@@ -407,6 +490,9 @@ pub(super) fn exam_body(page: &ExamPage) -> Markup {
         series,
         redo,
         pet_response,
+        done,
+        mip_layout,
+        refused_candidate,
     } = page;
     let (user, id, tp) = (ctx.user, ctx.id, *tp);
     let state_ok_for_target = match tp {
@@ -416,11 +502,12 @@ pub(super) fn exam_body(page: &ExamPage) -> Markup {
     };
     html! {
         h1 { (tp.label()) " · " (id) }
+        @if let Some(n) = super::saved_notice(*done) { (n) }
         p { a href={ "/participants/" (id) } { "Back to " (id) } " · state " strong { (state.name().replace('_', " ")) } }
         (administration_card(ctx, exam))
         @if exam.administration.is_some() {
             @if let Some(q) = &exam.quantification {
-                (quantification_card(ctx, q))
+                (quantification_card(ctx, q, *mip_layout, review_section(ctx, exam, q, redo, *refused_candidate)))
             } @else {
                 h2 { "2. Quantification" }
             }
@@ -430,20 +517,6 @@ pub(super) fn exam_body(page: &ExamPage) -> Markup {
                     details { summary { "Read another series instead (the review starts again)" } (series_form(ctx, exam, series)) }
                 } @else {
                     (series_form(ctx, exam, series))
-                }
-            }
-        }
-        @if let Some(q) = &exam.quantification {
-            @match &exam.review {
-                Some(r) => { (review_card(user, r)) }
-                None => {
-                    h2 { "3. Reader's review" }
-                    @if user.role.may(Capability::ReviewImaging) {
-                        @if let Some(p) = redo.problem("review") { (p) }
-                        (review_form(ctx, exam, q, &redo.values("review")))
-                    } @else {
-                        p.muted { "Awaiting the nuclear-medicine reader." }
-                    }
                 }
             }
         }

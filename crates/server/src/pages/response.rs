@@ -253,9 +253,13 @@ async fn show(
     State(state): State<AppState>,
     PageUser(user): PageUser,
     Path(id): Path<String>,
+    axum::extract::Query(done): axum::extract::Query<super::Done>,
 ) -> Response {
     match render(&state, &user, &id, Redo::default()).await {
-        Ok(body) => page("Response", &user, body),
+        Ok(body) => {
+            let body = html! { @if let Some(n) = super::saved_notice(done.done.as_deref()) { (n) } (body) };
+            page(&super::participant_title("Response", &id), &user, body)
+        }
         Err(e) => error_page(e),
     }
 }
@@ -358,7 +362,12 @@ async fn submit(
     };
     let status = e.status();
     let body = page_try!(render(&state, &user, &id, Redo::after(form, values, &e)).await);
-    page_with_status(status, "Response", &user, body)
+    page_with_status(
+        status,
+        &super::participant_title("Response", &id),
+        &user,
+        body,
+    )
 }
 
 async fn baseline(

@@ -1,6 +1,7 @@
 //! End-to-end tests of the web application: one test binary, so it links once.
 
 mod accounts;
+mod admin_pages;
 mod after_end;
 mod allocation;
 mod api;

@@ -133,6 +133,11 @@ fn classify_api(method: &str, path: &str) -> Option<Need> {
             | "/api/v1/admin/users/{username}/role"
             | "/api/v1/admin/users/{username}/site",
         ) => Some(Need::Cap(Administer)),
+        // Administration: the administrator only.
+        (
+            "get" | "post",
+            "/api/v1/admin/users" | "/api/v1/admin/sites" | "/api/v1/admin/settings",
+        ) => Some(Need::Cap(Administer)),
         _ => None,
     }
 }
@@ -219,6 +224,23 @@ fn pages() -> Vec<(&'static str, &'static str, Need)> {
             "/participants/{id}/response/assessment",
             Need::Cap(command_cap("tumour-assessment")),
         ),
+        // Administration: the administrator only. The forms are sent empty, so the
+        // administrator is let through to a refusal and no cell changes anything.
+        ("GET", "/admin", Need::Cap(Administer)),
+        ("GET", "/admin/users", Need::Cap(Administer)),
+        ("POST", "/admin/users", Need::Cap(Administer)),
+        ("GET", "/admin/users/dm", Need::Cap(Administer)),
+        ("POST", "/admin/users/dm/deactivate", Need::Cap(Administer)),
+        ("POST", "/admin/users/dm/reactivate", Need::Cap(Administer)),
+        ("POST", "/admin/users/dm/unlock", Need::Cap(Administer)),
+        ("POST", "/admin/users/dm/role", Need::Cap(Administer)),
+        ("POST", "/admin/users/dm/site", Need::Cap(Administer)),
+        ("POST", "/admin/users/dm/password", Need::Cap(Administer)),
+        ("GET", "/admin/sites", Need::Cap(Administer)),
+        ("POST", "/admin/sites", Need::Cap(Administer)),
+        ("GET", "/admin/settings", Need::Cap(Administer)),
+        ("POST", "/admin/settings", Need::Cap(Administer)),
+        ("GET", "/admin/settings/1", Need::Cap(Administer)),
     ]
 }
 
@@ -289,6 +311,15 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
         }
     } else if let Some(body) = oversight_body(path) {
         body
+    } else if path == "/api/v1/admin/users" {
+        // Refused by the password policy: no cell creates an account.
+        json!({"username": "matrix.user", "role": "monitor", "password": "short"})
+    } else if path == "/api/v1/admin/sites" {
+        // Not a site code: no cell adds a site.
+        json!({"code": "k", "name": "access matrix"})
+    } else if path == "/api/v1/admin/settings" {
+        // The settings in force, the version not raised: no cell changes them.
+        json!({"settings": protocol::Settings::default(), "reason": "access matrix"})
     } else if path.ends_with("/batch") {
         json!({"expected_version": 0, "items": []})
     } else if path.ends_with("/quantify") {
@@ -340,11 +371,14 @@ fn study_hold_route(path: &str) -> bool {
 /// A user name no account has.
 const NO_ONE: &str = "no.one.matrix";
 
-/// Whether the route acts on an account or a password: whoever may use it is let
-/// through to a refusal of what she asks (an unknown account, a too-short password), so
-/// the cell shows access without changing anything.
-fn account_route(path: &str) -> bool {
-    path == "/api/v1/account/password" || path.starts_with("/api/v1/admin/users/")
+/// Whether the route acts on an account or a password, or is an administrative write:
+/// whoever may use it is let through to a refusal of what she asks (an unknown account,
+/// a too-short password, settings whose version is not raised), so the cell shows
+/// access without changing anything.
+fn account_route(method: &str, path: &str) -> bool {
+    path == "/api/v1/account/password"
+        || path.starts_with("/api/v1/admin/users/")
+        || (method == "post" && path.starts_with("/api/v1/admin/"))
 }
 
 /// Fills an OpenAPI path template with `id`.
@@ -491,7 +525,7 @@ async fn every_route_answers_every_role_at_every_site_as_the_roles_table_says() 
                 check_cell(&what, role, place, *need, &real_id, &fake_id, &real, &fake);
             } else if matches!(need, Need::Cap(_)) && !may(role, *need) {
                 assert_eq!(real.status, StatusCode::FORBIDDEN, "{what} as {role:?}");
-            } else if account_route(path) || study_hold_route(path) {
+            } else if account_route(method, path) || study_hold_route(path) {
                 assert!(
                     !matches!(
                         real.status,

@@ -2,10 +2,12 @@
 //! the driver, sign-in and the form helpers every browser test shares, and one module per
 //! page family.
 
+mod admin;
 mod journey;
 mod pet;
 mod response;
 mod screening;
+mod workday;
 
 pub(super) use std::process::{Child, Command, Stdio};
 pub(super) use std::time::Duration;
