@@ -13,6 +13,7 @@
 //! | [`api`] | JSON endpoints: session, participants, commands |
 //! | [`account_api`] | own password, and the administrator's account lifecycle |
 //! | [`batch_api`] | several commands of one kind as one write, all or nothing |
+//! | [`dashboard_api`] | the study dashboard's figures and the study-wide deviation list (JSON, CSV) |
 //! | [`pet_api`] | PET exam endpoints: series, quantification, exam, MIP |
 //! | [`journey_api`] | the journey after PET, the sites' visit lists, CTCAE terms |
 //! | [`response_api`] | tumour response: CT assessments and the RECIST 1.1 result |
@@ -26,6 +27,7 @@ pub mod account_api;
 pub mod api;
 pub mod auth;
 pub mod batch_api;
+pub mod dashboard_api;
 pub mod error;
 pub mod journey_api;
 pub mod listener;
@@ -95,6 +97,7 @@ pub fn app(state: AppState) -> Router {
     use axum::middleware::{from_fn, from_fn_with_state};
     Router::new()
         .merge(api::router())
+        .merge(dashboard_api::router())
         .merge(pages::router())
         // The body is already read and bounded by `security::body_limits`.
         .layer(axum::extract::DefaultBodyLimit::disable())

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use protocol::journey::safety::{SaeClock, SaeClockState, sae_clock_of};
-use protocol::journey::schedule::{ExpectedVisit, VisitState};
+use protocol::journey::schedule::{ExpectedVisit, VisitKind, VisitState};
 use protocol::journey::trial::AllocationRecord;
 use protocol::{Participant, Settings, State};
 use serde::{Deserialize, Serialize};
@@ -162,7 +162,7 @@ pub struct OpenVisit {
     /// Site.
     pub site: String,
     /// Which visit.
-    pub kind: String,
+    pub kind: VisitKind,
     /// What the visit is, as the schedule names it.
     pub label: String,
     /// First day of the window.
@@ -613,7 +613,7 @@ fn visit_figures(rows: Vec<VisitRow>, today: NaiveDate) -> Result<VisitFigures> 
         f.open_windows.push(OpenVisit {
             study_id: row.study_id,
             site: row.site,
-            kind: row.kind,
+            kind: expected.kind,
             label: expected.kind.label().to_owned(),
             earliest: row.earliest,
             latest: row.latest,

@@ -3,6 +3,7 @@
 
 mod account;
 mod attest;
+mod dashboard;
 pub mod forms;
 mod journey;
 mod participants;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(pet::router())
         .merge(journey::router())
         .merge(response::router())
+        .merge(dashboard::router())
 }
 
 /// The stylesheet of every page, served from [`STYLESHEET_PATH`] rather than inline so
@@ -74,7 +76,7 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                 header {
                     strong { "HER2-Ex PET" }
                     @if let Some(u) = user {
-                        nav { a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } }
+                        nav { a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/dashboard" { "Dashboard" } }
                         span.who {
                             (u.display_name) " · " (u.role.label())
                             @if let Some(site) = &u.site { " · " (site) }
