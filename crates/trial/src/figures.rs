@@ -141,7 +141,8 @@ pub fn recruitment_svg(r: &Recruitment) -> String {
         return s;
     }
     // One line per site, then the total on top.
-    let mut legend_y = TOP + 40;
+    // The legend starts below the target's label.
+    let mut legend_y = (TOP + 40).max(ty + 28);
     for (k, site) in r.enrolled_by_site.keys().enumerate() {
         let colour = SITE_COLOURS[k % SITE_COLOURS.len()];
         let points: Vec<String> = r

@@ -49,7 +49,7 @@ async fn screen_failed(app: &TestApp, site: &str, analyte: Analyte, value: f64, 
 /// event reported late and one on time, one in arm 2 whose biopsy came late (a deviation)
 /// and who ended participation. UU: one still in screening, one screen failure (INR),
 /// one after PET1 whose biopsy is overdue. Returns the overdue participant's id.
-async fn small_study(app: &TestApp) -> String {
+pub(crate) async fn small_study(app: &TestApp) -> String {
     screen_failed(app, "KS", Analyte::Inr, 1.6, "").await;
     screen_failed(app, "KS", Analyte::Platelets, 40.0, "10^9/L").await;
     app.enrolled("KS").await;

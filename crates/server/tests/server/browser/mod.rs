@@ -2,6 +2,7 @@
 //! the driver, sign-in and the form helpers every browser test shares, and one module per
 //! page family.
 
+mod dashboard;
 mod journey;
 mod pet;
 mod response;
