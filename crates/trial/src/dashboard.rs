@@ -6,7 +6,7 @@
 //! Every figure is read from the read tables the one write path keeps: the participants
 //! table (one row per participant with the snapshot of her folded state) and the visits
 //! table. No event stream is folded per request: a dashboard costs one scan of the
-//! participant rows and one page of open visits.
+//! participant rows (of the site shown) and the overdue and due rows of the visits table.
 //!
 //! | figure | from |
 //! |---|---|
@@ -33,13 +33,16 @@ use crate::error::{Error, Result};
 use crate::participants::snapshot_of;
 use crate::roles::Capability;
 
+mod deviations;
+
+pub use deviations::{
+    DEVIATION_CSV_COLUMNS, DeviationQuery, DeviationRow, deviations_csv, deviations_of,
+};
+
 /// Participants the study means to enrol (PROTOCOL §1: 70 participants). The settings
 /// name no recruitment target, so the number lives here; the dashboard draws it as the
 /// target line of the whole study and of each site.
 pub const RECRUITMENT_TARGET: u32 = 70;
-
-/// The most open visits the dashboard reads in one request: one page of the visit list.
-pub const DASHBOARD_VISIT_ROWS: u32 = store::MAX_PAGE_SIZE;
 
 /// Which part of the study a dashboard shows.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
@@ -116,7 +119,8 @@ pub struct Flow {
     pub enrolled: u64,
     /// Enrolled and not yet allocated, still in the study.
     pub awaiting_allocation: u64,
-    /// Allocated, per arm (`arm1`, `arm2`), by the allocation in force.
+    /// Allocated, per arm (`arm1`, `arm2`, both always present), by the allocation in
+    /// force.
     pub allocated: BTreeMap<String, u64>,
     /// Arm 1 on T-DXd (on treatment, response PET done, or progressed).
     pub on_treatment: u64,
@@ -222,59 +226,6 @@ pub struct OpenQueryCount {
     pub count: u64,
 }
 
-/// Filter of the deviation list.
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
-pub struct DeviationQuery {
-    /// Only this site (study-wide roles; a site's staff always see their own site).
-    #[serde(default)]
-    pub site: Option<String>,
-    /// Only this severity (`major`, `minor`).
-    #[serde(default)]
-    pub severity: Option<String>,
-    /// Only this status (`open`, `assessed`, `closed`).
-    #[serde(default)]
-    pub status: Option<String>,
-    /// `csv` for a CSV file instead of JSON.
-    #[serde(default)]
-    pub format: Option<String>,
-}
-
-/// One protocol deviation of the study-wide list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct DeviationRow {
-    /// Study id.
-    pub study_id: String,
-    /// Site.
-    pub site: String,
-    /// The deviation's id within the participant, e.g. `dev-1`.
-    pub deviation_id: String,
-    /// `major` or `minor`.
-    pub severity: String,
-    /// The rule broken (automatic deviations) or the category (recorded ones).
-    pub rule: String,
-    /// What happened.
-    pub description: String,
-    /// When the deviating fact happened.
-    pub occurred_at: Option<DateTime<Utc>>,
-    /// The entry concerned, if any.
-    pub entry_id: Option<String>,
-    /// `open`, `assessed` or `closed` (`open` when the record holds no status).
-    pub status: String,
-}
-
-/// The columns of the deviation list's CSV file, in order.
-pub const DEVIATION_CSV_COLUMNS: [&str; 9] = [
-    "study_id",
-    "site",
-    "deviation_id",
-    "severity",
-    "rule",
-    "description",
-    "occurred_at",
-    "entry_id",
-    "status",
-];
-
 impl Trial {
     /// The study dashboard: every site's figures for study-wide roles (or one site's,
     /// when asked), the own site's for a site's staff.
@@ -298,20 +249,11 @@ impl Trial {
             .collect::<Result<Vec<_>>>()?;
         let settings = self.settings().await?;
         let (now, today, zone) = (self.now(), self.today(), self.zone());
-        let (open, _) = self
-            .store()
-            .open_visits(&VisitQuery {
-                site: site.clone(),
-                search: None,
-                today,
-                limit: DASHBOARD_VISIT_ROWS,
-                offset: 0,
-            })
-            .await?;
+        let visits = self.open_windows(site.clone(), today).await?;
         Ok(Dashboard {
             recruitment: recruitment(&participants, &sites, zone, today),
             flow: flow(participants.iter().map(|(_, p)| p)),
-            visits: visit_figures(open, today)?,
+            visits,
             serious_adverse_events: serious_adverse_events(&participants, now, &settings),
             deviations_by_site: deviations_by_site(&rows, &sites),
             open_queries: OpenQueries::default(),
@@ -320,35 +262,6 @@ impl Trial {
             today,
             generated_at: now,
         })
-    }
-
-    /// Every protocol deviation of the participants this user may see, filtered by site,
-    /// severity and status, by site, study id and deviation id.
-    pub async fn deviation_list(
-        &self,
-        user: &User,
-        query: &DeviationQuery,
-    ) -> Result<Vec<DeviationRow>> {
-        user.require(Capability::ReadParticipants)?;
-        let site = user.site_scope().or_else(|| trimmed(&query.site));
-        let severity = trimmed(&query.severity).map(|s| s.to_ascii_lowercase());
-        let status = trimmed(&query.status).map(|s| s.to_ascii_lowercase());
-        let rows = self.store().participants(site.as_deref()).await?;
-        let mut list: Vec<DeviationRow> = rows
-            .iter()
-            .flat_map(deviations_of)
-            .filter(|d| severity.as_ref().is_none_or(|s| &d.severity == s))
-            .filter(|d| status.as_ref().is_none_or(|s| &d.status == s))
-            .collect();
-        list.sort_by(|a, b| {
-            (&a.site, &a.study_id, deviation_number(a), &a.deviation_id).cmp(&(
-                &b.site,
-                &b.study_id,
-                deviation_number(b),
-                &b.deviation_id,
-            ))
-        });
-        Ok(list)
     }
 }
 
@@ -360,98 +273,6 @@ fn trimmed(s: &Option<String>) -> Option<String> {
 }
 
 /// `dev-10` after `dev-9`: the number after the last dash, when there is one.
-fn deviation_number(d: &DeviationRow) -> Option<u64> {
-    d.deviation_id.rsplit('-').next()?.parse().ok()
-}
-
-/// The deviations a participant's snapshot holds. Read from the snapshot's JSON rather
-/// than the typed record so fields the record gains (a status, a category) are shown as
-/// soon as they are written, and a record without them still reads.
-pub fn deviations_of(row: &ParticipantRow) -> Vec<DeviationRow> {
-    let text = |v: &serde_json::Value, key: &str| {
-        v.get(key)
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned)
-    };
-    let Some(list) = row
-        .snapshot
-        .get("deviations")
-        .and_then(serde_json::Value::as_array)
-    else {
-        return Vec::new();
-    };
-    list.iter()
-        .map(|d| DeviationRow {
-            study_id: row.study_id.clone(),
-            site: row.site.clone(),
-            deviation_id: text(d, "deviation_id").unwrap_or_default(),
-            severity: text(d, "severity").unwrap_or_default(),
-            rule: text(d, "rule")
-                .or_else(|| text(d, "category"))
-                .unwrap_or_default(),
-            description: text(d, "description").unwrap_or_default(),
-            occurred_at: d
-                .get("occurred_at")
-                .and_then(|t| serde_json::from_value(t.clone()).ok()),
-            entry_id: text(d, "entry_id"),
-            status: text(d, "status")
-                .or_else(|| d.get("status").and_then(|s| text(s, "status")))
-                .unwrap_or_else(|| "open".to_owned()),
-        })
-        .collect()
-}
-
-/// The deviation list as a CSV file (RFC 4180: comma-separated, CRLF line ends, fields
-/// with a comma, quote or line break quoted), with a header row.
-pub fn deviations_csv(rows: &[DeviationRow]) -> String {
-    let mut out = String::new();
-    push_csv_line(&mut out, DEVIATION_CSV_COLUMNS.iter().copied());
-    for d in rows {
-        let occurred = d
-            .occurred_at
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default();
-        push_csv_line(
-            &mut out,
-            [
-                d.study_id.as_str(),
-                &d.site,
-                &d.deviation_id,
-                &d.severity,
-                &d.rule,
-                &d.description,
-                &occurred,
-                d.entry_id.as_deref().unwrap_or_default(),
-                &d.status,
-            ],
-        );
-    }
-    out
-}
-
-fn push_csv_line<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
-    for (i, field) in fields.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        // A leading formula character is neutralised so a spreadsheet shows the text
-        // instead of running it.
-        let guarded = if field.starts_with(['=', '+', '-', '@']) {
-            format!("'{field}")
-        } else {
-            field.to_owned()
-        };
-        if guarded.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&guarded.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(&guarded);
-        }
-    }
-    out.push_str("\r\n");
-}
-
 /// Enrolments by month at the sites, from the first enrolment's month to today's.
 pub fn recruitment(
     participants: &[(&ParticipantRow, Participant)],
@@ -513,7 +334,13 @@ pub fn recruitment(
 
 /// The participant flow of these participants, from their states and records.
 pub fn flow<'a>(participants: impl IntoIterator<Item = &'a Participant>) -> Flow {
-    let mut f = Flow::default();
+    let mut f = Flow {
+        allocated: [protocol::Arm::Arm1, protocol::Arm::Arm2]
+            .into_iter()
+            .map(|a| (arm_id(a).to_owned(), 0))
+            .collect(),
+        ..Flow::default()
+    };
     let mut ended: BTreeMap<String, (String, u64)> = BTreeMap::new();
     for p in participants {
         f.screened += 1;
@@ -588,10 +415,38 @@ fn ended_reason(p: &Participant) -> Option<(String, String)> {
     }
 }
 
-/// Counts the open visits on `today` and keeps the overdue and due ones with their
-/// windows.
-fn visit_figures(rows: Vec<VisitRow>, today: NaiveDate) -> Result<VisitFigures> {
-    let mut f = VisitFigures::default();
+impl Trial {
+    /// The overdue and due visits of a site (or all sites) on `today` with their windows,
+    /// and how many visits are upcoming. The visit list orders overdue, due, upcoming:
+    /// pages are read until the first upcoming visit, and the upcoming ones are counted
+    /// from the list's total, so no upcoming row is read.
+    async fn open_windows(&self, site: Option<String>, today: NaiveDate) -> Result<VisitFigures> {
+        let mut f = VisitFigures::default();
+        let mut q = VisitQuery {
+            site,
+            search: None,
+            today,
+            limit: store::MAX_PAGE_SIZE,
+            offset: 0,
+        };
+        loop {
+            let (rows, total) = self.store().open_visits(&q).await?;
+            let read = rows.len();
+            let reached_upcoming = add_open_windows(&mut f, rows, today)?;
+            q.offset = q
+                .offset
+                .saturating_add(u32::try_from(read).unwrap_or(u32::MAX));
+            if reached_upcoming || read == 0 || u64::from(q.offset) >= total {
+                f.upcoming = total.saturating_sub(f.overdue + f.due);
+                return Ok(f);
+            }
+        }
+    }
+}
+
+/// Adds the overdue and due visits of a page of the visit list to `f`; whether the page
+/// reached the upcoming ones.
+fn add_open_windows(f: &mut VisitFigures, rows: Vec<VisitRow>, today: NaiveDate) -> Result<bool> {
     for row in rows {
         let state = match row.status(today) {
             Some(store::VisitStatus::Overdue) => {
@@ -602,10 +457,7 @@ fn visit_figures(rows: Vec<VisitRow>, today: NaiveDate) -> Result<VisitFigures> 
                 f.due += 1;
                 VisitState::Due
             }
-            Some(store::VisitStatus::Upcoming) => {
-                f.upcoming += 1;
-                continue;
-            }
+            Some(store::VisitStatus::Upcoming) => return Ok(true),
             None => continue,
         };
         let expected: ExpectedVisit = serde_json::from_value(row.detail)
@@ -620,7 +472,7 @@ fn visit_figures(rows: Vec<VisitRow>, today: NaiveDate) -> Result<VisitFigures> 
             state,
         });
     }
-    Ok(f)
+    Ok(false)
 }
 
 /// The current entries of serious adverse events with their clocks: late ones first
@@ -709,79 +561,6 @@ mod tests {
             snapshot,
             updated_at: Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap(),
         }
-    }
-
-    #[test]
-    fn deviations_read_a_status_when_the_record_has_one_and_are_open_otherwise() {
-        let r = row(
-            "KS-001",
-            "KS",
-            json!({"deviations": [
-                {"deviation_id": "dev-1", "severity": "major", "rule": "GATE_CONSENT",
-                 "description": "PET before consent", "occurred_at": "2026-05-01T09:00:00Z",
-                 "entry_id": null},
-                {"deviation_id": "dev-2", "severity": "minor", "category": "visit window",
-                 "description": "late", "status": "assessed"}
-            ]}),
-        );
-        let list = deviations_of(&r);
-        assert_eq!(list.len(), 2);
-        assert_eq!(list[0].status, "open");
-        assert_eq!(list[0].rule, "GATE_CONSENT");
-        assert_eq!(
-            list[0].occurred_at,
-            Some(Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap())
-        );
-        assert_eq!(list[1].status, "assessed");
-        assert_eq!(list[1].rule, "visit window");
-        let by_site = deviations_by_site(&[r], &["KS".into(), "UU".into()]);
-        assert_eq!(
-            by_site,
-            vec![
-                SiteDeviations {
-                    site: "KS".into(),
-                    major: 1,
-                    minor: 1
-                },
-                SiteDeviations {
-                    site: "UU".into(),
-                    major: 0,
-                    minor: 0
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn the_csv_quotes_what_needs_quoting_and_defuses_formulas() {
-        let d = DeviationRow {
-            study_id: "KS-001".into(),
-            site: "KS".into(),
-            deviation_id: "dev-1".into(),
-            severity: "major".into(),
-            rule: "GATE_CONSENT".into(),
-            description: "PET \"before\", consent\n=SUM(A1)".into(),
-            occurred_at: None,
-            entry_id: None,
-            status: "open".into(),
-        };
-        let mut formula = d.clone();
-        formula.description = "=HYPERLINK(\"x\")".into();
-        let csv = deviations_csv(&[d, formula]);
-        let lines: Vec<&str> = csv.split("\r\n").collect();
-        assert_eq!(
-            lines[0],
-            "study_id,site,deviation_id,severity,rule,description,occurred_at,entry_id,status"
-        );
-        assert_eq!(
-            lines[1],
-            "KS-001,KS,dev-1,major,GATE_CONSENT,\"PET \"\"before\"\", consent\n=SUM(A1)\",,,open"
-        );
-        assert_eq!(
-            lines[2],
-            "KS-001,KS,dev-1,major,GATE_CONSENT,\"'=HYPERLINK(\"\"x\"\")\",,,open"
-        );
-        assert_eq!(lines[3], "");
     }
 
     #[test]

@@ -15,6 +15,9 @@ use super::{error_page, page};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 
+/// The most overdue and due visits the page lists; the visit list pages through the rest.
+const OPEN_WINDOW_ROWS: usize = 100;
+
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/dashboard", get(dashboard_page))
@@ -91,7 +94,7 @@ fn dashboard_body(user: &CurrentUser, d: &Dashboard) -> Markup {
                     table #open-windows {
                         thead { tr { th { "Participant" } th { "Visit" } th { "Window" } th { "State" } } }
                         tbody {
-                            @for v in &d.visits.open_windows {
+                            @for v in d.visits.open_windows.iter().take(OPEN_WINDOW_ROWS) {
                                 @let overdue = v.state == protocol::journey::schedule::VisitState::Overdue;
                                 tr {
                                     td { a href={ "/participants/" (v.study_id) } { (v.study_id) } }
@@ -105,6 +108,9 @@ fn dashboard_body(user: &CurrentUser, d: &Dashboard) -> Markup {
                             }
                         }
                     }
+                }
+                @if d.visits.open_windows.len() > OPEN_WINDOW_ROWS {
+                    p.muted { (d.visits.open_windows.len() - OPEN_WINDOW_ROWS) " more in " a href="/visits" { "the visit list" } "." }
                 }
             }
         }

@@ -276,6 +276,18 @@ fn expected(counted: &BTreeMap<String, Counted>, site: Option<&str>) -> Value {
     })
 }
 
+/// The entries of a JSON object of counts that are not zero.
+fn nonzero(counts: &Value) -> Value {
+    let kept: serde_json::Map<String, Value> = counts
+        .as_object()
+        .expect("counts")
+        .iter()
+        .filter(|(_, n)| n.as_u64() != Some(0))
+        .map(|(k, n)| (k.clone(), n.clone()))
+        .collect();
+    Value::Object(kept)
+}
+
 /// The same figures as the dashboard shows them.
 fn shown(d: &Value) -> Value {
     let f = &d["flow"];
@@ -331,7 +343,7 @@ fn shown(d: &Value) -> Value {
         "screen_failed_by_criterion": f["screen_failed_by_criterion"],
         "enrolled": f["enrolled"],
         "awaiting_allocation": f["awaiting_allocation"],
-        "allocated": f["allocated"],
+        "allocated": nonzero(&f["allocated"]),
         "on_treatment": f["on_treatment"],
         "safety_follow_up": f["safety_follow_up"],
         "ended": f["ended"],
