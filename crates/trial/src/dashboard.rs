@@ -614,4 +614,67 @@ mod tests {
         assert_eq!(r.enrolled, 3);
         assert_eq!(r.target, RECRUITMENT_TARGET);
     }
+
+    #[test]
+    fn the_flow_counts_each_participant_once_per_step_and_ended_ones_by_reason() {
+        let with = |state: State| Participant {
+            state,
+            ..Participant::default()
+        };
+        let failed = |criteria: &[&str]| Participant {
+            screen_failure: Some(protocol::ScreenFailure {
+                recorded_at: Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap(),
+                reason: "not eligible".into(),
+                failed_criteria: criteria.iter().map(|c| c.to_string()).collect(),
+            }),
+            ..with(State::ScreenFailed)
+        };
+        let off = Participant {
+            off_study: Some(protocol::journey::trial::OffStudyRecord {
+                reason: protocol::OffStudyReason::InvestigatorDecision,
+                ended_on: NaiveDate::from_ymd_opt(2026, 5, 2).unwrap(),
+                note: Some("moved abroad".into()),
+            }),
+            ..with(State::OffStudy {
+                reason: "investigator decision".into(),
+            })
+        };
+        let ps = [
+            with(State::Screening),
+            with(State::Consented),
+            failed(&["EX5"]),
+            failed(&["EX4", "EX5"]),
+            with(State::Withdrawn),
+            with(State::Died),
+            off,
+            with(State::OffStudy {
+                reason: "HER2-positive".into(),
+            }),
+        ];
+        let f = flow(&ps);
+        assert_eq!((f.screened, f.in_screening, f.screen_failed), (8, 2, 2));
+        assert_eq!(
+            f.screen_failed_by_criterion,
+            BTreeMap::from([("EX4".into(), 1), ("EX5".into(), 2)])
+        );
+        assert_eq!(
+            f.allocated,
+            BTreeMap::from([("arm1".into(), 0), ("arm2".into(), 0)])
+        );
+        assert_eq!(f.ended, 4);
+        let reasons: Vec<(&str, u64)> = f
+            .ended_by_reason
+            .iter()
+            .map(|e| (e.reason.as_str(), e.count))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                ("allocation", 1),
+                ("consent_withdrawn", 1),
+                ("died", 1),
+                ("investigator_decision", 1)
+            ]
+        );
+    }
 }
