@@ -30,7 +30,6 @@ use crate::Trial;
 use crate::access::User;
 use crate::clock::SiteZone;
 use crate::error::{Error, Result};
-use crate::participants::snapshot_of;
 use crate::roles::Capability;
 
 mod deviations;
@@ -245,7 +244,7 @@ impl Trial {
         let rows = self.store().participants(site.as_deref()).await?;
         let participants = rows
             .iter()
-            .map(|r| Ok((r, snapshot_of(r)?)))
+            .map(|r| Ok((r, figures_of(r)?)))
             .collect::<Result<Vec<_>>>()?;
         let settings = self.settings().await?;
         let (now, today, zone) = (self.now(), self.today(), self.zone());
@@ -263,6 +262,39 @@ impl Trial {
             generated_at: now,
         })
     }
+}
+
+/// The parts of a participant's snapshot the dashboard counts. The snapshot holds every
+/// recorded fact (labs, PET quantifications, reviews, …); reading only these parts keeps
+/// a dashboard over many participants from decoding what it never shows.
+#[derive(Deserialize)]
+struct FigureParts {
+    state: State,
+    #[serde(default)]
+    screen_failure: Option<protocol::ScreenFailure>,
+    #[serde(default)]
+    enrolment: Option<protocol::Enrolment>,
+    #[serde(default)]
+    allocation: Option<AllocationRecord>,
+    #[serde(default)]
+    off_study: Option<protocol::journey::trial::OffStudyRecord>,
+    #[serde(default)]
+    adverse_events: Vec<protocol::Entry<protocol::journey::trial::AeRecord>>,
+}
+
+/// A participant with the parts of her snapshot the dashboard counts, the rest empty.
+fn figures_of(row: &ParticipantRow) -> Result<Participant> {
+    let parts = FigureParts::deserialize(&row.snapshot)
+        .map_err(|e| Error::internal(format!("reading the snapshot of {}", row.study_id), e))?;
+    Ok(Participant {
+        state: parts.state,
+        screen_failure: parts.screen_failure,
+        enrolment: parts.enrolment,
+        allocation: parts.allocation,
+        off_study: parts.off_study,
+        adverse_events: parts.adverse_events,
+        ..Participant::default()
+    })
 }
 
 fn trimmed(s: &Option<String>) -> Option<String> {
