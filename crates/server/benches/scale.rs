@@ -213,7 +213,7 @@ async fn measure(
         let client = sign_in(&base, username).await?;
         let ids = plan.study_ids(site);
         let pages = ids.len().div_ceil(100).max(1);
-        let requests: [(&'static str, Path<'_>); 8] = [
+        let requests: [(&'static str, Path<'_>); 6] = [
             ("GET /participants", Box::new(|_| "/participants".into())),
             (
                 "GET /api/v1/participants",
@@ -229,11 +229,6 @@ async fn measure(
             ),
             ("GET /visits", Box::new(|_| "/visits".into())),
             ("GET /api/v1/visits", Box::new(|_| "/api/v1/visits".into())),
-            ("GET /dashboard", Box::new(|_| "/dashboard".into())),
-            (
-                "GET /api/v1/dashboard",
-                Box::new(|_| "/api/v1/dashboard".into()),
-            ),
         ];
         for (request, path) in requests {
             eprintln!("  {backend}, {user}: {request}");
