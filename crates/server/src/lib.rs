@@ -14,6 +14,7 @@
 //! | [`account_api`] | own password, and the administrator's account lifecycle |
 //! | [`admin_api`] | the administrator's sites, user list and new accounts, protocol settings |
 //! | [`batch_api`] | several commands of one kind as one write, all or nothing |
+//! | [`dashboard_api`] | the study dashboard's figures and the study-wide deviation list (JSON, CSV) |
 //! | [`pet_api`] | PET exam endpoints: series, quantification, exam, MIP |
 //! | [`journey_api`] | the journey after PET, the sites' visit lists, CTCAE terms |
 //! | [`response_api`] | tumour response: CT assessments and the RECIST 1.1 result |
@@ -29,6 +30,7 @@ pub mod admin_api;
 pub mod api;
 pub mod auth;
 pub mod batch_api;
+pub mod dashboard_api;
 pub mod error;
 pub mod journey_api;
 pub mod listener;
@@ -100,6 +102,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
         .merge(oversight_api::router())
+        .merge(dashboard_api::router())
         .merge(pages::router())
         .merge(admin_api::router())
         // The body is already read and bounded by `security::body_limits`.

@@ -270,6 +270,42 @@ fn op_with(summary: &str, params: Vec<Value>, response: Value) -> Value {
     o
 }
 
+/// The study dashboard and the study-wide deviation list.
+fn dashboard_paths(paths: &mut Map<String, Value>, defs: &mut Map<String, Value>) {
+    let param = |name: &str, about: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": about});
+    let site = param(
+        "site",
+        "Only this site (study-wide roles; a site's staff always see their own site)",
+    );
+    paths.insert("/api/v1/dashboard".into(), json!({
+        "get": op_with("The study dashboard, from the read tables: recruitment by month against the target, the participant flow (CONSORT), overdue visits and open windows, serious adverse events with the 24-hour clock, deviations by site, open queries by age and site", vec![site.clone()], ok("dashboard", schema::<trial::dashboard::Dashboard>(defs))),
+    }));
+    let filters = vec![
+        site,
+        param("severity", "Only this severity: major or minor"),
+        param("status", "Only this status: open, assessed or closed"),
+    ];
+    let mut with_format = filters.clone();
+    with_format.push(param(
+        "format",
+        "csv for a CSV file (text/csv), json (the default) for JSON",
+    ));
+    let mut list = op_with(
+        "Every protocol deviation of the participants you may see, by site, study id and deviation id; x-total-count gives the number listed",
+        with_format,
+        ok(
+            "deviations",
+            schema::<Vec<trial::dashboard::DeviationRow>>(defs),
+        ),
+    );
+    list["responses"]["200"]["content"]["text/csv"] = json!({"schema": {"type": "string"}});
+    paths.insert("/api/v1/deviations".into(), json!({"get": list}));
+    let csv = json!({"description": "the deviation list as CSV, a header row first", "content": {"text/csv": {"schema": {"type": "string"}}}});
+    paths.insert("/api/v1/deviations.csv".into(), json!({
+        "get": op_with("The deviation list as a CSV file (columns study_id, site, deviation_id, severity, rule, description, occurred_at, entry_id, status)", filters, csv),
+    }));
+}
+
 /// Builds the document.
 pub fn build() -> Value {
     let mut defs = Map::new();
@@ -387,6 +423,7 @@ pub fn build() -> Value {
     account_paths(&mut paths, &mut defs);
     oversight_paths(&mut paths, &mut defs);
     admin_paths(&mut paths, &mut defs);
+    dashboard_paths(&mut paths, &mut defs);
     json!({
         "openapi": "3.1.0",
         "info": {

@@ -20,6 +20,8 @@
 //! | [`write`] | the one write path and the read rows it keeps |
 //! | [`admin`] | sites, users and settings as audited administrative commands |
 //! | [`commands`] | the participant commands the API and the pages offer |
+//! | [`dashboard`] | the study dashboard and the study-wide deviation list, from the read tables |
+//! | [`figures`] | the dashboard's pictures as SVG: the recruitment curve, the CONSORT flow |
 //! | [`checkpoints`] | the read tables checked against the log they are derived from |
 //! | [`batch`] | several commands of one kind for a participant, all or nothing |
 //! | [`participants`] | registration, lists, a participant's record, audit trail, eligibility, running a command |
@@ -39,7 +41,9 @@ pub mod batch;
 pub mod checkpoints;
 pub mod clock;
 pub mod commands;
+pub mod dashboard;
 pub mod error;
+pub mod figures;
 pub mod imaging;
 pub mod journey;
 pub mod oversight;

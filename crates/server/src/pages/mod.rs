@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod attest;
+mod dashboard;
 pub mod forms;
 mod journey;
 mod participants;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(journey::router())
         .merge(response::router())
         .merge(admin::router())
+        .merge(dashboard::router())
 }
 
 /// The page a role starts on: where `/` and signing in lead.
@@ -97,7 +99,7 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                         @if u.role == Role::Admin {
                             nav { a href="/admin" { "Administration" } " " a href="/admin/users" { "Users" } " " a href="/admin/sites" { "Sites" } " " a href="/admin/settings" { "Settings" } }
                         } @else {
-                            nav { a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } }
+                            nav { a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/dashboard" { "Dashboard" } }
                         }
                         span.who {
                             (u.display_name) " · " (u.role.label())

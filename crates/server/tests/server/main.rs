@@ -9,6 +9,7 @@ mod attestations;
 mod browser;
 mod chronology;
 mod common;
+mod dashboard;
 mod eligibility_paths;
 mod hardening;
 mod journey;

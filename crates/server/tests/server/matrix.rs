@@ -119,6 +119,8 @@ fn classify_api(method: &str, path: &str) -> Option<Need> {
             | "/api/v1/study/unfreeze",
         ) => read,
         ("post", "/api/v1/participants/{id}/signatures") => Some(Need::Cap(InvestigatorSign)),
+        // The dashboard and the deviation list: their own site's for a site's staff.
+        ("get", "/api/v1/dashboard" | "/api/v1/deviations" | "/api/v1/deviations.csv") => read,
         // The CTCAE dictionary is reference data, no participant's.
         ("get", "/api/v1/ctcae" | "/api/v1/ctcae/{code}") => Some(Need::SignedIn),
         // Her own password: anyone signed in.
@@ -151,6 +153,8 @@ fn pages() -> Vec<(&'static str, &'static str, Need)> {
         ("GET", "/account/password", Need::SignedIn),
         ("GET", "/participants", read),
         ("GET", "/visits", read),
+        ("GET", "/dashboard", read),
+        ("GET", "/deviations", read),
         ("GET", "/participants/new", Need::Cap(EnterData)),
         ("POST", "/participants/new", Need::Cap(EnterData)),
         ("GET", "/participants/{id}", read),

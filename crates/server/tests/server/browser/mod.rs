@@ -3,6 +3,7 @@
 //! page family.
 
 mod admin;
+mod dashboard;
 mod journey;
 mod pet;
 mod response;
