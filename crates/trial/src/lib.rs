@@ -50,6 +50,7 @@ pub mod response;
 pub mod roles;
 pub mod sessions;
 pub mod signin;
+pub mod worklist;
 pub mod write;
 
 use std::sync::Arc;

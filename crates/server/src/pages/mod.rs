@@ -5,14 +5,17 @@ mod account;
 mod attest;
 pub mod forms;
 mod journey;
+mod oversight;
 mod participants;
 mod pet;
 mod pet_response;
 mod pet_view;
+mod queries;
 mod response;
 mod response_chart;
 mod signin;
 mod submit;
+mod work;
 
 use std::collections::BTreeMap;
 
@@ -38,6 +41,9 @@ pub fn router() -> Router<AppState> {
         .merge(pet::router())
         .merge(journey::router())
         .merge(response::router())
+        .merge(oversight::router())
+        .merge(queries::router())
+        .merge(work::router())
 }
 
 /// The stylesheet of every page, served from [`STYLESHEET_PATH`] rather than inline so
@@ -74,7 +80,7 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                 header {
                     strong { "HER2-Ex PET" }
                     @if let Some(u) = user {
-                        nav { a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } }
+                        nav { a href="/work" { "Work" } " " a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/queries" { "Queries" } }
                         span.who {
                             (u.display_name) " · " (u.role.label())
                             @if let Some(site) = &u.site { " · " (site) }
@@ -88,6 +94,16 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                 main { (body) }
             }
         }
+    }
+}
+
+/// Where a user lands after signing in: her work list, or the administration for the
+/// administrator.
+pub fn landing_path(role: trial::Role) -> &'static str {
+    match role {
+        trial::Role::Admin => "/admin",
+        trial::Role::Statistician | trial::Role::StudyDirector => "/participants",
+        _ => "/work",
     }
 }
 

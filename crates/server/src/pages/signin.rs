@@ -64,7 +64,7 @@ async fn submit(
             Redirect::to(if user.must_change_password {
                 auth::PASSWORD_PAGE
             } else {
-                "/participants"
+                super::landing_path(user.role)
             }),
         )
             .into_response(),
