@@ -13,6 +13,7 @@ mod hardening;
 mod journey;
 mod lists;
 mod matrix;
+mod oversight_pages;
 mod pet;
 mod pet_response;
 mod response;

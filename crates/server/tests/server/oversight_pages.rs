@@ -1,0 +1,295 @@
+//! The oversight pages over HTTP: queries raised and answered through the forms, what
+//! another site sees of them, the correction form that picks the entry, and the work
+//! lists each role lands on.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::common::{Answer, Client, TestApp};
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Posts a page form with the session's CSRF token and the participant's version.
+async fn post_form(c: &Client, path: &str, id: &str, fields: &[(&str, &str)]) -> Answer {
+    let version = c.version(id).await.to_string();
+    let mut pairs = vec![
+        ("csrf", c.csrf.as_str()),
+        ("expected_version", version.as_str()),
+    ];
+    pairs.extend_from_slice(fields);
+    let body = serde_urlencoded::to_string(&pairs).expect("form");
+    c.post_raw(path, FORM, body).await
+}
+
+/// The monitor raises a query on the KS participant's haemoglobin (lab-4) from the row.
+async fn raise_haemoglobin_query(app: &TestApp, id: &str) -> Answer {
+    let monitor = app.client("monitor").await;
+    post_form(
+        &monitor,
+        &format!("/participants/{id}/queries"),
+        id,
+        &[
+            ("entry_id", "lab-4"),
+            ("field", "value"),
+            ("text", "Haemoglobin 124 g/L: please check the lab report"),
+        ],
+    )
+    .await
+}
+
+fn row_of<'a>(page: &'a str, entry: &str) -> &'a str {
+    let start = page
+        .find(&format!("data-entry=\"{entry}\""))
+        .unwrap_or_else(|| panic!("no row {entry}"));
+    let rest = &page[start..];
+    &rest[..rest.find("</tr>").unwrap_or(rest.len())]
+}
+
+#[tokio::test]
+async fn another_sites_nurse_gets_the_unknown_participants_page_for_a_query() {
+    let app = TestApp::start().await;
+    let id = app.eligible("KS").await;
+    let r = raise_haemoglobin_query(&app, &id).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        row_of(&r.text, "lab-4").contains("query open"),
+        "the row shows the query"
+    );
+
+    // The KS nurse reads it.
+    let ks = app.client("nurse.ks").await;
+    let page = ks.get(&format!("/participants/{id}/queries/q-1")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("please check the lab report"));
+    assert!(page.text.contains("answer-form"), "the site may answer");
+
+    // The UU nurse gets exactly what an unknown participant gives.
+    let uu = app.client("nurse.uu").await;
+    let fake: String = id
+        .chars()
+        .map(|c| match c.to_digit(10) {
+            Some(d) => char::from_digit((d + 5) % 10, 10).unwrap_or(c),
+            None => c,
+        })
+        .collect();
+    let real = uu.get(&format!("/participants/{id}/queries/q-1")).await;
+    let unknown = uu.get(&format!("/participants/{fake}/queries/q-1")).await;
+    assert_eq!(real.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(real.text, unknown.text.replace(&fake, &id));
+    assert!(!real.text.contains("please check"));
+    // Nor does her query list show it.
+    let list = uu.get("/queries").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(!list.text.contains(&id), "{}", list.text);
+    let list = ks.get("/queries?status=open").await;
+    assert!(list.text.contains(&id), "her own site's list shows it");
+}
+
+#[tokio::test]
+async fn the_correction_form_picks_the_entry_and_starts_from_its_values() {
+    let app = TestApp::start().await;
+    let id = app.eligible("KS").await;
+    let nurse = app.client("nurse.ks").await;
+    let form = nurse
+        .get(&format!("/participants/{id}/do/lab?corrects=lab-4"))
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    let select = form
+        .text
+        .split("<select id=\"f-corrects\"")
+        .nth(1)
+        .and_then(|s| s.split("</select>").next())
+        .expect("the entry to correct is a choice, not a text box");
+    assert!(select.contains("value=\"lab-1\""), "{select}");
+    assert!(
+        select.contains("<option value=\"lab-4\" selected>"),
+        "{select}"
+    );
+    assert!(
+        !select.contains("value=\"lesion-1\""),
+        "only lab entries: {select}"
+    );
+    assert!(
+        form.text.contains("name=\"value\" value=\"124"),
+        "the stored value is the starting point"
+    );
+    // A retraction names its entry from every current entry.
+    let retract = nurse
+        .get(&format!("/participants/{id}/do/retract-entry"))
+        .await;
+    assert!(retract.text.contains("<select id=\"f-entry_id\""));
+    assert!(retract.text.contains("value=\"lesion-1\""));
+}
+
+#[tokio::test]
+async fn a_nurse_answers_with_a_correction_and_the_verified_entry_shows_it_changed() {
+    let app = TestApp::start().await;
+    let id = app.eligible("KS").await;
+    let monitor = app.client("monitor").await;
+    let r = post_form(
+        &monitor,
+        &format!("/participants/{id}/verify"),
+        &id,
+        &[("entry_id", "lab-4"), ("back", "overview")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(row_of(&r.text, "lab-4").contains("data-sdv=\"verified\""));
+    raise_haemoglobin_query(&app, &id).await;
+
+    // The nurse corrects lab-4 as her answer, on the correction form.
+    let nurse = app.client("nurse.ks").await;
+    let p = app.state.trial.load(&id).await.expect("load").participant;
+    let sample = p.entry_json("lab-4").expect("lab-4")["sample_at"]
+        .as_str()
+        .expect("time")
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .expect("time")
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let r = post_form(
+        &nurse,
+        &format!("/participants/{id}/do/lab"),
+        &id,
+        &[
+            ("answers_query", "q-1"),
+            ("answer_text", "Transcription error: the report says 142"),
+            ("corrects", "lab-4"),
+            ("correction_reason", "transcription error"),
+            ("analyte", "haemoglobin"),
+            ("value", "142"),
+            ("unit", "g/L"),
+            ("sample_at", &sample),
+            ("origin", "study"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("Transcription error"), "the query page: {}", r.text);
+    assert!(r.text.contains("answered"));
+
+    let page = monitor.get(&format!("/participants/{id}")).await;
+    assert!(
+        row_of(&page.text, "lab-4").contains("changed since verified"),
+        "the page shows it"
+    );
+
+    // The monitor finds it on her work list and closes it.
+    let work = monitor.get("/api/v1/work").await;
+    let items = work.body["items"].as_array().expect("items");
+    assert!(
+        items
+            .iter()
+            .any(|i| i["kind"] == "query_to_close" && i["study_id"] == Value::from(id.clone())),
+        "{}",
+        work.text
+    );
+    let r = post_form(
+        &monitor,
+        &format!("/participants/{id}/queries/q-1"),
+        &id,
+        &[("act", "close"), ("text", "")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let status = r
+        .text
+        .split("id=\"query-status\"")
+        .nth(1)
+        .and_then(|s| s.split("</span>").next())
+        .expect("status");
+    assert!(status.ends_with(">closed"), "{status}");
+}
+
+#[tokio::test]
+async fn refusals_come_back_on_the_page_with_their_rule() {
+    let app = TestApp::start().await;
+    let id = app.eligible("KS").await;
+    // A query with no question is refused by the protocol, shown above the data rows.
+    let monitor = app.client("monitor").await;
+    let r = post_form(
+        &monitor,
+        &format!("/participants/{id}/queries"),
+        &id,
+        &[("entry_id", "lab-4"), ("text", " ")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("Refused by rule"), "{}", r.text);
+    assert!(r.text.contains("<details class=\"raise-query\" open"));
+    // A nurse may not raise one at all.
+    let nurse = app.client("nurse.ks").await;
+    let r = post_form(
+        &nurse,
+        &format!("/participants/{id}/queries"),
+        &id,
+        &[("entry_id", "lab-4"), ("text", "why?")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Lock needs a freeze first.
+    let data_manager = trial::admin::NewUser {
+        username: "dm".into(),
+        display_name: "dm".into(),
+        role: trial::Role::DataManager,
+        site: None,
+        password: crate::common::PASSWORD.into(),
+    };
+    app.state
+        .trial
+        .add_user(&trial::Actor::command_line(), data_manager)
+        .await
+        .expect("user");
+    let dm = app.client("dm").await;
+    let r = post_form(
+        &dm,
+        &format!("/participants/{id}/holds"),
+        &id,
+        &[("scope", "participant"), ("act", "lock")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("Refused by rule"));
+}
+
+#[tokio::test]
+async fn each_role_lands_on_its_work() {
+    let app = TestApp::start().await;
+    let id = app.eligible("KS").await;
+    raise_haemoglobin_query(&app, &id).await;
+    let nurse = app.client("nurse.ks").await;
+    let work = nurse.get("/work").await;
+    assert_eq!(work.status, StatusCode::OK);
+    assert!(work.text.contains("Open queries"), "{}", work.text);
+    assert!(work.text.contains(&format!("/participants/{id}/queries/q-1")));
+    let inv = app.client("inv.ks").await;
+    let work = inv.get("/api/v1/work").await;
+    let kinds: Vec<&str> = work.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["study_id"] == Value::from(id.clone()))
+        .filter_map(|i| i["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"enrolment") || kinds.contains(&"attestation"),
+        "{}",
+        work.text
+    );
+    let uu = app.client("nurse.uu").await;
+    let work = uu.get("/api/v1/work").await;
+    assert!(!work.text.contains(&id), "{}", work.text);
+    let monitor = app.client("monitor").await;
+    let work = monitor.get("/api/v1/work").await;
+    assert!(
+        work.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|i| i["kind"] == "verify" && i["study_id"] == Value::from(id.clone())),
+        "{}",
+        work.text
+    );
+}
