@@ -106,7 +106,8 @@ fn badges(row: &DataPointRow) -> Markup {
         @if !row.active_queries.is_empty() {
             span.status.not_met data-badge="query" { "query open" } " "
         }
-        @if row.status == EntryStatus::Current {
+        // A replaced entry keeps its verification state in view: "changed since verified".
+        @if row.status == EntryStatus::Current || row.sdv != SdvState::NotVerified {
             span class={ "status " (sdv_class) } data-badge="sdv" { (row.sdv.label()) } " "
         }
         @if let Some(h) = row.hold { span.status.missing data-badge="hold" { (h.label()) } " " }

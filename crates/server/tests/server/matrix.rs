@@ -126,8 +126,16 @@ fn pages() -> Vec<(&'static str, &'static str, Need)> {
         ("POST", "/participants/{id}/queries", Need::Cap(RaiseQuery)),
         ("GET", "/participants/{id}/holds", read),
         ("POST", "/participants/{id}/holds", Need::Cap(Freeze)),
-        ("GET", "/participants/{id}/sign", Need::Cap(InvestigatorSign)),
-        ("POST", "/participants/{id}/sign", Need::Cap(InvestigatorSign)),
+        (
+            "GET",
+            "/participants/{id}/sign",
+            Need::Cap(InvestigatorSign),
+        ),
+        (
+            "POST",
+            "/participants/{id}/sign",
+            Need::Cap(InvestigatorSign),
+        ),
         ("POST", "/participants/{id}/deviations", read),
         ("GET", "/participants/new", Need::Cap(EnterData)),
         ("POST", "/participants/new", Need::Cap(EnterData)),

@@ -167,7 +167,11 @@ async fn a_nurse_answers_with_a_correction_and_the_verified_entry_shows_it_chang
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert!(r.text.contains("Transcription error"), "the query page: {}", r.text);
+    assert!(
+        r.text.contains("Transcription error"),
+        "the query page: {}",
+        r.text
+    );
     assert!(r.text.contains("answered"));
 
     let page = monitor.get(&format!("/participants/{id}")).await;
@@ -263,7 +267,10 @@ async fn each_role_lands_on_its_work() {
     let work = nurse.get("/work").await;
     assert_eq!(work.status, StatusCode::OK);
     assert!(work.text.contains("Open queries"), "{}", work.text);
-    assert!(work.text.contains(&format!("/participants/{id}/queries/q-1")));
+    assert!(
+        work.text
+            .contains(&format!("/participants/{id}/queries/q-1"))
+    );
     let inv = app.client("inv.ks").await;
     let work = inv.get("/api/v1/work").await;
     let kinds: Vec<&str> = work.body["items"]

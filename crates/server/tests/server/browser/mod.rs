@@ -3,6 +3,7 @@
 //! page family.
 
 mod journey;
+mod oversight;
 mod pet;
 mod response;
 mod screening;
