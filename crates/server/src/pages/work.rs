@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use maud::{Markup, html};
+use trial::Capability;
 use trial::worklist::{WorkItem, WorkList};
 
 use super::{page, page_try};
@@ -32,6 +33,9 @@ fn body(user: &CurrentUser, list: &WorkList) -> Markup {
     }
     html! {
         h1 { "Work · " (user.role.label()) @if let Some(site) = &list.site { " at " (site) } }
+        @if user.role.may(Capability::EnterData) {
+            p { a.button href="/participants/new" { "Register a participant" } }
+        }
         @if groups.is_empty() {
             p.muted #no-work { "Nothing waits for you now." }
         }
