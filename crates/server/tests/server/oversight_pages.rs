@@ -3,7 +3,6 @@
 //! lists each role lands on.
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::common::{Answer, Client, TestApp};
 
@@ -186,7 +185,7 @@ async fn a_nurse_answers_with_a_correction_and_the_verified_entry_shows_it_chang
     assert!(
         items
             .iter()
-            .any(|i| i["kind"] == "query_to_close" && i["study_id"] == Value::from(id.clone())),
+            .any(|i| i["kind"] == "query_to_close" && i["study_id"] == id.as_str()),
         "{}",
         work.text
     );
@@ -277,7 +276,7 @@ async fn each_role_lands_on_its_work() {
         .as_array()
         .expect("items")
         .iter()
-        .filter(|i| i["study_id"] == Value::from(id.clone()))
+        .filter(|i| i["study_id"] == id.as_str())
         .filter_map(|i| i["kind"].as_str())
         .collect();
     assert!(
@@ -295,7 +294,7 @@ async fn each_role_lands_on_its_work() {
             .as_array()
             .expect("items")
             .iter()
-            .any(|i| i["kind"] == "verify" && i["study_id"] == Value::from(id.clone())),
+            .any(|i| i["kind"] == "verify" && i["study_id"] == id.as_str()),
         "{}",
         work.text
     );
