@@ -36,6 +36,62 @@ async fn raise_haemoglobin_query(app: &TestApp, id: &str) -> Answer {
     .await
 }
 
+/// The KS nurse corrects the haemoglobin (lab-4) to 142 g/L on the correction form, with
+/// `extra` fields (the query it answers).
+async fn correct_haemoglobin(app: &TestApp, id: &str, extra: &[(&str, &str)]) -> Answer {
+    let nurse = app.client("nurse.ks").await;
+    let p = app.state.trial.load(id).await.expect("load").participant;
+    let sample = p.entry_json("lab-4").expect("lab-4")["sample_at"]
+        .as_str()
+        .expect("time")
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .expect("time")
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let mut fields = vec![
+        ("corrects", "lab-4"),
+        ("correction_reason", "transcription error"),
+        ("analyte", "haemoglobin"),
+        ("value", "142"),
+        ("unit", "g/L"),
+        ("sample_at", sample.as_str()),
+        ("origin", "study"),
+    ];
+    fields.extend_from_slice(extra);
+    post_form(&nurse, &format!("/participants/{id}/do/lab"), id, &fields).await
+}
+
+/// Adds the data manager the common users lack.
+async fn add_data_manager(app: &TestApp) -> Client {
+    let data_manager = trial::admin::NewUser {
+        username: "dm".into(),
+        display_name: "dm".into(),
+        role: trial::Role::DataManager,
+        site: None,
+        password: crate::common::PASSWORD.into(),
+    };
+    app.state
+        .trial
+        .add_user(&trial::Actor::command_line(), data_manager)
+        .await
+        .expect("user");
+    app.client("dm").await
+}
+
+/// The kinds of the work items about `id` on `c`'s work list.
+async fn work_kinds(c: &Client, id: &str) -> Vec<String> {
+    let work = c.get("/api/v1/work").await;
+    assert_eq!(work.status, StatusCode::OK, "{}", work.text);
+    work.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["study_id"] == id)
+        .filter_map(|i| i["kind"].as_str().map(str::to_string))
+        .collect()
+}
+
 fn row_of<'a>(page: &'a str, entry: &str) -> &'a str {
     let start = page
         .find(&format!("data-entry=\"{entry}\""))
@@ -138,30 +194,12 @@ async fn a_nurse_answers_with_a_correction_and_the_verified_entry_shows_it_chang
     raise_haemoglobin_query(&app, &id).await;
 
     // The nurse corrects lab-4 as her answer, on the correction form.
-    let nurse = app.client("nurse.ks").await;
-    let p = app.state.trial.load(&id).await.expect("load").participant;
-    let sample = p.entry_json("lab-4").expect("lab-4")["sample_at"]
-        .as_str()
-        .expect("time")
-        .parse::<chrono::DateTime<chrono::Utc>>()
-        .expect("time")
-        .with_timezone(&chrono_tz::Europe::Stockholm)
-        .format("%Y-%m-%dT%H:%M")
-        .to_string();
-    let r = post_form(
-        &nurse,
-        &format!("/participants/{id}/do/lab"),
+    let r = correct_haemoglobin(
+        &app,
         &id,
         &[
             ("answers_query", "q-1"),
             ("answer_text", "Transcription error: the report says 142"),
-            ("corrects", "lab-4"),
-            ("correction_reason", "transcription error"),
-            ("analyte", "haemoglobin"),
-            ("value", "142"),
-            ("unit", "g/L"),
-            ("sample_at", &sample),
-            ("origin", "study"),
         ],
     )
     .await;
@@ -233,19 +271,7 @@ async fn refusals_come_back_on_the_page_with_their_rule() {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Lock needs a freeze first.
-    let data_manager = trial::admin::NewUser {
-        username: "dm".into(),
-        display_name: "dm".into(),
-        role: trial::Role::DataManager,
-        site: None,
-        password: crate::common::PASSWORD.into(),
-    };
-    app.state
-        .trial
-        .add_user(&trial::Actor::command_line(), data_manager)
-        .await
-        .expect("user");
-    let dm = app.client("dm").await;
+    let dm = add_data_manager(&app).await;
     let r = post_form(
         &dm,
         &format!("/participants/{id}/holds"),
@@ -297,5 +323,173 @@ async fn each_role_lands_on_its_work() {
             .any(|i| i["kind"] == "verify" && i["study_id"] == id.as_str()),
         "{}",
         work.text
+    );
+}
+
+#[tokio::test]
+async fn a_change_voids_the_casebook_signature_and_the_investigator_is_asked_again() {
+    let app = TestApp::start().await;
+    let id = app.eligible("KS").await;
+    let inv = app.client("inv.ks").await;
+    let sign = inv.get(&format!("/participants/{id}/sign")).await;
+    assert!(
+        sign.text
+            .contains("I have reviewed the data of this casebook"),
+        "the meaning is shown"
+    );
+    let wrong = post_form(
+        &inv,
+        &format!("/participants/{id}/sign"),
+        &id,
+        &[
+            ("scope", "casebook"),
+            ("signature_password", "not-my-password"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN, "{}", wrong.text);
+    let r = post_form(
+        &inv,
+        &format!("/participants/{id}/sign"),
+        &id,
+        &[
+            ("scope", "casebook"),
+            ("signature_password", crate::common::PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("in force"), "{}", r.text);
+    assert!(
+        !work_kinds(&inv, &id)
+            .await
+            .contains(&"casebook".to_string())
+    );
+
+    let r = correct_haemoglobin(&app, &id, &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let page = inv.get(&format!("/participants/{id}")).await;
+    assert!(page.text.contains("data-voided=\"true\""), "{}", page.text);
+    assert!(page.text.contains("must be signed again"));
+    assert!(
+        work_kinds(&inv, &id)
+            .await
+            .contains(&"casebook".to_string())
+    );
+}
+
+#[tokio::test]
+async fn bulk_verification_freeze_and_lock_from_the_pages() {
+    let app = TestApp::start().await;
+    let id = app.eligible("KS").await;
+    let monitor = app.client("monitor").await;
+    let r = post_form(
+        &monitor,
+        &format!("/participants/{id}/verify"),
+        &id,
+        &[("scope", "form:lab")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for lab in ["lab-1", "lab-4", "lab-10"] {
+        assert!(
+            row_of(&r.text, lab).contains("data-sdv=\"verified\""),
+            "{lab}"
+        );
+    }
+    assert!(row_of(&r.text, "lesion-1").contains("data-sdv=\"not verified\""));
+
+    // The data manager freezes her, finds her ready to lock, and locks her.
+    let dm = add_data_manager(&app).await;
+    let holds = format!("/participants/{id}/holds");
+    let r = post_form(
+        &dm,
+        &holds,
+        &id,
+        &[("scope", "participant"), ("act", "freeze")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        work_kinds(&dm, &id)
+            .await
+            .contains(&"ready_to_lock".to_string())
+    );
+    let r = post_form(
+        &dm,
+        &holds,
+        &id,
+        &[("scope", "participant"), ("act", "lock")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("locked"));
+    assert!(
+        !work_kinds(&dm, &id)
+            .await
+            .contains(&"ready_to_lock".to_string())
+    );
+
+    // A correction of locked data is refused on its form, with the rule.
+    let r = correct_haemoglobin(&app, &id, &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("LOCKED"), "{}", r.text);
+    // Unlock needs a reason.
+    let r = post_form(
+        &dm,
+        &holds,
+        &id,
+        &[("scope", "participant"), ("act", "unlock")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_monitor_records_a_deviation_and_the_data_manager_assesses_it() {
+    let app = TestApp::start().await;
+    let id = app.eligible("KS").await;
+    let monitor = app.client("monitor").await;
+    let r = post_form(
+        &monitor,
+        &format!("/participants/{id}/deviations"),
+        &id,
+        &[
+            ("act", "report"),
+            ("category", "procedure"),
+            ("severity", "minor"),
+            ("description", "ECG done one day late"),
+            ("occurred_at", "2026-11-10T09:30"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("ECG done one day late"));
+    let p = app.state.trial.load(&id).await.expect("load").participant;
+    let dev = p
+        .deviations
+        .last()
+        .expect("a deviation")
+        .deviation_id
+        .clone();
+    let dm = add_data_manager(&app).await;
+    let r = post_form(
+        &dm,
+        &format!("/participants/{id}/deviations"),
+        &id,
+        &[
+            ("act", "assess"),
+            ("deviation_id", &dev),
+            ("status", "closed"),
+            ("note", "no impact on safety or data"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        r.text
+            .contains(&format!("data-deviation=\"{dev}\" data-status=\"closed\"")),
+        "{}",
+        r.text
     );
 }
