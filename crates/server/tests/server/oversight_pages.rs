@@ -493,3 +493,51 @@ async fn a_monitor_records_a_deviation_and_the_data_manager_assesses_it() {
         r.text
     );
 }
+
+#[tokio::test]
+async fn readers_investigators_and_pathologists_find_their_imaging_and_biopsy_work() {
+    let app = TestApp::start().await;
+    // A quantified PET1 waits for the reader's review, then for the investigator's target.
+    let id = app.enrolled("KS").await;
+    let at = crate::common::now() - chrono::Duration::hours(3);
+    let pet = protocol::testing::baseline_pet_commands(at);
+    app.run_at(at + chrono::Duration::hours(1), "inv.ks", &id, &pet[..2])
+        .await;
+    let reader = app.client("reader.ks").await;
+    assert_eq!(work_kinds(&reader, &id).await, ["pet_review"]);
+    let inv = app.client("inv.ks").await;
+    assert!(
+        !work_kinds(&inv, &id)
+            .await
+            .contains(&"biopsy_target".to_string())
+    );
+    app.run_at(
+        at + chrono::Duration::hours(2),
+        "reader.ks",
+        &id,
+        &pet[2..3],
+    )
+    .await;
+    assert!(work_kinds(&reader, &id).await.is_empty());
+    assert_eq!(work_kinds(&inv, &id).await, ["biopsy_target"]);
+    assert!(
+        work_kinds(&app.client("reader.uu").await, &id)
+            .await
+            .is_empty(),
+        "another site's reader has none of it"
+    );
+
+    // A study biopsy waits for the pathologist's report.
+    let biopsied = app.after_baseline_pet("KS", 10).await;
+    let pet1 = crate::common::now() - chrono::Duration::days(9);
+    let biopsy = protocol::testing::fresh_biopsy_command(pet1 + chrono::Duration::hours(2));
+    app.run_at(
+        pet1 + chrono::Duration::hours(3),
+        "nurse.ks",
+        &biopsied,
+        &[biopsy],
+    )
+    .await;
+    let path = app.client("path.ks").await;
+    assert_eq!(work_kinds(&path, &biopsied).await, ["pathology"]);
+}
