@@ -130,8 +130,14 @@ pub(super) fn data_section(
         @if rows.is_empty() {
             p.muted { "No entries yet." }
         } @else {
-            @if user.role.may(Capability::VerifySource) {
-                p { a href={ "/participants/" (id) "/verify" } { "Verify a form or a visit at once" } }
+            p.actions {
+                @if user.role.may(Capability::VerifySource) {
+                    a href={ "/participants/" (id) "/verify" } { "Verify a form or a visit at once" }
+                }
+                @if user.role.may(Capability::Freeze) {
+                    a href={ "/participants/" (id) "/holds" } { "Freeze and lock" }
+                }
+                a href={ "/queries?study_id=" (id) } { "Her queries" }
             }
             @if let Some(p) = redo.problem(DATA_FORM) { (p) }
             div.table-scroll {

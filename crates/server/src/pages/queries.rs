@@ -34,6 +34,7 @@ pub(super) fn router() -> Router<AppState> {
 struct ListForm {
     status: Option<String>,
     site: Option<String>,
+    study_id: Option<String>,
 }
 
 fn status_of(s: &str) -> Option<QueryStatus> {
@@ -49,7 +50,7 @@ async fn list(
     let filter = QueryFilter {
         status: status.and_then(status_of),
         site: f.site.clone().filter(|s| !s.trim().is_empty()),
-        study_id: None,
+        study_id: f.study_id.clone().filter(|s| !s.trim().is_empty()),
     };
     let rows = page_try!(state.trial.queries(&user, &filter).await);
     let title = match &user.site {
@@ -70,6 +71,7 @@ async fn list(
                 label for="site" { "Site" }
                 input type="text" id="site" name="site" value=(f.site.clone().unwrap_or_default()) maxlength="4" size="5";
             }
+            @if let Some(s) = &filter.study_id { input type="hidden" name="study_id" value=(s); }
             button type="submit" { "Filter" }
         }
         (query_table(&rows))

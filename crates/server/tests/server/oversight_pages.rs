@@ -541,3 +541,36 @@ async fn readers_investigators_and_pathologists_find_their_imaging_and_biopsy_wo
     let path = app.client("path.ks").await;
     assert_eq!(work_kinds(&path, &biopsied).await, ["pathology"]);
 }
+
+#[tokio::test]
+async fn the_nurse_sees_her_overdue_visits_and_a_study_freeze_stops_corrections() {
+    let app = TestApp::start().await;
+    // PET1 forty days ago and no biopsy since: the biopsy window has closed.
+    let late = app.after_baseline_pet("KS", 40).await;
+    let nurse = app.client("nurse.ks").await;
+    assert!(
+        work_kinds(&nurse, &late)
+            .await
+            .contains(&"overdue_visit".to_string())
+    );
+    let page = nurse.get("/work").await;
+    assert!(page.text.contains("Overdue visits"), "{}", page.text);
+    let uu = app.client("nurse.uu").await;
+    assert!(work_kinds(&uu, &late).await.is_empty());
+
+    // The data manager freezes the whole study: a correction is refused on its form.
+    let id = app.eligible("KS").await;
+    let dm = add_data_manager(&app).await;
+    let body = serde_urlencoded::to_string([
+        ("csrf", dm.csrf.as_str()),
+        ("act", "freeze"),
+        ("reason", "interim analysis"),
+    ])
+    .expect("form");
+    let r = dm.post_raw("/study/holds", FORM, body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("The whole study is"), "{}", r.text);
+    let r = correct_haemoglobin(&app, &id, &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("FROZEN"), "{}", r.text);
+}
