@@ -4,7 +4,7 @@
 //!
 //! | role | work |
 //! |---|---|
-//! | investigator | attestations, enrolments and biopsy targets to sign; casebooks to sign |
+//! | investigator | attestations, enrolments, biopsy targets and allocations to sign; casebooks to sign |
 //! | nuclear-medicine reader | PET exams to review, PET responses, baseline CTs to read |
 //! | pathologist | study biopsies to report |
 //! | research nurse | overdue visits and open queries of her site |
@@ -34,6 +34,8 @@ pub enum WorkKind {
     Enrolment,
     /// A reviewed PET1 waiting for the biopsy target.
     BiopsyTarget,
+    /// A later pathology report proposes another arm: the investigator confirms or not.
+    Allocation,
     /// A casebook with no signature in force (ended, or its signature voided).
     Casebook,
     /// A quantified PET exam waiting for the reader's lesion review.
@@ -65,6 +67,7 @@ impl WorkKind {
             WorkKind::Attestation => "Attestations to sign",
             WorkKind::Enrolment => "Enrolments to sign",
             WorkKind::BiopsyTarget => "Biopsy targets to choose",
+            WorkKind::Allocation => "Allocations to confirm",
             WorkKind::Casebook => "Casebooks to sign",
             WorkKind::PetReview => "PET exams to review",
             WorkKind::PetResponse => "PET responses to read",
@@ -243,6 +246,20 @@ fn investigator_work(
             "PET1 reviewed: choose the biopsy target".into(),
             c.page("/pet/pet1"),
         ));
+    }
+    if let Some(pending) = c.p.allocation.as_ref().and_then(|a| a.pending.as_ref()) {
+        let proposed = serde_json::to_value(&pending.proposed)
+            .ok()
+            .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+            .unwrap_or_else(|| "no arm".into());
+        items.push(WorkItem {
+            since: Some(pending.proposed_at),
+            ..c.item(
+                WorkKind::Allocation,
+                format!("A later report proposes {proposed}: confirm or keep the arm"),
+                c.page("/do/correct-allocation"),
+            )
+        });
     }
     let in_force =
         c.p.oversight

@@ -574,3 +574,54 @@ async fn the_nurse_sees_her_overdue_visits_and_a_study_freeze_stops_corrections(
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert!(r.text.contains("FROZEN"), "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_pending_reallocation_waits_on_the_investigators_work_list() {
+    use protocol::records::IhcScore;
+    let app = TestApp::start().await;
+    let id = app.after_baseline_pet("KS", 5).await;
+    let pet1 = crate::common::now() - chrono::Duration::days(4);
+    let biopsy = protocol::testing::fresh_biopsy_command(pet1 + chrono::Duration::hours(2));
+    app.run_at(
+        pet1 + chrono::Duration::hours(3),
+        "nurse.ks",
+        &id,
+        &[biopsy],
+    )
+    .await;
+    let day_after = pet1 + chrono::Duration::days(1);
+    let first = protocol::testing::pathology_command(
+        "biopsy-1",
+        "A",
+        IhcScore::Zero,
+        false,
+        day_after.date_naive(),
+    );
+    app.run_at(day_after, "path.ks", &id, &[first]).await;
+    let inv = app.client("inv.ks").await;
+    assert!(
+        !work_kinds(&inv, &id)
+            .await
+            .contains(&"allocation".to_string())
+    );
+    // A second specimen scores higher: another arm is proposed, pending her signature.
+    let second = protocol::testing::pathology_command(
+        "biopsy-1",
+        "B",
+        IhcScore::OnePlus,
+        false,
+        crate::common::now().date_naive(),
+    );
+    app.run("path.ks", &id, &[second]).await;
+    assert!(
+        work_kinds(&inv, &id)
+            .await
+            .contains(&"allocation".to_string())
+    );
+    let page = inv.get("/work").await;
+    assert!(
+        page.text.contains("Allocations to confirm"),
+        "{}",
+        page.text
+    );
+}
