@@ -100,8 +100,10 @@ fn badges(row: &DataPointRow) -> Markup {
         SdvState::NotVerified => "missing",
     };
     html! {
-        @if row.status != EntryStatus::Current {
-            span.status.muted data-badge="history" { (format!("{:?}", row.status).to_lowercase()) } " "
+        @match &row.status {
+            EntryStatus::Current => {}
+            EntryStatus::Superseded { by, .. } => { span.status.muted data-badge="history" { "corrected by " (by) } " " }
+            EntryStatus::Retracted { .. } => { span.status.muted data-badge="history" { "retracted" } " " }
         }
         @if !row.active_queries.is_empty() {
             span.status.not_met data-badge="query" { "query open" } " "
