@@ -248,7 +248,7 @@ fn investigator_work(
         ));
     }
     if let Some(pending) = c.p.allocation.as_ref().and_then(|a| a.pending.as_ref()) {
-        let proposed = serde_json::to_value(&pending.proposed)
+        let proposed = serde_json::to_value(pending.proposed)
             .ok()
             .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
             .unwrap_or_else(|| "no arm".into());
