@@ -187,7 +187,7 @@ async fn again(
                 }
                 button type="submit" { "Answer" }
             }
-            @if let Some(cmd) = correct_with {
+            @if let Some(cmd) = correct_with.filter(|c| trial::commands::find(c).is_some_and(|s| s.own_page.is_none())) {
                 p { a.button #answer-with-correction href={ "/participants/" (id) "/do/" (cmd) "?corrects=" (q.point.entry_id) "&query=" (q.query_id) } { "Answer with a correction of " (q.point.entry_id) } }
             }
         }

@@ -625,3 +625,36 @@ async fn a_pending_reallocation_waits_on_the_investigators_work_list() {
         page.text
     );
 }
+
+#[tokio::test]
+async fn an_ended_clean_casebook_is_ready_to_freeze() {
+    let app = TestApp::start().await;
+    let id = app.eligible("KS").await;
+    let fail = protocol::Command::ScreenFail(protocol::ScreenFail {
+        reason: "declined the biopsy".into(),
+    });
+    app.run("inv.ks", &id, &[fail]).await;
+    let dm = add_data_manager(&app).await;
+    assert!(
+        !work_kinds(&dm, &id)
+            .await
+            .contains(&"ready_to_freeze".to_string()),
+        "not verified yet"
+    );
+    // The monitor verifies the screening visit at once.
+    let monitor = app.client("monitor").await;
+    let r = post_form(
+        &monitor,
+        &format!("/participants/{id}/verify"),
+        &id,
+        &[("scope", "visit:screening")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        !work_kinds(&monitor, &id)
+            .await
+            .contains(&"verify".to_string())
+    );
+    assert_eq!(work_kinds(&dm, &id).await, ["ready_to_freeze"]);
+}

@@ -202,8 +202,8 @@ fn row_actions(
     html! {
         div.actions {
             @if current && user.role.may(Capability::EnterData) {
-                @if let Some(cmd) = &r.correct_with {
-                    a.button.correct href={ "/participants/" (id) "/do/" (cmd) "?corrects=" (r.entry_id) } { "Correct" }
+                @if let Some(href) = correct_link(id, r) {
+                    a.button.correct href=(href) { "Correct" }
                 }
             }
             @if current && user.role.may(Capability::VerifySource) && !r.sdv.is_verified() {
@@ -239,6 +239,18 @@ fn row_actions(
             }
         }
     }
+}
+
+/// Where an entry is corrected: its command's form with the entry chosen, or the page of
+/// a command that has its own (an adverse event's follow-up, the CT assessments).
+fn correct_link(id: &str, r: &DataPointRow) -> Option<String> {
+    let cmd = r.correct_with.as_deref()?;
+    let spec = trial::commands::find(cmd)?;
+    Some(match spec.own_page {
+        Some("ae") => format!("/participants/{id}/ae/new?follow_up={}", r.entry_id),
+        Some(own) => format!("/participants/{id}/{own}"),
+        None => format!("/participants/{id}/do/{cmd}?corrects={}", r.entry_id),
+    })
 }
 
 async fn raise_query(
