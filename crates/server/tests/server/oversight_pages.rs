@@ -658,3 +658,35 @@ async fn an_ended_clean_casebook_is_ready_to_freeze() {
     );
     assert_eq!(work_kinds(&dm, &id).await, ["ready_to_freeze"]);
 }
+
+#[tokio::test]
+async fn an_adverse_event_is_corrected_on_its_own_page() {
+    let app = TestApp::start().await;
+    let id = app.after_baseline_pet("KS", 5).await;
+    let now = crate::common::now();
+    let mut ae = protocol::testing::adverse_event_command(
+        10028813,
+        1,
+        (now - chrono::Duration::days(1)).date_naive(),
+        now - chrono::Duration::hours(2),
+    );
+    // Before any T-DXd dose: not related to it, nor acted on.
+    if let protocol::Command::RecordAdverseEvent(a) = &mut ae {
+        a.relation_tdxd = protocol::journey::safety::Causality::NotApplicable;
+        a.action_tdxd = protocol::journey::safety::ActionTaken::NotApplicable;
+    }
+    app.run("nurse.ks", &id, &[ae]).await;
+    let nurse = app.client("nurse.ks").await;
+    let page = nurse.get(&format!("/participants/{id}")).await;
+    let row = row_of(&page.text, "ae-1");
+    assert!(
+        row.contains(&format!(
+            "href=\"/participants/{id}/ae/new?follow_up=ae-1\""
+        )),
+        "{row}"
+    );
+    let form = nurse
+        .get(&format!("/participants/{id}/ae/new?follow_up=ae-1"))
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+}
