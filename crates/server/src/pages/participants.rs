@@ -568,21 +568,21 @@ async fn run_form(
     let data = forms::to_json(&fields, values, ctx.user.zone)
         .map_err(|p| (StatusCode::BAD_REQUEST, problems_box(&p)))?;
     let refused = |e: ApiError| (e.status(), problem_box(&e));
-    if ctx.answers_query.is_some() {
+    let written = if ctx.answers_query.is_some() {
         // The correction is recorded as part of the answer, in one write.
-        return super::queries::answer_with_correction(
-            state, ctx.user, ctx.id, ctx.spec, values, data,
-        )
-        .await
-        .map(|_| ())
-        .map_err(refused);
-    }
-    let request = command_request(values, data).map_err(refused)?;
-    let written = state
-        .trial
-        .run_spec(ctx.user, ctx.id, ctx.spec, request)
-        .await;
-    match written.map_err(ApiError::from) {
+        super::queries::answer_with_correction(state, ctx.user, ctx.id, ctx.spec, values, data)
+            .await
+            .map(|_| ())
+    } else {
+        let request = command_request(values, data).map_err(refused)?;
+        state
+            .trial
+            .run_spec(ctx.user, ctx.id, ctx.spec, request)
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from)
+    };
+    match written {
         Ok(_) => Ok(()),
         Err(e) => {
             if let ApiError::Conflict { actual, .. } = e {
