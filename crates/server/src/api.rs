@@ -66,6 +66,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::journey_api::router())
         .merge(crate::response_api::router())
         .merge(crate::account_api::router())
+        .merge(crate::work_api::router())
         .route("/api/{*rest}", axum::routing::any(not_found))
 }
 

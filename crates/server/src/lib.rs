@@ -24,6 +24,7 @@
 //! | [`png`] | the MIP picture answer shared by the API and the pages |
 //! | [`security`] | security headers on every answer; request body size and time limits |
 //! | [`listener`] | accepting connections; slow clients are cut off |
+//! | [`work_api`] | the signed-in user's work list |
 
 pub mod account_api;
 pub mod admin_api;
@@ -42,6 +43,7 @@ pub mod png;
 pub mod response_api;
 pub mod security;
 mod trace;
+pub mod work_api;
 
 use std::net::SocketAddr;
 

@@ -373,6 +373,9 @@ pub fn build() -> Value {
     let mut jo = json!({"get": op("The journey after PET: arm, biopsies, pathology, T-DXd course, adverse events with the SAE clock, visits, deviations", None, "200", ok("journey", schema::<trial::journey::JourneyView>(&mut defs)))});
     jo["get"]["parameters"] = id_param.clone();
     paths.insert("/api/v1/participants/{id}/journey".into(), jo);
+    paths.insert("/api/v1/work".into(), json!({
+        "get": op("What your role has to do now: signatures, reads, reports, overdue visits, queries to answer or close, entries to verify, participants ready to freeze or lock", None, "200", ok("work list", schema::<trial::worklist::WorkList>(&mut defs))),
+    }));
     paths.insert("/api/v1/visits".into(), json!({
         "get": op_with("A page of the upcoming, due and overdue visits of the participants you may see, overdue first; x-total-count gives the number matching", page_params.to_vec(), ok("visits", schema::<Vec<trial::journey::SiteVisit>>(&mut defs))),
     }));

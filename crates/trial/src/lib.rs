@@ -27,6 +27,7 @@
 //! | [`participants`] | registration, lists, a participant's record, audit trail, eligibility, running a command |
 //! | [`overview`] | everything the participant page shows, from one load |
 //! | [`oversight`] | queries, source data verification, freeze and lock, casebook signatures, data points |
+//! | [`worklist`] | what each role has to do now, from the read rows |
 //! | [`imaging`] | PET exams: quantification from the DICOM archive, the MIP picture |
 //! | [`journey`] | the journey after PET, the visit list, CTCAE terms |
 //! | [`response`] | tumour response: CT assessments and the RECIST 1.1 result |
@@ -54,6 +55,7 @@ pub mod response;
 pub mod roles;
 pub mod sessions;
 pub mod signin;
+pub mod worklist;
 pub mod write;
 
 use std::sync::Arc;

@@ -519,7 +519,7 @@ fn value_text(form: &str, v: &serde_json::Value) -> String {
 }
 
 /// Whether an entry's verification is required by the settings' per-form requirement.
-fn sdv_required(p: &Participant, settings: &protocol::Settings, entry_id: &str) -> bool {
+pub(crate) fn sdv_required(p: &Participant, settings: &protocol::Settings, entry_id: &str) -> bool {
     use protocol::settings::SdvRequirement;
     match settings.sdv_requirement(oversight::form_of(entry_id)) {
         SdvRequirement::None => false,

@@ -362,6 +362,60 @@ pub fn to_json(
     }
 }
 
+/// The fields that name an existing entry (the entry a correction corrects, the entry a
+/// retraction retracts): forms offer them as a choice of the participant's entries.
+pub const ENTRY_FIELDS: [&str; 2] = ["corrects", "entry_id"];
+
+/// A field naming an entry as a choice of `entries` (id, description), never typed by
+/// hand; `value` is chosen when it is one of them.
+pub fn entry_select(f: &Field, entries: &[(String, String)], value: &str) -> Markup {
+    let id = format!("f-{}", f.name);
+    let help_id = format!("{id}-help");
+    html! {
+        div.field {
+            label for=(id) { (f.label) @if f.required { span.req aria-hidden="true" { " *" } } }
+            select id=(id) name=(f.name) required[f.required] aria-describedby=(help_id) {
+                option value="" selected[value.is_empty()] { @if f.required { "— choose —" } @else { "— a new entry —" } }
+                @for (v, label) in entries {
+                    option value=(v) selected[v == value] { (label) }
+                }
+            }
+            @if let Some(help) = &f.help { small.help id=(help_id) { (help) } }
+        }
+    }
+}
+
+/// An entry's recorded values as the form's typed values, to start a correction from
+/// what is stored: date-times shown as local times in `zone`.
+pub fn values_of_entry(
+    fields: &[Field],
+    entry: &Value,
+    zone: SiteZone,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for f in fields {
+        let Some(v) = entry.get(&f.name) else {
+            continue;
+        };
+        let text = match (v, &f.kind) {
+            (Value::String(s), Kind::DateTime) => s
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .map(|t| {
+                    t.with_timezone(&zone.0)
+                        .format("%Y-%m-%dT%H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default(),
+            (Value::String(s), _) => s.clone(),
+            (Value::Number(n), _) => n.to_string(),
+            (Value::Bool(b), _) => b.to_string(),
+            _ => continue,
+        };
+        out.insert(f.name.clone(), text);
+    }
+    out
+}
+
 /// Converts a `datetime-local` value typed in `zone` to RFC 3339 UTC. In the autumn hour
 /// that occurs twice the earlier reading is taken; in the spring hour that does not exist,
 /// nothing is guessed.

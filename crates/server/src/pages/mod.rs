@@ -7,14 +7,17 @@ mod attest;
 mod dashboard;
 pub mod forms;
 mod journey;
+mod oversight;
 mod participants;
 mod pet;
 mod pet_response;
 mod pet_view;
+mod queries;
 mod response;
 mod response_chart;
 mod signin;
 mod submit;
+mod work;
 
 use std::collections::BTreeMap;
 
@@ -43,13 +46,22 @@ pub fn router() -> Router<AppState> {
         .merge(response::router())
         .merge(admin::router())
         .merge(dashboard::router())
+        .merge(oversight::router())
+        .merge(queries::router())
+        .merge(work::router())
 }
 
 /// The page a role starts on: where `/` and signing in lead.
 pub fn landing_path(role: Role) -> &'static str {
     match role {
         Role::Admin => "/admin",
-        _ => "/participants",
+        Role::Investigator
+        | Role::ResearchNurse
+        | Role::NuclearMedicineReader
+        | Role::Pathologist
+        | Role::Monitor
+        | Role::DataManager => "/work",
+        Role::Statistician | Role::StudyDirector => "/dashboard",
     }
 }
 
@@ -99,7 +111,7 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                         @if u.role == Role::Admin {
                             nav { a href="/admin" { "Administration" } " " a href="/admin/users" { "Users" } " " a href="/admin/sites" { "Sites" } " " a href="/admin/settings" { "Settings" } }
                         } @else {
-                            nav { a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/dashboard" { "Dashboard" } }
+                            nav { a href="/work" { "Work" } " " a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/queries" { "Queries" } " " a href="/dashboard" { "Dashboard" } }
                         }
                         span.who {
                             (u.display_name) " · " (u.role.label())

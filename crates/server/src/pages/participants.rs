@@ -196,7 +196,14 @@ async fn overview(
 ) -> Response {
     let o = page_try!(state.trial.overview(&user, &id).await);
     let settings = page_try!(state.trial.settings().await);
-    let body = overview_body(&user, &id, (&o, &settings), done.done, &Redo::default());
+    let rows = page_try!(state.trial.data_points(&user, &id).await);
+    let body = overview_body(
+        &user,
+        &id,
+        (&o, &settings, &rows),
+        done.done,
+        &Redo::default(),
+    );
     page(&id, &user, body)
 }
 
@@ -211,14 +218,19 @@ pub(super) async fn overview_again(
 ) -> Response {
     let o = page_try!(state.trial.overview(user, id).await);
     let settings = page_try!(state.trial.settings().await);
-    let body = overview_body(user, id, (&o, &settings), None, &redo);
+    let rows = page_try!(state.trial.data_points(user, id).await);
+    let body = overview_body(user, id, (&o, &settings, &rows), None, &redo);
     page_with_status(status, id, user, body)
 }
 
 fn overview_body(
     user: &CurrentUser,
     id: &str,
-    (o, settings): (&trial::overview::Overview, &protocol::Settings),
+    (o, settings, rows): (
+        &trial::overview::Overview,
+        &protocol::Settings,
+        &[trial::oversight::DataPointRow],
+    ),
     done: Option<String>,
     redo: &Redo,
 ) -> Markup {
@@ -245,6 +257,9 @@ fn overview_body(
                 }
             }
         }
+        (super::oversight::data_section(user, id, o.row.version, rows, redo))
+        (super::oversight::signatures_section(user, id, p))
+        (super::oversight::deviations_section(user, id, o.row.version, p, redo))
         @if show_pet { (super::pet_view::overview_card(id, &exams)) }
         @if let Some(j) = &o.journey { (super::journey::journey_card(id, j, user)) }
         @if show_pet { p #response-link { a href={ "/participants/" (id) "/response" } { "Tumour response (RECIST 1.1 CT assessments)" } } }
@@ -370,6 +385,19 @@ struct FormContext<'a> {
     spec: &'a CommandSpec,
     version: i64,
     eligibility: Option<EligibilityReport>,
+    /// The participant's current entries this form may name (id, description).
+    entries: Vec<(String, String)>,
+    /// The query this form answers with its correction, if it does.
+    answers_query: Option<String>,
+    /// The participant, for the values of the entry a correction starts from.
+    participant: protocol::Participant,
+}
+
+/// The query parameters of a command form: the entry it corrects and the query it answers.
+#[derive(serde::Deserialize, Default)]
+struct FormQuery {
+    corrects: Option<String>,
+    query: Option<String>,
 }
 
 fn command_page(
@@ -378,6 +406,10 @@ fn command_page(
     problem: Option<Markup>,
 ) -> Markup {
     let fields = forms::fields(&(ctx.spec.schema)(), (ctx.spec.field_order)());
+    let (entry_fields, rest): (Vec<_>, Vec<_>) = fields
+        .iter()
+        .cloned()
+        .partition(|f| forms::ENTRY_FIELDS.contains(&f.name.as_str()));
     html! {
         h1 { (ctx.spec.title) " · " (ctx.id) }
         p.muted { (ctx.spec.summary) }
@@ -386,7 +418,11 @@ fn command_page(
         form.card method="post" action={ "/participants/" (ctx.id) "/do/" (ctx.spec.name) } {
             input type="hidden" name="csrf" value=(ctx.user.csrf);
             input type="hidden" name="expected_version" value=(ctx.version);
-            (forms::render(&fields, values, ctx.user.zone))
+            @if let Some(q) = &ctx.answers_query { (super::queries::answer_fields(q, values)) }
+            @for f in &entry_fields {
+                (forms::entry_select(f, &ctx.entries, values.get(&f.name).map(String::as_str).unwrap_or_default()))
+            }
+            (forms::render(&rest, values, ctx.user.zone))
             // One reason field: a form that can correct an entry asks for its reason.
             @if !fields.iter().any(|f| f.name == "correction_reason") {
                 div.field {
@@ -419,34 +455,88 @@ async fn form_context<'a>(
 ) -> Result<FormContext<'a>, ApiError> {
     let spec = commands::find(name).ok_or_else(|| ApiError::NotFound(format!("no form {name}")))?;
     user.require(spec.capability)?;
-    let row = state.trial.visible_row(user, id).await?;
+    let visible = state.trial.visible(user, id).await?;
     let eligibility = if spec.name == "enrol" {
         Some(state.trial.eligibility(user, id).await?)
     } else {
         None
     };
+    let entries = if (spec.field_order)()
+        .iter()
+        .any(|f| forms::ENTRY_FIELDS.contains(f))
+    {
+        entry_choices(user, spec, &state.trial.data_points(user, id).await?)
+    } else {
+        Vec::new()
+    };
     Ok(FormContext {
         user,
         id,
         spec,
-        version: row.version,
+        version: visible.row.version,
         eligibility,
+        entries,
+        answers_query: None,
+        participant: visible.participant,
     })
+}
+
+/// The current entries a form may name: those it corrects (its own form's), or every
+/// current entry for a retraction.
+fn entry_choices(
+    user: &CurrentUser,
+    spec: &CommandSpec,
+    rows: &[trial::oversight::DataPointRow],
+) -> Vec<(String, String)> {
+    rows.iter()
+        .filter(|r| r.status == protocol::EntryStatus::Current)
+        .filter(|r| {
+            spec.kind == protocol::CommandKind::RetractEntry
+                || r.correct_with.as_deref() == Some(spec.name)
+        })
+        .map(|r| {
+            let label = format!(
+                "{} · {}: {} ({})",
+                r.entry_id,
+                r.what,
+                r.value,
+                user.local_time(r.recorded_at)
+            );
+            (r.entry_id.clone(), label)
+        })
+        .collect()
 }
 
 async fn command_form(
     State(state): State<AppState>,
     PageUser(user): PageUser,
     Path((id, name)): Path<(String, String)>,
+    Query(fq): Query<FormQuery>,
 ) -> Response {
-    match form_context(&state, &user, &id, &name).await {
-        Ok(ctx) => page(
-            &super::participant_title(ctx.spec.title, &id),
-            &user,
-            command_page(&ctx, &BTreeMap::new(), None),
-        ),
-        Err(e) => error_page(e),
+    let mut ctx = page_try!(form_context(&state, &user, &id, &name).await);
+    ctx.answers_query = fq.query.filter(|q| !q.trim().is_empty());
+    // A correction starts from the entry's stored values, with the entry chosen.
+    let mut values = BTreeMap::new();
+    if let Some(entry) = fq
+        .corrects
+        .filter(|c| ctx.entries.iter().any(|(id, _)| id == c))
+    {
+        let fields = forms::fields(&(ctx.spec.schema)(), (ctx.spec.field_order)());
+        if let Some(json) = ctx.participant.entry_json(&entry) {
+            values = forms::values_of_entry(&fields, &json, user.zone);
+        }
+        let field = if fields.iter().any(|f| f.name == "corrects") {
+            "corrects"
+        } else {
+            "entry_id"
+        };
+        values.insert(field.to_string(), entry);
     }
+    page(
+        &super::participant_title(ctx.spec.title, &id),
+        &user,
+        command_page(&ctx, &values, None),
+    )
 }
 
 async fn command_submit(
@@ -457,8 +547,15 @@ async fn command_submit(
 ) -> Response {
     let values = page_try!(checked_form(&user, &body));
     let mut ctx = page_try!(form_context(&state, &user, &id, &name).await);
+    ctx.answers_query = values
+        .get("answers_query")
+        .filter(|q| !q.trim().is_empty())
+        .cloned();
     let Err((status, problem)) = run_form(&state, &mut ctx, &values).await else {
-        return done(&format!("/participants/{id}"), &name);
+        return match &ctx.answers_query {
+            Some(q) => done(&format!("/participants/{id}/queries/{q}"), "answered"),
+            None => done(&format!("/participants/{id}"), &name),
+        };
     };
     let body = command_page(&ctx, &values, Some(problem));
     page_with_status(
@@ -480,12 +577,21 @@ async fn run_form(
     let data = forms::to_json(&fields, values, ctx.user.zone)
         .map_err(|p| (StatusCode::BAD_REQUEST, problems_box(&p)))?;
     let refused = |e: ApiError| (e.status(), problem_box(&e));
-    let request = command_request(values, data).map_err(refused)?;
-    let written = state
-        .trial
-        .run_spec(ctx.user, ctx.id, ctx.spec, request)
-        .await;
-    match written.map_err(ApiError::from) {
+    let written = if ctx.answers_query.is_some() {
+        // The correction is recorded as part of the answer, in one write.
+        super::queries::answer_with_correction(state, ctx.user, ctx.id, ctx.spec, values, data)
+            .await
+            .map(|_| ())
+    } else {
+        let request = command_request(values, data).map_err(refused)?;
+        state
+            .trial
+            .run_spec(ctx.user, ctx.id, ctx.spec, request)
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from)
+    };
+    match written {
         Ok(_) => Ok(()),
         Err(e) => {
             if let ApiError::Conflict { actual, .. } = e {

@@ -523,7 +523,7 @@ async fn after_a_reset_the_pages_lead_to_the_password_page_and_nowhere_else() {
         .send()
         .await
         .expect("change");
-    assert_eq!(r.headers()["location"], "/participants");
+    assert_eq!(r.headers()["location"], "/work");
     let r = http
         .get(app.url("/participants"))
         .send()

@@ -49,12 +49,14 @@ async fn each_role_lands_on_its_own_start_page() {
     let admin = app.client("admin").await.get("/admin").await;
     assert_eq!(admin.status, StatusCode::OK, "{}", admin.text);
     assert!(admin.text.contains("Administration"), "{}", admin.text);
-    for who in ["nurse.ks", "monitor", "stat"] {
-        assert_eq!(
-            lands_on(&app.client(who).await, "/").await,
-            "/participants",
-            "{who}"
-        );
+    // Site staff, the monitor and the data manager land on their work list; the
+    // statistician and the study director on the study dashboard.
+    for (who, start) in [
+        ("nurse.ks", "/work"),
+        ("monitor", "/work"),
+        ("stat", "/dashboard"),
+    ] {
+        assert_eq!(lands_on(&app.client(who).await, "/").await, start, "{who}");
     }
     // Not signed in: to the sign-in page.
     assert_eq!(lands_on(&app.anonymous(), "/").await, "/signin");

@@ -16,6 +16,7 @@ mod journey;
 mod lists;
 mod matrix;
 mod oversight;
+mod oversight_pages;
 mod pet;
 mod pet_response;
 mod response;

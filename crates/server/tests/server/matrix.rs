@@ -121,6 +121,8 @@ fn classify_api(method: &str, path: &str) -> Option<Need> {
         ("post", "/api/v1/participants/{id}/signatures") => Some(Need::Cap(InvestigatorSign)),
         // The dashboard and the deviation list: their own site's for a site's staff.
         ("get", "/api/v1/dashboard" | "/api/v1/deviations" | "/api/v1/deviations.csv") => read,
+        // Her own work list: what her role has to do over what she may see.
+        ("get", "/api/v1/work") => read,
         // The CTCAE dictionary is reference data, no participant's.
         ("get", "/api/v1/ctcae" | "/api/v1/ctcae/{code}") => Some(Need::SignedIn),
         // Her own password: anyone signed in.
@@ -155,6 +157,26 @@ fn pages() -> Vec<(&'static str, &'static str, Need)> {
         ("GET", "/visits", read),
         ("GET", "/dashboard", read),
         ("GET", "/deviations", read),
+        ("GET", "/work", read),
+        ("GET", "/queries", read),
+        ("GET", "/study/holds", read),
+        ("POST", "/study/holds", Need::Cap(Freeze)),
+        ("GET", "/participants/{id}/verify", read),
+        ("POST", "/participants/{id}/verify", Need::Cap(VerifySource)),
+        ("POST", "/participants/{id}/queries", Need::Cap(RaiseQuery)),
+        ("GET", "/participants/{id}/holds", read),
+        ("POST", "/participants/{id}/holds", Need::Cap(Freeze)),
+        (
+            "GET",
+            "/participants/{id}/sign",
+            Need::Cap(InvestigatorSign),
+        ),
+        (
+            "POST",
+            "/participants/{id}/sign",
+            Need::Cap(InvestigatorSign),
+        ),
+        ("POST", "/participants/{id}/deviations", read),
         ("GET", "/participants/new", Need::Cap(EnterData)),
         ("POST", "/participants/new", Need::Cap(EnterData)),
         ("GET", "/participants/{id}", read),
