@@ -206,23 +206,67 @@ pub struct SiteDeviations {
     pub minor: u64,
 }
 
-/// Open queries by age and site. Queries are not recorded yet: the section stays empty
-/// until they are, and then lists them here.
+/// Queries still to be resolved (open: awaiting the site; answered: awaiting the raiser),
+/// by site and by how long they have been open.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OpenQueries {
     /// Open queries per site and age band.
     pub rows: Vec<OpenQueryCount>,
 }
 
-/// How many queries of one site have been open for an age band.
+/// How many queries of one site have been unresolved for an age band.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OpenQueryCount {
     /// Site code.
     pub site: String,
-    /// Age band, e.g. `0-7 days`.
+    /// Age band since the query was raised, e.g. `0–7 days`.
     pub age: String,
-    /// How many.
+    /// Open: waiting for the site's answer.
     pub count: u64,
+    /// Answered: waiting for the raiser to close or requery.
+    pub answered: u64,
+}
+
+/// The age bands of unresolved queries, by whole days since raised (upper bound included).
+const QUERY_AGE_BANDS: [(i64, &str); 4] = [
+    (7, "0–7 days"),
+    (14, "8–14 days"),
+    (30, "15–30 days"),
+    (i64::MAX, "over 30 days"),
+];
+
+/// Unresolved queries per site and age band, in site then band order; bands without any
+/// are left out.
+pub fn open_queries(
+    participants: &[(&ParticipantRow, Participant)],
+    now: DateTime<Utc>,
+) -> OpenQueries {
+    let mut counts: BTreeMap<(String, usize), (u64, u64)> = BTreeMap::new();
+    for (row, p) in participants {
+        for q in p.oversight.queries.iter().filter(|q| q.status.is_active()) {
+            let days = (now - q.raised_at).num_days();
+            let band = QUERY_AGE_BANDS
+                .iter()
+                .position(|(max, _)| days <= *max)
+                .unwrap_or(QUERY_AGE_BANDS.len() - 1);
+            let c = counts.entry((row.site.clone(), band)).or_default();
+            match q.status {
+                protocol::oversight::QueryStatus::Open => c.0 += 1,
+                _ => c.1 += 1,
+            }
+        }
+    }
+    OpenQueries {
+        rows: counts
+            .into_iter()
+            .map(|((site, band), (count, answered))| OpenQueryCount {
+                site,
+                age: QUERY_AGE_BANDS[band].1.to_string(),
+                count,
+                answered,
+            })
+            .collect(),
+    }
 }
 
 impl Trial {
@@ -255,7 +299,7 @@ impl Trial {
             visits,
             serious_adverse_events: serious_adverse_events(&participants, now, &settings),
             deviations_by_site: deviations_by_site(&rows, &sites),
-            open_queries: OpenQueries::default(),
+            open_queries: open_queries(&participants, now),
             site,
             sites,
             today,
@@ -280,6 +324,15 @@ struct FigureParts {
     off_study: Option<protocol::journey::trial::OffStudyRecord>,
     #[serde(default)]
     adverse_events: Vec<protocol::Entry<protocol::journey::trial::AeRecord>>,
+    #[serde(default)]
+    oversight: QueryParts,
+}
+
+/// The queries of a snapshot's oversight part.
+#[derive(Default, Deserialize)]
+struct QueryParts {
+    #[serde(default)]
+    queries: Vec<protocol::oversight::Query>,
 }
 
 /// A participant with the parts of her snapshot the dashboard counts, the rest empty.
@@ -293,6 +346,10 @@ fn figures_of(row: &ParticipantRow) -> Result<Participant> {
         allocation: parts.allocation,
         off_study: parts.off_study,
         adverse_events: parts.adverse_events,
+        oversight: protocol::oversight::Oversight {
+            queries: parts.oversight.queries,
+            ..Default::default()
+        },
         ..Participant::default()
     })
 }

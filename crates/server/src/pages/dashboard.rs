@@ -161,14 +161,15 @@ fn dashboard_body(user: &CurrentUser, d: &Dashboard) -> Markup {
             @if d.open_queries.rows.is_empty() { p.muted { "No open queries." } }
             @else {
                 table {
-                    thead { tr { th { "Site" } th { "Open for" } th { "Queries" } } }
+                    thead { tr { th { "Site" } th { "Open for" } th { "Awaiting the site" } th { "Answered, awaiting closing" } } }
                     tbody {
                         @for q in &d.open_queries.rows {
-                            tr { td { (q.site) } td { (q.age) } td { (q.count) } }
+                            tr { td { (q.site) } td { (q.age) } td.num { (q.count) } td.num { (q.answered) } }
                         }
                     }
                 }
             }
+            p { a href="/queries" { "Every query" } }
         }
     }
 }

@@ -445,6 +445,93 @@ async fn dashboard_figures_equal_the_counts_of_the_event_log_and_a_nurse_sees_he
         assert!(!uu.text.contains("KS-"), "no KS participant: {}", uu.text);
     }
     assert_eq!(expected(&counted, Some("UU"))["screened"], 3);
+    // Queries: two raised on a KS participant and one on a UU participant, one answered by
+    // the KS nurse; the unresolved queries by site equal the query events of the log.
+    let pick = |site: &str| {
+        counted
+            .iter()
+            .find(|(_, c)| c.site == site && c.enrolled_at.is_some())
+            .map(|(id, _)| id.clone())
+            .expect("a participant")
+    };
+    let (ks_id, uu_id) = (pick("KS"), pick("UU"));
+    for (id, n) in [(&ks_id, 2), (&uu_id, 1)] {
+        let rows = director
+            .get(&format!("/api/v1/participants/{id}/data-points"))
+            .await;
+        let entry = rows
+            .body
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["form"] == "lab" && r["status"]["status"] == "current")
+            .map(|r| r["entry_id"].clone())
+            .expect("a lab");
+        for _ in 0..n {
+            let raised = director
+                .post(
+                    &format!("/api/v1/participants/{id}/queries"),
+                    &json!({"point": {"entry_id": entry}, "text": "Please check against the lab report."}),
+                )
+                .await;
+            assert_eq!(raised.status, StatusCode::OK, "{}", raised.text);
+        }
+    }
+    let answered = app
+        .client("nurse.ks")
+        .await
+        .post(
+            &format!("/api/v1/participants/{ks_id}/queries/q-1/answer"),
+            &json!({"text": "Checked against the lab report."}),
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::OK, "{}", answered.text);
+    let mut status: BTreeMap<(String, String), &str> = BTreeMap::new();
+    let log = app.state.store().read_all(0, 1_000_000).await.expect("log");
+    for e in log {
+        let Some(id) = e.stream.strip_prefix("participant/") else {
+            continue;
+        };
+        let key = |q: &str| (id.to_owned(), q.to_owned());
+        match serde_json::from_value::<Event>(e.payload).expect("an event") {
+            Event::QueryRaised { query } => {
+                status.insert(key(&query.query_id), "open");
+            }
+            Event::QueryAnswered { query_id, .. } => {
+                status.insert(key(&query_id), "answered");
+            }
+            Event::QueryReopened { query_id, .. } => {
+                status.insert(key(&query_id), "open");
+            }
+            Event::QueryClosed { query_id, .. } | Event::QueryCancelled { query_id, .. } => {
+                status.insert(key(&query_id), "resolved");
+            }
+            _ => {}
+        }
+    }
+    let mut want: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for ((id, _), s) in &status {
+        let site = counted[id].site.clone();
+        let w = want.entry(site).or_default();
+        match *s {
+            "open" => w.0 += 1,
+            "answered" => w.1 += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(want["KS"], (1, 1));
+    assert_eq!(want["UU"], (1, 0));
+    let rows = director.get("/api/v1/dashboard").await.body["open_queries"]["rows"].clone();
+    let expected_rows: Vec<Value> = want
+        .iter()
+        .map(|(site, (open, answered))| {
+            json!({"site": site, "age": "0–7 days", "count": open, "answered": answered})
+        })
+        .collect();
+    assert_eq!(rows, json!(expected_rows));
+    let uu_rows = nurse.get("/api/v1/dashboard").await.body["open_queries"]["rows"].clone();
+    assert_eq!(uu_rows, json!([expected_rows[1].clone()]));
+
     // A study-wide user may narrow the view to one site.
     let ks = director.get("/api/v1/dashboard?site=KS").await;
     assert_eq!(shown(&ks.body), expected(&counted, Some("KS")));
