@@ -99,7 +99,7 @@ async fn the_administrator_manages_users_and_settings_and_no_one_else_may() {
 
     // A research nurse gets the 403 page there, and her start page is the participants.
     let n = connect(&driver).await;
-    sign_in_to(&n, &app, "nurse.ks", "Participants at KS").await;
+    sign_in_to(&n, &app, "nurse.ks", "Work").await;
     for page in ["/admin", "/admin/users", "/admin/settings"] {
         n.goto(&app.url(page)).await.expect("page");
         heading(&n, |h| h == "Forbidden").await;
