@@ -2,8 +2,8 @@
 //! page a user may see after an administrator reset her password.
 
 use axum::Router;
-use axum::extract::{RawForm, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::{Query, RawForm, State};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
 
@@ -16,12 +16,16 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route(PASSWORD_PAGE, get(show).post(submit))
 }
 
-fn form(user: &CurrentUser, problem: Option<&str>) -> Markup {
+fn form(user: &CurrentUser, problem: Option<&str>, done: Option<&str>) -> Markup {
     layout(
         "Change your password",
         Some(user),
         html! {
             h1 { "Change your password" }
+            @if let Some(n) = super::saved_notice(done) {
+                (n)
+                p { a href=(super::landing_path(user.role)) { "Continue to your start page" } }
+            }
             @if user.must_change_password {
                 p { "An administrator set your password: choose your own before you go on." }
             }
@@ -43,8 +47,8 @@ fn form(user: &CurrentUser, problem: Option<&str>) -> Markup {
     )
 }
 
-async fn show(PageUser(user): PageUser) -> Html<String> {
-    Html(form(&user, None).into_string())
+async fn show(PageUser(user): PageUser, Query(d): Query<super::Done>) -> Html<String> {
+    Html(form(&user, None, d.done.as_deref()).into_string())
 }
 
 async fn submit(
@@ -64,12 +68,13 @@ async fn submit(
     }
     .await;
     match result {
-        Ok(()) => Redirect::to(super::landing_path(user.role)).into_response(),
+        // The change is confirmed on the page, with the way on to her start page.
+        Ok(()) => super::done(PASSWORD_PAGE, "password"),
         Err(e @ (ApiError::BadRequest(_) | ApiError::Forbidden(_))) => {
             let status = e.status();
             (
                 status,
-                Html(form(&user, Some(&e.to_string())).into_string()),
+                Html(form(&user, Some(&e.to_string()), None).into_string()),
             )
                 .into_response()
         }

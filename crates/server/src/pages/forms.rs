@@ -254,6 +254,17 @@ pub fn fields(schema: &Value, order: &[&str]) -> Vec<Field> {
 /// Renders the inputs of `fields` with the values typed so far; date-times are local
 /// times in `zone`.
 pub fn render(fields: &[Field], values: &BTreeMap<String, String>, zone: SiteZone) -> Markup {
+    render_with_problem(fields, values, zone, None)
+}
+
+/// [`render`], with a refusal shown inside the field it names (`at`: the field's name and
+/// the refusal's box), so the page opens at the field to change.
+pub fn render_with_problem(
+    fields: &[Field],
+    values: &BTreeMap<String, String>,
+    zone: SiteZone,
+    at: Option<(&str, &Markup)>,
+) -> Markup {
     html! {
         @for f in fields {
             @let id = format!("f-{}", f.name);
@@ -292,9 +303,21 @@ pub fn render(fields: &[Field], values: &BTreeMap<String, String>, zone: SiteZon
                 @if let Some(help) = &f.help {
                     small.help id=(help_id) { (help) @if f.kind == Kind::DateTime { " (local time, " (zone.name()) ")" } }
                 }
+                @if let Some((name, problem)) = at && *name == f.name { (problem) }
             }
         }
     }
+}
+
+/// The form field a refusal is about: the first name in backticks in its message that is
+/// one of the form's fields (the protocol writes "`sample_at` (…) is in the future").
+pub fn refused_field(message: &str, fields: &[Field]) -> Option<String> {
+    message
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|name| fields.iter().any(|f| f.name == *name))
+        .map(str::to_owned)
 }
 
 /// Reads submitted values into the command's JSON, or names every field that could not

@@ -143,6 +143,14 @@ pub(super) fn problem_box(err: &ApiError) -> Markup {
     }
 }
 
+/// A refused form's box, and the field it is about when the refusal names one.
+pub(super) struct FormProblem {
+    /// The refusal's box.
+    pub markup: Markup,
+    /// The field it names.
+    pub field: Option<String>,
+}
+
 fn problems_box(problems: &[String]) -> Markup {
     html! {
         div.error #problem role="alert" tabindex="-1" autofocus {
@@ -243,7 +251,7 @@ fn overview_body(
     let show_pet = p.enrolment.is_some();
     html! {
         h1 { "Participant " (o.row.study_id) }
-        @if let Some(d) = done { div.notice role="status" { "Saved: " (d.replace('-', " ")) "." } }
+        @if let Some(n) = super::saved_notice(done.as_deref()) { (n) }
         div.card {
             p { "Site " strong { (o.row.site) } " · state " strong { (o.row.state.replace('_', " ")) } " · version " (o.row.version) }
             p { "Eligibility: " (overall_badge(&o.eligibility)) " " a href={ "/participants/" (id) "/eligibility" } { "see every criterion with its evidence" } }
@@ -403,18 +411,24 @@ struct FormQuery {
 fn command_page(
     ctx: &FormContext,
     values: &BTreeMap<String, String>,
-    problem: Option<Markup>,
+    problem: Option<FormProblem>,
 ) -> Markup {
     let fields = forms::fields(&(ctx.spec.schema)(), (ctx.spec.field_order)());
     let (entry_fields, rest): (Vec<_>, Vec<_>) = fields
         .iter()
         .cloned()
         .partition(|f| forms::ENTRY_FIELDS.contains(&f.name.as_str()));
+    // A refusal that names one of the fields below is shown in that field; any other
+    // above the form.
+    let at_field = problem
+        .as_ref()
+        .and_then(|p| p.field.as_deref().map(|f| (f, &p.markup)))
+        .filter(|(f, _)| rest.iter().any(|r| r.name == *f));
     html! {
         h1 { (ctx.spec.title) " · " (ctx.id) }
         p.muted { (ctx.spec.summary) }
         @if let Some(report) = &ctx.eligibility { (eligibility_table(ctx.user, report)) }
-        @if let Some(p) = problem { (p) }
+        @if let (Some(p), None) = (&problem, at_field) { (p.markup) }
         form.card method="post" action={ "/participants/" (ctx.id) "/do/" (ctx.spec.name) } {
             input type="hidden" name="csrf" value=(ctx.user.csrf);
             input type="hidden" name="expected_version" value=(ctx.version);
@@ -422,7 +436,7 @@ fn command_page(
             @for f in &entry_fields {
                 (forms::entry_select(f, &ctx.entries, values.get(&f.name).map(String::as_str).unwrap_or_default()))
             }
-            (forms::render(&rest, values, ctx.user.zone))
+            (forms::render_with_problem(&rest, values, ctx.user.zone, at_field))
             // One reason field: a form that can correct an entry asks for its reason.
             @if !fields.iter().any(|f| f.name == "correction_reason") {
                 div.field {
@@ -572,11 +586,22 @@ async fn run_form(
     state: &AppState,
     ctx: &mut FormContext<'_>,
     values: &BTreeMap<String, String>,
-) -> Result<(), (StatusCode, Markup)> {
+) -> Result<(), (StatusCode, FormProblem)> {
     let fields = forms::fields(&(ctx.spec.schema)(), (ctx.spec.field_order)());
-    let data = forms::to_json(&fields, values, ctx.user.zone)
-        .map_err(|p| (StatusCode::BAD_REQUEST, problems_box(&p)))?;
-    let refused = |e: ApiError| (e.status(), problem_box(&e));
+    let data = forms::to_json(&fields, values, ctx.user.zone).map_err(|p| {
+        let problem = FormProblem {
+            markup: problems_box(&p),
+            field: None,
+        };
+        (StatusCode::BAD_REQUEST, problem)
+    })?;
+    let refused = |e: ApiError| {
+        let problem = FormProblem {
+            field: forms::refused_field(&e.body().message, &fields),
+            markup: problem_box(&e),
+        };
+        (e.status(), problem)
+    };
     let written = if ctx.answers_query.is_some() {
         // The correction is recorded as part of the answer, in one write.
         super::queries::answer_with_correction(state, ctx.user, ctx.id, ctx.spec, values, data)

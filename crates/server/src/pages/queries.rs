@@ -123,9 +123,7 @@ async fn show(
     Path((id, query_id)): Path<(String, String)>,
     Query(d): Query<Done>,
 ) -> Response {
-    let notice = d
-        .done
-        .map(|d| html! { div.notice role="status" { "Saved: " (d.replace('-', " ")) "." } });
+    let notice = crate::pages::saved_notice(d.done.as_deref());
     again(
         &state,
         &user,

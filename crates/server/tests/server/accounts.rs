@@ -523,7 +523,18 @@ async fn after_a_reset_the_pages_lead_to_the_password_page_and_nowhere_else() {
         .send()
         .await
         .expect("change");
-    assert_eq!(r.headers()["location"], "/work");
+    // Confirmed on the password page, with the way on to her start page.
+    assert_eq!(r.headers()["location"], "/account/password?done=password");
+    let confirmed = http
+        .get(app.url("/account/password?done=password"))
+        .send()
+        .await
+        .expect("confirmation")
+        .text()
+        .await
+        .expect("text");
+    assert!(confirmed.contains("Saved: password"), "{confirmed}");
+    assert!(confirmed.contains("href=\"/work\""), "{confirmed}");
     let r = http
         .get(app.url("/participants"))
         .send()

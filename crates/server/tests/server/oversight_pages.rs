@@ -690,3 +690,44 @@ async fn an_adverse_event_is_corrected_on_its_own_page() {
         .await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.text);
 }
+
+#[tokio::test]
+async fn a_refused_form_shows_the_refusal_in_the_field_it_names() {
+    let app = TestApp::start().await;
+    let id = app.eligible("KS").await;
+    let nurse = app.client("nurse.ks").await;
+    // A correction without its reason: the protocol names `correction_reason`.
+    let fields = [
+        ("corrects", "lab-4"),
+        ("analyte", "haemoglobin"),
+        ("value", "130"),
+        ("unit", "g/L"),
+        ("sample_at", "2026-01-05T10:00"),
+        ("origin", "routine_care"),
+    ];
+    let r = post_form(&nurse, &format!("/participants/{id}/do/lab"), &id, &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.text.matches("id=\"problem\"").count(), 1, "{}", r.text);
+    // The box sits in the reason's field, after its input, so the page opens there.
+    let field = r
+        .text
+        .split("<div class=\"field\">")
+        .find(|part| part.contains("name=\"correction_reason\""))
+        .expect("the reason's field");
+    assert!(field.contains("id=\"problem\""), "{}", r.text);
+    assert!(field.contains("VALUE_REQUIRED"), "{field}");
+    // What was typed is kept.
+    assert!(r.text.contains("value=\"130\""), "{}", r.text);
+    // A refusal that names no field of the form stays above it, focused all the same.
+    let future = [
+        ("analyte", "haemoglobin"),
+        ("value", "130"),
+        ("unit", "g/L"),
+        ("sample_at", "2099-01-05T10:00"),
+        ("origin", "study"),
+    ];
+    let r = post_form(&nurse, &format!("/participants/{id}/do/lab"), &id, &future).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let (before, _) = r.text.split_once("<form class=\"card\"").expect("the form");
+    assert!(before.contains("id=\"problem\""), "{}", r.text);
+}

@@ -82,9 +82,7 @@ pub(super) async fn holds_page(
     Path(id): Path<String>,
     axum::extract::Query(d): axum::extract::Query<Done>,
 ) -> Response {
-    let notice = d
-        .done
-        .map(|d| html! { div.notice role="status" { "Saved: " (d.replace('-', " ")) "." } });
+    let notice = crate::pages::saved_notice(d.done.as_deref());
     holds_again(&state, &user, &id, StatusCode::OK, notice, &BTreeMap::new()).await
 }
 
@@ -173,9 +171,7 @@ pub(super) async fn study_holds_page(
     PageUser(user): PageUser,
     axum::extract::Query(d): axum::extract::Query<Done>,
 ) -> Response {
-    let notice = d
-        .done
-        .map(|d| html! { div.notice role="status" { "Saved: " (d.replace('-', " ")) "." } });
+    let notice = crate::pages::saved_notice(d.done.as_deref());
     study_holds_again(&state, &user, StatusCode::OK, notice).await
 }
 

@@ -365,9 +365,7 @@ async fn verify_page(
     Path(id): Path<String>,
     axum::extract::Query(d): axum::extract::Query<Done>,
 ) -> Response {
-    let notice = d
-        .done
-        .map(|d| html! { div.notice role="status" { "Saved: " (d.replace('-', " ")) "." } });
+    let notice = crate::pages::saved_notice(d.done.as_deref());
     verify_again(&state, &user, &id, StatusCode::OK, notice).await
 }
 
