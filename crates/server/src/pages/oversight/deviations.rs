@@ -9,7 +9,6 @@ use axum::response::Response;
 use maud::{Markup, html};
 use trial::Capability;
 
-use super::super::{checked_form, done, page_try};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
@@ -19,9 +18,8 @@ use protocol::oversight::{
 };
 use protocol::records::DeviationSeverity;
 
-use super::super::participants::overview_again;
 use super::super::{Redo, forms};
-use super::{oversee, required, value};
+use super::{OverviewAct, required, value};
 
 /// The Redo form name of the deviation forms.
 const DEVIATION_FORM: &str = "deviation";
@@ -154,26 +152,13 @@ pub(super) async fn deviation_submit(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Response {
-    let values = page_try!(checked_form(&user, &body));
-    page_try!(user.require(Capability::ReadParticipants));
-    page_try!(state.trial.visible_row(&user, &id).await);
-    let result = async {
-        let command = deviation_command(&values, &user)?;
-        oversee(&state, &user, &id, &values, command).await
-    }
-    .await;
-    match result {
-        Ok(()) => done(&format!("/participants/{id}"), "deviation-saved"),
-        Err(e) => {
-            let status = e.status();
-            overview_again(
-                &state,
-                &user,
-                &id,
-                status,
-                Redo::after(DEVIATION_FORM, values, &e),
-            )
-            .await
-        }
-    }
+    let act = OverviewAct {
+        capability: Capability::ReadParticipants,
+        form: DEVIATION_FORM,
+        saved: "deviation-saved",
+    };
+    act.run(&state, &user, &id, &body, |values| {
+        deviation_command(values, &user)
+    })
+    .await
 }

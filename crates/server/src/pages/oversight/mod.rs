@@ -259,32 +259,57 @@ async fn raise_query(
     Path(id): Path<String>,
     RawForm(body): RawForm,
 ) -> Response {
-    let values = page_try!(checked_form(&user, &body));
-    page_try!(user.require(Capability::RaiseQuery));
-    page_try!(state.trial.visible_row(&user, &id).await);
-    let result = async {
-        let command = OversightCommand::RaiseQuery(RaiseQuery {
+    let act = OverviewAct {
+        capability: Capability::RaiseQuery,
+        form: DATA_FORM,
+        saved: "query-raised",
+    };
+    act.run(&state, &user, &id, &body, |values| {
+        Ok(OversightCommand::RaiseQuery(RaiseQuery {
             point: DataPoint {
-                entry_id: required(&values, "entry_id")?,
-                field: value(&values, "field"),
+                entry_id: required(values, "entry_id")?,
+                field: value(values, "field"),
             },
-            text: value(&values, "text").unwrap_or_default(),
-        });
-        oversee(&state, &user, &id, &values, command).await
-    }
-    .await;
-    match result {
-        Ok(()) => done(&format!("/participants/{id}"), "query-raised"),
-        Err(e) => {
-            let status = e.status();
-            overview_again(
-                &state,
-                &user,
-                &id,
-                status,
-                Redo::after(DATA_FORM, values, &e),
-            )
-            .await
+            text: value(values, "text").unwrap_or_default(),
+        }))
+    })
+    .await
+}
+
+/// A form on the participant page that runs one act of oversight: the form checked, the
+/// capability, the participant's visibility, then the act; back to the page with the
+/// save confirmed, or the page again with the refusal at the form.
+pub(super) struct OverviewAct {
+    /// Who may submit the form at all.
+    pub capability: Capability,
+    /// The form's name on the page (where a refusal is shown).
+    pub form: &'static str,
+    /// What the confirmation says was saved.
+    pub saved: &'static str,
+}
+
+impl OverviewAct {
+    pub(super) async fn run(
+        &self,
+        state: &AppState,
+        user: &CurrentUser,
+        id: &str,
+        body: &[u8],
+        command: impl FnOnce(&BTreeMap<String, String>) -> Result<OversightCommand, ApiError>,
+    ) -> Response {
+        let values = page_try!(checked_form(user, body));
+        page_try!(user.require(self.capability));
+        page_try!(state.trial.visible_row(user, id).await);
+        let result = match command(&values) {
+            Ok(c) => oversee(state, user, id, &values, c).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => done(&format!("/participants/{id}"), self.saved),
+            Err(e) => {
+                let status = e.status();
+                overview_again(state, user, id, status, Redo::after(self.form, values, &e)).await
+            }
         }
     }
 }
