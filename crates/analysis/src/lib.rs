@@ -10,8 +10,10 @@
 //! |---|---|
 //! | [`stats`] | estimators: ROC with DeLong, proportions with Wilson and Clopper–Pearson intervals, Cohen's kappa, Kaplan–Meier with Greenwood intervals, the log-rank test |
 //! | [`svg`] | pictures drawn as SVG text: axes, strip/box, ROC, waterfall, swimmer, spider, Kaplan–Meier with numbers at risk, lesion heterogeneity |
+//! | [`source`] | what the trial layer hands in: events with their audit facts, cut at a data cut-off |
 //! | [`export`] | CDISC ODM 1.3.2 and SDTM-like CSV datasets |
 
 pub mod export;
+pub mod source;
 pub mod stats;
 pub mod svg;
