@@ -148,10 +148,12 @@ fn quadratic_form(v: &[Vec<f64>], z: &[f64]) -> Option<f64> {
             return None;
         }
         a.swap(col, pivot);
-        for r in col + 1..k {
-            let f = a[r][col] / a[col][col];
-            for c in col..=k {
-                a[r][c] -= f * a[col][c];
+        let (done, below) = a.split_at_mut(col + 1);
+        let pivot_row = &done[col];
+        for row in below {
+            let factor = row[col] / pivot_row[col];
+            for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *x -= factor * p;
             }
         }
     }
