@@ -6,6 +6,7 @@ mod stats {
     mod fixture;
     mod kappa;
     mod logrank;
+    mod properties;
     mod proportion;
     mod roc;
     mod survival;
