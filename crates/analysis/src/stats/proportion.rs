@@ -42,7 +42,7 @@ pub fn proportion(successes: u64, n: u64, level: f64) -> Result<Proportion, NotE
         n,
         estimate: successes as f64 / n as f64,
         wilson: wilson(successes, n, z),
-        clopper_pearson: clopper_pearson(successes, n, level),
+        clopper_pearson: clopper_pearson(successes, n, level)?,
     })
 }
 
@@ -63,30 +63,29 @@ fn wilson(successes: u64, n: u64, z: f64) -> Interval {
 
 /// Clopper–Pearson: the beta quantiles `B(α/2; x, n−x+1)` and `B(1−α/2; x+1, n−x)`, with the
 /// bound at 0 (x = 0) or 1 (x = n) where the beta distribution does not exist.
-fn clopper_pearson(successes: u64, n: u64, level: f64) -> Interval {
+fn clopper_pearson(successes: u64, n: u64, level: f64) -> Result<Interval, NotEstimable> {
     let tail = (1.0 - level) / 2.0;
     let x = successes as f64;
     let n_f = n as f64;
     let lower = if successes == 0 {
         0.0
     } else {
-        beta_quantile(x, n_f - x + 1.0, tail)
+        beta_quantile(x, n_f - x + 1.0, tail)?
     };
     let upper = if successes == n {
         1.0
     } else {
-        beta_quantile(x + 1.0, n_f - x, 1.0 - tail)
+        beta_quantile(x + 1.0, n_f - x, 1.0 - tail)?
     };
-    Interval { lower, upper }
+    Ok(Interval { lower, upper })
 }
 
-/// The `q` quantile of Beta(a, b); callers pass a, b > 0 (ensured by the 0/n and n/n cases).
-fn beta_quantile(a: f64, b: f64, q: f64) -> f64 {
-    match Beta::new(a, b) {
-        Ok(beta) => beta.inverse_cdf(q),
-        // Unreachable for the shapes above; 0.5 would be wrong but never NaN.
-        Err(_) => 0.5,
-    }
+/// The `q` quantile of Beta(a, b). The 0/n and n/n cases keep a, b >= 1, so the error is
+/// there for the type's sake, not expected.
+fn beta_quantile(a: f64, b: f64, q: f64) -> Result<f64, NotEstimable> {
+    Beta::new(a, b)
+        .map(|beta| beta.inverse_cdf(q))
+        .map_err(|e| NotEstimable::new(format!("beta distribution ({a}, {b}): {e}")))
 }
 
 #[cfg(test)]
@@ -104,10 +103,10 @@ mod tests {
     #[test]
     fn clopper_pearson_at_the_edges_is_closed_form() {
         // For x = 0 the upper bound solves (1 - p)^n = α/2: 1 - 0.025^(1/n).
-        let ci = clopper_pearson(0, 20, 0.95);
+        let ci = clopper_pearson(0, 20, 0.95).unwrap();
         assert_eq!(ci.lower, 0.0);
         assert!((ci.upper - (1.0 - 0.025_f64.powf(1.0 / 20.0))).abs() < 1e-9);
-        let ci = clopper_pearson(20, 20, 0.95);
+        let ci = clopper_pearson(20, 20, 0.95).unwrap();
         assert_eq!(ci.upper, 1.0);
         assert!((ci.lower - 0.025_f64.powf(1.0 / 20.0)).abs() < 1e-9);
     }

@@ -112,7 +112,7 @@ pub fn kaplan_meier(obs: &[Observation], level: f64) -> Result<KaplanMeier, NotE
 
 impl KaplanMeier {
     /// Survival at `t`: the curve is right-continuous, so at an event time it is the value
-    /// after the drop. 1 before time 0.
+    /// after the drop. 1 before time 0 (and for a NaN `t`, which precedes nothing).
     pub fn survival_at(&self, t: f64) -> f64 {
         let after = self.steps.partition_point(|s| s.time <= t);
         match after {
@@ -121,13 +121,15 @@ impl KaplanMeier {
         }
     }
 
-    /// Number at risk at `t`: those with a time `>= t` (all `n` at or before 0).
+    /// Number at risk at `t`: those with a time `>= t` (all `n` at or before 0, and for a
+    /// NaN `t`).
     pub fn at_risk_at(&self, t: f64) -> usize {
         let first = self.steps.partition_point(|s| s.time < t);
         self.steps.get(first).map_or(0, |s| s.at_risk)
     }
 }
 
+/// Refuses a negative or non-finite time, naming it (shared with the log-rank test).
 pub(crate) fn check_times(obs: &[Observation]) -> Result<(), NotEstimable> {
     match obs.iter().find(|o| !o.time.is_finite() || o.time < 0.0) {
         Some(o) => Err(NotEstimable::new(format!(
@@ -269,5 +271,7 @@ mod tests {
         assert_eq!(km.at_risk_at(1.5), 2);
         assert_eq!(km.at_risk_at(3.0), 1);
         assert_eq!(km.at_risk_at(3.5), 0);
+        assert_eq!(km.survival_at(f64::NAN), 1.0);
+        assert_eq!(km.at_risk_at(f64::NAN), 3);
     }
 }
