@@ -13,6 +13,8 @@
 //! | [`source`] | what the trial layer hands in: events with their audit facts, cut at a data cut-off |
 //! | [`export`] | CDISC ODM 1.3.2 and SDTM-like CSV datasets |
 
+pub mod analyses;
+pub mod dataset;
 pub mod export;
 pub mod source;
 pub mod stats;
