@@ -49,6 +49,10 @@ pub fn nice_ticks(lo: f64, hi: f64, max_ticks: usize) -> Ticks {
         lo -= if lo == 0.0 { 0.0 } else { pad };
         hi += pad;
     }
+    // Bounds so far apart that their distance overflows get the unit axis too.
+    if !(hi - lo).is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
     let span = hi - lo;
     let mut k = (span / max_ticks as f64).log10().floor() as i32 - 1;
     loop {
@@ -57,7 +61,7 @@ pub fn nice_ticks(lo: f64, hi: f64, max_ticks: usize) -> Ticks {
             // A small tolerance so 0.3/0.1 counts as 3, not 3.0000000000000004.
             let i0 = (lo / step + 1e-9).floor();
             let i1 = (hi / step - 1e-9).ceil();
-            if (i1 - i0) as usize + 1 <= max_ticks {
+            if ((i1 - i0) as usize) < max_ticks {
                 let decimals = (-k).max(0) as usize + usize::from(m == 2.5 && k <= 0);
                 let values = (0..=(i1 - i0) as i64)
                     .map(|i| (i0 + i as f64) * step)

@@ -104,7 +104,8 @@ pub fn kaplan_meier(id: &str, title: &str, x_label: &str, series: &[KmSeries]) -
         .iter()
         .map(|s| width(&truncate(s.label, 16), 11.0))
         .fold(0.0, f64::max);
-    let left = (label_w + 16.0).max(64.0);
+    // Room for the risk table's labels, clear of the counts centred on the first tick.
+    let left = (label_w + 34.0).max(64.0);
     let legend_h = legend::height(&items, left, W - 12.0);
     let top = TITLE_BAND + legend_h + 14.0;
     let area = Area {
@@ -179,7 +180,7 @@ fn risk_table(cv: &mut Canvas, area: &Area, xs: &Scale, ticks: &[f64], kept: &[C
         let y = y0 + RISK_ROW * (k as f64 + 1.0);
         let colour = palette::colour(k);
         cv.text(
-            (area.left - 8.0, y),
+            (area.left - 22.0, y),
             "end",
             11.0,
             colour,

@@ -141,10 +141,14 @@ pub fn roc_curve(
             Some(&tip),
         );
         cv.marker(palette::Shape::Circle, (x, y), 2.5, AXIS, AXIS, None);
-        // Label to the lower right, inside the plot, where curves rarely run.
-        let anchor = if fpr > 0.6 { "end" } else { "start" };
-        let dx = if fpr > 0.6 { -10.0 } else { 10.0 };
-        cv.text((x + dx, y + 16.0), anchor, 12.0, AXIS, label);
+        // Above and to the left of the point lies the region outside the curve, where
+        // nothing else is drawn; near the top or the left edge, below and to the right.
+        let w = super::text::width(label, 12.0);
+        if y - 24.0 > area.top && x - 10.0 - w > area.left {
+            cv.text((x - 10.0, y - 10.0), "end", 12.0, AXIS, label);
+        } else {
+            cv.text((x + 10.0, y + 18.0), "start", 12.0, AXIS, label);
+        }
     }
     cv.finish()
 }

@@ -6,7 +6,7 @@
 use super::axis::{self, nice_ticks};
 use super::canvas::{Area, Canvas, TITLE_BAND};
 use super::palette::{self, AXIS, MUTED, Shape};
-use super::text::{num, truncate};
+use super::text::{CHAR_WIDTH_PX, num, truncate};
 use super::{NO_PARTICIPANTS, dropped_note};
 
 /// One group of the strip plot (e.g. HER2-zero, HER2-low).
@@ -61,10 +61,19 @@ fn box_stats(sorted: &[f64]) -> (f64, f64, f64, f64, f64) {
     (q1, med, q3, lo, hi)
 }
 
-/// Sideways offset in [-0.5, 0.5) of the point at `index`: the golden-ratio sequence,
-/// which spreads neighbours evenly and is the same on every run.
+/// Sideways offset in [-0.5, 0.5) of the point at `index`: the van der Corput sequence
+/// (the index's bits mirrored: 0, ½, ¼, ¾, …), which puts consecutive points far apart
+/// even when the caller hands them in sorted by value, and is the same on every run.
 pub(crate) fn jitter(index: usize) -> f64 {
-    ((index as f64 + 1.0) * 0.618_033_988_749_895).fract() - 0.5
+    let (mut i, mut f, mut out) = (index, 0.5, 0.0);
+    while i > 0 {
+        if i & 1 == 1 {
+            out += f;
+        }
+        i >>= 1;
+        f /= 2.0;
+    }
+    out - 0.5
 }
 
 /// Strip plot with a box (median, quartiles, whiskers to 1.5 IQR) per group,
@@ -212,12 +221,17 @@ fn draw_group(cv: &mut Canvas, cx: f64, col_w: f64, ys: &axis::Scale, pts: &[&St
         let (x, y) = (cx + jitter(i) * box_w * 0.9, ys.at(p.value));
         let tip = format!("{}: {}", p.label, num(p.value, 2));
         cv.marker(Shape::Diamond, (x, y), 6.0, orange, AXIS, Some(&tip));
+        // The label sits right of the box, joined by a leader, so box lines never cross
+        // it; it is cut to the gap before the next group's box.
+        let lx = cx + box_w / 2.0 + 8.0;
+        let room = ((col_w - box_w - 12.0) / (CHAR_WIDTH_PX * 11.0 / 12.0)).max(3.0) as usize;
+        cv.line((x + 7.0, y), (lx - 2.0, y), MUTED, 0.8, None);
         cv.text(
-            (x + 9.0, y + 4.0),
+            (lx, y + 4.0),
             "start",
             11.0,
             AXIS,
-            &truncate(&p.label, 14),
+            &truncate(&p.label, room),
         );
     }
 }

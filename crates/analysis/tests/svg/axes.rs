@@ -63,6 +63,8 @@ fn ticks_for_the_studys_axes() {
     // Nonsense bounds still give an axis.
     let t = nice_ticks(f64::NAN, 3.0, 6);
     assert_eq!((t.lo(), t.hi()), (0.0, 1.0));
+    let t = nice_ticks(-f64::MAX, f64::MAX, 6);
+    assert_eq!((t.lo(), t.hi()), (0.0, 1.0));
 }
 
 fn d(s: &str) -> NaiveDate {
