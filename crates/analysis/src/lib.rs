@@ -16,6 +16,8 @@
 pub mod analyses;
 pub mod dataset;
 pub mod export;
+pub mod pictures;
+pub mod report;
 pub mod source;
 pub mod stats;
 pub mod svg;

@@ -2,6 +2,7 @@
 //! keyboard alone, for the sites' nurses and investigators and the sponsor's staff.
 
 mod account;
+pub(crate) mod analyses;
 mod admin;
 mod attest;
 mod dashboard;
@@ -30,7 +31,7 @@ use maud::{DOCTYPE, Markup, html};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
-use trial::Role;
+use trial::{Capability, Role};
 
 /// The page routes.
 pub fn router() -> Router<AppState> {
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(response::router())
         .merge(admin::router())
         .merge(dashboard::router())
+        .merge(analyses::router())
         .merge(oversight::router())
         .merge(queries::router())
         .merge(work::router())
@@ -111,7 +113,7 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                         @if u.role == Role::Admin {
                             nav { a href="/admin" { "Administration" } " " a href="/admin/users" { "Users" } " " a href="/admin/sites" { "Sites" } " " a href="/admin/settings" { "Settings" } }
                         } @else {
-                            nav { a href="/work" { "Work" } " " a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/queries" { "Queries" } " " a href="/dashboard" { "Dashboard" } }
+                            nav { a href="/work" { "Work" } " " a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/queries" { "Queries" } " " a href="/dashboard" { "Dashboard" } @if u.role.may(Capability::Analyse) { " " a href="/analyses" { "Analyses" } } }
                         }
                         span.who {
                             (u.display_name) " · " (u.role.label())
