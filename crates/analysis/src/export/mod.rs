@@ -22,6 +22,9 @@ pub mod metadata;
 pub mod odm;
 pub mod records;
 pub mod sdtm;
+mod odm_meta;
+
+pub use odm::OdmWriter;
 mod xml;
 
 

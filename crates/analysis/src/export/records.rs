@@ -91,6 +91,24 @@ forms! {
     End => "end", "End of participation", EndOfParticipation;
 }
 
+impl Form {
+    /// The visits the form's records can fall in ([`protocol::oversight::visit_of_entry`]:
+    /// screening forms recorded after the enrolment decision are follow-up data).
+    pub fn visits(self) -> &'static [Visit] {
+        use Form::*;
+        match self {
+            Dm | Consent | Enrol | ScreenFail => &[Visit::Screening],
+            Tx | Lesion | Lab | Weight | Ps | Cbp | Preg | History | Her2 | Malig | Archival
+            | Attest => &[Visit::Screening, Visit::FollowUp],
+            Imp | PetQuant | PetReview | BiopsyTarget => &[Visit::Baseline, Visit::Pet2, Visit::Pet3],
+            PetResponse => &[Visit::Pet2],
+            Biopsy | Pathology | Allocation | CtBaseline => &[Visit::Baseline],
+            Tdxd | Ae | PregReport | Ct | Recist | Progression | Deviation => &[Visit::FollowUp],
+            End => &[Visit::End],
+        }
+    }
+}
+
 /// Registration facts (PROTOCOL §3: year of birth, never the birth date).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Demography {
