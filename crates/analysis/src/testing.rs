@@ -4,18 +4,20 @@
 //! The synthetic hashes and sequence numbers only need to be distinct and stable; they
 //! are not a real audit chain.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use protocol::journey::tdxd::DoseLevel;
 use protocol::oversight::{
-    DataPoint, OversightCommand, RaiseQuery, SignCasebook, SignScope, Staff, StudyOversight,
-    Visit,
+    DataPoint, DeviationCategory, OversightCommand, RaiseQuery, ReportDeviation, SignCasebook,
+    SignScope, Staff, StudyOversight, Visit,
 };
+use protocol::recist::{NewLesions, Role as RecistRole};
+use protocol::response::{TargetFinding, TargetReading, TumourLesion};
 use protocol::roles::Role;
-use protocol::{Analyte, Command, Event, IhcScore, Participant, Settings, testing};
-
-use crate::source::{
-    AuditedEvent, CutOff, ParticipantSource, SiteInfo, StudyInfo, UserInfo,
+use protocol::{
+    Analyte, Command, DeviationSeverity, Event, IhcScore, Participant, Settings, testing,
 };
+
+use crate::source::{AuditedEvent, CutOff, ParticipantSource, SiteInfo, StudyInfo, UserInfo};
 
 /// The study facts of the synthetic study, cut off at `as_of` after `head_seq` events.
 pub fn study_info(as_of: DateTime<Utc>, head_seq: i64) -> StudyInfo {
@@ -29,12 +31,30 @@ pub fn study_info(as_of: DateTime<Utc>, head_seq: i64) -> StudyInfo {
         study_oid: "HER2-EX".into(),
         name: "HER2-Ex: HER2-PET guided biopsy & T-DXd".into(),
         protocol_name: "HER2-EX-2026".into(),
-        sites: vec![SiteInfo { code: "KS".into(), name: "Karolinska & Söder".into() }],
+        sites: vec![SiteInfo {
+            code: "KS".into(),
+            name: "Karolinska & Söder".into(),
+        }],
         users: vec![
-            user("investigator.demo", "Ina Vestig", "investigator", Some("KS")),
+            user(
+                "investigator.demo",
+                "Ina Vestig",
+                "investigator",
+                Some("KS"),
+            ),
             user("nurse.demo", "Nora Nurse", "research_nurse", Some("KS")),
-            user("reader.demo", "Rita Reader", "nuclear_medicine_reader", Some("KS")),
-            user("pathologist.demo", "Pat Hologist", "pathologist", Some("KS")),
+            user(
+                "reader.demo",
+                "Rita Reader",
+                "nuclear_medicine_reader",
+                Some("KS"),
+            ),
+            user(
+                "pathologist.demo",
+                "Pat Hologist",
+                "pathologist",
+                Some("KS"),
+            ),
             user("monitor.demo", "Moa Nitor", "monitor", None),
         ],
         cut_off: CutOff {
@@ -57,7 +77,14 @@ struct Stream {
 }
 
 impl Stream {
-    fn record(&mut self, actor: &str, role: &str, at: DateTime<Utc>, reason: Option<&str>, evs: Vec<Event>) {
+    fn record(
+        &mut self,
+        actor: &str,
+        role: &str,
+        at: DateTime<Utc>,
+        reason: Option<&str>,
+        evs: Vec<Event>,
+    ) {
         for event in evs {
             protocol::evolve(&mut self.p, &event);
             self.seq += 1;
@@ -70,7 +97,10 @@ impl Stream {
                 site: Some(self.site.clone()),
                 recorded_at: at,
                 reason: reason.map(Into::into),
-                hash: format!("{:064x}", (self.seq as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+                hash: format!(
+                    "{:064x}",
+                    (self.seq as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                ),
             });
         }
     }
@@ -96,6 +126,7 @@ impl Stream {
 /// An arm-1 participant `<site>-nnn` (n from 1 to 999) consented at `consent_at`: the
 /// eligible screening (with a corrected lab), enrolment, baseline PET, biopsy, HER2 1+
 /// pathology and allocation, two T-DXd cycles, an adverse event and its follow-up, a
+/// baseline and a follow-up CT (partial response, −30 %), a minor schedule deviation, a
 /// query on a lab value and the investigator's signature on the screening visit.
 pub fn arm1_participant(site: &str, n: u16, consent_at: DateTime<Utc>) -> ParticipantSource {
     let id = format!("{site}-{n:03}");
@@ -105,10 +136,19 @@ pub fn arm1_participant(site: &str, n: u16, consent_at: DateTime<Utc>) -> Partic
         seq: i64::from(n) * 1000,
         site: site.into(),
     };
-    let (nurse, inv, reader, path) = ("nurse.demo", "investigator.demo", "reader.demo", "pathologist.demo");
+    let (nurse, inv, reader, path) = (
+        "nurse.demo",
+        "investigator.demo",
+        "reader.demo",
+        "pathologist.demo",
+    );
     let at = |h: i64| consent_at + Duration::hours(h);
     for c in testing::eligible_participant_commands(site, &id, consent_at) {
-        let who = if matches!(c, Command::RecordAttestation(_)) { inv } else { nurse };
+        let who = if matches!(c, Command::RecordAttestation(_)) {
+            inv
+        } else {
+            nurse
+        };
         s.cmd(who, "research_nurse", at(3), c);
     }
     // A typing error found the same day: the haemoglobin was 128, not 124.
@@ -122,15 +162,37 @@ pub fn arm1_participant(site: &str, n: u16, consent_at: DateTime<Utc>) -> Partic
     for c in testing::baseline_pet_commands(at(48)) {
         s.cmd(reader, "nuclear_medicine_reader", at(50), c);
     }
-    s.cmd(inv, "investigator", at(73), testing::fresh_biopsy_command(at(72)));
+    s.cmd(
+        inv,
+        "investigator",
+        at(73),
+        testing::fresh_biopsy_command(at(72)),
+    );
     let reported = at(24 * 6).date_naive();
     let report = testing::pathology_command("biopsy-1", "A", IhcScore::OnePlus, false, reported);
     s.cmd(path, "pathologist", at(24 * 6), report);
+    let ct_day = at(24 * 5).date_naive();
+    s.cmd(
+        reader,
+        "nuclear_medicine_reader",
+        at(24 * 6 + 2),
+        ct_baseline(ct_day),
+    );
     let c1 = at(24 * 10).date_naive();
-    s.cmd(nurse, "research_nurse", at(24 * 10 + 8), testing::tdxd_command(c1, DoseLevel::Start));
+    s.cmd(
+        nurse,
+        "research_nurse",
+        at(24 * 10 + 8),
+        testing::tdxd_command(c1, DoseLevel::Start),
+    );
     let onset = c1 + Duration::days(3);
     let aware = at(24 * 14);
-    s.cmd(nurse, "research_nurse", aware, testing::adverse_event_command(10028813, 1, onset, aware));
+    s.cmd(
+        nurse,
+        "research_nurse",
+        aware,
+        testing::adverse_event_command(10028813, 1, onset, aware),
+    );
     let mut follow = testing::adverse_event_command(10028813, 1, onset, aware);
     if let Command::RecordAdverseEvent(a) = &mut follow {
         a.resolved = Some(onset + Duration::days(4));
@@ -140,19 +202,84 @@ pub fn arm1_participant(site: &str, n: u16, consent_at: DateTime<Utc>) -> Partic
     }
     s.cmd(nurse, "research_nurse", at(24 * 19), follow);
     let c2 = c1 + Duration::days(21);
-    s.cmd(nurse, "research_nurse", at(24 * 31 + 8), testing::tdxd_command(c2, DoseLevel::Start));
+    s.cmd(
+        nurse,
+        "research_nurse",
+        at(24 * 31 + 8),
+        testing::tdxd_command(c2, DoseLevel::Start),
+    );
+    let scan = c2 + Duration::days(14);
+    let ct = ct_follow_up(scan, 21.0, 14.0);
+    s.cmd(reader, "nuclear_medicine_reader", at(24 * 46), ct);
     let monitor = Staff::new("monitor.demo", Role::Monitor);
+    let dev = ReportDeviation {
+        category: DeviationCategory::Schedule,
+        severity: DeviationSeverity::Minor,
+        description: "Cycle 2 safety labs drawn 3 days early, \"per the site's routine\"".into(),
+        occurred_at: at(24 * 30),
+        entry_id: None,
+    };
+    s.oversight(
+        monitor.clone(),
+        at(24 * 31),
+        OversightCommand::ReportDeviation(dev),
+    );
     let q = RaiseQuery {
-        point: DataPoint { entry_id: "lab-2".into(), field: Some("value".into()) },
+        point: DataPoint {
+            entry_id: "lab-2".into(),
+            field: Some("value".into()),
+        },
         text: "Please confirm the ANC against the lab report".into(),
     };
     s.oversight(monitor, at(24 * 32), OversightCommand::RaiseQuery(q));
     let sign = SignCasebook {
-        scope: SignScope::Visit { visit: Visit::Screening },
+        scope: SignScope::Visit {
+            visit: Visit::Screening,
+        },
         signature: testing::investigator_signature(at(24 * 33)),
     };
-    s.oversight(Staff::new(inv, Role::Investigator), at(24 * 33), OversightCommand::SignCasebook(sign));
-    ParticipantSource { study_id: id, site: site.into(), events: s.events }
+    s.oversight(
+        Staff::new(inv, Role::Investigator),
+        at(24 * 33),
+        OversightCommand::SignCasebook(sign),
+    );
+    ParticipantSource {
+        study_id: id,
+        site: site.into(),
+        events: s.events,
+    }
+}
+
+/// A baseline CT with two target lesions: liver 30 mm, lung 20 mm (sum 50 mm).
+fn ct_baseline(scan_date: NaiveDate) -> Command {
+    let target = |id: &str, organ: &str, mm: f64| {
+        TumourLesion::new(id, organ, false, RecistRole::Target, Some(mm))
+    };
+    Command::RecordBaselineTumourAssessment(protocol::RecordBaselineTumourAssessment {
+        scan_date,
+        slice_thickness_mm: 3.0,
+        treatment_start: None,
+        lesions: vec![target("T1", "liver", 30.0), target("T2", "lung", 20.0)],
+        corrects: None,
+        correction_reason: None,
+    })
+}
+
+/// A follow-up CT measuring both targets.
+fn ct_follow_up(scan_date: NaiveDate, t1: f64, t2: f64) -> Command {
+    let measured = |id: &str, mm: f64| TargetReading {
+        lesion: id.into(),
+        finding: TargetFinding::Measured,
+        diameter_mm: Some(mm),
+    };
+    Command::RecordTumourAssessment(protocol::RecordTumourAssessment {
+        scan_date,
+        targets: vec![measured("T1", t1), measured("T2", t2)],
+        non_targets: Vec::new(),
+        new_lesions: NewLesions::No,
+        corrects: None,
+        correction_reason: None,
+    })
 }
 
 /// The entry id of the current haemoglobin.
@@ -165,6 +292,8 @@ fn hb_entry(p: &Participant) -> String {
 
 /// The consent time of the `n`-th synthetic participant: one a day from March 2026.
 pub fn consent_time(n: u16) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
         + Duration::days(i64::from(n % 200))
 }

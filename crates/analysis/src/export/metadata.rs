@@ -146,7 +146,13 @@ impl FormMeta {
             groups: vec![Group {
                 oid: format!("IG.{f}"),
                 name: form.id().to_string(),
-                items: vec![item(&f, "key", DataType::Text, Vec::new(), Some("Record key"))],
+                items: vec![item(
+                    &f,
+                    "key",
+                    DataType::Text,
+                    Vec::new(),
+                    Some("Record key"),
+                )],
             }],
             tree: Node::Object(Vec::new()),
         };
@@ -168,7 +174,14 @@ impl FormMeta {
     }
 
     /// Adds the items of `shape` at `path` to group `g`.
-    fn compile(&mut self, g: usize, path: &str, shape: Shape, d: Option<String>, top: bool) -> Node {
+    fn compile(
+        &mut self,
+        g: usize,
+        path: &str,
+        shape: Shape,
+        d: Option<String>,
+        top: bool,
+    ) -> Node {
         let f = self.form.id().to_uppercase();
         match shape {
             Shape::Object(props) => Node::Object(
@@ -185,15 +198,20 @@ impl FormMeta {
                 self.groups.push(Group {
                     oid: format!("IG.{f}.{}", path.to_uppercase()),
                     name: format!("{}.{path}", self.form.id()),
-                    items: vec![item(&f, &format!("{path}.key"), DataType::Text, Vec::new(), Some("Repeat key"))],
+                    items: vec![item(
+                        &f,
+                        &format!("{path}.key"),
+                        DataType::Text,
+                        Vec::new(),
+                        Some("Repeat key"),
+                    )],
                 });
                 let node = match *inner {
                     Shape::Object(props) => Node::Object(
                         props
                             .into_iter()
                             .map(|(name, s, d)| {
-                                let node =
-                                    self.compile(gi, &format!("{path}.{name}"), s, d, false);
+                                let node = self.compile(gi, &format!("{path}.{name}"), s, d, false);
                                 (name, node)
                             })
                             .collect(),
@@ -361,7 +379,10 @@ fn shape(defs: &Map<String, Value>, s: &Value, depth: usize) -> Shape {
         return Shape::Scalar(DataType::Text, vec![c.to_string()]);
     }
     if let Some(e) = o.get("enum").and_then(Value::as_array) {
-        let codes: Vec<String> = e.iter().filter_map(|v| v.as_str().map(String::from)).collect();
+        let codes: Vec<String> = e
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect();
         if !codes.is_empty() && codes.len() == e.iter().filter(|v| !v.is_null()).count() {
             return Shape::Scalar(DataType::Text, codes);
         }

@@ -20,15 +20,14 @@
 pub mod csv;
 pub mod metadata;
 pub mod odm;
+mod odm_meta;
 pub mod records;
 pub mod sdtm;
-mod odm_meta;
+mod sdtm_defs;
 
 pub use odm::OdmWriter;
+pub use sdtm::{SdtmFiles, SdtmWriter};
 mod xml;
-
-
-
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]

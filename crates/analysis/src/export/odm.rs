@@ -78,7 +78,10 @@ impl<W: Write> OdmWriter<W> {
         write_study(&mut w, info, &catalog)?;
         write_admin(&mut w, info)?;
         let mdv = mdv_oid(info);
-        let attrs = [("StudyOID", info.study_oid.as_str()), ("MetaDataVersionOID", &mdv)];
+        let attrs = [
+            ("StudyOID", info.study_oid.as_str()),
+            ("MetaDataVersionOID", &mdv),
+        ];
         start(&mut w, "ClinicalData", &attrs)?;
         Ok(OdmWriter {
             w,
@@ -96,7 +99,11 @@ impl<W: Write> OdmWriter<W> {
         if let Some(sig) = subject.casebook {
             signature(w, sig, &subject.site)?;
         }
-        empty(w, "SiteRef", &[("LocationOID", &format!("LOC.{}", src.site))])?;
+        empty(
+            w,
+            "SiteRef",
+            &[("LocationOID", &format!("LOC.{}", src.site))],
+        )?;
         let mut seq = 0;
         for q in &subject.loose_queries {
             seq += 1;
@@ -203,7 +210,10 @@ fn write_record(
     let mut n = 0;
     for (gi, gd) in meta.flatten(&r.key, &r.value).into_iter().enumerate() {
         let group = &meta.groups[gd.group];
-        let attrs = [("ItemGroupOID", group.oid.as_str()), ("ItemGroupRepeatKey", &gd.key)];
+        let attrs = [
+            ("ItemGroupOID", group.oid.as_str()),
+            ("ItemGroupRepeatKey", &gd.key),
+        ];
         start(w, "ItemGroupData", &attrs)?;
         start(w, "AuditRecord", &[])?;
         empty(w, "UserRef", &[("UserOID", &format!("USR.{}", ev.actor))])?;
@@ -257,7 +267,12 @@ fn annotation(w: &mut impl Write, seq: usize, q: &Query) -> Result<(), ExportErr
     }
     for m in &q.messages {
         let who = m.by.as_ref().map_or("system", |s| s.user.as_str());
-        comment.push_str(&format!("\n{} {who} [{}]: {}", timestamp(m.at), m.status.label(), m.text));
+        comment.push_str(&format!(
+            "\n{} {who} [{}]: {}",
+            timestamp(m.at),
+            m.status.label(),
+            m.text
+        ));
     }
     start(w, "Annotation", &[("SeqNum", &seq.to_string())])?;
     text(w, "Comment", &[("SponsorOrSite", "Sponsor")], &comment)?;
@@ -289,7 +304,8 @@ mod tests {
     fn dump() {
         let info = study_info(consent_time(1) + chrono::Duration::days(60), 5000);
         let mut w = OdmWriter::new(Vec::new(), &info).unwrap();
-        w.participant(&arm1_participant("KS", 1, consent_time(1))).unwrap();
+        w.participant(&arm1_participant("KS", 1, consent_time(1)))
+            .unwrap();
         let out = String::from_utf8(w.finish().unwrap()).unwrap();
         std::fs::write("/tmp/odm-dump.xml", &out).unwrap();
     }

@@ -28,7 +28,11 @@ pub(crate) fn write_study(w: &mut impl Write, info: &StudyInfo, cat: &Catalog) -
     for (i, v) in Visit::ALL.iter().enumerate() {
         let order = (i + 1).to_string();
         let oid = visit_oid(*v);
-        let attrs = [("StudyEventOID", oid.as_str()), ("OrderNumber", &order), ("Mandatory", "No")];
+        let attrs = [
+            ("StudyEventOID", oid.as_str()),
+            ("OrderNumber", &order),
+            ("Mandatory", "No"),
+        ];
         empty(w, "StudyEventRef", &attrs)?;
     }
     end(w, "Protocol")?;
@@ -47,13 +51,24 @@ fn write_visit_def(w: &mut impl Write, v: Visit, cat: &Catalog) -> io::Result<()
         ("OID", oid.as_str()),
         ("Name", v.label()),
         ("Repeating", "No"),
-        ("Type", if v == Visit::End { "Unscheduled" } else { "Scheduled" }),
+        (
+            "Type",
+            if v == Visit::End {
+                "Unscheduled"
+            } else {
+                "Scheduled"
+            },
+        ),
     ];
     start(w, "StudyEventDef", &attrs)?;
     let forms = cat.forms().iter().filter(|f| f.form.visits().contains(&v));
     for (i, f) in forms.enumerate() {
         let order = (i + 1).to_string();
-        let attrs = [("FormOID", f.oid.as_str()), ("OrderNumber", &order), ("Mandatory", "No")];
+        let attrs = [
+            ("FormOID", f.oid.as_str()),
+            ("OrderNumber", &order),
+            ("Mandatory", "No"),
+        ];
         empty(w, "FormRef", &attrs)?;
     }
     end(w, "StudyEventDef")
@@ -61,17 +76,33 @@ fn write_visit_def(w: &mut impl Write, v: Visit, cat: &Catalog) -> io::Result<()
 
 fn write_form_defs(w: &mut impl Write, cat: &Catalog) -> io::Result<()> {
     for f in cat.forms() {
-        start(w, "FormDef", &[("OID", &f.oid), ("Name", f.form.name()), ("Repeating", "No")])?;
+        start(
+            w,
+            "FormDef",
+            &[
+                ("OID", &f.oid),
+                ("Name", f.form.name()),
+                ("Repeating", "No"),
+            ],
+        )?;
         for (i, g) in f.groups.iter().enumerate() {
             let order = (i + 1).to_string();
-            let attrs = [("ItemGroupOID", g.oid.as_str()), ("OrderNumber", &order), ("Mandatory", "No")];
+            let attrs = [
+                ("ItemGroupOID", g.oid.as_str()),
+                ("OrderNumber", &order),
+                ("Mandatory", "No"),
+            ];
             empty(w, "ItemGroupRef", &attrs)?;
         }
         end(w, "FormDef")?;
     }
     for f in cat.forms() {
         for g in &f.groups {
-            start(w, "ItemGroupDef", &[("OID", &g.oid), ("Name", &g.name), ("Repeating", "Yes")])?;
+            start(
+                w,
+                "ItemGroupDef",
+                &[("OID", &g.oid), ("Name", &g.name), ("Repeating", "Yes")],
+            )?;
             for (i, it) in g.items.iter().enumerate() {
                 let order = (i + 1).to_string();
                 let mut attrs = vec![("ItemOID", it.oid.as_str()), ("OrderNumber", &order)];
@@ -90,9 +121,18 @@ fn write_form_defs(w: &mut impl Write, cat: &Catalog) -> io::Result<()> {
 }
 
 fn write_items(w: &mut impl Write, cat: &Catalog) -> io::Result<()> {
-    let items = || cat.forms().iter().flat_map(|f| &f.groups).flat_map(|g| &g.items);
+    let items = || {
+        cat.forms()
+            .iter()
+            .flat_map(|f| &f.groups)
+            .flat_map(|g| &g.items)
+    };
     for it in items() {
-        let attrs = [("OID", it.oid.as_str()), ("Name", &it.name), ("DataType", it.data_type.odm())];
+        let attrs = [
+            ("OID", it.oid.as_str()),
+            ("Name", &it.name),
+            ("DataType", it.data_type.odm()),
+        ];
         start(w, "ItemDef", &attrs)?;
         if let Some(d) = &it.description {
             start(w, "Description", &[])?;
@@ -105,12 +145,23 @@ fn write_items(w: &mut impl Write, cat: &Catalog) -> io::Result<()> {
         end(w, "ItemDef")?;
     }
     for it in items() {
-        let Some(cl) = it.codelist_oid() else { continue };
-        start(w, "CodeList", &[("OID", &cl), ("Name", &it.name), ("DataType", "text")])?;
+        let Some(cl) = it.codelist_oid() else {
+            continue;
+        };
+        start(
+            w,
+            "CodeList",
+            &[("OID", &cl), ("Name", &it.name), ("DataType", "text")],
+        )?;
         for c in &it.codes {
             start(w, "CodeListItem", &[("CodedValue", c)])?;
             start(w, "Decode", &[])?;
-            text(w, "TranslatedText", &[("xml:lang", "en")], &c.replace('_', " "))?;
+            text(
+                w,
+                "TranslatedText",
+                &[("xml:lang", "en")],
+                &c.replace('_', " "),
+            )?;
             end(w, "Decode")?;
             end(w, "CodeListItem")?;
         }
@@ -147,15 +198,36 @@ pub(crate) fn write_admin(w: &mut impl Write, info: &StudyInfo) -> io::Result<()
     sites.sort_by(|a, b| a.code.cmp(&b.code));
     for s in sites {
         let oid = format!("LOC.{}", s.code);
-        start(w, "Location", &[("OID", &oid), ("Name", &s.name), ("LocationType", "Site")])?;
-        let attrs = [("StudyOID", info.study_oid.as_str()), ("MetaDataVersionOID", &mdv), ("EffectiveDate", &effective)];
+        start(
+            w,
+            "Location",
+            &[("OID", &oid), ("Name", &s.name), ("LocationType", "Site")],
+        )?;
+        let attrs = [
+            ("StudyOID", info.study_oid.as_str()),
+            ("MetaDataVersionOID", &mdv),
+            ("EffectiveDate", &effective),
+        ];
         empty(w, "MetaDataVersionRef", &attrs)?;
         end(w, "Location")?;
     }
-    start(w, "SignatureDef", &[("OID", SIGNATURE_DEF), ("Methodology", "Electronic")])?;
-    text(w, "Meaning", &[], "Signed by the responsible investigator: the data are complete and correct")?;
-    text(w, "LegalReason", &[], "Electronic signature with user name and password (21 CFR Part 11, EU GCP)")?;
+    start(
+        w,
+        "SignatureDef",
+        &[("OID", SIGNATURE_DEF), ("Methodology", "Electronic")],
+    )?;
+    text(
+        w,
+        "Meaning",
+        &[],
+        "Signed by the responsible investigator: the data are complete and correct",
+    )?;
+    text(
+        w,
+        "LegalReason",
+        &[],
+        "Electronic signature with user name and password (21 CFR Part 11, EU GCP)",
+    )?;
     end(w, "SignatureDef")?;
     end(w, "AdminData")
 }
-

@@ -100,7 +100,9 @@ impl Form {
             Dm | Consent | Enrol | ScreenFail => &[Visit::Screening],
             Tx | Lesion | Lab | Weight | Ps | Cbp | Preg | History | Her2 | Malig | Archival
             | Attest => &[Visit::Screening, Visit::FollowUp],
-            Imp | PetQuant | PetReview | BiopsyTarget => &[Visit::Baseline, Visit::Pet2, Visit::Pet3],
+            Imp | PetQuant | PetReview | BiopsyTarget => {
+                &[Visit::Baseline, Visit::Pet2, Visit::Pet3]
+            }
             PetResponse => &[Visit::Pet2],
             Biopsy | Pathology | Allocation | CtBaseline => &[Visit::Baseline],
             Tdxd | Ae | PregReport | Ct | Recist | Progression | Deviation => &[Visit::FollowUp],
