@@ -357,18 +357,10 @@ fn rs(p: &Participant) -> Vec<Row> {
             )
         })
         .collect();
-    let last = e
-        .time_points
-        .last()
-        .map(|t| date(t.scan_date))
-        .unwrap_or_default();
-    out.push(row(
-        "",
-        "BESTRESP",
-        "Best Overall Response (confirmed)",
-        code(&e.best_confirmed),
-        last,
-    ));
+    let best = &e.best_confirmed;
+    let day = best.date.map(date).unwrap_or_default();
+    let name = "Best Overall Response (confirmed)";
+    out.push(row("", "BESTRESP", name, code(&best.response), day));
     out
 }
 
