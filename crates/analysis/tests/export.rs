@@ -2,6 +2,7 @@
 //! file and the SDTM-like datasets leave the system.
 
 mod export {
+    pub mod common;
     mod odm;
     mod sdtm;
 }

@@ -300,13 +300,35 @@ mod tests {
     use super::*;
     use crate::testing::{arm1_participant, consent_time, study_info};
 
+    /// A writer that fails: the disk is full.
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk full"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     #[test]
-    fn dump() {
-        let info = study_info(consent_time(1) + chrono::Duration::days(60), 5000);
+    fn a_failing_output_is_an_io_error_not_a_panic() {
+        let info = study_info(consent_time(1), 1);
+        assert!(matches!(
+            OdmWriter::new(Full, &info),
+            Err(ExportError::Io(_))
+        ));
+    }
+
+    #[test]
+    fn a_participant_without_events_is_refused_by_name() {
+        let info = study_info(consent_time(1), 1);
         let mut w = OdmWriter::new(Vec::new(), &info).unwrap();
-        w.participant(&arm1_participant("KS", 1, consent_time(1)))
-            .unwrap();
-        let out = String::from_utf8(w.finish().unwrap()).unwrap();
-        std::fs::write("/tmp/odm-dump.xml", &out).unwrap();
+        let mut src = arm1_participant("KS", 7, consent_time(7));
+        src.events.clear();
+        let err = w.participant(&src).unwrap_err();
+        assert!(err.to_string().contains("KS-007"), "{err}");
+        assert_eq!(w.counts().participants, 0);
     }
 }
