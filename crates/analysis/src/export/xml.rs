@@ -4,6 +4,11 @@ use std::io::{self, Write};
 
 /// Writes `s` escaped for an attribute value or element text.
 pub(crate) fn escape(w: &mut impl Write, s: &str) -> io::Result<()> {
+    // Most values (numbers, codes, dates) need no escaping: one scan, one write.
+    let special = |b: &u8| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'') || *b < 0x20;
+    if !s.as_bytes().iter().any(special) {
+        return w.write_all(s.as_bytes());
+    }
     let mut last = 0;
     for (i, c) in s.char_indices() {
         let rep: &str = match c {
