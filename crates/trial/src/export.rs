@@ -129,3 +129,30 @@ fn open_all(paths: &[PathBuf]) -> Result<[BufWriter<File>; 7]> {
         .try_into()
         .map_err(|_| Error::internal("opening the datasets", "expected seven dataset files"))
 }
+
+impl Trial {
+    /// The account an operator at the command line exports as: it must exist, be active
+    /// and not locked, and its role decides what it may take (the audited output names
+    /// it).
+    pub async fn account_user(&self, username: &str) -> Result<User> {
+        let row = self
+            .store()
+            .user(username)
+            .await?
+            .filter(|u| u.active && !u.locked)
+            .ok_or_else(|| Error::NotFound(format!("no active account {username}")))?;
+        let role = crate::roles::Role::parse(&row.role).ok_or_else(|| {
+            Error::internal(
+                format!("reading the account {username}"),
+                format!("unknown role {}", row.role),
+            )
+        })?;
+        Ok(User {
+            username: row.username,
+            display_name: row.display_name,
+            role,
+            site: row.site,
+            client_address: None,
+        })
+    }
+}
