@@ -463,6 +463,11 @@ pub enum Event {
         /// The assessment.
         note: DeviationNote,
     },
+    /// A report, an analysis or an export was handed out (study stream `study/outputs`).
+    OutputProduced {
+        /// What, as of when, resting on which chain head, taken by whom.
+        output: crate::outputs::Output,
+    },
 }
 
 impl Event {
@@ -523,6 +528,7 @@ impl Event {
             Event::SignaturesVoided { .. } => "signatures_voided",
             Event::DeviationReported { .. } => "deviation_reported",
             Event::DeviationAssessed { .. } => "deviation_assessed",
+            Event::OutputProduced { .. } => "output_produced",
         }
     }
 

@@ -44,6 +44,7 @@ pub mod imaging;
 pub mod journey;
 pub mod labs;
 pub mod local_time;
+pub mod outputs;
 pub mod oversight;
 pub mod participant;
 pub mod percist;

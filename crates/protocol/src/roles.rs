@@ -75,6 +75,10 @@ pub enum Capability {
     ReportDeviation,
     /// Assess and close deviations.
     AssessDeviation,
+    /// Compute and read the study's analyses and its report.
+    Analyse,
+    /// Export the study's data (ODM, SDTM-like datasets).
+    Export,
 }
 
 impl Role {
@@ -158,6 +162,8 @@ impl Role {
             Lock => self == Role::DataManager,
             ReportDeviation => matches!(self, Role::Monitor | Role::Investigator),
             AssessDeviation => matches!(self, Role::Monitor | Role::DataManager),
+            Analyse => matches!(self, Role::Statistician | Role::StudyDirector),
+            Export => matches!(self, Role::Statistician | Role::DataManager),
         }
     }
 }

@@ -436,6 +436,23 @@ impl Store {
         dispatch!(self.open_visits(query))
     }
 
+    /// The head of the longest log prefix recorded at or before `as_of`: `(seq, hash)`
+    /// of its last event, `None` when no event is that old. A data cut-off rests on it,
+    /// so an output taken again with the same cut-off reads the same events.
+    pub async fn head_as_of(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        let stamp = crate::hash::format_timestamp(as_of);
+        dispatch!(self.head_as_of(&stamp))
+    }
+
+    /// Every participant's study id and site, by study id, without the snapshots (for
+    /// work that then reads one participant at a time).
+    pub async fn participant_ids(&self) -> Result<Vec<(String, String)>, StoreError> {
+        dispatch!(self.participant_ids())
+    }
+
     /// How many participants a site has.
     pub async fn count_participants(&self, site: &str) -> Result<i64, StoreError> {
         dispatch!(self.count_participants(site))

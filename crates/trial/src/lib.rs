@@ -20,6 +20,7 @@
 //! | [`write`] | the one write path and the read rows it keeps |
 //! | [`admin`] | sites, users and settings as audited administrative commands |
 //! | [`commands`] | the participant commands the API and the pages offer |
+//! | [`cutoff`] | the data cut-off outputs rest on; participants as of it, one at a time; outputs recorded |
 //! | [`dashboard`] | the study dashboard and the study-wide deviation list, from the read tables |
 //! | [`figures`] | the dashboard's pictures as SVG: the recruitment curve, the CONSORT flow |
 //! | [`checkpoints`] | the read tables checked against the log they are derived from |
@@ -42,8 +43,10 @@ pub mod batch;
 pub mod checkpoints;
 pub mod clock;
 pub mod commands;
+pub mod cutoff;
 pub mod dashboard;
 pub mod error;
+pub mod export;
 pub mod figures;
 pub mod imaging;
 pub mod journey;

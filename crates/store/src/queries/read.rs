@@ -109,6 +109,33 @@ macro_rules! read_queries {
             found.into_iter().map(rows::participant).collect()
         }
 
+        /// The last event recorded at or before `as_of` (a stored timestamp) such that no
+        /// earlier event was recorded after it: `(seq, hash)` of the log prefix's head.
+        pub(crate) async fn head_as_of(
+            pool: &Pool<Db>,
+            as_of: &str,
+        ) -> Result<Option<(i64, String)>, StoreError> {
+            Ok(sqlx::query_as(
+                "SELECT seq, hash FROM events WHERE seq < COALESCE(\
+                 (SELECT MIN(seq) FROM events WHERE recorded_at > $1), 9223372036854775807) \
+                 ORDER BY seq DESC LIMIT 1",
+            )
+            .bind(as_of)
+            .fetch_optional(pool)
+            .await?)
+        }
+
+        /// Every participant's study id and site, by study id (no snapshots).
+        pub(crate) async fn participant_ids(
+            pool: &Pool<Db>,
+        ) -> Result<Vec<(String, String)>, StoreError> {
+            Ok(
+                sqlx::query_as("SELECT study_id, site FROM participants ORDER BY study_id")
+                    .fetch_all(pool)
+                    .await?,
+            )
+        }
+
         /// How many participants a site has.
         pub(crate) async fn count_participants(
             pool: &Pool<Db>,
