@@ -12,6 +12,7 @@
 //! | [`svg`] | pictures drawn as SVG text: axes, strip/box, ROC, waterfall, swimmer, spider, Kaplan–Meier with numbers at risk, lesion heterogeneity |
 //! | [`source`] | what the trial layer hands in: events with their audit facts, cut at a data cut-off |
 //! | [`export`] | CDISC ODM 1.3.2 and SDTM-like CSV datasets |
+//! | [`testing`] | synthetic participants with audited events, for tests and benches |
 
 pub mod analyses;
 pub mod dataset;
@@ -21,3 +22,4 @@ pub mod report;
 pub mod source;
 pub mod stats;
 pub mod svg;
+pub mod testing;

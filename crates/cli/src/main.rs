@@ -7,6 +7,7 @@ mod admin_cmd;
 mod audit_cmd;
 mod backup_cmd;
 mod demo;
+mod export_cmd;
 mod import_cmd;
 mod pet_cmd;
 mod recist_cmd;
@@ -171,6 +172,10 @@ enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCommand),
+    /// Export the study's data for other tools (CDISC ODM 1.3.2, SDTM-like CSV), as of a
+    /// data cut-off; every export is recorded in the audit trail.
+    #[command(subcommand)]
+    Export(export_cmd::ExportCommand),
     /// Make a consistent copy of the database, the DICOM archive and the latest signed
     /// checkpoint while the server runs.
     Backup(backup_cmd::BackupArgs),
@@ -214,6 +219,7 @@ fn main() -> std::process::ExitCode {
         Command::Site(c) => block_on(admin_cmd::site(c)),
         Command::User(c) => block_on(admin_cmd::user(c)),
         Command::Audit(c) => block_on(audit_cmd::run(c)),
+        Command::Export(c) => block_on(export_cmd::run(c)),
         Command::Backup(a) => block_on(backup_cmd::backup(a)),
         Command::Restore(a) => block_on(backup_cmd::restore(a)),
         Command::Settings(c) => block_on(settings_cmd::run(c)),

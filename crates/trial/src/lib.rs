@@ -48,6 +48,7 @@ pub mod commands;
 pub mod cutoff;
 pub mod dashboard;
 pub mod error;
+pub mod export;
 pub mod figures;
 pub mod imaging;
 pub mod journey;
