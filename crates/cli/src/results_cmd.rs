@@ -59,7 +59,7 @@ async fn results(
     };
     let trial = Trial::new(data.open().await?);
     let taken = async {
-        let user = trial.acting_user(&who.user).await?;
+        let user = trial.account_user(&who.user).await?;
         trial.take_results(&user, kind, as_of, destination).await
     }
     .await;

@@ -92,32 +92,4 @@ impl Trial {
         .await?;
         Ok(results)
     }
-
-    /// The user of an account, to act as her at the command line (an output there is
-    /// recorded as taken by the named account, with its role's rights).
-    pub async fn acting_user(&self, username: &str) -> Result<User> {
-        let row = self
-            .store()
-            .user(username)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("no user account `{username}`")))?;
-        if !row.active {
-            return Err(Error::Forbidden(format!(
-                "the account `{username}` is deactivated"
-            )));
-        }
-        let role = crate::Role::parse(&row.role).ok_or_else(|| {
-            Error::internal(
-                "reading a user account",
-                format!("unknown role `{}`", row.role),
-            )
-        })?;
-        Ok(User {
-            username: row.username,
-            display_name: row.display_name,
-            role,
-            site: row.site,
-            client_address: None,
-        })
-    }
 }
