@@ -240,6 +240,35 @@ impl Canvas {
         }
     }
 
+    /// A line through `pts` (px), optionally dashed, with an optional tooltip.
+    pub(crate) fn path(
+        &mut self,
+        pts: &[(f64, f64)],
+        stroke: &str,
+        width: f64,
+        dash: Option<&str>,
+        tip: Option<&str>,
+    ) {
+        let mut d = String::new();
+        for (i, &(x, y)) in pts.iter().enumerate() {
+            let _ = write!(d, "{}{},{}", if i == 0 { "M" } else { " L" }, c(x), c(y));
+        }
+        let _ = write!(
+            self.s,
+            "<path d=\"{d}\" fill=\"none\" stroke=\"{stroke}\" stroke-width=\"{}\"",
+            c(width)
+        );
+        if let Some(dash) = dash {
+            let _ = write!(self.s, " stroke-dasharray=\"{dash}\"");
+        }
+        match tip {
+            Some(t) => {
+                let _ = write!(self.s, "><title>{}</title></path>", esc(t));
+            }
+            None => self.s.push_str("/>"),
+        }
+    }
+
     /// The explanatory message of an empty chart, centred on the plot area.
     pub(crate) fn empty_message(&mut self, area: &Area, message: &str) {
         self.rect(

@@ -106,22 +106,8 @@ pub fn heterogeneity(id: &str, title: &str, lesions: &[LesionDot], threshold: f6
         }
         let here = kept.iter().filter(|l| l.site == *site);
         for (i, l) in here.enumerate() {
-            let (x, y) = (cx + jitter(i) * (col_w * 0.5).min(60.0), ys.at(l.suv_max));
-            let tip = format!(
-                "{}: SUVmax {}{}",
-                l.site,
-                num(l.suv_max, 1),
-                if l.biopsied { ", biopsied" } else { "" }
-            );
-            if l.avid {
-                cv.marker(Shape::Circle, (x, y), 5.0, avid, avid, Some(&tip));
-            } else {
-                cv.marker(Shape::Square, (x, y), 5.0, "#ffffff", not_avid, Some(&tip));
-            }
-            if l.biopsied {
-                cv.marker(Shape::Circle, (x, y), 10.0, "none", AXIS, None);
-                cv.text((x + 13.0, y - 8.0), "start", 11.0, AXIS, "biopsy");
-            }
+            let x = cx + jitter(i) * (col_w * 0.5).min(60.0);
+            draw_lesion(&mut cv, (x, ys.at(l.suv_max)), l);
         }
     }
     if let Some(t) = threshold {
@@ -136,6 +122,27 @@ pub fn heterogeneity(id: &str, title: &str, lesions: &[LesionDot], threshold: f6
         );
     }
     cv.finish()
+}
+
+/// One lesion: avid as a filled vermillion circle, not avid as an open blue square, the
+/// biopsied one ringed and labelled.
+fn draw_lesion(cv: &mut Canvas, (x, y): (f64, f64), l: &LesionDot) {
+    let (avid, not_avid) = (palette::colour(1), palette::colour(0));
+    let tip = format!(
+        "{}: SUVmax {}{}",
+        l.site,
+        num(l.suv_max, 1),
+        if l.biopsied { ", biopsied" } else { "" }
+    );
+    if l.avid {
+        cv.marker(Shape::Circle, (x, y), 5.0, avid, avid, Some(&tip));
+    } else {
+        cv.marker(Shape::Square, (x, y), 5.0, "#ffffff", not_avid, Some(&tip));
+    }
+    if l.biopsied {
+        cv.marker(Shape::Circle, (x, y), 10.0, "none", AXIS, None);
+        cv.text((x + 13.0, y - 8.0), "start", 11.0, AXIS, "biopsy");
+    }
 }
 
 /// The text alternative: lesion counts, avidity, the biopsied lesion's standing.

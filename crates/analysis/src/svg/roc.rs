@@ -2,13 +2,11 @@
 //! vertical or horizontal step per case, a diagonal where cases tie, as in the empirical
 //! ROC), the dashed chance diagonal, and an optional marked operating point.
 
-use std::fmt::Write as _;
-
 use super::axis::{self, nice_ticks};
 use super::canvas::{Area, Canvas, TITLE_BAND};
 use super::legend::{self, Item, Swatch};
 use super::palette::{self, AXIS, GRID};
-use super::text::{c, num};
+use super::text::num;
 use super::{NO_PARTICIPANTS, dropped_note};
 
 /// One ROC curve.
@@ -104,53 +102,44 @@ pub fn roc_curve(
         Some("4 4"),
     );
     for (k, (_, pts)) in kept.iter().enumerate() {
-        let mut d = String::new();
-        for (i, &(x, y)) in pts.iter().enumerate() {
-            let _ = write!(
-                d,
-                "{}{},{}",
-                if i == 0 { "M" } else { " L" },
-                c(xs.at(x)),
-                c(ys.at(y))
-            );
-        }
-        let s = cv.raw();
-        let _ = write!(
-            s,
-            "<path d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"",
-            palette::colour(k)
-        );
-        if let Some(dash) = palette::dash(k) {
-            let _ = write!(s, " stroke-dasharray=\"{dash}\"");
-        }
-        s.push_str("/>");
+        let px: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (xs.at(x), ys.at(y))).collect();
+        cv.path(&px, palette::colour(k), 2.0, palette::dash(k), None);
     }
-    if let Some((fpr, tpr, label)) = marker {
-        let (x, y) = (xs.at(fpr), ys.at(tpr));
-        let tip = format!(
-            "{label}: sensitivity {}, 1 − specificity {}",
-            num(tpr, 2),
-            num(fpr, 2)
-        );
-        cv.marker(
-            palette::Shape::Circle,
-            (x, y),
-            6.0,
-            "#ffffff",
-            AXIS,
-            Some(&tip),
-        );
-        cv.marker(palette::Shape::Circle, (x, y), 2.5, AXIS, AXIS, None);
-        // Above and to the left of the point lies the region outside the curve, where
-        // nothing else is drawn; near the top or the left edge, below and to the right.
-        let w = super::text::width(label, 12.0);
-        if y - 24.0 > area.top && x - 10.0 - w > area.left {
-            cv.text((x - 10.0, y - 10.0), "end", 12.0, AXIS, label);
-        } else {
-            cv.text((x + 10.0, y + 18.0), "start", 12.0, AXIS, label);
-        }
+    if let Some(m) = marker {
+        draw_marker(&mut cv, &area, (xs.at(m.0), ys.at(m.1)), m);
     }
     cv.finish()
+}
+
+/// The operating point: a ringed dot with its label placed off the curves.
+fn draw_marker(
+    cv: &mut Canvas,
+    area: &Area,
+    (x, y): (f64, f64),
+    (fpr, tpr, label): (f64, f64, &str),
+) {
+    let tip = format!(
+        "{label}: sensitivity {}, 1 − specificity {}",
+        num(tpr, 2),
+        num(fpr, 2)
+    );
+    cv.marker(
+        palette::Shape::Circle,
+        (x, y),
+        6.0,
+        "#ffffff",
+        AXIS,
+        Some(&tip),
+    );
+    cv.marker(palette::Shape::Circle, (x, y), 2.5, AXIS, AXIS, None);
+    // Above and to the left of the point lies the region outside the curve, where
+    // nothing else is drawn; near the top or the left edge, below and to the right.
+    let w = super::text::width(label, 12.0);
+    if y - 24.0 > area.top && x - 10.0 - w > area.left {
+        cv.text((x - 10.0, y - 10.0), "end", 12.0, AXIS, label);
+    } else {
+        cv.text((x + 10.0, y + 18.0), "start", 12.0, AXIS, label);
+    }
 }
 
 /// The text alternative: each curve's size and the operating point.

@@ -2,13 +2,11 @@
 //! time, one line per participant from baseline (0 months, 0 %), coloured and dashed by
 //! category, with the RECIST 1.1 thresholds (+20 %, −30 %) as reference lines.
 
-use std::fmt::Write as _;
-
 use super::axis::{self, nice_ticks};
 use super::canvas::{Area, Canvas, TITLE_BAND};
 use super::legend::{self, Item, Swatch};
 use super::palette::{self, AXIS, MUTED};
-use super::text::{c, esc, num};
+use super::text::num;
 use super::{NO_PARTICIPANTS, dropped_note};
 
 /// One participant's line.
@@ -101,25 +99,8 @@ pub fn spider(id: &str, title: &str, series: &[SpiderSeries], categories: &[&str
     }
     for (s, pts) in &kept {
         let colour = palette::colour(s.category);
-        let mut d = String::new();
-        for (i, &(t, v)) in pts.iter().enumerate() {
-            let _ = write!(
-                d,
-                "{}{},{}",
-                if i == 0 { "M" } else { " L" },
-                c(xs.at(t)),
-                c(ys.at(v))
-            );
-        }
-        let out = cv.raw();
-        let _ = write!(
-            out,
-            "<path d=\"{d}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.8\""
-        );
-        if let Some(dash) = palette::dash(s.category) {
-            let _ = write!(out, " stroke-dasharray=\"{dash}\"");
-        }
-        let _ = write!(out, "><title>{}</title></path>", esc(&s.label));
+        let px: Vec<(f64, f64)> = pts.iter().map(|&(t, v)| (xs.at(t), ys.at(v))).collect();
+        cv.path(&px, colour, 1.8, palette::dash(s.category), Some(&s.label));
         for &(t, v) in pts {
             let tip = format!("{}: {} % at {} months", s.label, num(v, 1), num(t, 1));
             cv.marker(

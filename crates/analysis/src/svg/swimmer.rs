@@ -80,25 +80,7 @@ pub fn swimmer(id: &str, title: &str, lanes: &[SwimmerLane], categories: &[&str]
         l.end = l.end.max(0.0);
     }
     kept.sort_by(|a, b| b.end.total_cmp(&a.end).then_with(|| a.label.cmp(&b.label)));
-    let mut items: Vec<Item> = categories
-        .iter()
-        .enumerate()
-        .map(|(k, n)| Item {
-            swatch: Swatch::Box(palette::colour(k)),
-            label: n.to_string(),
-        })
-        .collect();
-    for kind in SwimmerMarkerKind::ALL {
-        let (sh, fill, stroke) = kind.look();
-        items.push(Item {
-            swatch: Swatch::Marker(sh, fill, stroke),
-            label: kind.name().into(),
-        });
-    }
-    items.push(Item {
-        swatch: Swatch::Marker(Shape::TriangleRight, AXIS, AXIS),
-        label: "ongoing".into(),
-    });
+    let items = legend_items(categories);
     let label_w = kept
         .iter()
         .map(|l| width(&truncate(&l.label, 14), 11.0))
@@ -142,45 +124,81 @@ pub fn swimmer(id: &str, title: &str, lanes: &[SwimmerLane], categories: &[&str]
         return cv.finish();
     }
     for (i, l) in kept.iter().enumerate() {
-        let y = area.top + LANE * (i as f64 + 0.5);
-        let cat = categories.get(l.category).copied().unwrap_or("other");
-        let tip = format!(
-            "{}: {} months ({cat}){}",
-            l.label,
-            num(l.end, 1),
-            if l.ongoing { ", ongoing" } else { "" }
-        );
-        cv.rect_titled(
-            (area.left, y - 5.0),
-            (xs.at(l.end) - area.left, 10.0),
-            palette::colour(l.category),
-            "",
-            &tip,
-        );
-        cv.text(
-            (area.left - 6.0, y + 4.0),
-            "end",
-            11.0,
-            AXIS,
-            &truncate(&l.label, 14),
-        );
-        if l.ongoing {
-            cv.marker(
-                Shape::TriangleRight,
-                (xs.at(l.end) + 7.0, y),
-                5.0,
-                AXIS,
-                AXIS,
-                Some("ongoing"),
-            );
-        }
-        for &(t, kind) in &l.markers {
-            let (sh, fill, stroke) = kind.look();
-            let tip = format!("{} at {} months", kind.name(), num(t, 1));
-            cv.marker(sh, (xs.at(t), y), 4.5, fill, stroke, Some(&tip));
-        }
+        draw_lane(&mut cv, &area, &xs, i, l, categories);
     }
     cv.finish()
+}
+
+/// The legend: categories as bar colours, then the marker kinds and the arrow.
+fn legend_items(categories: &[&str]) -> Vec<Item> {
+    let mut items: Vec<Item> = categories
+        .iter()
+        .enumerate()
+        .map(|(k, n)| Item {
+            swatch: Swatch::Box(palette::colour(k)),
+            label: n.to_string(),
+        })
+        .collect();
+    for kind in SwimmerMarkerKind::ALL {
+        let (sh, fill, stroke) = kind.look();
+        items.push(Item {
+            swatch: Swatch::Marker(sh, fill, stroke),
+            label: kind.name().into(),
+        });
+    }
+    items.push(Item {
+        swatch: Swatch::Marker(Shape::TriangleRight, AXIS, AXIS),
+        label: "ongoing".into(),
+    });
+    items
+}
+
+/// Lane `i`: the bar, its label, the arrow when ongoing, the event markers.
+fn draw_lane(
+    cv: &mut Canvas,
+    area: &Area,
+    xs: &axis::Scale,
+    i: usize,
+    l: &SwimmerLane,
+    categories: &[&str],
+) {
+    let y = area.top + LANE * (i as f64 + 0.5);
+    let cat = categories.get(l.category).copied().unwrap_or("other");
+    let tip = format!(
+        "{}: {} months ({cat}){}",
+        l.label,
+        num(l.end, 1),
+        if l.ongoing { ", ongoing" } else { "" }
+    );
+    cv.rect_titled(
+        (area.left, y - 5.0),
+        (xs.at(l.end) - area.left, 10.0),
+        palette::colour(l.category),
+        "",
+        &tip,
+    );
+    cv.text(
+        (area.left - 6.0, y + 4.0),
+        "end",
+        11.0,
+        AXIS,
+        &truncate(&l.label, 14),
+    );
+    if l.ongoing {
+        cv.marker(
+            Shape::TriangleRight,
+            (xs.at(l.end) + 7.0, y),
+            5.0,
+            AXIS,
+            AXIS,
+            Some("ongoing"),
+        );
+    }
+    for &(t, kind) in &l.markers {
+        let (sh, fill, stroke) = kind.look();
+        let tip = format!("{} at {} months", kind.name(), num(t, 1));
+        cv.marker(sh, (xs.at(t), y), 4.5, fill, stroke, Some(&tip));
+    }
 }
 
 /// The text alternative: lanes, median time on treatment, events.
