@@ -208,7 +208,10 @@ fn swimmer(ds: &Dataset) -> Figure {
                 markers.push((months(p.day), SwimmerMarkerKind::Response));
             }
             if let Some(d) = r.progression_on {
-                markers.push((months((d - start).num_days()), SwimmerMarkerKind::Progression));
+                markers.push((
+                    months((d - start).num_days()),
+                    SwimmerMarkerKind::Progression,
+                ));
             }
             if let Some(d) = r.died_on {
                 markers.push((months((d - start).num_days()), SwimmerMarkerKind::Death));
@@ -216,7 +219,8 @@ fn swimmer(ds: &Dataset) -> Figure {
             Some(SwimmerLane {
                 label: r.study_id.clone(),
                 end: months((end - start).num_days()),
-                ongoing: ended.is_none() && matches!(r.state.as_str(), "on_treatment" | "response_pet_done"),
+                ongoing: ended.is_none()
+                    && matches!(r.state.as_str(), "on_treatment" | "response_pet_done"),
                 category: pet_category(r),
                 markers,
             })

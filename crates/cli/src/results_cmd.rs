@@ -50,7 +50,12 @@ async fn results(
     kind: OutputKind,
     destination: &str,
 ) -> anyhow::Result<Result<StudyResults, u8>> {
-    let as_of = match who.as_of.as_deref().map(crate::export_cmd::parse_as_of).transpose() {
+    let as_of = match who
+        .as_of
+        .as_deref()
+        .map(crate::export_cmd::parse_as_of)
+        .transpose()
+    {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e:#}");

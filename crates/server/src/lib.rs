@@ -28,8 +28,8 @@
 //! | [`work_api`] | the signed-in user's work list |
 
 pub mod account_api;
-pub mod analyses_api;
 pub mod admin_api;
+pub mod analyses_api;
 pub mod api;
 pub mod auth;
 pub mod batch_api;

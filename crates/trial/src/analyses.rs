@@ -8,9 +8,9 @@ use analysis::source::{CutOff, StudyInfo};
 use chrono::{DateTime, Utc};
 use protocol::outputs::OutputKind;
 
+use crate::Trial;
 use crate::access::User;
 use crate::error::{Error, Result};
-use crate::Trial;
 
 /// Everything the study report shows: the study's facts, the data set and the analyses.
 #[derive(Debug, Clone)]

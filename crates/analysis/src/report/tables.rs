@@ -25,7 +25,10 @@ fn interval(i: &Interval, d: usize) -> String {
 }
 
 fn not_estimable(e: &NotEstimable) -> String {
-    format!("<span class=\"ne\">not estimable: {}</span>", esc(&e.reason))
+    format!(
+        "<span class=\"ne\">not estimable: {}</span>",
+        esc(&e.reason)
+    )
 }
 
 /// "k/n (p %; Wilson a–b %; Clopper–Pearson c–d %)".
@@ -99,9 +102,11 @@ pub(super) fn provenance(out: &mut String, study: &crate::source::StudyInfo) {
     ] {
         let _ = write!(out, "<tr><td>{k}</td><td>{v}</td></tr>");
     }
-    out.push_str("</tbody></table><p>Every number below is computed from the audit \
+    out.push_str(
+        "</tbody></table><p>Every number below is computed from the audit \
         trail up to the chain head above: the same cut-off gives the same report, byte for \
-        byte.</p>");
+        byte.</p>",
+    );
 }
 
 pub(super) fn counts(out: &mut String, a: &Analyses) {
@@ -119,7 +124,10 @@ pub(super) fn counts(out: &mut String, a: &Analyses) {
         ("Progressed", c.progressed),
         ("Died", c.died),
     ] {
-        row(out, &[k.to_string(), format!("<span class=\"n\">{v}</span>")]);
+        row(
+            out,
+            &[k.to_string(), format!("<span class=\"n\">{v}</span>")],
+        );
     }
     end(out);
 }
@@ -136,7 +144,14 @@ fn summary(s: &Summary) -> Vec<String> {
 pub(super) fn by_category(out: &mut String, a: &Analyses) {
     head(
         out,
-        &["HER2 category", "SUVmax of", "n", "Median", "Quartiles", "Range"],
+        &[
+            "HER2 category",
+            "SUVmax of",
+            "n",
+            "Median",
+            "Quartiles",
+            "Range",
+        ],
     );
     for c in &a.diagnostic.by_category {
         for (what, s) in [
@@ -168,7 +183,13 @@ fn roc_cells(r: &Result<crate::stats::Roc, NotEstimable>) -> Vec<String> {
                 num(r.youden.specificity, 2)
             ),
         ],
-        Err(e) => vec![not_estimable(e), String::new(), String::new(), String::new(), String::new()],
+        Err(e) => vec![
+            not_estimable(e),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
     }
 }
 
@@ -176,7 +197,14 @@ pub(super) fn diagnostic(out: &mut String, a: &Analyses) {
     let d = &a.diagnostic;
     head(
         out,
-        &["ROC of", "Expressing vs zero", "AUC", "SE (DeLong)", "95 % CI", "Youden threshold"],
+        &[
+            "ROC of",
+            "Expressing vs zero",
+            "AUC",
+            "SE (DeLong)",
+            "95 % CI",
+            "Youden threshold",
+        ],
     );
     let mut cells = vec!["Per-patient highest SUVmax".to_string()];
     cells.extend(roc_cells(&d.roc_patient));
@@ -185,7 +213,10 @@ pub(super) fn diagnostic(out: &mut String, a: &Analyses) {
     cells.extend(roc_cells(&d.roc_biopsied));
     row(out, &cells);
     end(out);
-    head(out, &["At the protocol threshold", "Sensitivity", "Specificity"]);
+    head(
+        out,
+        &["At the protocol threshold", "Sensitivity", "Specificity"],
+    );
     for (what, t) in [
         ("Per-patient highest SUVmax", &d.at_threshold_patient),
         ("Biopsied lesion SUVmax", &d.at_threshold_biopsied),
@@ -203,8 +234,18 @@ pub(super) fn diagnostic(out: &mut String, a: &Analyses) {
     let t = d.agreement.table;
     out.push_str("<p>Agreement of the biopsied lesion's PET status with its pathology:</p>");
     head(out, &["", "Biopsy HER2-zero", "Biopsy HER2-expressing"]);
-    row(out, &["PET not avid".into(), t[0][0].to_string(), t[0][1].to_string()]);
-    row(out, &["PET avid".into(), t[1][0].to_string(), t[1][1].to_string()]);
+    row(
+        out,
+        &[
+            "PET not avid".into(),
+            t[0][0].to_string(),
+            t[0][1].to_string(),
+        ],
+    );
+    row(
+        out,
+        &["PET avid".into(), t[1][0].to_string(), t[1][1].to_string()],
+    );
     end(out);
     let _ = write!(
         out,
@@ -242,27 +283,84 @@ pub(super) fn phenotypes(out: &mut String, a: &Analyses, ds: &Dataset) {
 
 pub(super) fn response(out: &mut String, a: &Analyses) {
     let r = &a.response;
-    head(out, &["Objective response (CR or PR, RECIST 1.1)", "Estimate"]);
-    row(out, &[format!("All evaluable ({} of {} in arm 1)", r.evaluable, r.arm1), prop(&r.objective_response)]);
-    row(out, &["Baseline PET-positive".into(), prop(&r.objective_response_pet_positive)]);
-    row(out, &["Baseline PET-negative".into(), prop(&r.objective_response_pet_negative)]);
+    head(
+        out,
+        &["Objective response (CR or PR, RECIST 1.1)", "Estimate"],
+    );
+    row(
+        out,
+        &[
+            format!("All evaluable ({} of {} in arm 1)", r.evaluable, r.arm1),
+            prop(&r.objective_response),
+        ],
+    );
+    row(
+        out,
+        &[
+            "Baseline PET-positive".into(),
+            prop(&r.objective_response_pet_positive),
+        ],
+    );
+    row(
+        out,
+        &[
+            "Baseline PET-negative".into(),
+            prop(&r.objective_response_pet_negative),
+        ],
+    );
     end(out);
     let mut cells = vec!["ROC of baseline SUVmax for objective response".to_string()];
     cells.extend(roc_cells(&r.roc_response));
-    head(out, &["", "Responders vs not", "AUC", "SE (DeLong)", "95 % CI", "Youden threshold"]);
+    head(
+        out,
+        &[
+            "",
+            "Responders vs not",
+            "AUC",
+            "SE (DeLong)",
+            "95 % CI",
+            "Youden threshold",
+        ],
+    );
     row(out, &cells);
     end(out);
 }
 
 pub(super) fn pfs(out: &mut String, a: &Analyses) {
-    head(out, &["Group", "n", "Events", "Median (months)", "95 % CI (months)"]);
-    let m = |v: Option<f64>| v.map_or_else(|| "not reached".to_string(), |d| num(d / crate::dataset::DAYS_PER_MONTH, 1));
+    head(
+        out,
+        &[
+            "Group",
+            "n",
+            "Events",
+            "Median (months)",
+            "95 % CI (months)",
+        ],
+    );
+    let m = |v: Option<f64>| {
+        v.map_or_else(
+            || "not reached".to_string(),
+            |d| num(d / crate::dataset::DAYS_PER_MONTH, 1),
+        )
+    };
     for g in &a.pfs.groups {
         let (median, ci) = match &g.km {
-            Ok(k) => (m(k.median), format!("{}–{}", m(k.median_ci.0), m(k.median_ci.1))),
+            Ok(k) => (
+                m(k.median),
+                format!("{}–{}", m(k.median_ci.0), m(k.median_ci.1)),
+            ),
             Err(e) => (not_estimable(e), String::new()),
         };
-        row(out, &[esc(&g.label), g.n.to_string(), g.events.to_string(), median, ci]);
+        row(
+            out,
+            &[
+                esc(&g.label),
+                g.n.to_string(),
+                g.events.to_string(),
+                median,
+                ci,
+            ],
+        );
     }
     end(out);
     let _ = write!(
@@ -282,7 +380,17 @@ pub(super) fn pfs(out: &mut String, a: &Analyses) {
 }
 
 pub(super) fn safety(out: &mut String, a: &Analyses) {
-    head(out, &["Group", "Participants", "Any AE", "Grade ≥ 3", "ILD/pneumonitis", "LVEF decrease"]);
+    head(
+        out,
+        &[
+            "Group",
+            "Participants",
+            "Any AE",
+            "Grade ≥ 3",
+            "ILD/pneumonitis",
+            "LVEF decrease",
+        ],
+    );
     for s in &a.safety.arms {
         row(
             out,
@@ -298,8 +406,24 @@ pub(super) fn safety(out: &mut String, a: &Analyses) {
     }
     end(out);
     for s in a.safety.arms.iter().filter(|s| !s.terms.is_empty()) {
-        let _ = write!(out, "<h3>{}: adverse events by worst grade</h3>", esc(&s.label));
-        head(out, &["CTCAE term", "System organ class", "G1", "G2", "G3", "G4", "G5", "Any"]);
+        let _ = write!(
+            out,
+            "<h3>{}: adverse events by worst grade</h3>",
+            esc(&s.label)
+        );
+        head(
+            out,
+            &[
+                "CTCAE term",
+                "System organ class",
+                "G1",
+                "G2",
+                "G3",
+                "G4",
+                "G5",
+                "Any",
+            ],
+        );
         for t in &s.terms {
             let mut cells = vec![esc(&t.term), esc(&t.soc)];
             cells.extend(t.by_worst_grade.iter().map(|n| n.to_string()));
@@ -319,11 +443,12 @@ pub(super) fn safety(out: &mut String, a: &Analyses) {
             out,
             &[
                 esc(&s.study_id),
-                s.arm.map_or("–", |a| match a {
-                    protocol::Arm::Arm1 => "1",
-                    protocol::Arm::Arm2 => "2",
-                })
-                .to_string(),
+                s.arm
+                    .map_or("–", |a| match a {
+                        protocol::Arm::Arm1 => "1",
+                        protocol::Arm::Arm2 => "2",
+                    })
+                    .to_string(),
                 esc(&s.term),
                 s.grade.to_string(),
                 s.onset.to_string(),
@@ -338,9 +463,21 @@ pub(super) fn listing(out: &mut String, ds: &Dataset) {
     head(
         out,
         &[
-            "Participant", "Site", "State", "Age", "HER2 (biopsy)", "Arm", "SUVmax (patient)",
-            "Biopsied lesion", "Phenotype", "PET2 change %", "Best response", "Best change %",
-            "PFS (days)", "AEs", "Deviations",
+            "Participant",
+            "Site",
+            "State",
+            "Age",
+            "HER2 (biopsy)",
+            "Arm",
+            "SUVmax (patient)",
+            "Biopsied lesion",
+            "Phenotype",
+            "PET2 change %",
+            "Best response",
+            "Best change %",
+            "PFS (days)",
+            "AEs",
+            "Deviations",
         ],
     );
     for r in &ds.participants {
@@ -352,16 +489,20 @@ pub(super) fn listing(out: &mut String, ds: &Dataset) {
                 esc(&r.state),
                 r.age_at_consent.map_or("–".into(), |a| a.to_string()),
                 r.her2_category.map_or("–", |c| c.label()).to_string(),
-                r.arm.map_or("–", |a| match a {
-                    protocol::Arm::Arm1 => "1",
-                    protocol::Arm::Arm2 => "2",
-                })
-                .to_string(),
+                r.arm
+                    .map_or("–", |a| match a {
+                        protocol::Arm::Arm1 => "1",
+                        protocol::Arm::Arm2 => "2",
+                    })
+                    .to_string(),
                 opt(r.baseline_suv_max, 2),
                 r.biopsied.as_ref().map_or("–".into(), |b| {
                     format!("{} {}", esc(&b.label), opt(b.suv_max, 2))
                 }),
-                r.phenotype.as_ref().map_or("–", |p| p.class.label()).to_string(),
+                r.phenotype
+                    .as_ref()
+                    .map_or("–", |p| p.class.label())
+                    .to_string(),
                 opt(r.pet2_change_pct, 1),
                 r.best_response.as_deref().map_or("–".into(), esc),
                 opt(r.best_change_pct, 1),

@@ -34,8 +34,16 @@ pub(crate) struct AsOfQuery {
 
 impl AsOfQuery {
     /// The cut-off as a moment, `Ok(None)` for now.
-    pub(crate) fn moment(&self, zone: trial::SiteZone) -> Result<Option<DateTime<Utc>>, trial::Error> {
-        let Some(s) = self.as_of.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+    pub(crate) fn moment(
+        &self,
+        zone: trial::SiteZone,
+    ) -> Result<Option<DateTime<Utc>>, trial::Error> {
+        let Some(s) = self
+            .as_of
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
             return Ok(None);
         };
         if let Ok(t) = DateTime::parse_from_rfc3339(s) {
@@ -72,9 +80,9 @@ async fn analyses_page(
     }
 }
 
-/// `GET /analyses/report`: the HTML study report as a file, recorded as an output. Its
-/// own style sheet is inline, so the answer's policy allows exactly that sheet (by its
-/// hash) and nothing else.
+/// `GET /analyses/report`: the HTML study report, recorded as an output; the browser
+/// shows it, and the page's link saves it as a file. Its own style sheet is inline, so
+/// the answer's policy allows exactly that sheet (by its hash) and nothing else.
 async fn report_file(
     State(state): State<AppState>,
     PageUser(user): PageUser,
@@ -94,7 +102,8 @@ async fn report_file(
     }
 }
 
-/// The report as a download whose content security policy admits only its own style.
+/// The report (named for saving) under a content security policy that admits only its
+/// own style.
 pub(crate) fn report_response(r: &StudyResults) -> Response {
     let html = analysis::report::html(&r.study, &r.dataset, &r.analyses);
     let name = format!(
@@ -106,7 +115,7 @@ pub(crate) fn report_response(r: &StudyResults) -> Response {
             (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
+                format!("inline; filename=\"{name}\""),
             ),
         ],
         html,
@@ -187,7 +196,9 @@ fn body(user: &CurrentUser, q: &AsOfQuery, r: &StudyResults) -> Markup {
             input type="datetime-local" id="as_of" name="as_of" value=(q.as_of.clone().unwrap_or_default());
             button type="submit" { "Compute" }
             " "
-            a.button #download-report href=(report_href) { "Download the study report (HTML)" }
+            a.button #open-report href=(report_href) { "Open the study report" }
+            " "
+            a.button #download-report href=(report_href) download { "Save it (HTML)" }
         }
         (key_numbers(r))
         @for f in analysis::pictures::figures(&r.dataset, &r.analyses) {

@@ -2,8 +2,8 @@
 //! keyboard alone, for the sites' nurses and investigators and the sponsor's staff.
 
 mod account;
-pub(crate) mod analyses;
 mod admin;
+pub(crate) mod analyses;
 mod attest;
 mod dashboard;
 pub mod forms;
