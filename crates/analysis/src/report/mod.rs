@@ -76,6 +76,7 @@ pub fn html(study: &StudyInfo, ds: &Dataset, a: &Analyses) -> String {
         out,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <link rel=\"icon\" href=\"data:,\">\
          <title>{} study report, data cut-off {}</title><style>{STYLE}</style></head><body>\
          <h1>{} study report</h1><p>{}</p>",
         esc(&study.study_oid),

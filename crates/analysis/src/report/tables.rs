@@ -132,12 +132,20 @@ pub(super) fn counts(out: &mut String, a: &Analyses) {
     end(out);
 }
 
+/// "a–b", or one dash when either end is missing.
+fn range(a: Option<f64>, b: Option<f64>, d: usize) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) => format!("{}–{}", num(a, d), num(b, d)),
+        _ => "–".to_string(),
+    }
+}
+
 fn summary(s: &Summary) -> Vec<String> {
     vec![
         s.n.to_string(),
         opt(s.median, 2),
-        format!("{}–{}", opt(s.q1, 2), opt(s.q3, 2)),
-        format!("{}–{}", opt(s.min, 2), opt(s.max, 2)),
+        range(s.q1, s.q3, 2),
+        range(s.min, s.max, 2),
     ]
 }
 

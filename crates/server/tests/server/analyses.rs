@@ -6,7 +6,7 @@
 use chrono::{Duration, SecondsFormat};
 use reqwest::StatusCode;
 
-use crate::common::{TestApp, now};
+use crate::common::{TestApp, present};
 
 /// Runs each named `async fn(TestApp)` on SQLite and, when `HER2EX_TEST_POSTGRES_URL`
 /// names a server, on a PostgreSQL database of its own.
@@ -43,17 +43,19 @@ on_both_databases!(
     the_same_cut_off_gives_the_same_report_and_a_later_one_sees_more,
 );
 
-/// The cut-off a minute ago, as the API takes it.
-fn minute_ago() -> String {
-    (now() - Duration::minutes(1)).to_rfc3339_opts(SecondsFormat::Secs, true)
+/// The small study of the dashboard tests, then ten minutes pass: the cut-off five
+/// minutes after the study was entered, as the API takes it, lies between the study's
+/// events and everything the test does after.
+async fn study_then_cut_off(app: &TestApp) -> String {
+    crate::dashboard::small_study(app).await;
+    app.clock.set(present() + Duration::minutes(10));
+    (present() + Duration::minutes(5)).to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 async fn the_statistician_reads_every_analysis_and_each_answer_is_recorded(app: TestApp) {
-    crate::dashboard::small_study(&app).await;
+    let cut = study_then_cut_off(&app).await;
     let stat = app.client("stat").await;
-    let r = stat
-        .get(&format!("/api/v1/analyses?as_of={}", minute_ago()))
-        .await;
+    let r = stat.get(&format!("/api/v1/analyses?as_of={cut}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let a = &r.body;
     // The small study: two screen failures and one more registration at KS, an arm-1
@@ -115,16 +117,15 @@ async fn the_statistician_reads_every_analysis_and_each_answer_is_recorded(app: 
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {}", r.text);
     }
     // A cut-off in the future is refused with the reason.
-    let later = (now() + Duration::days(1)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let later = (present() + Duration::days(1)).to_rfc3339_opts(SecondsFormat::Secs, true);
     let r = stat.get(&format!("/api/v1/analyses?as_of={later}")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert!(r.text.contains("future"), "{}", r.text);
 }
 
 async fn the_same_cut_off_gives_the_same_report_and_a_later_one_sees_more(app: TestApp) {
-    crate::dashboard::small_study(&app).await;
+    let cut = study_then_cut_off(&app).await;
     let stat = app.client("stat").await;
-    let cut = minute_ago();
     let fetch = |path: String| {
         let http = stat.http.clone();
         let url = format!("{}{path}", stat.base);

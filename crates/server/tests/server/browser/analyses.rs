@@ -31,10 +31,8 @@ async fn the_statistician_reads_the_analyses_and_opens_the_study_report() {
     assert!(auc.starts_with("0.50"), "{auc}");
     let pictures = texts(&c, "figure.figure figcaption").await;
     assert_eq!(pictures.len(), 8, "{pictures:?}");
-    assert!(
-        console_errors(&c).await.is_empty(),
-        "the page logs no error"
-    );
+    let errors = console_errors(&c).await;
+    assert!(errors.is_empty(), "the page logs no error: {errors:?}");
 
     // The report, as the page's link opens it.
     click(&c, "#open-report").await;
