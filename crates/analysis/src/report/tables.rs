@@ -124,10 +124,7 @@ pub(super) fn counts(out: &mut String, a: &Analyses) {
         ("Progressed", c.progressed),
         ("Died", c.died),
     ] {
-        row(
-            out,
-            &[k.to_string(), format!("<span class=\"n\">{v}</span>")],
-        );
+        row(out, &[k.to_string(), v.to_string()]);
     }
     end(out);
 }
