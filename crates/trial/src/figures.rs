@@ -21,21 +21,7 @@ const TOTAL_COLOUR: &str = "#111111";
 /// Colour of the target line.
 const TARGET_COLOUR: &str = "#d62728";
 
-/// Escapes text for SVG content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use analysis::svg::esc;
 
 /// The recruitment curve: cumulative enrolments at the end of each month, one thin line
 /// per site and a thick one for the study, against the dashed target line.

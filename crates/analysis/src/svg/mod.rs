@@ -54,7 +54,7 @@ pub use roc::{RocSeries, roc_curve};
 pub use spider::{SpiderSeries, spider};
 pub use strip::{StripGroup, StripPoint, strip_box};
 pub use swimmer::{SwimmerLane, SwimmerMarkerKind, swimmer};
-pub use text::CHAR_WIDTH_PX;
+pub use text::{CHAR_WIDTH_PX, esc};
 pub use waterfall::{WaterfallBar, waterfall};
 
 /// The message an empty chart shows.

@@ -5,8 +5,8 @@
 /// system-ui sans-serif, so estimated boxes are rather too wide than too narrow.
 pub const CHAR_WIDTH_PX: f64 = 7.0;
 
-/// Escapes text for SVG content and attribute values.
-pub(crate) fn esc(s: &str) -> String {
+/// Escapes text for SVG or HTML content and attribute values.
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
