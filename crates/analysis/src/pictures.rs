@@ -4,7 +4,7 @@
 use protocol::Arm;
 
 use crate::analyses::Analyses;
-use crate::dataset::{DAYS_PER_MONTH, Dataset, ParticipantRow};
+use crate::dataset::{DAYS_PER_MONTH, Dataset, LesionRow, ParticipantRow};
 use crate::svg::{
     BarGroup, KmSeries, LesionDot, RocSeries, SpiderSeries, StripGroup, StripPoint, SwimmerLane,
     SwimmerMarkerKind, WaterfallBar,
@@ -331,10 +331,19 @@ fn adverse_events(a: &Analyses) -> String {
 /// The whole-body heterogeneity picture of one participant (`None` without confirmed
 /// lesions).
 pub fn heterogeneity(ds: &Dataset, study_id: &str) -> Option<Figure> {
-    let dots: Vec<LesionDot> = ds
+    let lesions: Vec<LesionRow> = ds
         .lesions
         .iter()
         .filter(|l| l.study_id == study_id)
+        .cloned()
+        .collect();
+    heterogeneity_of(study_id, &lesions, ds.rules.avid_suvmax_threshold)
+}
+
+/// The heterogeneity picture of one participant's lesions (`None` without any measured).
+pub fn heterogeneity_of(study_id: &str, lesions: &[LesionRow], threshold: f64) -> Option<Figure> {
+    let dots: Vec<LesionDot> = lesions
+        .iter()
         .filter_map(|l| {
             Some(LesionDot {
                 site: l.site.clone(),
@@ -349,7 +358,7 @@ pub fn heterogeneity(ds: &Dataset, study_id: &str) -> Option<Figure> {
     }
     let id = format!("fig-het-{}", study_id.to_lowercase());
     let title = format!("{study_id}: lesion SUVmax by anatomical site");
-    let svg = crate::svg::heterogeneity(&id, &title, &dots, ds.rules.avid_suvmax_threshold);
+    let svg = crate::svg::heterogeneity(&id, &title, &dots, threshold);
     Some(Figure {
         id,
         title,

@@ -1,7 +1,7 @@
 //! Deriving the analysis rows from one participant's recorded facts.
 
 use chrono::NaiveDate;
-use protocol::imaging::{PetQuantification, PetTimepoint};
+use protocol::imaging::{PetQuantification, PetReview, PetTimepoint};
 use protocol::journey::allocation::AllocationOutcome;
 use protocol::journey::pathology::{Her2Category, SpecimenFinding, derive_category};
 use protocol::participant::current;
@@ -112,15 +112,31 @@ fn name_of<T: serde::Serialize>(v: &T) -> String {
     }
 }
 
-/// The reader-confirmed lesions of the current baseline review, with the
-/// quantification's volume for candidates. Rejected candidates (physiological uptake,
-/// artefacts) are not lesions and are left out.
+/// The reader-confirmed lesions of the current baseline review.
 fn baseline_lesions(rules: &Rules, study_id: &str, p: &Participant) -> Vec<LesionRow> {
     let Some(review) = p.pet_review(PetTimepoint::Pet1) else {
         return Vec::new();
     };
-    let quant = p.pet_quantification(PetTimepoint::Pet1);
-    let target = p.biopsy_target(PetTimepoint::Pet1).map(|t| t.label.clone());
+    confirmed_lesions(
+        study_id,
+        review,
+        p.pet_quantification(PetTimepoint::Pet1),
+        p.biopsy_target(PetTimepoint::Pet1)
+            .map(|t| t.label.as_str()),
+        rules.avid_suvmax_threshold,
+    )
+}
+
+/// The lesions a reader confirmed in a review, with the quantification's volume for
+/// candidates; `target` is the biopsied lesion's label. Rejected candidates (physiological
+/// uptake, artefacts) are not lesions and are left out.
+pub fn confirmed_lesions(
+    study_id: &str,
+    review: &PetReview,
+    quant: Option<&PetQuantification>,
+    target: Option<&str>,
+    avid_suvmax_threshold: f64,
+) -> Vec<LesionRow> {
     review
         .lesions
         .iter()
@@ -139,8 +155,8 @@ fn baseline_lesions(rules: &Rules, study_id: &str, p: &Participant) -> Vec<Lesio
                 suv_peak: l.suv_peak.or(candidate.map(|c| c.suv_peak)),
                 mtv_ml: candidate.map(|c| c.mtv_ml),
                 tlu: candidate.map(|c| c.tlu),
-                avid: suv_max.is_some_and(|v| v >= rules.avid_suvmax_threshold),
-                biopsied: target.as_deref() == Some(l.label.as_str()),
+                avid: suv_max.is_some_and(|v| v >= avid_suvmax_threshold),
+                biopsied: target == Some(l.label.as_str()),
             }
         })
         .collect()
@@ -162,7 +178,7 @@ fn biopsied(rules: &Rules, p: &Participant) -> Option<BiopsiedLesion> {
 }
 
 /// The whole-body phenotype from the confirmed lesions (`None` without any).
-fn phenotype(lesions: &[LesionRow]) -> Option<Phenotype> {
+pub fn phenotype(lesions: &[LesionRow]) -> Option<Phenotype> {
     let measured: Vec<&LesionRow> = lesions.iter().filter(|l| l.suv_max.is_some()).collect();
     if measured.is_empty() {
         return None;

@@ -12,7 +12,7 @@ use protocol::Arm;
 use protocol::journey::pathology::Her2Category;
 use serde::Serialize;
 
-pub use derive::{derive, derive_participant};
+pub use derive::{confirmed_lesions, derive, derive_participant, phenotype};
 
 /// Average days per month, for times shown in months (365.25 / 12).
 pub const DAYS_PER_MONTH: f64 = 30.4375;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 use protocol::PetTimepoint;
 use protocol::imaging::{Discrepancy, PetQuantification, PetReview};
 use trial::Capability;
@@ -542,6 +542,38 @@ pub(super) fn exam_body(page: &ExamPage) -> Markup {
                 }
             }
         }
+        @if let (Some(r), PetTimepoint::Pet1) = (&exam.review, tp) {
+            (phenotype_section(id, exam, r))
+        }
         @if let Some(view) = pet_response { (super::pet_response::section(ctx, view, redo)) }
+    }
+}
+
+/// The whole-body HER2 phenotype of the baseline exam: how much of the confirmed tumour
+/// load is HER2-avid, and every lesion's SUVmax by anatomical site.
+fn phenotype_section(id: &str, exam: &PetExam, r: &PetReview) -> Markup {
+    let Some(q) = &exam.quantification else {
+        return html! {};
+    };
+    let threshold = q.parameters.avid_suvmax_threshold;
+    let target = exam.biopsy_target.as_ref().map(|t| t.label.as_str());
+    let lesions = analysis::dataset::confirmed_lesions(id, r, Some(q), target, threshold);
+    let (Some(ph), Some(fig)) = (
+        analysis::dataset::phenotype(&lesions),
+        analysis::pictures::heterogeneity_of(id, &lesions, threshold),
+    ) else {
+        return html! {};
+    };
+    html! {
+        section #phenotype {
+            h2 { "Whole-body HER2 phenotype" }
+            p {
+                strong { (ph.class.label()) } ": " (ph.avid_lesions) " of " (ph.lesions)
+                " confirmed lesions HER2-avid (SUVmax ≥ " (n1(threshold)) ")"
+                @if let Some(f) = ph.avid_fraction_by_mtv { ", " (format!("{:.0}", f * 100.0)) " % of the metabolic tumour volume" }
+                "."
+            }
+            div.figure { (PreEscaped(&fig.svg)) }
+        }
     }
 }

@@ -39,6 +39,7 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    the_baseline_pet_page_shows_the_whole_body_phenotype,
     the_statistician_reads_every_analysis_and_each_answer_is_recorded,
     the_same_cut_off_gives_the_same_report_and_a_later_one_sees_more,
 );
@@ -174,4 +175,28 @@ async fn the_same_cut_off_gives_the_same_report_and_a_later_one_sees_more(app: T
         "{}",
         r.text
     );
+}
+
+async fn the_baseline_pet_page_shows_the_whole_body_phenotype(app: TestApp) {
+    // The last participant of the small study: baseline PET read, L1 (SUVmax 9, avid)
+    // chosen as the target, L2 (SUVmax 4.5) not avid.
+    let id = crate::dashboard::small_study(&app).await;
+    let page = app
+        .client("monitor")
+        .await
+        .get(&format!("/participants/{id}/pet/pet1"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let section = page
+        .text
+        .split("<section id=\"phenotype\">")
+        .nth(1)
+        .expect("the phenotype section");
+    assert!(
+        section.contains("mixed</strong>: 1 of 2 confirmed lesions HER2-avid (SUVmax ≥ 6.0), 50 % of the metabolic tumour volume."),
+        "{}",
+        &section[..section.len().min(600)]
+    );
+    assert!(section.contains("<svg"), "the lesions by site");
+    assert!(section.contains("left axillary node"));
 }
