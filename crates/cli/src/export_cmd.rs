@@ -160,7 +160,9 @@ fn report(s: &ExportSummary) {
         "exported {} participants ({} data) as of {} (audit log up to event {}, chain head {})",
         s.participants,
         s.data,
-        s.cut.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        s.cut
+            .as_of
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         s.cut.head_seq,
         s.cut.head_hash
     );
@@ -178,7 +180,9 @@ fn parse_as_of(s: &str) -> anyhow::Result<DateTime<Utc>> {
         return Ok(t.and_utc());
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let end = d.and_hms_micro_opt(23, 59, 59, 999_999).context("end of day")?;
+        let end = d
+            .and_hms_micro_opt(23, 59, 59, 999_999)
+            .context("end of day")?;
         return Ok(end.and_utc());
     }
     anyhow::bail!("--as-of {s:?} is not a date-time (use e.g. 2026-06-30T23:59:59Z or 2026-06-30)")

@@ -89,7 +89,15 @@ impl Trial {
             .map_err(|e| Error::internal(format!("creating {}", dir.display()), e))?;
         let mut paths: Vec<PathBuf> = DATASETS.iter().map(|d| dir.join(d.file_name())).collect();
         let [dm, ae, tu, tr, rs, ec, dv] = open_all(&paths)?;
-        let files = SdtmFiles { dm, ae, tu, tr, rs, ec, dv };
+        let files = SdtmFiles {
+            dm,
+            ae,
+            tu,
+            tr,
+            rs,
+            ec,
+            dv,
+        };
         let mut sdtm = SdtmWriter::new(files, &info).map_err(export_error)?;
         let n = self
             .participant_sources(&cut, |src| {
@@ -124,7 +132,10 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
 
 /// Opens the seven dataset files in the order of [`DATASETS`].
 fn open_all(paths: &[PathBuf]) -> Result<[BufWriter<File>; 7]> {
-    let files = paths.iter().map(|p| create(p)).collect::<Result<Vec<_>>>()?;
+    let files = paths
+        .iter()
+        .map(|p| create(p))
+        .collect::<Result<Vec<_>>>()?;
     files
         .try_into()
         .map_err(|_| Error::internal("opening the datasets", "expected seven dataset files"))
