@@ -14,7 +14,11 @@
 //! | [`export`] | CDISC ODM 1.3.2 and SDTM-like CSV datasets |
 //! | [`testing`] | synthetic participants with audited events, for tests and benches |
 
+pub mod analyses;
+pub mod dataset;
 pub mod export;
+pub mod pictures;
+pub mod report;
 pub mod source;
 pub mod stats;
 pub mod svg;

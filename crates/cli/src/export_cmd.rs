@@ -172,7 +172,7 @@ fn report(s: &ExportSummary) {
 }
 
 /// Parses a cut-off: RFC 3339, a date-time without zone (UTC), or a date (end of day UTC).
-fn parse_as_of(s: &str) -> anyhow::Result<DateTime<Utc>> {
+pub(crate) fn parse_as_of(s: &str) -> anyhow::Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }

@@ -11,6 +11,7 @@ mod export_cmd;
 mod import_cmd;
 mod pet_cmd;
 mod recist_cmd;
+mod results_cmd;
 mod serve_cmd;
 mod settings_cmd;
 
@@ -188,6 +189,12 @@ enum Command {
     Pet(pet_cmd::PetArgs),
     /// RECIST 1.1 calculator for readers and statisticians.
     Recist(recist_cmd::RecistArgs),
+    /// The study's analyses as of a data cut-off: a summary, or every number with
+    /// `--json` (statistician, study director).
+    Analyse(results_cmd::AnalyseArgs),
+    /// Write the self-contained HTML study report as of a data cut-off (statistician,
+    /// study director).
+    Report(results_cmd::ReportArgs),
 }
 
 /// Runs an async command on a fresh runtime.
@@ -213,6 +220,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Pet(args) => pet_cmd::run(args),
         Command::Recist(args) => recist_cmd::run(args),
+        Command::Analyse(a) => block_on(results_cmd::analyse(a)),
+        Command::Report(a) => block_on(results_cmd::report(a)),
         Command::Init(a) => block_on(admin_cmd::init(a)),
         Command::Serve(a) => block_on(serve_cmd::serve(a)),
         Command::Demo(a) => block_on(demo::run(a)),

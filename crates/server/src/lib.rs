@@ -11,6 +11,7 @@
 //! | [`auth`] | session cookie, CSRF, current-user extractors |
 //! | [`error`] | the one HTTP error type |
 //! | [`api`] | JSON endpoints: session, participants, commands |
+//! | [`analyses_api`] | the study's analyses as JSON, as of a data cut-off |
 //! | [`account_api`] | own password, and the administrator's account lifecycle |
 //! | [`admin_api`] | the administrator's sites, user list and new accounts, protocol settings |
 //! | [`batch_api`] | several commands of one kind as one write, all or nothing |
@@ -28,6 +29,7 @@
 
 pub mod account_api;
 pub mod admin_api;
+pub mod analyses_api;
 pub mod api;
 pub mod auth;
 pub mod batch_api;
@@ -105,6 +107,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::router())
         .merge(oversight_api::router())
         .merge(dashboard_api::router())
+        .merge(analyses_api::router())
         .merge(pages::router())
         .merge(admin_api::router())
         // The body is already read and bounded by `security::body_limits`.

@@ -270,6 +270,14 @@ fn op_with(summary: &str, params: Vec<Value>, response: Value) -> Value {
     o
 }
 
+/// The study's analyses.
+fn analyses_paths(paths: &mut Map<String, Value>) {
+    let as_of = json!({"name": "as_of", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}, "description": "Data cut-off (RFC 3339, or a local date and time of the sites); default now. Only events recorded by then count"});
+    paths.insert("/api/v1/analyses".into(), json!({
+        "get": op_with("Every analysis of the study as of a data cut-off (statistician, study director), recorded in the audit trail as an output. A value that cannot be estimated is {\"not_estimable\": reason}. Keys: docs/analysis.md", vec![as_of], ok("analyses", json!({"type": "object", "required": ["cut_off", "rules", "counts", "diagnostic", "response", "pfs", "safety"]}))),
+    }));
+}
+
 /// The study dashboard and the study-wide deviation list.
 fn dashboard_paths(paths: &mut Map<String, Value>, defs: &mut Map<String, Value>) {
     let param = |name: &str, about: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": about});
@@ -427,6 +435,7 @@ pub fn build() -> Value {
     oversight_paths(&mut paths, &mut defs);
     admin_paths(&mut paths, &mut defs);
     dashboard_paths(&mut paths, &mut defs);
+    analyses_paths(&mut paths);
     json!({
         "openapi": "3.1.0",
         "info": {

@@ -188,6 +188,20 @@ impl Trial {
 
     /// Checks that `user` may take an output of `kind`, before any work is done.
     pub fn require_output(&self, user: &User, kind: OutputKind) -> Result<()> {
-        user.require(kind.capability())
+        let cap = kind.capability();
+        if user.role.may(cap) {
+            return Ok(());
+        }
+        let allowed: Vec<String> = crate::Role::ALL
+            .into_iter()
+            .filter(|r| r.may(cap))
+            .map(|r| r.label().to_lowercase())
+            .collect();
+        Err(Error::Forbidden(format!(
+            "a {} may not take the {}: it is for the {}",
+            user.role.label().to_lowercase(),
+            kind.label(),
+            allowed.join(" and the ")
+        )))
     }
 }

@@ -20,6 +20,7 @@
 //! | [`write`] | the one write path and the read rows it keeps |
 //! | [`admin`] | sites, users and settings as audited administrative commands |
 //! | [`commands`] | the participant commands the API and the pages offer |
+//! | [`analyses`] | the analysis data set, the analyses and the study report as of a cut-off |
 //! | [`cutoff`] | the data cut-off outputs rest on; participants as of it, one at a time; outputs recorded |
 //! | [`export`] | exports as of a cut-off: CDISC ODM 1.3.2 and SDTM-like datasets, each recorded as an output |
 //! | [`dashboard`] | the study dashboard and the study-wide deviation list, from the read tables |
@@ -40,6 +41,7 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod analyses;
 pub mod batch;
 pub mod checkpoints;
 pub mod clock;

@@ -78,6 +78,26 @@ fn standard_normal() -> Normal {
     Normal::standard()
 }
 
+/// Serialises an estimate as its value, or as `{"not_estimable": reason}` (for
+/// `#[serde(serialize_with)]` on `Result<T, NotEstimable>` fields).
+pub fn serialize_estimate<T: serde::Serialize, S: serde::Serializer>(
+    v: &Result<T, NotEstimable>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    #[derive(Serialize)]
+    struct Ne<'a> {
+        not_estimable: &'a str,
+    }
+    match v {
+        Ok(v) => v.serialize(s),
+        Err(e) => Ne {
+            not_estimable: &e.reason,
+        }
+        .serialize(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

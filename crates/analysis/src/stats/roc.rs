@@ -36,6 +36,7 @@ pub struct Roc {
     pub se: f64,
     /// The logit-transformed DeLong interval, back-transformed; not estimable when the SE
     /// is 0 (AUC exactly 0 or 1, no spread) or a group has a single member.
+    #[serde(serialize_with = "crate::stats::serialize_estimate")]
     pub ci: Result<Interval, NotEstimable>,
     /// The method of `ci` in words, for the report.
     pub ci_method: &'static str,
@@ -97,8 +98,10 @@ pub struct DiagnosticAt {
     /// Negatives testing positive.
     pub false_positive: u64,
     /// TP / (TP + FN); not estimable without positives.
+    #[serde(serialize_with = "crate::stats::serialize_estimate")]
     pub sensitivity: Result<Proportion, NotEstimable>,
     /// TN / (TN + FP); not estimable without negatives.
+    #[serde(serialize_with = "crate::stats::serialize_estimate")]
     pub specificity: Result<Proportion, NotEstimable>,
 }
 

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+pub(crate) mod analyses;
 mod attest;
 mod dashboard;
 pub mod forms;
@@ -30,13 +31,15 @@ use maud::{DOCTYPE, Markup, html};
 use crate::AppState;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::ApiError;
-use trial::Role;
+use trial::{Capability, Role};
 
 /// The page routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route(STYLESHEET_PATH, get(stylesheet))
+        .route(ICON_PATH, get(icon))
+        .route("/favicon.ico", get(icon))
         .merge(signin::router())
         .merge(account::router())
         .merge(participants::router())
@@ -46,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(response::router())
         .merge(admin::router())
         .merge(dashboard::router())
+        .merge(analyses::router())
         .merge(oversight::router())
         .merge(queries::router())
         .merge(work::router())
@@ -93,6 +97,27 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// Where the pages' icon is served (browsers also ask `/favicon.ico`).
+pub const ICON_PATH: &str = "/static/her2ex.svg";
+
+/// The icon: a dark blue disc with a light ring, the study's colours.
+const ICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
+<circle cx=\"16\" cy=\"16\" r=\"15\" fill=\"#0b3d62\"/>\
+<circle cx=\"16\" cy=\"16\" r=\"8\" fill=\"none\" stroke=\"#56B4E9\" stroke-width=\"4\"/></svg>";
+
+/// `GET /static/her2ex.svg` and `GET /favicon.ico`: public and cacheable, so no page of
+/// the application leaves a failed request in the browser's console.
+async fn icon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        ICON,
+    )
+        .into_response()
+}
+
 /// Wraps a page body in the common layout.
 pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
     html! {
@@ -103,6 +128,7 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · HER2-Ex PET" }
                 link rel="stylesheet" href=(STYLESHEET_PATH);
+                link rel="icon" href=(ICON_PATH) type="image/svg+xml";
             }
             body {
                 header {
@@ -111,7 +137,7 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                         @if u.role == Role::Admin {
                             nav { a href="/admin" { "Administration" } " " a href="/admin/users" { "Users" } " " a href="/admin/sites" { "Sites" } " " a href="/admin/settings" { "Settings" } }
                         } @else {
-                            nav { a href="/work" { "Work" } " " a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/queries" { "Queries" } " " a href="/dashboard" { "Dashboard" } }
+                            nav { a href="/work" { "Work" } " " a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/queries" { "Queries" } " " a href="/dashboard" { "Dashboard" } @if u.role.may(Capability::Analyse) { " " a href="/analyses" { "Analyses" } } }
                         }
                         span.who {
                             (u.display_name) " · " (u.role.label())

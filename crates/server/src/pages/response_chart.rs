@@ -1,4 +1,5 @@
-//! The sum-of-diameters curve as an inline SVG picture: scan dates on x, mm on y, the
+//! The sum-of-diameters curve as an inline SVG picture: scan dates on x (a calendar axis
+//! from `analysis::svg::date_ticks`, whose labels never overlap), mm on y, the
 //! baseline and the nadir marked, reference lines at −30 % of baseline (partial response)
 //! and +20 % over the nadir (progression, RECIST 1.1 §4.3.1), PD points in red. A `<title>`
 //! and `<desc>` give the picture's text alternative; the result table beside it holds
@@ -76,6 +77,11 @@ pub fn sum_chart(e: &ResponseEvaluation) -> Option<Markup> {
         .unwrap_or(0)
         .max(28) as f64;
     let x = |d: NaiveDate| LEFT + (d - first).num_days() as f64 / span * (W - LEFT - RIGHT);
+    // Calendar labels chosen for the axis's width, so they never overlap (one label per
+    // scan overlapped when scans were weeks apart); the scan dates stay in the table and
+    // in each point's tooltip.
+    let axis_end = first + chrono::Days::new(span as u64);
+    let date_labels = analysis::svg::date_ticks(first, axis_end, W - LEFT - RIGHT);
     let y = |mm: f64| TOP + (1.0 - mm / top) * (H - TOP - BOTTOM);
     let path: Vec<String> = pts
         .iter()
@@ -136,10 +142,13 @@ pub fn sum_chart(e: &ResponseEvaluation) -> Option<Markup> {
                             title { (p.date) ": " (f1(p.sum)) " mm, " (p.label) }
                         }
                     }
-                    text x=(cx) y=(f1(H - BOTTOM + 14.0)) text-anchor="middle" font-size="10" { (p.date.format("%Y-%m-%d")) }
                     @if p.pd {
                         text x=(cx) y=(f1(y(p.sum) - 10.0)) text-anchor="middle" font-size="11" fill="#b3261e" font-weight="bold" { "PD" }
                     }
+                }
+                @for (d, label) in &date_labels {
+                    line x1=(f1(x(*d))) x2=(f1(x(*d))) y1=(H - BOTTOM) y2=(H - BOTTOM + 4.0) stroke="#5b6677" {}
+                    text.date x=(f1(x(*d))) y=(f1(H - BOTTOM + 16.0)) text-anchor="middle" font-size="11" { (label) }
                 }
                 @let nd = &pts[nadir_at];
                 @if nadir_at > 0 {

@@ -4,6 +4,7 @@ mod accounts;
 mod admin_pages;
 mod after_end;
 mod allocation;
+mod analyses;
 mod api;
 mod attestations;
 mod browser;

@@ -123,6 +123,8 @@ fn classify_api(method: &str, path: &str) -> Option<Need> {
         ("get", "/api/v1/dashboard" | "/api/v1/deviations" | "/api/v1/deviations.csv") => read,
         // Her own work list: what her role has to do over what she may see.
         ("get", "/api/v1/work") => read,
+        // The study's answers: the statistician and the study director.
+        ("get", "/api/v1/analyses") => Some(Need::Cap(Analyse)),
         // The CTCAE dictionary is reference data, no participant's.
         ("get", "/api/v1/ctcae" | "/api/v1/ctcae/{code}") => Some(Need::SignedIn),
         // Her own password: anyone signed in.
@@ -158,6 +160,8 @@ fn pages() -> Vec<(&'static str, &'static str, Need)> {
         ("GET", "/dashboard", read),
         ("GET", "/deviations", read),
         ("GET", "/work", read),
+        ("GET", "/analyses", Need::Cap(Analyse)),
+        ("GET", "/analyses/report", Need::Cap(Analyse)),
         ("GET", "/queries", read),
         ("GET", "/study/holds", read),
         ("POST", "/study/holds", Need::Cap(Freeze)),

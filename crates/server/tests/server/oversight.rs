@@ -58,16 +58,16 @@ on_both_databases!(
 
 /// A database of its own on the PostgreSQL server of `HER2EX_TEST_POSTGRES_URL`, dropped
 /// afterwards (also when the test fails).
-struct PgDatabase {
+pub(crate) struct PgDatabase {
     admin_url: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PgDatabase {
     /// The database, or `None` (after a loud SKIPPED line) when no server is configured
     /// and none is required (`HER2EX_REQUIRE_POSTGRES=1`).
-    fn create(test: &str) -> Option<PgDatabase> {
+    pub(crate) fn create(test: &str) -> Option<PgDatabase> {
         let Ok(admin_url) = std::env::var("HER2EX_TEST_POSTGRES_URL") else {
             let required = std::env::var("HER2EX_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
             assert!(!required, "HER2EX_TEST_POSTGRES_URL is required");

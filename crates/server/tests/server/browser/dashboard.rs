@@ -12,7 +12,7 @@ fn docs_dir() -> std::path::PathBuf {
 
 /// Saves a picture for the README when asked to (and for looking at, like every browser
 /// test, when `HER2EX_SCREENSHOTS` names a folder).
-fn save_for_docs(name: &str, png: &[u8]) {
+pub(super) fn save_for_docs(name: &str, png: &[u8]) {
     assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
     if std::env::var("HER2EX_WRITE_DOCS").is_ok_and(|v| v == "1") {
         std::fs::write(docs_dir().join(format!("{name}.png")), png).expect("write docs picture");

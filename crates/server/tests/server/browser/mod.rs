@@ -3,6 +3,7 @@
 //! page family.
 
 mod admin;
+mod analyses;
 mod dashboard;
 mod journey;
 mod oversight;
@@ -72,6 +73,8 @@ pub(super) fn start_driver() -> Option<Driver> {
 pub(super) async fn connect(driver: &Driver) -> Client {
     let caps = json!({
         "browserName": "chrome",
+        // The console is read back by the tests that assert a page logs no error.
+        "goog:loggingPrefs": {"browser": "ALL"},
         "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -389,4 +392,42 @@ pub(super) async fn texts(c: &Client, css: &str) -> Vec<String> {
         out.push(e.text().await.unwrap_or_default());
     }
     out
+}
+
+/// The browser console's entries since the last read (chromedriver's log endpoint).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(r#"{"type":"browser"}"#.to_string()),
+        )
+    }
+}
+
+/// The console's error entries (level SEVERE) since the last read.
+pub(super) async fn console_errors(c: &Client) -> Vec<String> {
+    let log = c.issue_cmd(BrowserLog).await.expect("the browser log");
+    log.as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|e| e["level"] == "SEVERE")
+                .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }

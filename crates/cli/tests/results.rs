@@ -1,0 +1,111 @@
+//! `her2ex analyse` and `her2ex report` on the demo, as the statistician runs them: every
+//! number as JSON, the HTML report, the same bytes for the same cut-off, a refusal for a
+//! role that may not take them, and each output recorded in an audit trail that still
+//! verifies.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_her2ex");
+
+fn her2ex(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env(
+            "HER2EX_KEY_FILE",
+            data.join("test-keys").join("checkpoint.key"),
+        )
+        .output()
+        .expect("run her2ex")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn the_statistician_analyses_the_demo_and_writes_a_reproducible_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let o = her2ex(&data, &["demo", "--no-serve"]);
+    assert!(o.status.success(), "{}", text(&o));
+    // A cut-off after the demo was built: the outputs taken below come later.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let cut = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    let json = |who: &str| her2ex(&data, &["analyse", "--json", "--as", who, "--as-of", &cut]);
+    let first = json("sam.stat");
+    assert!(first.status.success(), "{}", text(&first));
+    let a: Value = serde_json::from_slice(&first.stdout).expect("JSON");
+    assert_eq!(a["counts"]["registered"], 7, "the demo's participants");
+    assert_eq!(
+        a["cut_off"]["as_of"].as_str().map(|s| &s[..19]),
+        Some(&cut[..19])
+    );
+    for key in ["diagnostic", "response", "pfs", "safety"] {
+        assert!(a[key].is_object(), "{key} in {a}");
+    }
+    let roc = &a["diagnostic"]["roc_patient"];
+    assert!(
+        roc["auc"].is_number() || roc["not_estimable"].is_string(),
+        "a number or a reason: {roc}"
+    );
+    assert!(!String::from_utf8_lossy(&first.stdout).contains("NaN"));
+    let again = json("stina.director");
+    assert_eq!(first.stdout, again.stdout, "same cut-off, same numbers");
+
+    let report = |out: &Path| {
+        her2ex(
+            &data,
+            &[
+                "report",
+                "--as",
+                "sam.stat",
+                "--as-of",
+                &cut,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+    };
+    let (r1, r2) = (dir.path().join("r1.html"), dir.path().join("r2.html"));
+    for r in [&r1, &r2] {
+        let o = report(r);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let html = std::fs::read_to_string(&r1).expect("report");
+    assert_eq!(
+        html,
+        std::fs::read_to_string(&r2).expect("report"),
+        "same bytes"
+    );
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains(a["cut_off"]["head_hash"].as_str().expect("head")));
+    assert!(html.matches("<svg").count() >= 8, "every picture inline");
+    assert!(!html.contains("<script"), "no script");
+
+    // A nurse may not take the analyses; the refusal names why.
+    let o = json("anna.nurse");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("research nurse"), "{}", text(&o));
+    // A cut-off in the future is refused.
+    let o = her2ex(
+        &data,
+        &["analyse", "--as", "sam.stat", "--as-of", "2999-01-01"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("future"), "{}", text(&o));
+
+    // Four outputs were recorded, and the audit trail still verifies.
+    let o = her2ex(&data, &["audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+}
