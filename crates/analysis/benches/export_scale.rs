@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use analysis::export::sdtm::write_define;
 use analysis::export::{OdmWriter, SdtmFiles, SdtmWriter};
-use analysis::source::ParticipantSource;
+use analysis::source::{ParticipantSource, SiteInfo};
 use analysis::testing::{arm1_participant, consent_time, study_info};
 use protocol::Event;
 
@@ -64,7 +64,15 @@ fn main() {
     let templates: Vec<ParticipantSource> = (1..=100)
         .map(|k| arm1_participant("KS", k, consent_time(k)))
         .collect();
-    let info = study_info(consent_time(1) + chrono::Duration::days(400), 10_000_000);
+    let mut info = study_info(consent_time(1) + chrono::Duration::days(400), 10_000_000);
+    // The copies' sites, so every audit record's location is one of the file's.
+    for k in 0..n.div_ceil(999) {
+        let code = participant(&templates, k * 999).site;
+        info.sites.push(SiteInfo {
+            name: format!("Hospital {code}"),
+            code,
+        });
+    }
     let mut odm = OdmWriter::new(create(out.join("odm.xml")), &info).expect("odm head");
     let sdtm_file = |name: &str| create(out.join("sdtm").join(name));
     let files = SdtmFiles {

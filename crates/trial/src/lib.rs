@@ -22,6 +22,7 @@
 //! | [`commands`] | the participant commands the API and the pages offer |
 //! | [`analyses`] | the analysis data set, the analyses and the study report as of a cut-off |
 //! | [`cutoff`] | the data cut-off outputs rest on; participants as of it, one at a time; outputs recorded |
+//! | [`export`] | exports as of a cut-off: CDISC ODM 1.3.2 and SDTM-like datasets, each recorded as an output |
 //! | [`dashboard`] | the study dashboard and the study-wide deviation list, from the read tables |
 //! | [`figures`] | the dashboard's pictures as SVG: the recruitment curve, the CONSORT flow |
 //! | [`checkpoints`] | the read tables checked against the log they are derived from |

@@ -20,6 +20,7 @@
 use serde_json::{Map, Value};
 
 use super::records::Form;
+use super::schema::{Shape, shape};
 
 /// An ODM data type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,15 +109,6 @@ pub struct GroupData {
     pub values: Vec<(usize, String)>,
 }
 
-/// The shape a schema gives a value.
-#[derive(Debug, Clone, PartialEq)]
-enum Shape {
-    Scalar(DataType, Vec<String>),
-    Object(Vec<(String, Shape, Option<String>)>),
-    Array(Box<Shape>),
-    Json,
-}
-
 /// How a record's JSON maps to items.
 #[derive(Debug, Clone)]
 enum Node {
@@ -124,9 +116,6 @@ enum Node {
     Object(Vec<(String, Node)>),
     Group(usize, Box<Node>),
 }
-
-/// Deepest nesting followed; deeper values are JSON text (no protocol type is this deep).
-const MAX_DEPTH: usize = 12;
 
 impl FormMeta {
     /// The form's definition from its schema.
@@ -344,144 +333,6 @@ fn item(form: &str, path: &str, dt: DataType, codes: Vec<String>, d: Option<&str
     }
 }
 
-/// Follows `$ref`s to the definition.
-fn deref<'a>(defs: &'a Map<String, Value>, mut s: &'a Value) -> &'a Value {
-    for _ in 0..MAX_DEPTH {
-        match s.get("$ref").and_then(Value::as_str) {
-            Some(r) => match r.rsplit('/').next().and_then(|n| defs.get(n)) {
-                Some(d) => s = d,
-                None => return &Value::Null,
-            },
-            None => return s,
-        }
-    }
-    s
-}
-
-/// The shape of a schema.
-fn shape(defs: &Map<String, Value>, s: &Value, depth: usize) -> Shape {
-    if depth > MAX_DEPTH {
-        return Shape::Json;
-    }
-    let Some(o) = s.as_object() else {
-        return Shape::Json;
-    };
-    if o.contains_key("$ref") {
-        let target = shape(defs, deref(defs, s), depth + 1);
-        // A `$ref` with fields beside it (an internally tagged newtype variant: the tag
-        // beside the variant's type) is both.
-        return match o.get("properties") {
-            Some(Value::Object(_)) => merge(object_shape(defs, o, depth), target),
-            _ => target,
-        };
-    }
-    if let Some(c) = o.get("const").and_then(Value::as_str) {
-        return Shape::Scalar(DataType::Text, vec![c.to_string()]);
-    }
-    if let Some(e) = o.get("enum").and_then(Value::as_array) {
-        let codes: Vec<String> = e
-            .iter()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect();
-        if !codes.is_empty() && codes.len() == e.iter().filter(|v| !v.is_null()).count() {
-            return Shape::Scalar(DataType::Text, codes);
-        }
-    }
-    for k in ["anyOf", "oneOf", "allOf"] {
-        if let Some(vs) = o.get(k).and_then(Value::as_array) {
-            let mut merged: Option<Shape> = None;
-            for v in vs {
-                if deref(defs, v).get("type").and_then(Value::as_str) == Some("null") {
-                    continue;
-                }
-                let sh = shape(defs, v, depth + 1);
-                merged = Some(match merged {
-                    None => sh,
-                    Some(m) => merge(m, sh),
-                });
-            }
-            let mut base = merged.unwrap_or(Shape::Json);
-            // Fields beside `oneOf` (an internally tagged enum's common ones) join it.
-            if let Some(Value::Object(_)) = o.get("properties") {
-                base = merge(object_shape(defs, o, depth), base);
-            }
-            return base;
-        }
-    }
-    let ty = match o.get("type") {
-        Some(Value::String(t)) => Some(t.as_str()),
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).find(|t| *t != "null"),
-        _ => None,
-    };
-    match ty {
-        Some("object") if o.contains_key("properties") => object_shape(defs, o, depth),
-        Some("array") => match o.get("items") {
-            Some(items) => Shape::Array(Box::new(shape(defs, items, depth + 1))),
-            None => Shape::Array(Box::new(Shape::Json)),
-        },
-        Some("string") => match o.get("format").and_then(Value::as_str) {
-            Some("date") => Shape::Scalar(DataType::Date, Vec::new()),
-            Some("date-time") => Shape::Scalar(DataType::DateTime, Vec::new()),
-            _ => Shape::Scalar(DataType::Text, Vec::new()),
-        },
-        Some("integer") => Shape::Scalar(DataType::Integer, Vec::new()),
-        Some("number") => Shape::Scalar(DataType::Float, Vec::new()),
-        Some("boolean") => Shape::Scalar(DataType::Boolean, Vec::new()),
-        _ => Shape::Json,
-    }
-}
-
-fn object_shape(defs: &Map<String, Value>, o: &Map<String, Value>, depth: usize) -> Shape {
-    let props = o.get("properties").and_then(Value::as_object);
-    Shape::Object(
-        props
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| {
-                let d = deref(defs, v)
-                    .get("description")
-                    .or_else(|| v.get("description"))
-                    .and_then(Value::as_str)
-                    .map(String::from);
-                (k.clone(), shape(defs, v, depth + 1), d)
-            })
-            .collect(),
-    )
-}
-
-/// One shape for values of either shape (the variants of an enum).
-fn merge(a: Shape, b: Shape) -> Shape {
-    match (a, b) {
-        (Shape::Scalar(x, mut cx), Shape::Scalar(y, cy)) if x == y => {
-            if cx.is_empty() || cy.is_empty() {
-                cx.clear();
-            } else {
-                for c in cy {
-                    if !cx.contains(&c) {
-                        cx.push(c);
-                    }
-                }
-            }
-            Shape::Scalar(x, cx)
-        }
-        (Shape::Scalar(..), Shape::Scalar(..)) => Shape::Scalar(DataType::Text, Vec::new()),
-        (Shape::Object(mut pa), Shape::Object(pb)) => {
-            for (k, s, d) in pb {
-                match pa.iter().position(|(n, _, _)| *n == k) {
-                    Some(i) => {
-                        let old = std::mem::replace(&mut pa[i].1, Shape::Json);
-                        pa[i].1 = merge(old, s);
-                    }
-                    None => pa.push((k, s, d)),
-                }
-            }
-            Shape::Object(pa)
-        }
-        (Shape::Array(x), Shape::Array(y)) => Shape::Array(Box::new(merge(*x, *y))),
-        _ => Shape::Json,
-    }
-}
-
 /// Every form's definition, built once per export.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -510,5 +361,89 @@ impl Catalog {
     /// All forms' definitions in casebook order.
     pub fn forms(&self) -> &[FormMeta] {
         &self.forms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item<'a>(meta: &'a FormMeta, oid: &str) -> &'a Item {
+        meta.groups
+            .iter()
+            .flat_map(|g| &g.items)
+            .find(|i| i.oid == oid)
+            .unwrap_or_else(|| panic!("no {oid}"))
+    }
+
+    #[test]
+    fn an_internally_tagged_enum_is_one_set_of_items_with_its_tags_as_codes() {
+        let meta = FormMeta::new(Form::Biopsy);
+        let kind = item(&meta, "IT.BIOPSY.SOURCE.KIND");
+        assert_eq!(kind.codes, ["fresh", "archival"]);
+        assert_eq!(
+            kind.codelist_oid().as_deref(),
+            Some("CL.BIOPSY.SOURCE.KIND")
+        );
+    }
+
+    #[test]
+    fn items_take_their_types_from_the_schema() {
+        let meta = FormMeta::new(Form::Lab);
+        assert_eq!(item(&meta, "IT.LAB.VALUE").data_type, DataType::Float);
+        assert_eq!(
+            item(&meta, "IT.LAB.SAMPLE_AT").data_type,
+            DataType::DateTime
+        );
+        assert!(
+            item(&meta, "IT.LAB.ANALYTE")
+                .codes
+                .contains(&"anc".to_string())
+        );
+        let ae = FormMeta::new(Form::Ae);
+        assert_eq!(item(&ae, "IT.AE.AE.ONSET").data_type, DataType::Date);
+        assert_eq!(item(&ae, "IT.AE.AE.GRADE").data_type, DataType::Integer);
+    }
+
+    #[test]
+    fn a_list_of_objects_becomes_repeats_keyed_under_the_record() {
+        let meta = FormMeta::new(Form::PetQuant);
+        let value = serde_json::json!({
+            "volume_suv_max": 9.0,
+            "candidates": [{"number": 1, "suv_max": 9.0}, {"number": 2, "suv_max": 4.5}],
+            "warnings": ["a", "b"]
+        });
+        let data = meta.flatten("petquant.1", &value);
+        let keys: Vec<&str> = data.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(keys, ["petquant.1", "petquant.1/1", "petquant.1/2"]);
+        let g = &meta.groups[data[2].group];
+        assert_eq!(g.oid, "IG.PETQUANT.CANDIDATES");
+        let suv = data[2]
+            .values
+            .iter()
+            .find(|(i, _)| g.items[*i].name == "candidates.suv_max");
+        assert_eq!(suv.map(|(_, v)| v.as_str()), Some("4.5"));
+        // A list of strings is one text item of compact JSON.
+        let main = &meta.groups[0];
+        let warnings = data[0]
+            .values
+            .iter()
+            .find(|(i, _)| main.items[*i].name == "warnings");
+        assert_eq!(warnings.map(|(_, v)| v.as_str()), Some("[\"a\",\"b\"]"));
+    }
+
+    #[test]
+    fn a_field_without_a_definition_is_kept_as_json_not_dropped() {
+        let meta = FormMeta::new(Form::Weight);
+        let data = meta.flatten(
+            "weight-1",
+            &serde_json::json!({"weight_kg": 68.0, "mystery": 1}),
+        );
+        let main = &meta.groups[0];
+        let other = data[0]
+            .values
+            .iter()
+            .find(|(i, _)| main.items[*i].name == "other");
+        assert_eq!(other.map(|(_, v)| v.as_str()), Some("{\"mystery\":1}"));
     }
 }

@@ -22,6 +22,7 @@ pub mod metadata;
 pub mod odm;
 mod odm_meta;
 pub mod records;
+mod schema;
 pub mod sdtm;
 mod sdtm_defs;
 

@@ -97,7 +97,8 @@ impl<W: Write> OdmWriter<W> {
         let w = &mut self.w;
         start(w, "SubjectData", &[("SubjectKey", &src.study_id)])?;
         if let Some(sig) = subject.casebook {
-            signature(w, sig, &subject.site)?;
+            let id = format!("SIG.{}.casebook", src.study_id);
+            signature(w, &id, sig, &subject.site)?;
         }
         empty(
             w,
@@ -116,7 +117,8 @@ impl<W: Write> OdmWriter<W> {
             }
             start(w, "StudyEventData", &[("StudyEventOID", &visit_oid(v))])?;
             if let Some(sig) = subject.visits.get(&v) {
-                signature(w, sig, &subject.site)?;
+                let id = format!("SIG.{}.{}", src.study_id, v.id());
+                signature(w, &id, sig, &subject.site)?;
             }
             let mut forms: Vec<Form> = in_visit.iter().map(|r| r.form).collect();
             forms.dedup();
@@ -126,7 +128,8 @@ impl<W: Write> OdmWriter<W> {
                 if form == Form::Enrol
                     && let Some(e) = &p.enrolment
                 {
-                    signature(w, &e.signature, &subject.site)?;
+                    let id = format!("SIG.{}.enrolment", src.study_id);
+                    signature(w, &id, &e.signature, &subject.site)?;
                 }
                 for r in in_visit.iter().filter(|r| r.form == form) {
                     let queries = subject.queries.get(r.key.as_str());
@@ -243,8 +246,16 @@ fn write_record(
 }
 
 /// Writes an investigator's e-signature.
-fn signature(w: &mut impl Write, sig: &ESignature, site: &str) -> Result<(), ExportError> {
-    start(w, "Signature", &[])?;
+///
+/// `id` makes the signature's `ID` (`SIG.<subject>.<what>`): unique in the file, and
+/// readers such as odmlib require it.
+fn signature(
+    w: &mut impl Write,
+    id: &str,
+    sig: &ESignature,
+    site: &str,
+) -> Result<(), ExportError> {
+    start(w, "Signature", &[("ID", id)])?;
     empty(w, "UserRef", &[("UserOID", &format!("USR.{}", sig.signer))])?;
     empty(w, "LocationRef", &[("LocationOID", &format!("LOC.{site}"))])?;
     empty(w, "SignatureRef", &[("SignatureOID", SIGNATURE_DEF)])?;

@@ -447,3 +447,38 @@ impl Collector<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{arm1_participant, consent_time};
+
+    fn record<'a>(recs: &'a [Record], key: &str) -> &'a Record {
+        recs.iter()
+            .find(|r| r.key == key)
+            .unwrap_or_else(|| panic!("no {key}"))
+    }
+
+    #[test]
+    fn each_record_names_the_event_that_recorded_it() {
+        let src = arm1_participant("KS", 1, consent_time(1));
+        let (_, recs) = records(&src).unwrap();
+        let kind = |r: &Record| {
+            let v = serde_json::to_value(&src.events[r.event].event).unwrap();
+            v["type"].as_str().unwrap().to_string()
+        };
+        let hb = record(&recs, "lab-11");
+        assert_eq!(kind(hb), "lab_recorded");
+        assert_eq!(
+            hb.reason.as_deref(),
+            Some("Typing error, value from the lab report")
+        );
+        assert_eq!(hb.visit, Visit::Screening);
+        // The follow-up of the adverse event replaced its first report.
+        assert!(recs.iter().all(|r| r.key != "ae-1"));
+        assert_eq!(record(&recs, "ae-2").visit, Visit::FollowUp);
+        assert_eq!(kind(record(&recs, "allocation")), "allocated");
+        assert_eq!(record(&recs, "petquant.1").visit, Visit::Baseline);
+        assert_eq!(kind(record(&recs, "tdxd.2")), "tdxd_administered");
+    }
+}

@@ -139,8 +139,9 @@ impl<W: Write> SdtmWriter<W> {
 fn dm(p: &Participant, src: &ParticipantSource) -> Row {
     let sex = match p.sex {
         Some(Sex::Female) => "F",
-        Some(_) => "M",
-        None => "U",
+        Some(Sex::Male) => "M",
+        // SDTM codes F, M, U (unknown) and UNDIFFERENTIATED; "other or not stated" is U.
+        Some(Sex::Other) | None => "U",
     };
     let arm = p.allocation.as_ref().and_then(|a| a.arm());
     vec![

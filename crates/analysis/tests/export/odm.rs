@@ -118,7 +118,11 @@ fn queries_signatures_and_the_enrolment_signature_are_where_they_were_given() {
     assert!(anc.contains("Query q-1 (open) on lab-2.value"), "{anc}");
     assert!(anc.contains("Please confirm the ANC against the lab report"));
     let screening = &xml[xml.find("StudyEventOID=\"SE.SCREENING\">").unwrap()..];
-    assert!(screening.starts_with("StudyEventOID=\"SE.SCREENING\">\n<Signature>"));
+    assert!(
+        screening.starts_with(
+            "StudyEventOID=\"SE.SCREENING\">\n<Signature ID=\"SIG.KS-001.screening\">"
+        )
+    );
     let enrol = &xml[xml.find("<FormData FormOID=\"F.ENROL\">").unwrap()..];
     assert!(enrol.contains("<SignatureRef SignatureOID=\"SD.INVESTIGATOR\"/>"));
     assert!(xml.contains("<SignatureDef OID=\"SD.INVESTIGATOR\" Methodology=\"Electronic\">"));
