@@ -6,6 +6,7 @@ mod admin;
 pub(crate) mod analyses;
 mod attest;
 mod dashboard;
+mod exports;
 pub mod forms;
 mod journey;
 mod oversight;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(dashboard::router())
         .merge(analyses::router())
+        .merge(exports::router())
         .merge(oversight::router())
         .merge(queries::router())
         .merge(work::router())
@@ -137,7 +139,7 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                         @if u.role == Role::Admin {
                             nav { a href="/admin" { "Administration" } " " a href="/admin/users" { "Users" } " " a href="/admin/sites" { "Sites" } " " a href="/admin/settings" { "Settings" } }
                         } @else {
-                            nav { a href="/work" { "Work" } " " a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/queries" { "Queries" } " " a href="/dashboard" { "Dashboard" } @if u.role.may(Capability::Analyse) { " " a href="/analyses" { "Analyses" } } }
+                            nav { a href="/work" { "Work" } " " a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/queries" { "Queries" } " " a href="/dashboard" { "Dashboard" } @if u.role.may(Capability::Analyse) { " " a href="/analyses" { "Analyses" } } @if u.role.may(Capability::Export) { " " a href="/exports" { "Exports" } } }
                         }
                         span.who {
                             (u.display_name) " · " (u.role.label())

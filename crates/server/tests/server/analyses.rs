@@ -18,7 +18,7 @@ macro_rules! on_both_databases {
                 async fn $name() {
                     let dir = tempfile::tempdir().expect("temp dir");
                     let store = store::Store::open_data_dir(dir.path()).await.expect("store");
-                    super::$name(crate::common::TestApp::start_on(store, dir).await).await;
+                    super::$name(crate::oversight::with_data_manager(store, dir).await).await;
                 }
             )*
         }
@@ -31,7 +31,7 @@ macro_rules! on_both_databases {
                     };
                     let store = store::Store::open(&db.url).await.expect("PostgreSQL store");
                     let dir = tempfile::tempdir().expect("temp dir");
-                    super::$name(crate::common::TestApp::start_on(store, dir).await).await;
+                    super::$name(crate::oversight::with_data_manager(store, dir).await).await;
                 }
             )*
         }
@@ -39,6 +39,7 @@ macro_rules! on_both_databases {
 }
 
 on_both_databases!(
+    the_data_manager_downloads_the_odm_file_and_the_export_is_recorded,
     the_baseline_pet_page_shows_the_whole_body_phenotype,
     the_statistician_reads_every_analysis_and_each_answer_is_recorded,
     the_same_cut_off_gives_the_same_report_and_a_later_one_sees_more,
@@ -199,4 +200,45 @@ async fn the_baseline_pet_page_shows_the_whole_body_phenotype(app: TestApp) {
     );
     assert!(section.contains("<svg"), "the lesions by site");
     assert!(section.contains("left axillary node"));
+}
+
+async fn the_data_manager_downloads_the_odm_file_and_the_export_is_recorded(app: TestApp) {
+    let cut = study_then_cut_off(&app).await;
+    let dm = app.client("dm").await;
+    let page = dm.get("/exports").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("/exports/odm.xml"));
+    let r = dm
+        .http
+        .get(format!("{}/exports/odm.xml?as_of={cut}", dm.base))
+        .send()
+        .await
+        .expect("ODM");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/xml");
+    let xml = r.text().await.expect("body");
+    assert!(
+        xml.contains("ODMVersion=\"1.3.2\""),
+        "{}",
+        &xml[..300.min(xml.len())]
+    );
+    assert!(xml.contains("<SubjectData SubjectKey=\"KS-"));
+    let outputs = app
+        .state
+        .trial
+        .store()
+        .read_stream(trial::cutoff::OUTPUTS_STREAM)
+        .await
+        .expect("outputs");
+    assert_eq!(outputs.len(), 1);
+    assert_eq!(outputs[0].meta.actor, "dm");
+    assert_eq!(outputs[0].payload["output"]["kind"], "odm_export");
+    assert_eq!(outputs[0].payload["output"]["destination"], "web");
+    // A site's nurse may not export.
+    let nurse = app.client("nurse.ks").await;
+    assert_eq!(nurse.get("/exports").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        nurse.get("/exports/odm.xml").await.status,
+        StatusCode::FORBIDDEN
+    );
 }

@@ -162,6 +162,8 @@ fn pages() -> Vec<(&'static str, &'static str, Need)> {
         ("GET", "/work", read),
         ("GET", "/analyses", Need::Cap(Analyse)),
         ("GET", "/analyses/report", Need::Cap(Analyse)),
+        ("GET", "/exports", Need::Cap(Export)),
+        ("GET", "/exports/odm.xml", Need::Cap(Export)),
         ("GET", "/queries", read),
         ("GET", "/study/holds", read),
         ("POST", "/study/holds", Need::Cap(Freeze)),

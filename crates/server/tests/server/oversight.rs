@@ -112,7 +112,7 @@ fn psql(url: &str, sql: &str) {
 }
 
 /// The application over `store` with a data manager besides the common users.
-async fn with_data_manager(store: store::Store, dir: tempfile::TempDir) -> TestApp {
+pub(crate) async fn with_data_manager(store: store::Store, dir: tempfile::TempDir) -> TestApp {
     let app = TestApp::start_on(store, dir).await;
     let dm = NewUser {
         username: "dm".into(),
