@@ -8,36 +8,6 @@ use reqwest::StatusCode;
 
 use crate::common::{TestApp, present};
 
-/// Runs each named `async fn(TestApp)` on SQLite and, when `HER2EX_TEST_POSTGRES_URL`
-/// names a server, on a PostgreSQL database of its own.
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let dir = tempfile::tempdir().expect("temp dir");
-                    let store = store::Store::open_data_dir(dir.path()).await.expect("store");
-                    super::$name(crate::oversight::with_data_manager(store, dir).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(db) = crate::oversight::PgDatabase::create(stringify!($name)) else {
-                        return;
-                    };
-                    let store = store::Store::open(&db.url).await.expect("PostgreSQL store");
-                    let dir = tempfile::tempdir().expect("temp dir");
-                    super::$name(crate::oversight::with_data_manager(store, dir).await).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_databases!(
     the_data_manager_downloads_the_odm_file_and_the_export_is_recorded,
     the_baseline_pet_page_shows_the_whole_body_phenotype,
@@ -99,13 +69,7 @@ async fn the_statistician_reads_every_analysis_and_each_answer_is_recorded(app: 
     assert!(!r.text.contains("NaN"));
 
     // The answer is an audited output: who, what, as of when, on which chain head.
-    let outputs = app
-        .state
-        .trial
-        .store()
-        .read_stream(trial::cutoff::OUTPUTS_STREAM)
-        .await
-        .expect("outputs");
+    let outputs = outputs(&app).await;
     assert_eq!(outputs.len(), 1);
     assert_eq!(outputs[0].meta.actor, "stat");
     let o = &outputs[0].payload["output"];
@@ -223,13 +187,7 @@ async fn the_data_manager_downloads_the_odm_file_and_the_export_is_recorded(app:
         &xml[..300.min(xml.len())]
     );
     assert!(xml.contains("<SubjectData SubjectKey=\"KS-"));
-    let outputs = app
-        .state
-        .trial
-        .store()
-        .read_stream(trial::cutoff::OUTPUTS_STREAM)
-        .await
-        .expect("outputs");
+    let outputs = outputs(&app).await;
     assert_eq!(outputs.len(), 1);
     assert_eq!(outputs[0].meta.actor, "dm");
     assert_eq!(outputs[0].payload["output"]["kind"], "odm_export");
@@ -241,4 +199,14 @@ async fn the_data_manager_downloads_the_odm_file_and_the_export_is_recorded(app:
         nurse.get("/exports/odm.xml").await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+/// The outputs recorded in the audit trail, in order.
+async fn outputs(app: &TestApp) -> Vec<store::RecordedEvent> {
+    app.state
+        .trial
+        .store()
+        .read_stream(trial::cutoff::OUTPUTS_STREAM)
+        .await
+        .expect("outputs")
 }

@@ -13,36 +13,6 @@ use trial::admin::NewUser;
 
 use crate::common::{Answer, Client, PASSWORD, TestApp, now};
 
-/// Runs each named `async fn(TestApp)` on SQLite and, when `HER2EX_TEST_POSTGRES_URL`
-/// names a server, on a PostgreSQL database of its own.
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let dir = tempfile::tempdir().expect("temp dir");
-                    let store = store::Store::open_data_dir(dir.path()).await.expect("store");
-                    super::$name(super::with_data_manager(store, dir).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(db) = super::PgDatabase::create(stringify!($name)) else {
-                        return;
-                    };
-                    let store = store::Store::open(&db.url).await.expect("PostgreSQL store");
-                    let dir = tempfile::tempdir().expect("temp dir");
-                    super::$name(super::with_data_manager(store, dir).await).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_databases!(
     a_monitor_queries_a_lab_value_the_site_corrects_it_and_the_monitor_closes,
     another_sites_nurse_cannot_see_the_query_and_learns_nothing,
