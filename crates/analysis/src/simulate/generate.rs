@@ -9,7 +9,7 @@
 //!    first failure ends screening;
 //! 3. HER2 category from its frequencies; lesions 1 + Poisson, capped; each lesion's log
 //!    SUVmax = the woman's level (category log mean + a patient effect) + a lesion effect
-//!    + test–retest error, the two effects splitting the category's log SD so that one
+//!    plus test–retest error, the two effects splitting the category's log SD so that one
 //!    lesion's SUVmax has exactly the category's distribution (plus measurement error);
 //!    in a heterogeneous HER2-expressing woman a non-biopsied lesion is, with the stated
 //!    share, drawn from the HER2-null distribution instead (Mileva 2024);
@@ -219,21 +219,21 @@ struct Latent {
 }
 
 fn censor(p: &mut SimParticipant, follow_up: f64, l: Latent) {
-    if let Screening::Enrolled(e) = &mut p.screening {
-        if let Allocation::Arm1(t) = &mut e.allocation {
-            let censor_at = follow_up.min(l.loss).max(0.0);
-            t.pfs = if l.progression <= censor_at {
-                PfsTime {
-                    months: l.progression,
-                    event: true,
-                }
-            } else {
-                PfsTime {
-                    months: censor_at,
-                    event: false,
-                }
-            };
-        }
+    if let Screening::Enrolled(e) = &mut p.screening
+        && let Allocation::Arm1(t) = &mut e.allocation
+    {
+        let censor_at = follow_up.min(l.loss).max(0.0);
+        t.pfs = if l.progression <= censor_at {
+            PfsTime {
+                months: l.progression,
+                event: true,
+            }
+        } else {
+            PfsTime {
+                months: censor_at,
+                event: false,
+            }
+        };
     }
 }
 
