@@ -86,10 +86,10 @@ pub fn oc_chart(id: &str, report: &OcReport) -> String {
     } else {
         (lo - 1.0, hi + 1.0)
     };
-    panel(&mut s, 70.0, "Power", &power, (lo, hi));
+    panel(&mut s, 60.0, "Power", &power, (lo, hi));
     panel(
         &mut s,
-        70.0 + PANEL_W + 80.0,
+        60.0 + PANEL_W + 70.0,
         "Mean 95 % CI width",
         &width,
         (lo, hi),
