@@ -155,13 +155,8 @@ fn table(r: &OcReport) -> String {
     }
     let _ = writeln!(
         s,
-        "\n{:>5}  {:>16}  {:>16}  {:>16}  {:>16}  {}",
-        "n",
-        "power AUC > null",
-        "sens. CI width",
-        "spec. CI width",
-        "log-rank power",
-        "not estimable"
+        "\n{:>5}  {:>16}  {:>16}  {:>16}  {:>16}  not estimable",
+        "n", "power AUC > null", "sens. CI width", "spec. CI width", "log-rank power"
     );
     for row in &r.rows {
         let ne: Vec<String> = row
