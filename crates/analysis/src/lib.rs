@@ -10,6 +10,7 @@
 //! |---|---|
 //! | [`stats`] | estimators: ROC with DeLong, proportions with Wilson and Clopper–Pearson intervals, Cohen's kappa, Kaplan–Meier with Greenwood intervals, the log-rank test |
 //! | [`svg`] | pictures drawn as SVG text: axes, strip/box, ROC, waterfall, swimmer, spider, Kaplan–Meier with numbers at risk, lesion heterogeneity |
+//! | [`simulate`] | the trial simulator: virtual trials from stated assumptions and the operating characteristics of the study's analyses |
 //! | [`source`] | what the trial layer hands in: events with their audit facts, cut at a data cut-off |
 //! | [`export`] | CDISC ODM 1.3.2 and SDTM-like CSV datasets |
 //! | [`testing`] | synthetic participants with audited events, for tests and benches |
@@ -19,6 +20,7 @@ pub mod dataset;
 pub mod export;
 pub mod pictures;
 pub mod report;
+pub mod simulate;
 pub mod source;
 pub mod stats;
 pub mod svg;

@@ -14,6 +14,7 @@ mod recist_cmd;
 mod results_cmd;
 mod serve_cmd;
 mod settings_cmd;
+mod simulate_cmd;
 
 use std::path::{Path, PathBuf};
 
@@ -195,6 +196,10 @@ enum Command {
     /// Write the self-contained HTML study report as of a data cut-off (statistician,
     /// study director).
     Report(results_cmd::ReportArgs),
+    /// Operating characteristics of the study from virtual trials under stated
+    /// assumptions: ROC area and its CI width, power, sensitivity/specificity, kappa,
+    /// log-rank power and arm sizes against n (study director, statistician).
+    Simulate(simulate_cmd::SimulateArgs),
 }
 
 /// Runs an async command on a fresh runtime.
@@ -232,6 +237,7 @@ fn main() -> std::process::ExitCode {
         Command::Backup(a) => block_on(backup_cmd::backup(a)),
         Command::Restore(a) => block_on(backup_cmd::restore(a)),
         Command::Settings(c) => block_on(settings_cmd::run(c)),
+        Command::Simulate(a) => simulate_cmd::run(a),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),
