@@ -1,7 +1,7 @@
 //! `her2ex analyse` and `her2ex report` on the demo, as the statistician runs them: every
 //! number as JSON, the HTML report, the same bytes for the same cut-off, a refusal for a
 //! role that may not take them, and each output recorded in an audit trail that still
-//! verifies.
+//! verifies; and `her2ex simulate`, reproducible for its seed.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -108,4 +108,50 @@ fn the_statistician_analyses_the_demo_and_writes_a_reproducible_report() {
     // Four outputs were recorded, and the audit trail still verifies.
     let o = her2ex(&data, &["audit", "verify"]);
     assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn the_simulator_gives_the_same_operating_characteristics_for_the_same_seed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let svg = dir.path().join("oc.svg");
+    // The simulator needs no study: it reads no data directory.
+    let run = |extra: &[&str]| {
+        Command::new(BIN)
+            .args([
+                "simulate",
+                "--replicates",
+                "20",
+                "--n",
+                "30,60",
+                "--seed",
+                "7",
+            ])
+            .args(extra)
+            .output()
+            .expect("run her2ex")
+    };
+    let a = run(&["--json"]);
+    assert!(a.status.success(), "{}", text(&a));
+    let json: Value = serde_json::from_slice(&a.stdout).expect("JSON");
+    assert!(
+        json["assumptions"]["accrual"]["sites"].is_array(),
+        "the assumptions in force"
+    );
+    assert_eq!(a.stdout, run(&["--json"]).stdout, "same seed, same numbers");
+    let o = run(&["--svg", svg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("power AUC > null"),
+        "the table: {}",
+        text(&o)
+    );
+    let picture = std::fs::read_to_string(&svg).expect("the picture");
+    assert!(picture.starts_with("<svg") && picture.contains("<title"));
+
+    // A bad assumptions file is refused, naming the key at fault.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[accrual]\nstart = 1\n").expect("write");
+    let o = run(&["--assumptions", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("unknown field `start`"), "{}", text(&o));
 }

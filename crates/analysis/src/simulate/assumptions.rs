@@ -31,7 +31,7 @@ pub const SCREENING_ORDER: [Rule; 13] = [
 #[derive(Debug, thiserror::Error)]
 pub enum AssumptionsError {
     /// The text is not TOML of the expected shape (unknown key, wrong type...).
-    #[error("assumptions file is not valid: {0}")]
+    #[error("assumptions file is not valid TOML of the expected shape")]
     Toml(#[from] toml::de::Error),
     /// A value is out of its range; `key` is its dotted path in the file.
     #[error("assumption `{key}`: {reason}")]
