@@ -31,8 +31,10 @@ pub const SCREENING_ORDER: [Rule; 13] = [
 #[derive(Debug, thiserror::Error)]
 pub enum AssumptionsError {
     /// The text is not TOML of the expected shape (unknown key, wrong type...).
-    #[error("assumptions file is not valid TOML of the expected shape")]
-    Toml(#[from] toml::de::Error),
+    /// (The TOML error is in the message, not a source, so a chain of causes prints it
+    /// once.)
+    #[error("assumptions file is not valid: {0}")]
+    Toml(toml::de::Error),
     /// A value is out of its range; `key` is its dotted path in the file.
     #[error("assumption `{key}`: {reason}")]
     Invalid {
@@ -41,6 +43,12 @@ pub enum AssumptionsError {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+impl From<toml::de::Error> for AssumptionsError {
+    fn from(e: toml::de::Error) -> Self {
+        AssumptionsError::Toml(e)
+    }
 }
 
 /// The assumptions as written in the file, not yet checked. Build an [`Assumptions`]
