@@ -207,7 +207,7 @@ fn body(user: &CurrentUser, q: &AsOfQuery, r: &StudyResults) -> Markup {
                 figcaption { strong { (f.title) "." } " " (f.caption) }
             }
         }
-        p { "Every number with its interval, the per-participant heterogeneity pictures and the participant listing are in the study report." }
+        p { "Every number with its interval, the per-participant heterogeneity pictures and the participant listing are in the study report. What the study can show at its planned size: " a href="/planning" { "study planning" } "." }
     }
 }
 

@@ -14,6 +14,7 @@ mod participants;
 mod pet;
 mod pet_response;
 mod pet_view;
+mod planning;
 mod queries;
 mod response;
 mod response_chart;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(analyses::router())
         .merge(exports::router())
+        .merge(planning::router())
         .merge(oversight::router())
         .merge(queries::router())
         .merge(work::router())

@@ -210,3 +210,40 @@ async fn outputs(app: &TestApp) -> Vec<store::RecordedEvent> {
         .await
         .expect("outputs")
 }
+
+/// The planning page: the operating characteristics at the planned 70 and around it, from
+/// the simulator's shipped assumptions, for the statistician; not for a site's nurse.
+#[tokio::test]
+async fn the_statistician_reads_what_the_planned_study_can_show() {
+    let app = TestApp::start().await;
+    let page = app.client("stat").await.get("/planning").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    for n in [50, 70, 100, 150] {
+        assert!(
+            page.text.contains(&format!("<tr data-n=\"{n}\">")),
+            "row n = {n}"
+        );
+    }
+    let row = page
+        .text
+        .split("<tr data-n=\"70\">")
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .expect("the row of the planned size");
+    // At the planned size under the shipped assumptions the ROC area's power is neither
+    // certain nor hopeless (the simulator's own tests pin the numbers).
+    let power: f64 = row
+        .split("<td class=\"power\">")
+        .nth(1)
+        .and_then(|p| p.split(' ').next())
+        .and_then(|p| p.parse().ok())
+        .expect("the power cell");
+    assert!((30.0..95.0).contains(&power), "{row}");
+    assert!(
+        page.text.contains("ASSUMPTION"),
+        "the assumptions in force are shown"
+    );
+    assert!(page.text.contains("<svg"), "the picture");
+    let nurse = app.client("nurse.ks").await.get("/planning").await;
+    assert_eq!(nurse.status, StatusCode::FORBIDDEN);
+}

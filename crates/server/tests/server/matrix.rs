@@ -162,6 +162,7 @@ fn pages() -> Vec<(&'static str, &'static str, Need)> {
         ("GET", "/work", read),
         ("GET", "/analyses", Need::Cap(Analyse)),
         ("GET", "/analyses/report", Need::Cap(Analyse)),
+        ("GET", "/planning", Need::Cap(Analyse)),
         ("GET", "/exports", Need::Cap(Export)),
         ("GET", "/exports/odm.xml", Need::Cap(Export)),
         ("GET", "/queries", read),
