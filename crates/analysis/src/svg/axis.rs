@@ -143,6 +143,17 @@ pub(crate) fn draw_y(cv: &mut Canvas, area: &Area, ys: &Scale, ticks: &Ticks, ti
     cv.text_rotated((16.0, area.mid_y()), -90.0, "middle", 12.0, title);
 }
 
+/// The plot's bottom line (the x axis line without ticks).
+pub(crate) fn draw_baseline(cv: &mut Canvas, area: &Area) {
+    cv.line(
+        (area.left, area.bottom),
+        (area.right, area.bottom),
+        AXIS,
+        1.0,
+        None,
+    );
+}
+
 /// The bottom axis: tick marks, labels and the title under them.
 pub(crate) fn draw_x(cv: &mut Canvas, area: &Area, xs: &Scale, ticks: &Ticks, title: &str) {
     for &v in &ticks.values {
@@ -156,13 +167,7 @@ pub(crate) fn draw_x(cv: &mut Canvas, area: &Area, xs: &Scale, ticks: &Ticks, ti
             &ticks.label(v),
         );
     }
-    cv.line(
-        (area.left, area.bottom),
-        (area.right, area.bottom),
-        AXIS,
-        1.0,
-        None,
-    );
+    draw_baseline(cv, area);
     cv.text(
         (area.mid_x(), area.bottom + 36.0),
         "middle",

@@ -80,13 +80,7 @@ pub fn heterogeneity(id: &str, title: &str, lesions: &[LesionDot], threshold: f6
     let ticks = nice_ticks(0.0, hi, 8);
     let ys = axis::y_scale(&ticks, &area);
     axis::draw_y(&mut cv, &area, &ys, &ticks, "SUVmax (g/mL)");
-    cv.line(
-        (area.left, area.bottom),
-        (area.right, area.bottom),
-        AXIS,
-        1.0,
-        None,
-    );
+    axis::draw_baseline(&mut cv, &area);
     if kept.is_empty() {
         cv.empty_message(&area, "No lesions recorded yet");
         return cv.finish();

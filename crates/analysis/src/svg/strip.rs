@@ -122,13 +122,7 @@ pub fn strip_box(
     let ticks = nice_ticks(lo.min(0.0), hi, 8);
     let ys = axis::y_scale(&ticks, &area);
     axis::draw_y(&mut cv, &area, &ys, &ticks, y_label);
-    cv.line(
-        (area.left, area.bottom),
-        (area.right, area.bottom),
-        AXIS,
-        1.0,
-        None,
-    );
+    axis::draw_baseline(&mut cv, &area);
     let col_w = area.width() / kept.len() as f64;
     for (k, (g, pts)) in kept.iter().enumerate() {
         let cx = area.left + col_w * (k as f64 + 0.5);
