@@ -4,14 +4,12 @@
 //! The synthetic hashes and sequence numbers only need to be distinct and stable; they
 //! are not a real audit chain.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use protocol::journey::tdxd::DoseLevel;
 use protocol::oversight::{
     DataPoint, DeviationCategory, OversightCommand, RaiseQuery, ReportDeviation, SignCasebook,
     SignScope, Staff, StudyOversight, Visit,
 };
-use protocol::recist::{NewLesions, Role as RecistRole};
-use protocol::response::{TargetFinding, TargetReading, TumourLesion};
 use protocol::roles::Role;
 use protocol::{
     Analyte, Command, DeviationSeverity, Event, IhcScore, Participant, Settings, testing,
@@ -176,7 +174,7 @@ pub fn arm1_participant(site: &str, n: u16, consent_at: DateTime<Utc>) -> Partic
         reader,
         "nuclear_medicine_reader",
         at(24 * 6 + 2),
-        ct_baseline(ct_day),
+        testing::ct_baseline_command(ct_day),
     );
     let c1 = at(24 * 10).date_naive();
     s.cmd(
@@ -209,7 +207,7 @@ pub fn arm1_participant(site: &str, n: u16, consent_at: DateTime<Utc>) -> Partic
         testing::tdxd_command(c2, DoseLevel::Start),
     );
     let scan = c2 + Duration::days(14);
-    let ct = ct_follow_up(scan, 21.0, 14.0);
+    let ct = testing::ct_follow_up_command(scan, 21.0, 14.0);
     s.cmd(reader, "nuclear_medicine_reader", at(24 * 46), ct);
     let monitor = Staff::new("monitor.demo", Role::Monitor);
     let dev = ReportDeviation {
@@ -248,38 +246,6 @@ pub fn arm1_participant(site: &str, n: u16, consent_at: DateTime<Utc>) -> Partic
         site: site.into(),
         events: s.events,
     }
-}
-
-/// A baseline CT with two target lesions: liver 30 mm, lung 20 mm (sum 50 mm).
-fn ct_baseline(scan_date: NaiveDate) -> Command {
-    let target = |id: &str, organ: &str, mm: f64| {
-        TumourLesion::new(id, organ, false, RecistRole::Target, Some(mm))
-    };
-    Command::RecordBaselineTumourAssessment(protocol::RecordBaselineTumourAssessment {
-        scan_date,
-        slice_thickness_mm: 3.0,
-        treatment_start: None,
-        lesions: vec![target("T1", "liver", 30.0), target("T2", "lung", 20.0)],
-        corrects: None,
-        correction_reason: None,
-    })
-}
-
-/// A follow-up CT measuring both targets.
-fn ct_follow_up(scan_date: NaiveDate, t1: f64, t2: f64) -> Command {
-    let measured = |id: &str, mm: f64| TargetReading {
-        lesion: id.into(),
-        finding: TargetFinding::Measured,
-        diameter_mm: Some(mm),
-    };
-    Command::RecordTumourAssessment(protocol::RecordTumourAssessment {
-        scan_date,
-        targets: vec![measured("T1", t1), measured("T2", t2)],
-        non_targets: Vec::new(),
-        new_lesions: NewLesions::No,
-        corrects: None,
-        correction_reason: None,
-    })
 }
 
 /// The entry id of the current haemoglobin.

@@ -557,3 +557,41 @@ pub fn adverse_event_command(
         correction_reason: None,
     })
 }
+
+/// A baseline CT of `scan_date` with two target lesions: T1 liver 30 mm, T2 lung 20 mm
+/// (sum 50 mm).
+pub fn ct_baseline_command(scan_date: chrono::NaiveDate) -> Command {
+    use crate::recist::Role as RecistRole;
+    use crate::response::TumourLesion;
+    let target = |id: &str, organ: &str, mm: f64| {
+        TumourLesion::new(id, organ, false, RecistRole::Target, Some(mm))
+    };
+    Command::RecordBaselineTumourAssessment(RecordBaselineTumourAssessment {
+        scan_date,
+        slice_thickness_mm: 3.0,
+        treatment_start: None,
+        lesions: vec![target("T1", "liver", 30.0), target("T2", "lung", 20.0)],
+        corrects: None,
+        correction_reason: None,
+    })
+}
+
+/// A follow-up CT of `scan_date` measuring the two targets of [`ct_baseline_command`]
+/// (`t1`, `t2` mm), no new lesion.
+pub fn ct_follow_up_command(scan_date: chrono::NaiveDate, t1: f64, t2: f64) -> Command {
+    use crate::recist::NewLesions;
+    use crate::response::{TargetFinding, TargetReading};
+    let measured = |id: &str, mm: f64| TargetReading {
+        lesion: id.into(),
+        finding: TargetFinding::Measured,
+        diameter_mm: Some(mm),
+    };
+    Command::RecordTumourAssessment(RecordTumourAssessment {
+        scan_date,
+        targets: vec![measured("T1", t1), measured("T2", t2)],
+        non_targets: Vec::new(),
+        new_lesions: NewLesions::No,
+        corrects: None,
+        correction_reason: None,
+    })
+}

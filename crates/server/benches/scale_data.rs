@@ -35,9 +35,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use protocol::journey::safety::{ActionTaken, AeOutcome, Causality};
 use protocol::journey::tdxd::DoseLevel;
-use protocol::recist::{NewLesions, Role as RecistRole};
 use protocol::records::IhcScore;
-use protocol::response::{TargetFinding, TargetReading, TumourLesion};
 use protocol::testing;
 use protocol::{Analyte, Command, Participant, PetTimepoint, Settings};
 use store::{EventMeta, NewEvent, ParticipantRow, Projection, Store, StreamAppend};
@@ -626,7 +624,7 @@ fn arm1(h: &mut History, rng: &mut Rng, pet1: NaiveDate, reported: NaiveDate) ->
     h.enter(
         Role::NuclearMedicineReader,
         at(reported, 16),
-        ct_baseline(ct_day),
+        testing::ct_baseline_command(ct_day),
     )?;
     let mut tumour = Tumour::new(rng);
     let mut course = Course {
@@ -648,7 +646,7 @@ fn arm1(h: &mut History, rng: &mut Rng, pet1: NaiveDate, reported: NaiveDate) ->
             h.enter(
                 Role::NuclearMedicineReader,
                 at(scan + Duration::days(1), 11),
-                ct_follow_up(scan, t1, t2),
+                testing::ct_follow_up_command(scan, t1, t2),
             )?;
             if progression {
                 return after_progression(h, rng, scan);
@@ -778,37 +776,6 @@ fn after_progression(h: &mut History, rng: &mut Rng, progression: NaiveDate) -> 
         h.enter(Role::Investigator, at(end, 14), c)?;
     }
     Ok(())
-}
-
-/// Two target lesions: liver 30 mm, lung 20 mm.
-fn ct_baseline(scan_date: NaiveDate) -> Command {
-    let target = |id: &str, organ: &str, mm: f64| {
-        TumourLesion::new(id, organ, false, RecistRole::Target, Some(mm))
-    };
-    Command::RecordBaselineTumourAssessment(protocol::RecordBaselineTumourAssessment {
-        scan_date,
-        slice_thickness_mm: 3.0,
-        treatment_start: None,
-        lesions: vec![target("T1", "liver", 30.0), target("T2", "lung", 20.0)],
-        corrects: None,
-        correction_reason: None,
-    })
-}
-
-fn ct_follow_up(scan_date: NaiveDate, t1: f64, t2: f64) -> Command {
-    let measured = |id: &str, mm: f64| TargetReading {
-        lesion: id.into(),
-        finding: TargetFinding::Measured,
-        diameter_mm: Some(mm),
-    };
-    Command::RecordTumourAssessment(protocol::RecordTumourAssessment {
-        scan_date,
-        targets: vec![measured("T1", t1), measured("T2", t2)],
-        non_targets: Vec::new(),
-        new_lesions: NewLesions::No,
-        corrects: None,
-        correction_reason: None,
-    })
 }
 
 /// The targets' course on T-DXd: they shrink to a depth of response and stay there, until
