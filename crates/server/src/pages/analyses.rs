@@ -129,7 +129,11 @@ pub(crate) fn report_response(r: &StudyResults) -> Response {
     response
 }
 
-fn estimate<T>(r: &Result<T, analysis::stats::NotEstimable>, f: impl Fn(&T) -> String) -> String {
+/// An estimate as text, or why it cannot be given.
+pub(super) fn estimate<T>(
+    r: &Result<T, analysis::stats::NotEstimable>,
+    f: impl Fn(&T) -> String,
+) -> String {
     match r {
         Ok(v) => f(v),
         Err(e) => format!("not estimable: {}", e.reason),
@@ -181,7 +185,10 @@ fn key_numbers(r: &StudyResults) -> Markup {
 fn body(user: &CurrentUser, q: &AsOfQuery, r: &StudyResults) -> Markup {
     let c = &r.analyses.cut_off;
     let report_href = match q.as_of.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(s) => format!("/analyses/report?as_of={}", urlencode(s)),
+        Some(s) => format!(
+            "/analyses/report?{}",
+            serde_urlencoded::to_string([("as_of", s)]).unwrap_or_default()
+        ),
         None => "/analyses/report".to_string(),
     };
     html! {
@@ -209,18 +216,4 @@ fn body(user: &CurrentUser, q: &AsOfQuery, r: &StudyResults) -> Markup {
         }
         p { "Every number with its interval, the per-participant heterogeneity pictures and the participant listing are in the study report. What the study can show at its planned size: " a href="/planning" { "study planning" } "." }
     }
-}
-
-/// Percent-encodes a query value.
-fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }

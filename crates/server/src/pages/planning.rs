@@ -64,13 +64,12 @@ async fn planning_page(State(state): State<AppState>, PageUser(user): PageUser) 
 }
 
 fn dist(d: &Result<Distribution, NotEstimable>, digits: usize) -> String {
-    match d {
-        Ok(d) => format!(
+    super::analyses::estimate(d, |d| {
+        format!(
             "{:.digits$} ({:.digits$}–{:.digits$})",
             d.mean, d.p2_5, d.p97_5
-        ),
-        Err(e) => format!("not estimable: {}", e.reason),
-    }
+        )
+    })
 }
 
 fn body(r: &OcReport) -> Markup {
