@@ -3,7 +3,7 @@
 //! and recorded as an audited output.
 
 use analysis::analyses::{Analyses, analyse};
-use analysis::dataset::{Dataset, Rules, derive_participant};
+use analysis::dataset::{Dataset, Rules};
 use analysis::source::{CutOff, StudyInfo};
 use chrono::{DateTime, Utc};
 use protocol::outputs::OutputKind;
@@ -40,22 +40,12 @@ impl Trial {
     pub async fn results_at(&self, cut: &CutOff) -> Result<StudyResults> {
         let settings = self.settings_as_of(cut.head_seq).await?;
         let cut_off_date = self.zone().date_of(cut.as_of);
-        let rules = Rules::from_settings(&settings, cut_off_date);
-        let mut participants = Vec::new();
-        let mut lesions = Vec::new();
+        let mut dataset = Dataset::new(Rules::from_settings(&settings, cut_off_date));
         self.participant_sources(cut, |s| {
-            let p = s.participant();
-            let (row, mut rows) = derive_participant(&rules, &s.study_id, &s.site, &p);
-            participants.push(row);
-            lesions.append(&mut rows);
+            dataset.add(&s);
             Ok(())
         })
         .await?;
-        let dataset = Dataset {
-            rules,
-            participants,
-            lesions,
-        };
         let analyses = analyse(cut, &dataset);
         Ok(StudyResults {
             study: self.study_info(cut).await?,

@@ -15,19 +15,31 @@ use crate::source::ParticipantSource;
 
 /// The data set of all participants handed in.
 pub fn derive(rules: &Rules, sources: &[ParticipantSource]) -> Dataset {
-    let mut participants = Vec::with_capacity(sources.len());
-    let mut lesions = Vec::new();
+    let mut ds = Dataset::new(rules.clone());
     for s in sources {
-        let p = s.participant();
-        let (row, mut rows) = derive_participant(rules, &s.study_id, &s.site, &p);
-        participants.push(row);
-        lesions.append(&mut rows);
+        ds.add(s);
     }
-    participants.sort_by(|a, b| a.study_id.cmp(&b.study_id));
-    Dataset {
-        rules: rules.clone(),
-        participants,
-        lesions,
+    ds.participants.sort_by(|a, b| a.study_id.cmp(&b.study_id));
+    ds
+}
+
+impl Dataset {
+    /// An empty data set under these rules.
+    pub fn new(rules: Rules) -> Dataset {
+        Dataset {
+            rules,
+            participants: Vec::new(),
+            lesions: Vec::new(),
+        }
+    }
+
+    /// Adds one participant (her row and her lesion rows), so a caller that reads the
+    /// participants one at a time keeps only the rows, not the events.
+    pub fn add(&mut self, s: &ParticipantSource) {
+        let p = s.participant();
+        let (row, mut lesions) = derive_participant(&self.rules, &s.study_id, &s.site, &p);
+        self.participants.push(row);
+        self.lesions.append(&mut lesions);
     }
 }
 
