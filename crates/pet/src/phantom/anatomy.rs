@@ -34,6 +34,8 @@ pub enum LesionSite {
     Lung,
     /// Breast (primary or local recurrence).
     Breast,
+    /// Soft tissue outside the organs (subcutaneous chest wall, abdominal wall, thigh).
+    SoftTissue,
 }
 
 /// A solid of uniform uptake.
@@ -145,9 +147,17 @@ struct Site(LesionSite, [f64; 3], [f64; 3], [f64; 2], [f64; 2]);
 
 /// Builds the anatomy for `seed`.
 pub fn anatomy(seed: u64) -> Anatomy {
+    anatomy_with(seed, None)
+}
+
+/// Builds the anatomy for `seed`, with the liver's uptake set to `liver_suv` when given
+/// (the seeded liver lesions then scale with it). The seeded value is drawn either way,
+/// so every other organ and lesion of the seed stays as [`anatomy`] makes it.
+pub fn anatomy_with(seed: u64, liver_suv: Option<f64>) -> Anatomy {
     let mut rng = SplitMix64::new(seed, 0xA7A7);
     let soft = rng.range(0.6, 0.9);
-    let liver = rng.range(15.0, 22.0);
+    let seeded_liver = rng.range(15.0, 22.0);
+    let liver = liver_suv.unwrap_or(seeded_liver);
     let spleen = rng.range(8.0, 14.0);
     let cortex = rng.range(100.0, 140.0);
     let urine = rng.range(40.0, 90.0);

@@ -12,14 +12,18 @@
 //! truth holds that factor as `suv_per_bqml`.
 
 pub mod anatomy;
+mod calibrate;
 pub mod dicom;
+mod render;
 pub mod scanner;
+mod slots;
 
 use crate::physiology::Organ;
 use crate::volume::Volume;
-use anatomy::{Anatomy, LesionSite, Solid};
+use anatomy::{LesionSite, Solid};
 use rayon::prelude::*;
 use serde::Serialize;
+pub use slots::{DIAMETER_RANGE_MM, LESION_GAP_MM, LesionRequest, MAX_REQUESTED_LESIONS};
 use std::path::{Path, PathBuf};
 
 /// What went wrong while writing a phantom.
@@ -77,6 +81,14 @@ pub struct PhantomSpec {
     pub patient_id: Option<String>,
     /// Injection date and time, scanner local time as DICOM writes it (default 2026-03-02 09:00).
     pub injected_at: chrono::NaiveDateTime,
+    /// Lesions asked for, in this order, instead of the seeded ones (`None`: seeded). Each
+    /// is placed in a slot of its site and given the uptake that makes its noise-free
+    /// SUVmax the one requested (see [`LesionRequest`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lesions: Option<Vec<LesionRequest>>,
+    /// Liver uptake (SUV) instead of the seeded 15–22 (`None`: seeded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liver_suv: Option<f64>,
 }
 
 impl PhantomSpec {
@@ -96,6 +108,23 @@ impl PhantomSpec {
             injected_at: chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
                 .and_then(|d| d.and_hms_opt(9, 0, 0))
                 .unwrap_or_default(),
+            lesions: None,
+            liver_suv: None,
+        }
+    }
+
+    /// The demo phantom: 100 × 100 × 160 voxels (6 × 6 × 6.25 mm), same field as
+    /// [`PhantomSpec::new`], small enough to write one per participant of a 70-woman demo
+    /// in a fraction of a second each. Noise scales with the voxel: the same counts per
+    /// millilitre spread over voxels 3.5 × larger give 1/√3.5 of the default's noise.
+    pub fn demo(seed: u64) -> Self {
+        let spacing_mm = [6.0, 6.0, 6.25];
+        let voxel_ratio = spacing_mm.iter().product::<f64>() / 64.0;
+        Self {
+            dims: [100, 100, 160],
+            spacing_mm,
+            noise: 0.15 / voxel_ratio.sqrt(),
+            ..Self::new(seed)
         }
     }
 
@@ -136,7 +165,12 @@ impl PhantomSpec {
                 "PSF, noise and uptake time must be finite, non-negative, uptake within a day",
             );
         }
-        Ok(())
+        if let Some(liver) = self.liver_suv
+            && !(liver.is_finite() && liver > 0.0 && liver <= 100.0)
+        {
+            return bad("liver_suv must be within (0, 100]");
+        }
+        self.lesions.as_deref().map_or(Ok(()), slots::check)
     }
 
     /// SUV per Bq/mL (body-weight SUV, decay to the series start).
@@ -165,6 +199,10 @@ pub struct TrueLesion {
     pub true_suv_max: f64,
     /// Uptake of the tissue around the lesion (SUV).
     pub background_suv: f64,
+    /// Anatomical slot of a requested lesion ("axillary node left, level I"); `None` for
+    /// the seeded lesions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// An organ or tissue of the phantom.
@@ -205,7 +243,7 @@ pub struct GroundTruth {
 /// left empty. Deterministic for a given spec, whatever the thread count.
 pub fn simulate(spec: &PhantomSpec) -> Result<(Volume, GroundTruth), PhantomError> {
     spec.validate()?;
-    let anatomy = anatomy::anatomy(spec.seed);
+    let mut anatomy = anatomy::anatomy_with(spec.seed, spec.liver_suv);
     let [nx, ny, nz] = spec.dims;
     let s = spec.spacing_mm;
     let origin = [
@@ -220,16 +258,31 @@ pub fn simulate(spec: &PhantomSpec) -> Result<(Volume, GroundTruth), PhantomErro
         direction: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
         data: Vec::new(),
     };
-    vol.data = paint(&vol, &anatomy);
+    vol.data = render::paint_tissue(&vol, &anatomy);
     let sigma = spec.psf_fwhm_mm / scanner::FWHM_PER_SIGMA;
     let taps = s.map(|sp| scanner::gaussian_taps(sigma / sp));
-    scanner::blur(&mut vol.data, spec.dims, [&taps[0], &taps[1], &taps[2]]);
+    let taps = [&taps[0][..], &taps[1][..], &taps[2][..]];
+    let mut locations = Vec::new();
+    if let Some(requests) = &spec.lesions {
+        let placed = requested_lesions(&vol, taps, &anatomy, requests, spec.seed)?;
+        (anatomy.lesions, locations) = placed
+            .into_iter()
+            .map(|p| (p.lesion, Some(p.location)))
+            .unzip();
+    }
+    // Lesions over the tissue; the grid's geometry stays in `vol` while its data is painted.
+    let mut data = std::mem::take(&mut vol.data);
+    for l in &anatomy.lesions {
+        render::paint_lesion(&vol, &mut data, l);
+    }
+    vol.data = data;
+    scanner::blur(&mut vol.data, spec.dims, taps);
     let lesions = anatomy
         .lesions
         .iter()
         .enumerate()
         .filter_map(|(n, l)| {
-            let true_suv_max = max_in_sphere(&vol, l.centre_mm, l.diameter_mm / 2.0)?;
+            let true_suv_max = render::max_in_sphere(&vol, l.centre_mm, l.diameter_mm / 2.0)?;
             Some(TrueLesion {
                 id: n as u32 + 1,
                 organ: l.site,
@@ -238,6 +291,7 @@ pub fn simulate(spec: &PhantomSpec) -> Result<(Volume, GroundTruth), PhantomErro
                 activity_suv: l.activity_suv,
                 true_suv_max,
                 background_suv: anatomy.tissue_suv(l.centre_mm),
+                location: locations.get(n).copied().flatten().map(str::to_string),
             })
         })
         .collect();
@@ -301,6 +355,34 @@ pub fn write_phantom_with(out_dir: &Path, spec: &PhantomSpec) -> Result<GroundTr
     Ok(truth)
 }
 
+/// Places the requested lesions and gives each the uptake that makes its noise-free
+/// SUVmax the one requested ([`calibrate`]); `tissue` holds the painted tissue image.
+fn requested_lesions(
+    tissue: &Volume,
+    taps: [&[f32]; 3],
+    anatomy: &anatomy::Anatomy,
+    requests: &[LesionRequest],
+    seed: u64,
+) -> Result<Vec<slots::Placed>, PhantomError> {
+    let mut placed = slots::place(anatomy, requests, seed)?;
+    for (n, p) in placed.iter_mut().enumerate() {
+        let l = &mut p.lesion;
+        let target = requests[n].suv_max;
+        let background = anatomy.tissue_suv(l.centre_mm);
+        l.activity_suv =
+            calibrate::activity_for_peak(tissue, taps, l.centre_mm, l.diameter_mm, target)
+                .filter(|a| *a > background)
+                .ok_or_else(|| {
+                    PhantomError::InvalidSpec(format!(
+                        "lesions[{n}]: no uptake gives SUVmax {target} in the {} on this grid \
+                         (centre outside the field, or hotter surroundings)",
+                        p.location
+                    ))
+                })?;
+    }
+    Ok(placed)
+}
+
 fn header(spec: &PhantomSpec, origin: [f64; 3]) -> dicom::SeriesHeader {
     use chrono::Timelike;
     let injection_s = f64::from(spec.injected_at.time().num_seconds_from_midnight());
@@ -323,113 +405,4 @@ fn header(spec: &PhantomSpec, origin: [f64; 3]) -> dicom::SeriesHeader {
         bed_s: 150.0,
         fwhm_mm: spec.psf_fwhm_mm,
     }
-}
-
-/// Tissue at voxel centres, then lesion spheres blended by their coverage of each voxel
-/// (4 × 4 × 4 sub-samples), lesion uptake replacing the tissue's.
-fn paint(vol: &Volume, anatomy: &Anatomy) -> Vec<f32> {
-    let [nx, ny, nz] = vol.dims;
-    let mut data = vec![0.0f32; nx * ny * nz];
-    // The phantom grid is axis-aligned (identity direction), so coordinates are separable.
-    let xs: Vec<f64> = (0..nx)
-        .map(|i| vol.origin_mm[0] + i as f64 * vol.spacing_mm[0])
-        .collect();
-    let ys: Vec<f64> = (0..ny)
-        .map(|j| vol.origin_mm[1] + j as f64 * vol.spacing_mm[1])
-        .collect();
-    data.par_chunks_mut(nx * ny)
-        .enumerate()
-        .for_each(|(k, slice)| {
-            let z = vol.origin_mm[2] + k as f64 * vol.spacing_mm[2];
-            let regions: Vec<_> = anatomy
-                .regions
-                .iter()
-                .rev()
-                .filter(|r| {
-                    let [lo, hi] = r.solid.z_extent();
-                    z >= lo && z <= hi
-                })
-                .collect();
-            for (j, &y) in ys.iter().enumerate() {
-                for (i, &x) in xs.iter().enumerate() {
-                    if let Some(r) = regions.iter().find(|r| r.solid.contains([x, y, z])) {
-                        slice[i + j * nx] = r.suv as f32;
-                    }
-                }
-            }
-        });
-    const SUB: usize = 4;
-    for l in &anatomy.lesions {
-        let r = l.diameter_mm / 2.0;
-        let (lo, hi) = voxel_box(
-            vol,
-            l.centre_mm,
-            r + vol.spacing_mm.iter().copied().fold(0.0, f64::max),
-        );
-        for k in lo[2]..=hi[2] {
-            for j in lo[1]..=hi[1] {
-                for i in lo[0]..=hi[0] {
-                    let mut inside = 0usize;
-                    for a in 0..SUB * SUB * SUB {
-                        let f = |n: usize| (n as f64 + 0.5) / SUB as f64 - 0.5;
-                        let p = vol.position_mm(
-                            i as f64 + f(a % SUB),
-                            j as f64 + f(a / SUB % SUB),
-                            k as f64 + f(a / (SUB * SUB)),
-                        );
-                        let d2: f64 = (0..3).map(|c| (p[c] - l.centre_mm[c]).powi(2)).sum();
-                        inside += usize::from(d2 <= r * r);
-                    }
-                    let w = (inside as f64 / (SUB * SUB * SUB) as f64) as f32;
-                    let idx = vol.index(i, j, k);
-                    data[idx] = (1.0 - w) * data[idx] + w * l.activity_suv as f32;
-                }
-            }
-        }
-    }
-    data
-}
-
-/// Inclusive voxel index box around a point (axis-aligned grid), clipped to the grid.
-fn voxel_box(vol: &Volume, centre: [f64; 3], reach_mm: f64) -> ([usize; 3], [usize; 3]) {
-    let mut lo = [0usize; 3];
-    let mut hi = [0usize; 3];
-    for a in 0..3 {
-        let c = (centre[a] - vol.origin_mm[a]) / vol.spacing_mm[a];
-        let r = reach_mm / vol.spacing_mm[a];
-        let max = vol.dims[a] as f64 - 1.0;
-        lo[a] = (c - r).floor().clamp(0.0, max) as usize;
-        hi[a] = (c + r).ceil().clamp(0.0, max) as usize;
-    }
-    (lo, hi)
-}
-
-/// Highest voxel whose centre lies in the sphere (or the voxel nearest the centre when
-/// none does); `None` when the centre is outside the grid.
-fn max_in_sphere(vol: &Volume, centre: [f64; 3], radius: f64) -> Option<f64> {
-    let nearest: Vec<f64> = (0..3)
-        .map(|a| ((centre[a] - vol.origin_mm[a]) / vol.spacing_mm[a]).round())
-        .collect();
-    if (0..3).any(|a| nearest[a] < 0.0 || nearest[a] > vol.dims[a] as f64 - 1.0) {
-        return None;
-    }
-    let mut best = f64::from(
-        vol.data[vol.index(
-            nearest[0] as usize,
-            nearest[1] as usize,
-            nearest[2] as usize,
-        )],
-    );
-    let (lo, hi) = voxel_box(vol, centre, radius);
-    for k in lo[2]..=hi[2] {
-        for j in lo[1]..=hi[1] {
-            for i in lo[0]..=hi[0] {
-                let p = vol.position_mm(i as f64, j as f64, k as f64);
-                if (0..3).map(|c| (p[c] - centre[c]).powi(2)).sum::<f64>() <= radius * radius {
-                    best = best.max(f64::from(vol.data[vol.index(i, j, k)]));
-                }
-            }
-        }
-    }
-    Some(best)
 }
