@@ -1,6 +1,8 @@
 //! Integration tests of the synthetic ABY-025 phantom, lesion detection and the MIP.
 
 mod lesions_support;
+#[path = "lesions/requested.rs"]
+mod requested;
 
 use dicom_dictionary_std::tags;
 use lesions_support::{distance_to_organ, read_phantom_suv, score};
