@@ -6,6 +6,12 @@
 //! → correlated noise → conversion to Bq/mL with the SUV factor of the simulated
 //! injection → one DICOM file per slice ([`dicom`]) plus `ground_truth.json`.
 //!
+//! A caller may instead ask for the lesions ([`PhantomSpec::lesions`]: site, SUVmax,
+//! diameter) and the liver's uptake ([`PhantomSpec::liver_suv`]), as the demo does for
+//! each simulated woman: the lesions take anatomical slots of their site (`slots`) and
+//! get the uptake that makes the noise-free image's SUVmax the one requested, the
+//! scanner's partial-volume loss compensated (`calibrate`).
+//!
 //! SUV factor (QIBA vendor-neutral pseudo-code, body-weight SUV): with `DecayCorrection`
 //! START the image is decay corrected to the series start, so
 //! `SUV = Bq/mL × weight_g / (dose_Bq × 2^(−(series − injection) / T½))`; the ground
@@ -244,23 +250,11 @@ pub struct GroundTruth {
 pub fn simulate(spec: &PhantomSpec) -> Result<(Volume, GroundTruth), PhantomError> {
     spec.validate()?;
     let mut anatomy = anatomy::anatomy_with(spec.seed, spec.liver_suv);
-    let [nx, ny, nz] = spec.dims;
-    let s = spec.spacing_mm;
-    let origin = [
-        -(nx as f64 - 1.0) * s[0] / 2.0,
-        -(ny as f64 - 1.0) * s[1] / 2.0,
-        -(nz as f64 - 1.0) * s[2] / 2.0,
-    ];
-    let mut vol = Volume {
-        dims: spec.dims,
-        spacing_mm: s,
-        origin_mm: origin,
-        direction: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-        data: Vec::new(),
-    };
+    let mut vol = empty_grid(spec);
+    let origin = vol.origin_mm;
     vol.data = render::paint_tissue(&vol, &anatomy);
     let sigma = spec.psf_fwhm_mm / scanner::FWHM_PER_SIGMA;
-    let taps = s.map(|sp| scanner::gaussian_taps(sigma / sp));
+    let taps = spec.spacing_mm.map(|sp| scanner::gaussian_taps(sigma / sp));
     let taps = [&taps[0][..], &taps[1][..], &taps[2][..]];
     let mut locations = Vec::new();
     if let Some(requests) = &spec.lesions {
@@ -277,24 +271,7 @@ pub fn simulate(spec: &PhantomSpec) -> Result<(Volume, GroundTruth), PhantomErro
     }
     vol.data = data;
     scanner::blur(&mut vol.data, spec.dims, taps);
-    let lesions = anatomy
-        .lesions
-        .iter()
-        .enumerate()
-        .filter_map(|(n, l)| {
-            let true_suv_max = render::max_in_sphere(&vol, l.centre_mm, l.diameter_mm / 2.0)?;
-            Some(TrueLesion {
-                id: n as u32 + 1,
-                organ: l.site,
-                centre_mm: l.centre_mm,
-                diameter_mm: l.diameter_mm,
-                activity_suv: l.activity_suv,
-                true_suv_max,
-                background_suv: anatomy.tissue_suv(l.centre_mm),
-                location: locations.get(n).copied().flatten().map(str::to_string),
-            })
-        })
-        .collect();
+    let lesions = true_lesions(&vol, &anatomy, &locations);
     scanner::add_noise(&mut vol.data, spec.dims, spec.noise, spec.seed);
     let organs = anatomy
         .regions
@@ -353,6 +330,50 @@ pub fn write_phantom_with(out_dir: &Path, spec: &PhantomSpec) -> Result<GroundTr
     })?;
     std::fs::write(&json_path, json).map_err(io(&json_path))?;
     Ok(truth)
+}
+
+/// The phantom's grid, centred on the origin, with no data yet.
+fn empty_grid(spec: &PhantomSpec) -> Volume {
+    let [nx, ny, nz] = spec.dims;
+    let s = spec.spacing_mm;
+    Volume {
+        dims: spec.dims,
+        spacing_mm: s,
+        origin_mm: [
+            -(nx as f64 - 1.0) * s[0] / 2.0,
+            -(ny as f64 - 1.0) * s[1] / 2.0,
+            -(nz as f64 - 1.0) * s[2] / 2.0,
+        ],
+        direction: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        data: Vec::new(),
+    }
+}
+
+/// The lesions as a reader of the noise-free blurred image `vol` would measure them,
+/// numbered from 1 in the anatomy's order; `locations` names the slots of requested ones.
+fn true_lesions(
+    vol: &Volume,
+    anatomy: &anatomy::Anatomy,
+    locations: &[Option<&str>],
+) -> Vec<TrueLesion> {
+    anatomy
+        .lesions
+        .iter()
+        .enumerate()
+        .filter_map(|(n, l)| {
+            let true_suv_max = render::max_in_sphere(vol, l.centre_mm, l.diameter_mm / 2.0)?;
+            Some(TrueLesion {
+                id: n as u32 + 1,
+                organ: l.site,
+                centre_mm: l.centre_mm,
+                diameter_mm: l.diameter_mm,
+                activity_suv: l.activity_suv,
+                true_suv_max,
+                background_suv: anatomy.tissue_suv(l.centre_mm),
+                location: locations.get(n).copied().flatten().map(str::to_string),
+            })
+        })
+        .collect()
 }
 
 /// Places the requested lesions and gives each the uptake that makes its noise-free
