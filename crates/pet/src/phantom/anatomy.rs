@@ -26,9 +26,10 @@ use serde::Serialize;
 pub enum LesionSite {
     /// Liver metastasis (inside the liver's uptake).
     Liver,
-    /// Bone metastasis (spine, pelvis, femur).
+    /// Bone metastasis (spine, pelvis, femur; sternum and ribs for requested lesions).
     Bone,
-    /// Lymph node (axillary, mediastinal, para-aortic).
+    /// Lymph node (axillary, mediastinal, para-aortic; supraclavicular and internal
+    /// mammary for requested lesions).
     LymphNode,
     /// Lung metastasis.
     Lung,

@@ -107,7 +107,7 @@ pub(super) fn place(
                     | LesionSite::Liver
             );
         let r = req.diameter_mm / 2.0;
-        let free: Vec<(&Slot, [f64; 3])> = order
+        let free: Vec<(&'static Slot, [f64; 3])> = order
             .iter()
             .map(|&s| &slots(req.site)[s])
             .filter(|slot| !biopsy || slot.3)
@@ -115,15 +115,7 @@ pub(super) fn place(
             .map(|slot| (slot, centre(slot, jitter)))
             .filter(|(_, c)| placed.iter().all(|p| apart(&p.lesion, *c, r)))
             .collect();
-        let chosen = free.iter().find(|(_, c)| fits(anatomy, *c, r)).or_else(|| {
-            free.iter()
-                .map(|f| (f, capacity(anatomy, f.1, r)))
-                .fold(None, |best: Option<(_, f64)>, (f, cap)| match best {
-                    Some((_, b)) if b >= cap => best,
-                    _ => Some((f, cap)),
-                })
-                .map(|(f, _)| f)
-        });
+        let chosen = choose(anatomy, &free, r);
         let Some(&(slot, c)) = chosen else {
             return Err(PhantomError::InvalidSpec(format!(
                 "lesions[{n}]: no free {:?} slot at least {LESION_GAP_MM} mm from the other lesions",
@@ -148,6 +140,23 @@ pub(super) fn place(
         });
     }
     Ok(placed)
+}
+
+/// The first free slot holding the sphere whole, else the one holding the largest sphere.
+fn choose<'a>(
+    anatomy: &Anatomy,
+    free: &'a [(&'static Slot, [f64; 3])],
+    r: f64,
+) -> Option<&'a (&'static Slot, [f64; 3])> {
+    free.iter().find(|(_, c)| fits(anatomy, *c, r)).or_else(|| {
+        free.iter()
+            .map(|f| (f, capacity(anatomy, f.1, r)))
+            .fold(None, |best: Option<(_, f64)>, (f, cap)| match best {
+                Some((_, b)) if b >= cap => best,
+                _ => Some((f, cap)),
+            })
+            .map(|(f, _)| f)
+    })
 }
 
 /// The slots of a site in an order drawn from the seed (Fisher–Yates).
