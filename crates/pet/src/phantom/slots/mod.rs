@@ -21,6 +21,7 @@ use super::PhantomError;
 use super::anatomy::{Anatomy, LesionSite, LesionSpec};
 use super::scanner::SplitMix64;
 use serde::Serialize;
+use table::{Slot, slots};
 
 mod table;
 
@@ -55,8 +56,6 @@ pub(super) struct Placed {
     /// Name of the slot taken.
     pub location: &'static str,
 }
-
-use table::{Slot, slots};
 
 /// Refuses requests no phantom can honour, naming the lesion: more than
 /// [`MAX_REQUESTED_LESIONS`], a diameter outside [`DIAMETER_RANGE_MM`], a non-finite or
@@ -98,6 +97,7 @@ pub(super) fn place(
     for (n, req) in requests.iter().enumerate() {
         let order = seeded_order(seed, req.site);
         let jitter = [0; 3].map(|_| rng.range(-1.0, 1.0));
+        // Lesion 1 is the demo's ultrasound-guided biopsy target.
         let biopsy = n == 0
             && matches!(
                 req.site,
