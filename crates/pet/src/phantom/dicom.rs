@@ -120,6 +120,20 @@ pub fn write_slice(
     k: usize,
     bqml: &[f32],
 ) -> Result<(), PhantomError> {
+    let bytes = encode_slice(path, h, k, bqml)?;
+    std::fs::write(path, bytes).map_err(|source| PhantomError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Slice `k` as the bytes of a DICOM Part 10 file (`path` names it in errors).
+pub fn encode_slice(
+    path: &Path,
+    h: &SeriesHeader,
+    k: usize,
+    bqml: &[f32],
+) -> Result<Vec<u8>, PhantomError> {
     let [nx, ny, nz] = h.dims;
     let (slope, pixels) = quantise(bqml);
     let frame = FrameTiming::of(h, k);
@@ -222,10 +236,13 @@ pub fn write_slice(
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-    file.write_to_file(path).map_err(|e| PhantomError::Dicom {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    let mut bytes = Vec::with_capacity(bqml.len() * 2 + 4096);
+    file.write_all(&mut bytes)
+        .map_err(|e| PhantomError::Dicom {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    Ok(bytes)
 }
 
 /// Per-slice rescale slope (as a reader will parse it from the DS string) and the

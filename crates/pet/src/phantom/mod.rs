@@ -95,6 +95,21 @@ pub struct PhantomSpec {
     /// Liver uptake (SUV) instead of the seeded 15–22 (`None`: seeded).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liver_suv: Option<f64>,
+    /// Which exam of the same woman (0 = the first): the anatomy and the lesions' places
+    /// follow `seed` alone, so a later exam shows her lesions where they were; its noise
+    /// and UIDs follow `seed` and `exam`, so it is another series.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub exam: u64,
+    /// Where the requested lesions sit: placed as these requests were placed (a woman's
+    /// first exam's), each then drawn with the size and uptake `lesions` asks for, so a
+    /// later exam shows her lesions where they were even when they shrank. `lesions` may
+    /// add new ones at the end, placed after these. `None`: placed as `lesions` asks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub places: Option<Vec<LesionRequest>>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl PhantomSpec {
@@ -116,6 +131,8 @@ impl PhantomSpec {
                 .unwrap_or_default(),
             lesions: None,
             liver_suv: None,
+            exam: 0,
+            places: None,
         }
     }
 
@@ -177,6 +194,15 @@ impl PhantomSpec {
             return bad("liver_suv must be within (0, 100]");
         }
         self.lesions.as_deref().map_or(Ok(()), slots::check)
+    }
+
+    /// The seed of this exam's noise and UIDs: `seed` for the first exam.
+    pub fn exam_seed(&self) -> u64 {
+        if self.exam == 0 {
+            self.seed
+        } else {
+            self.seed ^ self.exam.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        }
     }
 
     /// SUV per Bq/mL (body-weight SUV, decay to the series start).
@@ -258,7 +284,7 @@ pub fn simulate(spec: &PhantomSpec) -> Result<(Volume, GroundTruth), PhantomErro
     let taps = [&taps[0][..], &taps[1][..], &taps[2][..]];
     let mut locations = Vec::new();
     if let Some(requests) = &spec.lesions {
-        let placed = requested_lesions(&vol, taps, &anatomy, requests, spec.seed)?;
+        let placed = requested_lesions(&vol, taps, &anatomy, requests, spec)?;
         (anatomy.lesions, locations) = placed
             .into_iter()
             .map(|p| (p.lesion, Some(p.location)))
@@ -272,7 +298,7 @@ pub fn simulate(spec: &PhantomSpec) -> Result<(Volume, GroundTruth), PhantomErro
     vol.data = data;
     scanner::blur(&mut vol.data, spec.dims, taps);
     let lesions = true_lesions(&vol, &anatomy, &locations);
-    scanner::add_noise(&mut vol.data, spec.dims, spec.noise, spec.seed);
+    scanner::add_noise(&mut vol.data, spec.dims, spec.noise, spec.exam_seed());
     let organs = anatomy
         .regions
         .iter()
@@ -332,6 +358,29 @@ pub fn write_phantom_with(out_dir: &Path, spec: &PhantomSpec) -> Result<GroundTr
     Ok(truth)
 }
 
+/// The phantom of `spec` in memory: its ground truth (with the file names a folder
+/// would hold) and each slice's DICOM Part 10 bytes, slice 0 (lowest z) first. For
+/// callers that hand the series on without a folder (the demo stores it straight into
+/// the archive).
+pub fn phantom_slices(spec: &PhantomSpec) -> Result<(GroundTruth, Vec<Vec<u8>>), PhantomError> {
+    let (vol, mut truth) = simulate(spec)?;
+    let header = header(spec, truth.origin_mm);
+    let plane = spec.dims[0] * spec.dims[1];
+    let nz = spec.dims[2];
+    let bq_per_suv = (1.0 / truth.suv_per_bqml) as f32;
+    truth.files = (0..nz).map(|k| format!("PT{:06}.dcm", nz - k)).collect();
+    let slices = vol
+        .data
+        .par_chunks(plane)
+        .enumerate()
+        .map(|(k, slice)| {
+            let bq: Vec<f32> = slice.iter().map(|v| v * bq_per_suv).collect();
+            dicom::encode_slice(Path::new(&truth.files[k]), &header, k, &bq)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((truth, slices))
+}
+
 /// The phantom's grid, centred on the origin, with no data yet.
 fn empty_grid(spec: &PhantomSpec) -> Volume {
     let [nx, ny, nz] = spec.dims;
@@ -383,11 +432,30 @@ fn requested_lesions(
     taps: [&[f32]; 3],
     anatomy: &anatomy::Anatomy,
     requests: &[LesionRequest],
-    seed: u64,
+    spec: &PhantomSpec,
 ) -> Result<Vec<slots::Placed>, PhantomError> {
-    let mut placed = slots::place(anatomy, requests, seed)?;
+    let layout: Vec<LesionRequest> = match &spec.places {
+        None => requests.to_vec(),
+        Some(places) if places.len() <= requests.len() => {
+            slots::check(places)?;
+            places
+                .iter()
+                .chain(&requests[places.len()..])
+                .cloned()
+                .collect()
+        }
+        Some(places) => {
+            return Err(PhantomError::InvalidSpec(format!(
+                "places: {} lesions placed, only {} requested",
+                places.len(),
+                requests.len()
+            )));
+        }
+    };
+    let mut placed = slots::place(anatomy, &layout, spec.seed)?;
     for (n, p) in placed.iter_mut().enumerate() {
         let l = &mut p.lesion;
+        l.diameter_mm = requests[n].diameter_mm;
         let target = requests[n].suv_max;
         let background = anatomy.tissue_suv(l.centre_mm);
         l.activity_suv =
@@ -408,7 +476,7 @@ fn header(spec: &PhantomSpec, origin: [f64; 3]) -> dicom::SeriesHeader {
     use chrono::Timelike;
     let injection_s = f64::from(spec.injected_at.time().num_seconds_from_midnight());
     dicom::SeriesHeader {
-        seed: spec.seed,
+        seed: spec.exam_seed(),
         patient_id: spec
             .patient_id
             .clone()

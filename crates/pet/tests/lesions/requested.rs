@@ -192,3 +192,51 @@ fn two_women_with_the_same_request_differ_and_each_is_the_same_whatever_the_thre
         assert_eq!(again.0.data, a.0.data);
     }
 }
+
+/// The demo's PET2: the same woman (seed) as exam 1, her lesions smaller and fainter.
+#[test]
+fn a_later_exam_shows_her_lesions_where_they_were_as_another_series() {
+    let first = woman(4);
+    let shrunk: Vec<LesionRequest> = first
+        .lesions
+        .as_deref()
+        .unwrap()
+        .iter()
+        .map(|r| req(r.site, r.suv_max * 0.7, r.diameter_mm * 0.8))
+        .collect();
+    let later = PhantomSpec {
+        lesions: Some(shrunk),
+        exam: 1,
+        places: first.lesions.clone(),
+        ..first.clone()
+    };
+    let (_, t1) = simulate(&first).unwrap();
+    let (_, t2) = simulate(&later).unwrap();
+    for (a, b) in t1.lesions.iter().zip(&t2.lesions) {
+        assert_eq!((a.centre_mm, &a.location), (b.centre_mm, &b.location));
+        assert!(
+            (b.true_suv_max / a.true_suv_max - 0.7).abs() < 0.01,
+            "{a:?} {b:?}"
+        );
+    }
+    assert_ne!(t1.series_uid, t2.series_uid, "another series");
+    assert_ne!(t1.study_uid, t2.study_uid);
+}
+
+/// The slices the demo stores from memory are the files a folder would hold.
+#[test]
+fn slices_in_memory_are_the_files_written() {
+    let spec = woman(5);
+    let dir = tempfile::tempdir().unwrap();
+    let truth = write_phantom_with(dir.path(), &spec).unwrap();
+    let (same, slices) = pet::phantom::phantom_slices(&spec).unwrap();
+    assert_eq!(same, truth);
+    assert_eq!(slices.len(), truth.files.len());
+    for (bytes, name) in slices.iter().zip(&truth.files) {
+        assert_eq!(
+            bytes,
+            &std::fs::read(dir.path().join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}
