@@ -53,12 +53,23 @@ fn summary(o: &Output) -> (usize, usize) {
     (n, m)
 }
 
-/// The demo study in a fresh data directory.
-fn demo() -> tempfile::TempDir {
+/// A small demo study (12 women enrolled, with their screen failures) in a fresh data
+/// directory, and how many participants it registered.
+fn demo() -> (tempfile::TempDir, usize) {
     let dir = tempfile::tempdir().unwrap();
-    let o = her2ex(dir.path(), &["demo", "--no-serve"]);
+    let o = her2ex(dir.path(), &["demo", "--no-serve", "--participants", "12"]);
     assert!(o.status.success(), "{}", text(&o));
-    dir
+    let out = text(&o);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("demo data built"))
+        .unwrap_or_else(|| panic!("the demo says what it built: {out}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| *w == "participants")
+        .expect("count");
+    (dir, words[at - 1].parse().expect("a number"))
 }
 
 fn xmllint(file: &Path) -> Option<Output> {
@@ -73,7 +84,7 @@ fn xmllint(file: &Path) -> Option<Output> {
 
 #[test]
 fn exports_validate_read_back_and_repeat_byte_for_byte() {
-    let dir = demo();
+    let (dir, registered) = demo();
     let data = dir.path();
     let as_of = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let odm = |out: &Path| {
@@ -95,7 +106,7 @@ fn exports_validate_read_back_and_repeat_byte_for_byte() {
     let o = odm(&a);
     assert!(o.status.success(), "{}", text(&o));
     let (participants, items) = summary(&o);
-    assert_eq!(participants, 7, "the demo's participants");
+    assert_eq!(participants, registered, "the demo's participants");
     assert!(items > 1000, "{items} data");
     assert!(odm(&b).status.success());
     assert_eq!(
@@ -124,7 +135,7 @@ fn exports_validate_read_back_and_repeat_byte_for_byte() {
     let o = sdtm(&sa);
     assert!(o.status.success(), "{}", text(&o));
     let (dm_rows, rows) = summary(&o);
-    assert_eq!(dm_rows, 7);
+    assert_eq!(dm_rows, registered);
     assert!(sdtm(&sb).status.success());
     for f in ["dm", "ae", "tu", "tr", "rs", "ec", "dv", "define"] {
         let name = format!("{f}.csv");
@@ -165,7 +176,7 @@ fn exports_validate_read_back_and_repeat_byte_for_byte() {
 
 #[test]
 fn only_export_roles_may_export_and_every_export_is_audited() {
-    let dir = demo();
+    let (dir, _) = demo();
     let data = dir.path();
     let out = data.join("odm.xml");
     let o = her2ex(

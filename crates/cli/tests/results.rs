@@ -31,22 +31,52 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// A small demo built at a fixed instant, so that two builds can be compared.
+const SMALL_DEMO: [&str; 8] = [
+    "demo",
+    "--no-serve",
+    "--participants",
+    "20",
+    "--seed",
+    "11",
+    "--built-at",
+    "2026-11-18T11:00:00Z",
+];
+
+/// How many participants the demo's last line says it built.
+fn built(o: &Output) -> u64 {
+    let out = text(o);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("demo data built"))
+        .unwrap_or_else(|| panic!("the demo says what it built: {out}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| *w == "participants")
+        .expect("count");
+    words[at - 1].parse().expect("a number")
+}
+
 #[test]
 fn the_statistician_analyses_the_demo_and_writes_a_reproducible_report() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
-    let o = her2ex(&data, &["demo", "--no-serve"]);
+    let o = her2ex(&data, &SMALL_DEMO);
     assert!(o.status.success(), "{}", text(&o));
-    // A cut-off after the demo was built: the outputs taken below come later.
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    let cut = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    let registered = built(&o);
+    // The cut-off just after the demo's present: the outputs taken below come later.
+    let cut = "2026-11-18T11:00:01Z".to_string();
 
     let json = |who: &str| her2ex(&data, &["analyse", "--json", "--as", who, "--as-of", &cut]);
     let first = json("sam.stat");
     assert!(first.status.success(), "{}", text(&first));
     let a: Value = serde_json::from_slice(&first.stdout).expect("JSON");
-    assert_eq!(a["counts"]["registered"], 7, "the demo's participants");
+    assert_eq!(
+        a["counts"]["registered"], registered,
+        "the demo's participants"
+    );
+    assert_eq!(a["counts"]["enrolled"], 20, "{}", a["counts"]);
     assert_eq!(
         a["cut_off"]["as_of"].as_str().map(|s| &s[..19]),
         Some(&cut[..19])
@@ -108,6 +138,33 @@ fn the_statistician_analyses_the_demo_and_writes_a_reproducible_report() {
     // Four outputs were recorded, and the audit trail still verifies.
     let o = her2ex(&data, &["audit", "verify"]);
     assert!(o.status.success(), "{}", text(&o));
+
+    // The same seed built again gives the same events (the chain head in the JSON hashes
+    // every event, its payload, author and time) and so the same numbers.
+    let twin = dir.path().join("twin");
+    let o = her2ex(&twin, &SMALL_DEMO);
+    assert!(o.status.success(), "{}", text(&o));
+    let again = her2ex(
+        &twin,
+        &["analyse", "--json", "--as", "sam.stat", "--as-of", &cut],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&again.stdout),
+        "same seed, same trial"
+    );
+    // Another seed is another trial.
+    let other = dir.path().join("other");
+    let mut args = SMALL_DEMO;
+    args[5] = "12";
+    let o = her2ex(&other, &args);
+    assert!(o.status.success(), "{}", text(&o));
+    let third = her2ex(
+        &other,
+        &["analyse", "--json", "--as", "sam.stat", "--as-of", &cut],
+    );
+    let b: Value = serde_json::from_slice(&third.stdout).expect("JSON");
+    assert_ne!(a["cut_off"]["head_hash"], b["cut_off"]["head_hash"]);
 }
 
 #[test]

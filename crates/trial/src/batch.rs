@@ -96,15 +96,23 @@ impl Trial {
             .into_iter()
             .map(|data| commands::build(spec, data, signer, now))
             .collect::<Result<Vec<Command>>>()?;
-        self.execute_all(user, id, req.expected_version, &commands, req.reason)
-            .await
+        self.execute_all(
+            &user.actor(),
+            id,
+            req.expected_version,
+            &commands,
+            req.reason,
+        )
+        .await
     }
 
     /// Decides `commands` in turn on the participant and appends all their events in one
-    /// transaction, or nothing when one is refused.
-    async fn execute_all(
+    /// transaction as `actor`, or nothing when one is refused: a form saved at once (a
+    /// visit's labs, weight and dose). Access was checked by the caller, as for
+    /// [`Trial::execute`].
+    pub async fn execute_all(
         &self,
-        user: &User,
+        actor: &crate::Actor,
         study_id: &str,
         expected_version: i64,
         commands: &[Command],
@@ -138,7 +146,7 @@ impl Trial {
                 &participant_stream(study_id),
                 expected_version,
                 &new_events,
-                &user.actor().meta(now, reason),
+                &actor.meta(now, reason),
                 &rows,
             )
             .await?;

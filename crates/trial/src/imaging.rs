@@ -29,7 +29,7 @@ use crate::access::User;
 use crate::clock::SiteZone;
 use crate::error::{Error, Result};
 use crate::roles::Capability;
-use crate::write::Written;
+use crate::write::{Loaded, Written};
 
 /// Held while a quantification's series is checked a last time and the result written, so
 /// a series cannot become the exam of two participants through two requests at once.
@@ -448,22 +448,42 @@ impl Trial {
         .await
         .map_err(|e| Error::internal("quantifying", e))??;
         q.command.assignment_reason = assignment_reason;
+        self.record_quantified(
+            &user.actor(),
+            &row.site,
+            study_id,
+            loaded,
+            expected_version,
+            q,
+        )
+        .await
+    }
+
+    /// Records a quantification computed by [`quantify_series`] for a participant already
+    /// loaded, and keeps its MIP picture beside the archive. [`Trial::quantify`] computes
+    /// and then calls this; the demo computes its exams on worker threads ahead of time
+    /// and records each when its reader would have.
+    pub async fn record_quantified(
+        &self,
+        actor: &crate::Actor,
+        site: &str,
+        study_id: &str,
+        loaded: Loaded,
+        expected_version: i64,
+        q: Quantified,
+    ) -> Result<Written> {
+        let archive = self.archive_or_refuse()?.clone();
+        let series_uid = q.command.series_instance_uid.clone();
+        let tp = q.command.timepoint;
         let command = Command::RecordPetQuantification(q.command);
         // Two quantifications of one series for two participants may both pass the check
         // above while the series is read; the check is made again, and the write done,
         // one at a time in this process.
         let _one_at_a_time = SERIES_CLAIM.lock().await;
-        self.refuse_series_of_another(&row.site, study_id, series_uid)
+        self.refuse_series_of_another(site, study_id, &series_uid)
             .await?;
         let written = self
-            .execute_on(
-                &user.actor(),
-                study_id,
-                loaded,
-                expected_version,
-                &command,
-                None,
-            )
+            .execute_on(actor, study_id, loaded, expected_version, &command, None)
             .await?;
         if let Some(current) = written.participant.pet_quantification(tp) {
             let path = mip_path(&archive, study_id, &current.quantification_id);

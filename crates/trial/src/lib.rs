@@ -48,6 +48,7 @@ pub mod clock;
 pub mod commands;
 pub mod cutoff;
 pub mod dashboard;
+pub mod demo;
 pub mod error;
 pub mod export;
 pub mod figures;

@@ -91,6 +91,33 @@ impl TestApp {
         }
         let archive = archive::Archive::open(dir.path()).expect("archive");
         let trial = trial.with_archive(std::sync::Arc::new(archive));
+        TestApp::serve(trial, clock, dir).await
+    }
+
+    /// The demo study (`trial::demo`: sites, the demo's users, the simulated trial of
+    /// `participants` enrolled women from `seed`) built on `store` at [`present`], served.
+    pub async fn demo_on(
+        store: store::Store,
+        dir: tempfile::TempDir,
+        seed: u64,
+        participants: u32,
+    ) -> TestApp {
+        let clock = std::sync::Arc::new(trial::FixedClock::new(present()));
+        let archive = archive::Archive::open(dir.path()).expect("archive");
+        let trial = Trial::new(store)
+            .with_clock(clock.clone())
+            .with_archive(std::sync::Arc::new(archive));
+        trial::demo::build(&trial, &clock, seed, participants, &mut |_| {})
+            .await
+            .expect("the demo builds");
+        TestApp::serve(trial, clock, dir).await
+    }
+
+    async fn serve(
+        trial: Trial,
+        clock: std::sync::Arc<trial::FixedClock>,
+        dir: tempfile::TempDir,
+    ) -> TestApp {
         let state = AppState::from_trial(trial, false);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -223,13 +250,18 @@ impl TestApp {
 
     /// A client signed in as `username`.
     pub async fn client(&self, username: &str) -> Client {
+        self.client_with(username, PASSWORD).await
+    }
+
+    /// A client signed in as `username` with `password` (the demo's users have their own).
+    pub async fn client_with(&self, username: &str, password: &str) -> Client {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .build()
             .expect("client");
         let r = http
             .post(self.url("/api/v1/session"))
-            .json(&json!({"username": username, "password": PASSWORD}))
+            .json(&json!({"username": username, "password": password}))
             .send()
             .await
             .expect("sign in");

@@ -5,6 +5,7 @@
 mod admin;
 mod analyses;
 mod dashboard;
+mod demo;
 mod journey;
 mod oversight;
 mod pet;
