@@ -231,6 +231,13 @@ fn the_70_participant_demo_passes_the_audit_check_and_names_an_edited_event() {
         .as_f64()
         .unwrap_or_else(|| panic!("an AUC: {roc}"));
     assert!((0.6..=1.0).contains(&auc), "{roc}");
+    // T-DXd's safety shows: an ILD, serious events.
+    let safety = &a["safety"];
+    assert!(safety["arms"][0]["with_ild"].as_u64() > Some(0), "{safety}");
+    assert!(
+        safety["serious"].as_array().is_some_and(|s| !s.is_empty()),
+        "{safety}"
+    );
 
     // Rewrite who recorded one event, behind the application's back.
     let rt = tokio::runtime::Runtime::new().unwrap();

@@ -11,7 +11,9 @@ use crate::Trial;
 use crate::participants::Registration;
 use chrono::Duration;
 use protocol::imaging::{PetTimepoint, ReaderDecision};
-use protocol::oversight::{AnswerQuery, OversightCommand as O, QueryStatus, ResolveQuery, Staff};
+use protocol::oversight::{
+    AnswerQuery, OversightCommand as O, QueryStatus, ResolveQuery, Scope, Staff, VerifyEntries,
+};
 use protocol::pet_response::{Pet2Decision, Pet2LesionDecision};
 use protocol::{AddedLesion, CandidateDecision, Command};
 
@@ -144,6 +146,20 @@ impl Run<'_> {
                 self.enter(step, &[c], None).await?;
             }
             Action::Oversee(command) => self.oversee(step, command).await?,
+            Action::VerifyRemaining => {
+                let p = self.loaded(id).await?.participant;
+                let unverified = p.entry_ids().into_iter().any(|(entry, status)| {
+                    status == protocol::EntryStatus::Current
+                        && !p.oversight.sdv_of(&entry).is_verified()
+                });
+                if unverified {
+                    let verify = O::VerifyEntries(VerifyEntries {
+                        entry_ids: vec![],
+                        scope: Some(Scope::Participant),
+                    });
+                    self.oversee(step, &verify).await?;
+                }
+            }
             Action::AnswerQuery { entry, text } => {
                 let query_id = self.query(id, entry, QueryStatus::Open).await?;
                 let c = O::AnswerQuery(AnswerQuery {
@@ -305,6 +321,29 @@ impl Run<'_> {
             .map(|(k, _)| k)
     }
 
+    /// For each phantom lesion of exam `job` that some candidate is, the nearest such
+    /// candidate (a lesion can show as two): lesion index → (candidate number, distance).
+    fn nearest_candidates(
+        &self,
+        job: usize,
+        candidates: &[protocol::imaging::PetCandidate],
+    ) -> BTreeMap<usize, (u32, f64)> {
+        let mut taken = BTreeMap::new();
+        for k in candidates.iter().filter(|k| k.physiological.is_none()) {
+            let Some(l) = self.lesion_at(job, k.centroid_mm) else {
+                continue;
+            };
+            let d = self
+                .exams
+                .get(&job)
+                .map_or(0.0, |t| distance(t.lesions[l].centre_mm, k.centroid_mm));
+            if taken.get(&l).is_none_or(|&(_, best)| d < best) {
+                taken.insert(l, (k.number, d));
+            }
+        }
+        taken
+    }
+
     /// The reader confirms each candidate that is one of her lesions (the nearest when a
     /// lesion shows as two), rejects physiological uptake and noise, and adds the
     /// biopsied lesion by hand when the detector missed it (PET1).
@@ -314,21 +353,7 @@ impl Run<'_> {
         let q = p
             .pet_quantification(j.timepoint)
             .context("the quantified exam to review")?;
-        let mut taken = BTreeMap::new();
-        for k in &q.candidates {
-            if k.physiological.is_none()
-                && let Some(l) = self.lesion_at(job, k.centroid_mm)
-            {
-                let d = self
-                    .exams
-                    .get(&job)
-                    .map_or(0.0, |t| distance(t.lesions[l].centre_mm, k.centroid_mm));
-                let keep = taken.get(&l).is_none_or(|&(_, best)| d < best);
-                if keep {
-                    taken.insert(l, (k.number, d));
-                }
-            }
-        }
+        let taken = self.nearest_candidates(job, &q.candidates);
         let decisions = q
             .candidates
             .iter()

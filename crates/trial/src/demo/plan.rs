@@ -76,6 +76,9 @@ pub enum Action {
     },
     /// An act of oversight.
     Oversee(Box<protocol::oversight::OversightCommand>),
+    /// The monitor verifies every current entry not verified yet, if there is one (what
+    /// is left to verify depends on what was entered and verified before).
+    VerifyRemaining,
     /// The site answers the open query on a screening lab entry.
     AnswerQuery {
         /// The entry the query is on.

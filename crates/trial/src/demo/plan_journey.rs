@@ -118,11 +118,7 @@ fn enrolled(
     consent_at: DateTime<Utc>,
     weight: f64,
 ) {
-    let (nurse, inv) = (
-        b.staff(i, Role::ResearchNurse),
-        b.staff(i, Role::Investigator),
-    );
-    let reader = b.staff(i, Role::NuclearMedicineReader);
+    let inv = b.staff(i, Role::Investigator);
     let enrol_day = b.cal.day(consent_at) + b.days(1, 3);
     let signed_at = b.cal.at(enrol_day, 10, 0);
     let enrol = Command::Enrol(protocol::Enrol {
@@ -138,6 +134,7 @@ fn enrolled(
     }
     if b.specials.withdraws_early == Some(number) {
         let at = b.cal.at(enrol_day + Duration::days(1), 14, 0);
+        let nurse = b.staff(i, Role::ResearchNurse);
         b.add(
             i,
             at + Duration::minutes(10),
@@ -147,54 +144,9 @@ fn enrolled(
         return;
     }
     let pet1_day = enrol_day + b.days(1, 4);
-    let job = pet_job(
-        b,
-        i,
-        PetTimepoint::Pet1,
-        pet1_day,
-        e,
-        weight,
-        &|_| (1.0, 1.0),
-        None,
-    );
-    if !b.add_pet(i, job, reader) {
+    let Some(reported) = pet1_to_pathology(b, i, e, pet1_day, weight) else {
         return;
-    }
-    if !b.add(i, b.cal.at(pet1_day, 15, 0), reader, Action::Review { job }) {
-        return;
-    }
-    let choose_at = b.cal.at(pet1_day + Duration::days(1), 9, 0);
-    if !b.add(i, choose_at, inv, Action::ChooseTarget { job }) {
-        return;
-    }
-    let biopsy_day = pet1_day + b.days(2, 3);
-    let biopsy = testing::fresh_biopsy_command(b.cal.at(biopsy_day, 10, 0));
-    if !b.add(
-        i,
-        b.cal.at(biopsy_day, 11, 30),
-        nurse,
-        Action::Enter(vec![biopsy]),
-    ) {
-        return;
-    }
-    let reported = biopsy_day + b.days(3, 6);
-    let path = b.staff(i, Role::Pathologist);
-    let (ihc, amplified) = ihc_of(b, e.her2);
-    let report = match testing::pathology_command("biopsy-1", "A1", ihc, amplified, reported) {
-        Command::RecordPathology(r) => Command::RecordPathology(protocol::RecordPathology {
-            reader: people::display_name(path).into(),
-            ..r
-        }),
-        other => other,
     };
-    if !b.add(
-        i,
-        b.cal.at(reported, 14, 0),
-        path,
-        Action::Enter(vec![report]),
-    ) {
-        return;
-    }
     match &e.allocation {
         Allocation::Arm1(t) => {
             let ctx = plan_treatment::Arm1 {
@@ -211,6 +163,62 @@ fn enrolled(
         // IHC 3+: off study by the protocol's own rule; nothing more to enter.
         Allocation::OffStudyHer2Positive => {}
     }
+}
+
+/// PET1 on `pet1_day` (read, reviewed, the target chosen the next morning), the biopsy
+/// two or three days later and its pathology report; the report's day, or `None` when
+/// her journey reaches today before it.
+fn pet1_to_pathology(
+    b: &mut Builder,
+    i: usize,
+    e: &Enrolled,
+    pet1_day: NaiveDate,
+    weight: f64,
+) -> Option<NaiveDate> {
+    let reader = b.staff(i, Role::NuclearMedicineReader);
+    let same = |_: usize| (1.0, 1.0);
+    let job = pet_job(b, i, PetTimepoint::Pet1, pet1_day, e, weight, &same, None);
+    let review = Action::Review { job };
+    if !b.add_pet(i, job, reader) || !b.add(i, b.cal.at(pet1_day, 15, 0), reader, review) {
+        return None;
+    }
+    let choose_at = b.cal.at(pet1_day + Duration::days(1), 9, 0);
+    if !b.add(
+        i,
+        choose_at,
+        b.staff(i, Role::Investigator),
+        Action::ChooseTarget { job },
+    ) {
+        return None;
+    }
+    let biopsy_day = pet1_day + b.days(2, 3);
+    let biopsy = testing::fresh_biopsy_command(b.cal.at(biopsy_day, 10, 0));
+    let nurse = b.staff(i, Role::ResearchNurse);
+    if !b.add(
+        i,
+        b.cal.at(biopsy_day, 11, 30),
+        nurse,
+        Action::Enter(vec![biopsy]),
+    ) {
+        return None;
+    }
+    let reported = biopsy_day + b.days(3, 6);
+    let path = b.staff(i, Role::Pathologist);
+    let (ihc, amplified) = ihc_of(b, e.her2);
+    let report = match testing::pathology_command("biopsy-1", "A1", ihc, amplified, reported) {
+        Command::RecordPathology(r) => Command::RecordPathology(protocol::RecordPathology {
+            reader: people::display_name(path).into(),
+            ..r
+        }),
+        other => other,
+    };
+    b.add(
+        i,
+        b.cal.at(reported, 14, 0),
+        path,
+        Action::Enter(vec![report]),
+    )
+    .then_some(reported)
 }
 
 /// The biopsy's IHC score for her HER2 category (HER2-low: 1+ or 2+ without amplification).

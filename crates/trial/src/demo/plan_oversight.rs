@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use protocol::Command;
 use protocol::oversight::{
     ChangeHold, DataPoint, DeviationCategory, OversightCommand as O, RaiseQuery, ReportDeviation,
-    Scope, SignCasebook, SignScope, VerifyEntries,
+    Scope, SignCasebook, SignScope,
 };
 use protocol::records::DeviationSeverity;
 
@@ -19,7 +19,7 @@ use super::people;
 use super::plan::{Action, Builder};
 
 /// What the plan says of a woman, read from her planned steps.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct Course {
     /// Her screening forms were entered (she has the screening labs).
     screened: Option<DateTime<Utc>>,
@@ -29,6 +29,8 @@ struct Course {
     closed: Option<DateTime<Utc>>,
     /// Her last planned step.
     last: Option<DateTime<Utc>>,
+    /// When her site entered data (forms, follow-ups, PET exams), in order.
+    entered: Vec<DateTime<Utc>>,
 }
 
 /// What the monitor asks about, by screening lab entry (the screening labs are lab-1
@@ -61,6 +63,12 @@ fn courses(b: &Builder) -> Vec<Course> {
     for s in &b.plan.steps {
         let c = &mut out[s.person];
         c.last = Some(s.at);
+        if matches!(
+            s.action,
+            Action::Enter(_) | Action::FollowUp { .. } | Action::Pet { .. }
+        ) {
+            c.entered.push(s.at);
+        }
         let Action::Enter(cmds) = &s.action else {
             continue;
         };
@@ -82,85 +90,88 @@ fn courses(b: &Builder) -> Vec<Course> {
 /// Plans the monitor's, the investigators' and the data manager's work.
 pub fn oversight(b: &mut Builder) {
     let courses = courses(b);
-    let present = b.cal.present;
-    let monitor = "monica.monitor";
+    let mut m = Monitoring::default();
     let mut visit = b.cal.at(b.cal.start + Duration::days(60), 10, 0);
-    let mut asked = 0usize;
-    let mut previous: Vec<(usize, &'static str)> = Vec::new();
-    let mut waiting = BTreeSet::new();
-    let mut queried = BTreeSet::new();
-    while visit < present {
-        let last_visit = visit + Duration::days(60) >= present;
+    while visit < b.cal.present {
+        let last_visit = visit + Duration::days(60) >= b.cal.present;
         // Queries of the previous visit that the site answered are closed now.
-        for (person, entry) in std::mem::take(&mut previous) {
+        for (person, entry) in std::mem::take(&mut m.answered) {
             let close = Action::CloseQuery {
                 entry,
                 text: "Confirmed at the monitoring visit.",
             };
-            b.add(person, visit + Duration::hours(1), monitor, close);
+            b.add(person, visit + Duration::hours(1), MONITOR, close);
         }
         for (k, c) in courses.iter().enumerate() {
-            let Some(screened) = c.screened else {
-                continue;
-            };
             let open = c.closed.is_none_or(|t| t > visit) && c.ended.is_none_or(|t| t > visit);
-            if screened + Duration::days(14) > visit
-                || c.last.is_none_or(|t| t < visit - Duration::days(60))
-            {
-                continue;
-            }
-            // Source data verification of everything entered since the last visit.
-            let verify = O::VerifyEntries(VerifyEntries {
-                entry_ids: vec![],
-                scope: Some(Scope::Participant),
-            });
-            if !open {
-                continue;
-            }
-            b.add(
-                k,
-                visit + Duration::minutes(k as i64 % 50),
-                monitor,
-                Action::Oversee(Box::new(verify)),
-            );
-            // At the last visit each site gets one query it has not answered yet.
-            let site = b.plan.people[k].site;
-            let leave_open = last_visit && waiting.insert(site);
-            if k % 6 != 1 && !leave_open {
-                continue;
-            }
-            let (entry, question, answer) = QUESTIONS[asked % QUESTIONS.len()];
-            asked += 1;
-            queried.insert(k);
-            let raise = O::RaiseQuery(RaiseQuery {
-                point: DataPoint {
-                    entry_id: entry.into(),
-                    field: Some("value".into()),
-                },
-                text: question.into(),
-            });
-            b.add(
-                k,
-                visit + Duration::minutes(55),
-                monitor,
-                Action::Oversee(Box::new(raise)),
-            );
-            if leave_open {
-                continue;
-            }
-            let nurse = b.staff(k, Role::ResearchNurse);
-            let reply = Action::AnswerQuery {
-                entry,
-                text: answer,
-            };
-            if b.add(k, visit + Duration::days(3), nurse, reply) {
-                previous.push((k, entry));
+            // Only data entered since the last visit are there to verify.
+            let since = visit - Duration::days(60);
+            let recent = c.entered.iter().any(|t| *t > since && *t <= visit);
+            if c.screened.is_some_and(|t| t + Duration::days(14) <= visit) && open && recent {
+                m.visit(b, k, visit, last_visit);
             }
         }
         visit += Duration::days(60);
     }
-    sign_and_lock(b, &courses, &queried);
+    sign_and_lock(b, &courses, &m.queried);
     deviations(b, &courses);
+}
+
+/// The monitor who visits the sites.
+const MONITOR: &str = "monica.monitor";
+
+/// What the monitoring visits have done so far.
+#[derive(Default)]
+struct Monitoring {
+    /// Queries raised, for choosing the next question.
+    asked: usize,
+    /// Queries the site answered since the last visit: woman and entry.
+    answered: Vec<(usize, &'static str)>,
+    /// Sites with a query left open at the last visit.
+    waiting: BTreeSet<&'static str>,
+    /// Women with a query.
+    queried: BTreeSet<usize>,
+}
+
+impl Monitoring {
+    /// Woman `k` at a visit: her entries verified; for one in six (and one per site at
+    /// the last visit, left unanswered) a query on a screening lab that her site answers
+    /// three days later.
+    fn visit(&mut self, b: &mut Builder, k: usize, visit: DateTime<Utc>, last_visit: bool) {
+        let at = visit + Duration::minutes(k as i64 % 50);
+        b.add(k, at, MONITOR, Action::VerifyRemaining);
+        let leave_open = last_visit && self.waiting.insert(b.plan.people[k].site);
+        if k % 6 != 1 && !leave_open {
+            return;
+        }
+        let (entry, question, answer) = QUESTIONS[self.asked % QUESTIONS.len()];
+        self.asked += 1;
+        self.queried.insert(k);
+        let raise = O::RaiseQuery(RaiseQuery {
+            point: DataPoint {
+                entry_id: entry.into(),
+                field: Some("value".into()),
+            },
+            text: question.into(),
+        });
+        b.add(
+            k,
+            visit + Duration::minutes(55),
+            MONITOR,
+            Action::Oversee(Box::new(raise)),
+        );
+        if leave_open {
+            return;
+        }
+        let nurse = b.staff(k, Role::ResearchNurse);
+        let reply = Action::AnswerQuery {
+            entry,
+            text: answer,
+        };
+        if b.add(k, visit + Duration::days(3), nurse, reply) {
+            self.answered.push((k, entry));
+        }
+    }
 }
 
 /// Casebooks signed by the investigator ten days after the end; the first three ended
@@ -187,12 +198,8 @@ fn sign_and_lock(b: &mut Builder, courses: &[Course], queried: &BTreeSet<usize>)
         }
         if locked < 3 && ended + Duration::days(90) < present && !queried.contains(&k) {
             locked += 1;
-            let verify = O::VerifyEntries(VerifyEntries {
-                entry_ids: vec![],
-                scope: Some(Scope::Participant),
-            });
             let at = ended + Duration::days(30);
-            b.add(k, at, "monica.monitor", Action::Oversee(Box::new(verify)));
+            b.add(k, at, MONITOR, Action::VerifyRemaining);
             for (h, command) in [(1, O::Freeze as fn(ChangeHold) -> O), (2, O::Lock)] {
                 let hold = command(ChangeHold {
                     scope: Scope::Participant,
@@ -242,6 +249,6 @@ fn deviations(b: &mut Builder, courses: &[Course]) {
             occurred_at: screened,
             entry_id: None,
         });
-        b.add(k, at, "monica.monitor", Action::Oversee(Box::new(report)));
+        b.add(k, at, MONITOR, Action::Oversee(Box::new(report)));
     }
 }

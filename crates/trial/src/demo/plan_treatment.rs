@@ -60,38 +60,15 @@ struct Course {
 
 /// T-DXd from cycle 1 day 1 until progression, the end of her participation or today.
 pub fn arm1(b: &mut Builder, a: &Arm1) {
-    let i = a.person;
-    let reader = b.staff(i, Role::NuclearMedicineReader);
-    let c1d1 = a.allocated + b.days(4, 9);
-    let ct0 = c1d1 - b.days(2, 5);
-    let baseline = testing::ct_baseline_command(ct0);
-    if !b.add(
-        i,
-        b.cal.at(ct0 + Duration::days(1), 16, 0),
-        reader,
-        Action::Enter(vec![baseline]),
-    ) {
+    let Some(mut imaging) = Imaging::start(b, a) else {
         return;
-    }
+    };
     let aes = plan_aes(b, a);
-    let late_pet2 = b.specials.late_pet2.contains(&a.number);
-    let pet2_day = c1d1
-        + if late_pet2 {
-            b.days(90, 95)
-        } else {
-            b.days(63, 80)
-        };
-    let progression_day = a
-        .treatment
-        .pfs
-        .event
-        .then(|| c1d1 + Duration::days((a.treatment.pfs.months * DAYS_PER_MONTH) as i64));
     let mut course = Course {
         level: Some(DoseLevel::Start),
         ..Course::default()
     };
-    let (mut day, mut ct_k, mut pet2_done) = (c1d1, 1, false);
-    let mut tumour = Tumour::new(a.treatment.best_change_pct);
+    let mut day = imaging.c1d1;
     for cycle in 1..=40u32 {
         if !dose(b, a, &mut course, cycle, day) {
             return;
@@ -101,70 +78,121 @@ pub fn arm1(b: &mut Builder, a: &Arm1) {
                 return;
             }
         }
-        if course.stopped {
-            return;
-        }
-        if b.specials.withdraws_on_treatment == Some(a.number) && cycle == 3 {
-            let at = b.cal.at(day + Duration::days(10), 11, 0);
-            b.add(
-                i,
-                at + Duration::minutes(20),
-                b.staff(i, Role::ResearchNurse),
-                Action::Enter(vec![withdraw(at)]),
-            );
-            return;
-        }
-        if b.specials.lost == Some(a.number) && cycle == 5 {
-            let lost = Command::RecordLostToFollowUp(protocol::RecordLostToFollowUp {
-                last_contact_on: day,
-                note: Some("No answer to calls or letters since her fifth cycle".into()),
-            });
-            let at = b.cal.at(day + Duration::days(45), 10, 0);
-            b.add(
-                i,
-                at,
-                b.staff(i, Role::Investigator),
-                Action::Enter(vec![lost]),
-            );
+        if course.stopped || leaves(b, a, cycle, day) {
             return;
         }
         let mut next = day + Duration::days(21);
         if let Some(extra) = course.delay.as_ref().map(|_| b.days(5, 8)) {
             next += extra;
         }
-        // PET2 unless the CT that shows progression comes first (then PET3 may follow).
+        if !imaging.before(b, a, next) {
+            return;
+        }
+        day = next;
+    }
+}
+
+/// A withdrawal after cycle 3 or a loss to follow-up after cycle 5, for the women the
+/// plan gave those paths; `true` when her journey ends there.
+fn leaves(b: &mut Builder, a: &Arm1, cycle: u32, day: NaiveDate) -> bool {
+    let i = a.person;
+    if b.specials.withdraws_on_treatment == Some(a.number) && cycle == 3 {
+        let at = b.cal.at(day + Duration::days(10), 11, 0);
+        let nurse = b.staff(i, Role::ResearchNurse);
+        b.add(
+            i,
+            at + Duration::minutes(20),
+            nurse,
+            Action::Enter(vec![withdraw(at)]),
+        );
+        return true;
+    }
+    if b.specials.lost == Some(a.number) && cycle == 5 {
+        let lost = Command::RecordLostToFollowUp(protocol::RecordLostToFollowUp {
+            last_contact_on: day,
+            note: Some("No answer to calls or letters since her fifth cycle".into()),
+        });
+        let at = b.cal.at(day + Duration::days(45), 10, 0);
+        let inv = b.staff(i, Role::Investigator);
+        b.add(i, at, inv, Action::Enter(vec![lost]));
+        return true;
+    }
+    false
+}
+
+/// Her imaging on T-DXd: a CT every six weeks from cycle 1 day 1, PET2 once, and where
+/// her simulated progression shows.
+struct Imaging {
+    c1d1: NaiveDate,
+    pet2_day: Option<NaiveDate>,
+    progression_day: Option<NaiveDate>,
+    next_ct: i64,
+    tumour: Tumour,
+}
+
+impl Imaging {
+    /// Cycle 1 day 1 a few days after allocation, with the baseline CT read before it;
+    /// `None` when that is after today.
+    fn start(b: &mut Builder, a: &Arm1) -> Option<Imaging> {
+        let i = a.person;
+        let reader = b.staff(i, Role::NuclearMedicineReader);
+        let c1d1 = a.allocated + b.days(4, 9);
+        let ct0 = c1d1 - b.days(2, 5);
+        let baseline = Action::Enter(vec![testing::ct_baseline_command(ct0)]);
+        let read_at = b.cal.at(ct0 + Duration::days(1), 16, 0);
+        if !b.add(i, read_at, reader, baseline) {
+            return None;
+        }
+        let late = b.specials.late_pet2.contains(&a.number);
+        let pet2 = c1d1 + if late { b.days(90, 95) } else { b.days(63, 80) };
+        let pfs = &a.treatment.pfs;
+        let progression_day = pfs
+            .event
+            .then(|| c1d1 + Duration::days((pfs.months * DAYS_PER_MONTH) as i64));
+        // PET2 only if it comes before the CT that shows progression.
         let progression_ct = progression_day.map(|p| {
             let k = ((p - c1d1).num_days() + 41).div_euclid(42).max(1);
             c1d1 + Duration::days(42 * k)
         });
-        if !pet2_done && pet2_day < next + Duration::days(10) {
-            pet2_done = true;
-            let before_progression = progression_ct.is_none_or(|ct| pet2_day <= ct);
-            if before_progression && !pet2(b, a, pet2_day) {
-                return;
+        Some(Imaging {
+            c1d1,
+            pet2_day: progression_ct.is_none_or(|ct| pet2 <= ct).then_some(pet2),
+            progression_day,
+            next_ct: 1,
+            tumour: Tumour::new(a.treatment.best_change_pct),
+        })
+    }
+
+    /// The PET2 and CTs due before the dose of `next` (PET2 up to ten days after it);
+    /// `false` when her journey ends (today, or progression and what follows it).
+    fn before(&mut self, b: &mut Builder, a: &Arm1, next: NaiveDate) -> bool {
+        if let Some(day) = self.pet2_day.filter(|d| *d < next + Duration::days(10)) {
+            self.pet2_day = None;
+            if !pet2(b, a, day) {
+                return false;
             }
         }
-        // CTs every six weeks from cycle 1 day 1 that fall before the next dose.
-        while c1d1 + Duration::days(42 * ct_k) < next {
-            let scan = c1d1 + Duration::days(42 * ct_k);
-            ct_k += 1;
-            let progressed = progression_day.is_some_and(|p| p <= scan);
-            let (t1, t2) = tumour.scan(progressed);
-            let ct = testing::ct_follow_up_command(scan, t1, t2);
+        let reader = b.staff(a.person, Role::NuclearMedicineReader);
+        while self.c1d1 + Duration::days(42 * self.next_ct) < next {
+            let scan = self.c1d1 + Duration::days(42 * self.next_ct);
+            self.next_ct += 1;
+            let progressed = self.progression_day.is_some_and(|p| p <= scan);
+            let (t1, t2) = self.tumour.scan(progressed);
+            let ct = Action::Enter(vec![testing::ct_follow_up_command(scan, t1, t2)]);
             if !b.add(
-                i,
+                a.person,
                 b.cal.at(scan + Duration::days(1), 11, 0),
                 reader,
-                Action::Enter(vec![ct]),
+                ct,
             ) {
-                return;
+                return false;
             }
             if progressed {
                 after_progression(b, a, scan);
-                return;
+                return false;
             }
         }
-        day = next;
+        true
     }
 }
 
@@ -250,13 +278,10 @@ fn adverse_event(
     day: NaiveDate,
 ) -> bool {
     let i = a.person;
-    let nurse = b.staff(i, Role::ResearchNurse);
     let onset = day + b.days(2, 6);
     let aware = b.cal.at(onset + Duration::days(1), 14, 0);
-    let ild = ae.term == "Pneumonitis";
-    let neutropenia = ae.term == "Neutrophil count decreased";
-    let mut cmd = testing::adverse_event_command(ae.code, ae.grade, onset, aware);
-    let Command::RecordAdverseEvent(x) = &mut cmd else {
+    let cmd = testing::adverse_event_command(ae.code, ae.grade, onset, aware);
+    let Command::RecordAdverseEvent(mut x) = cmd else {
         return true;
     };
     x.relation_tdxd = Causality::PossiblyRelated;
@@ -264,28 +289,88 @@ fn adverse_event(
     if late_sae {
         b.specials.late_sae = None;
     }
-    if ae.grade >= 3 && (ild || late_sae) {
+    if ae.grade >= 3 && (ae.term == "Pneumonitis" || late_sae) {
         x.serious_hospitalisation = true;
         let hours = if late_sae { 70 } else { 6 };
         x.reported_to_sponsor_at = Some(aware + Duration::hours(hours));
     }
-    let mut death = None;
+    let (resolved, death) = dose_rule(b, c, ae, &mut x, onset);
+    // A serious event is entered once the sponsor has it (the report time is not in the
+    // future); for the late one that is three days after the site knew.
+    let entered = x.reported_to_sponsor_at.map_or(aware, |r| r.max(aware));
+    let cmd = Command::RecordAdverseEvent(x);
+    if let Some(resolved) = resolved {
+        c.open.push((cmd.clone(), resolved));
+    }
+    let nurse = b.staff(i, Role::ResearchNurse);
+    if !b.add(i, entered, nurse, Action::Enter(vec![cmd])) {
+        return false;
+    }
+    match death {
+        Some(died) => {
+            c.stopped = true;
+            let d = Command::RecordDeath(protocol::RecordDeath {
+                died_on: died,
+                cause: Some("Pneumonitis (interstitial lung disease) grade 5".into()),
+            });
+            let at = b.cal.at(died + Duration::days(1), 10, 0);
+            b.add(
+                i,
+                at,
+                b.staff(i, Role::Investigator),
+                Action::Enter(vec![d]),
+            )
+        }
+        None if c.stopped => {
+            let end = Command::EndParticipation(protocol::EndParticipation {
+                reason: protocol::OffStudyReason::InvestigatorDecision,
+                ended_on: onset + Duration::days(7),
+                note: Some(format!(
+                    "T-DXd permanently discontinued for pneumonitis grade {}",
+                    ae.grade
+                )),
+            });
+            let at = b.cal.at(onset + Duration::days(7), 14, 0);
+            b.add(
+                i,
+                at,
+                b.staff(i, Role::Investigator),
+                Action::Enter(vec![end]),
+            )
+        }
+        None => true,
+    }
+}
+
+/// What the T-DXd label's rule for this event does (clinical-rules §1.3): the action
+/// recorded with it, the hold or lower level of the next dose, and when its follow-up
+/// resolves it; or, for a fatal ILD, the day she died.
+fn dose_rule(
+    b: &mut Builder,
+    c: &mut Course,
+    ae: &PlannedAe,
+    x: &mut protocol::RecordAdverseEvent,
+    onset: NaiveDate,
+) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    let ild = ae.term == "Pneumonitis";
+    let neutropenia = ae.term == "Neutrophil count decreased";
     match (ild, neutropenia, ae.grade) {
         (true, _, 1) => {
             x.action_tdxd = ActionTaken::DrugInterrupted;
             c.delay = Some("Held for pneumonitis grade 1 until resolved".into());
-            c.open.push((cmd.clone(), onset + b.days(10, 16)));
+            (Some(onset + b.days(10, 16)), None)
         }
         (true, _, 5) => {
             x.serious_death = true;
             x.outcome = AeOutcome::Fatal;
             x.action_tdxd = ActionTaken::DrugWithdrawn;
-            x.reported_to_sponsor_at = Some(aware + Duration::hours(5));
-            death = Some(onset + b.days(5, 12));
+            x.reported_to_sponsor_at = Some(x.site_aware_at + Duration::hours(5));
+            (None, Some(onset + b.days(5, 12)))
         }
         (true, _, _) => {
             x.action_tdxd = ActionTaken::DrugWithdrawn;
             c.stopped = true;
+            (None, None)
         }
         (_, true, g) if g >= 3 => {
             x.action_tdxd = ActionTaken::DrugInterrupted;
@@ -295,7 +380,7 @@ fn adverse_event(
             if g == 4 {
                 c.level = c.level.and_then(lower);
             }
-            c.open.push((cmd.clone(), onset + b.days(5, 9)));
+            (Some(onset + b.days(5, 9)), None)
         }
         (_, _, 3) => {
             x.action_tdxd = ActionTaken::DoseReduced;
@@ -303,46 +388,10 @@ fn adverse_event(
                 c.level = Some(l);
                 c.reduction = Some(format!("{} grade 3 in the previous cycle", ae.term));
             }
-            c.open.push((cmd.clone(), onset + b.days(6, 12)));
+            (Some(onset + b.days(6, 12)), None)
         }
-        _ => c.open.push((cmd.clone(), onset + b.days(3, 10))),
+        _ => (Some(onset + b.days(3, 10)), None),
     }
-    // A serious event is entered once the sponsor has it (the report time is not in the
-    // future); for the late one that is three days after the site knew.
-    let entered = match &cmd {
-        Command::RecordAdverseEvent(x) => x.reported_to_sponsor_at.map_or(aware, |r| r.max(aware)),
-        _ => aware,
-    };
-    if !b.add(i, entered, nurse, Action::Enter(vec![cmd])) {
-        return false;
-    }
-    let inv = b.staff(i, Role::Investigator);
-    if let Some(died) = death {
-        c.stopped = true;
-        let d = Command::RecordDeath(protocol::RecordDeath {
-            died_on: died,
-            cause: Some("Pneumonitis (interstitial lung disease) grade 5".into()),
-        });
-        return b.add(
-            i,
-            b.cal.at(died + Duration::days(1), 10, 0),
-            inv,
-            Action::Enter(vec![d]),
-        );
-    }
-    if c.stopped {
-        let end = Command::EndParticipation(protocol::EndParticipation {
-            reason: protocol::OffStudyReason::InvestigatorDecision,
-            ended_on: onset + Duration::days(7),
-            note: Some(format!(
-                "T-DXd permanently discontinued for pneumonitis grade {}",
-                ae.grade
-            )),
-        });
-        let at = b.cal.at(onset + Duration::days(7), 14, 0);
-        return b.add(i, at, inv, Action::Enter(vec![end]));
-    }
-    true
 }
 
 fn lower(l: DoseLevel) -> Option<DoseLevel> {
