@@ -142,8 +142,9 @@ impl Run<'_> {
                 self.enter(step, &[c], None).await?;
             }
             Action::ReadResponse { job } => {
-                let c = self.read_response(id, *job).await?;
-                self.enter(step, &[c], None).await?;
+                if let Some(c) = self.read_response(id, *job).await? {
+                    self.enter(step, &[c], None).await?;
+                }
             }
             Action::Oversee(command) => self.oversee(step, command).await?,
             Action::VerifyRemaining => {
@@ -436,8 +437,9 @@ impl Run<'_> {
     }
 
     /// The reader's PET1 → PET2 read: each PET2 candidate is the PET1 lesion at the same
-    /// place, or not a lesion.
-    async fn read_response(&self, id: &str, job: usize) -> Result<Command> {
+    /// place, or not a lesion. None when PET1 has no measured lesion to follow (only one
+    /// outlined by hand): there is no response to read.
+    async fn read_response(&self, id: &str, job: usize) -> Result<Option<Command>> {
         let p = self.loaded(id).await?.participant;
         let q2 = p
             .pet_quantification(PetTimepoint::Pet2)
@@ -448,10 +450,14 @@ impl Run<'_> {
                 r.lesions
                     .iter()
                     .filter(|l| l.confirmed())
-                    .filter_map(|l| Some((l.label.clone(), l.centroid_mm?)))
+                    .filter_map(|l| Some((l.label.clone(), l.centroid_mm?, l.suv_peak?)))
+                    .map(|(label, centroid, _)| (label, centroid))
                     .collect()
             })
             .unwrap_or_default();
+        if pet1.is_empty() {
+            return Ok(None);
+        }
         let mut used = std::collections::BTreeSet::new();
         let decisions = q2
             .candidates
@@ -487,12 +493,14 @@ impl Run<'_> {
                 }
             })
             .collect();
-        Ok(Command::ConfirmPetResponse(protocol::ConfirmPetResponse {
-            pet2_quantification_id: q2.quantification_id.clone(),
-            decisions,
-            background_suv: None,
-            note: None,
-        }))
+        Ok(Some(Command::ConfirmPetResponse(
+            protocol::ConfirmPetResponse {
+                pet2_quantification_id: q2.quantification_id.clone(),
+                decisions,
+                background_suv: None,
+                note: None,
+            },
+        )))
     }
 }
 
