@@ -7,6 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::{demo_participants, text};
+
 const BIN: &str = env!("CARGO_BIN_EXE_her2ex");
 
 fn her2ex(data: &Path, args: &[&str]) -> Output {
@@ -20,14 +23,6 @@ fn her2ex(data: &Path, args: &[&str]) -> Output {
         )
         .output()
         .expect("run her2ex")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// The workspace root (the tests read `testdata/` and `scripts/` from it).
@@ -59,17 +54,8 @@ fn demo() -> (tempfile::TempDir, usize) {
     let dir = tempfile::tempdir().unwrap();
     let o = her2ex(dir.path(), &["demo", "--no-serve", "--participants", "12"]);
     assert!(o.status.success(), "{}", text(&o));
-    let out = text(&o);
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("demo data built"))
-        .unwrap_or_else(|| panic!("the demo says what it built: {out}"));
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let at = words
-        .iter()
-        .position(|w| *w == "participants")
-        .expect("count");
-    (dir, words[at - 1].parse().expect("a number"))
+    let registered = demo_participants(&o);
+    (dir, registered)
 }
 
 fn xmllint(file: &Path) -> Option<Output> {

@@ -8,6 +8,9 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod common;
+use common::{demo_participants, text};
+
 const BIN: &str = env!("CARGO_BIN_EXE_her2ex");
 
 fn her2ex(data: &Path, args: &[&str]) -> Output {
@@ -23,14 +26,6 @@ fn her2ex(data: &Path, args: &[&str]) -> Output {
         .expect("run her2ex")
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 /// A small demo built at a fixed instant, so that two builds can be compared.
 const SMALL_DEMO: [&str; 8] = [
     "demo",
@@ -43,28 +38,13 @@ const SMALL_DEMO: [&str; 8] = [
     "2026-11-18T11:00:00Z",
 ];
 
-/// How many participants the demo's last line says it built.
-fn built(o: &Output) -> u64 {
-    let out = text(o);
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("demo data built"))
-        .unwrap_or_else(|| panic!("the demo says what it built: {out}"));
-    let words: Vec<&str> = line.split_whitespace().collect();
-    let at = words
-        .iter()
-        .position(|w| *w == "participants")
-        .expect("count");
-    words[at - 1].parse().expect("a number")
-}
-
 #[test]
 fn the_statistician_analyses_the_demo_and_writes_a_reproducible_report() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     let o = her2ex(&data, &SMALL_DEMO);
     assert!(o.status.success(), "{}", text(&o));
-    let registered = built(&o);
+    let registered = demo_participants(&o);
     // The cut-off just after the demo's present: the outputs taken below come later.
     let cut = "2026-11-18T11:00:01Z".to_string();
 

@@ -321,6 +321,21 @@ impl Builder {
         false
     }
 
+    /// Her consent withdrawn at `at`, entered by her site's nurse a few minutes later.
+    pub fn withdraw(&mut self, person: usize, at: DateTime<Utc>) {
+        let nurse = self.staff(person, Role::ResearchNurse);
+        let command = Command::WithdrawConsent(protocol::WithdrawConsent {
+            withdrawn_at: at,
+            reason: "She no longer wishes to take part".into(),
+        });
+        self.add(
+            person,
+            at + Duration::minutes(15),
+            nurse,
+            Action::Enter(vec![command]),
+        );
+    }
+
     /// Days drawn uniformly in `lo..=hi`.
     pub fn days(&mut self, lo: i64, hi: i64) -> Duration {
         Duration::days(self.rng.random_range(lo..=hi))

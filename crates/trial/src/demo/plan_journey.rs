@@ -133,14 +133,7 @@ fn enrolled(
         return;
     }
     if b.specials.withdraws_early == Some(number) {
-        let at = b.cal.at(enrol_day + Duration::days(1), 14, 0);
-        let nurse = b.staff(i, Role::ResearchNurse);
-        b.add(
-            i,
-            at + Duration::minutes(10),
-            nurse,
-            Action::Enter(vec![withdraw(at)]),
-        );
+        b.withdraw(i, b.cal.at(enrol_day + Duration::days(1), 14, 0));
         return;
     }
     let pet1_day = enrol_day + b.days(1, 4);
@@ -230,14 +223,6 @@ fn ihc_of(b: &mut Builder, her2: Her2Category) -> (IhcScore, bool) {
         Her2Category::Low => (IhcScore::TwoPlus, false),
         Her2Category::Positive => (IhcScore::ThreePlus, false),
     }
-}
-
-/// Consent withdrawn at `at`.
-pub fn withdraw(at: DateTime<Utc>) -> Command {
-    Command::WithdrawConsent(protocol::WithdrawConsent {
-        withdrawn_at: at,
-        reason: "She no longer wishes to take part".into(),
-    })
 }
 
 /// Arm 2: now and then an adverse event after the PET, and the end of the follow-up 14

@@ -18,7 +18,7 @@ use analysis::simulate::assumptions::LesionSite as SimSite;
 use analysis::simulate::generate::{Enrolled, Treatment};
 
 use super::plan::{Action, Builder};
-use super::plan_journey::{pet_job, withdraw};
+use super::plan_journey::pet_job;
 
 /// Days in a month of the simulator's PFS.
 const DAYS_PER_MONTH: f64 = 30.44;
@@ -97,14 +97,7 @@ pub fn arm1(b: &mut Builder, a: &Arm1) {
 fn leaves(b: &mut Builder, a: &Arm1, cycle: u32, day: NaiveDate) -> bool {
     let i = a.person;
     if b.specials.withdraws_on_treatment == Some(a.number) && cycle == 3 {
-        let at = b.cal.at(day + Duration::days(10), 11, 0);
-        let nurse = b.staff(i, Role::ResearchNurse);
-        b.add(
-            i,
-            at + Duration::minutes(20),
-            nurse,
-            Action::Enter(vec![withdraw(at)]),
-        );
+        b.withdraw(i, b.cal.at(day + Duration::days(10), 11, 0));
         return true;
     }
     if b.specials.lost == Some(a.number) && cycle == 5 {

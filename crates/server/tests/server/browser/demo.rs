@@ -100,14 +100,7 @@ async fn the_70_participant_demo_gives_every_role_work_and_its_pages_open() {
         .await
         .expect("PET page");
     heading(&c, |h| h.starts_with("PET1")).await;
-    let loaded: Value = c
-        .execute(
-            "const i = document.getElementById('mip'); return i.complete && i.naturalWidth > 100;",
-            vec![],
-        )
-        .await
-        .expect("script");
-    assert_eq!(loaded, json!(true), "the MIP picture of {reviewed} loads");
+    assert!(mip_loaded(&c).await, "the MIP picture of {reviewed} loads");
     let rows = texts(&c, "#candidates tbody tr").await;
     assert!(!rows.is_empty(), "{reviewed}'s candidates are listed");
     assert!(console_errors(&c).await.is_empty(), "PET page console");

@@ -213,6 +213,18 @@ pub(super) async fn screenshot(c: &Client, name: &str) {
     }
 }
 
+/// Whether the PET page's MIP picture has loaded (a real picture, not a broken image).
+pub(super) async fn mip_loaded(c: &Client) -> bool {
+    let loaded = c
+        .execute(
+            "const i = document.getElementById('mip'); return i.complete && i.naturalWidth > 100;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    loaded == json!(true)
+}
+
 /// Types into the input with this id.
 pub(super) async fn type_into(c: &Client, id: &str, text: &str) {
     let input = c.find(Locator::Id(id)).await.expect("input");

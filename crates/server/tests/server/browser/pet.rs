@@ -33,14 +33,7 @@ async fn a_reader_reviews_the_pet_and_the_investigator_chooses_the_biopsy_target
     type_into(&c, "assignment_reason", "scanner sent the phantom id").await;
     click(&c, "form.card button[type=submit]").await;
     after_slow_submit(&c, "quantification").await;
-    let loaded: Value = c
-        .execute(
-            "const i = document.getElementById('mip'); return i.complete && i.naturalWidth > 100;",
-            vec![],
-        )
-        .await
-        .expect("script");
-    assert_eq!(loaded, json!(true), "the MIP picture loads");
+    assert!(mip_loaded(&c).await, "the MIP picture loads");
     let rows = c
         .find_all(Locator::Css("#candidates tbody tr"))
         .await

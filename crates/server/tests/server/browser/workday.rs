@@ -246,14 +246,7 @@ async fn the_pet_workspace_shows_the_mip_beside_the_decisions_zooms_and_lights_t
         .await
         .expect("PET page");
     heading(&c, |h| h.starts_with("PET1")).await;
-    let loaded: Value = c
-        .execute(
-            "const i = document.getElementById('mip'); return i.complete && i.naturalWidth > 100;",
-            vec![],
-        )
-        .await
-        .expect("script");
-    assert_eq!(loaded, json!(true), "the MIP picture loads");
+    assert!(mip_loaded(&c).await, "the MIP picture loads");
 
     // Beside the reader's decisions, and larger than the 368 px it had.
     c.execute(

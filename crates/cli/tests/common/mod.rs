@@ -1,0 +1,28 @@
+//! What the CLI test binaries share.
+
+use std::process::Output;
+
+/// Standard output and standard error together, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// How many participants `her2ex demo` says it built (its "demo data built … N
+/// participants" line).
+pub fn demo_participants(o: &Output) -> usize {
+    let out = text(o);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("demo data built"))
+        .unwrap_or_else(|| panic!("the demo says what it built: {out}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| *w == "participants")
+        .expect("count");
+    words[at - 1].parse().expect("a number")
+}
