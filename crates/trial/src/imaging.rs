@@ -156,8 +156,42 @@ pub fn quantify_series(
             "no series {series_uid} in the DICOM archive"
         )));
     }
+    let series_patient_id = archive
+        .series()
+        .map_err(|e| Error::internal("reading the archive", e))?
+        .into_iter()
+        .find(|s| s.series_instance_uid == series_uid)
+        .and_then(|s| s.patient_id);
+    let series = StoredSeries {
+        uid: series_uid,
+        files: &files,
+        patient_id: series_patient_id,
+    };
+    quantify_stored(&series, tp, administration_id, settings, zone)
+}
+
+/// A series' stored object files, as the archive holds them.
+pub struct StoredSeries<'a> {
+    /// SeriesInstanceUID.
+    pub uid: &'a str,
+    /// Its objects' files in the archive.
+    pub files: &'a [PathBuf],
+    /// The PatientID the archive recorded for it.
+    pub patient_id: Option<String>,
+}
+
+/// [`quantify_series`] on object files already known (the demo, which has just stored
+/// them, passes the paths the archive gave it instead of looking them up in its index).
+pub fn quantify_stored(
+    stored: &StoredSeries,
+    tp: PetTimepoint,
+    administration_id: &str,
+    settings: &Settings,
+    zone: SiteZone,
+) -> Result<Quantified> {
+    let (series_uid, files) = (stored.uid, stored.files);
     // One pass: headers calibrated first, each slice scaled to SUV as it is read.
-    let loaded = pet::suv::load_suv(&files, &SuvOptions::default())
+    let loaded = pet::suv::load_suv(files, &SuvOptions::default())
         .map_err(|e| pet_refusal(format!("Series {series_uid} cannot be read: {e}")))?;
     let cal = loaded.calibration.map_err(|r| {
         pet_refusal(format!(
@@ -193,12 +227,7 @@ pub fn quantify_series(
             .iter()
             .map(|p| format!("File skipped: {}", p.reason)),
     );
-    let series_patient_id = archive
-        .series()
-        .map_err(|e| Error::internal("reading the archive", e))?
-        .into_iter()
-        .find(|s| s.series_instance_uid == series_uid)
-        .and_then(|s| s.patient_id);
+    let series_patient_id = stored.patient_id.clone();
     let header = PetHeaderFacts {
         injected_activity_mbq: cal.dose_bq.map(|b| b / 1e6),
         injected_at: cal.injection_datetime.and_then(|t| zone.to_utc(t)),

@@ -122,22 +122,25 @@ fn make(
     let folder = std::path::Path::new("her2ex-demo")
         .join(job.spec.patient_id.as_deref().unwrap_or("unknown"))
         .join(job.timepoint.id());
+    let mut files = Vec::with_capacity(slices.len());
     for (bytes, name) in slices.iter().zip(&truth.files) {
         let source = archive::Source::Folder {
             path: folder.join(name),
         };
-        archive
+        let stored = archive
             .store_bytes(bytes, &source, site)
             .map_err(|e| format!("archiving the demo PET: {e}"))?;
+        files.push(stored.path);
     }
-    let quantified = crate::imaging::quantify_series(
-        archive,
-        &truth.series_uid,
-        job.timepoint,
-        "imp-1",
-        settings,
-        zone,
-    )
-    .map_err(|e| format!("quantifying the demo PET: {}", super::error::explain(&e)))?;
+    // Read back from the archive's stored objects, as the application reads an exam; the
+    // paths come from the store itself, not from a scan of the whole archive's index.
+    let series = crate::imaging::StoredSeries {
+        uid: &truth.series_uid,
+        files: &files,
+        patient_id: job.spec.patient_id.clone(),
+    };
+    let quantified =
+        crate::imaging::quantify_stored(&series, job.timepoint, "imp-1", settings, zone)
+            .map_err(|e| format!("quantifying the demo PET: {}", super::error::explain(&e)))?;
     Ok(Exam { truth, quantified })
 }

@@ -156,10 +156,12 @@ impl Imaging {
         })
     }
 
-    /// The PET2 and CTs due before the dose of `next` (PET2 up to ten days after it);
-    /// `false` when her journey ends (today, or progression and what follows it).
+    /// The PET2 and CTs due before the dose of `next`; `false` when her journey ends
+    /// (today, or progression and what follows it). PET2 is never planned past the next
+    /// dose, so an adverse event of the next cycle that ends her participation comes
+    /// after its read.
     fn before(&mut self, b: &mut Builder, a: &Arm1, next: NaiveDate) -> bool {
-        if let Some(day) = self.pet2_day.filter(|d| *d < next + Duration::days(10)) {
+        if let Some(day) = self.pet2_day.filter(|d| *d < next) {
             self.pet2_day = None;
             if !pet2(b, a, day) {
                 return false;
