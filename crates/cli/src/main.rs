@@ -210,10 +210,30 @@ fn block_on(f: impl std::future::Future<Output = anyhow::Result<u8>>) -> anyhow:
         .block_on(f)
 }
 
+/// Whether a panic is the standard library's "failed printing to stdout" for an output
+/// whose reader has gone (`her2ex pet inspect DIR --json | head`).
+fn is_closed_pipe(message: &str) -> bool {
+    message.starts_with("failed printing to std") && message.contains("Broken pipe")
+}
+
+/// A reader that stops reading (`| head`) ends the command quietly, as other command-line
+/// tools do, instead of a panic message: it has what it asked for. Every other panic is
+/// reported as before.
+fn quiet_on_closed_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload_as_str().is_some_and(is_closed_pipe) {
+            std::process::exit(0);
+        }
+        report(info);
+    }));
+}
+
 fn main() -> std::process::ExitCode {
     // Everything this process creates (database, WAL, DICOM files, keys, backups) is the
     // owner's alone: health data and the signing key are not for other local accounts.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

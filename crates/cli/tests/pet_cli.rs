@@ -150,3 +150,23 @@ fn refusal_exits_1_and_unreadable_input_exits_2() {
         "{j}"
     );
 }
+
+/// `her2ex pet inspect DIR --json | head`: the reader stops early. The command ends
+/// quietly (exit 0, nothing on standard error) instead of panicking on the broken pipe.
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_her2ex"))
+        .args(["pet", "inspect", &pt("DRO_0_0"), "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run her2ex");
+    // Close the reading end before the command writes anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
