@@ -3,7 +3,8 @@
 //! - `her2ex pet inspect DIR [--json]`: how the SUV factor is obtained (QIBA ordering),
 //!   with every warning.
 //! - `her2ex pet quantify DIR [--mask FILE.nii[.gz] | --rtstruct RS.dcm [--roi NAME]]
-//!   [--suv-type bw|sul|lbm|bsa|ibw] [--allow missing-attn,missing-decy] [--json]`: SUV range
+//!   [--suv-type bw|sul|lbm|bsa|ibw] [--allow missing-attn,missing-decy,injection-time-of-day]
+//!   [--json]`: SUV range
 //!   of the volume, statistics of a VOI, candidate lesions.
 //! - `her2ex pet phantom OUT_DIR --seed N`: a synthetic PET series with its ground truth.
 //!
@@ -48,7 +49,8 @@ struct SuvArgs {
     #[arg(long, default_value = "bw", value_parser = parse_suv_type)]
     suv_type: SuvType,
     /// Override a refusal (a physicist's decision, reported as a warning):
-    /// missing-attn, missing-decy. Repeat or separate by commas.
+    /// missing-attn, missing-decy, injection-time-of-day (the injection's date differs
+    /// from the scan's: take its time of day on the scan date). Repeat or separate by commas.
     #[arg(long, value_delimiter = ',', value_parser = parse_allow)]
     allow: Vec<Allow>,
 }
@@ -101,7 +103,9 @@ fn parse_suv_type(s: &str) -> Result<SuvType, String> {
 }
 
 fn parse_allow(s: &str) -> Result<Allow, String> {
-    Allow::parse(s).ok_or_else(|| format!("{s:?}: expected missing-attn or missing-decy"))
+    Allow::parse(s).ok_or_else(|| {
+        format!("{s:?}: expected missing-attn, missing-decy or injection-time-of-day")
+    })
 }
 
 /// Exit code: the SUV calculation was refused.

@@ -20,7 +20,15 @@ pub(super) struct SeriesLevel {
     requested: SuvType,
     /// The SUV kind stored in GML/CM2ML pixels.
     stored: SuvType,
+    /// `--allow injection-time-of-day`: the injection's time of day on the scan date.
+    injection_time_of_day: bool,
 }
+
+/// The longest decay from injection to scan taken as true, in half-lives of the tracer:
+/// after ten, less than 0.1 % of the activity is left and no image is acquired; a longer
+/// time means the injection's and the scan's dates disagree (a de-identification that
+/// shifted them differently), and the SUV would be meaningless.
+pub const MAX_DECAY_HALF_LIVES: f64 = 10.0;
 
 impl SeriesLevel {
     /// Reads and checks the series-level attributes; refuses with every reason at once.
@@ -117,6 +125,7 @@ impl SeriesLevel {
             },
             requested: opts.suv_type,
             stored,
+            injection_time_of_day: opts.allow.contains(&Allow::InjectionTimeOfDay),
         })
     }
 
@@ -223,7 +232,16 @@ impl SeriesLevel {
         let (scan, rule) = scan_datetime(h, Some(half_life), earliest, warnings)?;
         out.scan_datetime_rule = Some(rule);
         out.scan_datetime = Some(scan);
-        let injection = injection_datetime(h, scan, warnings)?;
+        let mut injection = injection_datetime(h, scan, warnings)?;
+        if self.injection_time_of_day && injection.date() != scan.date() {
+            let on_scan_day = same_day_injection(injection, scan);
+            warnings.push(format!(
+                "injection date {} differs from the scan date {}: the injection's time of day                  taken on the scan date ({on_scan_day}) (--allow injection-time-of-day)",
+                injection.date(),
+                scan.date()
+            ));
+            injection = on_scan_day;
+        }
         out.injection_datetime = Some(injection);
         let reference = if self.decay == DecayCorrection::None {
             pixel_time(h, scan, warnings)?
@@ -231,9 +249,17 @@ impl SeriesLevel {
             scan
         };
         let decay_time = seconds_between(injection, reference);
+        let override_hint = "(override: --allow injection-time-of-day takes the injection's time                              of day on the scan date)";
         if decay_time < 0.0 {
             return Err(format!(
-                "injection ({injection}) is after the scan ({reference}): decay time {decay_time} s"
+                "injection ({injection}) is after the scan ({reference}): decay time                  {decay_time} s {override_hint}"
+            ));
+        }
+        if decay_time > MAX_DECAY_HALF_LIVES * half_life {
+            return Err(format!(
+                "decay time {:.1} h from the injection ({injection}) to the scan ({reference})                  is {:.0} half-lives of the tracer (at most {MAX_DECAY_HALF_LIVES:.0}): the                  injection's and the scan's dates disagree {override_hint}",
+                decay_time / 3600.0,
+                decay_time / half_life
             ));
         }
         out.decay_time_s = Some(decay_time);
@@ -333,6 +359,17 @@ fn injection_datetime(
         ));
     }
     Ok(injection)
+}
+
+/// The injection's time of day on the scan date, the day before when that time is after
+/// the scan (a midnight crossing).
+fn same_day_injection(injection: NaiveDateTime, scan: NaiveDateTime) -> NaiveDateTime {
+    let on_scan_day = scan.date().and_time(injection.time());
+    if on_scan_day > scan {
+        on_scan_day - TimeDelta::days(1)
+    } else {
+        on_scan_day
+    }
 }
 
 /// The time the pixel values of a non-decay-corrected image refer to.

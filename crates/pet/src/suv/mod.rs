@@ -58,14 +58,19 @@ pub enum Allow {
     MissingAttn,
     /// Compute although CorrectedImage lacks `DECY` while DecayCorrection says otherwise.
     MissingDecy,
+    /// When the injection's date and the scan's disagree (de-identification shifted them
+    /// differently), take the injection's time of day on the scan date, as QIBA's
+    /// pseudo-code does when only the time is present; reported as a warning.
+    InjectionTimeOfDay,
 }
 
 impl Allow {
-    /// Parses `missing-attn` or `missing-decy`.
+    /// Parses `missing-attn`, `missing-decy` or `injection-time-of-day`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "missing-attn" => Some(Self::MissingAttn),
             "missing-decy" => Some(Self::MissingDecy),
+            "injection-time-of-day" => Some(Self::InjectionTimeOfDay),
             _ => None,
         }
     }

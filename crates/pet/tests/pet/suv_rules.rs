@@ -121,3 +121,51 @@ fn sul_scales_suvbw_by_lean_over_total_body_mass() {
         lbm / 70.0
     );
 }
+
+/// Sets RadiopharmaceuticalStartDateTime (0018,1078) inside the Radiopharmaceutical
+/// Information Sequence (0054,0016).
+fn put_injection(obj: &mut dicom_object::InMemDicomObject, datetime: &str) {
+    let tag = Tag(0x0054, 0x0016);
+    let mut items = obj.element(tag).unwrap().items().unwrap().to_vec();
+    put(&mut items[0], 0x0018, 0x1078, VR::DT, datetime);
+    obj.put(dicom_core::DataElement::new(
+        tag,
+        VR::SQ,
+        dicom_core::value::DataSetSequence::from(items),
+    ));
+}
+
+/// A de-identified series whose injection date was shifted differently from its scan
+/// date: months before, or a day after. The decay time is refused by name (never an
+/// infinite or negative SUV factor) unless the injection's time of day is taken on the
+/// scan date, which gives DRO_0_0's own hour (injection 10:00, scan 11:00).
+#[test]
+fn injection_dates_shifted_apart_from_the_scan_are_refused_unless_time_of_day_is_allowed() {
+    for (shifted, words) in [
+        ("20241001100000", "half-lives"),
+        ("20250102100000", "is after the scan"),
+    ] {
+        let (tmp, files) = copy_case("DRO_0_0");
+        edit_files(&files, |_, obj| put_injection(obj, shifted));
+        let series = load_series(tmp.path()).unwrap();
+        let text = calibrate(&series, &options(&[])).unwrap_err().to_string();
+        assert!(text.contains("decay time"), "{shifted}: {text}");
+        assert!(text.contains(words), "{shifted}: {text}");
+        assert!(
+            text.contains("--allow injection-time-of-day"),
+            "{shifted}: {text}"
+        );
+        let cal = calibrate(&series, &options(&[Allow::InjectionTimeOfDay])).unwrap();
+        assert!(
+            (cal.decay_time_s.unwrap() - 3600.0).abs() < 1e-6,
+            "{shifted}"
+        );
+        assert!(
+            cal.warnings
+                .iter()
+                .any(|w| w.contains("injection-time-of-day")),
+            "{:?}",
+            cal.warnings
+        );
+    }
+}
