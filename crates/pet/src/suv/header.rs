@@ -4,6 +4,8 @@
 //! [`SuvHeader::unreadable`] and treated as absent, so the SUV step can refuse with a reason
 //! that names it, while the image itself is still loaded.
 
+use std::borrow::Cow;
+
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::Serialize;
 
@@ -127,9 +129,12 @@ impl SuvHeader {
         h.acquisition_datetime = acq_date.zip(acq_time).map(|(d, t)| d.and_time(t));
         h.frame_reference_time_ms = keep(&mut notes, attr::number(obj, FRAME_REFERENCE_TIME));
         h.actual_frame_duration_ms = keep(&mut notes, attr::number(obj, ACTUAL_FRAME_DURATION));
-        h.ge_scan_datetime = keep(&mut notes, attr::datetime(obj, GE_SCAN_DATETIME));
-        h.philips_suv_factor = keep(&mut notes, attr::number(obj, PHILIPS_SUV_FACTOR));
-        h.philips_activity_factor = keep(&mut notes, attr::number(obj, PHILIPS_ACTIVITY_FACTOR));
+        h.ge_scan_datetime = keep(&mut notes, private(obj, GE_SCAN_DATETIME, attr::datetime));
+        h.philips_suv_factor = keep(&mut notes, private(obj, PHILIPS_SUV_FACTOR, attr::number));
+        h.philips_activity_factor = keep(
+            &mut notes,
+            private(obj, PHILIPS_ACTIVITY_FACTOR, attr::number),
+        );
         h.weight_kg = keep(&mut notes, attr::number(obj, PATIENT_WEIGHT));
         h.height_m = keep(&mut notes, attr::number(obj, PATIENT_SIZE));
         h.sex =
@@ -150,6 +155,61 @@ impl SuvHeader {
         h.unreadable = notes;
         h
     }
+}
+
+/// A vendor's private attribute read by the VR its creator's dictionary gives it (DS for
+/// Philips' (7053,1000) and (7053,1009), DT for GE's (0009,100D)). A file in implicit VR,
+/// or one written with VR UN, leaves the reader without that VR: it gives the value as
+/// its bytes (`48\46\48…`), which are read as the text they are.
+fn private<'a, D, T>(
+    obj: &'a D,
+    a: Attr,
+    read: impl Fn(&BytesAsText<'a, D>, Attr) -> Result<Option<T>, ErrorKind>,
+) -> Result<Option<T>, ErrorKind>
+where
+    D: AttrSource + ?Sized,
+{
+    read(&BytesAsText(obj), a)
+}
+
+/// An attribute source whose values given as bytes (VR UN) read as their ASCII text.
+struct BytesAsText<'a, D: ?Sized>(&'a D);
+
+impl<D: AttrSource + ?Sized> AttrSource for BytesAsText<'_, D> {
+    type Item = D::Item;
+
+    fn value_text(&self, tag: dicom_core::Tag) -> Option<Result<Cow<'_, str>, String>> {
+        let value = self.0.value_text(tag)?;
+        Some(value.map(|text| match bytes_as_text(&text) {
+            Some(decoded) => Cow::Owned(decoded),
+            None => text,
+        }))
+    }
+
+    fn sequence(&self, tag: dicom_core::Tag) -> Option<Option<&[Self::Item]>> {
+        self.0.sequence(tag)
+    }
+
+    fn contains(&self, tag: dicom_core::Tag) -> bool {
+        self.0.contains(tag)
+    }
+}
+
+/// The ASCII text of a value given as its bytes (`48\46\53` → `0.5`), or `None` when it
+/// is not such a list or the bytes are not printable text.
+fn bytes_as_text(text: &str) -> Option<String> {
+    if !text.contains('\\') {
+        return None;
+    }
+    let bytes: Vec<u8> = text
+        .split('\\')
+        .map(|p| p.trim().parse::<u8>().ok())
+        .collect::<Option<_>>()?;
+    let decoded = String::from_utf8(bytes).ok()?;
+    let printable = decoded
+        .chars()
+        .all(|c| c.is_ascii_graphic() || c == ' ' || c == '\0');
+    printable.then(|| decoded.trim_matches(|c| c == ' ' || c == '\0').to_string())
 }
 
 /// Keeps a readable value; records why an unreadable one is treated as absent.

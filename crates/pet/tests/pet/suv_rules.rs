@@ -169,3 +169,45 @@ fn injection_dates_shifted_apart_from_the_scan_are_refused_unless_time_of_day_is
         );
     }
 }
+
+/// Rewrites DICOM files in implicit VR little endian: the file no longer says which VR a
+/// private attribute has, so the reader sees an unknown private attribute as UN bytes.
+fn to_implicit_vr(files: &[std::path::PathBuf]) {
+    for f in files {
+        let obj = pet::series::open::open_dicom(f).unwrap();
+        let implicit = obj
+            .into_inner()
+            .with_meta(
+                dicom_object::meta::FileMetaTableBuilder::new()
+                    .transfer_syntax("1.2.840.10008.1.2"),
+            )
+            .unwrap();
+        implicit.write_to_file(f).unwrap();
+    }
+}
+
+/// DRO_2_4 (Units CNTS with the Philips SUV scale factor (7053,1000) = 0.0005) written in
+/// implicit VR: the factor arrives as six bytes of VR UN and is still read as the DS the
+/// Philips dictionary gives it, so the series gets the same SUVs instead of a refusal.
+#[test]
+fn a_philips_factor_in_an_implicit_vr_file_is_read_by_its_dictionary_vr() {
+    let explicit = {
+        let (tmp, _) = copy_case("DRO_2_4");
+        let series = load_series(tmp.path()).unwrap();
+        let cal = calibrate(&series, &options(&[])).unwrap();
+        suv_volume(&series, &cal).data
+    };
+    let (tmp, files) = copy_case("DRO_2_4");
+    to_implicit_vr(&files);
+    let obj = pet::series::open::open_dicom(&files[0]).unwrap();
+    let factor = obj.element(Tag(0x7053, 0x1000)).unwrap();
+    assert_eq!(
+        factor.vr(),
+        VR::UN,
+        "the file leaves the private VR unknown"
+    );
+    let series = load_series(tmp.path()).unwrap();
+    let cal = calibrate(&series, &options(&[])).unwrap();
+    assert_eq!(cal.instances[0].suvbw_scale_factor, Some(0.0005));
+    assert_eq!(suv_volume(&series, &cal).data, explicit, "the same SUVs");
+}
