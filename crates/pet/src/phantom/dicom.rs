@@ -113,21 +113,8 @@ fn us(tag: Tag, value: u16) -> DataElement<InMemDicomObject> {
     )
 }
 
-/// Writes slice `k` (values in Bq/mL, x fastest) to `path`.
-pub fn write_slice(
-    path: &Path,
-    h: &SeriesHeader,
-    k: usize,
-    bqml: &[f32],
-) -> Result<(), PhantomError> {
-    let bytes = encode_slice(path, h, k, bqml)?;
-    std::fs::write(path, bytes).map_err(|source| PhantomError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// Slice `k` as the bytes of a DICOM Part 10 file (`path` names it in errors).
+/// Slice `k` (values in Bq/mL, x fastest) as the bytes of a DICOM Part 10 file (`path`
+/// names it in errors).
 pub fn encode_slice(
     path: &Path,
     h: &SeriesHeader,

@@ -331,23 +331,18 @@ pub fn write_phantom(out_dir: &Path, seed: u64) -> Result<GroundTruth, PhantomEr
 /// Writes the phantom of `spec` into `out_dir` (created if missing): one DICOM file per
 /// slice, `PT000001.dcm` at the head first, and `ground_truth.json`.
 pub fn write_phantom_with(out_dir: &Path, spec: &PhantomSpec) -> Result<GroundTruth, PhantomError> {
-    let (vol, mut truth) = simulate(spec)?;
+    let (truth, slices) = phantom_slices(spec)?;
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| PhantomError::Io { path, source }
     };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
-    let header = header(spec, truth.origin_mm);
-    let plane = spec.dims[0] * spec.dims[1];
-    let nz = spec.dims[2];
-    let bq_per_suv = (1.0 / truth.suv_per_bqml) as f32;
-    truth.files = (0..nz).map(|k| format!("PT{:06}.dcm", nz - k)).collect();
-    vol.data
-        .par_chunks(plane)
-        .enumerate()
-        .try_for_each(|(k, slice)| {
-            let bq: Vec<f32> = slice.iter().map(|v| v * bq_per_suv).collect();
-            dicom::write_slice(&out_dir.join(&truth.files[k]), &header, k, &bq)
+    slices
+        .par_iter()
+        .zip(&truth.files)
+        .try_for_each(|(bytes, name)| {
+            let path = out_dir.join(name);
+            std::fs::write(&path, bytes).map_err(io(&path))
         })?;
     let json_path = out_dir.join("ground_truth.json");
     let json = serde_json::to_vec_pretty(&truth).map_err(|e| PhantomError::Io {

@@ -1,6 +1,6 @@
 //! The QIBA factor itself: series-level checks, then the factor of each image.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::{NaiveDateTime, NaiveTime, TimeDelta};
 
 use super::body::{Body, Sex, SuvType};
 use super::header::SuvHeader;
@@ -234,7 +234,7 @@ impl SeriesLevel {
         out.scan_datetime = Some(scan);
         let mut injection = injection_datetime(h, scan, warnings)?;
         if self.injection_time_of_day && injection.date() != scan.date() {
-            let on_scan_day = same_day_injection(injection, scan);
+            let on_scan_day = same_day_injection(injection.time(), scan);
             warnings.push(format!(
                 "injection date {} differs from the scan date {}: the injection's time of day                  taken on the scan date ({on_scan_day}) (--allow injection-time-of-day)",
                 injection.date(),
@@ -344,14 +344,13 @@ fn injection_datetime(
         "no injection time: RadiopharmaceuticalStartDateTime (0018,1078) and \
          RadiopharmaceuticalStartTime (0018,1072) missing",
     )?;
-    let mut injection = scan.date().and_time(time);
+    let injection = same_day_injection(time, scan);
     warnings.push(
         "RadiopharmaceuticalStartDateTime (0018,1078) absent: RadiopharmaceuticalStartTime \
          (0018,1072) taken on the scan date"
             .into(),
     );
-    if injection > scan {
-        injection -= TimeDelta::days(1);
+    if injection.date() != scan.date() {
         warnings.push(format!(
             "injection time {time} is after the scan time {}: injection taken on the day before \
              ({injection}, midnight crossing)",
@@ -361,10 +360,10 @@ fn injection_datetime(
     Ok(injection)
 }
 
-/// The injection's time of day on the scan date, the day before when that time is after
+/// An injection time of day on the scan date, the day before when that time is after
 /// the scan (a midnight crossing).
-fn same_day_injection(injection: NaiveDateTime, scan: NaiveDateTime) -> NaiveDateTime {
-    let on_scan_day = scan.date().and_time(injection.time());
+fn same_day_injection(time: NaiveTime, scan: NaiveDateTime) -> NaiveDateTime {
+    let on_scan_day = scan.date().and_time(time);
     if on_scan_day > scan {
         on_scan_day - TimeDelta::days(1)
     } else {
