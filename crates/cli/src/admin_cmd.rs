@@ -167,7 +167,7 @@ fn parse_role(s: &str) -> anyhow::Result<Role> {
 }
 
 fn refused(e: trial::Error) -> anyhow::Error {
-    anyhow::anyhow!("{}", crate::explain(&e))
+    anyhow::anyhow!("{}", e.explain())
 }
 
 /// `her2ex init`: the data directory, the checkpoint key beside it (see

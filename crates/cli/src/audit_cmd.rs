@@ -208,14 +208,14 @@ async fn read_table_differences(trial: &trial::Trial) -> anyhow::Result<Vec<Stri
     let participants = trial
         .participants_differing_from_log()
         .await
-        .map_err(|e| anyhow::anyhow!("{}", crate::explain(&e)))?;
+        .map_err(|e| anyhow::anyhow!("{}", e.explain()))?;
     if participants.is_empty() {
         println!("participants table matches the log");
     }
     let users = trial
         .users_differing_from_log()
         .await
-        .map_err(|e| anyhow::anyhow!("{}", crate::explain(&e)))?;
+        .map_err(|e| anyhow::anyhow!("{}", e.explain()))?;
     if users.is_empty() {
         println!("users table matches the log");
     }

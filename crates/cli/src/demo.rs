@@ -96,7 +96,7 @@ pub async fn run(mut a: DemoArgs) -> anyhow::Result<u8> {
     let clock = std::sync::Arc::new(trial::FixedClock::new(present));
     let state = Trial::open(store.clone())
         .await
-        .map_err(|e| anyhow::anyhow!("{}", crate::explain(&e)))?
+        .map_err(|e| anyhow::anyhow!("{}", e.explain()))?
         .with_archive(std::sync::Arc::new(archive))
         .with_clock(clock.clone());
     if store.site("KS").await?.is_some() {

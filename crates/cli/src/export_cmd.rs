@@ -84,7 +84,7 @@ pub async fn run(c: ExportCommand) -> anyhow::Result<u8> {
             Ok(0)
         }
         Err(Failure::Trial(e)) => {
-            eprintln!("{}", crate::explain(&e));
+            eprintln!("{}", e.explain());
             Ok(crate::exit_code(&e))
         }
         Err(Failure::Io(e)) => Err(e),

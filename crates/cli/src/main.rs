@@ -139,15 +139,6 @@ fn default_key_path(data_dir: &Path) -> PathBuf {
         .join("checkpoint.key")
 }
 
-/// A use case's failure in words for the terminal: a refusal names its rule.
-pub fn explain(e: &trial::Error) -> String {
-    match e {
-        trial::Error::Refused(r) => format!("refused by rule {}: {}", r.rule.id(), r.message),
-        trial::Error::Internal { .. } => e.chain(),
-        other => format!("refused: {other}"),
-    }
-}
-
 /// The exit code of a use case's failure: 1 when a rule or a check said no, 2 when the
 /// command could not run.
 pub fn exit_code(e: &trial::Error) -> u8 {

@@ -71,7 +71,7 @@ async fn results(
     match taken {
         Ok(r) => Ok(Ok(r)),
         Err(e) => {
-            eprintln!("{}", crate::explain(&e));
+            eprintln!("{}", e.explain());
             Ok(Err(crate::exit_code(&e)))
         }
     }

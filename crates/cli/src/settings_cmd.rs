@@ -48,7 +48,7 @@ pub async fn run(c: SettingsCommand) -> anyhow::Result<u8> {
             let settings = Trial::new(store)
                 .settings()
                 .await
-                .map_err(|e| anyhow::anyhow!("{}", crate::explain(&e)))?;
+                .map_err(|e| anyhow::anyhow!("{}", e.explain()))?;
             // stdout stays the JSON to edit for `set`; the summary goes beside it.
             eprintln!("{}", in_force(&settings));
             println!("{}", serde_json::to_string_pretty(&settings)?);
@@ -71,7 +71,7 @@ pub async fn run(c: SettingsCommand) -> anyhow::Result<u8> {
                     Ok(0)
                 }
                 Err(e) => {
-                    println!("{}", crate::explain(&e));
+                    println!("{}", e.explain());
                     Ok(crate::exit_code(&e))
                 }
             }

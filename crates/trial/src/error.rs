@@ -60,6 +60,16 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// How the error reads to a person at a command line or in a log: a refusal with
+    /// its rule and its words, an internal error with its causes, anything else as said.
+    pub fn explain(&self) -> String {
+        match self {
+            Error::Refused(r) => format!("refused by rule {}: {}", r.rule.id(), r.message),
+            Error::Internal { .. } => self.chain(),
+            other => format!("refused: {other}"),
+        }
+    }
+
     /// A machine failure while doing `context`.
     pub fn internal(context: impl Into<String>, source: impl Into<Source>) -> Self {
         Error::Internal {

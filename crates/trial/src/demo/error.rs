@@ -9,18 +9,9 @@ pub struct DemoError(pub String);
 /// The demo's results.
 pub type Result<T> = std::result::Result<T, DemoError>;
 
-/// How a write path error reads in the demo's message: the rule and its words.
-pub fn explain(e: &crate::Error) -> String {
-    match e {
-        crate::Error::Refused(r) => format!("refused by rule {}: {}", r.rule.id(), r.message),
-        crate::Error::Internal { .. } => e.chain(),
-        other => format!("refused: {other}"),
-    }
-}
-
 impl From<crate::Error> for DemoError {
     fn from(e: crate::Error) -> Self {
-        DemoError(explain(&e))
+        DemoError(e.explain())
     }
 }
 

@@ -4,7 +4,7 @@
 //! enters the history. The main thread waits for an exam only when its reader would
 //! read it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use crate::SiteZone;
@@ -30,7 +30,7 @@ type Slot = Option<std::result::Result<Exam, String>>;
 pub struct Pipeline {
     shared: Arc<(Mutex<Vec<Slot>>, Condvar)>,
     workers: Vec<std::thread::JoinHandle<()>>,
-    stop: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
 }
 
 impl Pipeline {
@@ -50,7 +50,7 @@ impl Pipeline {
         order.sort_by_key(|&k| (jobs[k].0.injected_at, k));
         let (jobs, order) = (Arc::new(jobs), Arc::new(order));
         let next = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
         let settings = Arc::new(settings);
         let workers = (0..threads.max(1))
             .map(|_| {
@@ -59,7 +59,7 @@ impl Pipeline {
                 let settings = settings.clone();
                 std::thread::spawn(move || {
                     loop {
-                        if stop.load(Ordering::Relaxed) != 0 {
+                        if stop.load(Ordering::Relaxed) {
                             return;
                         }
                         let k = next.fetch_add(1, Ordering::Relaxed);
@@ -100,7 +100,7 @@ impl Pipeline {
 
     /// Stops the workers after the exam each is making.
     pub fn stop(self) {
-        self.stop.store(1, Ordering::Relaxed);
+        self.stop.store(true, Ordering::Relaxed);
         for w in self.workers {
             let _ = w.join();
         }
@@ -141,6 +141,6 @@ fn make(
     };
     let quantified =
         crate::imaging::quantify_stored(&series, job.timepoint, "imp-1", settings, zone)
-            .map_err(|e| format!("quantifying the demo PET: {}", super::error::explain(&e)))?;
+            .map_err(|e| format!("quantifying the demo PET: {}", e.explain()))?;
     Ok(Exam { truth, quantified })
 }
