@@ -38,15 +38,7 @@ pub async fn execute(
         .cloned()
         .context("the demo needs the DICOM archive")?;
     let settings = state.settings().await?;
-    // Only the exams some step reads are made (a journey left mid-way drops its later ones).
-    let used: std::collections::BTreeSet<usize> = plan
-        .steps
-        .iter()
-        .filter_map(|s| match s.action {
-            Action::Pet { job } => Some(job),
-            _ => None,
-        })
-        .collect();
+    let used = plan.exams_read();
     let jobs = plan
         .pets
         .iter()
@@ -69,6 +61,7 @@ pub async fn execute(
         plan,
         pipeline: pipeline.clone(),
         exams: BTreeMap::new(),
+        versions: BTreeMap::new(),
     };
     let (total, all_pets, mut pets) = (plan.steps.len(), used.len(), 0);
     let mut result = Ok(());
@@ -103,6 +96,9 @@ struct Run<'a> {
     pipeline: Arc<Pipeline>,
     /// Exams recorded so far, by job (their ground truth for the reader).
     exams: BTreeMap<usize, pet::phantom::GroundTruth>,
+    /// Each woman's version after the last write: an entry states the version it was
+    /// made on without reading her whole history again.
+    versions: BTreeMap<String, i64>,
 }
 
 impl Run<'_> {
@@ -124,6 +120,7 @@ impl Run<'_> {
                         w.study_id
                     )));
                 }
+                self.versions.insert(w.study_id, w.version);
             }
             Action::Enter(commands) => {
                 self.enter(step, commands, None).await?;
@@ -186,27 +183,37 @@ impl Run<'_> {
         Ok(self.state.load(id).await?)
     }
 
-    async fn enter(&self, step: &Step, commands: &[Command], reason: Option<String>) -> Result<()> {
+    async fn enter(
+        &mut self,
+        step: &Step,
+        commands: &[Command],
+        reason: Option<String>,
+    ) -> Result<()> {
         if commands.is_empty() {
             return Ok(());
         }
         let id = &self.plan.people[step.person].study_id;
-        let version = self.loaded(id).await?.version;
-        self.state
+        let version = self.versions.get(id).copied().unwrap_or_default();
+        let w = self
+            .state
             .execute_all(&actor(step.who), id, version, commands, reason)
             .await
             .with_context(|| format!("entering {}", commands[0].name()))?;
+        self.versions.insert(w.study_id, w.version);
         Ok(())
     }
 
-    async fn oversee(&self, step: &Step, command: &O) -> Result<()> {
+    async fn oversee(&mut self, step: &Step, command: &O) -> Result<()> {
         let a = actor(step.who);
         let role = people::user(step.who).role;
         let id = &self.plan.people[step.person].study_id;
-        self.state
-            .oversee_by(&a, &Staff::new(step.who, role), id, None, command, None)
+        let version = self.versions.get(id).copied();
+        let w = self
+            .state
+            .oversee_by(&a, &Staff::new(step.who, role), id, version, command, None)
             .await
             .with_context(|| format!("oversight: {}", command.name()))?;
+        self.versions.insert(w.study_id, w.version);
         Ok(())
     }
 
@@ -278,7 +285,8 @@ impl Run<'_> {
         let mut q = exam.quantified;
         q.command.administration_id = admin;
         let version = loaded.version;
-        self.state
+        let w = self
+            .state
             .record_quantified(
                 &actor(step.who),
                 person.site,
@@ -289,20 +297,18 @@ impl Run<'_> {
             )
             .await
             .context("recording the quantification")?;
+        self.versions.insert(w.study_id, w.version);
         self.exams.insert(job, exam.truth);
         Ok(())
     }
 
     /// How the reader names phantom lesion `l` of exam `job` (the anatomical place the
-    /// phantom put it, else its site), and whether ultrasound reaches it (not bone, not
-    /// lung).
+    /// phantom put it), and whether ultrasound reaches it (not bone, not lung).
     fn lesion_label(&self, job: usize, l: usize) -> (String, bool) {
         use pet::phantom::anatomy::LesionSite;
-        let j = &self.plan.pets[job];
         let truth = self.exams.get(&job).and_then(|t| t.lesions.get(l));
         let name = truth
             .and_then(|t| t.location.clone())
-            .or_else(|| j.lesion_names.get(l).cloned())
             .unwrap_or_else(|| format!("lesion {}", l + 1));
         let reachable =
             truth.is_none_or(|t| !matches!(t.organ, LesionSite::Bone | LesionSite::Lung));

@@ -109,15 +109,10 @@ async fn setup_and_enter(
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let sim = analysis::simulate::simulate_trial(&assumptions, participants as usize, &mut rng);
     let plan = plan::plan(&sim, seed, calendar);
-    let pets = plan
-        .steps
-        .iter()
-        .filter(|s| matches!(s.action, plan::Action::Pet { .. }))
-        .count();
     progress(Progress::Planned {
         people: plan.people.len(),
         steps: plan.steps.len(),
-        pets,
+        pets: plan.exams_read().len(),
     });
     execute::execute(state, clock, &plan, &mut |done, steps, pets, all_pets| {
         progress(Progress::Entered {

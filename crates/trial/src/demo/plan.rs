@@ -130,8 +130,6 @@ pub struct PetJob {
     pub spec: pet::phantom::PhantomSpec,
     /// Injection instant.
     pub injected_at: DateTime<Utc>,
-    /// Anatomical name of each requested lesion, as the reader labels it.
-    pub lesion_names: Vec<String>,
     /// SUVmax of the biopsied lesion as the reader would measure it by hand when the
     /// detector misses it (PET1 only).
     pub biopsied_suv: f64,
@@ -146,6 +144,20 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// The PET exams, in planning order (the steps name them by index).
     pub pets: Vec<PetJob>,
+}
+
+impl Plan {
+    /// The PET exams some step reads, by index (a journey left mid-way drops its later
+    /// ones: those are not made).
+    pub fn exams_read(&self) -> std::collections::BTreeSet<usize> {
+        self.steps
+            .iter()
+            .filter_map(|s| match s.action {
+                Action::Pet { job } => Some(job),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// Dates and times in the sites' calendar.
@@ -206,6 +218,7 @@ pub fn plan(sim: &SimTrial, seed: u64, cal: Calendar) -> Plan {
         b.person(sp, day);
     }
     super::plan_oversight::oversight(&mut b);
+    // A stable sort keeps each woman's steps in the order they were planned.
     b.plan.steps.sort_by_key(|s| s.at);
     for site in SITES.map(|s| s.0) {
         // At each site the latest PET still waits for its reader's review, and the
@@ -389,8 +402,8 @@ impl Builder {
             .retain(|s| s.person != person || s.at < from);
     }
 
-    /// Numbers the study ids by registration order at each site, puts them in the PET
-    /// phantoms, and orders the steps by time (a woman's own steps keep their order).
+    /// Numbers the study ids by registration order at each site and puts them in the PET
+    /// phantoms.
     fn finish(mut self) -> Plan {
         let mut order: Vec<usize> = (0..self.plan.people.len()).collect();
         order.sort_by_key(|&i| (self.plan.people[i].registered_at, i));
@@ -404,8 +417,6 @@ impl Builder {
         for job in &mut self.plan.pets {
             job.spec.patient_id = Some(self.plan.people[job.person].study_id.clone());
         }
-        // A stable sort keeps each woman's steps in the order they were planned.
-        self.plan.steps.sort_by_key(|s| s.at);
         self.plan
     }
 }

@@ -289,7 +289,6 @@ pub fn pet_job(
 ) -> usize {
     use pet::phantom::anatomy::LesionSite as P;
     let liver = e.liver_background_suv;
-    let mut names = Vec::new();
     let mut lesions = Vec::new();
     let mut places = Vec::new();
     let all = e
@@ -318,7 +317,6 @@ pub fn pet_job(
         if k < e.lesions.len() {
             places.push(request(1.0, 1.0));
         }
-        names.push(lesion_name(p, k));
     }
     // Her anatomy and lesion places follow her; each exam has its own noise and UIDs.
     let seed = b.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (i as u64 + 1);
@@ -341,22 +339,7 @@ pub fn pet_job(
         timepoint: tp,
         spec,
         injected_at: b.cal.at(day, 9, 30),
-        lesion_names: names,
         biopsied_suv: e.biopsied_lesion().suv_max,
     });
     b.plan.pets.len() - 1
-}
-
-fn lesion_name(site: pet::phantom::anatomy::LesionSite, k: usize) -> String {
-    use pet::phantom::anatomy::LesionSite as P;
-    let what = match site {
-        P::Liver => "liver metastasis",
-        P::Bone => "bone metastasis",
-        P::LymphNode if k == 0 => "axillary lymph node",
-        P::LymphNode => "lymph node metastasis",
-        P::Lung => "lung metastasis",
-        P::Breast => "breast",
-        P::SoftTissue => "soft-tissue metastasis",
-    };
-    format!("{what} ({})", k + 1)
 }

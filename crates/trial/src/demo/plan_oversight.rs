@@ -27,8 +27,6 @@ struct Course {
     ended: Option<DateTime<Utc>>,
     /// She withdrew, died, failed screening or was lost: no query is raised after that.
     closed: Option<DateTime<Utc>>,
-    /// Her last planned step.
-    last: Option<DateTime<Utc>>,
     /// When her site entered data (forms, follow-ups, PET exams), in order.
     entered: Vec<DateTime<Utc>>,
 }
@@ -62,7 +60,6 @@ fn courses(b: &Builder) -> Vec<Course> {
     let mut out = vec![Course::default(); b.plan.people.len()];
     for s in &b.plan.steps {
         let c = &mut out[s.person];
-        c.last = Some(s.at);
         if matches!(
             s.action,
             Action::Enter(_) | Action::FollowUp { .. } | Action::Pet { .. }
