@@ -8,22 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod common;
-use common::{demo_participants, text};
+use common::{demo_participants, her2ex, text};
 
-const BIN: &str = env!("CARGO_BIN_EXE_her2ex");
-
-fn her2ex(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .env(
-            "HER2EX_KEY_FILE",
-            data.join("test-keys").join("checkpoint.key"),
-        )
-        .output()
-        .expect("run her2ex")
-}
 
 /// The workspace root (the tests read `testdata/` and `scripts/` from it).
 fn root() -> PathBuf {
@@ -73,14 +59,15 @@ fn exports_validate_read_back_and_repeat_byte_for_byte() {
     let (dir, registered) = demo();
     let data = dir.path();
     let as_of = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let odm = |out: &Path| {
+    // Each export as its role takes it, at the same cut-off.
+    let export = |format: &str, who: &str, out: &Path| {
         her2ex(
             data,
             &[
                 "export",
-                "odm",
+                format,
                 "--as",
-                "dana.dm",
+                who,
                 "--as-of",
                 &as_of,
                 "--out",
@@ -88,6 +75,7 @@ fn exports_validate_read_back_and_repeat_byte_for_byte() {
             ],
         )
     };
+    let odm = |out: &Path| export("odm", "dana.dm", out);
     let (a, b) = (data.join("a.xml"), data.join("b.xml"));
     let o = odm(&a);
     assert!(o.status.success(), "{}", text(&o));
@@ -102,21 +90,7 @@ fn exports_validate_read_back_and_repeat_byte_for_byte() {
     );
     assert!(!data.join("a.partial").exists());
 
-    let sdtm = |out: &Path| {
-        her2ex(
-            data,
-            &[
-                "export",
-                "sdtm",
-                "--as",
-                "sam.stat",
-                "--as-of",
-                &as_of,
-                "--out",
-                out.to_str().unwrap(),
-            ],
-        )
-    };
+    let sdtm = |out: &Path| export("sdtm", "sam.stat", out);
     let (sa, sb) = (data.join("sdtm-a"), data.join("sdtm-b"));
     let o = sdtm(&sa);
     assert!(o.status.success(), "{}", text(&o));

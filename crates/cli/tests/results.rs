@@ -4,27 +4,14 @@
 //! verifies; and `her2ex simulate`, reproducible for its seed.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
 mod common;
-use common::{demo_participants, text};
+use common::{demo_participants, her2ex, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_her2ex");
-
-fn her2ex(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .env(
-            "HER2EX_KEY_FILE",
-            data.join("test-keys").join("checkpoint.key"),
-        )
-        .output()
-        .expect("run her2ex")
-}
 
 /// A small demo built at a fixed instant, so that two builds can be compared.
 const SMALL_DEMO: [&str; 8] = [

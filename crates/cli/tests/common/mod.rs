@@ -1,6 +1,7 @@
 //! What the CLI test binaries share.
 
-use std::process::Output;
+use std::path::Path;
+use std::process::{Command, Output};
 
 /// Standard output and standard error together, for assertion messages.
 pub fn text(o: &Output) -> String {
@@ -25,4 +26,19 @@ pub fn demo_participants(o: &Output) -> usize {
         .position(|w| *w == "participants")
         .expect("count");
     words[at - 1].parse().expect("a number")
+}
+
+/// Runs `her2ex` on the data directory `data`, its checkpoint key inside it (a real study
+/// keeps the key beside the data directory; a test's goes away with its folder).
+pub fn her2ex(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_her2ex"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env(
+            "HER2EX_KEY_FILE",
+            data.join("test-keys").join("checkpoint.key"),
+        )
+        .output()
+        .expect("run her2ex")
 }
