@@ -10,7 +10,6 @@ use std::process::{Command, Output};
 mod common;
 use common::{demo_participants, her2ex, text};
 
-
 /// The workspace root (the tests read `testdata/` and `scripts/` from it).
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
