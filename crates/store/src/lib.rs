@@ -50,6 +50,7 @@
 pub mod checkpoint;
 mod error;
 pub mod hash;
+mod jobs;
 mod lists;
 mod model;
 mod postgres;
@@ -61,6 +62,7 @@ pub mod verify;
 mod visits;
 
 pub use error::{StoreError, StoreErrorKind};
+pub use jobs::{ImagingJob, JobState, NewImagingJob};
 pub use lists::{MAX_PAGE_SIZE, ParticipantListRow, ParticipantQuery, VisitQuery};
 pub use model::{
     Appended, Backend, BadEvent, ChainReport, CredentialRow, EventMeta, NewEvent, ParticipantRow,

@@ -32,6 +32,9 @@ async fn begin_read(pool: &sqlx::Pool<Db>) -> Result<sqlx::Transaction<'static, 
 /// as SQLite's `LIKE` does.
 const CASE_INSENSITIVE_LIKE: &str = "ILIKE";
 
+/// Concurrent workers each take a different job: rows another is taking are skipped.
+const TAKE_JOB_LOCK: &str = " FOR UPDATE SKIP LOCKED";
+
 crate::queries::shared_queries!();
 
 /// Connections in the pool.

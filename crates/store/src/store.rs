@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::checkpoint::{self, Checkpoint, CheckpointKey, CheckpointReport, PublicKey};
 use crate::error::StoreError;
+use crate::jobs::{ImagingJob, JobState, NewImagingJob};
 use crate::lists::{self, ParticipantListRow, ParticipantQuery, VisitQuery};
 use crate::model::{
     Appended, Backend, ChainReport, CredentialRow, EventMeta, NewEvent, ParticipantRow, Projection,
@@ -631,6 +632,88 @@ impl Store {
         ));
         self.execute_raw_for_tests(&sql).await?;
         Ok(rewritten)
+    }
+}
+
+/// The imaging jobs (see [`crate::jobs`]). They sit beside the log: a job says what is to
+/// be done, and its result is recorded through [`Store::append`] like every other change.
+impl Store {
+    /// Queues a job unless its exam (participant and timepoint) has an open one: returns
+    /// the job queued, or `Err` with the open one.
+    pub async fn queue_job(
+        &self,
+        job: &NewImagingJob,
+    ) -> Result<Result<ImagingJob, ImagingJob>, StoreError> {
+        if let Some(job) = dispatch!(self.insert_job(job))? {
+            return Ok(Ok(job));
+        }
+        match dispatch!(self.open_job_of_exam(&job.study_id, &job.timepoint))? {
+            Some(open) => Ok(Err(open)),
+            // The open job ended between the two statements: queue again.
+            None => match dispatch!(self.insert_job(job))? {
+                Some(queued) => Ok(Ok(queued)),
+                None => Err(StoreError::InvalidInput(format!(
+                    "no job could be queued for {} {}: others are being queued at the same \
+                     time; try again",
+                    job.study_id, job.timepoint
+                ))),
+            },
+        }
+    }
+
+    /// One job by its number.
+    pub async fn job(&self, id: i64) -> Result<Option<ImagingJob>, StoreError> {
+        dispatch!(self.job(id))
+    }
+
+    /// A participant's jobs, newest first.
+    pub async fn jobs_of(&self, study_id: &str) -> Result<Vec<ImagingJob>, StoreError> {
+        dispatch!(self.jobs_of(study_id))
+    }
+
+    /// How many jobs are in each state (states without jobs left out).
+    pub async fn job_counts(&self) -> Result<Vec<(JobState, i64)>, StoreError> {
+        dispatch!(self.job_counts())
+    }
+
+    /// Takes the oldest job that is queued, or running with its lease run out at `now`,
+    /// for `worker` (a name unique to the process) until `lease_until`.
+    pub async fn take_job(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<ImagingJob>, StoreError> {
+        dispatch!(self.take_job(worker, now, lease_until))
+    }
+
+    /// Extends the lease of a job `worker` holds; false when it holds it no more.
+    pub async fn renew_job(
+        &self,
+        id: i64,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.renew_job(id, worker, lease_until))
+    }
+
+    /// Ends a job `worker` holds as done or failed with `outcome`; false (and nothing
+    /// changed) when it holds it no more.
+    pub async fn finish_job(
+        &self,
+        id: i64,
+        worker: &str,
+        state: JobState,
+        outcome: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if state.is_open() {
+            return Err(StoreError::InvalidInput(format!(
+                "a job is finished as done or failed, not {}",
+                state.as_str()
+            )));
+        }
+        dispatch!(self.finish_job(id, worker, state, outcome, at))
     }
 }
 

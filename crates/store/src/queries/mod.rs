@@ -17,10 +17,12 @@
 //! The functions fall into five groups, one file each: the audited write path and the
 //! derived-table writes ([`write`]), single-row and log reads ([`read`]), the paged
 //! lists ([`lists`]), the accounts' credentials, failure counts and sessions
-//! ([`accounts`]), and the signed checkpoints ([`checkpoints`]).
+//! ([`accounts`]), the signed checkpoints ([`checkpoints`]), and the imaging jobs
+//! ([`jobs`]).
 
 pub(crate) mod accounts;
 pub(crate) mod checkpoints;
+pub(crate) mod jobs;
 pub(crate) mod lists;
 pub(crate) mod read;
 pub(crate) mod write;
@@ -52,6 +54,7 @@ macro_rules! shared_queries {
         $crate::queries::lists::list_queries!();
         $crate::queries::checkpoints::checkpoint_queries!();
         $crate::queries::accounts::account_queries!();
+        $crate::queries::jobs::job_queries!();
     };
 }
 
