@@ -15,6 +15,7 @@ mod results_cmd;
 mod serve_cmd;
 mod settings_cmd;
 mod simulate_cmd;
+mod worker_cmd;
 
 use std::path::{Path, PathBuf};
 
@@ -154,6 +155,9 @@ enum Command {
     Init(admin_cmd::InitArgs),
     /// Serve the web application and the JSON API.
     Serve(serve_cmd::ServeArgs),
+    /// Do the imaging jobs (quantifications asked for in the application) beside the
+    /// server; on PostgreSQL several workers share the queue.
+    Worker(worker_cmd::WorkerArgs),
     /// Build demonstration data (sites, users, participants in several states), then serve it.
     Demo(demo::DemoArgs),
     /// Manage trial sites.
@@ -241,6 +245,7 @@ fn main() -> std::process::ExitCode {
         Command::Init(a) => block_on(admin_cmd::init(a)),
         Command::Serve(a) => block_on(serve_cmd::serve(a)),
         Command::Demo(a) => block_on(demo::run(a)),
+        Command::Worker(a) => block_on(worker_cmd::run(a)),
         Command::Site(c) => block_on(admin_cmd::site(c)),
         Command::User(c) => block_on(admin_cmd::user(c)),
         Command::Audit(c) => block_on(audit_cmd::run(c)),

@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// Do not start the DICOM receiver.
     #[arg(long)]
     pub no_dicom: bool,
+    /// Do not run an imaging worker in this process: quantifications asked for wait
+    /// for a `her2ex worker` process.
+    #[arg(long, env = "HER2EX_NO_WORKER")]
+    pub no_worker: bool,
     /// Seconds a client may take to send a request's head; a slower one is disconnected.
     #[arg(long, env = "HER2EX_HTTP_HEADER_TIMEOUT", default_value_t = server::HttpLimits::DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub http_header_timeout: u64,
@@ -171,6 +175,11 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
     } else {
         Some(start_receiver(a, archive)?)
     };
+    let worker = (!a.no_worker).then(|| {
+        let trial = state.trial.clone();
+        let opts = trial::jobs::WorkerOptions::new(trial::jobs::worker_name("serve"));
+        tokio::spawn(async move { trial.run_worker(opts, std::future::pending()).await })
+    });
     let url = a
         .public_url
         .clone()
@@ -183,6 +192,10 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
     };
     if let Some(r) = receiver {
         r.trigger();
+    }
+    // A job in hand is taken again by the next worker once its lease runs out.
+    if let Some(w) = worker {
+        w.abort();
     }
     // The last writes of this run are signed before the process goes.
     match anchor.checkpoint_with_own_key().await {
@@ -197,7 +210,7 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
 /// Completes on Ctrl-C or SIGTERM. Registered before the server starts, so a stop sent
 /// as soon as it answers is not lost to the default action (which skips the shutdown
 /// checkpoint).
-fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+pub(crate) fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("listening for Ctrl-C")?;

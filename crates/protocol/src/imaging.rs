@@ -518,3 +518,26 @@ pub fn form_discrepancies(
     }
     out
 }
+
+/// IMAGING_PARTICIPANT: a series whose PatientID is not her study id is hers only by an
+/// explicit assignment with a reason. Checked when the quantification is asked for (so
+/// the refusal comes at once) and again when it is recorded.
+pub fn check_series_assignment(
+    series_uid: &str,
+    series_patient_id: Option<&str>,
+    study_id: Option<&str>,
+    assignment_reason: Option<&str>,
+) -> Result<(), crate::Refusal> {
+    let reason = assignment_reason.map(str::trim).filter(|r| !r.is_empty());
+    if series_patient_id.map(str::trim) != study_id && reason.is_none() {
+        return Err(crate::Refusal::new(
+            crate::Rule::IMAGING_PARTICIPANT,
+            format!(
+                "The PatientID of series {series_uid} is not the study id {}: assigning the series to her needs a reason (`assignment_reason`).",
+                study_id.unwrap_or("of this participant")
+            ),
+        )
+        .with_hint("Check that the series is hers, then give the reason it is (e.g. the scanner was sent the wrong id)."));
+    }
+    Ok(())
+}

@@ -364,12 +364,24 @@ pub fn build() -> Value {
     let mut ex = json!({"get": op("A PET exam: IMP administration, quantification, reader review with the biopsy target proposal, chosen target", None, "200", ok("exam", schema::<trial::imaging::PetExam>(&mut defs)))});
     ex["get"]["parameters"] = tp_params.clone();
     paths.insert("/api/v1/participants/{id}/pet/{timepoint}".into(), ex);
-    let mut qu = json!({"post": op("Quantify an archived series as this exam (SUV, lesion candidates); recorded with the algorithm version and settings", Some(schema::<crate::pet_api::QuantifyRequest>(&mut defs)), "200", ok("recorded", schema::<trial::Written>(&mut defs)))});
+    let mut qu = json!({"post": op("Queue the quantification of an archived series as this exam (SUV, lesion candidates): every check is made now, a worker reads the series and records it with the algorithm version and settings; follow the job at its url", Some(schema::<crate::pet_api::QuantifyRequest>(&mut defs)), "202", ok("queued", schema::<trial::jobs::ImagingJobView>(&mut defs)))});
     qu["post"]["parameters"] = tp_params.clone();
     paths.insert(
         "/api/v1/participants/{id}/pet/{timepoint}/quantify".into(),
         qu,
     );
+    let mut jl = json!({"get": op("The participant's imaging jobs (quantifications asked for), newest first", None, "200", ok("jobs", schema::<Vec<trial::jobs::ImagingJobView>>(&mut defs)))});
+    jl["get"]["parameters"] = id_param.clone();
+    paths.insert("/api/v1/participants/{id}/imaging-jobs".into(), jl);
+    let mut jb = json!({"get": op("One imaging job: queued, running, done (what was recorded) or failed (why)", None, "200", ok("job", schema::<trial::jobs::ImagingJobView>(&mut defs)))});
+    let mut job_params = id_param.clone();
+    if let Some(list) = job_params.as_array_mut() {
+        list.push(
+            json!({"name": "job", "in": "path", "required": true, "schema": {"type": "integer"}}),
+        );
+    }
+    jb["get"]["parameters"] = job_params;
+    paths.insert("/api/v1/participants/{id}/imaging-jobs/{job}".into(), jb);
     let mi = json!({"get": {"summary": "Coronal maximum-intensity projection with numbered candidate markers", "parameters": tp_params, "responses": {"200": {"description": "PNG", "content": {"image/png": {}}}, "404": errors()["404"].clone()}}});
     paths.insert(
         "/api/v1/participants/{id}/pet/{timepoint}/mip.png".into(),

@@ -6,12 +6,13 @@
 //! under `/commands/`.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use trial::Written;
 use trial::imaging::{PetExam, SeriesView, timepoint};
+use trial::jobs::ImagingJobView;
 use trial::pet_response::PetResponseView;
 
 use crate::AppState;
@@ -33,6 +34,8 @@ pub fn router() -> Router<AppState> {
             "/api/v1/participants/{id}/pet/{timepoint}/mip.png",
             get(mip),
         )
+        .route("/api/v1/participants/{id}/imaging-jobs", get(jobs))
+        .route("/api/v1/participants/{id}/imaging-jobs/{job}", get(job))
 }
 
 async fn series(
@@ -74,26 +77,46 @@ pub struct QuantifyRequest {
     pub assignment_reason: Option<String>,
 }
 
+/// Queues the quantification: 202 with the job, which a worker does; follow it at the
+/// job's `url` (or on the exam, whose `job` is the newest).
 async fn quantify(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path((id, tp)): Path<(String, String)>,
     ApiJson(req): ApiJson<QuantifyRequest>,
-) -> Result<Json<Written>, ApiError> {
+) -> Result<(StatusCode, Json<ImagingJobView>), ApiError> {
     let tp = timepoint(&tp)?;
-    let uid = &req.series_instance_uid;
-    let w = state
+    let job = state
         .trial
-        .quantify(
+        .request_quantification(
             &user,
             &id,
             tp,
             req.expected_version,
-            uid,
+            &req.series_instance_uid,
             req.assignment_reason.as_deref(),
         )
         .await?;
-    Ok(Json(w))
+    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+async fn jobs(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ImagingJobView>>, ApiError> {
+    Ok(Json(state.trial.imaging_jobs(&user, &id).await?))
+}
+
+async fn job(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((id, job)): Path<(String, String)>,
+) -> Result<Json<ImagingJobView>, ApiError> {
+    let number: i64 = job
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no imaging job {job:?} of {id}")))?;
+    Ok(Json(state.trial.imaging_job(&user, &id, number).await?))
 }
 
 async fn mip(

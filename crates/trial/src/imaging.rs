@@ -35,6 +35,20 @@ use crate::write::{Loaded, Written};
 /// a series cannot become the exam of two participants through two requests at once.
 static SERIES_CLAIM: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A quantification checked and ready to be read (see [`Trial::prepare_quantification`]).
+pub(crate) struct PreparedQuantification {
+    /// Her site.
+    pub site: String,
+    /// The series, trimmed.
+    pub series_uid: String,
+    /// Why the series is hers although its PatientID differs, when given.
+    pub assignment_reason: Option<String>,
+    /// The exam's IMP administration.
+    pub administration_id: String,
+    /// Her record as checked.
+    pub loaded: Loaded,
+}
+
 /// The algorithm version recorded with every quantification.
 pub const ALGORITHM_VERSION: &str = concat!("her2ex-pet ", env!("CARGO_PKG_VERSION"));
 
@@ -100,6 +114,8 @@ pub struct PetExam {
     pub biopsy_target: Option<BiopsyTargetChoice>,
     /// The MIP picture, once quantified.
     pub mip_url: Option<String>,
+    /// The newest quantification job asked for this exam, whatever became of it.
+    pub job: Option<crate::jobs::ImagingJobView>,
 }
 
 /// The exam of a time point from a participant's state.
@@ -115,10 +131,12 @@ pub fn exam_from(id: &str, p: &protocol::Participant, version: i64, tp: PetTimep
         quantification,
         review: p.pet_review(tp).cloned(),
         biopsy_target: p.biopsy_target(tp).cloned(),
+        job: None,
     }
 }
 
 /// A quantified series: the command for the write path and its MIP picture.
+#[derive(Clone)]
 pub struct Quantified {
     /// The command to record.
     pub command: RecordPetQuantification,
@@ -329,7 +347,8 @@ impl Trial {
         tp: PetTimepoint,
     ) -> Result<(crate::participants::Visible, PetExam, Vec<SeriesView>)> {
         let v = self.visible(user, id).await?;
-        let exam = exam_from(id, &v.participant, v.row.version, tp);
+        let mut exam = exam_from(id, &v.participant, v.row.version, tp);
+        exam.job = self.latest_job(id, tp).await?;
         let series = if exam.administration.is_some() && user.role.may(Capability::QuantifyImaging)
         {
             self.series_of(&v.row.site, id).await?
@@ -360,7 +379,9 @@ impl Trial {
     /// The exam of a time point, if the user may see the participant.
     pub async fn pet_exam(&self, user: &User, id: &str, tp: PetTimepoint) -> Result<PetExam> {
         let v = self.visible(user, id).await?;
-        Ok(exam_from(id, &v.participant, v.row.version, tp))
+        let mut exam = exam_from(id, &v.participant, v.row.version, tp);
+        exam.job = self.latest_job(id, tp).await?;
+        Ok(exam)
     }
 
     /// The archived series `series_uid` if it belongs to `site` (its sender's or
@@ -410,7 +431,9 @@ impl Trial {
         Ok(())
     }
 
-    /// Quantifies `series_uid` as this participant's exam at `tp` and records it.
+    /// Quantifies `series_uid` as this participant's exam at `tp` and records it, in
+    /// this call. The server queues it instead ([`Trial::request_quantification`]) and a
+    /// worker runs it.
     ///
     /// The series must belong to her site. When its PatientID is not her study id, the
     /// user (of her site) assigns it explicitly with `assignment_reason`, which the audit
@@ -425,6 +448,61 @@ impl Trial {
         series_uid: &str,
         assignment_reason: Option<&str>,
     ) -> Result<Written> {
+        let p = self
+            .prepare_quantification(
+                user,
+                study_id,
+                tp,
+                expected_version,
+                series_uid,
+                assignment_reason,
+            )
+            .await?;
+        let q = self
+            .compute_quantification(&p.series_uid, tp, p.administration_id.clone())
+            .await?;
+        self.record_with_reason(
+            &user.actor(),
+            &p.site,
+            study_id,
+            p.loaded,
+            expected_version,
+            q,
+            p.assignment_reason,
+        )
+        .await
+    }
+
+    /// Records a computed quantification with the reason a series was assigned to her.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn record_with_reason(
+        &self,
+        actor: &crate::Actor,
+        site: &str,
+        study_id: &str,
+        loaded: Loaded,
+        expected_version: i64,
+        mut q: Quantified,
+        assignment_reason: Option<String>,
+    ) -> Result<Written> {
+        q.command.assignment_reason = assignment_reason;
+        self.record_quantified(actor, site, study_id, loaded, expected_version, q)
+            .await
+    }
+
+    /// Everything checked before a series is read as her exam: the user may quantify
+    /// and sees her, the UID is one, the series is in her site's archive and not another
+    /// woman's exam, an assignment is made by her site, her record is at
+    /// `expected_version`, and the exam's IMP administration is recorded.
+    pub(crate) async fn prepare_quantification(
+        &self,
+        user: &User,
+        study_id: &str,
+        tp: PetTimepoint,
+        expected_version: i64,
+        series_uid: &str,
+        assignment_reason: Option<&str>,
+    ) -> Result<PreparedQuantification> {
         user.require(Capability::QuantifyImaging)?;
         let row = self.visible_row(user, study_id).await?;
         let series_uid = series_uid.trim();
@@ -461,31 +539,49 @@ impl Trial {
                 actual: loaded.version,
             });
         }
+        let administration_id = self.administration_of(&loaded, tp)?;
+        protocol::imaging::check_series_assignment(
+            series_uid,
+            summary.patient_id.as_deref(),
+            Some(study_id),
+            assignment_reason.as_deref(),
+        )
+        .map_err(Error::Refused)?;
+        Ok(PreparedQuantification {
+            site: row.site,
+            series_uid: series_uid.to_string(),
+            assignment_reason,
+            administration_id,
+            loaded,
+        })
+    }
+
+    /// The IMP administration an exam's series is read against.
+    pub(crate) fn administration_of(&self, loaded: &Loaded, tp: PetTimepoint) -> Result<String> {
         let Some(admin) = loaded.participant.imp_administration(tp) else {
             return Err(pet_refusal(format!(
                 "No IMP administration is recorded for {}: record it before reading the series.",
                 tp.label()
             )));
         };
-        let administration_id = admin.entry_id.clone();
+        Ok(admin.entry_id.clone())
+    }
+
+    /// Reads and measures a series (on a blocking thread: seconds of arithmetic).
+    pub(crate) async fn compute_quantification(
+        &self,
+        series_uid: &str,
+        tp: PetTimepoint,
+        administration_id: String,
+    ) -> Result<Quantified> {
+        let archive = self.archive_or_refuse()?.clone();
         let settings = self.settings().await?;
         let (uid, zone) = (series_uid.to_string(), self.zone());
-        let archive2 = archive.clone();
-        let mut q = tokio::task::spawn_blocking(move || {
-            quantify_series(&archive2, &uid, tp, &administration_id, &settings, zone)
+        tokio::task::spawn_blocking(move || {
+            quantify_series(&archive, &uid, tp, &administration_id, &settings, zone)
         })
         .await
-        .map_err(|e| Error::internal("quantifying", e))??;
-        q.command.assignment_reason = assignment_reason;
-        self.record_quantified(
-            &user.actor(),
-            &row.site,
-            study_id,
-            loaded,
-            expected_version,
-            q,
-        )
-        .await
+        .map_err(|e| Error::internal("quantifying", e))?
     }
 
     /// Records a quantification computed by [`quantify_series`] for a participant already

@@ -53,6 +53,7 @@ pub mod error;
 pub mod export;
 pub mod figures;
 pub mod imaging;
+pub mod jobs;
 pub mod journey;
 pub mod oversight;
 pub mod overview;
@@ -93,6 +94,8 @@ pub struct Trial {
     policy: Arc<AccountPolicy>,
     /// Recent failed sign-ins, shared by every clone.
     throttle: Arc<signin::Throttle>,
+    /// Wakes this process's imaging workers when a job is queued here.
+    job_queued: Arc<tokio::sync::Notify>,
 }
 
 impl Trial {
@@ -108,6 +111,7 @@ impl Trial {
             zone_fixed: false,
             policy: Arc::new(AccountPolicy::default()),
             throttle: Arc::new(signin::Throttle::default()),
+            job_queued: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

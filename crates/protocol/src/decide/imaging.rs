@@ -243,19 +243,12 @@ pub(super) fn quantification(ctx: &Dc, c: &RecordPetQuantification) -> Result<Ve
         ));
     }
     required("series_instance_uid", &c.series_instance_uid)?;
-    let assignment_reason = text(&c.assignment_reason);
-    let study_id = ctx.p.study_id.as_deref();
-    if c.series_patient_id.as_deref().map(str::trim) != study_id && assignment_reason.is_none() {
-        return Err(Refusal::new(
-            Rule::IMAGING_PARTICIPANT,
-            format!(
-                "The PatientID of series {} is not the study id {}: assigning the series to her needs a reason (`assignment_reason`).",
-                c.series_instance_uid,
-                study_id.unwrap_or("of this participant")
-            ),
-        )
-        .with_hint("Check that the series is hers, then give the reason it is (e.g. the scanner was sent the wrong id)."));
-    }
+    crate::imaging::check_series_assignment(
+        &c.series_instance_uid,
+        c.series_patient_id.as_deref(),
+        ctx.p.study_id.as_deref(),
+        text(&c.assignment_reason).as_deref(),
+    )?;
     if let Some(other) = ctx
         .p
         .pet_quantifications
@@ -318,7 +311,7 @@ pub(super) fn quantification(ctx: &Dc, c: &RecordPetQuantification) -> Result<Ve
             quantified_at: ctx.now,
             settings_version: ctx.s.version,
             protocol_version: ctx.s.protocol_version.clone(),
-            assignment_reason,
+            assignment_reason: text(&c.assignment_reason),
         },
     }];
     events.extend(deviation);

@@ -140,7 +140,7 @@ impl PetForm {
             PetForm::Quantify => {
                 let uid = chosen_series(values)?;
                 trial
-                    .quantify(
+                    .request_quantification(
                         user,
                         id,
                         tp,
@@ -209,7 +209,11 @@ async fn submit(
     let values = page_try!(checked_form(&user, &body));
     let tp = page_try!(timepoint(&tp));
     let Err(e) = form.act(&state, &user, &id, tp, &values).await else {
-        return done(&format!("/participants/{id}/pet/{}", tp.id()), form.name());
+        let what = match form {
+            PetForm::Quantify => "quantification-queued",
+            other => other.name(),
+        };
+        return done(&format!("/participants/{id}/pet/{}", tp.id()), what);
     };
     let refused_candidate = match form {
         PetForm::Review => candidate_named(&e.body().message),

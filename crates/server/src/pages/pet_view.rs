@@ -146,7 +146,41 @@ fn series_form(ctx: &Ctx, exam: &PetExam, series: &[SeriesView]) -> Markup {
                 small.help { "Kept in the audit trail with the quantification." }
             }
             button type="submit" { "Read and quantify" }
-            " " span.muted { "Takes a few seconds: SUV by the QIBA rules, lesion candidates and their metrics." }
+            " " span.muted { "An imaging worker reads it in a few seconds: SUV by the QIBA rules, lesion candidates and their metrics. This page follows it." }
+        }
+    }
+}
+
+/// Where the exam's newest quantification job is: while it is queued or running the page
+/// says so and reloads itself every few seconds; a failed one says why. A done one is
+/// the quantification shown above.
+fn job_notice(ctx: &Ctx, job: &trial::jobs::ImagingJobView) -> Markup {
+    let asked = chrono::DateTime::parse_from_rfc3339(&job.requested_at)
+        .map(|t| ctx.user.local_time(t.with_timezone(&chrono::Utc)))
+        .unwrap_or_else(|_| job.requested_at.clone());
+    html! {
+        @match job.state.as_str() {
+            "queued" | "running" => {
+                div.notice #imaging-job role="status" data-state=(job.state) {
+                    meta http-equiv="refresh" content="3";
+                    "Quantification " (job.id) " of series " span.mono { (job.series_instance_uid) }
+                    ", asked for by " (job.requested_by) " at " (asked) ": "
+                    @if job.state == "queued" {
+                        strong { "queued" } ", waiting for an imaging worker."
+                    } @else {
+                        strong { "running" } " (attempt " (job.attempts) "): the series is being read."
+                    }
+                    br; small.muted { "This page reloads itself until it is done." }
+                }
+            }
+            "failed" => {
+                div.error #imaging-job role="alert" data-state="failed" {
+                    "Quantification " (job.id) " of series " span.mono { (job.series_instance_uid) }
+                    ", asked for at " (asked) ", " strong { "failed" } ": "
+                    (job.outcome.clone().unwrap_or_default())
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -511,7 +545,8 @@ pub(super) fn exam_body(page: &ExamPage) -> Markup {
             } @else {
                 h2 { "2. Quantification" }
             }
-            @if user.role.may(Capability::QuantifyImaging) && exam.review.is_none() {
+            @if let Some(j) = &exam.job { (job_notice(ctx, j)) }
+            @if user.role.may(Capability::QuantifyImaging) && exam.review.is_none() && !exam.job.as_ref().is_some_and(|j| j.is_open()) {
                 @if let Some(p) = redo.problem("quantify") { (p) }
                 @if exam.quantification.is_some() {
                     details { summary { "Read another series instead (the review starts again)" } (series_form(ctx, exam, series)) }

@@ -35,11 +35,14 @@ pub struct TestApp {
     pub clock: std::sync::Arc<trial::FixedClock>,
     _dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
+    /// The in-process imaging worker, as `her2ex serve` runs one.
+    worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        self.stop_worker();
     }
 }
 
@@ -127,12 +130,24 @@ impl TestApp {
         let server = tokio::spawn(async move {
             let _ = server::serve_on(s, listener).await;
         });
+        let trial = state.trial.clone();
+        let opts = trial::jobs::WorkerOptions::new(trial::jobs::worker_name("test"));
+        let worker =
+            tokio::spawn(async move { trial.run_worker(opts, std::future::pending()).await });
         TestApp {
             addr,
             state,
             clock,
             _dir: dir,
             server,
+            worker: Some(worker),
+        }
+    }
+
+    /// Stops the in-process imaging worker: queued jobs wait for others.
+    pub fn stop_worker(&mut self) {
+        if let Some(w) = self.worker.take() {
+            w.abort();
         }
     }
 
@@ -332,6 +347,25 @@ impl Client {
             &json!({"expected_version": version, "data": data}),
         )
         .await
+    }
+
+    /// Follows the imaging job a quantify request queued (202, with its `url`) until a
+    /// worker ended it; the job as it ended. Bounded: gives up after a minute.
+    pub async fn wait_job(&self, queued: &Answer) -> Value {
+        assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.text);
+        let url = queued.body["url"]
+            .as_str()
+            .expect("the job's url")
+            .to_string();
+        for _ in 0..1200 {
+            let job = self.get(&url).await;
+            assert_eq!(job.status, StatusCode::OK, "{}", job.text);
+            if !matches!(job.body["state"].as_str(), Some("queued" | "running")) {
+                return job.body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("imaging job {url} did not end within a minute");
     }
 
     pub async fn version(&self, id: &str) -> i64 {

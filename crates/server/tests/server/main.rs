@@ -44,6 +44,7 @@ mod common;
 mod dashboard;
 mod eligibility_paths;
 mod hardening;
+mod imaging_jobs;
 mod journey;
 mod lists;
 mod matrix;

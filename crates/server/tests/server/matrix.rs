@@ -78,7 +78,9 @@ fn classify_api(method: &str, path: &str) -> Option<Need> {
             | "/api/v1/participants/{id}/pet/{timepoint}/mip.png"
             | "/api/v1/participants/{id}/pet-response"
             | "/api/v1/participants/{id}/journey"
-            | "/api/v1/participants/{id}/response",
+            | "/api/v1/participants/{id}/response"
+            | "/api/v1/participants/{id}/imaging-jobs"
+            | "/api/v1/participants/{id}/imaging-jobs/{job}",
         ) => read,
         ("post", "/api/v1/participants/{id}/pet/{timepoint}/quantify") => {
             Some(Need::Cap(QuantifyImaging))
@@ -423,6 +425,7 @@ fn concrete(path: &str, id: &str) -> String {
         .replace("{username}", NO_ONE)
         .replace("{query_id}", "q-1")
         .replace("{deviation_id}", "dev-1")
+        .replace("{job}", "1")
 }
 
 fn may(role: Role, need: Need) -> bool {
@@ -481,7 +484,7 @@ fn page_refused(r: &Raw) -> bool {
 
 #[tokio::test]
 async fn every_route_answers_every_role_at_every_site_as_the_roles_table_says() {
-    let app = TestApp::start().await;
+    let mut app = TestApp::start().await;
     let cli = Actor::command_line();
     for (username, role, site) in EXTRA_USERS {
         let user = NewUser {
@@ -494,6 +497,24 @@ async fn every_route_answers_every_role_at_every_site_as_the_roles_table_says() 
         app.state.trial.add_user(&cli, user).await.expect("user");
     }
     let real_id = app.eligible("KS").await;
+    // Her imaging job 1 (no worker can do it: she has no PET), for the job's route.
+    app.stop_worker();
+    let job = app
+        .state
+        .store()
+        .queue_job(&store::NewImagingJob {
+            study_id: real_id.clone(),
+            site: "KS".into(),
+            timepoint: "pet1".into(),
+            series_uid: "1.2.826.0.1.3680043.9.1".into(),
+            assignment_reason: None,
+            requested_by: "reader.ks".into(),
+            requested_at: crate::common::present(),
+        })
+        .await
+        .expect("queued")
+        .expect("the first job");
+    assert_eq!(job.id, 1);
     // An id of the same length that no participant has.
     let fake_id: String = real_id
         .chars()

@@ -109,8 +109,15 @@ async fn pet_exam_from_archive_to_biopsy_target() {
         "scanner sent the phantom id",
     )
     .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.body["state"], "baseline_pet_done");
+    let job = reader.wait_job(&r).await;
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["attempts"], 1);
+    assert!(
+        job["outcome"].as_str().unwrap().starts_with("recorded"),
+        "{job}"
+    );
+    let her = reader.get(&format!("/api/v1/participants/{id}")).await;
+    assert_eq!(her.body["state"], "baseline_pet_done", "{}", her.text);
 
     let exam = reader
         .get(&format!("/api/v1/participants/{id}/pet/pet1"))
@@ -453,12 +460,12 @@ async fn imaging_is_bound_to_its_site_and_its_participant() {
     // Her own series needs no reason; another participant of the site needs one, and
     // then is refused because the series is already the first one's exam.
     let r = quantify(&reader_uu, &uu, &uu_series).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(reader_uu.wait_job(&r).await["state"], "done");
     let r = quantify(&reader_ks, &ks2, &ks_series).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(r.body["rule"], "IMAGING_PARTICIPANT");
     let r = quantify(&reader_ks, &ks, &ks_series).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(reader_ks.wait_job(&r).await["state"], "done");
     let r = assign(&reader_ks, &ks2, &ks_series, "same woman, wrong id").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(r.body["rule"], "IMAGING_PARTICIPANT");

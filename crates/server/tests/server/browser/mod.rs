@@ -310,6 +310,35 @@ pub(super) async fn after_slow_submit(c: &Client, what: &str) {
     after_submit(c, what).await;
 }
 
+/// After "Read and quantify": the exam page says the job is queued or running and reloads
+/// itself until the worker has recorded the quantification; waits (bounded) for the
+/// candidates to appear without reloading it here.
+pub(super) async fn after_quantification(c: &Client) {
+    after_slow_submit(c, "quantification").await;
+    for _ in 0..240 {
+        if let Ok(e) = c
+            .find(Locator::Css("#imaging-job[data-state=failed]"))
+            .await
+        {
+            panic!(
+                "the quantification failed: {}",
+                e.text().await.unwrap_or_default()
+            );
+        }
+        let open = c
+            .find(Locator::Css(
+                "#imaging-job[data-state=queued], #imaging-job[data-state=running]",
+            ))
+            .await
+            .is_ok();
+        if !open && c.find(Locator::Id("candidates")).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("the exam page did not show the quantification within a minute");
+}
+
 /// Fills and submits a command's generic form with the data of a protocol command.
 pub(super) async fn submit_command(
     c: &Client,

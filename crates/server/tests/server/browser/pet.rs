@@ -32,7 +32,7 @@ async fn a_reader_reviews_the_pet_and_the_investigator_chooses_the_biopsy_target
     type_into(&c, "other_uid", &truth.series_uid).await;
     type_into(&c, "assignment_reason", "scanner sent the phantom id").await;
     click(&c, "form.card button[type=submit]").await;
-    after_slow_submit(&c, "quantification").await;
+    after_quantification(&c).await;
     assert!(mip_loaded(&c).await, "the MIP picture loads");
     let rows = c
         .find_all(Locator::Css("#candidates tbody tr"))

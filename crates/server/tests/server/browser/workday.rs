@@ -40,7 +40,7 @@ async fn quantified(app: &TestApp) -> String {
                     "assignment_reason": "the scanner sent the phantom's id"}),
         )
         .await;
-    assert!(r.status.is_success(), "{}", r.text);
+    assert_eq!(nurse.wait_job(&r).await["state"], "done", "{}", r.text);
     id
 }
 
