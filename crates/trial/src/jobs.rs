@@ -303,6 +303,12 @@ impl Trial {
     async fn do_job(&self, job: &ImagingJob) -> Result<Option<i64>> {
         let tp = timepoint(&job.timepoint)?;
         let loaded = self.load(&job.study_id).await?;
+        if loaded.version == 0 {
+            return Err(Error::NotFound(format!(
+                "no participant {} in this study",
+                job.study_id
+            )));
+        }
         if already_recorded(&loaded.participant, tp, job) {
             return Ok(None);
         }
