@@ -3,8 +3,12 @@
 //! restart resumes after it and a crash leaves the previous value, never half a file.
 //!
 //! The file also records the peer's address: another Orthanc numbers its changes its own
-//! way, so a state file is refused for an address other than its own.
+//! way, so a state file is refused for an address other than its own. And it records the
+//! series that appeared (`NewSeries`) but have not settled (`StableSeries`) yet: Orthanc
+//! keeps its stability timers in memory, so a series still arriving when Orthanc stops
+//! never gets its `StableSeries`, and the pull settles it itself (see `pull`).
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
 
@@ -25,6 +29,10 @@ pub struct PullState {
     pub url: String,
     /// The last change of the peer's log handled (0: none yet).
     pub last_seq: u64,
+    /// Orthanc identifiers of the series seen to appear whose `StableSeries` has not been
+    /// handled yet.
+    #[serde(default)]
+    pub unsettled: BTreeSet<String>,
     /// When this was written.
     pub updated_at: DateTime<Utc>,
 }
@@ -74,8 +82,10 @@ pub(crate) struct Cursor {
     url: String,
     /// The last change handled.
     pub seq: u64,
-    /// The value on disk.
-    saved: u64,
+    /// Series seen to appear and not yet settled (see [`PullState::unsettled`]).
+    pub unsettled: BTreeSet<String>,
+    /// The values on disk.
+    saved: (u64, BTreeSet<String>),
 }
 
 impl Cursor {
@@ -83,9 +93,9 @@ impl Cursor {
     ///
     /// Refused when the state file records another address.
     pub fn load(archive: &Archive, peer: &str, url: &str) -> Result<Cursor, PullError> {
-        let seq = match read_state(archive, peer)? {
-            None => 0,
-            Some(state) if state.url == url => state.last_seq,
+        let (seq, unsettled) = match read_state(archive, peer)? {
+            None => (0, BTreeSet::new()),
+            Some(state) if state.url == url => (state.last_seq, state.unsettled),
             Some(state) => {
                 return Err(PullError::at(
                     state_path(archive, peer).display().to_string(),
@@ -103,25 +113,27 @@ impl Cursor {
             peer: peer.to_string(),
             url: url.to_string(),
             seq,
-            saved: seq,
+            saved: (seq, unsettled.clone()),
+            unsettled,
         })
     }
 
     /// Writes the position if it moved since the last write.
     pub fn save(&mut self, archive: &Archive) -> Result<(), PullError> {
-        if self.seq == self.saved {
+        if self.seq == self.saved.0 && self.unsettled == self.saved.1 {
             return Ok(());
         }
         let state = PullState {
             peer: self.peer.clone(),
             url: self.url.clone(),
             last_seq: self.seq,
+            unsettled: self.unsettled.clone(),
             updated_at: archive.now(),
         };
         let json = serde_json::to_vec_pretty(&state)
             .map_err(|e| PullError::new(PullErrorKind::State(e.to_string())))?;
         write_atomically(&folder(archive), &format!("{}.json", self.peer), &json)?;
-        self.saved = self.seq;
+        self.saved = (self.seq, self.unsettled.clone());
         Ok(())
     }
 }
@@ -139,10 +151,13 @@ mod tests {
         assert_eq!(cursor.seq, 0);
         assert_eq!(read_state(&archive, "ks").unwrap(), None);
         cursor.seq = 17;
+        cursor.unsettled.insert("b48bcf0f".into());
         cursor.save(&archive).unwrap();
 
         let again = Archive::open(dir.path()).unwrap();
-        assert_eq!(Cursor::load(&again, "ks", url).unwrap().seq, 17);
+        let reopened = Cursor::load(&again, "ks", url).unwrap();
+        assert_eq!(reopened.seq, 17);
+        assert!(reopened.unsettled.contains("b48bcf0f"));
         let state = read_state(&again, "ks").unwrap().unwrap();
         assert_eq!((state.peer.as_str(), state.last_seq), ("ks", 17));
 

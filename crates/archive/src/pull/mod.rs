@@ -4,16 +4,23 @@
 //! | aspect | behaviour |
 //! |---|---|
 //! | what is read | the peer's change log (`/changes`), from the change after the last one handled |
-//! | acted on | `StableSeries`: Orthanc has received no instance of the series for its `StableAge` |
+//! | acted on | `StableSeries`: Orthanc has received no instance of the series for its `StableAge`; and a series that appeared (`NewSeries`) and is stable without that change (see below) |
 //! | fetched | a series whose Modality is `PT` and whose study's PatientID is a participant's study id; each instance (`/instances/{id}/file`) that is a PET image |
 //! | ignored, counted | other modalities, other patients, instances that are not PET images, resources deleted from the peer meanwhile |
 //! | where it goes | [`Archive::store_bytes`], de-identified like every received object, as an object of the participant's site; its source is the peer's name and the instance's address (see `pacs_source`) |
-//! | resume | the last change handled is kept per peer (`cursor`), written after each fetched series and at the end of the log, so a restart goes on where the last run stopped |
+//! | resume | the last change handled, and the series not settled yet, are kept per peer (`cursor`), written after each fetched series and at the end of the log, so a restart goes on where the last run stopped |
 //! | failure | a peer that stops answering or an archive that cannot be written ends the pass; the position stays before the change being handled, which the next pass does again (instances already stored come back as duplicates) |
 //!
 //! `StableStudy` changes are read past: every series of the study has its own
 //! `StableSeries` change, and fetching a study's series again when the study settles would
 //! download each of them twice.
+//!
+//! Orthanc keeps its stability timers in memory: a series still arriving when Orthanc
+//! stops is stable after its restart (`IsStable`) but never gets a `StableSeries` change.
+//! So the pull remembers each series that appeared (`NewSeries`) until its `StableSeries`
+//! is handled, and at the end of every pass fetches those Orthanc reports stable. (Should
+//! the `StableSeries` of such a series be logged between the last page read and that
+//! check, the next pass fetches it again, as duplicates.)
 //!
 //! The PatientID of a patient who is no participant is never logged or reported: at a
 //! site's Orthanc it may be a personal identity number.
@@ -38,13 +45,16 @@ pub use error::{PullError, PullErrorKind};
 pub use orthanc::{OrthancPeer, PeerConfig};
 
 use cursor::Cursor;
-use orthanc::PeerApi;
+use orthanc::{PeerApi, SeriesInfo};
 
 /// Changes asked for at a time.
 pub const CHANGES_PER_PAGE: u32 = 100;
 
 /// The change type a pull acts on.
 const STABLE_SERIES: &str = "StableSeries";
+
+/// The change type of a series' first instance.
+const NEW_SERIES: &str = "NewSeries";
 
 /// The participants whose PET series are pulled: study id → site of her images.
 pub type Participants = BTreeMap<StudyId, SiteCode>;
@@ -160,19 +170,32 @@ fn read_log(
                 continue;
             }
             report.changes += 1;
-            if change.change_type == STABLE_SERIES
-                && fetch_series(archive, peer, &change.id, participants, report)?
-            {
-                cursor.seq = change.seq;
-                cursor.save(archive)?;
-            } else {
-                cursor.seq = change.seq;
+            match change.change_type.as_str() {
+                STABLE_SERIES => {
+                    let fetched = match peer.series(&change.id)? {
+                        Some(series) => fetch_series(archive, peer, &series, participants, report)?,
+                        None => {
+                            report.gone += 1;
+                            false
+                        }
+                    };
+                    cursor.unsettled.remove(&change.id);
+                    cursor.seq = change.seq;
+                    if fetched {
+                        cursor.save(archive)?;
+                    }
+                }
+                NEW_SERIES => {
+                    cursor.unsettled.insert(change.id.clone());
+                    cursor.seq = change.seq;
+                }
+                _ => cursor.seq = change.seq,
             }
         }
         if page.done {
             // Changes of deleted resources leave gaps: the end of the log is `Last`.
             cursor.seq = cursor.seq.max(page.last);
-            return Ok(());
+            return settle(archive, peer, participants, shutdown, cursor, report);
         }
         if cursor.seq == since {
             return Err(PullError::at(
@@ -185,19 +208,47 @@ fn read_log(
     }
 }
 
+/// Fetches the series that appeared without a `StableSeries` yet and that Orthanc reports
+/// stable: their change was lost to a restart of Orthanc (see the module documentation).
+fn settle(
+    archive: &Archive,
+    peer: &dyn PeerApi,
+    participants: &Participants,
+    shutdown: &Shutdown,
+    cursor: &mut Cursor,
+    report: &mut PullReport,
+) -> Result<(), PullError> {
+    for id in cursor.unsettled.clone() {
+        if shutdown.is_triggered() {
+            return Ok(());
+        }
+        let Some(series) = peer.series(&id)? else {
+            report.gone += 1;
+            cursor.unsettled.remove(&id);
+            continue;
+        };
+        if !series.is_stable {
+            continue;
+        }
+        info!(peer = peer.name(), series = %id, "series stable without its StableSeries change");
+        let fetched = fetch_series(archive, peer, &series, participants, report)?;
+        cursor.unsettled.remove(&id);
+        if fetched {
+            cursor.save(archive)?;
+        }
+    }
+    Ok(())
+}
+
 /// Handles one stable series; `true` when instances were fetched (the position is then
 /// worth storing at once).
 fn fetch_series(
     archive: &Archive,
     peer: &dyn PeerApi,
-    series_id: &str,
+    series: &SeriesInfo,
     participants: &Participants,
     report: &mut PullReport,
 ) -> Result<bool, PullError> {
-    let Some(series) = peer.series(series_id)? else {
-        report.gone += 1;
-        return Ok(false);
-    };
     if series.modality.as_deref() != Some("PT") {
         report.ignored_not_pet += 1;
         return Ok(false);

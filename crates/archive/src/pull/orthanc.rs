@@ -4,7 +4,7 @@
 //! | call | answer used |
 //! |---|---|
 //! | `GET /changes?since=N&limit=M` | `Changes[]` (`ChangeType`, `ID`, `Seq`), `Done`, `Last` |
-//! | `GET /series/{id}` | `MainDicomTags.Modality`, `ParentStudy`, `Instances[]` |
+//! | `GET /series/{id}` | `MainDicomTags.Modality`, `ParentStudy`, `Instances[]`, `IsStable` |
 //! | `GET /studies/{id}` | `PatientMainDicomTags.PatientID` |
 //! | `GET /instances/{id}/file` | the DICOM Part 10 bytes as Orthanc stored them |
 //!
@@ -212,6 +212,8 @@ pub(crate) struct SeriesInfo {
     pub parent_study: String,
     /// The Orthanc identifiers of its instances.
     pub instances: Vec<String>,
+    /// Whether Orthanc has no stability change of it pending (`IsStable`).
+    pub is_stable: bool,
 }
 
 /// The peer's calls a pull makes; `None` when the resource is gone (HTTP 404).
@@ -247,6 +249,9 @@ struct SeriesAnswer {
     main_dicom_tags: BTreeMap<String, serde_json::Value>,
     parent_study: String,
     instances: Vec<String>,
+    /// Absent from an old Orthanc: then only its `StableSeries` change says so.
+    #[serde(default)]
+    is_stable: bool,
 }
 
 #[derive(Deserialize)]
@@ -378,6 +383,7 @@ impl PeerApi for OrthancPeer {
             modality: tag(&answer.main_dicom_tags, "Modality"),
             parent_study: answer.parent_study,
             instances: answer.instances,
+            is_stable: answer.is_stable,
         }))
     }
 

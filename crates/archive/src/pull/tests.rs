@@ -31,13 +31,25 @@ impl FakePeer {
         seq
     }
 
-    /// A stable series of `patient` with these instance files.
+    /// A stable series of `patient` with these instance files, logged as Orthanc logs it.
     fn add_series(&mut self, id: &str, modality: &str, patient: &str, files: &[Vec<u8>]) {
+        self.add_unsettled_series(id, modality, patient, files);
+        self.series.get_mut(id).unwrap().is_stable = true;
+        self.change("StableSeries", id);
+        self.change("StableStudy", &format!("{id}-0"));
+    }
+
+    /// A series whose instances arrived but that has no stability change (yet).
+    fn add_unsettled_series(&mut self, id: &str, modality: &str, patient: &str, files: &[Vec<u8>]) {
         let study = format!("{id}-0");
         let instances: Vec<String> = (0..files.len()).map(|i| format!("{id}-{i:x}")).collect();
-        for (name, bytes) in instances.iter().zip(files) {
+        for (i, (name, bytes)) in instances.iter().zip(files).enumerate() {
             self.files.insert(name.clone(), bytes.clone());
             self.change("NewInstance", name);
+            if i == 0 {
+                self.change("NewSeries", id);
+                self.change("NewStudy", &study);
+            }
         }
         self.series.insert(
             id.into(),
@@ -45,11 +57,10 @@ impl FakePeer {
                 modality: Some(modality.into()),
                 parent_study: study.clone(),
                 instances,
+                is_stable: false,
             },
         );
-        self.studies.insert(study.clone(), Some(patient.into()));
-        self.change("StableSeries", id);
-        self.change("StableStudy", &study);
+        self.studies.insert(study, Some(patient.into()));
     }
 }
 
@@ -208,6 +219,7 @@ fn a_pass_fetches_the_participants_pet_images_and_counts_everything_else() {
     );
     let state = read_state(&archive, "site-ks").unwrap().unwrap();
     assert_eq!(state.last_seq, last(&peer));
+    assert!(state.unsettled.is_empty(), "{:?}", state.unsettled);
 
     // The next pass has nothing to do, and asks for no file.
     let fetched = peer.fetched.borrow().len();
@@ -339,4 +351,47 @@ fn a_raised_shutdown_ends_the_pass_without_losing_the_position() {
     )
     .unwrap();
     assert_eq!((report.series_fetched, report.last_seq), (1, last(&peer)));
+}
+
+#[test]
+fn a_series_whose_stable_change_was_lost_is_fetched_once_orthanc_reports_it_stable() {
+    // Orthanc was stopped while the series arrived: no StableSeries will ever come.
+    let mut peer = FakePeer::default();
+    peer.add_unsettled_series("ff01", "PT", "KS-001", &pet_series(8, "KS-001", 2));
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Archive::open(dir.path()).unwrap();
+
+    // Still arriving: nothing is fetched, the series is remembered.
+    let mut report = PullReport::default();
+    pull_from(
+        &archive,
+        &peer,
+        &participants(),
+        &Shutdown::new(),
+        &mut report,
+    )
+    .unwrap();
+    assert_eq!(report.series_fetched, 0);
+    let state = read_state(&archive, "site-ks").unwrap().unwrap();
+    assert_eq!((state.last_seq, state.unsettled.len()), (last(&peer), 1));
+
+    // After Orthanc's restart it reports the series stable: the next pass fetches it,
+    // though the log has nothing new.
+    peer.series.get_mut("ff01").unwrap().is_stable = true;
+    let mut report = PullReport::default();
+    pull_from(
+        &archive,
+        &peer,
+        &participants(),
+        &Shutdown::new(),
+        &mut report,
+    )
+    .unwrap();
+    assert_eq!(
+        (report.changes, report.series_fetched, report.new),
+        (0, 1, 2)
+    );
+    let state = read_state(&archive, "site-ks").unwrap().unwrap();
+    assert!(state.unsettled.is_empty());
+    assert_eq!(archive.series().unwrap()[0].instance_count, 2);
 }
