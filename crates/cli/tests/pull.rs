@@ -305,10 +305,12 @@ fn state_file(data: &Path, name: &str) -> PathBuf {
     data.join("dicom").join("pull").join(format!("{name}.json"))
 }
 
+fn state(data: &Path, name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(state_file(data, name)).unwrap()).unwrap()
+}
+
 fn stored_seq(data: &Path, name: &str) -> u64 {
-    let state: Value =
-        serde_json::from_slice(&std::fs::read(state_file(data, name)).unwrap()).unwrap();
-    state["last_seq"].as_u64().unwrap()
+    state(data, name)["last_seq"].as_u64().unwrap()
 }
 
 /// (SeriesInstanceUID, PatientID, site, instances) of every series in the archive.
@@ -366,6 +368,11 @@ fn a_participants_pet_series_is_pulled_from_orthanc_once_and_the_rest_is_counted
     assert_eq!(summary["series"], serde_json::json!([pet_uid]));
     assert_eq!(summary["last_seq"].as_u64(), Some(orthanc.last()));
     assert_eq!(stored_seq(data, "site-ks"), orthanc.last());
+    assert_eq!(
+        state(data, "site-ks")["unsettled"],
+        serde_json::json!([]),
+        "every series that appeared has settled"
+    );
     assert_eq!(
         archived(data),
         vec![(pet_uid.clone(), Some("KS-001".into()), Some("KS".into()), 5)],
