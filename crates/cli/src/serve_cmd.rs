@@ -87,7 +87,7 @@ pub struct ServeArgs {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Also pull the participants' PET series from this Orthanc peer (its REST API, e.g.
-    /// http://127.0.0.1:8042) while serving, as `her2ex pull` does (see its options below).
+    /// http://127.0.0.1:8042) while serving, as `her2ex pull` does, with the options below.
     #[arg(long, env = "HER2EX_PULL_FROM")]
     pub pull_from: Option<String>,
     #[command(flatten)]
