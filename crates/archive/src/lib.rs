@@ -5,15 +5,18 @@
 //! |---|---|
 //! | [`Archive`] | received bytes stored content-addressed (SHA-256) under `<data dir>/dicom/`, written atomically, indexed by SOPInstanceUID; resends are no-ops, conflicting versions are kept |
 //! | [`import_folder`] | `her2ex pet import DIR`: every DICOM file under a folder, in sorted order, DICOMDIR and non-DICOM files skipped with the reason |
+//! | [`pull`] | `her2ex pull`: the participants' PET series fetched from a site's Orthanc through its REST API, resuming where the last pull stopped |
 //! | [`scp`] | the C-STORE receiver of `her2ex serve` (dicom-ul), which acknowledges an object only once it is on disk |
 //! | [`dimse`] | DIMSE command sets of C-STORE and C-ECHO (PS3.7) |
 //! | [`header`] | the UIDs and modality that file an object; which SOP classes are PET images |
 //! | [`deid`] | the de-identification profile (`docs/deidentification.md`), applied while an object streams to disk |
 //!
 //! Every object belongs to a site: the site of the allowed sender that sent it
-//! ([`Sender`]) or the site an import was run for; the index records it with the object.
+//! ([`Sender`]), the site an import was run for, or the site of the participant whose
+//! series a pull fetched; the index records it with the object.
 //!
-//! Every object is kept, PET or not (the attenuation CT, contours, screen captures); only
+//! Every object received or imported is kept, PET or not (the attenuation CT, contours,
+//! screen captures; a pull fetches PET images only); only
 //! PET images ([`Stored::is_pet_image`], [`SeriesSummary::is_pet`]) are handed to the
 //! quantification, by [`Archive::series_files`] and `pet::load_series_files`.
 //!
@@ -29,6 +32,7 @@ pub mod error;
 pub mod header;
 pub mod import;
 mod incoming;
+pub mod pull;
 pub mod scp;
 
 pub use archive::{Archive, ArchivedInstance, SeriesSummary, Source, StoreOutcome, Stored};

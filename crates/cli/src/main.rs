@@ -10,6 +10,7 @@ mod demo;
 mod export_cmd;
 mod import_cmd;
 mod pet_cmd;
+mod pull_cmd;
 mod recist_cmd;
 mod results_cmd;
 mod serve_cmd;
@@ -183,6 +184,10 @@ enum Command {
     Settings(settings_cmd::SettingsCommand),
     /// PET imaging: inspect, quantify, make phantoms.
     Pet(pet_cmd::PetArgs),
+    /// Fetch the participants' PET series from a site's Orthanc (its REST API) into the
+    /// archive: once to the end of its change log (--once), or polling until stopped;
+    /// a restart resumes where the last pull stopped.
+    Pull(pull_cmd::PullArgs),
     /// RECIST 1.1 calculator for readers and statisticians.
     Recist(recist_cmd::RecistArgs),
     /// The study's analyses as of a data cut-off: a summary, or every number with
@@ -239,6 +244,7 @@ fn main() -> std::process::ExitCode {
         .init();
     let result = match cli.command {
         Command::Pet(args) => pet_cmd::run(args),
+        Command::Pull(a) => pull_cmd::run(a),
         Command::Recist(args) => recist_cmd::run(args),
         Command::Analyse(a) => block_on(results_cmd::analyse(a)),
         Command::Report(a) => block_on(results_cmd::report(a)),

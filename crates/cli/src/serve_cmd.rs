@@ -1,4 +1,5 @@
-//! `her2ex serve`: the web application, the JSON API and the DICOM receiver.
+//! `her2ex serve`: the web application, the JSON API, the DICOM receiver and, when asked,
+//! the pull from a site's Orthanc.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -85,6 +86,12 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Also pull the participants' PET series from this Orthanc peer (its REST API, e.g.
+    /// http://127.0.0.1:8042) while serving, as `her2ex pull` does, with the options below.
+    #[arg(long, env = "HER2EX_PULL_FROM")]
+    pub pull_from: Option<String>,
+    #[command(flatten)]
+    pub peer: crate::pull_cmd::PeerArgs,
 }
 
 impl ServeArgs {
@@ -151,6 +158,42 @@ fn start_receiver(a: &ServeArgs, archive: Arc<Archive>) -> anyhow::Result<Shutdo
     Ok(shutdown)
 }
 
+/// Starts polling the Orthanc peer `url` on its own thread (blocking, like the receiver).
+fn start_puller(
+    a: &ServeArgs,
+    url: &str,
+    archive: Arc<Archive>,
+    store: store::Store,
+) -> anyhow::Result<(Shutdown, std::thread::JoinHandle<()>)> {
+    let config = a.peer.config(url)?;
+    let site = a.peer.site()?;
+    let every = std::time::Duration::from_secs(a.peer.every);
+    let runtime = tokio::runtime::Handle::current();
+    let shutdown = Shutdown::new();
+    let stop = shutdown.clone();
+    println!(
+        "pulling PET series from {} ({url}) every {} s",
+        config.name, a.peer.every
+    );
+    let thread = std::thread::Builder::new()
+        .name("pacs-pull".into())
+        .spawn(move || {
+            // The blocking HTTP client is built here, outside the async runtime.
+            let peer = match config.connect() {
+                Ok(peer) => peer,
+                Err(e) => {
+                    tracing::error!(error = %e, "no pull from the PACS");
+                    return;
+                }
+            };
+            let mut participants =
+                || runtime.block_on(crate::pull_cmd::participants(&store, site.as_ref()));
+            crate::pull_cmd::poll(&archive, &peer, &mut participants, every, &stop);
+        })
+        .context("starting the PACS pull thread")?;
+    Ok((shutdown, thread))
+}
+
 /// Serves an opened store.
 pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u8> {
     let secure = a
@@ -170,6 +213,10 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .with_context(|| format!("listening on {}", a.listen))?;
+    let puller = match &a.pull_from {
+        Some(url) => Some(start_puller(a, url, archive.clone(), anchor.clone())?),
+        None => None,
+    };
     let receiver = if a.no_dicom {
         None
     } else {
@@ -196,6 +243,11 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
     // A job in hand is taken again by the next worker once its lease runs out.
     if let Some(w) = worker {
         w.abort();
+    }
+    // The pull ends after the change in hand, which is then stored as handled.
+    if let Some((stop, thread)) = puller {
+        stop.trigger();
+        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
     }
     // The last writes of this run are signed before the process goes.
     match anchor.checkpoint_with_own_key().await {
