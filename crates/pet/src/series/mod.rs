@@ -27,6 +27,7 @@
 pub mod attr;
 mod fast;
 mod geometry;
+mod head;
 mod instance;
 pub mod open;
 mod pixels;
