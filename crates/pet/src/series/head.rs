@@ -1,6 +1,7 @@
-//! What the header of a single-frame PET image says: its SOP class, grid, geometry and
-//! rescale, checked in a fixed order so that both readers of a file report the same first
-//! problem.
+//! What the header of a PET image says: its SOP class, grid, geometry and rescale, checked
+//! in a fixed order so that both readers of a file report the same first problem. The
+//! checks of one value (orientation, spacing, slope) serve the frames of an enhanced image
+//! too (module `enhanced`).
 
 use std::path::Path;
 
@@ -15,18 +16,18 @@ const SOP_CLASS_UID: Attr = attr("SOPClassUID", 0x0008, 0x0016);
 const SOP_INSTANCE_UID: Attr = attr("SOPInstanceUID", 0x0008, 0x0018);
 const SERIES_INSTANCE_UID: Attr = attr("SeriesInstanceUID", 0x0020, 0x000E);
 const INSTANCE_NUMBER: Attr = attr("InstanceNumber", 0x0020, 0x0013);
-const IMAGE_POSITION: Attr = attr("ImagePositionPatient", 0x0020, 0x0032);
-const IMAGE_ORIENTATION: Attr = attr("ImageOrientationPatient", 0x0020, 0x0037);
-const PIXEL_SPACING: Attr = attr("PixelSpacing", 0x0028, 0x0030);
-const SLICE_THICKNESS: Attr = attr("SliceThickness", 0x0018, 0x0050);
+pub(super) const IMAGE_POSITION: Attr = attr("ImagePositionPatient", 0x0020, 0x0032);
+pub(super) const IMAGE_ORIENTATION: Attr = attr("ImageOrientationPatient", 0x0020, 0x0037);
+pub(super) const PIXEL_SPACING: Attr = attr("PixelSpacing", 0x0028, 0x0030);
+pub(super) const SLICE_THICKNESS: Attr = attr("SliceThickness", 0x0018, 0x0050);
 const ROWS: Attr = attr("Rows", 0x0028, 0x0010);
 const COLUMNS: Attr = attr("Columns", 0x0028, 0x0011);
-const NUMBER_OF_FRAMES: Attr = attr("NumberOfFrames", 0x0028, 0x0008);
+pub(super) const NUMBER_OF_FRAMES: Attr = attr("NumberOfFrames", 0x0028, 0x0008);
 const BITS_ALLOCATED: Attr = attr("BitsAllocated", 0x0028, 0x0100);
 const BITS_STORED: Attr = attr("BitsStored", 0x0028, 0x0101);
 const PIXEL_REPRESENTATION: Attr = attr("PixelRepresentation", 0x0028, 0x0103);
-const RESCALE_INTERCEPT: Attr = attr("RescaleIntercept", 0x0028, 0x1052);
-const RESCALE_SLOPE: Attr = attr("RescaleSlope", 0x0028, 0x1053);
+pub(super) const RESCALE_INTERCEPT: Attr = attr("RescaleIntercept", 0x0028, 0x1052);
+pub(super) const RESCALE_SLOPE: Attr = attr("RescaleSlope", 0x0028, 0x1053);
 const PIXEL_DATA: Attr = attr("PixelData", 0x7FE0, 0x0010);
 
 /// PET Image Storage (PS3.4 B.5).
@@ -36,28 +37,40 @@ pub const ENHANCED_PET_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.130";
 /// Legacy Converted Enhanced PET Image Storage.
 pub const LEGACY_ENHANCED_PET_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.128.1";
 
-/// Refuses objects that are not single-frame PET images, with the reason.
-pub(super) fn check_pet<D: AttrSource + ?Sized>(obj: &D) -> Result<(), ErrorKind> {
+/// How a PET object holds its images, from its SOP class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Storage {
+    /// PET Image Storage: one image per file.
+    Single,
+    /// Enhanced PET Image Storage: one image per frame, described by functional groups.
+    Enhanced,
+}
+
+/// Refuses objects that are not PET images this reader reads, with the reason; says how
+/// the others hold their images.
+pub(super) fn check_pet<D: AttrSource + ?Sized>(obj: &D) -> Result<Storage, ErrorKind> {
     let modality = attr::text(obj, MODALITY)?;
     let sop_class = attr::text(obj, SOP_CLASS_UID)?;
-    match sop_class.as_deref() {
-        Some(ENHANCED_PET_IMAGE_STORAGE) | Some(LEGACY_ENHANCED_PET_IMAGE_STORAGE) => {
+    let storage = match sop_class.as_deref() {
+        Some(ENHANCED_PET_IMAGE_STORAGE) => Storage::Enhanced,
+        Some(LEGACY_ENHANCED_PET_IMAGE_STORAGE) => {
             return Err(ErrorKind::NotPet(format!(
-                "SOPClassUID (0008,0016) {} is an enhanced multi-frame PET image, \
-                 which this reader does not support; export the series as PET Image Storage \
-                 ({PET_IMAGE_STORAGE})",
-                sop_class.unwrap_or_default()
+                "SOPClassUID (0008,0016) {LEGACY_ENHANCED_PET_IMAGE_STORAGE} is a Legacy \
+                 Converted Enhanced PET image, whose PET attributes this reader does not look \
+                 for; export the series as PET Image Storage ({PET_IMAGE_STORAGE}) or Enhanced \
+                 PET Image Storage ({ENHANCED_PET_IMAGE_STORAGE})"
             )));
         }
-        Some(PET_IMAGE_STORAGE) | None => {}
+        Some(PET_IMAGE_STORAGE) | None => Storage::Single,
         Some(other) => {
             return Err(ErrorKind::NotPet(format!(
-                "SOPClassUID (0008,0016) is {other}, not PET Image Storage ({PET_IMAGE_STORAGE})"
+                "SOPClassUID (0008,0016) is {other}, not PET Image Storage ({PET_IMAGE_STORAGE}) \
+                 or Enhanced PET Image Storage ({ENHANCED_PET_IMAGE_STORAGE})"
             )));
         }
-    }
+    };
     match modality.as_deref() {
-        Some("PT") => Ok(()),
+        Some("PT") => Ok(storage),
         Some(other) => Err(ErrorKind::NotPet(format!(
             "Modality (0008,0060) is {other:?}, not \"PT\""
         ))),
@@ -76,7 +89,7 @@ fn positive_count<D: AttrSource + ?Sized>(obj: &D, a: Attr) -> Result<usize, Err
     Ok(v as usize)
 }
 
-/// What an image's pixels need: their layout and rescale.
+/// An image's grid, geometry, rescale and sample layout.
 pub(super) struct ImageHead {
     pub(super) rows: usize,
     pub(super) columns: usize,
@@ -97,12 +110,41 @@ pub(super) fn image_head<D: AttrSource + ?Sized>(obj: &D) -> Result<ImageHead, E
             problem: format!("{frames} frames; only single-frame PET images are read"),
         });
     }
-    let rows = positive_count(obj, ROWS)?;
-    let columns = positive_count(obj, COLUMNS)?;
+    let (rows, columns) = grid(obj)?;
     let position = attr::numbers_n(obj, IMAGE_POSITION, 3)?;
+    let orientation = orientation(obj)?;
+    let spacing = spacing(obj)?;
+    let slope = attr::number(obj, RESCALE_SLOPE)?.unwrap_or(1.0);
+    let intercept = attr::number(obj, RESCALE_INTERCEPT)?.unwrap_or(0.0);
+    check_slope(slope)?;
+    let layout = sample_layout(obj, rows, columns)?;
+    Ok(ImageHead {
+        rows,
+        columns,
+        position: [position[0], position[1], position[2]],
+        orientation,
+        spacing,
+        slope,
+        intercept,
+        layout,
+    })
+}
+
+/// Rows (0028,0010) and Columns (0028,0011).
+pub(super) fn grid<D: AttrSource + ?Sized>(obj: &D) -> Result<(usize, usize), ErrorKind> {
+    Ok((positive_count(obj, ROWS)?, positive_count(obj, COLUMNS)?))
+}
+
+/// ImageOrientationPatient (0020,0037) of `obj`, checked.
+pub(super) fn orientation<D: AttrSource + ?Sized>(obj: &D) -> Result<[f64; 6], ErrorKind> {
     let orientation = attr::numbers_n(obj, IMAGE_ORIENTATION, 6)?;
     let orientation: [f64; 6] = std::array::from_fn(|i| orientation[i]);
     check_orientation(&orientation)?;
+    Ok(orientation)
+}
+
+/// PixelSpacing (0028,0030) of `obj`, both positive.
+pub(super) fn spacing<D: AttrSource + ?Sized>(obj: &D) -> Result<[f64; 2], ErrorKind> {
     let spacing = attr::numbers_n(obj, PIXEL_SPACING, 2)?;
     if spacing.iter().any(|s| *s <= 0.0) {
         return Err(ErrorKind::BadTag {
@@ -110,62 +152,98 @@ pub(super) fn image_head<D: AttrSource + ?Sized>(obj: &D) -> Result<ImageHead, E
             problem: format!("{spacing:?} must be positive"),
         });
     }
-    let slope = attr::number(obj, RESCALE_SLOPE)?.unwrap_or(1.0);
-    let intercept = attr::number(obj, RESCALE_INTERCEPT)?.unwrap_or(0.0);
+    Ok([spacing[0], spacing[1]])
+}
+
+/// A RescaleSlope (0028,1053) of 0 would map every pixel to the intercept.
+pub(super) fn check_slope(slope: f64) -> Result<(), ErrorKind> {
     if slope == 0.0 {
         return Err(ErrorKind::BadTag {
             tag: RESCALE_SLOPE.to_string(),
             problem: "slope 0 would erase the image".into(),
         });
     }
+    Ok(())
+}
+
+/// The layout of the samples of a `rows` × `columns` frame; PixelData must be present.
+pub(super) fn sample_layout<D: AttrSource + ?Sized>(
+    obj: &D,
+    rows: usize,
+    columns: usize,
+) -> Result<SampleLayout, ErrorKind> {
     if !obj.contains(PIXEL_DATA.tag) {
         return Err(ErrorKind::MissingTag(PIXEL_DATA.to_string()));
     }
     let bits_allocated = positive_count(obj, BITS_ALLOCATED)? as u16;
-    let layout = SampleLayout {
+    Ok(SampleLayout {
         pixels: rows * columns,
         bits_allocated,
         bits_stored: attr::number(obj, BITS_STORED)?.map_or(bits_allocated, |v| v as u16),
         signed: attr::number(obj, PIXEL_REPRESENTATION)?.unwrap_or(0.0) == 1.0,
-    };
-    Ok(ImageHead {
-        rows,
-        columns,
-        position: [position[0], position[1], position[2]],
-        orientation,
-        spacing: [spacing[0], spacing[1]],
-        slope,
-        intercept,
-        layout,
     })
 }
 
-/// The rest of the image's attributes, read after its pixels.
+/// The rest of a single-frame image's attributes, read after its pixels.
 pub(super) fn finish<D: AttrSource + ?Sized>(
     path: &Path,
     obj: &D,
     head: &ImageHead,
     pixels: Vec<f32>,
 ) -> Result<PetInstance, ErrorKind> {
-    Ok(PetInstance {
-        path: path.to_path_buf(),
-        sop_instance_uid: attr::text_req(obj, SOP_INSTANCE_UID)?,
-        series_instance_uid: attr::text_req(obj, SERIES_INSTANCE_UID)?,
-        instance_number: attr::number(obj, INSTANCE_NUMBER)
-            .ok()
-            .flatten()
-            .map(|v| v as i64),
-        rows: head.rows,
-        columns: head.columns,
-        position_mm: head.position,
-        orientation: head.orientation,
-        pixel_spacing_mm: head.spacing,
-        slice_thickness_mm: attr::number(obj, SLICE_THICKNESS).ok().flatten(),
-        rescale_slope: head.slope,
-        rescale_intercept: head.intercept,
-        pixels,
-        suv: SuvHeader::read(obj),
-    })
+    let identity = Identity::read(obj)?;
+    let thickness = attr::number(obj, SLICE_THICKNESS).ok().flatten();
+    Ok(identity.image(path, head, None, thickness, SuvHeader::read(obj), pixels))
+}
+
+/// What every image of one file shares: the object's identity.
+pub(super) struct Identity {
+    sop_instance_uid: String,
+    series_instance_uid: String,
+    instance_number: Option<i64>,
+}
+
+impl Identity {
+    /// SOPInstanceUID and SeriesInstanceUID (required), InstanceNumber.
+    pub(super) fn read<D: AttrSource + ?Sized>(obj: &D) -> Result<Self, ErrorKind> {
+        Ok(Self {
+            sop_instance_uid: attr::text_req(obj, SOP_INSTANCE_UID)?,
+            series_instance_uid: attr::text_req(obj, SERIES_INSTANCE_UID)?,
+            instance_number: attr::number(obj, INSTANCE_NUMBER)
+                .ok()
+                .flatten()
+                .map(|v| v as i64),
+        })
+    }
+
+    /// The image of this object described by `head` (frame `frame` of an enhanced one).
+    pub(super) fn image(
+        &self,
+        path: &Path,
+        head: &ImageHead,
+        frame: Option<u32>,
+        slice_thickness_mm: Option<f64>,
+        suv: SuvHeader,
+        pixels: Vec<f32>,
+    ) -> PetInstance {
+        PetInstance {
+            path: path.to_path_buf(),
+            sop_instance_uid: self.sop_instance_uid.clone(),
+            series_instance_uid: self.series_instance_uid.clone(),
+            instance_number: self.instance_number,
+            frame,
+            rows: head.rows,
+            columns: head.columns,
+            position_mm: head.position,
+            orientation: head.orientation,
+            pixel_spacing_mm: head.spacing,
+            slice_thickness_mm,
+            rescale_slope: head.slope,
+            rescale_intercept: head.intercept,
+            pixels,
+            suv,
+        }
+    }
 }
 
 /// Row and column cosines must be unit vectors at right angles (PS3.3 C.7.6.2.1.1).

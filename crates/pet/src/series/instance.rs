@@ -9,24 +9,28 @@ use std::path::{Path, PathBuf};
 use dicom_object::DefaultDicomObject;
 
 use super::attr::AttrSource;
+use super::enhanced::{self, PER_FRAME_GROUPS, SHARED_GROUPS};
 use super::fast::{self, Stop};
-use super::head::{check_pet, finish, image_head};
+use super::head::{Identity, Storage, check_pet, finish, image_head};
 use super::open::open_dicom;
 use super::pixels::{self, SampleLayout};
 use crate::error::{ErrorKind, PetError};
-use crate::suv::header::SuvHeader;
+use crate::suv::{ImageHeader, header::SuvHeader, image_id};
 
-/// One decoded single-frame PET image.
+/// One decoded PET image: a single-frame file, or one frame of an enhanced multi-frame file.
 #[derive(Debug, Clone)]
 pub struct PetInstance {
     /// The file it was read from.
     pub path: PathBuf,
-    /// SOPInstanceUID (0008,0018).
+    /// SOPInstanceUID (0008,0018) of the file.
     pub sop_instance_uid: String,
     /// SeriesInstanceUID (0020,000E).
     pub series_instance_uid: String,
-    /// InstanceNumber (0020,0013), informative only: slices are sorted by position.
+    /// InstanceNumber (0020,0013) of the file, informative only: slices are sorted by
+    /// position.
     pub instance_number: Option<i64>,
+    /// Frame number, from 1, in an Enhanced PET Image file; `None` for a single-frame file.
+    pub frame: Option<u32>,
     /// Rows (0028,0010).
     pub rows: usize,
     /// Columns (0028,0011).
@@ -49,7 +53,32 @@ pub struct PetInstance {
     pub suv: SuvHeader,
 }
 
-/// Bytes of a file read for its header on the fast path; longer headers are read whole.
+impl PetInstance {
+    /// Where the image is, for messages: its file, and its frame in an enhanced file.
+    pub fn location(&self) -> String {
+        match self.frame {
+            Some(n) => format!("{} frame {n}", self.path.display()),
+            None => self.path.display().to_string(),
+        }
+    }
+
+    /// The image's SUV attributes, with which image it is.
+    pub fn suv_image(&self) -> ImageHeader<'_> {
+        ImageHeader {
+            sop_instance_uid: &self.sop_instance_uid,
+            frame: self.frame,
+            header: &self.suv,
+        }
+    }
+
+    /// The image in messages and keys ([`image_id`]).
+    pub fn image_id(&self) -> String {
+        image_id(&self.sop_instance_uid, self.frame)
+    }
+}
+
+/// Bytes of a file first read for its header on the fast path; a longer header (an
+/// enhanced file's functional groups) is read in steps eight times larger each.
 const HEADER_PREFIX: usize = 8 * 1024;
 
 /// Where an image's pixels are until they are placed in the volume.
@@ -118,48 +147,82 @@ pub(crate) struct PendingInstance {
     pub source: PixelSource,
 }
 
-/// Reads one file as a single-frame PET image.
+/// Reads one single-frame PET image file (an enhanced multi-frame file is refused: see
+/// [`read_images`]).
 pub fn read_instance(path: &Path) -> Result<PetInstance, PetError> {
-    let pending = read_pending(path)?;
-    let mut inst = pending.inst;
-    match pending.source {
-        PixelSource::Decoded(pixels) => inst.pixels = pixels,
-        source => {
-            let mut pixels = vec![0.0f32; inst.rows * inst.columns];
-            if source.fill(path, &mut Vec::new(), &mut pixels).is_err() {
-                // dicom-rs has the last word on a file the fast path could not finish.
-                return read_with_dicom_rs(path);
-            }
-            inst.pixels = pixels;
-        }
+    let mut images = read_images(path)?;
+    match (images.pop(), images.is_empty()) {
+        (Some(image), true) => Ok(image),
+        _ => Err(PetError::at(
+            path,
+            ErrorKind::BadTag {
+                tag: super::head::NUMBER_OF_FRAMES.to_string(),
+                problem: format!(
+                    "{} frames: an enhanced multi-frame image, read by read_images",
+                    images.len() + 1
+                ),
+            },
+        )),
     }
-    Ok(inst)
 }
 
-/// Reads the header of one file, leaving native pixels in the file when it can.
-pub(crate) fn read_pending(path: &Path) -> Result<PendingInstance, PetError> {
+/// Reads the images of one PET file: one for a single-frame file, one per frame for an
+/// enhanced multi-frame file, in the order of its frames.
+pub fn read_images(path: &Path) -> Result<Vec<PetInstance>, PetError> {
+    let pending = read_pending(path)?;
+    let mut images = Vec::with_capacity(pending.len());
+    let mut buf = Vec::new();
+    for p in pending {
+        let mut inst = p.inst;
+        match p.source {
+            PixelSource::Decoded(pixels) => inst.pixels = pixels,
+            source => {
+                let mut pixels = vec![0.0f32; inst.rows * inst.columns];
+                if source.fill(path, &mut buf, &mut pixels).is_err() {
+                    // dicom-rs has the last word on a file the fast path could not finish.
+                    return read_with_dicom_rs(path);
+                }
+                inst.pixels = pixels;
+            }
+        }
+        images.push(inst);
+    }
+    Ok(images)
+}
+
+/// Reads the header of one file, leaving native pixels in the file when it can: one image,
+/// or one per frame of an enhanced file.
+pub(crate) fn read_pending(path: &Path) -> Result<Vec<PendingInstance>, PetError> {
     if let Some(pending) = read_fast(path) {
         return Ok(pending);
     }
-    let mut inst = read_with_dicom_rs(path)?;
-    let pixels = std::mem::take(&mut inst.pixels);
-    Ok(PendingInstance {
-        inst,
-        source: PixelSource::Decoded(pixels),
-    })
+    let images = read_with_dicom_rs(path)?;
+    Ok(images
+        .into_iter()
+        .map(|mut inst| {
+            let pixels = std::mem::take(&mut inst.pixels);
+            PendingInstance {
+                inst,
+                source: PixelSource::Decoded(pixels),
+            }
+        })
+        .collect())
 }
 
 /// The whole file parsed by dicom-rs, pixels decoded.
-fn read_with_dicom_rs(path: &Path) -> Result<PetInstance, PetError> {
+fn read_with_dicom_rs(path: &Path) -> Result<Vec<PetInstance>, PetError> {
     let at = |kind| PetError::at(path, kind);
     let obj = open_dicom(path).map_err(at)?;
-    check_pet(&*obj).map_err(at)?;
-    read_opened(path, &obj).map_err(at)
+    match check_pet(&*obj).map_err(at)? {
+        Storage::Single => read_opened(path, &obj).map(|image| vec![image]),
+        Storage::Enhanced => read_opened_frames(path, obj),
+    }
+    .map_err(at)
 }
 
 /// The fast path (see [`fast`]): `None` whenever dicom-rs must read the file, be it to
 /// read it or to say what is wrong with it.
-fn read_fast(path: &Path) -> Option<PendingInstance> {
+fn read_fast(path: &Path) -> Option<Vec<PendingInstance>> {
     let mut file = File::open(path).ok()?;
     let meta = file.metadata().ok()?;
     if !meta.is_file() {
@@ -167,42 +230,84 @@ fn read_fast(path: &Path) -> Option<PendingInstance> {
     }
     let file_len = meta.len();
     let mut prefix = Vec::with_capacity(HEADER_PREFIX);
-    (&mut file)
-        .take(HEADER_PREFIX as u64)
-        .read_to_end(&mut prefix)
-        .ok()?;
+    let mut wanted = HEADER_PREFIX;
     let diverged = Cell::new(false);
-    match fast::parse(&prefix, file_len, &diverged) {
-        Ok(header) => pending_from(path, &header, &diverged),
-        Err(Stop::NeedMore) => {
-            file.read_to_end(&mut prefix).ok()?;
-            let header = fast::parse(&prefix, file_len, &diverged).ok()?;
-            pending_from(path, &header, &diverged)
+    loop {
+        let more = wanted.saturating_sub(prefix.len()) as u64;
+        let read = (&mut file).take(more).read_to_end(&mut prefix).ok()?;
+        match fast::parse(&prefix, file_len, &diverged) {
+            Ok(header) => return pending_from(path, &header, &diverged),
+            // A file that ends early says so to dicom-rs.
+            Err(Stop::NeedMore) if read > 0 => wanted = wanted.saturating_mul(8),
+            Err(_) => return None,
         }
-        Err(Stop::Unsupported) => None,
     }
 }
 
-fn pending_from(path: &Path, h: &fast::Header, diverged: &Cell<bool>) -> Option<PendingInstance> {
+fn pending_from(
+    path: &Path,
+    h: &fast::Header,
+    diverged: &Cell<bool>,
+) -> Option<Vec<PendingInstance>> {
     let ds = &h.data_set;
-    check_pet(ds).ok()?;
-    check_native_imaging(ds)?;
-    let head = image_head(ds).ok()?;
-    pixels::check_layout(head.layout, h.pixel_len).ok()?;
-    let inst = finish(path, ds, &head, Vec::new()).ok()?;
+    let storage = check_pet(ds).ok()?;
+    check_native_imaging(ds, storage)?;
+    let images = match storage {
+        Storage::Single => {
+            let head = image_head(ds).ok()?;
+            pixels::check_layout(head.layout, h.pixel_len).ok()?;
+            let inst = finish(path, ds, &head, Vec::new()).ok()?;
+            vec![PendingInstance {
+                inst,
+                source: PixelSource::File {
+                    offset: h.pixel_offset,
+                    len: h.pixel_len,
+                    layout: head.layout,
+                    slope: head.slope,
+                    intercept: head.intercept,
+                },
+            }]
+        }
+        Storage::Enhanced => pending_frames(path, ds, h).ok()?,
+    };
     if diverged.get() {
         return None;
     }
-    Some(PendingInstance {
-        inst,
-        source: PixelSource::File {
-            offset: h.pixel_offset,
-            len: h.pixel_len,
-            layout: head.layout,
-            slope: head.slope,
-            intercept: head.intercept,
-        },
-    })
+    Some(images)
+}
+
+/// The frames of an enhanced file on the fast path, each frame's samples left in the file.
+fn pending_frames(
+    path: &Path,
+    ds: &fast::DataSet,
+    h: &fast::Header,
+) -> Result<Vec<PendingInstance>, ErrorKind> {
+    let frames = enhanced::frames(ds)?;
+    let layout = frames.first().map(|f| f.head.layout);
+    let layout = layout.ok_or_else(|| ErrorKind::NoImages("no frames".into()))?;
+    let frame_bytes = pixels::check_frames(layout, frames.len(), h.pixel_len)?;
+    let identity = Identity::read(ds)?;
+    Ok(frames
+        .into_iter()
+        .enumerate()
+        .map(|(k, f)| PendingInstance {
+            source: PixelSource::File {
+                offset: h.pixel_offset + (k * frame_bytes) as u64,
+                len: frame_bytes,
+                layout,
+                slope: f.head.slope,
+                intercept: f.head.intercept,
+            },
+            inst: identity.image(
+                path,
+                &f.head,
+                Some(f.number),
+                f.slice_thickness_mm,
+                f.suv,
+                Vec::new(),
+            ),
+        })
+        .collect())
 }
 
 /// Unsigned 16-bit value of a required attribute, as dicom-pixeldata reads it.
@@ -215,8 +320,9 @@ fn required_u16(ds: &fast::DataSet, tag: dicom_core::Tag) -> Option<u16> {
 
 /// What dicom-pixeldata requires to decode native pixels without error (single values
 /// of the image pixel attributes, no VOI LUT function, no planar configuration, no
-/// functional groups); otherwise dicom-rs reads the file.
-fn check_native_imaging(ds: &fast::DataSet) -> Option<()> {
+/// functional groups in a single-frame file: an enhanced file's are removed before its
+/// pixels are decoded); otherwise dicom-rs reads the file.
+fn check_native_imaging(ds: &fast::DataSet, storage: Storage) -> Option<()> {
     use dicom_core::Tag;
     for tag in [
         Tag(0x0028, 0x0002), // SamplesPerPixel
@@ -235,12 +341,13 @@ fn check_native_imaging(ds: &fast::DataSet) -> Option<()> {
     if photometric.is_empty() || photometric.contains('\\') {
         return None;
     }
-    let absent = [
+    let mut absent = vec![
         Tag(0x0028, 0x0006), // PlanarConfiguration
         Tag(0x0028, 0x1056), // VOILUTFunction
-        Tag(0x5200, 0x9229), // SharedFunctionalGroupsSequence
-        Tag(0x5200, 0x9230), // PerFrameFunctionalGroupsSequence
     ];
+    if storage == Storage::Single {
+        absent.extend([SHARED_GROUPS.tag, PER_FRAME_GROUPS.tag]);
+    }
     absent.iter().all(|t| !ds.contains(*t)).then_some(())
 }
 
@@ -250,21 +357,53 @@ fn read_opened(path: &Path, obj: &DefaultDicomObject) -> Result<PetInstance, Err
     finish(path, &**obj, &head, pixels)
 }
 
+/// The frames of an enhanced file read by dicom-rs, pixels decoded.
+fn read_opened_frames(
+    path: &Path,
+    mut obj: DefaultDicomObject,
+) -> Result<Vec<PetInstance>, ErrorKind> {
+    let frames = enhanced::frames(&*obj)?;
+    let layout = frames.first().map(|f| f.head.layout);
+    let layout = layout.ok_or_else(|| ErrorKind::NoImages("no frames".into()))?;
+    // dicom-pixeldata looks for rescale and VOI LUT attributes in the functional groups and
+    // refuses some combinations of them that do not concern the samples; each frame's were
+    // read above, so the samples are decoded without them.
+    obj.remove_element(SHARED_GROUPS.tag);
+    obj.remove_element(PER_FRAME_GROUPS.tag);
+    let rescales: Vec<(f64, f64)> = frames
+        .iter()
+        .map(|f| (f.head.slope, f.head.intercept))
+        .collect();
+    let pixels = pixels::rescaled_frames(&obj, layout, &rescales)?;
+    let identity = Identity::read(&*obj)?;
+    Ok(frames
+        .into_iter()
+        .zip(pixels)
+        .map(|(f, pixels)| {
+            let number = Some(f.number);
+            identity.image(path, &f.head, number, f.slice_thickness_mm, f.suv, pixels)
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The image as the fast path reads it, pixels filled in; `None` when it gives up.
-    fn fast(path: &Path) -> Option<PetInstance> {
-        let pending = read_fast(path)?;
-        let mut inst = pending.inst;
-        let mut pixels = vec![0.0f32; inst.rows * inst.columns];
-        pending
-            .source
-            .fill(path, &mut Vec::new(), &mut pixels)
-            .ok()?;
-        inst.pixels = pixels;
-        Some(inst)
+    /// The images as the fast path reads them, pixels filled in; `None` when it gives up.
+    fn fast(path: &Path) -> Option<Vec<PetInstance>> {
+        let mut images = Vec::new();
+        for pending in read_fast(path)? {
+            let mut inst = pending.inst;
+            let mut pixels = vec![0.0f32; inst.rows * inst.columns];
+            pending
+                .source
+                .fill(path, &mut Vec::new(), &mut pixels)
+                .ok()?;
+            inst.pixels = pixels;
+            images.push(inst);
+        }
+        Some(images)
     }
 
     /// Where the fast path reads a file, dicom-rs must read it too, to the same bits

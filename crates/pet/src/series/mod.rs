@@ -25,6 +25,7 @@
 //!   as it is placed.
 
 pub mod attr;
+mod enhanced;
 mod fast;
 mod geometry;
 mod head;
@@ -39,7 +40,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use instance::{PendingInstance, read_pending};
-pub use instance::{PetInstance, read_instance};
+pub use instance::{PetInstance, read_images, read_instance};
 
 use crate::error::{ErrorKind, PetError};
 use crate::volume::Volume;
@@ -137,16 +138,20 @@ pub(crate) fn load_scaled(
     wanted: Option<&str>,
     factors: impl FnOnce(&[PetInstance]) -> Option<Vec<f64>>,
 ) -> Result<(LoadedSeries, Option<(f64, f64)>), PetError> {
-    let results: Vec<Result<PendingInstance, PetError>> =
+    let results: Vec<Result<Vec<PendingInstance>, PetError>> =
         paths.par_iter().map(|p| read_pending(p)).collect();
     let mut problems = Vec::new();
     let mut groups: BTreeMap<String, Vec<PendingInstance>> = BTreeMap::new();
     for result in results {
         match result {
-            Ok(p) => groups
-                .entry(p.inst.series_instance_uid.clone())
-                .or_default()
-                .push(p),
+            Ok(images) => {
+                for p in images {
+                    groups
+                        .entry(p.inst.series_instance_uid.clone())
+                        .or_default()
+                        .push(p);
+                }
+            }
             Err(e) => problems.push(FileProblem {
                 path: e.path.clone().unwrap_or_default(),
                 reason: e.kind.to_string(),
@@ -166,6 +171,7 @@ pub(crate) fn load_scaled(
             "no readable PET image of series {chosen}"
         )))
     })?;
+    one_kind_of_file(&chosen, &instances)?;
     let other_series: Vec<(String, usize)> =
         groups.into_iter().map(|(uid, v)| (uid, v.len())).collect();
     let mut warnings = Vec::new();
@@ -192,6 +198,23 @@ pub(crate) fn load_scaled(
         warnings,
     };
     Ok((series, range))
+}
+
+/// Refuses a series read from single-frame files and enhanced multi-frame files at once.
+fn one_kind_of_file(uid: &str, images: &[PendingInstance]) -> Result<(), PetError> {
+    let enhanced = images.iter().find(|p| p.inst.frame.is_some());
+    let single = images.iter().find(|p| p.inst.frame.is_none());
+    let (Some(enhanced), Some(single)) = (enhanced, single) else {
+        return Ok(());
+    };
+    let singles = images.iter().filter(|p| p.inst.frame.is_none()).count();
+    Err(PetError::new(ErrorKind::MixedSeries(format!(
+        "series {uid} holds an Enhanced PET Image ({}) and {singles} single-frame PET \
+         Image file(s) ({} …): one acquisition exported both ways would be stacked twice; \
+         read the series from one kind of file",
+        enhanced.inst.path.display(),
+        single.inst.path.display()
+    ))))
 }
 
 fn no_images(paths: &[PathBuf], problems: &[FileProblem]) -> PetError {

@@ -19,10 +19,7 @@ fn read_and_calibrate(bytes: &[u8]) -> Result<(), String> {
     std::fs::write(&path, bytes).unwrap();
     match read_instance(&path) {
         Ok(inst) => {
-            let _ = calibrate_headers(
-                &[(&inst.sop_instance_uid, &inst.suv)],
-                &SuvOptions::default(),
-            );
+            let _ = calibrate_headers(&[inst.suv_image()], &SuvOptions::default());
             Ok(())
         }
         Err(e) => {
