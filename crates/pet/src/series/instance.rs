@@ -453,6 +453,53 @@ mod tests {
         }
     }
 
+    /// An enhanced file's frames, each with its samples left in the file, read by both
+    /// readers to the same bits; a file whose NumberOfFrames does not count the frames of
+    /// its pixel data read by neither.
+    #[test]
+    fn fast_path_reads_an_enhanced_phantom_as_dicom_rs_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = crate::phantom::PhantomSpec {
+            dims: [32, 24, 20],
+            spacing_mm: [18.0, 24.0, 50.0],
+            ..crate::phantom::PhantomSpec::new(4)
+        };
+        crate::phantom::write_enhanced_phantom_with(dir.path(), &spec).expect("phantom");
+        let path = dir.path().join(crate::phantom::ENHANCED_FILE);
+        assert!(agrees(&path));
+        let frames = fast(&path).expect("fast path");
+        assert_eq!(frames.len(), 20);
+        let numbers: Vec<Option<u32>> = frames.iter().map(|f| f.frame).collect();
+        assert_eq!(numbers, (1..=20).map(Some).collect::<Vec<_>>());
+        // Frames run from the head down: 50 mm apart along z.
+        assert_eq!(frames[0].position_mm[2] - frames[1].position_mm[2], 50.0);
+
+        let mut obj = open_dicom(&path).expect("open");
+        let put = |obj: &mut DefaultDicomObject, value: &str| {
+            obj.put(dicom_core::DataElement::new(
+                super::super::head::NUMBER_OF_FRAMES.tag,
+                dicom_core::VR::IS,
+                dicom_core::PrimitiveValue::from(value),
+            ));
+        };
+        let removed = obj.update_value(PER_FRAME_GROUPS.tag, |v| {
+            v.items_mut().expect("items").pop();
+        });
+        assert!(removed);
+        put(&mut obj, "19");
+        let short = dir.path().join("nineteen.dcm");
+        obj.write_to_file(&short).expect("write");
+        assert!(!agrees(&short));
+        let err = read_with_dicom_rs(&short).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "holds 30720 bytes, 20 whole frames of 1536 bytes, but NumberOfFrames \
+                          (0028,0008) is 19, which needs 29184"
+            ),
+            "{err}"
+        );
+    }
+
     #[test]
     fn fast_path_reads_the_phantom_as_dicom_rs_does() {
         let dir = tempfile::tempdir().expect("tempdir");
