@@ -491,3 +491,18 @@ fn positive(v: Option<f64>, what: &str) -> Result<f64, String> {
         None => Err(format!("{what} missing")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_enhanced_dose_is_mbq_unless_it_cannot_be() {
+        let mut warnings = Vec::new();
+        assert_eq!(mbq_to_bq(150.0, &mut warnings), 150e6);
+        assert!(warnings.is_empty());
+        // 150 000 000 MBq would be 150 TBq: it was written in Bq.
+        assert_eq!(mbq_to_bq(150e6, &mut warnings), 150e6);
+        assert!(warnings[0].contains("read as Bq"), "{warnings:?}");
+    }
+}
