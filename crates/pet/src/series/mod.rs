@@ -14,10 +14,21 @@
 //!   interpolated.
 //! - Each slice keeps its own RescaleSlope/RescaleIntercept (PET slices are often scaled
 //!   one by one); the volume holds `stored × slope + intercept` (Bq/mL for BQML).
-//! - Enhanced (multi-frame) PET images are reported as unsupported, per file.
+//! - An Enhanced PET Image (Enhanced PET Image Storage, 1.2.840.10008.5.1.4.1.1.130: one
+//!   file, every slice a frame) is read as the single-frame series it holds: each frame
+//!   becomes one [`PetInstance`] (with its `frame` number) whose position, orientation,
+//!   spacing and rescale come from its functional groups (module `enhanced`), and whose
+//!   SUV attributes come from where that IOD keeps them ([`crate::suv`]); the frames are
+//!   then sorted, checked and placed like files, to the same volume. NumberOfFrames that
+//!   does not count the per-frame functional groups or the frames of the pixel data, or a
+//!   frame without its position, orientation, spacing or rescale, makes the file
+//!   unreadable (file, frame and attribute named); a series of enhanced and single-frame
+//!   files together is refused ([`ErrorKind::MixedSeries`]). Legacy Converted Enhanced PET
+//!   is not read.
 //! - Reading is done in two steps: every file's header first (files in parallel), then,
 //!   once the slices are sorted and checked, each slice's pixels straight into its place
-//!   in the volume (slices in parallel). The common file (explicit VR little endian,
+//!   in the volume (slices in parallel; an enhanced file's frames each from their offset
+//!   in the file). The common file (explicit VR little endian,
 //!   native pixels last) has its header read by a small reader from the file's first
 //!   8 KiB and its pixels from the file when placed; any other file, and any file that
 //!   reader does not fully accept, is read by dicom-rs, whose results and errors are the

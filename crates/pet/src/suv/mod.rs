@@ -18,8 +18,15 @@
 //! decay-corrected while CorrectedImage lacks `DECY`, or lacks the dose, the injection time,
 //! the weight or anything else needed; [`Allow`] overrides the first two, with a warning.
 //!
+//! An Enhanced PET Image keeps units, decay correction and frame timing elsewhere and
+//! writes the dose in MBq (module `enhanced`); its frames are read into the same
+//! [`header::SuvHeader`], so the rules here apply to them unchanged, with
+//! DecayCorrectionDateTime, when given, as the time the dose is decayed to.
+//!
 //! Injected dose: RadionuclideTotalDose is Bq by the standard; a value below 10⁵ cannot be
-//! a human PET dose in Bq (100 kBq) and is read as MBq, with a warning. Injection time:
+//! a human PET dose in Bq (100 kBq) and is read as MBq, with a warning. In an Enhanced PET
+//! Image it is MBq by the standard, and a value of 10⁵ or more (100 GBq) is read as Bq,
+//! with a warning. Injection time:
 //! RadiopharmaceuticalStartDateTime, else RadiopharmaceuticalStartTime on the scan date
 //! (QIBA), a day earlier when that would be after the scan (injection before midnight).
 
