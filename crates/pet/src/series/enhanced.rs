@@ -98,7 +98,6 @@ where
             // Unlike the other macros, this one may hold several items (one per mapping).
             let mappings = groups.all_items(REAL_WORLD_VALUE_MAPPING)?;
             let suv = image_suv.for_frame(
-                groups.number,
                 content,
                 mappings,
                 (slope, intercept),

@@ -151,19 +151,19 @@ pub(crate) struct PendingInstance {
 /// [`read_images`]).
 pub fn read_instance(path: &Path) -> Result<PetInstance, PetError> {
     let mut images = read_images(path)?;
-    match (images.pop(), images.is_empty()) {
-        (Some(image), true) => Ok(image),
-        _ => Err(PetError::at(
+    if images.len() != 1 {
+        return Err(PetError::at(
             path,
             ErrorKind::BadTag {
                 tag: super::head::NUMBER_OF_FRAMES.to_string(),
                 problem: format!(
                     "{} frames: an enhanced multi-frame image, read by read_images",
-                    images.len() + 1
+                    images.len()
                 ),
             },
-        )),
+        ));
     }
+    Ok(images.remove(0))
 }
 
 /// Reads the images of one PET file: one for a single-frame file, one per frame for an

@@ -67,14 +67,13 @@ impl SuvHeader {
         h
     }
 
-    /// The SUV attributes of frame `number` of an Enhanced PET image whose own are `self`:
+    /// The SUV attributes of a frame of an Enhanced PET image whose own are `self`:
     /// its timing from `content` (its FrameContentSequence item) and, when the image has no
     /// Units (0054,1001), the units of its Real World Value Mapping items `mappings`, from
     /// the item that maps stored values as the frame's `rescale` (slope, intercept) does, or
     /// else its `rescale_type` when that is a PET Image unit.
     pub(crate) fn for_frame<I: AttrSource<Item = I>>(
         &self,
-        number: u32,
         content: Option<&I>,
         mappings: &[I],
         rescale: (f64, f64),
@@ -106,8 +105,7 @@ impl SuvHeader {
                 }
             }
         }
-        h.unreadable
-            .extend(notes.into_iter().map(|n| format!("frame {number}: {n}")));
+        h.unreadable.extend(notes);
         h
     }
 }

@@ -1,6 +1,6 @@
 //! The attributes of one PET image that the SUV calculation reads (QIBA pseudo-code inputs).
 //! A frame of an Enhanced PET image finds them elsewhere: see [`SuvHeader::read_enhanced`]
-//! and [`SuvHeader::for_frame`].
+//! (and, for each frame, `SuvHeader::for_frame`).
 //!
 //! Reading never fails: an attribute that is present but malformed is recorded in
 //! [`SuvHeader::unreadable`] and treated as absent, so the SUV step can refuse with a reason
