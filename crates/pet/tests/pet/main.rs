@@ -6,6 +6,7 @@ mod broken;
 mod common;
 mod dro;
 mod enhanced;
+mod enhanced_ibsi;
 mod fuzz;
 mod series_reading;
 mod suv_rules;
