@@ -36,6 +36,10 @@ pub enum ErrorKind {
     /// slices, differing orientation or size). Never silently interpolated.
     #[error("series geometry: {0}")]
     Geometry(String),
+    /// A series whose images come from both single-frame files and enhanced multi-frame
+    /// files: the same acquisition exported both ways, or two series under one UID.
+    #[error("mixed series: {0}")]
+    MixedSeries(String),
     /// No usable PET image was found.
     #[error("no PET images: {0}")]
     NoImages(String),

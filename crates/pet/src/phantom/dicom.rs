@@ -67,7 +67,7 @@ impl SeriesHeader {
     }
 
     /// Bed position of slice `k` (slices counted from the head, where the scan starts).
-    fn bed(&self, k: usize) -> usize {
+    pub(super) fn bed(&self, k: usize) -> usize {
         let from_top = (self.dims[2] - 1 - k) as f64 * self.spacing_mm[2];
         (from_top / self.bed_mm).floor() as usize
     }
@@ -101,11 +101,11 @@ pub fn ds(value: f64) -> String {
     if s == "-0" { "0".into() } else { s }
 }
 
-fn el(tag: Tag, vr: VR, value: &str) -> DataElement<InMemDicomObject> {
+pub(super) fn el(tag: Tag, vr: VR, value: &str) -> DataElement<InMemDicomObject> {
     DataElement::new(tag, vr, PrimitiveValue::from(value))
 }
 
-fn us(tag: Tag, value: u16) -> DataElement<InMemDicomObject> {
+pub(super) fn us(tag: Tag, value: u16) -> DataElement<InMemDicomObject> {
     DataElement::new(
         tag,
         VR::US,
@@ -234,7 +234,7 @@ pub fn encode_slice(
 
 /// Per-slice rescale slope (as a reader will parse it from the DS string) and the
 /// unsigned 16-bit values it scales.
-fn quantise(bqml: &[f32]) -> (f64, SmallVec<[u16; 2]>) {
+pub(super) fn quantise(bqml: &[f32]) -> (f64, SmallVec<[u16; 2]>) {
     let max = bqml.iter().copied().fold(0.0f32, f32::max);
     let slope: f64 = if max > 0.0 {
         ds(f64::from(max) / 65535.0).parse().unwrap_or(1.0)
@@ -249,18 +249,19 @@ fn quantise(bqml: &[f32]) -> (f64, SmallVec<[u16; 2]>) {
 }
 
 /// Timing of the bed position holding a slice, relative to the series start.
-struct FrameTiming {
+pub(super) struct FrameTiming {
     /// Acquisition start (s after the series time; beds follow each other).
-    start_s: f64,
+    pub start_s: f64,
     /// DecayFactor (0054,1321): decay from the series start to the frame start, times the
     /// decay during the frame (λT / (1 − e^(−λT))), PS3.3 C.8.9.4.1.
-    decay_factor: f64,
+    pub decay_factor: f64,
     /// FrameReferenceTime (0054,1300): when the mean activity of the frame occurred (ms).
-    reference_ms: f64,
+    pub reference_ms: f64,
 }
 
 impl FrameTiming {
-    fn of(h: &SeriesHeader, k: usize) -> Self {
+    /// The timing of slice `k`.
+    pub(super) fn of(h: &SeriesHeader, k: usize) -> Self {
         let lambda = std::f64::consts::LN_2 / GA68_HALF_LIFE_S;
         // The first bed starts one second after the series time (SeriesTime precedes
         // every AcquisitionTime, as QIBA's scan-start rule expects).
@@ -291,16 +292,25 @@ fn isotope_item(h: &SeriesHeader) -> InMemDicomObject {
             VR::DS,
             &ds(GA68_POSITRON_FRACTION),
         ),
-        DataElement::new(
+        code_sequence(
             tags::RADIONUCLIDE_CODE_SEQUENCE,
-            VR::SQ,
-            DataSetSequence::<InMemDicomObject>::from(vec![InMemDicomObject::from_element_iter([
-                el(tags::CODE_VALUE, VR::SH, "C-131A3"),
-                el(tags::CODING_SCHEME_DESIGNATOR, VR::SH, "SRT"),
-                el(tags::CODE_MEANING, VR::LO, "^68^Gallium"),
-            ])]),
+            ("C-131A3", "SRT", "^68^Gallium"),
         ),
     ])
+}
+
+/// A code sequence of one item: code value, coding scheme designator, code meaning.
+pub(super) fn code_sequence(tag: Tag, code: (&str, &str, &str)) -> DataElement<InMemDicomObject> {
+    let (value, scheme, meaning) = code;
+    DataElement::new(
+        tag,
+        VR::SQ,
+        DataSetSequence::<InMemDicomObject>::from(vec![InMemDicomObject::from_element_iter([
+            el(tags::CODE_VALUE, VR::SH, value),
+            el(tags::CODING_SCHEME_DESIGNATOR, VR::SH, scheme),
+            el(tags::CODE_MEANING, VR::LO, meaning),
+        ])]),
+    )
 }
 
 #[cfg(test)]

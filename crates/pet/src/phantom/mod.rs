@@ -4,7 +4,9 @@
 //! Pipeline: anatomy and lesions ([`anatomy`]) painted in SUV on the voxel grid (lesion
 //! spheres with sub-voxel coverage) → scanner blur ([`scanner`], separable Gaussian PSF)
 //! → correlated noise → conversion to Bq/mL with the SUV factor of the simulated
-//! injection → one DICOM file per slice ([`dicom`]) plus `ground_truth.json`.
+//! injection → one DICOM file per slice ([`dicom`]) plus `ground_truth.json`. The same
+//! phantom can be written as one Enhanced PET Image file instead ([`enhanced`],
+//! [`write_enhanced_phantom_with`]).
 //!
 //! A caller may instead ask for the lesions ([`PhantomSpec::lesions`]: site, SUVmax,
 //! diameter) and the liver's uptake ([`PhantomSpec::liver_suv`]), as the demo does for
@@ -20,6 +22,7 @@
 pub mod anatomy;
 mod calibrate;
 pub mod dicom;
+pub mod enhanced;
 mod render;
 pub mod scanner;
 mod slots;
@@ -332,12 +335,41 @@ pub fn write_phantom(out_dir: &Path, seed: u64) -> Result<GroundTruth, PhantomEr
 /// slice, `PT000001.dcm` at the head first, and `ground_truth.json`.
 pub fn write_phantom_with(out_dir: &Path, spec: &PhantomSpec) -> Result<GroundTruth, PhantomError> {
     let (truth, slices) = phantom_slices(spec)?;
+    write_files(out_dir, truth, &slices)
+}
+
+/// The name of the one file [`write_enhanced_phantom_with`] writes.
+pub const ENHANCED_FILE: &str = "PT_ENHANCED.dcm";
+
+/// Writes the phantom of `spec` into `out_dir` (created if missing) as one Enhanced PET
+/// Image file, [`ENHANCED_FILE`], whose frames are the slices [`write_phantom_with`]
+/// writes as files, and `ground_truth.json`.
+pub fn write_enhanced_phantom_with(
+    out_dir: &Path,
+    spec: &PhantomSpec,
+) -> Result<GroundTruth, PhantomError> {
+    let (vol, mut truth) = simulate(spec)?;
+    let header = header(spec, truth.origin_mm);
+    let bq_per_suv = (1.0 / truth.suv_per_bqml) as f32;
+    let bqml: Vec<f32> = vol.data.par_iter().map(|v| v * bq_per_suv).collect();
+    truth.files = vec![ENHANCED_FILE.to_string()];
+    let bytes = enhanced::encode_enhanced(Path::new(ENHANCED_FILE), &header, &bqml)?;
+    write_files(out_dir, truth, &[bytes])
+}
+
+/// Writes `contents` under the names `truth.files` into `out_dir` (created if missing),
+/// with `ground_truth.json`.
+fn write_files(
+    out_dir: &Path,
+    truth: GroundTruth,
+    contents: &[Vec<u8>],
+) -> Result<GroundTruth, PhantomError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| PhantomError::Io { path, source }
     };
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
-    slices
+    contents
         .par_iter()
         .zip(&truth.files)
         .try_for_each(|(bytes, name)| {

@@ -1,4 +1,5 @@
-//! Stacking single-frame images into a regular grid, by position along the slice normal.
+//! Stacking images (single-frame files, or the frames of enhanced files) into a regular
+//! grid, by position along the slice normal.
 
 use rayon::prelude::*;
 
@@ -103,7 +104,7 @@ fn arrange(mut pending: Vec<PendingInstance>) -> Result<Arranged, ErrorKind> {
         if !same_orientation {
             return Err(ErrorKind::Geometry(format!(
                 "{}: ImageOrientationPatient (0020,0037) {:?} differs from {:?}",
-                inst.path.display(),
+                inst.location(),
                 inst.orientation,
                 o
             )));
@@ -111,7 +112,7 @@ fn arrange(mut pending: Vec<PendingInstance>) -> Result<Arranged, ErrorKind> {
         if (inst.rows, inst.columns) != (rows, columns) {
             return Err(ErrorKind::Geometry(format!(
                 "{}: Rows × Columns {} × {} differs from {rows} × {columns}",
-                inst.path.display(),
+                inst.location(),
                 inst.rows,
                 inst.columns
             )));
@@ -124,17 +125,18 @@ fn arrange(mut pending: Vec<PendingInstance>) -> Result<Arranged, ErrorKind> {
         {
             return Err(ErrorKind::Geometry(format!(
                 "{}: PixelSpacing (0028,0030) {:?} differs from {spacing:?}",
-                inst.path.display(),
+                inst.location(),
                 inst.pixel_spacing_mm
             )));
         }
     }
-    // Sort by distance along the normal; the file path breaks exact ties so that the
-    // duplicate check below reports a stable pair.
+    // Sort by distance along the normal; the file path and frame break exact ties so that
+    // the duplicate check below reports a stable pair.
     pending.sort_by(|a, b| {
         dot(a.inst.position_mm, normal)
             .total_cmp(&dot(b.inst.position_mm, normal))
             .then_with(|| a.inst.path.cmp(&b.inst.path))
+            .then_with(|| a.inst.frame.cmp(&b.inst.frame))
     });
     let (instances, sources): (Vec<PetInstance>, Vec<PixelSource>) =
         pending.into_iter().map(|p| (p.inst, p.source)).unzip();
@@ -156,7 +158,7 @@ fn arrange(mut pending: Vec<PendingInstance>) -> Result<Arranged, ErrorKind> {
             return Err(ErrorKind::Geometry(format!(
                 "{}: ImagePositionPatient (0020,0032) {:?} is {drift:.3} mm off the stack axis \
                  (gantry tilt or mixed bed positions are not supported)",
-                inst.path.display(),
+                inst.location(),
                 inst.position_mm
             )));
         }
@@ -188,8 +190,8 @@ fn check_gaps(instances: &[PetInstance], distances: &[f64]) -> Result<Option<f64
             return Err(ErrorKind::Geometry(format!(
                 "{} and {} are at the same position along the slice normal ({:.3} mm): \
                  duplicate slice",
-                instances[k].path.display(),
-                instances[k + 1].path.display(),
+                instances[k].location(),
+                instances[k + 1].location(),
                 distances[k]
             )));
         }
@@ -209,8 +211,8 @@ fn check_gaps(instances: &[PetInstance], distances: &[f64]) -> Result<Option<f64
                 "uneven slice spacing: {:.3} mm between {} and {}, {median:.3} mm elsewhere{hint}; \
                  the series is not interpolated",
                 gap,
-                instances[k].path.display(),
-                instances[k + 1].path.display()
+                instances[k].location(),
+                instances[k + 1].location()
             )));
         }
     }

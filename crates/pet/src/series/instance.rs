@@ -1,4 +1,5 @@
-//! One PET image file: identity, geometry, rescale, pixels and SUV attributes.
+//! One PET image file: read quickly where it can be, by dicom-rs otherwise; its pixels
+//! left in the file until they are placed.
 
 use std::cell::Cell;
 use std::fs::File;
@@ -7,50 +8,29 @@ use std::path::{Path, PathBuf};
 
 use dicom_object::DefaultDicomObject;
 
-use super::attr::{self, Attr, AttrSource, attr};
+use super::attr::AttrSource;
+use super::enhanced::{self, PER_FRAME_GROUPS, SHARED_GROUPS};
 use super::fast::{self, Stop};
+use super::head::{Identity, Storage, check_pet, finish, image_head};
 use super::open::open_dicom;
 use super::pixels::{self, SampleLayout};
 use crate::error::{ErrorKind, PetError};
-use crate::suv::header::SuvHeader;
+use crate::suv::{ImageHeader, header::SuvHeader, image_id};
 
-const MODALITY: Attr = attr("Modality", 0x0008, 0x0060);
-const SOP_CLASS_UID: Attr = attr("SOPClassUID", 0x0008, 0x0016);
-const SOP_INSTANCE_UID: Attr = attr("SOPInstanceUID", 0x0008, 0x0018);
-const SERIES_INSTANCE_UID: Attr = attr("SeriesInstanceUID", 0x0020, 0x000E);
-const INSTANCE_NUMBER: Attr = attr("InstanceNumber", 0x0020, 0x0013);
-const IMAGE_POSITION: Attr = attr("ImagePositionPatient", 0x0020, 0x0032);
-const IMAGE_ORIENTATION: Attr = attr("ImageOrientationPatient", 0x0020, 0x0037);
-const PIXEL_SPACING: Attr = attr("PixelSpacing", 0x0028, 0x0030);
-const SLICE_THICKNESS: Attr = attr("SliceThickness", 0x0018, 0x0050);
-const ROWS: Attr = attr("Rows", 0x0028, 0x0010);
-const COLUMNS: Attr = attr("Columns", 0x0028, 0x0011);
-const NUMBER_OF_FRAMES: Attr = attr("NumberOfFrames", 0x0028, 0x0008);
-const BITS_ALLOCATED: Attr = attr("BitsAllocated", 0x0028, 0x0100);
-const BITS_STORED: Attr = attr("BitsStored", 0x0028, 0x0101);
-const PIXEL_REPRESENTATION: Attr = attr("PixelRepresentation", 0x0028, 0x0103);
-const RESCALE_INTERCEPT: Attr = attr("RescaleIntercept", 0x0028, 0x1052);
-const RESCALE_SLOPE: Attr = attr("RescaleSlope", 0x0028, 0x1053);
-const PIXEL_DATA: Attr = attr("PixelData", 0x7FE0, 0x0010);
-
-/// PET Image Storage (PS3.4 B.5).
-pub const PET_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.128";
-/// Enhanced PET Image Storage: multi-frame with functional groups.
-pub const ENHANCED_PET_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.130";
-/// Legacy Converted Enhanced PET Image Storage.
-pub const LEGACY_ENHANCED_PET_IMAGE_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.128.1";
-
-/// One decoded single-frame PET image.
+/// One decoded PET image: a single-frame file, or one frame of an enhanced multi-frame file.
 #[derive(Debug, Clone)]
 pub struct PetInstance {
     /// The file it was read from.
     pub path: PathBuf,
-    /// SOPInstanceUID (0008,0018).
+    /// SOPInstanceUID (0008,0018) of the file.
     pub sop_instance_uid: String,
     /// SeriesInstanceUID (0020,000E).
     pub series_instance_uid: String,
-    /// InstanceNumber (0020,0013), informative only: slices are sorted by position.
+    /// InstanceNumber (0020,0013) of the file, informative only: slices are sorted by
+    /// position.
     pub instance_number: Option<i64>,
+    /// Frame number, from 1, in an Enhanced PET Image file; `None` for a single-frame file.
+    pub frame: Option<u32>,
     /// Rows (0028,0010).
     pub rows: usize,
     /// Columns (0028,0011).
@@ -73,7 +53,32 @@ pub struct PetInstance {
     pub suv: SuvHeader,
 }
 
-/// Bytes of a file read for its header on the fast path; longer headers are read whole.
+impl PetInstance {
+    /// Where the image is, for messages: its file, and its frame in an enhanced file.
+    pub fn location(&self) -> String {
+        match self.frame {
+            Some(n) => format!("{} frame {n}", self.path.display()),
+            None => self.path.display().to_string(),
+        }
+    }
+
+    /// The image's SUV attributes, with which image it is.
+    pub fn suv_image(&self) -> ImageHeader<'_> {
+        ImageHeader {
+            sop_instance_uid: &self.sop_instance_uid,
+            frame: self.frame,
+            header: &self.suv,
+        }
+    }
+
+    /// The image in messages and keys ([`image_id`]).
+    pub fn image_id(&self) -> String {
+        image_id(&self.sop_instance_uid, self.frame)
+    }
+}
+
+/// Bytes of a file first read for its header on the fast path; a longer header (an
+/// enhanced file's functional groups) is read in steps eight times larger each.
 const HEADER_PREFIX: usize = 8 * 1024;
 
 /// Where an image's pixels are until they are placed in the volume.
@@ -142,48 +147,82 @@ pub(crate) struct PendingInstance {
     pub source: PixelSource,
 }
 
-/// Reads one file as a single-frame PET image.
+/// Reads one single-frame PET image file (an enhanced multi-frame file is refused: see
+/// [`read_images`]).
 pub fn read_instance(path: &Path) -> Result<PetInstance, PetError> {
-    let pending = read_pending(path)?;
-    let mut inst = pending.inst;
-    match pending.source {
-        PixelSource::Decoded(pixels) => inst.pixels = pixels,
-        source => {
-            let mut pixels = vec![0.0f32; inst.rows * inst.columns];
-            if source.fill(path, &mut Vec::new(), &mut pixels).is_err() {
-                // dicom-rs has the last word on a file the fast path could not finish.
-                return read_with_dicom_rs(path);
-            }
-            inst.pixels = pixels;
-        }
+    let mut images = read_images(path)?;
+    if images.len() != 1 {
+        return Err(PetError::at(
+            path,
+            ErrorKind::BadTag {
+                tag: super::head::NUMBER_OF_FRAMES.to_string(),
+                problem: format!(
+                    "{} frames: an enhanced multi-frame image, read by read_images",
+                    images.len()
+                ),
+            },
+        ));
     }
-    Ok(inst)
+    Ok(images.remove(0))
 }
 
-/// Reads the header of one file, leaving native pixels in the file when it can.
-pub(crate) fn read_pending(path: &Path) -> Result<PendingInstance, PetError> {
+/// Reads the images of one PET file: one for a single-frame file, one per frame for an
+/// enhanced multi-frame file, in the order of its frames.
+pub fn read_images(path: &Path) -> Result<Vec<PetInstance>, PetError> {
+    let pending = read_pending(path)?;
+    let mut images = Vec::with_capacity(pending.len());
+    let mut buf = Vec::new();
+    for p in pending {
+        let mut inst = p.inst;
+        match p.source {
+            PixelSource::Decoded(pixels) => inst.pixels = pixels,
+            source => {
+                let mut pixels = vec![0.0f32; inst.rows * inst.columns];
+                if source.fill(path, &mut buf, &mut pixels).is_err() {
+                    // dicom-rs has the last word on a file the fast path could not finish.
+                    return read_with_dicom_rs(path);
+                }
+                inst.pixels = pixels;
+            }
+        }
+        images.push(inst);
+    }
+    Ok(images)
+}
+
+/// Reads the header of one file, leaving native pixels in the file when it can: one image,
+/// or one per frame of an enhanced file.
+pub(crate) fn read_pending(path: &Path) -> Result<Vec<PendingInstance>, PetError> {
     if let Some(pending) = read_fast(path) {
         return Ok(pending);
     }
-    let mut inst = read_with_dicom_rs(path)?;
-    let pixels = std::mem::take(&mut inst.pixels);
-    Ok(PendingInstance {
-        inst,
-        source: PixelSource::Decoded(pixels),
-    })
+    let images = read_with_dicom_rs(path)?;
+    Ok(images
+        .into_iter()
+        .map(|mut inst| {
+            let pixels = std::mem::take(&mut inst.pixels);
+            PendingInstance {
+                inst,
+                source: PixelSource::Decoded(pixels),
+            }
+        })
+        .collect())
 }
 
 /// The whole file parsed by dicom-rs, pixels decoded.
-fn read_with_dicom_rs(path: &Path) -> Result<PetInstance, PetError> {
+fn read_with_dicom_rs(path: &Path) -> Result<Vec<PetInstance>, PetError> {
     let at = |kind| PetError::at(path, kind);
     let obj = open_dicom(path).map_err(at)?;
-    check_pet(&*obj).map_err(at)?;
-    read_opened(path, &obj).map_err(at)
+    match check_pet(&*obj).map_err(at)? {
+        Storage::Single => read_opened(path, &obj).map(|image| vec![image]),
+        Storage::Enhanced => read_opened_frames(path, obj),
+    }
+    .map_err(at)
 }
 
 /// The fast path (see [`fast`]): `None` whenever dicom-rs must read the file, be it to
 /// read it or to say what is wrong with it.
-fn read_fast(path: &Path) -> Option<PendingInstance> {
+fn read_fast(path: &Path) -> Option<Vec<PendingInstance>> {
     let mut file = File::open(path).ok()?;
     let meta = file.metadata().ok()?;
     if !meta.is_file() {
@@ -191,42 +230,84 @@ fn read_fast(path: &Path) -> Option<PendingInstance> {
     }
     let file_len = meta.len();
     let mut prefix = Vec::with_capacity(HEADER_PREFIX);
-    (&mut file)
-        .take(HEADER_PREFIX as u64)
-        .read_to_end(&mut prefix)
-        .ok()?;
+    let mut wanted = HEADER_PREFIX;
     let diverged = Cell::new(false);
-    match fast::parse(&prefix, file_len, &diverged) {
-        Ok(header) => pending_from(path, &header, &diverged),
-        Err(Stop::NeedMore) => {
-            file.read_to_end(&mut prefix).ok()?;
-            let header = fast::parse(&prefix, file_len, &diverged).ok()?;
-            pending_from(path, &header, &diverged)
+    loop {
+        let more = wanted.saturating_sub(prefix.len()) as u64;
+        let read = (&mut file).take(more).read_to_end(&mut prefix).ok()?;
+        match fast::parse(&prefix, file_len, &diverged) {
+            Ok(header) => return pending_from(path, &header, &diverged),
+            // A file that ends early says so to dicom-rs.
+            Err(Stop::NeedMore) if read > 0 => wanted = wanted.saturating_mul(8),
+            Err(_) => return None,
         }
-        Err(Stop::Unsupported) => None,
     }
 }
 
-fn pending_from(path: &Path, h: &fast::Header, diverged: &Cell<bool>) -> Option<PendingInstance> {
+fn pending_from(
+    path: &Path,
+    h: &fast::Header,
+    diverged: &Cell<bool>,
+) -> Option<Vec<PendingInstance>> {
     let ds = &h.data_set;
-    check_pet(ds).ok()?;
-    check_native_imaging(ds)?;
-    let head = image_head(ds).ok()?;
-    pixels::check_layout(head.layout, h.pixel_len).ok()?;
-    let inst = finish(path, ds, &head, Vec::new()).ok()?;
+    let storage = check_pet(ds).ok()?;
+    check_native_imaging(ds, storage)?;
+    let images = match storage {
+        Storage::Single => {
+            let head = image_head(ds).ok()?;
+            pixels::check_layout(head.layout, h.pixel_len).ok()?;
+            let inst = finish(path, ds, &head, Vec::new()).ok()?;
+            vec![PendingInstance {
+                inst,
+                source: PixelSource::File {
+                    offset: h.pixel_offset,
+                    len: h.pixel_len,
+                    layout: head.layout,
+                    slope: head.slope,
+                    intercept: head.intercept,
+                },
+            }]
+        }
+        Storage::Enhanced => pending_frames(path, ds, h).ok()?,
+    };
     if diverged.get() {
         return None;
     }
-    Some(PendingInstance {
-        inst,
-        source: PixelSource::File {
-            offset: h.pixel_offset,
-            len: h.pixel_len,
-            layout: head.layout,
-            slope: head.slope,
-            intercept: head.intercept,
-        },
-    })
+    Some(images)
+}
+
+/// The frames of an enhanced file on the fast path, each frame's samples left in the file.
+fn pending_frames(
+    path: &Path,
+    ds: &fast::DataSet,
+    h: &fast::Header,
+) -> Result<Vec<PendingInstance>, ErrorKind> {
+    let frames = enhanced::frames(ds)?;
+    let layout = frames.first().map(|f| f.head.layout);
+    let layout = layout.ok_or_else(|| ErrorKind::NoImages("no frames".into()))?;
+    let frame_bytes = pixels::check_frames(layout, frames.len(), h.pixel_len)?;
+    let identity = Identity::read(ds)?;
+    Ok(frames
+        .into_iter()
+        .enumerate()
+        .map(|(k, f)| PendingInstance {
+            source: PixelSource::File {
+                offset: h.pixel_offset + (k * frame_bytes) as u64,
+                len: frame_bytes,
+                layout,
+                slope: f.head.slope,
+                intercept: f.head.intercept,
+            },
+            inst: identity.image(
+                path,
+                &f.head,
+                Some(f.number),
+                f.slice_thickness_mm,
+                f.suv,
+                Vec::new(),
+            ),
+        })
+        .collect())
 }
 
 /// Unsigned 16-bit value of a required attribute, as dicom-pixeldata reads it.
@@ -239,8 +320,9 @@ fn required_u16(ds: &fast::DataSet, tag: dicom_core::Tag) -> Option<u16> {
 
 /// What dicom-pixeldata requires to decode native pixels without error (single values
 /// of the image pixel attributes, no VOI LUT function, no planar configuration, no
-/// functional groups); otherwise dicom-rs reads the file.
-fn check_native_imaging(ds: &fast::DataSet) -> Option<()> {
+/// functional groups in a single-frame file: an enhanced file's are removed before its
+/// pixels are decoded); otherwise dicom-rs reads the file.
+fn check_native_imaging(ds: &fast::DataSet, storage: Storage) -> Option<()> {
     use dicom_core::Tag;
     for tag in [
         Tag(0x0028, 0x0002), // SamplesPerPixel
@@ -259,65 +341,14 @@ fn check_native_imaging(ds: &fast::DataSet) -> Option<()> {
     if photometric.is_empty() || photometric.contains('\\') {
         return None;
     }
-    let absent = [
+    let mut absent = vec![
         Tag(0x0028, 0x0006), // PlanarConfiguration
         Tag(0x0028, 0x1056), // VOILUTFunction
-        Tag(0x5200, 0x9229), // SharedFunctionalGroupsSequence
-        Tag(0x5200, 0x9230), // PerFrameFunctionalGroupsSequence
     ];
+    if storage == Storage::Single {
+        absent.extend([SHARED_GROUPS.tag, PER_FRAME_GROUPS.tag]);
+    }
     absent.iter().all(|t| !ds.contains(*t)).then_some(())
-}
-
-/// Refuses objects that are not single-frame PET images, with the reason.
-fn check_pet<D: AttrSource + ?Sized>(obj: &D) -> Result<(), ErrorKind> {
-    let modality = attr::text(obj, MODALITY)?;
-    let sop_class = attr::text(obj, SOP_CLASS_UID)?;
-    match sop_class.as_deref() {
-        Some(ENHANCED_PET_IMAGE_STORAGE) | Some(LEGACY_ENHANCED_PET_IMAGE_STORAGE) => {
-            return Err(ErrorKind::NotPet(format!(
-                "SOPClassUID (0008,0016) {} is an enhanced multi-frame PET image, \
-                 which this reader does not support; export the series as PET Image Storage \
-                 ({PET_IMAGE_STORAGE})",
-                sop_class.unwrap_or_default()
-            )));
-        }
-        Some(PET_IMAGE_STORAGE) | None => {}
-        Some(other) => {
-            return Err(ErrorKind::NotPet(format!(
-                "SOPClassUID (0008,0016) is {other}, not PET Image Storage ({PET_IMAGE_STORAGE})"
-            )));
-        }
-    }
-    match modality.as_deref() {
-        Some("PT") => Ok(()),
-        Some(other) => Err(ErrorKind::NotPet(format!(
-            "Modality (0008,0060) is {other:?}, not \"PT\""
-        ))),
-        None => Err(ErrorKind::MissingTag(MODALITY.to_string())),
-    }
-}
-
-fn positive_count<D: AttrSource + ?Sized>(obj: &D, a: Attr) -> Result<usize, ErrorKind> {
-    let v = attr::number(obj, a)?.ok_or_else(|| ErrorKind::MissingTag(a.to_string()))?;
-    if v < 1.0 || v.fract() != 0.0 || v > 65535.0 {
-        return Err(ErrorKind::BadTag {
-            tag: a.to_string(),
-            problem: format!("{v} is not a positive whole number"),
-        });
-    }
-    Ok(v as usize)
-}
-
-/// What an image's pixels need: their layout and rescale.
-struct ImageHead {
-    rows: usize,
-    columns: usize,
-    position: [f64; 3],
-    orientation: [f64; 6],
-    spacing: [f64; 2],
-    slope: f64,
-    intercept: f64,
-    layout: SampleLayout,
 }
 
 fn read_opened(path: &Path, obj: &DefaultDicomObject) -> Result<PetInstance, ErrorKind> {
@@ -326,117 +357,53 @@ fn read_opened(path: &Path, obj: &DefaultDicomObject) -> Result<PetInstance, Err
     finish(path, &**obj, &head, pixels)
 }
 
-/// Frames, grid, geometry, rescale and sample layout, checked in this order.
-fn image_head<D: AttrSource + ?Sized>(obj: &D) -> Result<ImageHead, ErrorKind> {
-    let frames = attr::number(obj, NUMBER_OF_FRAMES)?.unwrap_or(1.0);
-    if frames != 1.0 {
-        return Err(ErrorKind::BadTag {
-            tag: NUMBER_OF_FRAMES.to_string(),
-            problem: format!("{frames} frames; only single-frame PET images are read"),
-        });
-    }
-    let rows = positive_count(obj, ROWS)?;
-    let columns = positive_count(obj, COLUMNS)?;
-    let position = attr::numbers_n(obj, IMAGE_POSITION, 3)?;
-    let orientation = attr::numbers_n(obj, IMAGE_ORIENTATION, 6)?;
-    let orientation: [f64; 6] = std::array::from_fn(|i| orientation[i]);
-    check_orientation(&orientation)?;
-    let spacing = attr::numbers_n(obj, PIXEL_SPACING, 2)?;
-    if spacing.iter().any(|s| *s <= 0.0) {
-        return Err(ErrorKind::BadTag {
-            tag: PIXEL_SPACING.to_string(),
-            problem: format!("{spacing:?} must be positive"),
-        });
-    }
-    let slope = attr::number(obj, RESCALE_SLOPE)?.unwrap_or(1.0);
-    let intercept = attr::number(obj, RESCALE_INTERCEPT)?.unwrap_or(0.0);
-    if slope == 0.0 {
-        return Err(ErrorKind::BadTag {
-            tag: RESCALE_SLOPE.to_string(),
-            problem: "slope 0 would erase the image".into(),
-        });
-    }
-    if !obj.contains(PIXEL_DATA.tag) {
-        return Err(ErrorKind::MissingTag(PIXEL_DATA.to_string()));
-    }
-    let bits_allocated = positive_count(obj, BITS_ALLOCATED)? as u16;
-    let layout = SampleLayout {
-        pixels: rows * columns,
-        bits_allocated,
-        bits_stored: attr::number(obj, BITS_STORED)?.map_or(bits_allocated, |v| v as u16),
-        signed: attr::number(obj, PIXEL_REPRESENTATION)?.unwrap_or(0.0) == 1.0,
-    };
-    Ok(ImageHead {
-        rows,
-        columns,
-        position: [position[0], position[1], position[2]],
-        orientation,
-        spacing: [spacing[0], spacing[1]],
-        slope,
-        intercept,
-        layout,
-    })
-}
-
-/// The rest of the image's attributes, read after its pixels.
-fn finish<D: AttrSource + ?Sized>(
+/// The frames of an enhanced file read by dicom-rs, pixels decoded.
+fn read_opened_frames(
     path: &Path,
-    obj: &D,
-    head: &ImageHead,
-    pixels: Vec<f32>,
-) -> Result<PetInstance, ErrorKind> {
-    Ok(PetInstance {
-        path: path.to_path_buf(),
-        sop_instance_uid: attr::text_req(obj, SOP_INSTANCE_UID)?,
-        series_instance_uid: attr::text_req(obj, SERIES_INSTANCE_UID)?,
-        instance_number: attr::number(obj, INSTANCE_NUMBER)
-            .ok()
-            .flatten()
-            .map(|v| v as i64),
-        rows: head.rows,
-        columns: head.columns,
-        position_mm: head.position,
-        orientation: head.orientation,
-        pixel_spacing_mm: head.spacing,
-        slice_thickness_mm: attr::number(obj, SLICE_THICKNESS).ok().flatten(),
-        rescale_slope: head.slope,
-        rescale_intercept: head.intercept,
-        pixels,
-        suv: SuvHeader::read(obj),
-    })
-}
-
-/// Row and column cosines must be unit vectors at right angles (PS3.3 C.7.6.2.1.1).
-fn check_orientation(o: &[f64; 6]) -> Result<(), ErrorKind> {
-    let (r, c) = ([o[0], o[1], o[2]], [o[3], o[4], o[5]]);
-    let dot = |a: [f64; 3], b: [f64; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-    let ok =
-        (dot(r, r) - 1.0).abs() < 1e-3 && (dot(c, c) - 1.0).abs() < 1e-3 && dot(r, c).abs() < 1e-3;
-    if ok {
-        Ok(())
-    } else {
-        Err(ErrorKind::BadTag {
-            tag: IMAGE_ORIENTATION.to_string(),
-            problem: format!("{o:?} are not two orthogonal unit vectors"),
+    mut obj: DefaultDicomObject,
+) -> Result<Vec<PetInstance>, ErrorKind> {
+    let frames = enhanced::frames(&*obj)?;
+    let layout = frames.first().map(|f| f.head.layout);
+    let layout = layout.ok_or_else(|| ErrorKind::NoImages("no frames".into()))?;
+    // dicom-pixeldata looks for rescale and VOI LUT attributes in the functional groups and
+    // refuses some combinations of them that do not concern the samples; each frame's were
+    // read above, so the samples are decoded without them.
+    obj.remove_element(SHARED_GROUPS.tag);
+    obj.remove_element(PER_FRAME_GROUPS.tag);
+    let rescales: Vec<(f64, f64)> = frames
+        .iter()
+        .map(|f| (f.head.slope, f.head.intercept))
+        .collect();
+    let pixels = pixels::rescaled_frames(&obj, layout, &rescales)?;
+    let identity = Identity::read(&*obj)?;
+    Ok(frames
+        .into_iter()
+        .zip(pixels)
+        .map(|(f, pixels)| {
+            let number = Some(f.number);
+            identity.image(path, &f.head, number, f.slice_thickness_mm, f.suv, pixels)
         })
-    }
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The image as the fast path reads it, pixels filled in; `None` when it gives up.
-    fn fast(path: &Path) -> Option<PetInstance> {
-        let pending = read_fast(path)?;
-        let mut inst = pending.inst;
-        let mut pixels = vec![0.0f32; inst.rows * inst.columns];
-        pending
-            .source
-            .fill(path, &mut Vec::new(), &mut pixels)
-            .ok()?;
-        inst.pixels = pixels;
-        Some(inst)
+    /// The images as the fast path reads them, pixels filled in; `None` when it gives up.
+    fn fast(path: &Path) -> Option<Vec<PetInstance>> {
+        let mut images = Vec::new();
+        for pending in read_fast(path)? {
+            let mut inst = pending.inst;
+            let mut pixels = vec![0.0f32; inst.rows * inst.columns];
+            pending
+                .source
+                .fill(path, &mut Vec::new(), &mut pixels)
+                .ok()?;
+            inst.pixels = pixels;
+            images.push(inst);
+        }
+        Some(images)
     }
 
     /// Where the fast path reads a file, dicom-rs must read it too, to the same bits
@@ -484,6 +451,53 @@ mod tests {
             let path = entry.expect("entry").path();
             assert!(!agrees(&path), "{} is broken", path.display());
         }
+    }
+
+    /// An enhanced file's frames, each with its samples left in the file, read by both
+    /// readers to the same bits; a file whose NumberOfFrames does not count the frames of
+    /// its pixel data read by neither.
+    #[test]
+    fn fast_path_reads_an_enhanced_phantom_as_dicom_rs_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = crate::phantom::PhantomSpec {
+            dims: [32, 24, 20],
+            spacing_mm: [18.0, 24.0, 50.0],
+            ..crate::phantom::PhantomSpec::new(4)
+        };
+        crate::phantom::write_enhanced_phantom_with(dir.path(), &spec).expect("phantom");
+        let path = dir.path().join(crate::phantom::ENHANCED_FILE);
+        assert!(agrees(&path));
+        let frames = fast(&path).expect("fast path");
+        assert_eq!(frames.len(), 20);
+        let numbers: Vec<Option<u32>> = frames.iter().map(|f| f.frame).collect();
+        assert_eq!(numbers, (1..=20).map(Some).collect::<Vec<_>>());
+        // Frames run from the head down: 50 mm apart along z.
+        assert_eq!(frames[0].position_mm[2] - frames[1].position_mm[2], 50.0);
+
+        let mut obj = open_dicom(&path).expect("open");
+        let put = |obj: &mut DefaultDicomObject, value: &str| {
+            obj.put(dicom_core::DataElement::new(
+                super::super::head::NUMBER_OF_FRAMES.tag,
+                dicom_core::VR::IS,
+                dicom_core::PrimitiveValue::from(value),
+            ));
+        };
+        let removed = obj.update_value(PER_FRAME_GROUPS.tag, |v| {
+            v.items_mut().expect("items").pop();
+        });
+        assert!(removed);
+        put(&mut obj, "19");
+        let short = dir.path().join("nineteen.dcm");
+        obj.write_to_file(&short).expect("write");
+        assert!(!agrees(&short));
+        let err = read_with_dicom_rs(&short).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "holds 30720 bytes, 20 whole frames of 1536 bytes, but NumberOfFrames \
+                          (0028,0008) is 19, which needs 29184"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
@@ -559,10 +573,32 @@ mod tests {
     #[test]
     fn mutated_headers_read_fast_only_where_dicom_rs_agrees() {
         let original = std::fs::read(&reference_files()[0]).expect("reference file");
-        let header = original.len() - 256 * 256 * 2;
+        mutations_agree(&original, 256 * 256 * 2, 0x9E37_79B9_7F4A_7C15);
+    }
+
+    /// The same for an enhanced file, whose header is mostly functional groups: 300
+    /// mutated headers of a 16 × 12 × 10 phantom.
+    #[test]
+    fn mutated_enhanced_headers_read_fast_only_where_dicom_rs_agrees() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = crate::phantom::PhantomSpec {
+            dims: [16, 12, 10],
+            spacing_mm: [36.0, 48.0, 50.0],
+            ..crate::phantom::PhantomSpec::new(6)
+        };
+        crate::phantom::write_enhanced_phantom_with(dir.path(), &spec).expect("phantom");
+        let path = dir.path().join(crate::phantom::ENHANCED_FILE);
+        let original = std::fs::read(path).expect("enhanced phantom");
+        mutations_agree(&original, 16 * 12 * 10 * 2, 0xD1B5_4A32_D192_ED03);
+    }
+
+    /// Mutates 1–3 bytes of the header (all but the last `pixel_bytes`) of `original`, over
+    /// and over: wherever the fast path reads the result, dicom-rs must read it the same.
+    fn mutations_agree(original: &[u8], pixel_bytes: usize, seed: u64) {
+        let header = original.len() - pixel_bytes;
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("mutated.dcm");
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut state = seed;
         let mut next = |n: usize| {
             state ^= state << 13;
             state ^= state >> 7;
@@ -571,7 +607,7 @@ mod tests {
         };
         let mut fast_reads = 0;
         for _ in 0..std::env::var("MUTATIONS").map_or(300, |v| v.parse().unwrap_or(300)) {
-            let mut bytes = original.clone();
+            let mut bytes = original.to_vec();
             for _ in 0..1 + next(3) {
                 let at = next(header);
                 bytes[at] = next(256) as u8;

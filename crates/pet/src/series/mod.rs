@@ -14,10 +14,21 @@
 //!   interpolated.
 //! - Each slice keeps its own RescaleSlope/RescaleIntercept (PET slices are often scaled
 //!   one by one); the volume holds `stored × slope + intercept` (Bq/mL for BQML).
-//! - Enhanced (multi-frame) PET images are reported as unsupported, per file.
+//! - An Enhanced PET Image (Enhanced PET Image Storage, 1.2.840.10008.5.1.4.1.1.130: one
+//!   file, every slice a frame) is read as the single-frame series it holds: each frame
+//!   becomes one [`PetInstance`] (with its `frame` number) whose position, orientation,
+//!   spacing and rescale come from its functional groups (module `enhanced`), and whose
+//!   SUV attributes come from where that IOD keeps them ([`crate::suv`]); the frames are
+//!   then sorted, checked and placed like files, to the same volume. NumberOfFrames that
+//!   does not count the per-frame functional groups or the frames of the pixel data, or a
+//!   frame without its position, orientation, spacing or rescale, makes the file
+//!   unreadable (file, frame and attribute named); a series of enhanced and single-frame
+//!   files together is refused ([`ErrorKind::MixedSeries`]). Legacy Converted Enhanced PET
+//!   is not read.
 //! - Reading is done in two steps: every file's header first (files in parallel), then,
 //!   once the slices are sorted and checked, each slice's pixels straight into its place
-//!   in the volume (slices in parallel). The common file (explicit VR little endian,
+//!   in the volume (slices in parallel; an enhanced file's frames each from their offset
+//!   in the file). The common file (explicit VR little endian,
 //!   native pixels last) has its header read by a small reader from the file's first
 //!   8 KiB and its pixels from the file when placed; any other file, and any file that
 //!   reader does not fully accept, is read by dicom-rs, whose results and errors are the
@@ -25,8 +36,10 @@
 //!   as it is placed.
 
 pub mod attr;
+mod enhanced;
 mod fast;
 mod geometry;
+mod head;
 mod instance;
 pub mod open;
 mod pixels;
@@ -38,7 +51,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use instance::{PendingInstance, read_pending};
-pub use instance::{PetInstance, read_instance};
+pub use instance::{PetInstance, read_images, read_instance};
 
 use crate::error::{ErrorKind, PetError};
 use crate::volume::Volume;
@@ -136,16 +149,20 @@ pub(crate) fn load_scaled(
     wanted: Option<&str>,
     factors: impl FnOnce(&[PetInstance]) -> Option<Vec<f64>>,
 ) -> Result<(LoadedSeries, Option<(f64, f64)>), PetError> {
-    let results: Vec<Result<PendingInstance, PetError>> =
+    let results: Vec<Result<Vec<PendingInstance>, PetError>> =
         paths.par_iter().map(|p| read_pending(p)).collect();
     let mut problems = Vec::new();
     let mut groups: BTreeMap<String, Vec<PendingInstance>> = BTreeMap::new();
     for result in results {
         match result {
-            Ok(p) => groups
-                .entry(p.inst.series_instance_uid.clone())
-                .or_default()
-                .push(p),
+            Ok(images) => {
+                for p in images {
+                    groups
+                        .entry(p.inst.series_instance_uid.clone())
+                        .or_default()
+                        .push(p);
+                }
+            }
             Err(e) => problems.push(FileProblem {
                 path: e.path.clone().unwrap_or_default(),
                 reason: e.kind.to_string(),
@@ -165,6 +182,7 @@ pub(crate) fn load_scaled(
             "no readable PET image of series {chosen}"
         )))
     })?;
+    one_kind_of_file(&chosen, &instances)?;
     let other_series: Vec<(String, usize)> =
         groups.into_iter().map(|(uid, v)| (uid, v.len())).collect();
     let mut warnings = Vec::new();
@@ -191,6 +209,23 @@ pub(crate) fn load_scaled(
         warnings,
     };
     Ok((series, range))
+}
+
+/// Refuses a series read from single-frame files and enhanced multi-frame files at once.
+fn one_kind_of_file(uid: &str, images: &[PendingInstance]) -> Result<(), PetError> {
+    let enhanced = images.iter().find(|p| p.inst.frame.is_some());
+    let single = images.iter().find(|p| p.inst.frame.is_none());
+    let (Some(enhanced), Some(single)) = (enhanced, single) else {
+        return Ok(());
+    };
+    let singles = images.iter().filter(|p| p.inst.frame.is_none()).count();
+    Err(PetError::new(ErrorKind::MixedSeries(format!(
+        "series {uid} holds an Enhanced PET Image ({}) and {singles} single-frame PET \
+         Image file(s) ({} …): one acquisition exported both ways would be stacked twice; \
+         read the series from one kind of file",
+        enhanced.inst.path.display(),
+        single.inst.path.display()
+    ))))
 }
 
 fn no_images(paths: &[PathBuf], problems: &[FileProblem]) -> PetError {

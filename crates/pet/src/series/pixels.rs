@@ -30,6 +30,35 @@ pub fn rescaled_frame(
     slope: f64,
     intercept: f64,
 ) -> Result<Vec<f32>, ErrorKind> {
+    let decoded = decode(obj)?;
+    let mut out = vec![0.0f32; layout.pixels];
+    rescale_into(decoded.data(), layout, slope, intercept, &mut out)?;
+    Ok(out)
+}
+
+/// Decodes the frames of a multi-frame `obj`, which must hold as many as `rescales` has
+/// items, and returns frame `k`'s `stored × slope + intercept` per pixel with the `k`th
+/// (slope, intercept).
+pub fn rescaled_frames(
+    obj: &DefaultDicomObject,
+    layout: SampleLayout,
+    rescales: &[(f64, f64)],
+) -> Result<Vec<Vec<f32>>, ErrorKind> {
+    let decoded = decode(obj)?;
+    let frame_bytes = check_frames(layout, rescales.len(), decoded.data().len())?;
+    let frames = decoded.data().chunks_exact(frame_bytes);
+    frames
+        .zip(rescales)
+        .map(|(samples, &(slope, intercept))| {
+            let mut out = vec![0.0f32; layout.pixels];
+            rescale_into(samples, layout, slope, intercept, &mut out)?;
+            Ok(out)
+        })
+        .collect()
+}
+
+/// The native samples of `obj`, one per pixel.
+fn decode(obj: &DefaultDicomObject) -> Result<dicom_pixeldata::DecodedPixelData<'_>, ErrorKind> {
     let decoded = obj
         .decode_pixel_data()
         .map_err(|e| ErrorKind::Pixels(format!("PixelData (7FE0,0010): {}", chain(&e))))?;
@@ -39,14 +68,46 @@ pub fn rescaled_frame(
             decoded.samples_per_pixel()
         )));
     }
-    let mut out = vec![0.0f32; layout.pixels];
-    rescale_into(decoded.data(), layout, slope, intercept, &mut out)?;
-    Ok(out)
+    Ok(decoded)
+}
+
+/// Checks that `available` sample bytes hold exactly `frames` frames of `layout` (and at
+/// most the one byte that pads a value to an even length, PS3.5 §7.1.1); returns the bytes
+/// of one frame. Too few bytes or too many: NumberOfFrames does not count the frames the
+/// pixel data holds, and no frame is guessed at.
+pub fn check_frames(
+    layout: SampleLayout,
+    frames: usize,
+    available: usize,
+) -> Result<usize, ErrorKind> {
+    let (_, frame_bytes) = frame_size(layout)?;
+    let needed = frame_bytes.checked_mul(frames).ok_or_else(|| {
+        ErrorKind::Pixels("NumberOfFrames × Rows × Columns overflows the address space".into())
+    })?;
+    if available < needed || available > needed + needed % 2 {
+        return Err(ErrorKind::Pixels(format!(
+            "PixelData (7FE0,0010) holds {available} bytes, {} whole frames of {frame_bytes} \
+             bytes, but NumberOfFrames (0028,0008) is {frames}, which needs {needed}",
+            available / frame_bytes.max(1)
+        )));
+    }
+    Ok(frame_bytes)
 }
 
 /// Checks `layout` against `available` sample bytes; returns the byte width of one
 /// sample and the number of bytes the frame needs.
 pub fn check_layout(layout: SampleLayout, available: usize) -> Result<(usize, usize), ErrorKind> {
+    let (width, needed) = frame_size(layout)?;
+    if available < needed {
+        return Err(ErrorKind::Pixels(format!(
+            "PixelData (7FE0,0010) holds {available} bytes, the image needs {needed} (truncated?)"
+        )));
+    }
+    Ok((width, needed))
+}
+
+/// The byte width of one sample of `layout` and the bytes of one frame.
+fn frame_size(layout: SampleLayout) -> Result<(usize, usize), ErrorKind> {
     let width = match layout.bits_allocated {
         8 => 1,
         16 => 2,
@@ -71,11 +132,6 @@ pub fn check_layout(layout: SampleLayout, available: usize) -> Result<(usize, us
     let needed = layout.pixels.checked_mul(width).ok_or_else(|| {
         ErrorKind::Pixels("Rows × Columns overflows the address space".to_string())
     })?;
-    if available < needed {
-        return Err(ErrorKind::Pixels(format!(
-            "PixelData (7FE0,0010) holds {available} bytes, the image needs {needed} (truncated?)"
-        )));
-    }
     Ok((width, needed))
 }
 

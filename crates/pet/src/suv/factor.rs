@@ -6,8 +6,8 @@ use super::body::{Body, Sex, SuvType};
 use super::header::SuvHeader;
 use super::scan_time::{scan_datetime, seconds, seconds_between};
 use super::{
-    Allow, DecayCorrection, GA68_HALF_LIFE_S, InstanceFactor, MBQ_THRESHOLD, SuvOptions,
-    SuvRefusal, Units,
+    Allow, DecayCorrection, GA68_HALF_LIFE_S, ImageHeader, InstanceFactor, MBQ_THRESHOLD,
+    SuvOptions, SuvRefusal, Units,
 };
 
 /// What holds for the whole series (read from its first image).
@@ -64,6 +64,14 @@ impl SeriesLevel {
                 ));
                 None
             }
+            None if h.decay_corrected == Some(true) => {
+                reasons.push(
+                    "DecayCorrected (0018,9758) is YES but DecayCorrectionDateTime (0018,9701) \
+                     is missing: the time the image is decay-corrected to is unknown"
+                        .into(),
+                );
+                None
+            }
             None => {
                 reasons.push("DecayCorrection (0054,1102) missing".into());
                 None
@@ -86,7 +94,9 @@ impl SeriesLevel {
             }
         };
         let dose_bq = h.total_dose.map(|d| {
-            if d > 0.0 && d < MBQ_THRESHOLD {
+            if h.total_dose_in_mbq {
+                mbq_to_bq(d, warnings)
+            } else if d > 0.0 && d < MBQ_THRESHOLD {
                 warnings.push(format!(
                     "RadionuclideTotalDose (0018,1074) {d} read as MBq (below {MBQ_THRESHOLD} it \
                      cannot be a dose in Bq)"
@@ -132,13 +142,14 @@ impl SeriesLevel {
     /// The factors of one image.
     pub fn instance(
         &self,
-        uid: &str,
-        h: &SuvHeader,
+        image: &ImageHeader,
         earliest: Option<NaiveDateTime>,
         warnings: &mut Vec<String>,
     ) -> Result<InstanceFactor, String> {
+        let h = image.header;
         let mut out = InstanceFactor {
-            sop_instance_uid: uid.to_string(),
+            sop_instance_uid: image.sop_instance_uid.to_string(),
+            frame: image.frame,
             scan_datetime_rule: None,
             scan_datetime: None,
             injection_datetime: None,
@@ -199,7 +210,8 @@ impl SeriesLevel {
         }
         if !out.scale_factor.is_finite() || out.scale_factor <= 0.0 {
             return Err(format!(
-                "{uid}: SUV factor {} is not positive",
+                "{}: SUV factor {} is not positive",
+                image.id(),
                 out.scale_factor
             ));
         }
@@ -267,7 +279,24 @@ impl SeriesLevel {
     }
 }
 
-/// Refusals for missing attenuation and decay correction (CorrectedImage, PS3.3 C.8.9.4.1.2).
+/// A RadionuclideTotalDose written in MBq (Enhanced PET Isotope Module, PS3.3 C.8.22.4), in
+/// Bq; a value of [`MBQ_THRESHOLD`] or more cannot be MBq for a human PET scan (100 GBq)
+/// and is read as Bq, with a warning.
+fn mbq_to_bq(d: f64, warnings: &mut Vec<String>) -> f64 {
+    if d >= MBQ_THRESHOLD {
+        warnings.push(format!(
+            "RadionuclideTotalDose (0018,1074) {d} read as Bq (an Enhanced PET image writes \
+             MBq, but from {MBQ_THRESHOLD} MBq on it cannot be a dose)"
+        ));
+        d
+    } else {
+        d * 1.0e6
+    }
+}
+
+/// Refusals for missing attenuation and decay correction (CorrectedImage, PS3.3 C.8.9.4.1.2,
+/// or, in an Enhanced PET image without it, AttenuationCorrected and DecayCorrected,
+/// C.8.22.6).
 fn check_corrections(
     h: &SuvHeader,
     decay: Option<DecayCorrection>,
@@ -275,6 +304,11 @@ fn check_corrections(
     reasons: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) {
+    if h.corrected_image.is_none()
+        && (h.attenuation_corrected.is_some() || h.decay_corrected.is_some())
+    {
+        return check_enhanced_corrections(h, decay, opts, reasons, warnings);
+    }
     let corrected = h.corrected_image.clone().unwrap_or_default();
     let has = |v: &str| corrected.iter().any(|c| c == v);
     let listing = h
@@ -300,6 +334,53 @@ fn check_corrections(
             let text = format!(
                 "not decay-corrected: CorrectedImage (0028,0051) {listing} lacks DECY while \
                  DecayCorrection (0054,1102) is not NONE"
+            );
+            if opts.allow.contains(&Allow::MissingDecy) {
+                warnings.push(format!("{text}; computed anyway (--allow missing-decy)"));
+            } else {
+                reasons.push(format!("{text} (override: --allow missing-decy)"));
+            }
+        }
+    }
+}
+
+/// [`check_corrections`] for an Enhanced PET image's AttenuationCorrected (0018,9759) and
+/// DecayCorrected (0018,9758).
+fn check_enhanced_corrections(
+    h: &SuvHeader,
+    decay: Option<DecayCorrection>,
+    opts: &SuvOptions,
+    reasons: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    let said = |v: Option<bool>| match v {
+        Some(true) => "YES",
+        Some(false) => "NO",
+        None => "absent",
+    };
+    if h.attenuation_corrected != Some(true) {
+        let text = format!(
+            "not attenuation-corrected: AttenuationCorrected (0018,9759) is {}",
+            said(h.attenuation_corrected)
+        );
+        if opts.allow.contains(&Allow::MissingAttn) {
+            warnings.push(format!("{text}; computed anyway (--allow missing-attn)"));
+        } else {
+            reasons.push(format!("{text} (override: --allow missing-attn)"));
+        }
+    }
+    if h.decay_corrected != Some(true) {
+        if decay == Some(DecayCorrection::None) {
+            warnings.push(
+                "images not decay-corrected (DecayCorrected (0018,9758) NO): the dose is \
+                 decayed to each frame's FrameReferenceDateTime (0018,9151) instead"
+                    .into(),
+            );
+        } else {
+            let text = format!(
+                "not decay-corrected: DecayCorrected (0018,9758) is {} while DecayCorrection \
+                 (0054,1102) is not NONE",
+                said(h.decay_corrected)
             );
             if opts.allow.contains(&Allow::MissingDecy) {
                 warnings.push(format!("{text}; computed anyway (--allow missing-decy)"));
@@ -377,6 +458,9 @@ fn pixel_time(
     scan: NaiveDateTime,
     warnings: &mut Vec<String>,
 ) -> Result<NaiveDateTime, String> {
+    if let Some(t) = h.frame_reference_datetime {
+        return Ok(t);
+    }
     if let Some(frt) = h.frame_reference_time_ms.filter(|f| *f >= 0.0) {
         return scan
             .checked_add_signed(seconds(frt / 1000.0))
@@ -405,5 +489,20 @@ fn positive(v: Option<f64>, what: &str) -> Result<f64, String> {
         Some(x) if x > 0.0 && x.is_finite() => Ok(x),
         Some(x) => Err(format!("{what} {x} not positive")),
         None => Err(format!("{what} missing")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_enhanced_dose_is_mbq_unless_it_cannot_be() {
+        let mut warnings = Vec::new();
+        assert_eq!(mbq_to_bq(150.0, &mut warnings), 150e6);
+        assert!(warnings.is_empty());
+        // 150 000 000 MBq would be 150 TBq: it was written in Bq.
+        assert_eq!(mbq_to_bq(150e6, &mut warnings), 150e6);
+        assert!(warnings[0].contains("read as Bq"), "{warnings:?}");
     }
 }

@@ -1,4 +1,6 @@
 //! The attributes of one PET image that the SUV calculation reads (QIBA pseudo-code inputs).
+//! A frame of an Enhanced PET image finds them elsewhere: see [`SuvHeader::read_enhanced`]
+//! (and, for each frame, `SuvHeader::for_frame`).
 //!
 //! Reading never fails: an attribute that is present but malformed is recorded in
 //! [`SuvHeader::unreadable`] and treated as absent, so the SUV step can refuse with a reason
@@ -98,10 +100,23 @@ pub struct SuvHeader {
     pub injection_datetime: Option<NaiveDateTime>,
     /// RadiopharmaceuticalStartTime (0018,1072).
     pub injection_time: Option<NaiveTime>,
-    /// RadionuclideTotalDose (0018,1074) as written (Bq by the standard).
+    /// RadionuclideTotalDose (0018,1074) as written: Bq in a PET Image (PS3.3 C.8.9.2), MBq
+    /// in an Enhanced PET Image (C.8.22.4; see `total_dose_in_mbq`).
     pub total_dose: Option<f64>,
+    /// Whether `total_dose` is written in MBq, as the Enhanced PET Isotope Module writes it.
+    pub total_dose_in_mbq: bool,
     /// RadionuclideHalfLife (0018,1075), s.
     pub half_life_s: Option<f64>,
+    /// AttenuationCorrected (0018,9759) of an Enhanced PET image: its CorrectedImage ATTN.
+    pub attenuation_corrected: Option<bool>,
+    /// DecayCorrected (0018,9758) of an Enhanced PET image: its CorrectedImage DECY.
+    pub decay_corrected: Option<bool>,
+    /// DecayCorrectionDateTime (0018,9701): the time an Enhanced PET image's pixel values
+    /// are decay-corrected to.
+    pub decay_correction_datetime: Option<NaiveDateTime>,
+    /// FrameReferenceDateTime (0018,9151) of an enhanced frame: when its pixel values
+    /// occurred (the enhanced form of FrameReferenceTime).
+    pub frame_reference_datetime: Option<NaiveDateTime>,
     /// Attributes present but unusable, with the reason; treated as absent.
     pub unreadable: Vec<String>,
 }
@@ -213,7 +228,7 @@ fn bytes_as_text(text: &str) -> Option<String> {
 }
 
 /// Keeps a readable value; records why an unreadable one is treated as absent.
-fn keep<T>(notes: &mut Vec<String>, r: Result<Option<T>, ErrorKind>) -> Option<T> {
+pub(super) fn keep<T>(notes: &mut Vec<String>, r: Result<Option<T>, ErrorKind>) -> Option<T> {
     r.unwrap_or_else(|e| {
         notes.push(e.to_string());
         None

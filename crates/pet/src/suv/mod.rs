@@ -18,12 +18,20 @@
 //! decay-corrected while CorrectedImage lacks `DECY`, or lacks the dose, the injection time,
 //! the weight or anything else needed; [`Allow`] overrides the first two, with a warning.
 //!
+//! An Enhanced PET Image keeps units, decay correction and frame timing elsewhere and
+//! writes the dose in MBq (module `enhanced`); its frames are read into the same
+//! [`header::SuvHeader`], so the rules here apply to them unchanged, with
+//! DecayCorrectionDateTime, when given, as the time the dose is decayed to.
+//!
 //! Injected dose: RadionuclideTotalDose is Bq by the standard; a value below 10⁵ cannot be
-//! a human PET dose in Bq (100 kBq) and is read as MBq, with a warning. Injection time:
+//! a human PET dose in Bq (100 kBq) and is read as MBq, with a warning. In an Enhanced PET
+//! Image it is MBq by the standard, and a value of 10⁵ or more (100 GBq) is read as Bq,
+//! with a warning. Injection time:
 //! RadiopharmaceuticalStartDateTime, else RadiopharmaceuticalStartTime on the scan date
 //! (QIBA), a day earlier when that would be after the scan (injection before midnight).
 
 pub mod body;
+mod enhanced;
 mod factor;
 pub mod header;
 pub mod scan_time;
@@ -111,11 +119,41 @@ pub enum DecayCorrection {
     None,
 }
 
+/// One image's SUV attributes, and which image it is.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageHeader<'a> {
+    /// SOPInstanceUID (0008,0018) of its file.
+    pub sop_instance_uid: &'a str,
+    /// Its frame number, from 1, in an enhanced multi-frame file.
+    pub frame: Option<u32>,
+    /// Its SUV attributes.
+    pub header: &'a SuvHeader,
+}
+
+impl ImageHeader<'_> {
+    /// The image in messages: see [`image_id`].
+    pub fn id(&self) -> String {
+        image_id(self.sop_instance_uid, self.frame)
+    }
+}
+
+/// An image in messages and keys: its SOPInstanceUID, followed by ` frame N` for a frame of
+/// an enhanced multi-frame file.
+pub fn image_id(sop_instance_uid: &str, frame: Option<u32>) -> String {
+    match frame {
+        Some(n) => format!("{sop_instance_uid} frame {n}"),
+        None => sop_instance_uid.to_string(),
+    }
+}
+
 /// The factors of one image.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InstanceFactor {
     /// SOPInstanceUID (0008,0018).
     pub sop_instance_uid: String,
+    /// Frame number, from 1, of a frame of an enhanced multi-frame file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame: Option<u32>,
     /// Rule that gave the scan date-time, when one was needed.
     pub scan_datetime_rule: Option<ScanTimeRule>,
     /// Scan date-time, when one was needed.
@@ -158,11 +196,12 @@ pub struct SuvCalibration {
 }
 
 impl SuvCalibration {
-    /// SUVbw factors keyed by SOPInstanceUID.
+    /// SUVbw factors keyed by image ([`image_id`]: the SOPInstanceUID, and the frame of an
+    /// enhanced file).
     pub fn suvbw_scale_factors(&self) -> BTreeMap<String, Option<f64>> {
         self.instances
             .iter()
-            .map(|i| (i.sop_instance_uid.clone(), i.suvbw_scale_factor))
+            .map(|i| (image_id(&i.sop_instance_uid, i.frame), i.suvbw_scale_factor))
             .collect()
     }
 }
@@ -177,44 +216,43 @@ pub struct SuvRefusal {
 
 /// Computes the SUV factors of every image of `series`.
 pub fn calibrate(series: &LoadedSeries, opts: &SuvOptions) -> Result<SuvCalibration, SuvRefusal> {
-    let headers: Vec<(&str, &SuvHeader)> = series
-        .instances
-        .iter()
-        .map(|i| (i.sop_instance_uid.as_str(), &i.suv))
-        .collect();
+    let headers: Vec<ImageHeader> = series.instances.iter().map(|i| i.suv_image()).collect();
     calibrate_headers(&headers, opts)
 }
 
-/// Computes the SUV factors from the headers `(SOPInstanceUID, header)` of a series.
+/// Computes the SUV factors from the headers of the images of a series.
 pub fn calibrate_headers(
-    headers: &[(&str, &SuvHeader)],
+    headers: &[ImageHeader],
     opts: &SuvOptions,
 ) -> Result<SuvCalibration, SuvRefusal> {
     let refuse = |r: String| SuvRefusal { reasons: vec![r] };
-    let (_, first) = headers
+    let first = headers
         .first()
-        .ok_or_else(|| refuse("the series has no images".into()))?;
+        .ok_or_else(|| refuse("the series has no images".into()))?
+        .header;
     let mut warnings: Vec<String> = Vec::new();
-    for (uid, h) in headers {
-        for note in &h.unreadable {
-            warnings.push(format!("{uid}: treated as absent: {note}"));
+    for image in headers {
+        for note in &image.header.unreadable {
+            warnings.push(format!("{}: treated as absent: {note}", image.id()));
         }
     }
     let series = SeriesLevel::read(first, opts, &mut warnings)?;
     let earliest = headers
         .iter()
-        .filter_map(|(_, h)| h.acquisition_datetime)
+        .filter_map(|i| i.header.acquisition_datetime)
         .min();
     let mut instances = Vec::with_capacity(headers.len());
     let mut reasons = Vec::new();
-    for (uid, h) in headers {
+    for image in headers {
+        let h = image.header;
         if h.units != first.units || h.decay_correction != first.decay_correction {
             reasons.push(format!(
-                "{uid}: Units or DecayCorrection differ within the series"
+                "{}: Units or DecayCorrection differ within the series",
+                image.id()
             ));
             continue;
         }
-        match series.instance(uid, h, earliest, &mut warnings) {
+        match series.instance(image, earliest, &mut warnings) {
             Ok(f) => instances.push(f),
             Err(r) => reasons.push(r),
         }
@@ -272,10 +310,7 @@ pub struct SuvSeries {
 pub fn load_suv(paths: &[PathBuf], opts: &SuvOptions) -> Result<SuvSeries, PetError> {
     let mut calibration = None;
     let (series, range) = load_scaled(paths, None, |instances| {
-        let headers: Vec<(&str, &SuvHeader)> = instances
-            .iter()
-            .map(|i| (i.sop_instance_uid.as_str(), &i.suv))
-            .collect();
+        let headers: Vec<ImageHeader> = instances.iter().map(|i| i.suv_image()).collect();
         let result = calibrate_headers(&headers, opts);
         let factors = result
             .as_ref()

@@ -1,6 +1,10 @@
 //! The scan date-time that the dose is decayed to, in the order of the QIBA vendor-neutral
-//! SUV pseudo-code (QIBA wiki, "Standardized Uptake Value (SUV)"):
+//! SUV pseudo-code (QIBA wiki, "Standardized Uptake Value (SUV)"), after the one time that
+//! needs no estimate:
 //!
+//! 0. the DecayCorrectionDateTime (0018,9701) of a decay-corrected Enhanced PET image, the
+//!    time its pixel values are decay-corrected to (PS3.3 C.8.22.6), which the rules below
+//!    estimate;
 //! 1. SeriesDate/SeriesTime, unless they are after AcquisitionDate/AcquisitionTime (a
 //!    post-processed series whose series time is its creation time);
 //! 2. else the GE private scan date-time (0009,100D);
@@ -17,6 +21,8 @@ use super::header::SuvHeader;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanTimeRule {
+    /// DecayCorrectionDateTime (0018,9701) of an Enhanced PET image.
+    DecayCorrectionTime,
     /// SeriesDate/SeriesTime, not after the acquisition.
     SeriesTime,
     /// GE private scan date-time (0009,100D).
@@ -31,6 +37,7 @@ impl ScanTimeRule {
     /// The JSON spelling, e.g. `series_time`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::DecayCorrectionTime => "decay_correction_time",
             Self::SeriesTime => "series_time",
             Self::GePrivate => "ge_private",
             Self::FrameBackcompute => "frame_backcompute",
@@ -61,6 +68,10 @@ pub fn scan_datetime(
     earliest_acquisition: Option<NaiveDateTime>,
     warnings: &mut Vec<String>,
 ) -> Result<(NaiveDateTime, ScanTimeRule), String> {
+    let decay_corrected = h.decay_correction.as_deref() != Some("NONE");
+    if let Some(to) = h.decay_correction_datetime.filter(|_| decay_corrected) {
+        return Ok((to, ScanTimeRule::DecayCorrectionTime));
+    }
     if let Some(series) = h.series_datetime {
         match h.acquisition_datetime {
             Some(acq) if series <= acq => return Ok((series, ScanTimeRule::SeriesTime)),

@@ -2,6 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use dicom_core::value::DataSetSequence;
+use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
+use dicom_object::InMemDicomObject;
 use pet::series::load_series;
 use pet::suv::{SuvCalibration, SuvOptions, calibrate, suv_volume};
 use pet::volume::Volume;
@@ -106,4 +109,23 @@ pub fn put(
         vr,
         dicom_core::PrimitiveValue::from(value),
     ));
+}
+
+/// An attribute holding one sequence item of `elements`.
+pub fn one_item(
+    tag: Tag,
+    elements: Vec<DataElement<InMemDicomObject>>,
+) -> DataElement<InMemDicomObject> {
+    let item = InMemDicomObject::from_element_iter(elements);
+    DataElement::new(tag, VR::SQ, DataSetSequence::from(vec![item]))
+}
+
+/// A decimal string (DS) attribute.
+pub fn ds(tag: Tag, value: &str) -> DataElement<InMemDicomObject> {
+    DataElement::new(tag, VR::DS, PrimitiveValue::from(value))
+}
+
+/// The bits of each value, to compare volumes exactly.
+pub fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
 }

@@ -1,8 +1,8 @@
-//! Header fuzzing: mutated bytes and values of a reference file must give `Ok` or a clear
-//! error, never a panic.
+//! Header fuzzing: mutated bytes and values of a reference file, and of an enhanced
+//! multi-frame file, must give `Ok` or a clear error, never a panic.
 
 use dicom_core::VR;
-use pet::series::read_instance;
+use pet::series::{read_images, read_instance};
 use pet::suv::{SuvOptions, calibrate_headers};
 use proptest::prelude::*;
 
@@ -19,10 +19,7 @@ fn read_and_calibrate(bytes: &[u8]) -> Result<(), String> {
     std::fs::write(&path, bytes).unwrap();
     match read_instance(&path) {
         Ok(inst) => {
-            let _ = calibrate_headers(
-                &[(&inst.sop_instance_uid, &inst.suv)],
-                &SuvOptions::default(),
-            );
+            let _ = calibrate_headers(&[inst.suv_image()], &SuvOptions::default());
             Ok(())
         }
         Err(e) => {
@@ -39,6 +36,41 @@ fn read_and_calibrate(bytes: &[u8]) -> Result<(), String> {
 /// Header length of the reference file: everything before the 128 KiB of pixel data.
 const PIXEL_BYTES: usize = 256 * 256 * 2 + 12;
 
+/// A small enhanced phantom (12 × 10 × 8 voxels, 8 frames) as bytes, written once.
+fn enhanced_bytes() -> &'static [u8] {
+    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BYTES.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = pet::phantom::PhantomSpec {
+            dims: [12, 10, 8],
+            spacing_mm: [48.0, 50.0, 50.0],
+            ..pet::phantom::PhantomSpec::new(8)
+        };
+        pet::phantom::write_enhanced_phantom_with(dir.path(), &spec).unwrap();
+        std::fs::read(dir.path().join(pet::phantom::ENHANCED_FILE)).unwrap()
+    })
+}
+
+/// Reads the bytes as an enhanced file and, when that works, computes its frames' factors.
+fn read_frames_and_calibrate(bytes: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mutated.dcm");
+    std::fs::write(&path, bytes).unwrap();
+    match read_images(&path) {
+        Ok(frames) => {
+            let headers: Vec<_> = frames.iter().map(|f| f.suv_image()).collect();
+            let _ = calibrate_headers(&headers, &SuvOptions::default());
+        }
+        Err(e) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("mutated.dcm") && text.len() > 20,
+                "unclear error: {text}"
+            );
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
@@ -52,6 +84,24 @@ proptest! {
             bytes[at.index(header)] = value;
         }
         let _ = read_and_calibrate(&bytes);
+    }
+
+    #[test]
+    fn mutated_enhanced_header_bytes_never_panic(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)
+    ) {
+        let mut bytes = enhanced_bytes().to_vec();
+        let header = bytes.len() - 12 * 10 * 8 * 2;
+        for (at, value) in edits {
+            bytes[at.index(header)] = value;
+        }
+        read_frames_and_calibrate(&bytes);
+    }
+
+    #[test]
+    fn truncated_enhanced_files_never_panic(cut in 0usize..16_000) {
+        let bytes = enhanced_bytes();
+        read_frames_and_calibrate(&bytes[..cut.min(bytes.len())]);
     }
 
     #[test]
