@@ -31,6 +31,9 @@ pub fn rescaled_frame(
     intercept: f64,
 ) -> Result<Vec<f32>, ErrorKind> {
     let decoded = decode(obj)?;
+    // The samples are checked before the frame is allocated: a header claiming 65535 ×
+    // 65535 pixels over a few bytes is refused, not answered with 17 GB.
+    check_layout(layout, decoded.data().len())?;
     let mut out = vec![0.0f32; layout.pixels];
     rescale_into(decoded.data(), layout, slope, intercept, &mut out)?;
     Ok(out)

@@ -248,7 +248,7 @@ impl SeriesLevel {
         if self.injection_time_of_day && injection.date() != scan.date() {
             let on_scan_day = same_day_injection(injection.time(), scan);
             warnings.push(format!(
-                "injection date {} differs from the scan date {}: the injection's time of day                  taken on the scan date ({on_scan_day}) (--allow injection-time-of-day)",
+                "injection date {} differs from the scan date {}: the injection's time of day taken on the scan date ({on_scan_day}) (--allow injection-time-of-day)",
                 injection.date(),
                 scan.date()
             ));
@@ -261,15 +261,15 @@ impl SeriesLevel {
             scan
         };
         let decay_time = seconds_between(injection, reference);
-        let override_hint = "(override: --allow injection-time-of-day takes the injection's time                              of day on the scan date)";
+        let override_hint = "(override: --allow injection-time-of-day takes the injection's time of day on the scan date)";
         if decay_time < 0.0 {
             return Err(format!(
-                "injection ({injection}) is after the scan ({reference}): decay time                  {decay_time} s {override_hint}"
+                "injection ({injection}) is after the scan ({reference}): decay time {decay_time} s {override_hint}"
             ));
         }
         if decay_time > MAX_DECAY_HALF_LIVES * half_life {
             return Err(format!(
-                "decay time {:.1} h from the injection ({injection}) to the scan ({reference})                  is {:.0} half-lives of the tracer (at most {MAX_DECAY_HALF_LIVES:.0}): the                  injection's and the scan's dates disagree {override_hint}",
+                "decay time {:.1} h from the injection ({injection}) to the scan ({reference}) is {:.0} half-lives of the tracer (at most {MAX_DECAY_HALF_LIVES:.0}): the injection's and the scan's dates disagree {override_hint}",
                 decay_time / 3600.0,
                 decay_time / half_life
             ));
