@@ -35,10 +35,10 @@ macro_rules! shared_queries {
         use $crate::hash::{self, HashInput, canonical_json, format_timestamp};
         use $crate::lists::{Filter, ParticipantListRow, ParticipantQuery, VisitQuery};
         use $crate::model::{
-            Appended, CredentialRow, EventMeta, NewEvent, ParticipantRow, Projection,
-            RecordedEvent, SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
+            Appended, CredentialRow, ParticipantRow, Projection, RecordedEvent, SessionRow,
+            SiteRow, UserRow, VisitRow, VisitSchedule,
         };
-        use $crate::queries::write::Part;
+        use $crate::queries::write::{Expected, Part, Request};
         use $crate::rows::{
             self, CredentialTuple, EventTuple, ParticipantListTuple, ParticipantTuple, RawEvent,
             SessionTuple, SiteTuple, UserTuple, VisitTuple, credential_columns, event_columns,

@@ -1,52 +1,69 @@
-//! Writes: the audited append (one stream or a batch) and the derived visit rows.
+//! Writes: the audited append (one stream or a batch) and the derived visit rows, run by
+//! the committer ([`crate::committer`]) in groups of one transaction each.
 //!
 //! Every write that touches the log holds the chain head from its first statement to its
 //! commit, so writers are serialised and the chain has one order.
 
-use crate::hash::{self, canonical_json, format_timestamp};
-use crate::model::{EventMeta, NewEvent, Projection, StreamAppend};
+use tokio::sync::oneshot;
 
-/// One stream's share of an append, with its payloads and time already in the form they
-/// are stored and hashed in: prepared before the chain head is locked, to keep the lock
-/// short.
-pub(crate) struct Part<'a> {
-    pub stream: &'a str,
-    pub expected_version: i64,
-    pub events: &'a [NewEvent],
-    pub payloads: Vec<String>,
+use crate::error::StoreError;
+use crate::hash::{self, canonical_json, format_timestamp};
+use crate::model::{Appended, EventMeta, NewEvent, Projection, StreamAppend, VisitSchedule};
+
+/// Where a part's events go in their stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Expected {
+    /// After this version, which the stream must be at (0: the stream must not exist
+    /// yet); otherwise the part is refused with a conflict.
+    Version(i64),
+    /// After whatever the stream holds when the part is written: audit-only streams,
+    /// where the order within the stream decides nothing.
+    End,
+}
+
+/// One stream's share of a write, owned, with its payloads and time already in the form
+/// they are stored and hashed in: prepared by the caller, so the committer, which holds
+/// the chain head, only writes.
+pub(crate) struct Part {
+    pub stream: String,
+    pub expected: Expected,
+    /// Each event's kind and canonical JSON payload.
+    pub events: Vec<(String, String)>,
     /// The metadata with `recorded_at` truncated to microseconds.
     pub meta: EventMeta,
     pub recorded_at: String,
-    pub projections: &'a [Projection],
+    pub projections: Vec<Projection>,
 }
 
-impl<'a> Part<'a> {
+impl Part {
     pub(crate) fn new(
-        stream: &'a str,
-        expected_version: i64,
-        events: &'a [NewEvent],
+        stream: &str,
+        expected: Expected,
+        events: &[NewEvent],
         meta: &EventMeta,
-        projections: &'a [Projection],
-    ) -> Part<'a> {
+        projections: &[Projection],
+    ) -> Part {
         let meta = EventMeta {
             recorded_at: hash::truncate_to_micros(meta.recorded_at),
             ..meta.clone()
         };
         Part {
-            stream,
-            expected_version,
-            events,
-            payloads: events.iter().map(|e| canonical_json(&e.payload)).collect(),
+            stream: stream.to_owned(),
+            expected,
+            events: events
+                .iter()
+                .map(|e| (e.kind.clone(), canonical_json(&e.payload)))
+                .collect(),
             recorded_at: format_timestamp(meta.recorded_at),
             meta,
-            projections,
+            projections: projections.to_vec(),
         }
     }
 
-    pub(crate) fn of(append: &'a StreamAppend) -> Part<'a> {
+    pub(crate) fn of(append: &StreamAppend) -> Part {
         Part::new(
             &append.stream,
-            append.expected_version,
+            Expected::Version(append.expected_version),
             &append.events,
             &append.meta,
             &append.projections,
@@ -54,10 +71,78 @@ impl<'a> Part<'a> {
     }
 }
 
+/// One caller's write, as the committer receives it, and where its answer goes. Each is
+/// all or nothing, and independent of the others in its group: one refused leaves the
+/// others to commit.
+pub(crate) enum Request {
+    /// [`crate::Store::append`] and [`crate::Store::append_at_end`].
+    Append(Part, Answer<Appended>),
+    /// [`crate::Store::append_batch`]: every part, or none.
+    Batch(Vec<Part>, Answer<Vec<Appended>>),
+    /// [`crate::Store::rebuild_visits`]: every schedule, or none.
+    RebuildVisits(Vec<VisitSchedule>, Answer<()>),
+}
+
+/// A request's result, kept until its group has committed, and the caller waiting for it.
+pub(crate) struct Answer<T> {
+    reply: oneshot::Sender<Result<T, StoreError>>,
+    result: Option<Result<T, StoreError>>,
+}
+
+impl<T> Answer<T> {
+    pub(crate) fn new(reply: oneshot::Sender<Result<T, StoreError>>) -> Answer<T> {
+        Answer {
+            reply,
+            result: None,
+        }
+    }
+
+    /// Keeps the request's own result; true if it succeeded.
+    pub(crate) fn keep(&mut self, result: Result<T, StoreError>) -> bool {
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    /// Sends the kept result. A caller that stopped waiting (its request was cancelled)
+    /// is no error: its write stands.
+    fn send(self) {
+        if let Some(result) = self.result {
+            let _ = self.reply.send(result);
+        }
+    }
+
+    /// Sends `error` instead of whatever was kept: the group failed.
+    fn fail(self, error: StoreError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+impl Request {
+    /// Sends the request's own result to its caller, once its group has committed.
+    pub(crate) fn send(self) {
+        match self {
+            Request::Append(_, answer) => answer.send(),
+            Request::Batch(_, answer) => answer.send(),
+            Request::RebuildVisits(_, answer) => answer.send(),
+        }
+    }
+
+    /// Sends `error` to its caller: the group's transaction failed.
+    pub(crate) fn fail(self, error: StoreError) {
+        match self {
+            Request::Append(_, answer) => answer.fail(error),
+            Request::Batch(_, answer) => answer.fail(error),
+            Request::RebuildVisits(_, answer) => answer.fail(error),
+        }
+    }
+}
+
 /// Expands the write functions in the calling backend module (see [`super`]).
 macro_rules! write_queries {
     () => {
         /// The chain head as the transaction advances it.
+        #[derive(Clone)]
         struct Head {
             seq: i64,
             hash: String,
@@ -66,7 +151,7 @@ macro_rules! write_queries {
         /// Starts a log-writing transaction and reads the chain head, locked.
         async fn begin_with_head(
             pool: &Pool<Db>,
-        ) -> Result<(Transaction<'static, Db>, Head), StoreError> {
+        ) -> Result<(Transaction<'static, Db>, Head), sqlx::Error> {
             let mut tx = begin_append(pool).await?;
             let (seq, hash): (i64, String) =
                 sqlx::query_as(LOCK_HEAD_SQL).fetch_one(&mut *tx).await?;
@@ -77,78 +162,115 @@ macro_rules! write_queries {
         async fn commit_with_head(
             mut tx: Transaction<'static, Db>,
             head: &Head,
-        ) -> Result<(), StoreError> {
+        ) -> Result<(), sqlx::Error> {
             sqlx::query("UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1")
                 .bind(head.seq)
                 .bind(&head.hash)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
+            tx.commit().await
+        }
+
+        /// Runs `requests` in order in ONE transaction and commits once: one disk flush
+        /// for the whole group. Each request keeps its own result, to be sent once this
+        /// returns `Ok`.
+        ///
+        /// With more than one request, each runs inside a savepoint: a request refused (a
+        /// conflict, a failed projection) is rolled back alone, the chain head goes back
+        /// to where it was before it, and the next request continues the chain from
+        /// there. The error is the transaction's own failure (begin, savepoint, commit):
+        /// then none of the group is acknowledged.
+        pub(crate) async fn write_group(
+            pool: &Pool<Db>,
+            requests: &mut [Request],
+        ) -> Result<(), sqlx::Error> {
+            let (mut tx, mut head) = begin_with_head(pool).await?;
+            if let [request] = requests {
+                // Alone in its group: a refusal rolls back the whole transaction (on drop).
+                if run_request(&mut tx, &mut head, request).await {
+                    commit_with_head(tx, &head).await?;
+                }
+                return Ok(());
+            }
+            let mut any_kept = false;
+            for request in requests {
+                sqlx::query("SAVEPOINT request").execute(&mut *tx).await?;
+                let before = head.clone();
+                if run_request(&mut tx, &mut head, request).await {
+                    any_kept = true;
+                } else {
+                    sqlx::query("ROLLBACK TO SAVEPOINT request")
+                        .execute(&mut *tx)
+                        .await?;
+                    head = before;
+                }
+                sqlx::query("RELEASE SAVEPOINT request")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if any_kept {
+                commit_with_head(tx, &head).await?;
+            }
             Ok(())
         }
 
-        /// Appends `events` to `stream` and applies `projections`, in one transaction.
-        pub(crate) async fn append(
-            pool: &Pool<Db>,
-            stream: &str,
-            expected_version: i64,
-            events: &[NewEvent],
-            meta: &EventMeta,
-            projections: &[Projection],
-        ) -> Result<Appended, StoreError> {
-            let part = Part::new(stream, expected_version, events, meta, projections);
-            let (mut tx, mut head) = begin_with_head(pool).await?;
-            let appended = append_part(&mut tx, &mut head, &part).await?;
-            commit_with_head(tx, &head).await?;
-            Ok(appended)
-        }
-
-        /// Appends every part of `batch`, in order, in one transaction.
-        pub(crate) async fn append_batch(
-            pool: &Pool<Db>,
-            batch: &[StreamAppend],
-        ) -> Result<Vec<Appended>, StoreError> {
-            let parts: Vec<Part<'_>> = batch.iter().map(Part::of).collect();
-            let (mut tx, mut head) = begin_with_head(pool).await?;
-            let mut done = Vec::with_capacity(parts.len());
-            for part in &parts {
-                done.push(append_part(&mut tx, &mut head, part).await?);
+        /// Writes one request after `head` and keeps its result; true if it succeeded.
+        /// On a failure the caller rolls back what it wrote.
+        async fn run_request(
+            tx: &mut Transaction<'static, Db>,
+            head: &mut Head,
+            request: &mut Request,
+        ) -> bool {
+            match request {
+                Request::Append(part, answer) => answer.keep(append_part(tx, head, part).await),
+                Request::Batch(parts, answer) => {
+                    let mut done = Vec::with_capacity(parts.len());
+                    for part in parts.iter() {
+                        match append_part(tx, head, part).await {
+                            Ok(appended) => done.push(appended),
+                            Err(e) => return answer.keep(Err(e)),
+                        }
+                    }
+                    answer.keep(Ok(done))
+                }
+                Request::RebuildVisits(schedules, answer) => {
+                    answer.keep(rebuild_visits(tx, schedules).await)
+                }
             }
-            commit_with_head(tx, &head).await?;
-            Ok(done)
         }
 
         /// Checks the part's stream version, writes its events after `head` and applies
-        /// its projections. On an error the caller drops the transaction, which rolls it
-        /// back.
+        /// its projections.
         async fn append_part(
             tx: &mut Transaction<'static, Db>,
             head: &mut Head,
-            part: &Part<'_>,
+            part: &Part,
         ) -> Result<Appended, StoreError> {
             let actual: i64 = sqlx::query_scalar(
                 "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = $1",
             )
-            .bind(part.stream)
+            .bind(&part.stream)
             .fetch_one(&mut **tx)
             .await?;
-            if actual != part.expected_version {
+            if let Expected::Version(expected) = part.expected
+                && actual != expected
+            {
                 return Err(StoreError::Conflict {
-                    stream: part.stream.to_owned(),
-                    expected: part.expected_version,
+                    stream: part.stream.clone(),
+                    expected,
                     actual,
                 });
             }
 
             let first_seq = head.seq + 1;
-            let mut version = part.expected_version;
-            for (event, payload) in part.events.iter().zip(&part.payloads) {
+            let mut version = actual;
+            for (kind, payload) in &part.events {
                 let row = HashInput {
                     prev_hash: &head.hash,
                     seq: head.seq + 1,
-                    stream: part.stream,
+                    stream: &part.stream,
                     version: version + 1,
-                    kind: &event.kind,
+                    kind,
                     payload_json: payload,
                     meta: &part.meta,
                 };
@@ -156,7 +278,7 @@ macro_rules! write_queries {
                 head.seq += 1;
                 version += 1;
             }
-            for projection in part.projections {
+            for projection in &part.projections {
                 apply_projection(tx, projection).await?;
             }
             Ok(Appended {
@@ -286,20 +408,19 @@ macro_rules! write_queries {
             Ok(())
         }
 
-        /// Replaces the visit rows of each participant in `schedules`, in one transaction
-        /// and without events, if every participant row is still at the schedule's version.
-        pub(crate) async fn rebuild_visits(
-            pool: &Pool<Db>,
+        /// Replaces the visit rows of each participant in `schedules`, if every
+        /// participant row is still at the schedule's version. Runs in a group's
+        /// transaction, which holds the chain head: appends (which may replace the same
+        /// rows) wait until it commits, so a version checked here stays current.
+        async fn rebuild_visits(
+            tx: &mut Transaction<'static, Db>,
             schedules: &[VisitSchedule],
         ) -> Result<(), StoreError> {
-            // Holding the chain head keeps appends (which may replace the same rows) out
-            // until the rebuild commits, so a version checked here stays current.
-            let (mut tx, _head) = begin_with_head(pool).await?;
             for schedule in schedules {
                 let actual: Option<i64> =
                     sqlx::query_scalar("SELECT version FROM participants WHERE study_id = $1")
                         .bind(&schedule.study_id)
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut **tx)
                         .await?;
                 let actual = actual.unwrap_or(0);
                 if actual != schedule.version {
@@ -309,9 +430,8 @@ macro_rules! write_queries {
                         actual,
                     });
                 }
-                replace_visits(&mut tx, &schedule.study_id, &schedule.rows).await?;
+                replace_visits(tx, &schedule.study_id, &schedule.rows).await?;
             }
-            tx.commit().await?;
             Ok(())
         }
     };
