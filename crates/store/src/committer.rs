@@ -4,11 +4,16 @@
 //! disk flush, and writers to the one hash chain take turns. One transaction per write
 //! makes the flush the ceiling: a queue of 32 writers waits 32 flushes. So every log
 //! write of this process ([`Request`]) is sent to the committer, a task that takes every
-//! write waiting (up to [`MAX_GROUP`]), runs them in arrival order in ONE transaction on a
-//! connection borrowed from the pool for that group, commits once, and only then answers
-//! each caller. A write refused on its own terms (a conflict, a failed projection) is
-//! rolled back alone inside its savepoint and the others commit; when the transaction
-//! itself fails, every write of the group gets the error and none is acknowledged.
+//! write waiting (up to [`MAX_GROUP`]), writes them in arrival order in ONE transaction on
+//! a connection borrowed from the pool for that group, commits once, and only then answers
+//! each caller. A write refused on its own terms (a conflict, a failed projection) fails
+//! alone and the others commit; when the transaction itself fails, every write of the
+//! group gets the error and none is acknowledged.
+//!
+//! The flush is not the only cost a group shares: each statement is a round trip to the
+//! database (to SQLite's worker thread, or over the network), so a group is planned in
+//! memory ([`crate::plan`]) and written with a statement or two per table, not several
+//! per write (see `queries::write`).
 //!
 //! Sequence order is still the order writes were made in: the group's writes take their
 //! seqs one after the other, and groups follow each other. Other processes (a second
@@ -26,7 +31,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::StoreError;
 use crate::model::{Appended, VisitSchedule};
-use crate::queries::write::{Answer, Part, Request};
+use crate::request::{Answer, Part, Request};
 use crate::store::Pool;
 use crate::{postgres, sqlite};
 

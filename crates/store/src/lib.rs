@@ -13,11 +13,12 @@
 //! same for many streams in one transaction, for bulk loads.
 //!
 //! Concurrent writes share a transaction (group commit): the process's one committer
-//! takes every write waiting, up to 64, runs them in arrival order in one transaction,
-//! each inside a savepoint of its own (a write refused on its own terms is rolled back
-//! alone), commits once, and only then answers each caller. One disk flush serves the
-//! whole group, so under load the log takes many more writes a second, and a write's
-//! wait stays near one group's commit. [`Store::commit_stats`] shows the grouping.
+//! takes every write waiting, up to 64, works them out in arrival order in memory (each
+//! checked as if alone; one refused on its own terms fails alone), writes them with a
+//! statement or two per table, commits once, and only then answers each caller. One
+//! disk flush and a handful of statements serve the whole group, so under load the log
+//! takes many more writes a second, and a write's wait stays near one group's commit.
+//! [`Store::commit_stats`] shows the grouping.
 //!
 //! No code path updates or deletes an event; database triggers refuse it too.
 //! [`Store::verify_chain`] re-hashes the whole log and names the first event that was
@@ -62,8 +63,10 @@ mod error;
 pub mod hash;
 mod lists;
 mod model;
+mod plan;
 mod postgres;
 mod queries;
+mod request;
 mod rows;
 mod sqlite;
 mod store;

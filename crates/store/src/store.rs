@@ -13,7 +13,7 @@ use crate::model::{
     Appended, Backend, ChainReport, CredentialRow, EventMeta, NewEvent, ParticipantRow, Projection,
     RecordedEvent, SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
 };
-use crate::queries::write::{Expected, Part};
+use crate::request::{Expected, Part};
 use crate::verify::ChainWalker;
 use crate::visits;
 use crate::{postgres, sqlite};
@@ -159,6 +159,10 @@ impl Store {
     /// nothing is written and [`StoreError::Conflict`] says which version it is at. The
     /// events get versions `expected_version + 1 …`, the next global sequence numbers and
     /// their hash links; all share `meta` (its `recorded_at` truncated to microseconds).
+    ///
+    /// Appends made at the same time share their transaction (group commit; see the crate
+    /// docs), each all or nothing on its own; this returns once the transaction holding
+    /// the append has committed.
     pub async fn append(
         &self,
         stream: &str,

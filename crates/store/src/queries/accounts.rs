@@ -6,27 +6,6 @@
 /// Expands the account functions in the calling backend module (see [`super`]).
 macro_rules! account_queries {
     () => {
-        /// Inserts or replaces a credentials row, inside an append's transaction.
-        async fn upsert_credential(
-            tx: &mut Transaction<'static, Db>,
-            c: &CredentialRow,
-        ) -> Result<(), StoreError> {
-            sqlx::query(concat!(
-                "INSERT INTO credentials (",
-                credential_columns!(),
-                ") VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO UPDATE SET \
-                 password_hash = excluded.password_hash, \
-                 must_change = excluded.must_change, failures = excluded.failures"
-            ))
-            .bind(&c.username)
-            .bind(&c.password_hash)
-            .bind(c.must_change)
-            .bind(c.failures)
-            .execute(&mut **tx)
-            .await?;
-            Ok(())
-        }
-
         /// One user's credentials.
         pub(crate) async fn credential(
             pool: &Pool<Db>,
