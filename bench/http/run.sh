@@ -21,7 +21,11 @@ else
 fi
 data=$(mktemp -d /tmp/her2ex-bench.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$data"; }
+# The server is waited for before its data directory goes: it may still be writing.
+cleanup() {
+  if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$data"
+}
 trap cleanup EXIT
 
 echo "bench-admin-pw1" | $bin init --data-dir "$data" --password-stdin >/dev/null
