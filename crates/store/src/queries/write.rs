@@ -236,7 +236,9 @@ macro_rules! write_queries {
                 }
                 query.execute(&mut **tx).await?;
             }
-            // Users before credentials, which refer to them.
+            // Users before credentials, which refer to them. (So a credential whose user
+            // a later write of the same group adds is accepted, where one write at a time
+            // would have refused it; the rows at commit are consistent either way.)
             let users: Vec<_> = plan.users.values().collect();
             for chunk in users.chunks(ROWS_PER_STATEMENT) {
                 let sql = format!(
