@@ -24,7 +24,8 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 # The server is waited for before its data directory goes: it may still be writing.
 cleanup() {
   if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$data"
+  # The checkpoint key lives beside the data directory, in <data>-keys.
+  rm -rf "$data" "$data-keys"
 }
 trap cleanup EXIT
 
