@@ -4,16 +4,29 @@
 # against a release build on embedded SQLite. Prints throughput and latency percentiles.
 #
 #   bench/http/run.sh [DURATION_SECONDS]     (default 15; needs wrk: apt-get install wrk)
+#
+# HER2EX_BIN=path/to/her2ex benches that binary as it is, without building (e.g. two
+# worktrees' release builds, one after the other, on the same machine).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-15}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 2; }
 
-cargo build --release -q -p her2ex
-bin=target/release/her2ex
+if [ -n "${HER2EX_BIN:-}" ]; then
+  bin=$HER2EX_BIN
+  [ -x "$bin" ] || { echo "HER2EX_BIN=$bin is not an executable" >&2; exit 2; }
+else
+  cargo build --release -q -p her2ex
+  bin=target/release/her2ex
+fi
 data=$(mktemp -d /tmp/her2ex-bench.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$data"; }
+# The server is waited for before its data directory goes: it may still be writing.
+cleanup() {
+  if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; fi
+  # The checkpoint key lives beside the data directory, in <data>-keys.
+  rm -rf "$data" "$data-keys"
+}
 trap cleanup EXIT
 
 echo "bench-admin-pw1" | $bin init --data-dir "$data" --password-stdin >/dev/null

@@ -29,6 +29,18 @@ pub enum StoreError {
     /// The database refused or failed an operation.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The transaction this write shared with other writes (group commit) failed as a
+    /// whole, at its start or its commit: none of the group's writes is acknowledged.
+    #[error(
+        "database error: the transaction this write shared with {others} other write(s) \
+         failed, so it is not acknowledged: {source}"
+    )]
+    GroupFailed {
+        /// How many other writes shared the transaction.
+        others: usize,
+        /// What the database said, shared by every write of the group.
+        source: std::sync::Arc<sqlx::Error>,
+    },
     /// The schema migrations could not be applied.
     #[error("database migration failed (is this database from a newer her2ex version?): {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
@@ -49,7 +61,7 @@ pub enum StoreErrorKind {
     InvalidInput,
     /// See [`StoreError::Open`].
     Open,
-    /// See [`StoreError::Database`].
+    /// See [`StoreError::Database`] and [`StoreError::GroupFailed`].
     Database,
     /// See [`StoreError::Migration`].
     Migration,
@@ -65,7 +77,7 @@ impl StoreError {
             StoreError::NotFound(_) => StoreErrorKind::NotFound,
             StoreError::InvalidInput(_) => StoreErrorKind::InvalidInput,
             StoreError::Open(_) => StoreErrorKind::Open,
-            StoreError::Database(_) => StoreErrorKind::Database,
+            StoreError::Database(_) | StoreError::GroupFailed { .. } => StoreErrorKind::Database,
             StoreError::Migration(_) => StoreErrorKind::Migration,
             StoreError::Corrupt(_) => StoreErrorKind::Corrupt,
         }

@@ -1,7 +1,7 @@
 //! Persistence for her2ex: the event log and the read tables derived from it.
 //!
 //! Every change to trial data is an event appended through [`Store::append`], the one
-//! audited write path. An append runs in a single transaction that
+//! audited write path. An append runs in a transaction that
 //!
 //! 1. checks the stream is at the version the caller decided on (optimistic concurrency;
 //!    otherwise [`StoreError::Conflict`]),
@@ -10,17 +10,27 @@
 //! 3. updates the read rows (participants, sites, users, visits) through [`Projection`]s,
 //!
 //! and commits, so a reader sees all of it or none of it. [`Store::append_batch`] does the
-//! same for many streams in one transaction, for bulk loads. No code path updates or deletes
-//! an event; database triggers refuse it too. [`Store::verify_chain`] re-hashes the whole
-//! log and names the first event that was altered or removed.
+//! same for many streams in one transaction, for bulk loads.
+//!
+//! Concurrent writes share a transaction (group commit): the process's one committer
+//! takes every write waiting, up to 64, works them out in arrival order in memory (each
+//! checked as if alone; one refused on its own terms fails alone), writes them with a
+//! statement or two per table, commits once, and only then answers each caller. One
+//! disk flush and a handful of statements serve the whole group, so under load the log
+//! takes many more writes a second, and a write's wait stays near one group's commit.
+//! [`Store::commit_stats`] shows the grouping.
+//!
+//! No code path updates or deletes an event; database triggers refuse it too.
+//! [`Store::verify_chain`] re-hashes the whole log and names the first event that was
+//! altered or removed.
 //!
 //! The store knows nothing of the protocol's types: an event is a `kind` and a JSON
 //! payload, and callers convert.
 //!
 //! | Backend | Opened with | Writers serialised by |
 //! |---|---|---|
-//! | SQLite (default) | a path, `sqlite:…`, [`Store::open_data_dir`] | `BEGIN IMMEDIATE` |
-//! | PostgreSQL | `postgres://…` | `SELECT … FOR UPDATE` on the `chain_head` row |
+//! | SQLite (default) | a path, `sqlite:…`, [`Store::open_data_dir`] | the committer in a process; `BEGIN IMMEDIATE` between processes |
+//! | PostgreSQL | `postgres://…` | the committer in a process; `SELECT … FOR UPDATE` on the `chain_head` row between processes |
 //!
 //! Both run the same logical schema (`migrations/sqlite`, `migrations/postgres`), applied
 //! on open. Timestamps are stored as text with exactly microsecond precision and JSON as
@@ -42,25 +52,31 @@
 //!
 //! | Cargo feature | What it adds |
 //! |---|---|
-//! | `test-support` | `Store::execute_raw_for_tests`: raw SQL with the append-only triggers suspended, and `Store::rehash_chain_for_tests`: the chain and its head recomputed over whatever the log holds, for tests that tamper with the log as an insider would. Never on in a production build. |
+//! | `test-support` | `Store::execute_raw_for_tests`: raw SQL with the append-only triggers suspended, and `Store::rehash_chain_for_tests`: the chain and its head recomputed over whatever the log holds, for tests that tamper with the log as an insider would; `Store::hold_commits_for_tests`: writes queue up until the hold ends, then commit as one group. Never on in a production build. |
 //!
 //! Login sessions are kept here too ([`SessionRow`]): infrastructure, not trial data, so
 //! they are not in the event log.
 
 pub mod checkpoint;
+mod committer;
 mod error;
 pub mod hash;
 mod jobs;
 mod lists;
 mod model;
+mod plan;
 mod postgres;
 mod queries;
+mod request;
 mod rows;
 mod sqlite;
 mod store;
 pub mod verify;
 mod visits;
 
+#[cfg(feature = "test-support")]
+pub use committer::CommitHold;
+pub use committer::CommitStats;
 pub use error::{StoreError, StoreErrorKind};
 pub use jobs::{ImagingJob, JobState, NewImagingJob};
 pub use lists::{MAX_PAGE_SIZE, ParticipantListRow, ParticipantQuery, VisitQuery};

@@ -1,9 +1,9 @@
 //! The PostgreSQL backend, for multi-site production.
 //!
-//! Appends are serialised on the one-row `chain_head` table: each append locks it with
-//! `SELECT … FOR UPDATE` before it reads the stream's version, so the chain has one order
-//! and a concurrent writer to the same stream sees the committed version and gets a
-//! conflict.
+//! Appends are serialised on the one-row `chain_head` table: each group of appends (see
+//! [`crate::committer`]) locks it with `SELECT … FOR UPDATE` before it reads any stream's
+//! version, so the chain has one order and a concurrent writer to the same stream (another
+//! process's) sees the committed version and gets a conflict.
 
 use std::str::FromStr;
 

@@ -1,8 +1,9 @@
 //! The SQLite backend: one file, WAL journal, `synchronous=FULL`, foreign keys on.
 //!
-//! Writers are serialised by SQLite itself: an append starts with `BEGIN IMMEDIATE`, which
-//! takes the database's write lock before the chain head is read, so no two appends can
-//! read the same head. Other writers wait up to the busy timeout (5 s).
+//! Writers are serialised by SQLite itself: a group of appends (see [`crate::committer`])
+//! starts with `BEGIN IMMEDIATE`, which takes the database's write lock before the chain
+//! head is read, so no two groups can read the same head. Writers of other processes wait
+//! up to the busy timeout (5 s).
 
 use std::path::Path;
 use std::str::FromStr;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::checkpoint::{self, Checkpoint, CheckpointKey, CheckpointReport, PublicKey};
+use crate::committer::{CommitStats, Committer};
 use crate::error::StoreError;
 use crate::jobs::{ImagingJob, JobState, NewImagingJob};
 use crate::lists::{self, ParticipantListRow, ParticipantQuery, VisitQuery};
@@ -13,6 +14,7 @@ use crate::model::{
     Appended, Backend, ChainReport, CredentialRow, EventMeta, NewEvent, ParticipantRow, Projection,
     RecordedEvent, SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
 };
+use crate::request::{Expected, Part};
 use crate::verify::ChainWalker;
 use crate::visits;
 use crate::{postgres, sqlite};
@@ -28,12 +30,11 @@ const VERIFY_BATCH: i64 = 1000;
 #[derive(Clone)]
 pub struct Store {
     pool: Arc<Pool>,
-    /// Queues this process's appends in arrival order. SQLite admits one writer at a time
-    /// and makes the others retry with growing sleeps (its busy handler), which under
-    /// load turns a millisecond's wait into hundreds; waiting here, in turn, keeps the
-    /// tail latency near the queue length times one commit. Other processes still meet
-    /// SQLite's own lock.
-    writer: Arc<tokio::sync::Mutex<()>>,
+    /// Writes this process's log changes in arrival order, many to a transaction (see
+    /// [`crate::committer`]). It also keeps this process's writers from meeting in
+    /// SQLite's busy handler, whose growing sleeps turn a millisecond's wait into
+    /// hundreds under load. Other processes still meet the database's own lock.
+    committer: Arc<Committer>,
     /// The key that signs a checkpoint every `every` events, when the process holds it.
     anchor: Option<Arc<Anchor>>,
 }
@@ -44,7 +45,8 @@ struct Anchor {
     every: i64,
 }
 
-enum Pool {
+/// The connection pool of either backend.
+pub(crate) enum Pool {
     Sqlite(sqlx::Pool<sqlite::Db>),
     Postgres(sqlx::Pool<postgres::Db>),
 }
@@ -81,9 +83,10 @@ impl Store {
             Pool::Sqlite(sqlite::open(url).await?)
         };
         tracing::debug!(backend = ?backend_of(&pool), "store opened");
+        let pool = Arc::new(pool);
         Ok(Store {
-            pool: Arc::new(pool),
-            writer: Arc::new(tokio::sync::Mutex::new(())),
+            committer: Arc::new(Committer::new(Arc::clone(&pool))),
+            pool,
             anchor: None,
         })
     }
@@ -125,12 +128,30 @@ impl Store {
         backend_of(&self.pool)
     }
 
-    /// Closes the connection pool; later calls on any clone fail.
+    /// Closes the store: the writes already handed in are committed and answered, then
+    /// the connection pool is closed; later calls on any clone fail.
     pub async fn close(&self) {
+        self.committer.close().await;
         match &*self.pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
         }
+    }
+
+    /// How this process's log writes were grouped into transactions since the store was
+    /// opened: under concurrent writes, fewer transactions (and disk flushes) than writes.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.committer.stats()
+    }
+
+    /// Keeps the committer from starting another transaction until the returned hold is
+    /// dropped: writes made meanwhile queue up and then commit together, in the order they
+    /// were made (up to 64 to a transaction). For tests that need a known group.
+    ///
+    /// Exists only with the `test-support` feature, which no production build turns on.
+    #[cfg(feature = "test-support")]
+    pub async fn hold_commits_for_tests(&self) -> crate::committer::CommitHold {
+        self.committer.hold().await
     }
 
     /// Appends `events` to `stream` and applies `projections`, all in one transaction.
@@ -139,6 +160,10 @@ impl Store {
     /// nothing is written and [`StoreError::Conflict`] says which version it is at. The
     /// events get versions `expected_version + 1 …`, the next global sequence numbers and
     /// their hash links; all share `meta` (its `recorded_at` truncated to microseconds).
+    ///
+    /// Appends made at the same time share their transaction (group commit; see the crate
+    /// docs), each all or nothing on its own; this returns once the transaction holding
+    /// the append has committed.
     pub async fn append(
         &self,
         stream: &str,
@@ -148,10 +173,14 @@ impl Store {
         projections: &[Projection],
     ) -> Result<Appended, StoreError> {
         check_append(stream, expected_version, events, projections)?;
-        let turn = self.writer_turn().await;
-        let appended = dispatch!(self.append(stream, expected_version, events, meta, projections))?;
-        // The checkpoint below reads and signs; it need not hold up the next writer.
-        drop(turn);
+        let part = Part::new(
+            stream,
+            Expected::Version(expected_version),
+            events,
+            meta,
+            projections,
+        );
+        let appended = self.committer.append(part).await?;
         tracing::debug!(
             stream,
             version = appended.stream_version,
@@ -183,9 +212,8 @@ impl Store {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let turn = self.writer_turn().await;
-        let appended = dispatch!(self.append_batch(batch))?;
-        drop(turn);
+        let parts = batch.iter().map(Part::of).collect();
+        let appended = self.committer.append_batch(parts).await?;
         tracing::debug!(
             parts = batch.len(),
             last_seq = appended.last().map(|a| a.last_seq),
@@ -216,19 +244,9 @@ impl Store {
         if schedules.is_empty() {
             return Ok(());
         }
-        let _turn = self.writer_turn().await;
-        dispatch!(self.rebuild_visits(schedules))?;
+        self.committer.rebuild_visits(schedules.to_vec()).await?;
         tracing::debug!(participants = schedules.len(), "visits rebuilt");
         Ok(())
-    }
-
-    /// This process's turn to write, on SQLite (see the `writer` field); PostgreSQL
-    /// serialises on the chain head row instead.
-    async fn writer_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &*self.pool {
-            Pool::Sqlite(_) => Some(self.writer.lock().await),
-            Pool::Postgres(_) => None,
-        }
     }
 
     /// A stream's events in version order (empty if the stream does not exist).
@@ -510,8 +528,8 @@ impl Store {
         meta: &EventMeta,
     ) -> Result<Appended, StoreError> {
         check_append(stream, 0, events, &[])?;
-        let _turn = self.writer_turn().await;
-        dispatch!(self.append_at_end(stream, events, meta))
+        let part = Part::new(stream, Expected::End, events, meta, &[]);
+        self.committer.append(part).await
     }
 
     /// One user's credentials (the password hash and its state). They are set only

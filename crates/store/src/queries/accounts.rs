@@ -1,32 +1,11 @@
 //! The accounts' infrastructure beside the log: password credentials (which only the
-//! sign-in path reads and which never enter an event), failure counts, the inactivity
-//! time of sessions, and the append of audit-only streams whose order within the stream
-//! decides nothing (failed sign-ins and signatures).
+//! sign-in path reads and which never enter an event), failure counts and the inactivity
+//! time of sessions. The audit-only appends of failed sign-ins and signatures are log
+//! writes like any other ([`super::write`]).
 
 /// Expands the account functions in the calling backend module (see [`super`]).
 macro_rules! account_queries {
     () => {
-        /// Inserts or replaces a credentials row, inside an append's transaction.
-        async fn upsert_credential(
-            tx: &mut Transaction<'static, Db>,
-            c: &CredentialRow,
-        ) -> Result<(), StoreError> {
-            sqlx::query(concat!(
-                "INSERT INTO credentials (",
-                credential_columns!(),
-                ") VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO UPDATE SET \
-                 password_hash = excluded.password_hash, \
-                 must_change = excluded.must_change, failures = excluded.failures"
-            ))
-            .bind(&c.username)
-            .bind(&c.password_hash)
-            .bind(c.must_change)
-            .bind(c.failures)
-            .execute(&mut **tx)
-            .await?;
-            Ok(())
-        }
-
         /// One user's credentials.
         pub(crate) async fn credential(
             pool: &Pool<Db>,
@@ -120,27 +99,6 @@ macro_rules! account_queries {
                     .fetch_all(pool)
                     .await?;
             Ok(owners.into_iter().map(|(u,)| u).collect())
-        }
-
-        /// Appends `events` at the end of `stream`, whatever its version: the version is
-        /// read under the chain-head lock, so concurrent records never conflict.
-        pub(crate) async fn append_at_end(
-            pool: &Pool<Db>,
-            stream: &str,
-            events: &[NewEvent],
-            meta: &EventMeta,
-        ) -> Result<Appended, StoreError> {
-            let (mut tx, mut head) = begin_with_head(pool).await?;
-            let version: i64 = sqlx::query_scalar(
-                "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = $1",
-            )
-            .bind(stream)
-            .fetch_one(&mut *tx)
-            .await?;
-            let part = Part::new(stream, version, events, meta, &[]);
-            let appended = append_part(&mut tx, &mut head, &part).await?;
-            commit_with_head(tx, &head).await?;
-            Ok(appended)
         }
     };
 }

@@ -34,13 +34,14 @@ macro_rules! shared_queries {
         use sqlx::{AssertSqlSafe, Pool, Transaction};
 
         use $crate::error::StoreError;
-        use $crate::hash::{self, HashInput, canonical_json, format_timestamp};
+        use $crate::hash::{self, canonical_json, format_timestamp};
         use $crate::lists::{Filter, ParticipantListRow, ParticipantQuery, VisitQuery};
         use $crate::model::{
-            Appended, CredentialRow, EventMeta, NewEvent, ParticipantRow, Projection,
-            RecordedEvent, SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
+            CredentialRow, ParticipantRow, RecordedEvent, SessionRow, SiteRow, UserRow, VisitRow,
         };
-        use $crate::queries::write::Part;
+        use $crate::plan::{Plan, Start};
+        use $crate::queries::write::{ROWS_PER_STATEMENT, placeholders, value_rows};
+        use $crate::request::Request;
         use $crate::rows::{
             self, CredentialTuple, EventTuple, ParticipantListTuple, ParticipantTuple, RawEvent,
             SessionTuple, SiteTuple, UserTuple, VisitTuple, credential_columns, event_columns,

@@ -1,320 +1,362 @@
-//! Writes: the audited append (one stream or a batch) and the derived visit rows.
+//! Writes: a group of log writes (appends, batches, visit rebuilds) in one transaction,
+//! for the committer ([`crate::committer`]).
 //!
-//! Every write that touches the log holds the chain head from its first statement to its
-//! commit, so writers are serialised and the chain has one order.
+//! A group holds the chain head from its first statement to its commit, so writers are
+//! serialised and the chain has one order. It reads what its requests need to be decided
+//! (the chain head, their streams' versions), plans them in memory ([`crate::plan`]), and
+//! writes the plan with a statement or two per table, however many requests it holds.
 
-use crate::hash::{self, canonical_json, format_timestamp};
-use crate::model::{EventMeta, NewEvent, Projection, StreamAppend};
+/// Rows a multi-row statement writes at most: 2 400 values at 12 columns, well inside
+/// SQLite's 32 766 and PostgreSQL's 65 535.
+pub(crate) const ROWS_PER_STATEMENT: usize = 200;
 
-/// One stream's share of an append, with its payloads and time already in the form they
-/// are stored and hashed in: prepared before the chain head is locked, to keep the lock
-/// short.
-pub(crate) struct Part<'a> {
-    pub stream: &'a str,
-    pub expected_version: i64,
-    pub events: &'a [NewEvent],
-    pub payloads: Vec<String>,
-    /// The metadata with `recorded_at` truncated to microseconds.
-    pub meta: EventMeta,
-    pub recorded_at: String,
-    pub projections: &'a [Projection],
+/// `$first, $first+1, …` for `n` values.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-impl<'a> Part<'a> {
-    pub(crate) fn new(
-        stream: &'a str,
-        expected_version: i64,
-        events: &'a [NewEvent],
-        meta: &EventMeta,
-        projections: &'a [Projection],
-    ) -> Part<'a> {
-        let meta = EventMeta {
-            recorded_at: hash::truncate_to_micros(meta.recorded_at),
-            ..meta.clone()
-        };
-        Part {
-            stream,
-            expected_version,
-            events,
-            payloads: events.iter().map(|e| canonical_json(&e.payload)).collect(),
-            recorded_at: format_timestamp(meta.recorded_at),
-            meta,
-            projections,
-        }
-    }
-
-    pub(crate) fn of(append: &'a StreamAppend) -> Part<'a> {
-        Part::new(
-            &append.stream,
-            append.expected_version,
-            &append.events,
-            &append.meta,
-            &append.projections,
-        )
-    }
+/// `($1, $2), ($3, $4), …`: `rows` rows of `columns` values.
+pub(crate) fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * columns + 1, columns)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Expands the write functions in the calling backend module (see [`super`]).
 macro_rules! write_queries {
     () => {
-        /// The chain head as the transaction advances it.
-        struct Head {
-            seq: i64,
-            hash: String,
-        }
-
-        /// Starts a log-writing transaction and reads the chain head, locked.
+        /// Starts a log-writing transaction and reads the chain head `(seq, hash)`, locked.
         async fn begin_with_head(
             pool: &Pool<Db>,
-        ) -> Result<(Transaction<'static, Db>, Head), StoreError> {
+        ) -> Result<(Transaction<'static, Db>, i64, String), sqlx::Error> {
             let mut tx = begin_append(pool).await?;
             let (seq, hash): (i64, String) =
                 sqlx::query_as(LOCK_HEAD_SQL).fetch_one(&mut *tx).await?;
-            Ok((tx, Head { seq, hash }))
+            Ok((tx, seq, hash))
         }
 
         /// Records the new chain head and commits.
         async fn commit_with_head(
             mut tx: Transaction<'static, Db>,
-            head: &Head,
-        ) -> Result<(), StoreError> {
+            seq: i64,
+            hash: &str,
+        ) -> Result<(), sqlx::Error> {
             sqlx::query("UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1")
-                .bind(head.seq)
-                .bind(&head.hash)
+                .bind(seq)
+                .bind(hash)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
+            tx.commit().await
+        }
+
+        /// Writes `requests` in order in ONE transaction and commits once: one disk flush
+        /// for the whole group. Each request keeps its own result (what it appended, or
+        /// why it was refused), to be sent once this returns `Ok`.
+        ///
+        /// The group is planned in memory and written in a few statements. If the
+        /// database refuses those (a constraint one request broke), the group is written
+        /// again one request at a time, each in a savepoint, so only the request at fault
+        /// fails. The error is the transaction's own failure (begin, commit, the
+        /// connection): then none of the group is acknowledged.
+        pub(crate) async fn write_group(
+            pool: &Pool<Db>,
+            requests: &mut [Request],
+        ) -> Result<(), sqlx::Error> {
+            let (mut tx, seq, hash) = begin_with_head(pool).await?;
+            let start = read_start(&mut tx, seq, hash, requests).await?;
+            let plan = Plan::new(start, requests);
+            if plan.is_empty() {
+                // Every request was refused on its own terms; dropping the transaction
+                // rolls back what it read.
+                return Ok(());
+            }
+            match write_plan(&mut tx, &plan).await {
+                Ok(()) => commit_with_head(tx, plan.seq, &plan.hash).await,
+                // Alone in its group, the request is the one at fault.
+                Err(e) if requests.len() == 1 => Err(e),
+                Err(e) => {
+                    tracing::debug!(
+                        error = %e,
+                        writes = requests.len(),
+                        "a group's rows were refused; writing its requests one by one"
+                    );
+                    tx.rollback().await?;
+                    write_one_by_one(pool, requests).await
+                }
+            }
+        }
+
+        /// Writes `requests` in one transaction, each planned and written alone in a
+        /// savepoint: a request the database refuses is rolled back alone and keeps the
+        /// database's error, and the next continues the chain from the one before it.
+        async fn write_one_by_one(
+            pool: &Pool<Db>,
+            requests: &mut [Request],
+        ) -> Result<(), sqlx::Error> {
+            let (mut tx, mut seq, mut hash) = begin_with_head(pool).await?;
+            let mut written = false;
+            for request in requests.iter_mut() {
+                let alone = std::slice::from_mut(request);
+                let start = read_start(&mut tx, seq, hash.clone(), alone).await?;
+                let plan = Plan::new(start, alone);
+                if plan.is_empty() {
+                    continue;
+                }
+                sqlx::query("SAVEPOINT request").execute(&mut *tx).await?;
+                match write_plan(&mut tx, &plan).await {
+                    Ok(()) => {
+                        (seq, hash) = (plan.seq, plan.hash);
+                        written = true;
+                    }
+                    Err(e) => {
+                        sqlx::query("ROLLBACK TO SAVEPOINT request")
+                            .execute(&mut *tx)
+                            .await?;
+                        request.refuse(StoreError::Database(e));
+                    }
+                }
+                sqlx::query("RELEASE SAVEPOINT request")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if written {
+                commit_with_head(tx, seq, &hash).await?;
+            }
             Ok(())
         }
 
-        /// Appends `events` to `stream` and applies `projections`, in one transaction.
-        pub(crate) async fn append(
-            pool: &Pool<Db>,
-            stream: &str,
-            expected_version: i64,
-            events: &[NewEvent],
-            meta: &EventMeta,
-            projections: &[Projection],
-        ) -> Result<Appended, StoreError> {
-            let part = Part::new(stream, expected_version, events, meta, projections);
-            let (mut tx, mut head) = begin_with_head(pool).await?;
-            let appended = append_part(&mut tx, &mut head, &part).await?;
-            commit_with_head(tx, &head).await?;
-            Ok(appended)
-        }
-
-        /// Appends every part of `batch`, in order, in one transaction.
-        pub(crate) async fn append_batch(
-            pool: &Pool<Db>,
-            batch: &[StreamAppend],
-        ) -> Result<Vec<Appended>, StoreError> {
-            let parts: Vec<Part<'_>> = batch.iter().map(Part::of).collect();
-            let (mut tx, mut head) = begin_with_head(pool).await?;
-            let mut done = Vec::with_capacity(parts.len());
-            for part in &parts {
-                done.push(append_part(&mut tx, &mut head, part).await?);
-            }
-            commit_with_head(tx, &head).await?;
-            Ok(done)
-        }
-
-        /// Checks the part's stream version, writes its events after `head` and applies
-        /// its projections. On an error the caller drops the transaction, which rolls it
-        /// back.
-        async fn append_part(
+        /// Reads what `requests` need to be planned after the chain head `(seq, hash)`:
+        /// the versions of the streams they append to and of the participant rows whose
+        /// visits they rebuild.
+        async fn read_start(
             tx: &mut Transaction<'static, Db>,
-            head: &mut Head,
-            part: &Part<'_>,
-        ) -> Result<Appended, StoreError> {
-            let actual: i64 = sqlx::query_scalar(
-                "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = $1",
+            seq: i64,
+            hash: String,
+            requests: &[Request],
+        ) -> Result<Start, sqlx::Error> {
+            let mut streams = std::collections::BTreeSet::new();
+            let mut participants = std::collections::BTreeSet::new();
+            for request in requests {
+                match request {
+                    Request::Append(part, _) => {
+                        streams.insert(part.stream.as_str());
+                    }
+                    Request::Batch(parts, _) => {
+                        streams.extend(parts.iter().map(|p| p.stream.as_str()));
+                    }
+                    Request::RebuildVisits(schedules, _) => {
+                        participants.extend(schedules.iter().map(|s| s.study_id.as_str()));
+                    }
+                }
+            }
+            let versions = versions_of(
+                tx,
+                "SELECT stream, MAX(version) FROM events WHERE stream IN ({}) GROUP BY stream",
+                streams,
             )
-            .bind(part.stream)
-            .fetch_one(&mut **tx)
             .await?;
-            if actual != part.expected_version {
-                return Err(StoreError::Conflict {
-                    stream: part.stream.to_owned(),
-                    expected: part.expected_version,
-                    actual,
-                });
-            }
-
-            let first_seq = head.seq + 1;
-            let mut version = part.expected_version;
-            for (event, payload) in part.events.iter().zip(&part.payloads) {
-                let row = HashInput {
-                    prev_hash: &head.hash,
-                    seq: head.seq + 1,
-                    stream: part.stream,
-                    version: version + 1,
-                    kind: &event.kind,
-                    payload_json: payload,
-                    meta: &part.meta,
-                };
-                head.hash = insert_event(tx, &row, &part.recorded_at).await?;
-                head.seq += 1;
-                version += 1;
-            }
-            for projection in part.projections {
-                apply_projection(tx, projection).await?;
-            }
-            Ok(Appended {
-                stream_version: version,
-                first_seq,
-                last_seq: head.seq,
-                head_hash: head.hash.clone(),
+            let participant_versions = versions_of(
+                tx,
+                "SELECT study_id, version FROM participants WHERE study_id IN ({})",
+                participants,
+            )
+            .await?;
+            Ok(Start {
+                seq,
+                hash,
+                versions,
+                participant_versions,
             })
         }
 
-        /// Writes one event row; returns its hash.
-        async fn insert_event(
+        /// Runs `select` (a query of `(key, version)` rows with `{}` where its list of
+        /// keys goes) for `keys`, a few hundred at a time.
+        async fn versions_of(
             tx: &mut Transaction<'static, Db>,
-            row: &HashInput<'_>,
-            recorded_at: &str,
-        ) -> Result<String, StoreError> {
-            let hash = hash::event_hash(row);
-            sqlx::query(concat!(
-                "INSERT INTO events (",
-                event_columns!(),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-            ))
-            .bind(row.seq)
-            .bind(row.stream)
-            .bind(row.version)
-            .bind(row.kind)
-            .bind(row.payload_json)
-            .bind(&row.meta.actor)
-            .bind(&row.meta.role)
-            .bind(&row.meta.site)
-            .bind(recorded_at)
-            .bind(&row.meta.reason)
-            .bind(row.prev_hash)
-            .bind(&hash)
-            .execute(&mut **tx)
-            .await?;
-            Ok(hash)
+            select: &str,
+            keys: std::collections::BTreeSet<&str>,
+        ) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
+            let keys: Vec<&str> = keys.into_iter().collect();
+            let mut versions = std::collections::HashMap::with_capacity(keys.len());
+            for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+                let sql = select.replace("{}", &placeholders(1, chunk.len()));
+                let mut query = sqlx::query_as(AssertSqlSafe(sql)).persistent(false);
+                for key in chunk {
+                    query = query.bind(*key);
+                }
+                let rows: Vec<(String, i64)> = query.fetch_all(&mut **tx).await?;
+                versions.extend(rows);
+            }
+            Ok(versions)
         }
 
-        async fn apply_projection(
+        /// Writes the plan's events and read rows (not the chain head).
+        async fn write_plan(
             tx: &mut Transaction<'static, Db>,
-            projection: &Projection,
-        ) -> Result<(), StoreError> {
-            match projection {
-                Projection::Participant(p) => {
-                    sqlx::query(concat!(
-                        "INSERT INTO participants (",
-                        participant_columns!(),
-                        ") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (study_id) DO UPDATE SET \
-                         site = excluded.site, state = excluded.state, \
-                         version = excluded.version, snapshot = excluded.snapshot, \
-                         updated_at = excluded.updated_at"
-                    ))
-                    .bind(&p.study_id)
-                    .bind(&p.site)
-                    .bind(&p.state)
-                    .bind(p.version)
-                    .bind(canonical_json(&p.snapshot))
-                    .bind(format_timestamp(p.updated_at))
-                    .execute(&mut **tx)
-                    .await?;
+            plan: &Plan,
+        ) -> Result<(), sqlx::Error> {
+            for chunk in plan.events.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO events ({}) VALUES {}",
+                    event_columns!(),
+                    value_rows(chunk.len(), 12)
+                );
+                let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+                for e in chunk {
+                    query = query
+                        .bind(e.seq)
+                        .bind(&e.stream)
+                        .bind(e.version)
+                        .bind(&e.kind)
+                        .bind(&e.payload)
+                        .bind(&e.meta.actor)
+                        .bind(&e.meta.role)
+                        .bind(&e.meta.site)
+                        .bind(&e.recorded_at)
+                        .bind(&e.meta.reason)
+                        .bind(&e.prev_hash)
+                        .bind(&e.hash);
                 }
-                Projection::Site(s) => {
-                    sqlx::query(
-                        "INSERT INTO sites (code, name) VALUES ($1, $2) \
-                         ON CONFLICT (code) DO UPDATE SET name = excluded.name",
-                    )
-                    .bind(&s.code)
-                    .bind(&s.name)
-                    .execute(&mut **tx)
-                    .await?;
+                query.execute(&mut **tx).await?;
+            }
+            let sites: Vec<_> = plan.sites.values().collect();
+            for chunk in sites.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO sites (code, name) VALUES {} \
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+                    value_rows(chunk.len(), 2)
+                );
+                let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+                for s in chunk {
+                    query = query.bind(&s.code).bind(&s.name);
                 }
-                Projection::User(u) => {
-                    sqlx::query(concat!(
-                        "INSERT INTO users (",
-                        user_columns!(),
-                        ") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO UPDATE SET \
+                query.execute(&mut **tx).await?;
+            }
+            // Users before credentials, which refer to them. (So a credential whose user
+            // a later write of the same group adds is accepted, where one write at a time
+            // would have refused it; the rows at commit are consistent either way.)
+            let users: Vec<_> = plan.users.values().collect();
+            for chunk in users.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO users ({}) VALUES {} ON CONFLICT (username) DO UPDATE SET \
                          display_name = excluded.display_name, role = excluded.role, \
                          site = excluded.site, active = excluded.active, \
-                         locked = excluded.locked"
-                    ))
-                    .bind(&u.username)
-                    .bind(&u.display_name)
-                    .bind(&u.role)
-                    .bind(&u.site)
-                    .bind(u.active)
-                    .bind(u.locked)
-                    .execute(&mut **tx)
-                    .await?;
+                         locked = excluded.locked",
+                    user_columns!(),
+                    value_rows(chunk.len(), 6)
+                );
+                let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+                for u in chunk {
+                    query = query
+                        .bind(&u.username)
+                        .bind(&u.display_name)
+                        .bind(&u.role)
+                        .bind(&u.site)
+                        .bind(u.active)
+                        .bind(u.locked);
                 }
-                Projection::Credential(c) => {
-                    upsert_credential(tx, c).await?;
-                }
-                Projection::Visits { study_id, rows } => {
-                    replace_visits(tx, study_id, rows).await?;
-                }
+                query.execute(&mut **tx).await?;
             }
-            Ok(())
+            let credentials: Vec<_> = plan.credentials.values().collect();
+            for chunk in credentials.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO credentials ({}) VALUES {} ON CONFLICT (username) DO UPDATE SET \
+                         password_hash = excluded.password_hash, \
+                         must_change = excluded.must_change, failures = excluded.failures",
+                    credential_columns!(),
+                    value_rows(chunk.len(), 4)
+                );
+                let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+                for c in chunk {
+                    query = query
+                        .bind(&c.username)
+                        .bind(&c.password_hash)
+                        .bind(c.must_change)
+                        .bind(c.failures);
+                }
+                query.execute(&mut **tx).await?;
+            }
+            let participants: Vec<_> = plan.participants.values().collect();
+            for chunk in participants.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO participants ({}) VALUES {} ON CONFLICT (study_id) DO UPDATE SET \
+                         site = excluded.site, state = excluded.state, \
+                         version = excluded.version, snapshot = excluded.snapshot, \
+                         updated_at = excluded.updated_at",
+                    participant_columns!(),
+                    value_rows(chunk.len(), 6)
+                );
+                let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+                for p in chunk {
+                    query = query
+                        .bind(&p.study_id)
+                        .bind(&p.site)
+                        .bind(&p.state)
+                        .bind(p.version)
+                        .bind(canonical_json(&p.snapshot))
+                        .bind(format_timestamp(p.updated_at));
+                }
+                query.execute(&mut **tx).await?;
+            }
+            write_visits(tx, &plan.visits).await
         }
 
-        /// Deletes the participant's visit rows and inserts `rows` instead.
-        async fn replace_visits(
+        /// Replaces the visit rows of each participant in `visits`.
+        async fn write_visits(
             tx: &mut Transaction<'static, Db>,
-            study_id: &str,
-            rows: &[VisitRow],
-        ) -> Result<(), StoreError> {
-            sqlx::query("DELETE FROM visits WHERE study_id = $1")
-                .bind(study_id)
-                .execute(&mut **tx)
-                .await?;
-            for row in rows {
-                sqlx::query(concat!(
-                    "INSERT INTO visits (",
-                    visit_columns!(),
-                    ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                ))
-                .bind(&row.study_id)
-                .bind(&row.site)
-                .bind(&row.kind)
-                .bind(row.earliest)
-                .bind(row.latest)
-                .bind(row.required)
-                .bind(canonical_json(&row.detail))
-                .execute(&mut **tx)
-                .await?;
-            }
-            Ok(())
-        }
-
-        /// Replaces the visit rows of each participant in `schedules`, in one transaction
-        /// and without events, if every participant row is still at the schedule's version.
-        pub(crate) async fn rebuild_visits(
-            pool: &Pool<Db>,
-            schedules: &[VisitSchedule],
-        ) -> Result<(), StoreError> {
-            // Holding the chain head keeps appends (which may replace the same rows) out
-            // until the rebuild commits, so a version checked here stays current.
-            let (mut tx, _head) = begin_with_head(pool).await?;
-            for schedule in schedules {
-                let actual: Option<i64> =
-                    sqlx::query_scalar("SELECT version FROM participants WHERE study_id = $1")
-                        .bind(&schedule.study_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let actual = actual.unwrap_or(0);
-                if actual != schedule.version {
-                    return Err(StoreError::Conflict {
-                        stream: schedule.study_id.clone(),
-                        expected: schedule.version,
-                        actual,
-                    });
+            visits: &std::collections::BTreeMap<String, Vec<VisitRow>>,
+        ) -> Result<(), sqlx::Error> {
+            let study_ids: Vec<&String> = visits.keys().collect();
+            for chunk in study_ids.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "DELETE FROM visits WHERE study_id IN ({})",
+                    placeholders(1, chunk.len())
+                );
+                let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+                for study_id in chunk {
+                    query = query.bind(*study_id);
                 }
-                replace_visits(&mut tx, &schedule.study_id, &schedule.rows).await?;
+                query.execute(&mut **tx).await?;
             }
-            tx.commit().await?;
+            let rows: Vec<&VisitRow> = visits.values().flatten().collect();
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO visits ({}) VALUES {}",
+                    visit_columns!(),
+                    value_rows(chunk.len(), 7)
+                );
+                let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+                for row in chunk {
+                    query = query
+                        .bind(&row.study_id)
+                        .bind(&row.site)
+                        .bind(&row.kind)
+                        .bind(row.earliest)
+                        .bind(row.latest)
+                        .bind(row.required)
+                        .bind(canonical_json(&row.detail));
+                }
+                query.execute(&mut **tx).await?;
+            }
             Ok(())
         }
     };
 }
 
 pub(crate) use write_queries;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_row_values_number_their_placeholders_row_by_row() {
+        assert_eq!(placeholders(3, 2), "$3, $4");
+        assert_eq!(value_rows(1, 2), "($1, $2)");
+        assert_eq!(value_rows(3, 2), "($1, $2), ($3, $4), ($5, $6)");
+    }
+}

@@ -15,6 +15,7 @@ mod batch;
 mod chain;
 mod checkpoints;
 mod concurrency;
+mod group_commit;
 mod jobs;
 mod lists;
 mod open;
