@@ -255,6 +255,9 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "no checkpoint signed at shutdown"),
     }
+    // Writes still queued for the committer are committed and answered before the
+    // process goes.
+    anchor.close().await;
     result?;
     Ok(0)
 }
