@@ -16,7 +16,8 @@
 //!   [`StoreOutcome::Conflict`]; nothing is ever overwritten. For quantification
 //!   [`Archive::series_files`] chooses the first version received; the others wait for a
 //!   person to decide.
-//! - Writers in one process are serialised by a lock; separate processes (an import while
+//! - Stores of different SOP instances run in parallel; stores of one instance in this
+//!   process one after the other (`instance_lock`). Separate processes (an import while
 //!   the receiver runs) can at worst both classify the same new instance as `New`.
 //! - The received time is read from the system clock unless given
 //!   ([`Archive::store_bytes_at`]): the archive is the I/O edge of this crate.
@@ -24,7 +25,6 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::atomic::{ensure_dir, is_temporary, sync_dir, write_atomically};
 use crate::error::{IngestError, IngestErrorKind};
 use crate::header::{DicomHeader, index_key, inspect, is_pet_sop_class};
+use crate::instance_lock::InstanceLocks;
 
 /// Where an object came from, recorded in its index entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,8 +176,8 @@ pub(crate) struct Complete {
 #[derive(Debug)]
 pub struct Archive {
     pub(crate) root: PathBuf,
-    /// Serialises the check-then-write of index entries between threads.
-    pub(crate) lock: Mutex<()>,
+    /// Serialises the check-then-write of index entries of one SOP instance.
+    instances: InstanceLocks,
     /// Where the received time of an object comes from.
     clock: Clock,
     /// The key of PatientID pseudonyms (see `deid`), kept in `dicom/pseudonym.key`.
@@ -202,7 +203,7 @@ impl Archive {
         let key = crate::incoming::pseudonym_key(&root)?;
         Ok(Self {
             root,
-            lock: Mutex::new(()),
+            instances: InstanceLocks::default(),
             clock: system_clock,
             key,
         })
@@ -302,7 +303,7 @@ impl Archive {
             .join(index_key(&header.sop_instance_uid));
         let entry_name = format!("{sha256}.json");
 
-        let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let _held = self.instances.lock(&header.sop_instance_uid);
         let outcome = if index_dir.join(&entry_name).is_file() {
             StoreOutcome::Duplicate
         } else if has_entries(&index_dir)? {

@@ -29,6 +29,7 @@ pub mod error;
 pub mod header;
 pub mod import;
 mod incoming;
+mod instance_lock;
 pub mod scp;
 
 pub use archive::{Archive, ArchivedInstance, SeriesSummary, Source, StoreOutcome, Stored};

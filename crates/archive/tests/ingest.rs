@@ -6,6 +6,9 @@
 
 mod ingest_support;
 
+#[path = "ingest/parallel.rs"]
+mod parallel;
+
 use std::collections::BTreeMap;
 use std::net::TcpStream;
 use std::process::Command;
