@@ -10,12 +10,14 @@
 //! - An object is written before its index entry, each atomically (see `atomic`), so the
 //!   index never names a missing or half-written file; a crash between the two leaves an
 //!   unindexed object that the next resend indexes.
-//! - A resend of the same bytes finds its index entry and is a [`StoreOutcome::Duplicate`]:
-//!   nothing is written.
-//! - The same SOPInstanceUID with other bytes is kept beside the first and reported as a
-//!   [`StoreOutcome::Conflict`]; nothing is ever overwritten. For quantification
-//!   [`Archive::series_files`] chooses the first version received; the others wait for a
-//!   person to decide.
+//! - **Duplicates.** A resend of a SOP instance whose data set has the same content as a
+//!   version already stored is a [`StoreOutcome::Duplicate`], whatever its file meta or
+//!   transfer syntax (the rule is in `content`): nothing is written. Identical bytes are
+//!   recognised by their hash alone; other bytes by comparing data set contents.
+//! - **Conflicts.** The same SOPInstanceUID with other content is kept beside the first
+//!   and reported as a [`StoreOutcome::Conflict`]; nothing is ever overwritten. For
+//!   quantification [`Archive::series_files`] chooses the first version received; the
+//!   others wait for a person to decide.
 //! - Stores of different SOP instances run in parallel; stores of one instance in this
 //!   process one after the other (`instance_lock`). Separate processes (an import while
 //!   the receiver runs) can at worst both classify the same new instance as `New`.
@@ -28,8 +30,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tracing::warn;
 
 use crate::atomic::{ensure_dir, is_temporary, sync_dir, write_atomically};
+use crate::content::data_set_digest;
 use crate::error::{IngestError, IngestErrorKind};
 use crate::header::{DicomHeader, index_key, inspect, is_pet_sop_class};
 use crate::instance_lock::InstanceLocks;
@@ -58,19 +62,21 @@ pub enum Source {
 pub enum StoreOutcome {
     /// A SOP instance not seen before, now stored.
     New,
-    /// The same bytes were already stored for this SOP instance: nothing was written.
+    /// A version of this SOP instance with the same data set content was already stored
+    /// (see `content`): nothing was written.
     Duplicate,
-    /// The SOP instance was already stored with other bytes; this version is kept beside
-    /// the first, which is not replaced.
+    /// The SOP instance was already stored with other content; this version is kept
+    /// beside the first, which is not replaced.
     Conflict,
 }
 
 /// The result of storing one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
-    /// SHA-256 of the stored bytes, lowercase hex.
+    /// SHA-256 of the stored bytes, lowercase hex: for a duplicate, of the version
+    /// already stored.
     pub sha256: String,
-    /// Where the bytes are.
+    /// Where the bytes are (for a duplicate, the version already stored).
     pub path: PathBuf,
     /// SOPInstanceUID (0008,0018).
     pub sop_instance_uid: String,
@@ -304,13 +310,7 @@ impl Archive {
         let entry_name = format!("{sha256}.json");
 
         let _held = self.instances.lock(&header.sop_instance_uid);
-        let outcome = if index_dir.join(&entry_name).is_file() {
-            StoreOutcome::Duplicate
-        } else if has_entries(&index_dir)? {
-            StoreOutcome::Conflict
-        } else {
-            StoreOutcome::New
-        };
+        let (outcome, kept) = self.classify(&index_dir, object)?;
         if outcome != StoreOutcome::Duplicate {
             self.move_object(tmp, &path, size)?;
             let entry = ArchivedInstance {
@@ -334,8 +334,8 @@ impl Archive {
             write_atomically(&index_dir, &entry_name, &json)?;
         }
         Ok(Stored {
-            sha256,
-            path,
+            path: self.object_path(&kept),
+            sha256: kept,
             sop_instance_uid: header.sop_instance_uid.clone(),
             sop_class_uid: header.sop_class_uid.clone(),
             series_instance_uid: header.series_instance_uid.clone(),
@@ -345,6 +345,42 @@ impl Archive {
             site: site.to_string(),
             outcome,
         })
+    }
+
+    /// Whether a complete object is a new instance, a duplicate of a stored version (see
+    /// `content`) or a conflicting version; with the hash of the version that stays: the
+    /// stored one for a duplicate, the object's own otherwise.
+    fn classify(
+        &self,
+        index_dir: &Path,
+        object: &Complete,
+    ) -> Result<(StoreOutcome, String), IngestError> {
+        let versions = indexed_versions(index_dir)?;
+        if versions.is_empty() {
+            return Ok((StoreOutcome::New, object.sha256.clone()));
+        }
+        if versions.contains(&object.sha256) {
+            return Ok((StoreOutcome::Duplicate, object.sha256.clone()));
+        }
+        // Other bytes: compare contents. Whatever cannot be compared is kept, as a conflict.
+        let conflict = Ok((StoreOutcome::Conflict, object.sha256.clone()));
+        let mine = match data_set_digest(&object.tmp) {
+            Ok(digest) => digest,
+            Err(e) => {
+                warn!(error = %e, "received data set cannot be compared with the stored versions");
+                return conflict;
+            }
+        };
+        for version in versions {
+            match data_set_digest(&self.object_path(&version)) {
+                Ok(digest) if digest == mine => return Ok((StoreOutcome::Duplicate, version)),
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(sha256 = %version, error = %e, "stored version cannot be compared")
+                }
+            }
+        }
+        conflict
     }
 
     /// Moves a received object into place unless a file of the right size is already
@@ -460,23 +496,27 @@ impl Archive {
     }
 }
 
-/// Whether an index folder holds at least one entry.
-fn has_entries(dir: &Path) -> Result<bool, IngestError> {
+/// The hashes of the versions indexed in a SOP instance's index folder, sorted.
+fn indexed_versions(dir: &Path) -> Result<Vec<String>, IngestError> {
+    let mut out = Vec::new();
     match fs::read_dir(dir) {
         Ok(entries) => {
             for entry in entries {
                 let entry = entry.map_err(|e| IngestError::io(dir, "list folder", &e))?;
                 let name = entry.file_name();
                 let name = name.to_string_lossy();
-                if name.ends_with(".json") && !is_temporary(&name) {
-                    return Ok(true);
+                if let Some(sha256) = name.strip_suffix(".json")
+                    && !is_temporary(&name)
+                {
+                    out.push(sha256.to_string());
                 }
             }
-            Ok(false)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(IngestError::io(dir, "list folder", &e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(IngestError::io(dir, "list folder", &e)),
     }
+    out.sort();
+    Ok(out)
 }
 
 /// The entries of a folder, sorted by path.

@@ -23,6 +23,7 @@
 pub mod archive;
 mod association;
 mod atomic;
+mod content;
 pub mod deid;
 pub mod dimse;
 pub mod error;

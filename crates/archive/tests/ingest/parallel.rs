@@ -6,7 +6,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use archive::{Archive, Source, StoreOutcome};
+use dicom_dictionary_std::uids;
 
+use crate::duplicates::reencode;
 use crate::ingest_support::{
     Running, archive_files, pet_files, send_with_dicom_ul, sop_instance_uid,
 };
@@ -79,11 +81,12 @@ fn parallel_associations_store_every_acknowledged_object() {
 fn concurrent_stores_of_one_instance_give_one_new_and_the_rest_duplicates() {
     let data = tempfile::tempdir().unwrap();
     let archive = Arc::new(Archive::open(data.path()).unwrap());
-    let bytes = std::fs::read(&pet_files()[4]).unwrap();
+    let explicit = std::fs::read(&pet_files()[4]).unwrap();
+    let implicit = reencode(&explicit, uids::IMPLICIT_VR_LITTLE_ENDIAN, |_| {});
     let start = Arc::new(Barrier::new(6));
     let threads: Vec<_> = (0..6)
-        .map(|_| {
-            let bytes = bytes.clone();
+        .map(|i| {
+            let bytes = if i % 2 == 0 { &explicit } else { &implicit }.clone();
             let (archive, start) = (archive.clone(), start.clone());
             thread::spawn(move || {
                 start.wait();
