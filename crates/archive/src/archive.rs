@@ -3,13 +3,23 @@
 //! Layout under `<data dir>/dicom/`:
 //!
 //! ```text
-//! objects/ab/ab3f…e9.dcm          the exact bytes received, named by their SHA-256
-//! index/<SOPInstanceUID>/<sha256>.json   one entry per (instance, content) received
+//! objects/ab/ab3f…e9.dcm          the bytes stored, named by their SHA-256 (256 shard
+//!                                  folders, made when the archive is opened)
+//! index/<SOPInstanceUID>/<sha256>.json   one entry per (instance, version) stored
+//! incoming/                        objects being received (see `incoming`)
 //! ```
 //!
-//! - An object is written before its index entry, each atomically (see `atomic`), so the
-//!   index never names a missing or half-written file; a crash between the two leaves an
-//!   unindexed object that the next resend indexes.
+//! - **Durability.** An object streams to a temporary file, which is flushed to disk once
+//!   and renamed into its shard folder; the folder is then flushed, by a flush shared with
+//!   the other stores in that folder at that moment (`dir_sync`). Only then does a store
+//!   return, and only then does the receiver acknowledge. Two flushes per object at most.
+//! - **The index follows the objects.** The entry is written after the object, atomically
+//!   (temporary file and rename) but without a flush of its own: every object carries its
+//!   provenance in its file meta group, and opening the archive indexes any object that a
+//!   crash left without a readable entry (`recovery`). So the index never names a missing
+//!   file, and nothing acknowledged is ever missing from it. An object begun with
+//!   [`Archive::begin`] by a caller that wrote its own file meta group carries no
+//!   provenance; its entry is flushed before the store returns, as before.
 //! - **Duplicates.** A resend of a SOP instance whose data set has the same content as a
 //!   version already stored is a [`StoreOutcome::Duplicate`], whatever its file meta or
 //!   transfer syntax (the rule is in `content`): nothing is written. Identical bytes are
@@ -18,9 +28,10 @@
 //!   and reported as a [`StoreOutcome::Conflict`]; nothing is ever overwritten. For
 //!   quantification [`Archive::series_files`] chooses the first version received; the
 //!   others wait for a person to decide.
-//! - Stores of different SOP instances run in parallel; stores of one instance in this
-//!   process one after the other (`instance_lock`). Separate processes (an import while
-//!   the receiver runs) can at worst both classify the same new instance as `New`.
+//! - **Concurrency.** Stores of different SOP instances run in parallel; stores of one
+//!   instance in this process one after the other (`instance_lock`). Separate processes
+//!   (an import while the receiver runs) can at worst both classify the same new
+//!   instance as `New`.
 //! - The received time is read from the system clock unless given
 //!   ([`Archive::store_bytes_at`]): the archive is the I/O edge of this crate.
 
@@ -32,11 +43,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
-use crate::atomic::{ensure_dir, is_temporary, sync_dir, write_atomically};
+use crate::atomic::{ensure_dir, is_temporary, sync_dir, write_atomically, write_replacing};
 use crate::content::data_set_digest;
+use crate::dir_sync::DirSync;
 use crate::error::{IngestError, IngestErrorKind};
 use crate::header::{DicomHeader, index_key, inspect, is_pet_sop_class};
 use crate::instance_lock::InstanceLocks;
+use crate::recovery::Provenance;
 
 /// Where an object came from, recorded in its index entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +148,33 @@ pub struct ArchivedInstance {
 }
 
 impl ArchivedInstance {
+    /// The entry of an object described by `header`.
+    pub(crate) fn new(
+        header: &DicomHeader,
+        sha256: &str,
+        size: u64,
+        received_at: DateTime<Utc>,
+        source: Source,
+        site: Option<String>,
+    ) -> Self {
+        Self {
+            sop_instance_uid: header.sop_instance_uid.clone(),
+            sop_class_uid: header.sop_class_uid.clone(),
+            series_instance_uid: header.series_instance_uid.clone(),
+            study_instance_uid: header.study_instance_uid.clone(),
+            modality: header.modality.clone(),
+            transfer_syntax_uid: header.transfer_syntax_uid.clone(),
+            sha256: sha256.to_string(),
+            size,
+            received_at,
+            source,
+            site,
+            patient_id: header.patient_id.clone(),
+            series_date: header.series_date.clone(),
+            series_description: header.series_description.clone(),
+        }
+    }
+
     /// Whether this is a PET image (see `PET_IMAGE_SOP_CLASSES`).
     pub fn is_pet_image(&self) -> bool {
         is_pet_sop_class(&self.sop_class_uid)
@@ -176,6 +216,9 @@ pub(crate) struct Complete {
     pub sha256: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Its file meta group holds its provenance (see `recovery`), so its index entry
+    /// needs no flush of its own.
+    pub described: bool,
 }
 
 /// The content-addressed DICOM archive under a data directory.
@@ -184,6 +227,8 @@ pub struct Archive {
     pub(crate) root: PathBuf,
     /// Serialises the check-then-write of index entries of one SOP instance.
     instances: InstanceLocks,
+    /// Shares the flushes of the shard folders between concurrent stores.
+    dir_sync: DirSync,
     /// Where the received time of an object comes from.
     clock: Clock,
     /// The key of PatientID pseudonyms (see `deid`), kept in `dicom/pseudonym.key`.
@@ -205,14 +250,18 @@ impl Archive {
         ensure_dir(&root.join("objects"))?;
         ensure_dir(&root.join("index"))?;
         ensure_dir(&root.join("incoming"))?;
+        make_shards(&root.join("objects"))?;
         crate::incoming::clear_incoming(&root.join("incoming"));
         let key = crate::incoming::pseudonym_key(&root)?;
-        Ok(Self {
+        let archive = Self {
             root,
             instances: InstanceLocks::default(),
+            dir_sync: DirSync::default(),
             clock: system_clock,
             key,
-        })
+        };
+        archive.recover()?;
+        Ok(archive)
     }
 
     /// The same archive stamping received objects by `clock` (tests replay a day).
@@ -275,15 +324,19 @@ impl Archive {
         received_at: DateTime<Utc>,
     ) -> Result<Stored, IngestError> {
         let data_set = crate::incoming::data_set_offset(bytes).map_err(IngestError::new)?;
+        let provenance = Provenance {
+            site: site.to_string(),
+            source: source.clone(),
+        };
         let meta = crate::association::part10_file(
             &header.sop_class_uid,
             &header.sop_instance_uid,
             &header.transfer_syntax_uid,
             "",
-            &[],
+            Some(&provenance),
         )
         .map_err(IngestError::new)?;
-        let mut incoming = self.begin(&meta, &header.transfer_syntax_uid)?;
+        let mut incoming = self.begin_described(&meta, &header.transfer_syntax_uid, provenance)?;
         incoming
             .push(&bytes[data_set..])
             .map_err(IngestError::new)?;
@@ -291,7 +344,7 @@ impl Archive {
     }
 
     /// Files a complete object (in the incoming folder) described by `header`: moves it
-    /// into place and writes its index entry.
+    /// into place and writes its index entry, unless it duplicates a stored version.
     pub(crate) fn file_object(
         &self,
         object: &Complete,
@@ -300,42 +353,28 @@ impl Archive {
         site: &str,
         received_at: DateTime<Utc>,
     ) -> Result<Stored, IngestError> {
-        let Complete { tmp, sha256, size } = object;
-        let (sha256, size) = (sha256.clone(), *size);
-        let path = self.object_path(&sha256);
         let index_dir = self
             .root
             .join("index")
             .join(index_key(&header.sop_instance_uid));
-        let entry_name = format!("{sha256}.json");
 
         let _held = self.instances.lock(&header.sop_instance_uid);
-        let (outcome, kept) = self.classify(&index_dir, object)?;
+        let (outcome, sha256) = self.classify(&index_dir, object)?;
         if outcome != StoreOutcome::Duplicate {
-            self.move_object(tmp, &path, size)?;
-            let entry = ArchivedInstance {
-                sop_instance_uid: header.sop_instance_uid.clone(),
-                sop_class_uid: header.sop_class_uid.clone(),
-                series_instance_uid: header.series_instance_uid.clone(),
-                study_instance_uid: header.study_instance_uid.clone(),
-                modality: header.modality.clone(),
-                transfer_syntax_uid: header.transfer_syntax_uid.clone(),
-                sha256: sha256.clone(),
-                size,
+            self.move_object(&object.tmp, &self.object_path(&sha256), object.size)?;
+            let entry = ArchivedInstance::new(
+                header,
+                &sha256,
+                object.size,
                 received_at,
-                source: source.clone(),
-                site: Some(site.to_string()),
-                patient_id: header.patient_id.clone(),
-                series_date: header.series_date.clone(),
-                series_description: header.series_description.clone(),
-            };
-            let json = serde_json::to_vec_pretty(&entry)
-                .map_err(|e| IngestError::at(&index_dir, IngestErrorKind::Index(e.to_string())))?;
-            write_atomically(&index_dir, &entry_name, &json)?;
+                source.clone(),
+                Some(site.to_string()),
+            );
+            self.write_entry(&index_dir, &entry, !object.described)?;
         }
         Ok(Stored {
-            path: self.object_path(&kept),
-            sha256: kept,
+            path: self.object_path(&sha256),
+            sha256,
             sop_instance_uid: header.sop_instance_uid.clone(),
             sop_class_uid: header.sop_class_uid.clone(),
             series_instance_uid: header.series_instance_uid.clone(),
@@ -383,22 +422,48 @@ impl Archive {
         conflict
     }
 
-    /// Moves a received object into place unless a file of the right size is already
-    /// there (an earlier store whose index entry was lost to a crash). A file of another
-    /// size can only be damage from outside the archive and is replaced.
+    /// Writes an index entry into `dir`: atomically always, and flushed to disk when
+    /// `durable` (an object that does not carry its provenance, see `recovery`).
+    pub(crate) fn write_entry(
+        &self,
+        dir: &Path,
+        entry: &ArchivedInstance,
+        durable: bool,
+    ) -> Result<(), IngestError> {
+        let json = serde_json::to_vec_pretty(entry)
+            .map_err(|e| IngestError::at(dir, IngestErrorKind::Index(e.to_string())))?;
+        let name = format!("{}.json", entry.sha256);
+        if durable {
+            write_atomically(dir, &name, &json)
+        } else {
+            write_replacing(dir, &name, &json)
+        }
+    }
+
+    /// Moves a received object into place and flushes its folder, unless a file of the
+    /// right size is already there (an earlier store whose index entry was lost to a
+    /// crash). A file of another size can only be damage from outside the archive and is
+    /// replaced.
     fn move_object(&self, tmp: &Path, path: &Path, size: u64) -> Result<(), IngestError> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| IngestError::at(path, IngestErrorKind::Index("no folder".into())))?;
         match fs::metadata(path) {
-            Ok(meta) if meta.is_file() && meta.len() == size => return Ok(()),
+            // Its name may not be on disk yet if the store that made it failed to flush.
+            Ok(meta) if meta.is_file() && meta.len() == size => return self.dir_sync.sync(dir),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(IngestError::io(path, "inspect object", &e)),
         }
-        let dir = path
-            .parent()
-            .ok_or_else(|| IngestError::at(path, IngestErrorKind::Index("no folder".into())))?;
-        ensure_dir(dir)?;
-        fs::rename(tmp, path).map_err(|e| IngestError::io(path, "rename into place", &e))?;
-        sync_dir(dir)
+        if let Err(e) = fs::rename(tmp, path) {
+            if e.kind() != std::io::ErrorKind::NotFound || !tmp.is_file() {
+                return Err(IngestError::io(path, "rename into place", &e));
+            }
+            // The shard folder was removed since the archive was opened.
+            ensure_dir(dir)?;
+            fs::rename(tmp, path).map_err(|e| IngestError::io(path, "rename into place", &e))?;
+        }
+        self.dir_sync.sync(dir)
     }
 
     /// Every index entry, sorted by SOPInstanceUID, then received time, then hash.
@@ -517,6 +582,27 @@ fn indexed_versions(dir: &Path) -> Result<Vec<String>, IngestError> {
     }
     out.sort();
     Ok(out)
+}
+
+/// Makes the 256 shard folders of `objects` (`00` to `ff`) that are missing, and flushes
+/// `objects` once if any was made, so that no store has to make or flush one.
+fn make_shards(objects: &Path) -> Result<(), IngestError> {
+    let mut made = false;
+    for shard in 0..=255u8 {
+        let dir = objects.join(format!("{shard:02x}"));
+        if dir.is_dir() {
+            continue;
+        }
+        match fs::create_dir(&dir) {
+            Ok(()) => made = true,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+            Err(e) => return Err(IngestError::io(&dir, "create folder", &e)),
+        }
+    }
+    if made {
+        sync_dir(objects)?;
+    }
+    Ok(())
 }
 
 /// The entries of a folder, sorted by path.

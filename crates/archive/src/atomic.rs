@@ -4,6 +4,10 @@
 //! rename is atomic), which is flushed to disk (`fsync`) and renamed; the folder is then
 //! flushed too so that the new name itself survives a power cut. A crash leaves at most a
 //! temporary file whose name starts with a dot and ends in `.tmp`, which readers ignore.
+//!
+//! [`write_replacing`] is the same without the flushes, for files that can be rebuilt
+//! from others after a crash (index entries, see `recovery`): other readers never see a
+//! half-written file, but a power cut can lose the file or leave it empty.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -59,7 +63,30 @@ pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(
     sync_dir(dir)
 }
 
+/// Writes `bytes` to `dir/name` atomically but not durably (see the module
+/// documentation), creating `dir` when missing.
+pub(crate) fn write_replacing(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), IngestError> {
+    if !dir.is_dir() {
+        fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, "create folder", &e))?;
+    }
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+    let target = dir.join(name);
+    let result = write_file(&tmp, bytes, false).and_then(|()| {
+        fs::rename(&tmp, &target).map_err(|e| IngestError::io(&target, "rename into place", &e))
+    });
+    if result.is_err() {
+        // Best effort: the temporary file is garbage either way and readers ignore it.
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
 fn write_and_sync(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
+    write_file(path, bytes, true)
+}
+
+fn write_file(path: &Path, bytes: &[u8], sync: bool) -> Result<(), IngestError> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -67,8 +94,11 @@ fn write_and_sync(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
         .map_err(|e| IngestError::io(path, "create temporary file", &e))?;
     file.write_all(bytes)
         .map_err(|e| IngestError::io(path, "write temporary file", &e))?;
-    file.sync_all()
-        .map_err(|e| IngestError::io(path, "flush file to disk", &e))
+    if sync {
+        file.sync_all()
+            .map_err(|e| IngestError::io(path, "flush file to disk", &e))?;
+    }
+    Ok(())
 }
 
 /// Flushes a folder's entries to disk (POSIX: a rename is durable only once its folder is).

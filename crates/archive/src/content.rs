@@ -78,7 +78,13 @@ fn hash_value(h: &mut Sha256, element: &InMemElement) {
     } else if let Some(fragments) = value.fragments() {
         h.update([FRAGMENTS]);
         let table = value.offset_table().unwrap_or(&[]);
-        hash_bytes(h, &table.iter().flat_map(|o| o.to_le_bytes()).collect::<Vec<u8>>());
+        hash_bytes(
+            h,
+            &table
+                .iter()
+                .flat_map(|o| o.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        );
         h.update((fragments.len() as u64).to_le_bytes());
         for fragment in fragments {
             hash_bytes(h, fragment);

@@ -10,6 +10,8 @@ mod ingest_support;
 mod duplicates;
 #[path = "ingest/parallel.rs"]
 mod parallel;
+#[path = "ingest/recovery.rs"]
+mod recovery;
 
 use std::collections::BTreeMap;
 use std::net::TcpStream;

@@ -24,7 +24,10 @@ fn the_same_data_set_in_another_transfer_syntax_or_file_meta_is_a_duplicate() {
     let implicit = reencode(&explicit, uids::IMPLICIT_VR_LITTLE_ENDIAN, |_| {});
     let other_meta = reencode(&explicit, uids::EXPLICIT_VR_LITTLE_ENDIAN, |_| {});
     assert_ne!(implicit, explicit);
-    assert_ne!(other_meta, explicit, "another writer, another file meta group");
+    assert_ne!(
+        other_meta, explicit,
+        "another writer, another file meta group"
+    );
 
     let first = archive.store_bytes(&explicit, &folder(), "KS").unwrap();
     assert_eq!(first.outcome, StoreOutcome::New);
@@ -65,7 +68,10 @@ fn other_content_under_the_same_uid_is_a_conflict_in_any_transfer_syntax() {
         ));
     });
     assert_eq!(
-        archive.store_bytes(&explicit, &folder(), "KS").unwrap().outcome,
+        archive
+            .store_bytes(&explicit, &folder(), "KS")
+            .unwrap()
+            .outcome,
         StoreOutcome::New
     );
     let second = archive.store_bytes(&reweighed, &folder(), "KS").unwrap();
@@ -93,7 +99,10 @@ fn a_network_resend_from_another_sender_in_another_transfer_syntax_is_a_duplicat
     .unwrap();
     // Imported first: the archive wrote its own file meta group, without a sender.
     assert_eq!(
-        archive.store_bytes(&explicit, &folder(), "KS").unwrap().outcome,
+        archive
+            .store_bytes(&explicit, &folder(), "KS")
+            .unwrap()
+            .outcome,
         StoreOutcome::New
     );
     let (objects, _) = archive_files(&archive);

@@ -1,0 +1,258 @@
+//! What an object says of itself, and the recovery that makes the index whole again
+//! after a crash.
+//!
+//! A received object is flushed to disk, with its folder, before it is acknowledged; its
+//! index entry is written after that without a flush of its own (see `archive`). A crash
+//! can therefore leave an object without its entry, or an entry file empty or cut short,
+//! but never an entry without its object. So that such an object is never missing from
+//! what the archive lists, every object carries its provenance (the site it belongs to
+//! and where it came from) in its file meta group, as PS3.10 private information
+//! (0002,0100)/(0002,0102) under [`PROVENANCE_UID`], and [`Archive::open`] indexes every
+//! object that has no readable entry: its identifiers from its data set, its site and
+//! source from its provenance, its received time from the file's modification time.
+//!
+//! The scan reads every index entry once and lists the object folders; it runs when the
+//! archive is opened (the receiver's start, an import), not on every store. A second
+//! process opening the archive while the receiver stores can index an object whose store
+//! is still under way: it writes the same entry the store then writes again.
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use dicom_object::FileMetaTable;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tracing::{info, warn};
+
+use crate::archive::{Archive, ArchivedInstance, Source};
+use crate::atomic::is_temporary;
+use crate::error::{IngestError, IngestErrorKind};
+use crate::header::{index_key, open_header, read_header};
+
+/// PrivateInformationCreatorUID (0002,0100) of the provenance written in every stored
+/// object: under our Implementation Class UID, which we own.
+pub const PROVENANCE_UID: &str = "2.25.71887806508422276321925056913783563448.1";
+
+/// The provenance of an object: what its index entry holds that its data set does not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Provenance {
+    /// The site the object belongs to.
+    pub site: String,
+    /// Where it came from.
+    pub source: Source,
+}
+
+impl Provenance {
+    /// The value of PrivateInformation (0002,0102): JSON, padded to an even length with a
+    /// space (which JSON ignores).
+    pub(crate) fn to_private_information(&self) -> Result<Vec<u8>, IngestErrorKind> {
+        let mut bytes = serde_json::to_vec(self)
+            .map_err(|e| IngestErrorKind::Index(format!("provenance: {e}")))?;
+        if bytes.len() % 2 == 1 {
+            bytes.push(b' ');
+        }
+        Ok(bytes)
+    }
+
+    /// The provenance in a file meta group, when it holds ours.
+    pub(crate) fn of(meta: &FileMetaTable) -> Option<Provenance> {
+        if meta.private_information_creator_uid()? != PROVENANCE_UID {
+            return None;
+        }
+        serde_json::from_slice(meta.private_information.as_deref()?).ok()
+    }
+}
+
+impl Archive {
+    /// Indexes every object without a readable index entry (see the module
+    /// documentation); returns how many were indexed.
+    pub(crate) fn recover(&self) -> Result<usize, IngestError> {
+        let indexed = self.readable_entries()?;
+        let objects = self.root.join("objects");
+        let mut recovered = 0;
+        for shard in list(&objects)? {
+            if !shard.is_dir() {
+                continue;
+            }
+            for file in list(&shard)? {
+                let Some(sha256) = file
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_suffix(".dcm"))
+                else {
+                    continue;
+                };
+                if indexed.contains(sha256) {
+                    continue;
+                }
+                match self.index_found_object(&file, sha256) {
+                    Ok(()) => recovered += 1,
+                    Err(e) => warn!(error = %e, "object left unindexed"),
+                }
+            }
+        }
+        if recovered > 0 {
+            info!(recovered, "objects without an index entry indexed again");
+        }
+        Ok(recovered)
+    }
+
+    /// The hashes of the objects that have a readable index entry. Entries a crash left
+    /// empty or cut short are removed when their object is there to index again, and
+    /// temporary files are removed.
+    fn readable_entries(&self) -> Result<HashSet<String>, IngestError> {
+        let mut indexed = HashSet::new();
+        for dir in list(&self.root.join("index"))? {
+            if !dir.is_dir() {
+                continue;
+            }
+            for file in list(&dir)? {
+                let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if is_temporary(name) {
+                    // Best effort: readers ignore temporary files anyway.
+                    let _ = fs::remove_file(&file);
+                    continue;
+                }
+                let Some(sha256) = name.strip_suffix(".json") else {
+                    continue;
+                };
+                let entry = fs::read(&file)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<ArchivedInstance>(&b).ok());
+                match entry {
+                    Some(entry) => {
+                        indexed.insert(entry.sha256);
+                    }
+                    None if self.object_path(sha256).is_file() => {
+                        warn!(entry = %file.display(), "unreadable index entry; indexed again from its object");
+                        fs::remove_file(&file)
+                            .map_err(|e| IngestError::io(&file, "remove unreadable entry", &e))?;
+                    }
+                    None => {
+                        warn!(entry = %file.display(), "unreadable index entry without its object");
+                    }
+                }
+            }
+        }
+        Ok(indexed)
+    }
+
+    /// Writes the index entry of an object found on disk without one.
+    fn index_found_object(&self, path: &Path, sha256: &str) -> Result<(), IngestError> {
+        let actual = sha256_of_file(path)?;
+        if actual != sha256 {
+            return Err(IngestError::at(
+                path,
+                IngestErrorKind::Index(format!("content hash is {actual}, not its name")),
+            ));
+        }
+        let obj = open_header(path).map_err(|k| IngestError::at(path, k))?;
+        let header = read_header(&obj).map_err(|k| IngestError::at(path, k))?;
+        let provenance = Provenance::of(obj.meta());
+        if provenance.is_none() {
+            warn!(object = %path.display(), "object without provenance: indexed without a site");
+        }
+        let meta = fs::metadata(path).map_err(|e| IngestError::io(path, "inspect object", &e))?;
+        let received_at: DateTime<Utc> = meta
+            .modified()
+            .map_err(|e| IngestError::io(path, "read modification time", &e))?
+            .into();
+        let (site, source) = match provenance {
+            Some(p) => (Some(p.site), p.source),
+            None => (
+                None,
+                Source::Folder {
+                    path: path.to_path_buf(),
+                },
+            ),
+        };
+        let entry = ArchivedInstance::new(&header, sha256, meta.len(), received_at, source, site);
+        let dir = self
+            .root
+            .join("index")
+            .join(index_key(&header.sop_instance_uid));
+        self.write_entry(&dir, &entry, false)
+    }
+}
+
+/// SHA-256 of a file, lowercase hex, read in blocks.
+fn sha256_of_file(path: &Path) -> Result<String, IngestError> {
+    let mut file = File::open(path).map_err(|e| IngestError::io(path, "open object", &e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| IngestError::io(path, "read object", &e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// The entries of a folder, unsorted; an absent folder has none.
+fn list(dir: &Path) -> Result<Vec<std::path::PathBuf>, IngestError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(IngestError::io(dir, "list folder", &e)),
+    };
+    entries
+        .map(|e| {
+            e.map(|e| e.path())
+                .map_err(|e| IngestError::io(dir, "list folder", &e))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scp::IMPLEMENTATION_CLASS_UID;
+
+    #[test]
+    fn the_provenance_uid_is_ours_and_valid() {
+        assert!(PROVENANCE_UID.starts_with(&format!("{IMPLEMENTATION_CLASS_UID}.")));
+        assert!(crate::header::is_valid_uid(PROVENANCE_UID));
+    }
+
+    #[test]
+    fn provenance_round_trips_through_a_file_meta_group() {
+        let provenance = Provenance {
+            site: "KS".into(),
+            source: Source::Network {
+                calling_ae_title: "KS_PETCT".into(),
+                peer: "10.1.2.3:1040".into(),
+            },
+        };
+        let info = provenance.to_private_information().unwrap();
+        assert_eq!(info.len() % 2, 0, "DICOM values have an even length");
+        let meta = dicom_object::FileMetaTableBuilder::new()
+            .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.128")
+            .media_storage_sop_instance_uid("1.2.3")
+            .transfer_syntax("1.2.840.10008.1.2.1")
+            .private_information_creator_uid(PROVENANCE_UID)
+            .private_information(info)
+            .build()
+            .unwrap();
+        assert_eq!(Provenance::of(&meta), Some(provenance));
+        let foreign = dicom_object::FileMetaTableBuilder::new()
+            .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.128")
+            .media_storage_sop_instance_uid("1.2.3")
+            .transfer_syntax("1.2.840.10008.1.2.1")
+            .private_information_creator_uid("1.2.3.4")
+            .private_information(b"{}".to_vec())
+            .build()
+            .unwrap();
+        assert_eq!(
+            Provenance::of(&foreign),
+            None,
+            "another creator's information"
+        );
+    }
+}

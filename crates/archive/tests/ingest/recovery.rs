@@ -1,0 +1,92 @@
+//! A crash after an object is on disk but before its index entry is: opening the archive
+//! indexes the object again, with its site and source.
+
+use std::sync::Arc;
+
+use archive::recovery::PROVENANCE_UID;
+use archive::{Archive, ArchivedInstance, Source};
+use pet::series::open::parse_dicom;
+
+use crate::ingest_support::{Running, pet_files, send_with_dicom_ul};
+
+#[test]
+fn objects_whose_index_entry_was_lost_are_indexed_again_on_open() {
+    let data = tempfile::tempdir().unwrap();
+    let archive = Arc::new(Archive::open(data.path()).unwrap());
+    let files = pet_files();
+    let scp = Running::start(&archive);
+    for f in &files[..3] {
+        assert_eq!(send_with_dicom_ul(scp.addr, f, true), Some(0));
+    }
+    scp.stop();
+    let imported = archive
+        .store_bytes(
+            &std::fs::read(&files[3]).unwrap(),
+            &Source::Folder {
+                path: "scan/4.dcm".into(),
+            },
+            "UU",
+        )
+        .unwrap();
+    let before = archive.instances().unwrap();
+    assert_eq!(before.len(), 4);
+    let entry_file = |e: &ArchivedInstance| {
+        archive
+            .root()
+            .join("index")
+            .join(&e.sop_instance_uid)
+            .join(format!("{}.json", e.sha256))
+    };
+    // What a power cut can leave: an entry never written (its folder too), an entry
+    // empty, an entry cut short, a temporary file.
+    std::fs::remove_dir_all(entry_file(&before[0]).parent().unwrap()).unwrap();
+    std::fs::write(entry_file(&before[1]), b"").unwrap();
+    let cut = std::fs::read(entry_file(&before[2])).unwrap();
+    std::fs::write(entry_file(&before[2]), &cut[..cut.len() / 2]).unwrap();
+    let tmp = entry_file(&before[3])
+        .parent()
+        .unwrap()
+        .join(".x.json.1.1.tmp");
+    std::fs::write(&tmp, b"{").unwrap();
+    drop(archive);
+
+    let reopened = Archive::open(data.path()).unwrap();
+    let after = reopened.instances().unwrap();
+    assert_eq!(after.len(), 4, "every object indexed");
+    for (a, b) in before.iter().zip(&after) {
+        assert_eq!(a.sha256, b.sha256);
+        assert_eq!(a.sop_instance_uid, b.sop_instance_uid);
+        assert_eq!(a.series_instance_uid, b.series_instance_uid);
+        assert_eq!(a.site, b.site, "site kept for {}", a.sop_instance_uid);
+        assert_eq!(a.source, b.source, "source kept for {}", a.sop_instance_uid);
+        assert_eq!(a.size, b.size);
+        // The received time of a recovered entry is the file's, within seconds.
+        assert!((a.received_at - b.received_at).num_seconds().abs() < 60);
+    }
+    assert!(
+        after
+            .iter()
+            .any(|e| e.sha256 == imported.sha256 && e.site.as_deref() == Some("UU"))
+    );
+    assert!(!tmp.exists(), "temporary file removed");
+}
+
+#[test]
+fn every_stored_object_carries_its_provenance() {
+    let data = tempfile::tempdir().unwrap();
+    let archive = Archive::open(data.path()).unwrap();
+    let source = Source::Network {
+        calling_ae_title: "KS_PETCT".into(),
+        peer: "10.1.2.3:1040".into(),
+    };
+    let stored = archive
+        .store_bytes(&std::fs::read(&pet_files()[0]).unwrap(), &source, "KS")
+        .unwrap();
+    let obj = parse_dicom(std::fs::read(&stored.path).unwrap()).unwrap();
+    let meta = obj.meta();
+    assert_eq!(meta.private_information_creator_uid(), Some(PROVENANCE_UID));
+    let info = String::from_utf8(meta.private_information.clone().unwrap()).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(json["site"], "KS");
+    assert_eq!(json["source"]["calling_ae_title"], "KS_PETCT");
+}
