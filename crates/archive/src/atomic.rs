@@ -24,6 +24,30 @@ pub(crate) fn is_temporary(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(".tmp")
 }
 
+/// Whether a temporary file is garbage: no running process can still be writing it.
+///
+/// Temporary names end in `.<process id>.<counter>.tmp`; while that process runs (an
+/// import beside the receiver, another archive in this process) the file may be one it
+/// is about to rename, so it is left alone. Where running processes cannot be seen (no
+/// `/proc`), every temporary file is taken for garbage, as before processes were told
+/// apart.
+pub(crate) fn is_abandoned_temporary(name: &str) -> bool {
+    if !is_temporary(name) {
+        return false;
+    }
+    let pid = name
+        .trim_end_matches(".tmp")
+        .rsplit('.')
+        .nth(1)
+        .and_then(|p| p.parse::<u32>().ok());
+    match pid {
+        Some(pid) if Path::new("/proc/self").exists() => {
+            !Path::new("/proc").join(pid.to_string()).exists()
+        }
+        _ => true,
+    }
+}
+
 /// Creates `dir` (and missing parents), flushing each new entry to disk.
 pub(crate) fn ensure_dir(dir: &Path) -> Result<(), IngestError> {
     if dir.is_dir() {
@@ -136,5 +160,16 @@ mod tests {
     fn temporary_names_are_recognised() {
         assert!(is_temporary(".abc.dcm.12.0.tmp"));
         assert!(!is_temporary("abc.dcm"));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn temporary_files_of_running_processes_are_not_garbage() {
+        let mine = format!(".abc.json.{}.7.tmp", std::process::id());
+        assert!(!is_abandoned_temporary(&mine));
+        // Beyond the largest process id Linux hands out (2^22).
+        assert!(is_abandoned_temporary(".abc.json.99999999.7.tmp"));
+        assert!(is_abandoned_temporary(".99999999.3.tmp"), "incoming names");
+        assert!(!is_abandoned_temporary("abc.json"));
     }
 }

@@ -198,12 +198,13 @@ fn owner_only(o: &mut OpenOptions) -> &mut OpenOptions {
     o
 }
 
-/// Removes temporary files a crash left in the incoming folder.
+/// Removes temporary files a crash left in the incoming folder (not those of objects
+/// another running process is receiving).
 pub(crate) fn clear_incoming(dir: &Path) {
     if let Ok(entries) = fs::read_dir(dir) {
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if crate::atomic::is_temporary(&name.to_string_lossy()) {
+            if crate::atomic::is_abandoned_temporary(&name.to_string_lossy()) {
                 let _ = fs::remove_file(entry.path());
             }
         }

@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use crate::archive::{Archive, ArchivedInstance, Source};
-use crate::atomic::is_temporary;
+use crate::atomic::{is_abandoned_temporary, is_temporary};
 use crate::error::{IngestError, IngestErrorKind};
 use crate::header::{index_key, open_header, read_header};
 
@@ -102,7 +102,7 @@ impl Archive {
 
     /// The hashes of the objects that have a readable index entry. Entries a crash left
     /// empty or cut short are removed when their object is there to index again, and
-    /// temporary files are removed.
+    /// temporary files no running process is writing are removed.
     fn readable_entries(&self) -> Result<HashSet<String>, IngestError> {
         let mut indexed = HashSet::new();
         for dir in list(&self.root.join("index"))? {
@@ -112,8 +112,10 @@ impl Archive {
             for file in list(&dir)? {
                 let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
                 if is_temporary(name) {
-                    // Best effort: readers ignore temporary files anyway.
-                    let _ = fs::remove_file(&file);
+                    if is_abandoned_temporary(name) {
+                        // Best effort: readers ignore temporary files anyway.
+                        let _ = fs::remove_file(&file);
+                    }
                     continue;
                 }
                 let Some(sha256) = name.strip_suffix(".json") else {

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use archive::recovery::PROVENANCE_UID;
-use archive::{Archive, ArchivedInstance, Source};
+use archive::{Archive, ArchivedInstance, Source, StoreOutcome};
 use pet::series::open::parse_dicom;
 
-use crate::ingest_support::{Running, pet_files, send_with_dicom_ul};
+use crate::ingest_support::{Running, data_set_of, pet_files, send_with_dicom_ul};
 
 #[test]
 fn objects_whose_index_entry_was_lost_are_indexed_again_on_open() {
@@ -46,7 +46,7 @@ fn objects_whose_index_entry_was_lost_are_indexed_again_on_open() {
     let tmp = entry_file(&before[3])
         .parent()
         .unwrap()
-        .join(".x.json.1.1.tmp");
+        .join(".x.json.99999999.1.tmp");
     std::fs::write(&tmp, b"{").unwrap();
     drop(archive);
 
@@ -89,4 +89,33 @@ fn every_stored_object_carries_its_provenance() {
     let json: serde_json::Value = serde_json::from_str(&info).unwrap();
     assert_eq!(json["site"], "KS");
     assert_eq!(json["source"]["calling_ae_title"], "KS_PETCT");
+}
+
+#[test]
+fn opening_the_archive_beside_a_store_in_progress_leaves_its_object_alone() {
+    let data = tempfile::tempdir().unwrap();
+    let archive = Archive::open(data.path()).unwrap();
+    let file = std::fs::read(&pet_files()[0]).unwrap();
+    let data_set = data_set_of(&file);
+    // A caller's own file meta group, with its group length.
+    let mut table = parse_dicom(file.clone()).unwrap().meta().clone();
+    table.update_information_group_length();
+    let mut meta = vec![0u8; 128];
+    meta.extend_from_slice(b"DICM");
+    table.write(&mut meta).unwrap();
+    let transfer_syntax = table.transfer_syntax().to_string();
+    let mut incoming = archive.begin(&meta, &transfer_syntax).unwrap();
+    let half = data_set.len() / 2;
+    incoming.push(&data_set[..half]).unwrap();
+    // An import starts while the object is on its way.
+    let _import = Archive::open(data.path()).unwrap();
+    incoming.push(&data_set[half..]).unwrap();
+    let source = Source::Folder {
+        path: "scan/1.dcm".into(),
+    };
+    let stored = archive
+        .commit(incoming, &source, "KS", archive.now())
+        .unwrap();
+    assert_eq!(stored.outcome, StoreOutcome::New);
+    assert_eq!(archive.instances().unwrap().len(), 1);
 }
