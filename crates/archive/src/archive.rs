@@ -5,7 +5,7 @@
 //! ```text
 //! objects/ab/ab3f…e9.dcm          the bytes stored, named by their SHA-256 (256 shard
 //!                                  folders, made when the archive is opened)
-//! index/<SOPInstanceUID>/<sha256>.json   one entry per (instance, version) stored
+//! index/cd/<SOPInstanceUID>.jsonl  the versions of one instance, a line each (`index`)
 //! incoming/                        objects being received (see `incoming`)
 //! ```
 //!
@@ -13,13 +13,13 @@
 //!   and renamed into its shard folder; the folder is then flushed, by a flush shared with
 //!   the other stores in that folder at that moment (`dir_sync`). Only then does a store
 //!   return, and only then does the receiver acknowledge. Two flushes per object at most.
-//! - **The index follows the objects.** The entry is written after the object, atomically
-//!   (temporary file and rename) but without a flush of its own: every object carries its
-//!   provenance in its file meta group, and opening the archive indexes any object that a
-//!   crash left without a readable entry (`recovery`). So the index never names a missing
-//!   file, and nothing acknowledged is ever missing from it. An object begun with
-//!   [`Archive::begin`] by a caller that wrote its own file meta group carries no
-//!   provenance; its entry is flushed before the store returns, as before.
+//! - **The index follows the objects.** The entry is appended after the object is in
+//!   place, without a flush of its own: every object carries its provenance in its file
+//!   meta group, and opening the archive indexes any object that a crash left without a
+//!   readable entry (`recovery`). So the index never names a missing file, and nothing
+//!   acknowledged is ever missing from it. An object begun with [`Archive::begin`] by a
+//!   caller that wrote its own file meta group carries no provenance; its entry is
+//!   flushed before the store returns, as before.
 //! - **Duplicates.** A resend of a SOP instance whose data set has the same content as a
 //!   version already stored is a [`StoreOutcome::Duplicate`], whatever its file meta or
 //!   transfer syntax (the rule is in `content`): nothing is written. Identical bytes are
@@ -43,11 +43,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
-use crate::atomic::{ensure_dir, is_temporary, sync_dir, write_atomically, write_replacing};
 use crate::content::data_set_digest;
 use crate::dir_sync::DirSync;
 use crate::error::{IngestError, IngestErrorKind};
-use crate::header::{DicomHeader, index_key, inspect, is_pet_sop_class};
+use crate::folders::ensure_dir;
+use crate::header::{DicomHeader, inspect, is_pet_sop_class};
+use crate::index::{Index, make_shards};
 use crate::instance_lock::InstanceLocks;
 use crate::recovery::Provenance;
 
@@ -225,6 +226,8 @@ pub(crate) struct Complete {
 #[derive(Debug)]
 pub struct Archive {
     pub(crate) root: PathBuf,
+    /// Which versions of each SOP instance are held.
+    pub(crate) index: Index,
     /// Serialises the check-then-write of index entries of one SOP instance.
     instances: InstanceLocks,
     /// Shares the flushes of the shard folders between concurrent stores.
@@ -251,10 +254,12 @@ impl Archive {
         ensure_dir(&root.join("index"))?;
         ensure_dir(&root.join("incoming"))?;
         make_shards(&root.join("objects"))?;
+        let index = Index::open(root.join("index"))?;
         crate::incoming::clear_incoming(&root.join("incoming"));
         let key = crate::incoming::pseudonym_key(&root)?;
         let archive = Self {
             root,
+            index,
             instances: InstanceLocks::default(),
             dir_sync: DirSync::default(),
             clock: system_clock,
@@ -353,13 +358,8 @@ impl Archive {
         site: &str,
         received_at: DateTime<Utc>,
     ) -> Result<Stored, IngestError> {
-        let index_dir = self
-            .root
-            .join("index")
-            .join(index_key(&header.sop_instance_uid));
-
         let _held = self.instances.lock(&header.sop_instance_uid);
-        let (outcome, sha256) = self.classify(&index_dir, object)?;
+        let (outcome, sha256) = self.classify(&header.sop_instance_uid, object)?;
         if outcome != StoreOutcome::Duplicate {
             self.move_object(&object.tmp, &self.object_path(&sha256), object.size)?;
             let entry = ArchivedInstance::new(
@@ -370,7 +370,7 @@ impl Archive {
                 source.clone(),
                 Some(site.to_string()),
             );
-            self.write_entry(&index_dir, &entry, !object.described)?;
+            self.index.append(&entry, !object.described)?;
         }
         Ok(Stored {
             path: self.object_path(&sha256),
@@ -391,10 +391,15 @@ impl Archive {
     /// stored one for a duplicate, the object's own otherwise.
     fn classify(
         &self,
-        index_dir: &Path,
+        sop_instance_uid: &str,
         object: &Complete,
     ) -> Result<(StoreOutcome, String), IngestError> {
-        let versions = indexed_versions(index_dir)?;
+        let versions: Vec<String> = self
+            .index
+            .versions(sop_instance_uid)?
+            .into_iter()
+            .map(|v| v.sha256)
+            .collect();
         if versions.is_empty() {
             return Ok((StoreOutcome::New, object.sha256.clone()));
         }
@@ -420,24 +425,6 @@ impl Archive {
             }
         }
         conflict
-    }
-
-    /// Writes an index entry into `dir`: atomically always, and flushed to disk when
-    /// `durable` (an object that does not carry its provenance, see `recovery`).
-    pub(crate) fn write_entry(
-        &self,
-        dir: &Path,
-        entry: &ArchivedInstance,
-        durable: bool,
-    ) -> Result<(), IngestError> {
-        let json = serde_json::to_vec_pretty(entry)
-            .map_err(|e| IngestError::at(dir, IngestErrorKind::Index(e.to_string())))?;
-        let name = format!("{}.json", entry.sha256);
-        if durable {
-            write_atomically(dir, &name, &json)
-        } else {
-            write_replacing(dir, &name, &json)
-        }
     }
 
     /// Moves a received object into place and flushes its folder, unless a file of the
@@ -468,23 +455,7 @@ impl Archive {
 
     /// Every index entry, sorted by SOPInstanceUID, then received time, then hash.
     pub fn instances(&self) -> Result<Vec<ArchivedInstance>, IngestError> {
-        let index = self.root.join("index");
-        let mut out = Vec::new();
-        for dir in sorted_entries(&index)? {
-            if !dir.is_dir() {
-                continue;
-            }
-            for file in sorted_entries(&dir)? {
-                let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if is_temporary(name) || !name.ends_with(".json") {
-                    continue;
-                }
-                let bytes = fs::read(&file).map_err(|e| IngestError::io(&file, "read", &e))?;
-                let entry: ArchivedInstance = serde_json::from_slice(&bytes)
-                    .map_err(|e| IngestError::at(&file, IngestErrorKind::Index(e.to_string())))?;
-                out.push(entry);
-            }
-        }
+        let mut out = self.index.all()?;
         out.sort_by(|a, b| {
             (&a.sop_instance_uid, a.received_at, &a.sha256).cmp(&(
                 &b.sop_instance_uid,
@@ -559,62 +530,4 @@ impl Archive {
         }
         Ok(out)
     }
-}
-
-/// The hashes of the versions indexed in a SOP instance's index folder, sorted.
-fn indexed_versions(dir: &Path) -> Result<Vec<String>, IngestError> {
-    let mut out = Vec::new();
-    match fs::read_dir(dir) {
-        Ok(entries) => {
-            for entry in entries {
-                let entry = entry.map_err(|e| IngestError::io(dir, "list folder", &e))?;
-                let name = entry.file_name();
-                let name = name.to_string_lossy();
-                if let Some(sha256) = name.strip_suffix(".json")
-                    && !is_temporary(&name)
-                {
-                    out.push(sha256.to_string());
-                }
-            }
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(IngestError::io(dir, "list folder", &e)),
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Makes the 256 shard folders of `objects` (`00` to `ff`) that are missing, and flushes
-/// `objects` once if any was made, so that no store has to make or flush one.
-fn make_shards(objects: &Path) -> Result<(), IngestError> {
-    let mut made = false;
-    for shard in 0..=255u8 {
-        let dir = objects.join(format!("{shard:02x}"));
-        if dir.is_dir() {
-            continue;
-        }
-        match fs::create_dir(&dir) {
-            Ok(()) => made = true,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
-            Err(e) => return Err(IngestError::io(&dir, "create folder", &e)),
-        }
-    }
-    if made {
-        sync_dir(objects)?;
-    }
-    Ok(())
-}
-
-/// The entries of a folder, sorted by path.
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, IngestError> {
-    let mut out = Vec::new();
-    for entry in fs::read_dir(dir).map_err(|e| IngestError::io(dir, "list folder", &e))? {
-        out.push(
-            entry
-                .map_err(|e| IngestError::io(dir, "list folder", &e))?
-                .path(),
-        );
-    }
-    out.sort();
-    Ok(out)
 }

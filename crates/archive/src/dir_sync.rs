@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use crate::atomic::sync_dir;
 use crate::error::IngestError;
+use crate::folders::sync_dir;
 
 /// The outcome of one flush, shared by the stores of its generation.
 type Generation = Arc<OnceLock<Result<(), IngestError>>>;

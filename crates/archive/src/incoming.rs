@@ -204,7 +204,7 @@ pub(crate) fn clear_incoming(dir: &Path) {
     if let Ok(entries) = fs::read_dir(dir) {
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if crate::atomic::is_abandoned_temporary(&name.to_string_lossy()) {
+            if crate::folders::is_abandoned_temporary(&name.to_string_lossy()) {
                 let _ = fs::remove_file(entry.path());
             }
         }

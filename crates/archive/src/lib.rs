@@ -23,15 +23,16 @@
 
 pub mod archive;
 mod association;
-mod atomic;
 mod content;
 pub mod deid;
 pub mod dimse;
 mod dir_sync;
 pub mod error;
+mod folders;
 pub mod header;
 pub mod import;
 mod incoming;
+mod index;
 mod instance_lock;
 pub mod recovery;
 pub mod scp;

@@ -2,19 +2,20 @@
 //! after a crash.
 //!
 //! A received object is flushed to disk, with its folder, before it is acknowledged; its
-//! index entry is written after that without a flush of its own (see `archive`). A crash
-//! can therefore leave an object without its entry, or an entry file empty or cut short,
-//! but never an entry without its object. So that such an object is never missing from
+//! index entry is written after that without a flush of its own (see `archive`, `index`).
+//! A crash can therefore leave an object without its entry, or its entry cut short, but
+//! never an entry without its object. So that such an object is never missing from
 //! what the archive lists, every object carries its provenance (the site it belongs to
 //! and where it came from) in its file meta group, as PS3.10 private information
 //! (0002,0100)/(0002,0102) under [`PROVENANCE_UID`], and [`Archive::open`] indexes every
 //! object that has no readable entry: its identifiers from its data set, its site and
 //! source from its provenance, its received time from the file's modification time.
 //!
-//! The scan reads every index entry once and lists the object folders; it runs when the
-//! archive is opened (the receiver's start, an import), not on every store. A second
-//! process opening the archive while the receiver stores can index an object whose store
-//! is still under way: it writes the same entry the store then writes again.
+//! The scan reads the index once and lists the object folders; it runs when the archive
+//! is opened (the receiver's start, an import), not on every store. A second process
+//! opening the archive while the receiver stores can index an object whose store is
+//! still under way: the store then adds the same version again, which readers of the
+//! index take once.
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -28,9 +29,9 @@ use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use crate::archive::{Archive, ArchivedInstance, Source};
-use crate::atomic::{is_abandoned_temporary, is_temporary};
 use crate::error::{IngestError, IngestErrorKind};
-use crate::header::{index_key, open_header, read_header};
+use crate::header::{open_header, read_header};
+use crate::index::list;
 
 /// PrivateInformationCreatorUID (0002,0100) of the provenance written in every stored
 /// object: under our Implementation Class UID, which we own.
@@ -67,13 +68,16 @@ impl Provenance {
 }
 
 impl Archive {
-    /// Indexes every object without a readable index entry (see the module
-    /// documentation); returns how many were indexed.
+    /// Moves entries of the earlier index layout, then indexes every object without a
+    /// readable index entry (see the module documentation); returns how many were indexed.
     pub(crate) fn recover(&self) -> Result<usize, IngestError> {
-        let indexed = self.readable_entries()?;
-        let objects = self.root.join("objects");
+        let moved = self.index.migrate_legacy()?;
+        if moved > 0 {
+            info!(moved, "index entries moved to the index's current layout");
+        }
+        let indexed: HashSet<String> = self.index.all()?.into_iter().map(|e| e.sha256).collect();
         let mut recovered = 0;
-        for shard in list(&objects)? {
+        for shard in list(&self.root.join("objects"))? {
             if !shard.is_dir() {
                 continue;
             }
@@ -98,48 +102,6 @@ impl Archive {
             info!(recovered, "objects without an index entry indexed again");
         }
         Ok(recovered)
-    }
-
-    /// The hashes of the objects that have a readable index entry. Entries a crash left
-    /// empty or cut short are removed when their object is there to index again, and
-    /// temporary files no running process is writing are removed.
-    fn readable_entries(&self) -> Result<HashSet<String>, IngestError> {
-        let mut indexed = HashSet::new();
-        for dir in list(&self.root.join("index"))? {
-            if !dir.is_dir() {
-                continue;
-            }
-            for file in list(&dir)? {
-                let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if is_temporary(name) {
-                    if is_abandoned_temporary(name) {
-                        // Best effort: readers ignore temporary files anyway.
-                        let _ = fs::remove_file(&file);
-                    }
-                    continue;
-                }
-                let Some(sha256) = name.strip_suffix(".json") else {
-                    continue;
-                };
-                let entry = fs::read(&file)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<ArchivedInstance>(&b).ok());
-                match entry {
-                    Some(entry) => {
-                        indexed.insert(entry.sha256);
-                    }
-                    None if self.object_path(sha256).is_file() => {
-                        warn!(entry = %file.display(), "unreadable index entry; indexed again from its object");
-                        fs::remove_file(&file)
-                            .map_err(|e| IngestError::io(&file, "remove unreadable entry", &e))?;
-                    }
-                    None => {
-                        warn!(entry = %file.display(), "unreadable index entry without its object");
-                    }
-                }
-            }
-        }
-        Ok(indexed)
     }
 
     /// Writes the index entry of an object found on disk without one.
@@ -172,11 +134,7 @@ impl Archive {
             ),
         };
         let entry = ArchivedInstance::new(&header, sha256, meta.len(), received_at, source, site);
-        let dir = self
-            .root
-            .join("index")
-            .join(index_key(&header.sop_instance_uid));
-        self.write_entry(&dir, &entry, false)
+        self.index.append(&entry, false)
     }
 }
 
@@ -195,21 +153,6 @@ fn sha256_of_file(path: &Path) -> Result<String, IngestError> {
         hasher.update(&buf[..n]);
     }
     Ok(hex::encode(hasher.finalize()))
-}
-
-/// The entries of a folder, unsorted; an absent folder has none.
-fn list(dir: &Path) -> Result<Vec<std::path::PathBuf>, IngestError> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(IngestError::io(dir, "list folder", &e)),
-    };
-    entries
-        .map(|e| {
-            e.map(|e| e.path())
-                .map_err(|e| IngestError::io(dir, "list folder", &e))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use archive::recovery::PROVENANCE_UID;
 use archive::{Archive, ArchivedInstance, Source, StoreOutcome};
 use pet::series::open::parse_dicom;
 
-use crate::ingest_support::{Running, data_set_of, pet_files, send_with_dicom_ul};
+use crate::ingest_support::{Running, data_set_of, pet_files, send_with_dicom_ul, sha256_hex};
 
 #[test]
 fn objects_whose_index_entry_was_lost_are_indexed_again_on_open() {
@@ -30,24 +30,26 @@ fn objects_whose_index_entry_was_lost_are_indexed_again_on_open() {
         .unwrap();
     let before = archive.instances().unwrap();
     assert_eq!(before.len(), 4);
+    // The index file of an instance: index/<ab>/<uid>.jsonl, ab from the SHA-256 of the UID.
     let entry_file = |e: &ArchivedInstance| {
+        let shard = &sha256_hex(e.sop_instance_uid.as_bytes())[..2];
         archive
             .root()
             .join("index")
-            .join(&e.sop_instance_uid)
-            .join(format!("{}.json", e.sha256))
+            .join(shard)
+            .join(format!("{}.jsonl", e.sop_instance_uid))
     };
-    // What a power cut can leave: an entry never written (its folder too), an entry
-    // empty, an entry cut short, a temporary file.
-    std::fs::remove_dir_all(entry_file(&before[0]).parent().unwrap()).unwrap();
+    // What a power cut can leave: an entry never written, an entry file empty, a line
+    // cut short (and one cut short, then followed by a later version's line).
+    std::fs::remove_file(entry_file(&before[0])).unwrap();
     std::fs::write(entry_file(&before[1]), b"").unwrap();
-    let cut = std::fs::read(entry_file(&before[2])).unwrap();
-    std::fs::write(entry_file(&before[2]), &cut[..cut.len() / 2]).unwrap();
-    let tmp = entry_file(&before[3])
-        .parent()
-        .unwrap()
-        .join(".x.json.99999999.1.tmp");
-    std::fs::write(&tmp, b"{").unwrap();
+    let line = std::fs::read(entry_file(&before[2])).unwrap();
+    std::fs::write(entry_file(&before[2]), &line[..line.len() / 2]).unwrap();
+    let line = std::fs::read(entry_file(&before[3])).unwrap();
+    let mut cut_then_more = line[..line.len() / 2].to_vec();
+    cut_then_more.extend_from_slice(b"\n{\"not\":\"an entry\"}\n");
+    std::fs::write(entry_file(&before[3]), &cut_then_more).unwrap();
+    assert!(archive.instances().unwrap().is_empty(), "all four lost");
     drop(archive);
 
     let reopened = Archive::open(data.path()).unwrap();
@@ -68,7 +70,12 @@ fn objects_whose_index_entry_was_lost_are_indexed_again_on_open() {
             .iter()
             .any(|e| e.sha256 == imported.sha256 && e.site.as_deref() == Some("UU"))
     );
-    assert!(!tmp.exists(), "temporary file removed");
+    // Opened again, nothing is added twice.
+    drop(reopened);
+    assert_eq!(
+        Archive::open(data.path()).unwrap().instances().unwrap(),
+        after
+    );
 }
 
 #[test]
