@@ -159,10 +159,8 @@ impl Archive {
         let file = file
             .into_inner()
             .map_err(|e| IngestError::io(&path, "write temporary file", e.error()))?;
-        // The data and the size: the name is flushed with its folder once moved into place.
-        file.sync_data()
-            .map_err(|e| IngestError::io(&path, "flush file to disk", &e))?;
-        drop(file);
+        // Not flushed yet: a duplicate never needs to be, and a new object is flushed
+        // together with its folder once moved into place (see `archive`).
         let sha256 = hex::encode(hasher.finalize());
         let header = inspect_file(&path).map_err(|k| IngestError::at(&path, k))?;
         if let Some((instance, class)) = expected
@@ -179,6 +177,7 @@ impl Archive {
             .is_some_and(|p| p.site == site && &p.source == source);
         let object = crate::archive::Complete {
             tmp: path,
+            file,
             sha256,
             size,
             described,

@@ -4,7 +4,9 @@
 //! A received object is flushed to disk, with its folder, before it is acknowledged; its
 //! index entry is written after that without a flush of its own (see `archive`, `index`).
 //! A crash can therefore leave an object without its entry, or its entry cut short, but
-//! never an entry without its object. So that such an object is never missing from
+//! never an entry without its object. It can also leave, under its final name, an object
+//! whose flush had not finished, never acknowledged: its bytes do not hash to its name,
+//! and it is moved aside to `damaged/` rather than indexed. So that such an object is never missing from
 //! what the archive lists, every object carries its provenance (the site it belongs to
 //! and where it came from) in its file meta group, as PS3.10 private information
 //! (0002,0100)/(0002,0102) under [`PROVENANCE_UID`], and [`Archive::open`] indexes every
@@ -30,6 +32,7 @@ use tracing::{info, warn};
 
 use crate::archive::{Archive, ArchivedInstance, Source};
 use crate::error::{IngestError, IngestErrorKind};
+use crate::folders::ensure_dir;
 use crate::header::{open_header, read_header};
 use crate::index::list;
 
@@ -108,9 +111,13 @@ impl Archive {
     fn index_found_object(&self, path: &Path, sha256: &str) -> Result<(), IngestError> {
         let actual = sha256_of_file(path)?;
         if actual != sha256 {
+            let aside = self.set_aside(path)?;
             return Err(IngestError::at(
                 path,
-                IngestErrorKind::Index(format!("content hash is {actual}, not its name")),
+                IngestErrorKind::Index(format!(
+                    "content hash is {actual}, not its name: cut by a crash before it was acknowledged, or damaged; moved to {}",
+                    aside.display()
+                )),
             ));
         }
         let obj = open_header(path).map_err(|k| IngestError::at(path, k))?;
@@ -135,6 +142,25 @@ impl Archive {
         };
         let entry = ArchivedInstance::new(&header, sha256, meta.len(), received_at, source, site);
         self.index.append(&entry, false)
+    }
+}
+
+impl Archive {
+    /// Moves a file out of the objects to `damaged/`, under a name not taken there.
+    fn set_aside(&self, path: &Path) -> Result<std::path::PathBuf, IngestError> {
+        let damaged = self.root.join("damaged");
+        ensure_dir(&damaged)?;
+        let name = path
+            .file_name()
+            .map_or_else(|| "object".into(), |n| n.to_string_lossy().to_string());
+        let mut target = damaged.join(&name);
+        let mut n = 1;
+        while target.exists() {
+            target = damaged.join(format!("{name}.{n}"));
+            n += 1;
+        }
+        fs::rename(path, &target).map_err(|e| IngestError::io(path, "move aside", &e))?;
+        Ok(target)
     }
 }
 
