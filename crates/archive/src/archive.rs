@@ -24,7 +24,7 @@
 //!   readable entry (`recovery`). So the index never names a missing file, and nothing
 //!   acknowledged is ever missing from it. An object begun with [`Archive::begin`] by a
 //!   caller that wrote its own file meta group carries no provenance; its entry is
-//!   flushed before the store returns, as before.
+//!   flushed before the store returns.
 //! - **Duplicates.** A resend of a SOP instance whose data set has the same content as a
 //!   version already stored is a [`StoreOutcome::Duplicate`], whatever its file meta or
 //!   transfer syntax (the rule is in `content`): nothing is written. Identical bytes are
