@@ -3,35 +3,59 @@
 //! Layout under `<data dir>/dicom/`:
 //!
 //! ```text
-//! objects/ab/ab3f…e9.dcm          the exact bytes received, named by their SHA-256
-//! index/<SOPInstanceUID>/<sha256>.json   one entry per (instance, content) received
+//! objects/ab/ab3f…e9.dcm          the bytes stored, named by their SHA-256 (256 shard
+//!                                  folders, made when the archive is opened)
+//! index/cd/<SOPInstanceUID>.jsonl  the versions of one instance, a line each (`index`)
+//! incoming/                        objects being received (see `incoming`)
 //! ```
 //!
-//! - An object is written before its index entry, each atomically (see `atomic`), so the
-//!   index never names a missing or half-written file; a crash between the two leaves an
-//!   unindexed object that the next resend indexes.
-//! - A resend of the same bytes finds its index entry and is a [`StoreOutcome::Duplicate`]:
-//!   nothing is written.
-//! - The same SOPInstanceUID with other bytes is kept beside the first and reported as a
-//!   [`StoreOutcome::Conflict`]; nothing is ever overwritten. For quantification
-//!   [`Archive::series_files`] chooses the first version received; the others wait for a
-//!   person to decide.
-//! - Writers in one process are serialised by a lock; separate processes (an import while
-//!   the receiver runs) can at worst both classify the same new instance as `New`.
+//! - **Durability.** An object streams to a temporary file, which is renamed into its
+//!   shard folder; then the file and the folder are flushed to disk at the same time (the
+//!   folder's flush shared with the other stores in that folder at that moment,
+//!   `dir_sync`), so a store waits for the disk once, not twice. Only when both are done
+//!   does a store return, and only then does the receiver acknowledge. A crash before
+//!   that can leave under its final name a file whose bytes are not all on disk; it was
+//!   never acknowledged, and opening the archive checks the hash of every object without
+//!   an index entry and moves such a file aside (`recovery`). A duplicate is never
+//!   flushed: nothing of it is kept.
+//! - **The index follows the objects.** The entry is appended after the object is in
+//!   place, without a flush of its own: every object carries its provenance in its file
+//!   meta group, and opening the archive indexes any object that a crash left without a
+//!   readable entry (`recovery`). So the index never names a missing file, and nothing
+//!   acknowledged is ever missing from it. An object begun with [`Archive::begin`] by a
+//!   caller that wrote its own file meta group carries no provenance; its entry is
+//!   flushed before the store returns.
+//! - **Duplicates.** A resend of a SOP instance whose data set has the same content as a
+//!   version already stored is a [`StoreOutcome::Duplicate`], whatever its file meta or
+//!   transfer syntax (the rule is in `content`): nothing is written. Identical bytes are
+//!   recognised by their hash alone; other bytes by comparing data set contents.
+//! - **Conflicts.** The same SOPInstanceUID with other content is kept beside the first
+//!   and reported as a [`StoreOutcome::Conflict`]; nothing is ever overwritten. For
+//!   quantification [`Archive::series_files`] chooses the first version received; the
+//!   others wait for a person to decide.
+//! - **Concurrency.** Stores of different SOP instances run in parallel; stores of one
+//!   instance in this process one after the other (`instance_lock`). Separate processes
+//!   (an import while the receiver runs) can at worst both classify the same new
+//!   instance as `New`.
 //! - The received time is read from the system clock unless given
 //!   ([`Archive::store_bytes_at`]): the archive is the I/O edge of this crate.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tracing::warn;
 
-use crate::atomic::{ensure_dir, is_temporary, sync_dir, write_atomically};
+use crate::content::data_set_digest;
+use crate::dir_sync::DirSync;
 use crate::error::{IngestError, IngestErrorKind};
-use crate::header::{DicomHeader, index_key, inspect, is_pet_sop_class};
+use crate::folders::ensure_dir;
+use crate::header::{DicomHeader, inspect, is_pet_sop_class};
+use crate::index::{Index, make_shards};
+use crate::instance_lock::InstanceLocks;
+use crate::recovery::Provenance;
 
 /// Where an object came from, recorded in its index entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,19 +81,21 @@ pub enum Source {
 pub enum StoreOutcome {
     /// A SOP instance not seen before, now stored.
     New,
-    /// The same bytes were already stored for this SOP instance: nothing was written.
+    /// A version of this SOP instance with the same data set content was already stored
+    /// (see `content`): nothing was written.
     Duplicate,
-    /// The SOP instance was already stored with other bytes; this version is kept beside
-    /// the first, which is not replaced.
+    /// The SOP instance was already stored with other content; this version is kept
+    /// beside the first, which is not replaced.
     Conflict,
 }
 
 /// The result of storing one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
-    /// SHA-256 of the stored bytes, lowercase hex.
+    /// SHA-256 of the stored bytes, lowercase hex: for a duplicate, of the version
+    /// already stored.
     pub sha256: String,
-    /// Where the bytes are.
+    /// Where the bytes are (for a duplicate, the version already stored).
     pub path: PathBuf,
     /// SOPInstanceUID (0008,0018).
     pub sop_instance_uid: String,
@@ -128,6 +154,33 @@ pub struct ArchivedInstance {
 }
 
 impl ArchivedInstance {
+    /// The entry of an object described by `header`.
+    pub(crate) fn new(
+        header: &DicomHeader,
+        sha256: &str,
+        size: u64,
+        received_at: DateTime<Utc>,
+        source: Source,
+        site: Option<String>,
+    ) -> Self {
+        Self {
+            sop_instance_uid: header.sop_instance_uid.clone(),
+            sop_class_uid: header.sop_class_uid.clone(),
+            series_instance_uid: header.series_instance_uid.clone(),
+            study_instance_uid: header.study_instance_uid.clone(),
+            modality: header.modality.clone(),
+            transfer_syntax_uid: header.transfer_syntax_uid.clone(),
+            sha256: sha256.to_string(),
+            size,
+            received_at,
+            source,
+            site,
+            patient_id: header.patient_id.clone(),
+            series_date: header.series_date.clone(),
+            series_description: header.series_description.clone(),
+        }
+    }
+
     /// Whether this is a PET image (see `PET_IMAGE_SOP_CLASSES`).
     pub fn is_pet_image(&self) -> bool {
         is_pet_sop_class(&self.sop_class_uid)
@@ -165,18 +218,27 @@ pub struct SeriesSummary {
 pub(crate) struct Complete {
     /// Its temporary file.
     pub tmp: PathBuf,
+    /// The temporary file, open, its bytes written but not flushed.
+    pub file: fs::File,
     /// SHA-256 of its bytes, lowercase hex.
     pub sha256: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Its file meta group holds its provenance (see `recovery`), so its index entry
+    /// needs no flush of its own.
+    pub described: bool,
 }
 
 /// The content-addressed DICOM archive under a data directory.
 #[derive(Debug)]
 pub struct Archive {
     pub(crate) root: PathBuf,
-    /// Serialises the check-then-write of index entries between threads.
-    pub(crate) lock: Mutex<()>,
+    /// Which versions of each SOP instance are held.
+    pub(crate) index: Index,
+    /// Serialises the check-then-write of index entries of one SOP instance.
+    instances: InstanceLocks,
+    /// Shares the flushes of the shard folders between concurrent stores.
+    dir_sync: DirSync,
     /// Where the received time of an object comes from.
     clock: Clock,
     /// The key of PatientID pseudonyms (see `deid`), kept in `dicom/pseudonym.key`.
@@ -198,14 +260,20 @@ impl Archive {
         ensure_dir(&root.join("objects"))?;
         ensure_dir(&root.join("index"))?;
         ensure_dir(&root.join("incoming"))?;
+        make_shards(&root.join("objects"))?;
+        let index = Index::open(root.join("index"))?;
         crate::incoming::clear_incoming(&root.join("incoming"));
         let key = crate::incoming::pseudonym_key(&root)?;
-        Ok(Self {
+        let archive = Self {
             root,
-            lock: Mutex::new(()),
+            index,
+            instances: InstanceLocks::default(),
+            dir_sync: DirSync::default(),
             clock: system_clock,
             key,
-        })
+        };
+        archive.recover()?;
+        Ok(archive)
     }
 
     /// The same archive stamping received objects by `clock` (tests replay a day).
@@ -268,15 +336,19 @@ impl Archive {
         received_at: DateTime<Utc>,
     ) -> Result<Stored, IngestError> {
         let data_set = crate::incoming::data_set_offset(bytes).map_err(IngestError::new)?;
+        let provenance = Provenance {
+            site: site.to_string(),
+            source: source.clone(),
+        };
         let meta = crate::association::part10_file(
             &header.sop_class_uid,
             &header.sop_instance_uid,
             &header.transfer_syntax_uid,
             "",
-            &[],
+            Some(&provenance),
         )
         .map_err(IngestError::new)?;
-        let mut incoming = self.begin(&meta, &header.transfer_syntax_uid)?;
+        let mut incoming = self.begin_described(&meta, &header.transfer_syntax_uid, provenance)?;
         incoming
             .push(&bytes[data_set..])
             .map_err(IngestError::new)?;
@@ -284,7 +356,7 @@ impl Archive {
     }
 
     /// Files a complete object (in the incoming folder) described by `header`: moves it
-    /// into place and writes its index entry.
+    /// into place and writes its index entry, unless it duplicates a stored version.
     pub(crate) fn file_object(
         &self,
         object: &Complete,
@@ -293,48 +365,23 @@ impl Archive {
         site: &str,
         received_at: DateTime<Utc>,
     ) -> Result<Stored, IngestError> {
-        let Complete { tmp, sha256, size } = object;
-        let (sha256, size) = (sha256.clone(), *size);
-        let path = self.object_path(&sha256);
-        let index_dir = self
-            .root
-            .join("index")
-            .join(index_key(&header.sop_instance_uid));
-        let entry_name = format!("{sha256}.json");
-
-        let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
-        let outcome = if index_dir.join(&entry_name).is_file() {
-            StoreOutcome::Duplicate
-        } else if has_entries(&index_dir)? {
-            StoreOutcome::Conflict
-        } else {
-            StoreOutcome::New
-        };
+        let _held = self.instances.lock(&header.sop_instance_uid);
+        let (outcome, sha256) = self.classify(&header.sop_instance_uid, object)?;
         if outcome != StoreOutcome::Duplicate {
-            self.move_object(tmp, &path, size)?;
-            let entry = ArchivedInstance {
-                sop_instance_uid: header.sop_instance_uid.clone(),
-                sop_class_uid: header.sop_class_uid.clone(),
-                series_instance_uid: header.series_instance_uid.clone(),
-                study_instance_uid: header.study_instance_uid.clone(),
-                modality: header.modality.clone(),
-                transfer_syntax_uid: header.transfer_syntax_uid.clone(),
-                sha256: sha256.clone(),
-                size,
+            self.place_object(object, &self.object_path(&sha256))?;
+            let entry = ArchivedInstance::new(
+                header,
+                &sha256,
+                object.size,
                 received_at,
-                source: source.clone(),
-                site: Some(site.to_string()),
-                patient_id: header.patient_id.clone(),
-                series_date: header.series_date.clone(),
-                series_description: header.series_description.clone(),
-            };
-            let json = serde_json::to_vec_pretty(&entry)
-                .map_err(|e| IngestError::at(&index_dir, IngestErrorKind::Index(e.to_string())))?;
-            write_atomically(&index_dir, &entry_name, &json)?;
+                source.clone(),
+                Some(site.to_string()),
+            );
+            self.index.append(&entry, !object.described)?;
         }
         Ok(Stored {
+            path: self.object_path(&sha256),
             sha256,
-            path,
             sop_instance_uid: header.sop_instance_uid.clone(),
             sop_class_uid: header.sop_class_uid.clone(),
             series_instance_uid: header.series_instance_uid.clone(),
@@ -346,43 +393,111 @@ impl Archive {
         })
     }
 
-    /// Moves a received object into place unless a file of the right size is already
-    /// there (an earlier store whose index entry was lost to a crash). A file of another
-    /// size can only be damage from outside the archive and is replaced.
-    fn move_object(&self, tmp: &Path, path: &Path, size: u64) -> Result<(), IngestError> {
+    /// Whether a complete object is a new instance, a duplicate of a stored version (see
+    /// `content`) or a conflicting version; with the hash of the version that stays: the
+    /// stored one for a duplicate, the object's own otherwise.
+    fn classify(
+        &self,
+        sop_instance_uid: &str,
+        object: &Complete,
+    ) -> Result<(StoreOutcome, String), IngestError> {
+        let versions: Vec<String> = self
+            .index
+            .versions(sop_instance_uid)?
+            .into_iter()
+            .map(|v| v.sha256)
+            .collect();
+        if versions.is_empty() {
+            return Ok((StoreOutcome::New, object.sha256.clone()));
+        }
+        if versions.contains(&object.sha256) {
+            return Ok((StoreOutcome::Duplicate, object.sha256.clone()));
+        }
+        // Other bytes: compare contents. Whatever cannot be compared is kept, as a conflict.
+        let conflict = Ok((StoreOutcome::Conflict, object.sha256.clone()));
+        let mine = match data_set_digest(&object.tmp) {
+            Ok(digest) => digest,
+            Err(e) => {
+                warn!(error = %e, "received data set cannot be compared with the stored versions");
+                return conflict;
+            }
+        };
+        for version in versions {
+            match data_set_digest(&self.object_path(&version)) {
+                Ok(digest) if digest == mine => return Ok((StoreOutcome::Duplicate, version)),
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(sha256 = %version, error = %e, "stored version cannot be compared")
+                }
+            }
+        }
+        conflict
+    }
+
+    /// Moves a received object into place, then flushes it and its folder, unless a file
+    /// of the right size is already there (the same object stored by another process, or
+    /// an earlier store whose index entry was lost to a crash), which is flushed in its
+    /// stead. A file of another size can only be damage from outside the archive and is
+    /// replaced.
+    fn place_object(&self, object: &Complete, path: &Path) -> Result<(), IngestError> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| IngestError::at(path, IngestErrorKind::Index("no folder".into())))?;
         match fs::metadata(path) {
-            Ok(meta) if meta.is_file() && meta.len() == size => return Ok(()),
+            Ok(meta) if meta.is_file() && meta.len() == object.size => {
+                let there =
+                    fs::File::open(path).map_err(|e| IngestError::io(path, "open object", &e))?;
+                return self.flush(&there, path, dir);
+            }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(IngestError::io(path, "inspect object", &e)),
         }
-        let dir = path
-            .parent()
-            .ok_or_else(|| IngestError::at(path, IngestErrorKind::Index("no folder".into())))?;
-        ensure_dir(dir)?;
-        fs::rename(tmp, path).map_err(|e| IngestError::io(path, "rename into place", &e))?;
-        sync_dir(dir)
+        let tmp = &object.tmp;
+        if let Err(e) = fs::rename(tmp, path) {
+            if e.kind() != std::io::ErrorKind::NotFound || !tmp.is_file() {
+                return Err(IngestError::io(path, "rename into place", &e));
+            }
+            // The shard folder was removed since the archive was opened.
+            ensure_dir(dir)?;
+            fs::rename(tmp, path).map_err(|e| IngestError::io(path, "rename into place", &e))?;
+        }
+        self.flush(&object.file, path, dir)
+    }
+
+    /// Flushes an object's bytes and its folder's entries to disk at the same time, the
+    /// bytes on a helper thread, the folder on this one (shared with other stores, see
+    /// `dir_sync`): one wait for the disk instead of two. Without a helper thread, one
+    /// after the other.
+    fn flush(&self, file: &fs::File, path: &Path, dir: &Path) -> Result<(), IngestError> {
+        let flush_file = || {
+            file.sync_data()
+                .map_err(|e| IngestError::io(path, "flush object to disk", &e))
+        };
+        std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new()
+                .name("archive-flush".into())
+                .spawn_scoped(scope, flush_file);
+            let folder = self.dir_sync.sync(dir);
+            let bytes = match helper {
+                Ok(helper) => helper.join().unwrap_or_else(|_| {
+                    Err(IngestError::at(
+                        path,
+                        IngestErrorKind::Io {
+                            action: "flush object to disk",
+                            reason: "the flushing thread failed".into(),
+                        },
+                    ))
+                }),
+                Err(_) => flush_file(),
+            };
+            bytes.and(folder)
+        })
     }
 
     /// Every index entry, sorted by SOPInstanceUID, then received time, then hash.
     pub fn instances(&self) -> Result<Vec<ArchivedInstance>, IngestError> {
-        let index = self.root.join("index");
-        let mut out = Vec::new();
-        for dir in sorted_entries(&index)? {
-            if !dir.is_dir() {
-                continue;
-            }
-            for file in sorted_entries(&dir)? {
-                let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if is_temporary(name) || !name.ends_with(".json") {
-                    continue;
-                }
-                let bytes = fs::read(&file).map_err(|e| IngestError::io(&file, "read", &e))?;
-                let entry: ArchivedInstance = serde_json::from_slice(&bytes)
-                    .map_err(|e| IngestError::at(&file, IngestErrorKind::Index(e.to_string())))?;
-                out.push(entry);
-            }
-        }
+        let mut out = self.index.all()?;
         out.sort_by(|a, b| {
             (&a.sop_instance_uid, a.received_at, &a.sha256).cmp(&(
                 &b.sop_instance_uid,
@@ -457,37 +572,4 @@ impl Archive {
         }
         Ok(out)
     }
-}
-
-/// Whether an index folder holds at least one entry.
-fn has_entries(dir: &Path) -> Result<bool, IngestError> {
-    match fs::read_dir(dir) {
-        Ok(entries) => {
-            for entry in entries {
-                let entry = entry.map_err(|e| IngestError::io(dir, "list folder", &e))?;
-                let name = entry.file_name();
-                let name = name.to_string_lossy();
-                if name.ends_with(".json") && !is_temporary(&name) {
-                    return Ok(true);
-                }
-            }
-            Ok(false)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(IngestError::io(dir, "list folder", &e)),
-    }
-}
-
-/// The entries of a folder, sorted by path.
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, IngestError> {
-    let mut out = Vec::new();
-    for entry in fs::read_dir(dir).map_err(|e| IngestError::io(dir, "list folder", &e))? {
-        out.push(
-            entry
-                .map_err(|e| IngestError::io(dir, "list folder", &e))?
-                .path(),
-        );
-    }
-    out.sort();
-    Ok(out)
 }

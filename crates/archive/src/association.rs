@@ -26,6 +26,7 @@ use crate::archive::{Archive, Source, StoreOutcome};
 use crate::dimse::{C_ECHO_RQ, C_STORE_RQ, Command, status};
 use crate::error::IngestErrorKind;
 use crate::incoming::Incoming;
+use crate::recovery::{PROVENANCE_UID, Provenance};
 use crate::scp::{
     IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, STORAGE_SOP_CLASSES, ScpConfig, Sender,
     TRANSFER_SYNTAXES,
@@ -277,7 +278,7 @@ impl Session {
                 let command = Command::parse(&std::mem::take(&mut self.command))?;
                 self.command_context = None;
                 if command.has_data_set() {
-                    let data = begin(&command, context, &self.source, archive);
+                    let data = begin(&command, context, &self.source, &self.site, archive);
                     self.awaiting = Some(Awaiting {
                         context_id: id,
                         command,
@@ -409,6 +410,7 @@ fn begin(
     command: &Command,
     context: &PresentationContextNegotiated,
     source: &Source,
+    site: &str,
     archive: &Archive,
 ) -> Result<Incoming, (u16, String)> {
     let (Some(sop_class), Some(sop_instance)) = (
@@ -436,12 +438,24 @@ fn begin(
         } => calling_ae_title.as_str(),
         Source::Folder { .. } => "",
     };
-    let meta = part10_file(sop_class, sop_instance, transfer_syntax, calling, &[])
-        .map_err(|e| (status::CANNOT_UNDERSTAND, e.to_string()))?;
-    archive.begin(&meta, transfer_syntax).map_err(|e| {
-        error!(error = %e, "cannot start writing a received object");
-        (status::OUT_OF_RESOURCES, e.kind.to_string())
-    })
+    let provenance = Provenance {
+        site: site.to_string(),
+        source: source.clone(),
+    };
+    let meta = part10_file(
+        sop_class,
+        sop_instance,
+        transfer_syntax,
+        calling,
+        Some(&provenance),
+    )
+    .map_err(|e| (status::CANNOT_UNDERSTAND, e.to_string()))?;
+    archive
+        .begin_described(&meta, transfer_syntax, provenance)
+        .map_err(|e| {
+            error!(error = %e, "cannot start writing a received object");
+            (status::OUT_OF_RESOURCES, e.kind.to_string())
+        })
 }
 
 fn protocol(message: impl Into<String>) -> IngestErrorKind {
@@ -452,15 +466,16 @@ fn trim_uid(uid: &str) -> &str {
     uid.trim_end_matches(['\0', ' '])
 }
 
-/// A Part 10 file (PS3.10 §7.1) around a received data set: preamble, `DICM`, a file
-/// meta group naming the SOP class and instance of the command, the transfer syntax of
-/// the presentation context and our implementation, then the data set unchanged.
+/// The start of a Part 10 file (PS3.10 §7.1) for a received data set: preamble, `DICM`
+/// and a file meta group naming the SOP class and instance of the command, the transfer
+/// syntax of the presentation context, our implementation and, when given, the object's
+/// provenance (see `recovery`). The data set follows it unchanged.
 pub(crate) fn part10_file(
     sop_class: &str,
     sop_instance: &str,
     transfer_syntax: &str,
     source_ae_title: &str,
-    data_set: &[u8],
+    provenance: Option<&Provenance>,
 ) -> Result<Vec<u8>, IngestErrorKind> {
     let mut builder = FileMetaTableBuilder::new()
         .media_storage_sop_class_uid(sop_class)
@@ -471,14 +486,18 @@ pub(crate) fn part10_file(
     if !source_ae_title.is_empty() {
         builder = builder.source_application_entity_title(source_ae_title);
     }
+    if let Some(provenance) = provenance {
+        builder = builder
+            .private_information_creator_uid(PROVENANCE_UID)
+            .private_information(provenance.to_private_information()?);
+    }
     let meta = builder
         .build()
         .map_err(|e| protocol(format!("file meta group: {e}")))?;
-    let mut out = Vec::with_capacity(data_set.len() + 512);
+    let mut out = Vec::with_capacity(1024);
     out.resize(128, 0);
     out.extend_from_slice(b"DICM");
     meta.write(&mut out)
         .map_err(|e| protocol(format!("file meta group: {e}")))?;
-    out.extend_from_slice(data_set);
     Ok(out)
 }

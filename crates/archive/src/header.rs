@@ -76,15 +76,25 @@ pub fn inspect(bytes: &[u8]) -> Result<DicomHeader, IngestErrorKind> {
 /// Reads the identifiers of a Part 10 file on disk without reading its pixel data (a
 /// received object may be hundreds of megabytes).
 pub fn inspect_file(path: &std::path::Path) -> Result<DicomHeader, IngestErrorKind> {
-    let obj = dicom_object::OpenFileOptions::new()
+    read_header(&open_header(path)?)
+}
+
+/// A Part 10 file on disk up to its pixel data: the file meta group and the attributes
+/// before (7FE0,0010).
+pub(crate) fn open_header(
+    path: &std::path::Path,
+) -> Result<dicom_object::DefaultDicomObject, IngestErrorKind> {
+    dicom_object::OpenFileOptions::new()
         .read_preamble(dicom_object::file::ReadPreamble::Always)
         .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
         .open_file(path)
-        .map_err(|e| IngestErrorKind::NotDicom(e.to_string()))?;
-    read_header(&obj)
+        .map_err(|e| IngestErrorKind::NotDicom(e.to_string()))
 }
 
-fn read_header(obj: &dicom_object::DefaultDicomObject) -> Result<DicomHeader, IngestErrorKind> {
+/// The identifiers of a parsed object.
+pub(crate) fn read_header(
+    obj: &dicom_object::DefaultDicomObject,
+) -> Result<DicomHeader, IngestErrorKind> {
     let meta = obj.meta();
     let meta_text = |s: &str| {
         let t = s.trim_matches(|c: char| c == ' ' || c == '\0');

@@ -19,6 +19,7 @@ use crate::archive::{Archive, Source, Stored};
 use crate::deid::{Encoding, Filter};
 use crate::error::{IngestError, IngestErrorKind};
 use crate::header::inspect_file;
+use crate::recovery::Provenance;
 
 /// Distinguishes temporary files of concurrent objects.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -47,6 +48,8 @@ impl Write for HashingFile {
 pub struct Incoming {
     filter: Option<Filter<HashingFile>>,
     path: PathBuf,
+    /// The provenance written in its file meta group, when the archive wrote it.
+    provenance: Option<Provenance>,
 }
 
 impl Incoming {
@@ -69,7 +72,31 @@ impl Drop for Incoming {
 impl Archive {
     /// Starts an object: `meta` (preamble, `DICM`, file meta group) is written as is, the
     /// data set that follows in `transfer_syntax` is de-identified as it is pushed.
+    ///
+    /// The object does not carry its provenance (see `recovery`), so its index entry is
+    /// flushed to disk before [`Archive::commit`] returns.
     pub fn begin(&self, meta: &[u8], transfer_syntax: &str) -> Result<Incoming, IngestError> {
+        self.begin_with(meta, transfer_syntax, None)
+    }
+
+    /// [`Archive::begin`] with a `meta` that holds `provenance` (written by
+    /// `association::part10_file`): committed for the same site and source, the object
+    /// describes itself and its index entry needs no flush.
+    pub(crate) fn begin_described(
+        &self,
+        meta: &[u8],
+        transfer_syntax: &str,
+        provenance: Provenance,
+    ) -> Result<Incoming, IngestError> {
+        self.begin_with(meta, transfer_syntax, Some(provenance))
+    }
+
+    fn begin_with(
+        &self,
+        meta: &[u8],
+        transfer_syntax: &str,
+        provenance: Option<Provenance>,
+    ) -> Result<Incoming, IngestError> {
         let enc = Encoding::of(transfer_syntax).ok_or_else(|| {
             IngestError::new(IngestErrorKind::BadAttribute {
                 tag: "TransferSyntaxUID (0002,0010)".into(),
@@ -92,6 +119,7 @@ impl Archive {
         let incoming = |filter| Incoming {
             filter: Some(filter),
             path: path.clone(),
+            provenance: provenance.clone(),
         };
         if let Err(e) = out.write_all(meta) {
             drop(incoming(Filter::new(out, enc, &self.key)));
@@ -131,9 +159,8 @@ impl Archive {
         let file = file
             .into_inner()
             .map_err(|e| IngestError::io(&path, "write temporary file", e.error()))?;
-        file.sync_all()
-            .map_err(|e| IngestError::io(&path, "flush file to disk", &e))?;
-        drop(file);
+        // Not flushed yet: a duplicate never needs to be, and a new object is flushed
+        // together with its folder once moved into place (see `archive`).
         let sha256 = hex::encode(hasher.finalize());
         let header = inspect_file(&path).map_err(|k| IngestError::at(&path, k))?;
         if let Some((instance, class)) = expected
@@ -144,10 +171,16 @@ impl Archive {
                 header.sop_instance_uid, header.sop_class_uid
             ))));
         }
+        let described = incoming
+            .provenance
+            .as_ref()
+            .is_some_and(|p| p.site == site && &p.source == source);
         let object = crate::archive::Complete {
             tmp: path,
+            file,
             sha256,
             size,
+            described,
         };
         self.file_object(&object, &header, source, site, received_at)
     }
@@ -164,12 +197,13 @@ fn owner_only(o: &mut OpenOptions) -> &mut OpenOptions {
     o
 }
 
-/// Removes temporary files a crash left in the incoming folder.
+/// Removes temporary files a crash left in the incoming folder (not those of objects
+/// another running process is receiving).
 pub(crate) fn clear_incoming(dir: &Path) {
     if let Ok(entries) = fs::read_dir(dir) {
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if crate::atomic::is_temporary(&name.to_string_lossy()) {
+            if crate::folders::is_abandoned_temporary(&name.to_string_lossy()) {
                 let _ = fs::remove_file(entry.path());
             }
         }

@@ -3,7 +3,8 @@
 //!
 //! | piece | role |
 //! |---|---|
-//! | [`Archive`] | received bytes stored content-addressed (SHA-256) under `<data dir>/dicom/`, written atomically, indexed by SOPInstanceUID; resends are no-ops, conflicting versions are kept |
+//! | [`Archive`] | received bytes stored content-addressed (SHA-256) under `<data dir>/dicom/`, flushed to disk before they are acknowledged, indexed by SOPInstanceUID; stores of different instances run in parallel; a resend of the same content is a no-op, a conflicting version is kept |
+//! | [`recovery`] | every object carries its provenance, so the index is made whole again when the archive is opened after a crash |
 //! | [`import_folder`] | `her2ex pet import DIR`: every DICOM file under a folder, in sorted order, DICOMDIR and non-DICOM files skipped with the reason |
 //! | [`pull`] | `her2ex pull`: the participants' PET series fetched from a site's Orthanc through its REST API, resuming where the last pull stopped |
 //! | [`scp`] | the C-STORE receiver of `her2ex serve` (dicom-ul), which acknowledges an object only once it is on disk |
@@ -25,14 +26,19 @@
 
 pub mod archive;
 mod association;
-mod atomic;
+mod content;
 pub mod deid;
 pub mod dimse;
+mod dir_sync;
 pub mod error;
+mod folders;
 pub mod header;
 pub mod import;
 mod incoming;
+mod index;
+mod instance_lock;
 pub mod pull;
+pub mod recovery;
 pub mod scp;
 
 pub use archive::{Archive, ArchivedInstance, SeriesSummary, Source, StoreOutcome, Stored};

@@ -271,6 +271,11 @@ impl Scp {
                         warn!(%peer, error = %e, "cannot configure the connection; closed");
                         continue;
                     }
+                    // Each C-STORE-RSP is one small write that the sender waits for: with
+                    // Nagle's algorithm it could wait for the sender's delayed ACK.
+                    if let Err(e) = stream.set_nodelay(true) {
+                        warn!(%peer, error = %e, "cannot turn off Nagle's algorithm");
+                    }
                     if active.load(Ordering::SeqCst) >= self.config.max_associations {
                         warn!(%peer, limit = self.config.max_associations, "association refused: too many at once");
                         refuse_busy(stream);

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{PullError, PullErrorKind};
 use super::orthanc::is_peer_name;
 use crate::archive::Archive;
-use crate::atomic::write_atomically;
+use crate::folders::write_atomically;
 
 /// The content of a state file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
