@@ -74,28 +74,6 @@ pub(crate) fn sync_dir(_dir: &Path) -> Result<(), IngestError> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn temporary_names_are_recognised() {
-        assert!(is_temporary(".abc.dcm.12.0.tmp"));
-        assert!(!is_temporary("abc.dcm"));
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn temporary_files_of_running_processes_are_not_garbage() {
-        let mine = format!(".abc.json.{}.7.tmp", std::process::id());
-        assert!(!is_abandoned_temporary(&mine));
-        // Beyond the largest process id Linux hands out (2^22).
-        assert!(is_abandoned_temporary(".abc.json.99999999.7.tmp"));
-        assert!(is_abandoned_temporary(".99999999.3.tmp"), "incoming names");
-        assert!(!is_abandoned_temporary("abc.json"));
-    }
-}
-
 /// Writes `bytes` to `dir/name` atomically and durably: a temporary file (see the module
 /// documentation) is written and flushed, moved into place, and the folder flushed; a
 /// reader sees the old file or the new one, never a part. For the small state files of
@@ -126,4 +104,26 @@ pub(crate) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(
     }
     written?;
     sync_dir(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_names_are_recognised() {
+        assert!(is_temporary(".abc.dcm.12.0.tmp"));
+        assert!(!is_temporary("abc.dcm"));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn temporary_files_of_running_processes_are_not_garbage() {
+        let mine = format!(".abc.json.{}.7.tmp", std::process::id());
+        assert!(!is_abandoned_temporary(&mine));
+        // Beyond the largest process id Linux hands out (2^22).
+        assert!(is_abandoned_temporary(".abc.json.99999999.7.tmp"));
+        assert!(is_abandoned_temporary(".99999999.3.tmp"), "incoming names");
+        assert!(!is_abandoned_temporary("abc.json"));
+    }
 }
