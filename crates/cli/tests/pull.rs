@@ -7,16 +7,16 @@
 //! traffic on 127.0.0.1 only. Without /usr/sbin/Orthanc the Orthanc test is skipped,
 //! unless HER2EX_REQUIRE_ORTHANC=1 (scripts/test), which makes it fail.
 
-// Shared with the other CLI tests; this one needs only `text`.
+// Shared with the other CLI tests.
 #[allow(dead_code)]
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use archive::Archive;
-use common::text;
+use common::{her2ex_with as her2ex, text};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_her2ex");
@@ -24,35 +24,6 @@ const ORTHANC: &str = "/usr/sbin/Orthanc";
 /// How long Orthanc may take to start or to settle a series (a bound, not a timing).
 const PATIENCE: Duration = Duration::from_secs(120);
 const STEP: Duration = Duration::from_millis(100);
-
-/// Runs `her2ex` on the study in `data`, with `stdin` when given.
-fn her2ex(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .env(
-            "HER2EX_KEY_FILE",
-            data.join("test-keys").join("checkpoint.key"),
-        )
-        .env_remove("HER2EX_PEER_PASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run her2ex");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("wait")
-}
 
 /// A study with site KS and, when `participant`, its first participant KS-001,
 /// registered through the application's write path.

@@ -2,49 +2,12 @@
 //! version and the protocol version they belong to; an amendment names its protocol
 //! version; an APTT limit set both ways is refused naming the keys.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+#[allow(dead_code)]
+mod common;
+
+use common::{her2ex_with as her2ex, text};
 
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_her2ex");
-
-fn her2ex(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        // The study's checkpoint key, kept inside the temporary directory so the test
-        // cleans it up (a real study keeps it beside the data directory).
-        .env(
-            "HER2EX_KEY_FILE",
-            data.join("test-keys").join("checkpoint.key"),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run her2ex");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("wait")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 #[test]
 fn settings_show_and_set_name_the_protocol_version() {

@@ -1,7 +1,7 @@
 //! What the CLI test binaries share.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// Standard output and standard error together, for assertion messages.
 pub fn text(o: &Output) -> String {
@@ -31,7 +31,14 @@ pub fn demo_participants(o: &Output) -> usize {
 /// Runs `her2ex` on the data directory `data`, its checkpoint key inside it (a real study
 /// keeps the key beside the data directory; a test's goes away with its folder).
 pub fn her2ex(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_her2ex"))
+    her2ex_with(data, args, None)
+}
+
+/// [`her2ex`] with `stdin` written to its standard input when given (a password, say).
+/// A PACS password of the environment is not passed on.
+pub fn her2ex_with(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_her2ex"))
         .args(args)
         .arg("--data-dir")
         .arg(data)
@@ -39,6 +46,20 @@ pub fn her2ex(data: &Path, args: &[&str]) -> Output {
             "HER2EX_KEY_FILE",
             data.join("test-keys").join("checkpoint.key"),
         )
-        .output()
-        .expect("run her2ex")
+        .env_remove("HER2EX_PEER_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run her2ex");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("wait")
 }
