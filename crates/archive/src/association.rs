@@ -8,6 +8,7 @@
 //! the middle of a data set therefore loses only the unacknowledged object, whose
 //! temporary file is removed.
 
+use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
@@ -26,6 +27,7 @@ use crate::archive::{Archive, Source, StoreOutcome};
 use crate::dimse::{C_ECHO_RQ, C_STORE_RQ, Command, status};
 use crate::error::IngestErrorKind;
 use crate::incoming::Incoming;
+use crate::receipt::{Receipt, ReceiptSink};
 use crate::recovery::{PROVENANCE_UID, Provenance};
 use crate::scp::{
     IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, STORAGE_SOP_CLASSES, ScpConfig, Sender,
@@ -117,10 +119,11 @@ pub(crate) fn serve(
     senders: &[Sender],
     archive: &Archive,
     limits: Limits,
+    receipts: Option<&ReceiptSink>,
 ) {
     let span = info_span!("dicom_association", %peer);
     let _entered = span.enter();
-    let mut association = match options.establish(stream) {
+    let association = match options.establish(stream) {
         Ok(association) => association,
         Err(e) => {
             warn!(error = %e, "association not established");
@@ -135,10 +138,24 @@ pub(crate) fn serve(
         return;
     };
     info!(calling_ae_title = %calling, %site, "association established");
+    let now = archive.now();
     let mut session = Session {
         source: Source::Network {
+            calling_ae_title: calling.clone(),
+            peer: peer.to_string(),
+        },
+        receipt: Receipt {
             calling_ae_title: calling,
             peer: peer.to_string(),
+            site: site.clone(),
+            started_at: now,
+            ended_at: now,
+            ended: String::new(),
+            new: 0,
+            duplicate: 0,
+            conflict: 0,
+            refused: 0,
+            series: BTreeMap::new(),
         },
         site,
         limits,
@@ -146,16 +163,31 @@ pub(crate) fn serve(
         command_context: None,
         awaiting: None,
     };
+    let ended = converse(association, &mut session, archive);
+    let mut receipt = session.receipt;
+    receipt.ended = ended.to_string();
+    receipt.ended_at = archive.now();
+    if let Some(sink) = receipts {
+        sink(receipt);
+    }
+}
+
+/// Serves an established association until it ends; how it ended.
+fn converse(
+    mut association: dicom_ul::association::ServerAssociation<TcpStream>,
+    session: &mut Session,
+    archive: &Archive,
+) -> &'static str {
     loop {
         let pdu = match association.receive() {
             Ok(pdu) => pdu,
             Err(e) => {
                 if session.awaiting.is_some() || session.command_context.is_some() {
                     warn!(error = %e, "association broken during a transfer; the unacknowledged object is discarded");
-                } else {
-                    warn!(error = %e, "association ended without release");
+                    return "broken during a transfer";
                 }
-                return;
+                warn!(error = %e, "association ended without release");
+                return "ended without release";
             }
         };
         match pdu {
@@ -176,13 +208,13 @@ pub(crate) fn serve(
                             };
                             if let Err(e) = association.send(&pdu) {
                                 warn!(error = %e, "cannot send the response; association closed");
-                                return;
+                                return "closed: a response could not be sent";
                             }
                         }
                         Err(e) => {
                             warn!(error = %e, "protocol error; association aborted");
                             let _ = association.abort();
-                            return;
+                            return "aborted: protocol error";
                         }
                     }
                 }
@@ -195,16 +227,16 @@ pub(crate) fn serve(
                     warn!("association released in the middle of a data set, which is discarded");
                 }
                 info!("association released");
-                return;
+                return "released";
             }
             Pdu::AbortRQ { source } => {
                 warn!(?source, "association aborted by the peer");
-                return;
+                return "aborted by the sender";
             }
             other => {
                 warn!(pdu = %other.short_description(), "unexpected PDU; association aborted");
                 let _ = association.abort();
-                return;
+                return "aborted: unexpected PDU";
             }
         }
     }
@@ -230,6 +262,8 @@ enum DataSet {
 /// The DIMSE state of one association.
 struct Session {
     source: Source,
+    /// What this association delivered so far.
+    receipt: Receipt,
     /// The site of the sender, recorded with every object.
     site: String,
     limits: Limits,
@@ -331,7 +365,7 @@ impl Session {
     }
 
     /// The response to a complete request.
-    fn answer(&self, command: &Command, data: DataSet, archive: &Archive) -> Command {
+    fn answer(&mut self, command: &Command, data: DataSet, archive: &Archive) -> Command {
         match command.command_field {
             C_ECHO_RQ => {
                 debug!("C-ECHO answered");
@@ -352,7 +386,26 @@ impl Session {
     }
 
     /// Stores a C-STORE data set; returns the status and, for failures, a comment.
-    fn store(&self, command: &Command, data: DataSet, archive: &Archive) -> (u16, Option<String>) {
+    fn store(
+        &mut self,
+        command: &Command,
+        data: DataSet,
+        archive: &Archive,
+    ) -> (u16, Option<String>) {
+        let answer = self.store_data_set(command, data, archive);
+        if answer.0 != status::SUCCESS {
+            self.receipt.refused += 1;
+        }
+        answer
+    }
+
+    /// [`Session::store`] before the receipt counts it.
+    fn store_data_set(
+        &mut self,
+        command: &Command,
+        data: DataSet,
+        archive: &Archive,
+    ) -> (u16, Option<String>) {
         let fail = |code: u16, reason: String| {
             warn!(status = format!("0x{code:04X}"), %reason, "C-STORE refused");
             (code, Some(reason))
@@ -380,6 +433,8 @@ impl Session {
         );
         match stored {
             Ok(stored) => {
+                self.receipt
+                    .stored(stored.outcome, &stored.series_instance_uid);
                 match stored.outcome {
                     StoreOutcome::New => {
                         info!(sop_instance_uid = %stored.sop_instance_uid, series = %stored.series_instance_uid, "stored")

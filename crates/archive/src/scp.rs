@@ -29,6 +29,7 @@ use tracing::{error, info, warn};
 use crate::archive::Archive;
 use crate::association::{self, Limits};
 use crate::error::{IngestError, IngestErrorKind};
+use crate::receipt::ReceiptSink;
 
 /// The AE title the receiver answers to unless configured otherwise.
 pub const DEFAULT_AE_TITLE: &str = "HER2EX";
@@ -203,12 +204,23 @@ impl Shutdown {
 }
 
 /// A receiver bound to its port, not yet accepting.
-#[derive(Debug)]
 pub struct Scp {
     listener: TcpListener,
     local_addr: SocketAddr,
     config: ScpConfig,
     archive: Arc<Archive>,
+    /// Where each association's receipt goes when it ends.
+    receipts: Option<ReceiptSink>,
+}
+
+impl std::fmt::Debug for Scp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scp")
+            .field("local_addr", &self.local_addr)
+            .field("config", &self.config)
+            .field("receipts", &self.receipts.is_some())
+            .finish()
+    }
 }
 
 impl Scp {
@@ -233,7 +245,15 @@ impl Scp {
             local_addr,
             config,
             archive,
+            receipts: None,
         })
+    }
+
+    /// The same receiver, handing the receipt of every established association to `sink`
+    /// when it ends (the application records it in the audit trail).
+    pub fn with_receipts(mut self, sink: ReceiptSink) -> Self {
+        self.receipts = Some(sink);
+        self
     }
 
     /// The address actually listened on (the port chosen when 0 was asked).
@@ -286,12 +306,21 @@ impl Scp {
                     let config = Arc::clone(&config);
                     let senders = Arc::clone(&senders);
                     let archive = Arc::clone(&self.archive);
+                    let receipts = self.receipts.clone();
                     let spawned = thread::Builder::new()
                         .name(format!("dicom-association-{next_id}"))
                         .spawn(move || {
                             let _guard = guard;
                             let options = association::options(&config, &senders, peer);
-                            association::serve(stream, peer, &options, &senders, &archive, limits)
+                            association::serve(
+                                stream,
+                                peer,
+                                &options,
+                                &senders,
+                                &archive,
+                                limits,
+                                receipts.as_ref(),
+                            )
                         });
                     if let Err(e) = spawned {
                         error!(%peer, error = %e, "cannot start a thread for the association");

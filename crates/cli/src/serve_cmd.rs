@@ -125,7 +125,11 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<u8> {
 
 /// Starts the DICOM receiver on its own threads; stored files land in the data
 /// directory's archive.
-fn start_receiver(a: &ServeArgs, archive: Arc<Archive>) -> anyhow::Result<Shutdown> {
+fn start_receiver(
+    a: &ServeArgs,
+    archive: Arc<Archive>,
+    receipts: archive::ReceiptSink,
+) -> anyhow::Result<Shutdown> {
     let mut config = ScpConfig::new(a.ae_title.clone(), a.dicom_listen);
     for sender in &a.dicom_senders {
         config = config.allow(Sender::parse(sender)?);
@@ -139,7 +143,8 @@ fn start_receiver(a: &ServeArgs, archive: Arc<Archive>) -> anyhow::Result<Shutdo
         );
     }
     let scp = Scp::bind(config, archive)
-        .with_context(|| format!("starting the DICOM receiver on {}", a.dicom_listen))?;
+        .with_context(|| format!("starting the DICOM receiver on {}", a.dicom_listen))?
+        .with_receipts(receipts);
     println!(
         "DICOM receiver (C-STORE) at {} with AE title {}",
         scp.local_addr(),
@@ -220,7 +225,20 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
     let receiver = if a.no_dicom {
         None
     } else {
-        Some(start_receiver(a, archive)?)
+        // Each association's receipt is recorded in the audit trail as it ends.
+        let (sender, mut queued) = tokio::sync::mpsc::unbounded_channel::<archive::Receipt>();
+        let trial = state.trial.clone();
+        tokio::spawn(async move {
+            while let Some(receipt) = queued.recv().await {
+                if let Err(e) = trial.record_receipt(&receipt).await {
+                    tracing::error!(error = %e.explain(), ?receipt, "a DICOM receipt was not recorded");
+                }
+            }
+        });
+        let sink: archive::ReceiptSink = Arc::new(move |receipt| {
+            let _ = sender.send(receipt);
+        });
+        Some(start_receiver(a, archive, sink)?)
     };
     let worker = (!a.no_worker).then(|| {
         let trial = state.trial.clone();

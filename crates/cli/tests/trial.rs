@@ -602,6 +602,25 @@ fn a_scanner_sends_a_series_to_serve_and_a_folder_import_finds_it_stored() {
         .output()
         .unwrap();
     assert!(!o.status.success(), "a sender not allowed was served");
+    // The association is in the audit trail as the receiver's receipt: who sent, from
+    // where, for which site, what was stored and how it ended. The refused attempts never
+    // became associations and left none.
+    let receipt = receipt_recorded(dir.path());
+    assert_eq!(receipt.meta.actor, "system:dicom-receiver");
+    assert_eq!(receipt.meta.site.as_deref(), Some("KS"));
+    let r = &receipt.payload;
+    assert_eq!(r["calling_ae_title"], "SCANNER");
+    assert!(r["peer"].as_str().unwrap().starts_with("127.0.0.1:"), "{r}");
+    assert_eq!(r["site"], "KS");
+    assert_eq!(r["ended"], "released");
+    assert_eq!(r["new"], files.len());
+    assert_eq!(
+        (r["duplicate"].as_u64(), r["refused"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let by_series = r["series"].as_object().unwrap();
+    assert_eq!(by_series.len(), 1);
+    assert_eq!(by_series.values().next().unwrap(), files.len());
     // Every instance is in the archive, and the received series quantifies to the
     // reference SUV (the DRO's maximum inside the body is 4.00).
     let objects = dir.path().join("dicom").join("objects");
@@ -660,6 +679,26 @@ fn a_scanner_sends_a_series_to_serve_and_a_folder_import_finds_it_stored() {
         (again["new"].as_u64(), again["duplicate"].as_u64()),
         (Some(0), Some(files.len() as u64))
     );
+}
+
+/// The one receipt the receiver recorded (it is written as the association ends, so the
+/// test waits for it, at most ten seconds).
+fn receipt_recorded(data: &Path) -> store::RecordedEvent {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let db = data.join(store::SQLITE_FILE_NAME);
+        let store = store::Store::open(db.to_str().unwrap()).await.unwrap();
+        for _ in 0..100 {
+            let mut receipts = store.read_stream("dicom-receipts").await.unwrap();
+            if !receipts.is_empty() {
+                assert_eq!(receipts.len(), 1, "one association, one receipt");
+                assert_eq!(receipts[0].kind, "dicom_association_received");
+                return receipts.remove(0);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no receipt recorded within ten seconds");
+    })
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

@@ -59,6 +59,7 @@ pub mod oversight;
 pub mod overview;
 pub mod participants;
 pub mod pet_response;
+pub mod receipts;
 pub mod response;
 pub mod roles;
 pub mod sessions;
