@@ -2,10 +2,14 @@
 //! check (and its alarm when a row is edited behind the application's back), and a
 //! server killed with SIGKILL in the middle of a burst of writes.
 
+#[allow(dead_code)]
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::{her2ex_with as her2ex, text};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_her2ex");
@@ -14,38 +18,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_her2ex");
 /// cleans it up (a real study keeps it beside the data directory, see `--key-file`).
 fn key_file(data: &Path) -> std::path::PathBuf {
     data.join("test-keys").join("checkpoint.key")
-}
-
-fn her2ex(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .env("HER2EX_KEY_FILE", key_file(data))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run her2ex");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("wait")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn setup(data: &Path) {
