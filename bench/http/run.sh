@@ -30,9 +30,11 @@ cleanup() {
 trap cleanup EXIT
 
 echo "bench-admin-pw1" | $bin init --data-dir "$data" --password-stdin >/dev/null
-# Study ids have three digits (at most 999 per site), so the load spreads over 26 sites,
+# Study ids have three digits (at most 999 per site), so the load spreads over enough
+# sites for 6 000 registrations a second for the whole run (26 per letter: BA…BZ, CA…),
 # each with its own nurse; the requests take turns among their sessions.
-sites=$(python3 -c 'print(" ".join("B" + chr(65 + i) for i in range(26)))')
+nsites=$(( (6000 * duration + 998) / 999 ))
+sites=$(python3 -c "import sys; n=int(sys.argv[1]); print(' '.join(chr(66 + i // 26) + chr(65 + i % 26) for i in range(max(n, 26))))" "$nsites")
 for s in $sites; do
   $bin site add "$s" "Bench site $s" --data-dir "$data" >/dev/null
   echo "bench-nurse-pw1" | $bin user add "nurse-${s,,}" --role research_nurse --site "$s" --password-stdin --data-dir "$data" >/dev/null

@@ -82,7 +82,8 @@ pub use jobs::{ImagingJob, JobState, NewImagingJob};
 pub use lists::{MAX_PAGE_SIZE, ParticipantListRow, ParticipantQuery, VisitQuery};
 pub use model::{
     Appended, Backend, BadEvent, ChainReport, CredentialRow, EventMeta, NewEvent, ParticipantRow,
-    Projection, RecordedEvent, SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
+    Projection, RecordedEvent, SessionAccount, SessionRow, SiteRow, StreamAppend, UserRow,
+    VisitRow, VisitSchedule,
 };
 pub use store::{SQLITE_FILE_NAME, Store};
 pub use visits::VisitStatus;

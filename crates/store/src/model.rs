@@ -238,6 +238,18 @@ pub struct SessionRow {
     pub last_seen_at: DateTime<Utc>,
 }
 
+/// A login session with what a request needs to know of its user, read in one statement
+/// ([`crate::Store::session_account`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionAccount {
+    /// The session.
+    pub session: SessionRow,
+    /// Its user's read row; `None` if the user is gone from the users table.
+    pub user: Option<UserRow>,
+    /// Whether the user must change her password before anything else.
+    pub must_change_password: bool,
+}
+
 /// The result of walking the whole hash chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainReport {

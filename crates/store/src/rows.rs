@@ -9,7 +9,8 @@ use crate::error::StoreError;
 use crate::hash::parse_timestamp;
 use crate::lists::ParticipantListRow;
 use crate::model::{
-    CredentialRow, EventMeta, ParticipantRow, RecordedEvent, SessionRow, SiteRow, UserRow, VisitRow,
+    CredentialRow, EventMeta, ParticipantRow, RecordedEvent, SessionAccount, SessionRow, SiteRow,
+    UserRow, VisitRow,
 };
 
 /// Columns of `events`, in the order of [`EventTuple`].
@@ -272,6 +273,43 @@ pub(crate) fn session(t: SessionTuple) -> Result<SessionRow, StoreError> {
         created_at,
         expires_at,
         last_seen_at,
+    })
+}
+
+/// One session joined with its user and credential (see `session_account`), undecoded.
+pub(crate) type SessionAccountTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<bool>,
+    Option<bool>,
+    Option<bool>,
+);
+
+pub(crate) fn session_account(t: SessionAccountTuple) -> Result<SessionAccount, StoreError> {
+    let (hash, username, csrf, created, expires, seen, name, role, site, active, locked, must) = t;
+    let session = session((hash, username.clone(), csrf, created, expires, seen))?;
+    let user = match (name, role, active, locked) {
+        (Some(display_name), Some(role), Some(active), Some(locked)) => Some(UserRow {
+            username,
+            display_name,
+            role,
+            site,
+            active,
+            locked,
+        }),
+        _ => None,
+    };
+    Ok(SessionAccount {
+        session,
+        user,
+        must_change_password: must.unwrap_or(false),
     })
 }
 

@@ -12,7 +12,8 @@ use crate::jobs::{ImagingJob, JobState, NewImagingJob};
 use crate::lists::{self, ParticipantListRow, ParticipantQuery, VisitQuery};
 use crate::model::{
     Appended, Backend, ChainReport, CredentialRow, EventMeta, NewEvent, ParticipantRow, Projection,
-    RecordedEvent, SessionRow, SiteRow, StreamAppend, UserRow, VisitRow, VisitSchedule,
+    RecordedEvent, SessionAccount, SessionRow, SiteRow, StreamAppend, UserRow, VisitRow,
+    VisitSchedule,
 };
 use crate::request::{Expected, Part};
 use crate::verify::ChainWalker;
@@ -275,6 +276,16 @@ impl Store {
         dispatch!(self.stream_version(stream))
     }
 
+    /// The current versions of two streams, read together (0 for one that does not
+    /// exist): what a cache of folded streams checks before each use.
+    pub async fn stream_versions(
+        &self,
+        first: &str,
+        second: &str,
+    ) -> Result<(i64, i64), StoreError> {
+        dispatch!(self.stream_versions(first, second))
+    }
+
     /// Re-reads the whole log in seq order and re-computes every hash and link.
     ///
     /// A broken chain is a report, not an error: [`ChainReport::first_bad`] names the
@@ -505,6 +516,15 @@ impl Store {
     /// A login session by its token hash, whether expired or not.
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, StoreError> {
         dispatch!(self.session(token_hash))
+    }
+
+    /// A login session with its user's row and whether her password must change, in one
+    /// read; whether expired or not.
+    pub async fn session_account(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<SessionAccount>, StoreError> {
+        dispatch!(self.session_account(token_hash))
     }
 
     /// Ends a login session; ending one that does not exist is not an error.

@@ -370,8 +370,7 @@ impl Trial {
 
     /// The settings in force.
     pub async fn settings(&self) -> Result<protocol::Settings> {
-        let events = self.store().read_stream("settings").await?;
-        let settings = settings_from(&events)?;
+        let settings = self.folded_settings().await?;
         self.follow_zone(SiteZone(settings.site_time_zone.0));
         Ok(settings)
     }

@@ -52,6 +52,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod figures;
+mod folded;
 pub mod imaging;
 pub mod jobs;
 pub mod journey;
@@ -97,6 +98,9 @@ pub struct Trial {
     throttle: Arc<signin::Throttle>,
     /// Wakes this process's imaging workers when a job is queued here.
     job_queued: Arc<tokio::sync::Notify>,
+    /// The settings and study-wide oversight as last folded, and the study numbers
+    /// handed out (see `folded`), shared by every clone.
+    folded: Arc<folded::Folded>,
 }
 
 impl Trial {
@@ -113,6 +117,7 @@ impl Trial {
             policy: Arc::new(AccountPolicy::default()),
             throttle: Arc::new(signin::Throttle::default()),
             job_queued: Arc::new(tokio::sync::Notify::new()),
+            folded: Arc::default(),
         }
     }
 

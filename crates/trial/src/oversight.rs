@@ -306,13 +306,7 @@ impl Trial {
     /// The whole study's freeze or lock with the version of its stream (send it as the
     /// expected version of the next study-wide hold).
     pub async fn study_oversight_versioned(&self) -> Result<(StudyOversight, i64)> {
-        let events = self.store().read_stream(STUDY_STREAM).await?;
-        let version = events.last().map(|e| e.version).unwrap_or(0);
-        let decoded = events
-            .iter()
-            .map(decode_event)
-            .collect::<Result<Vec<_>>>()?;
-        Ok((oversight::fold_study(decoded.iter()), version))
+        self.folded_study().await
     }
 
     /// Freezes, locks, unlocks or unfreezes the whole study. An unlock voids every

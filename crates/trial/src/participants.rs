@@ -13,7 +13,7 @@ use crate::access::{Actor, User};
 use crate::commands::{self, CommandSpec};
 use crate::error::{Error, Result};
 use crate::roles::Capability;
-use crate::write::{Written, participant_stream};
+use crate::write::{Loaded, Written, participant_stream};
 
 /// Rows per page when the caller does not say.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -296,13 +296,12 @@ impl Trial {
         site: &str,
         reg: &Registration,
     ) -> Result<Written> {
-        if self.store().site(site).await?.is_none() {
-            return Err(Error::NotFound(format!("no site {site}")));
-        }
-        let mut number = self.store().count_participants(site).await? + 1;
-        // Another registration may take the number first: the store refuses the second
-        // (the stream exists), and we move past every number taken meanwhile.
+        self.require_site(site).await?;
+        // Registrations at one site in the same moment take consecutive numbers (see
+        // `folded`); another process may still take a number first: the store refuses
+        // the second (the stream exists), and the next number is tried.
         for _ in 0..100 {
+            let number = self.take_study_number(site).await?;
             let study_id = format!("{site}-{number:03}");
             let command = Command::RegisterParticipant(protocol::RegisterParticipant {
                 site: site.to_string(),
@@ -310,12 +309,22 @@ impl Trial {
                 year_of_birth: reg.year_of_birth,
                 sex: reg.sex,
             });
-            match self.execute(actor, &study_id, 0, &command, None).await {
-                Err(Error::Conflict { .. }) => {
-                    let taken = self.store().count_participants(site).await?;
-                    number = (number + 1).max(taken + 1);
+            // A new stream: nothing to load; the store refuses it if it exists.
+            let loaded = Loaded {
+                participant: protocol::fold(std::iter::empty()),
+                version: 0,
+                events: Vec::new(),
+            };
+            match self
+                .execute_on(actor, &study_id, loaded, 0, &command, None)
+                .await
+            {
+                Err(Error::Conflict { .. }) => self.numbers_taken_elsewhere(site).await?,
+                Err(other) => {
+                    self.give_back_study_number(site, number);
+                    return Err(other);
                 }
-                other => return other,
+                Ok(written) => return Ok(written),
             }
         }
         Err(Error::internal(

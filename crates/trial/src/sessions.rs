@@ -204,9 +204,14 @@ impl Trial {
     /// from, for the audit trail of what the session does.
     pub async fn session(&self, token: &str, client: Option<&str>) -> Result<Session> {
         let hash = token_hash(token);
-        let session = self
+        // One read: the session, its user and her credential's state.
+        let store::SessionAccount {
+            session,
+            user,
+            must_change_password,
+        } = self
             .store()
-            .session(&hash)
+            .session_account(&hash)
             .await?
             .ok_or(Error::Unauthenticated)?;
         let now = self.now();
@@ -215,17 +220,9 @@ impl Trial {
             self.store().delete_session(&hash).await?;
             return Err(Error::Unauthenticated);
         }
-        let row = self
-            .store()
-            .user(&session.username)
-            .await?
+        let row = user
             .filter(|u| u.active && !u.locked)
             .ok_or(Error::Unauthenticated)?;
-        let must_change_password = self
-            .store()
-            .credential(&session.username)
-            .await?
-            .is_some_and(|c| c.must_change);
         if now - session.last_seen_at >= TOUCH_AFTER {
             self.store().touch_session(&hash, now).await?;
         }

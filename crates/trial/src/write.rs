@@ -175,8 +175,8 @@ impl Trial {
             });
         }
         let now = self.now();
-        let settings = self.settings().await?;
-        let study = self.study_oversight().await?;
+        let (settings, study) = self.decision_context().await?;
+        self.follow_zone(crate::clock::SiteZone(settings.site_time_zone.0));
         let events = protocol::decide_in(&loaded.participant, &study, command, now, &settings)?;
         let mut participant = loaded.participant;
         for e in &events {

@@ -37,16 +37,17 @@ macro_rules! shared_queries {
         use $crate::hash::{self, canonical_json, format_timestamp};
         use $crate::lists::{Filter, ParticipantListRow, ParticipantQuery, VisitQuery};
         use $crate::model::{
-            CredentialRow, ParticipantRow, RecordedEvent, SessionRow, SiteRow, UserRow, VisitRow,
+            CredentialRow, ParticipantRow, RecordedEvent, SessionAccount, SessionRow, SiteRow,
+            UserRow, VisitRow,
         };
         use $crate::plan::{Plan, Start};
         use $crate::queries::write::{ROWS_PER_STATEMENT, placeholders, value_rows};
         use $crate::request::Request;
         use $crate::rows::{
             self, CredentialTuple, EventTuple, ParticipantListTuple, ParticipantTuple, RawEvent,
-            SessionTuple, SiteTuple, UserTuple, VisitTuple, credential_columns, event_columns,
-            participant_columns, participant_list_columns, session_columns, user_columns,
-            visit_columns,
+            SessionAccountTuple, SessionTuple, SiteTuple, UserTuple, VisitTuple,
+            credential_columns, event_columns, participant_columns, participant_list_columns,
+            session_columns, user_columns, visit_columns,
         };
         use $crate::visits;
 

@@ -55,6 +55,23 @@ macro_rules! read_queries {
             )
         }
 
+        /// The current versions of two streams, in one statement (0 for a stream that
+        /// does not exist).
+        pub(crate) async fn stream_versions(
+            pool: &Pool<Db>,
+            first: &str,
+            second: &str,
+        ) -> Result<(i64, i64), StoreError> {
+            Ok(sqlx::query_as(
+                "SELECT (SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = $1), \
+                 (SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = $2)",
+            )
+            .bind(first)
+            .bind(second)
+            .fetch_one(pool)
+            .await?)
+        }
+
         /// The chain head as recorded: `(seq, hash)` of the last event.
         pub(crate) async fn chain_head(pool: &Pool<Db>) -> Result<(i64, String), StoreError> {
             Ok(
@@ -234,6 +251,27 @@ macro_rules! read_queries {
             .fetch_optional(pool)
             .await?;
             row.map(rows::session).transpose()
+        }
+
+        /// One login session with its user's row and whether her password must change,
+        /// in one statement: the read every signed-in request starts with.
+        pub(crate) async fn session_account(
+            pool: &Pool<Db>,
+            token_hash: &str,
+        ) -> Result<Option<SessionAccount>, StoreError> {
+            let row: Option<SessionAccountTuple> = sqlx::query_as(
+                "SELECT s.token_hash, s.username, s.csrf_token, s.created_at, s.expires_at, \
+                 s.last_seen_at, u.display_name, u.role, u.site, u.active, u.locked, \
+                 c.must_change \
+                 FROM sessions s \
+                 LEFT JOIN users u ON u.username = s.username \
+                 LEFT JOIN credentials c ON c.username = s.username \
+                 WHERE s.token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?;
+            row.map(rows::session_account).transpose()
         }
 
         /// Ends a login session (no error if it does not exist).

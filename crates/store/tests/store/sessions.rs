@@ -1,7 +1,7 @@
 //! Login sessions: stored, found, ended, purged.
 
 use chrono::Duration;
-use store::{SessionRow, Store};
+use store::{CredentialRow, Projection, SessionRow, Store};
 
 use crate::support::{self, event, meta, store_tests, t0};
 
@@ -9,6 +9,8 @@ store_tests!(
     sessions_round_trip_and_end,
     expired_sessions_are_purged_and_live_ones_kept,
     a_session_needs_an_existing_user_and_a_new_token,
+    a_session_is_read_with_its_user_and_her_password_state,
+    two_streams_versions_are_read_together,
 );
 
 fn session(token: &str, expires_in: Duration) -> SessionRow {
@@ -104,5 +106,78 @@ async fn a_session_needs_an_existing_user_and_a_new_token(store: Store) {
     assert_eq!(
         kept.expires_at,
         store::hash::truncate_to_micros(t0() + Duration::hours(1))
+    );
+}
+
+async fn a_session_is_read_with_its_user_and_her_password_state(store: Store) {
+    with_user(&store).await;
+    store
+        .create_session(&session("tok1", Duration::hours(8)))
+        .await
+        .unwrap();
+    // No credential yet: nothing to change.
+    let found = store.session_account("tok1").await.unwrap().unwrap();
+    assert_eq!(found.session, store.session("tok1").await.unwrap().unwrap());
+    assert_eq!(found.user, store.user("anna").await.unwrap());
+    assert!(!found.must_change_password);
+
+    let credential = |must_change| {
+        Projection::Credential(CredentialRow {
+            username: "anna".into(),
+            password_hash: "$argon2id$test".into(),
+            must_change,
+            failures: 0,
+        })
+    };
+    store
+        .append(
+            "user:anna",
+            1,
+            &[event("PasswordSet", 1)],
+            &meta(),
+            &[credential(true)],
+        )
+        .await
+        .unwrap();
+    let found = store.session_account("tok1").await.unwrap().unwrap();
+    assert!(found.must_change_password);
+    assert_eq!(found.user.unwrap().site.as_deref(), Some("SE01"));
+    store
+        .append(
+            "user:anna",
+            2,
+            &[event("PasswordSet", 2)],
+            &meta(),
+            &[credential(false)],
+        )
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .session_account("tok1")
+            .await
+            .unwrap()
+            .unwrap()
+            .must_change_password
+    );
+    assert!(store.session_account("other").await.unwrap().is_none());
+}
+
+async fn two_streams_versions_are_read_together(store: Store) {
+    support::append_n(&store, "settings", 3).await;
+    support::append_n(&store, "study/oversight", 1).await;
+    assert_eq!(
+        store
+            .stream_versions("settings", "study/oversight")
+            .await
+            .unwrap(),
+        (3, 1)
+    );
+    assert_eq!(
+        store
+            .stream_versions("study/oversight", "nothing")
+            .await
+            .unwrap(),
+        (1, 0)
     );
 }
