@@ -182,7 +182,7 @@ impl Trial {
             })
             .filter(|row| site.as_deref().is_none_or(|s| row.site == s))
             .collect();
-        rows.sort_by(|a, b| b.seq.cmp(&a.seq));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.seq));
         let total = rows.len() as u64;
         let rows = rows
             .into_iter()
