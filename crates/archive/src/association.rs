@@ -8,7 +8,6 @@
 //! the middle of a data set therefore loses only the unacknowledged object, whose
 //! temporary file is removed.
 
-use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
@@ -27,7 +26,7 @@ use crate::archive::{Archive, Source, StoreOutcome};
 use crate::dimse::{C_ECHO_RQ, C_STORE_RQ, Command, status};
 use crate::error::IngestErrorKind;
 use crate::incoming::Incoming;
-use crate::receipt::{Receipt, ReceiptSink};
+use crate::receipt::{Receipt, ReceiptSink, Via};
 use crate::recovery::{PROVENANCE_UID, Provenance};
 use crate::scp::{
     IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, STORAGE_SOP_CLASSES, ScpConfig, Sender,
@@ -144,19 +143,14 @@ pub(crate) fn serve(
             calling_ae_title: calling.clone(),
             peer: peer.to_string(),
         },
-        receipt: Receipt {
-            calling_ae_title: calling,
-            peer: peer.to_string(),
-            site: site.clone(),
-            started_at: now,
-            ended_at: now,
-            ended: String::new(),
-            new: 0,
-            duplicate: 0,
-            conflict: 0,
-            refused: 0,
-            series: BTreeMap::new(),
-        },
+        receipt: Receipt::start(
+            Via::Association {
+                calling_ae_title: calling,
+                peer: peer.to_string(),
+            },
+            &site,
+            now,
+        ),
         site,
         limits,
         command: Vec::new(),
@@ -394,7 +388,7 @@ impl Session {
     ) -> (u16, Option<String>) {
         let answer = self.store_data_set(command, data, archive);
         if answer.0 != status::SUCCESS {
-            self.receipt.refused += 1;
+            self.receipt.counts.refused += 1;
         }
         answer
     }
@@ -434,6 +428,7 @@ impl Session {
         match stored {
             Ok(stored) => {
                 self.receipt
+                    .counts
                     .stored(stored.outcome, &stored.series_instance_uid);
                 match stored.outcome {
                     StoreOutcome::New => {

@@ -8,6 +8,7 @@
 //! | [`import_folder`] | `her2ex pet import DIR`: every DICOM file under a folder, in sorted order, DICOMDIR and non-DICOM files skipped with the reason |
 //! | [`pull`] | `her2ex pull`: the participants' PET series fetched from a site's Orthanc through its REST API, resuming where the last pull stopped |
 //! | [`scp`] | the C-STORE receiver of `her2ex serve` (dicom-ul), which acknowledges an object only once it is on disk and hands a [`Receipt`] of each association to the application's audit trail |
+//! | [`Receipt`] | what one delivery brought (an association, a folder import, a pull round) and how it ended, for the audit trail; the import and the pull make theirs with [`Counts::file`] and [`pull::receipts`] |
 //! | [`dimse`] | DIMSE command sets of C-STORE and C-ECHO (PS3.7) |
 //! | [`header`] | the UIDs and modality that file an object; which SOP classes are PET images |
 //! | [`deid`] | the de-identification profile (`docs/deidentification.md`), applied while an object streams to disk |
@@ -49,5 +50,5 @@ pub use import::{
     FileOutcome, ImportProgress, ImportReport, SkipReason, SkippedFile, import_folder,
 };
 pub use incoming::Incoming;
-pub use receipt::{Receipt, ReceiptSink};
+pub use receipt::{Counts, Receipt, ReceiptSink, Via};
 pub use scp::{DEFAULT_AE_TITLE, Scp, ScpConfig, Sender, Shutdown, run_scp};

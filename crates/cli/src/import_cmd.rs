@@ -1,11 +1,18 @@
 //! `her2ex pet import DIR`: copies a folder's DICOM files into the data directory's
 //! content-addressed archive (the same archive the DICOM receiver of `her2ex serve` fills),
 //! de-identified, as images of the site given with `--site`.
+//!
+//! Every run leaves its receipt in the audit trail (`trial::receipts`): the folder, the
+//! operating-system account that ran it, the site and what became of the files, written
+//! as `system:folder-import` (the command line has no signed-in user), also when the
+//! import fails half-way.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
-use archive::Archive;
+use archive::{Archive, Receipt, Via};
+
+use crate::DataArgs;
 
 /// Arguments of `her2ex pet import`.
 #[derive(clap::Args)]
@@ -15,9 +22,8 @@ pub struct ImportArgs {
     /// The site whose images these are (e.g. KS): only its users see and quantify them.
     #[arg(long, env = "HER2EX_SITE")]
     site: String,
-    /// Data directory holding the archive.
-    #[arg(long, env = "HER2EX_DATA_DIR", default_value = "./her2ex-data")]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -27,8 +33,13 @@ pub struct ImportArgs {
 pub fn run(a: &ImportArgs) -> anyhow::Result<u8> {
     let site = protocol::SiteCode::parse(&a.site)
         .map_err(|r| anyhow::anyhow!("--site {:?}: {}", a.site, r.message))?;
-    let archive = Archive::open(&a.data_dir)
-        .with_context(|| format!("opening the DICOM archive in {}", a.data_dir.display()))?;
+    // The store is opened first: an import whose receipt could not be kept is not begun.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let trial = trial::Trial::new(rt.block_on(a.data.open())?);
+    let archive = Archive::open(&a.data.data_dir)
+        .with_context(|| format!("opening the DICOM archive in {}", a.data.data_dir.display()))?;
     let bar = if a.json {
         indicatif::ProgressBar::hidden()
     } else {
@@ -38,11 +49,42 @@ pub fn run(a: &ImportArgs) -> anyhow::Result<u8> {
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let report = archive::import_folder(&archive, &a.dir, site.as_str(), &mut |p| {
+    let mut receipt = Receipt::start(
+        Via::FolderImport {
+            folder: a.dir.display().to_string(),
+            os_user: os_user(),
+            files: 0,
+        },
+        site.as_str(),
+        archive.now(),
+    );
+    let mut files = 0;
+    let imported = archive::import_folder(&archive, &a.dir, site.as_str(), &mut |p| {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
-    })
-    .with_context(|| format!("importing {}", a.dir.display()))?;
+        files = p.total as u64;
+        receipt.counts.file(&p.outcome);
+    });
+    receipt.ended_at = archive.now();
+    receipt.ended = match &imported {
+        Ok(_) => "completed".to_string(),
+        Err(e) => format!("failed: {e}"),
+    };
+    if let Via::FolderImport { files: found, .. } = &mut receipt.via {
+        *found = files;
+    }
+    let recorded = rt.block_on(trial.record_receipt(&receipt));
+    if let (Err(e), Err(_)) = (&recorded, &imported) {
+        tracing::error!(error = %e.explain(), "the failed import's receipt was not recorded");
+    }
+    let report = imported.with_context(|| format!("importing {}", a.dir.display()))?;
+    recorded.map_err(|e| {
+        anyhow::anyhow!(
+            "the files were imported but the import's receipt was not recorded in the audit \
+             trail: {}",
+            e.explain()
+        )
+    })?;
     bar.finish_and_clear();
     if a.json {
         let skipped: Vec<_> = report
@@ -75,4 +117,15 @@ pub fn run(a: &ImportArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(u8::from(report.conflict > 0))
+}
+
+/// The operating-system account running this command, for the receipt: `$USER` (or
+/// `$LOGNAME`), else the numeric user id.
+fn os_user() -> String {
+    ["USER", "LOGNAME"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| format!("uid {}", rustix::process::getuid().as_raw()))
 }

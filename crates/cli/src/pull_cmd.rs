@@ -6,6 +6,11 @@
 //! otherwise it polls every `--pull-every` seconds until Ctrl-C or SIGTERM. `her2ex serve
 //! --pull-from URL` runs the same poll beside the web application.
 //!
+//! Every pass that fetched or refused something leaves a receipt per site in the audit
+//! trail (`trial::receipts`, written as `system:pacs-pull`): the peer's name and address,
+//! the range of its change log read, what became of the instances and what was passed
+//! over. A pass that found nothing leaves none.
+//!
 //! Exit codes: 0 done, 1 some instance conflicts with a stored version or could not be
 //! filed, 2 the pull could not run (peer unreachable, settings refused); the position is
 //! then where the last fully handled change left it, so nothing is lost.
@@ -14,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use archive::pull::{OrthancPeer, Participants, PeerConfig, PullReport, pull};
-use archive::{Archive, Shutdown};
+use archive::{Archive, Receipt, Shutdown};
 use protocol::{SiteCode, StudyId};
 
 use crate::DataArgs;
@@ -145,18 +150,19 @@ pub fn run(a: PullArgs) -> anyhow::Result<u8> {
         .enable_all()
         .build()?;
     let store = rt.block_on(a.data.open())?;
+    let trial = trial::Trial::new(store.clone());
     let archive = Archive::open(&a.data.data_dir)
         .with_context(|| format!("opening the DICOM archive in {}", a.data.data_dir.display()))?;
     let load = || rt.block_on(participants(&store, site.as_ref()));
+    let mut record = |receipts: &[Receipt]| rt.block_on(record_receipts(&trial, receipts));
     if a.once {
         let participants = load()?;
-        let mut report = PullReport::default();
-        let result = pull(
+        let (report, result) = pass(
             &archive,
             &peer,
             &participants,
             &Shutdown::new(),
-            &mut report,
+            &mut record,
         );
         print_report(&a.peer.peer_name, &a.peer_url, &report, a.json)?;
         result.with_context(|| resume_note(&report))?;
@@ -172,11 +178,60 @@ pub fn run(a: PullArgs) -> anyhow::Result<u8> {
         &archive,
         &peer,
         &mut || load(),
+        &mut record,
         Duration::from_secs(a.peer.every),
         &stop,
     );
     print_report(&a.peer.peer_name, &a.peer_url, &total, a.json)?;
     Ok(exit_code(&total))
+}
+
+/// Where a pass's receipts go: recorded in the audit trail by the caller.
+pub type RecordReceipts<'a> = dyn FnMut(&[Receipt]) -> anyhow::Result<()> + 'a;
+
+/// Records a pass's receipts in the audit trail, one by one.
+pub async fn record_receipts(trial: &trial::Trial, receipts: &[Receipt]) -> anyhow::Result<()> {
+    for receipt in receipts {
+        trial.record_receipt(receipt).await.map_err(|e| {
+            anyhow::anyhow!(
+                "a pull receipt for site {} was not recorded in the audit trail: {}",
+                receipt.site,
+                e.explain()
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// One pass over the peer's change log, its receipts handed to `record`; what it did,
+/// and how it ended. A receipt that could not be recorded fails the pass (what was
+/// stored stays stored).
+fn pass(
+    archive: &Archive,
+    peer: &OrthancPeer,
+    participants: &Participants,
+    stop: &Shutdown,
+    record: &mut RecordReceipts<'_>,
+) -> (PullReport, anyhow::Result<()>) {
+    let mut report = PullReport::default();
+    let started_at = archive.now();
+    let result = pull(archive, peer, participants, stop, &mut report);
+    let ended = match &result {
+        Ok(()) if stop.is_triggered() => "stopped".to_string(),
+        Ok(()) => "completed".to_string(),
+        Err(e) => format!("failed: {e}"),
+    };
+    let receipts = archive::pull::receipts(
+        peer.name(),
+        peer.url(),
+        &report,
+        started_at,
+        archive.now(),
+        &ended,
+    );
+    let recorded = record(&receipts);
+    let result = result.map_err(anyhow::Error::from).and(recorded);
+    (report, result)
 }
 
 /// Polls the peer every `every` until `stop` is raised; returns what all passes did. A
@@ -185,15 +240,20 @@ pub fn poll(
     archive: &Archive,
     peer: &OrthancPeer,
     participants: &mut dyn FnMut() -> anyhow::Result<Participants>,
+    record: &mut RecordReceipts<'_>,
     every: Duration,
     stop: &Shutdown,
 ) -> PullReport {
-    let mut total = PullReport::default();
+    let mut total: Option<PullReport> = None;
     while !stop.is_triggered() {
-        let mut pass = PullReport::default();
-        let result = participants()
-            .and_then(|p| pull(archive, peer, &p, stop, &mut pass).map_err(anyhow::Error::from));
-        total.add(&pass);
+        let (pass, result) = match participants() {
+            Ok(p) => pass(archive, peer, &p, stop, record),
+            Err(e) => (PullReport::default(), Err(e)),
+        };
+        match &mut total {
+            Some(total) => total.add(&pass),
+            None => total = Some(pass.clone()),
+        }
         if pass.series_fetched > 0 {
             tracing::info!(
                 series = pass.series_fetched,
@@ -213,7 +273,7 @@ pub fn poll(
             std::thread::sleep(STOP_POLL);
         }
     }
-    total
+    total.unwrap_or_default()
 }
 
 /// What the operator needs to know after a failed pass.

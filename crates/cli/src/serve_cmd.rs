@@ -168,7 +168,7 @@ fn start_puller(
     a: &ServeArgs,
     url: &str,
     archive: Arc<Archive>,
-    store: store::Store,
+    trial: trial::Trial,
 ) -> anyhow::Result<(Shutdown, std::thread::JoinHandle<()>)> {
     let config = a.peer.config(url)?;
     let site = a.peer.site()?;
@@ -192,8 +192,19 @@ fn start_puller(
                 }
             };
             let mut participants =
-                || runtime.block_on(crate::pull_cmd::participants(&store, site.as_ref()));
-            crate::pull_cmd::poll(&archive, &peer, &mut participants, every, &stop);
+                || runtime.block_on(crate::pull_cmd::participants(trial.store(), site.as_ref()));
+            // Each pass's receipts are recorded in the audit trail as it ends.
+            let mut record = |receipts: &[archive::Receipt]| {
+                runtime.block_on(crate::pull_cmd::record_receipts(&trial, receipts))
+            };
+            crate::pull_cmd::poll(
+                &archive,
+                &peer,
+                &mut participants,
+                &mut record,
+                every,
+                &stop,
+            );
         })
         .context("starting the PACS pull thread")?;
     Ok((shutdown, thread))
@@ -219,7 +230,7 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
         .await
         .with_context(|| format!("listening on {}", a.listen))?;
     let puller = match &a.pull_from {
-        Some(url) => Some(start_puller(a, url, archive.clone(), anchor.clone())?),
+        Some(url) => Some(start_puller(a, url, archive.clone(), state.trial.clone())?),
         None => None,
     };
     let receiver = if a.no_dicom {

@@ -302,6 +302,15 @@ fn archived(data: &Path) -> Vec<(String, Option<String>, Option<String>, usize)>
         .collect()
 }
 
+/// The receipts recorded in the audit trail, oldest first.
+fn receipts(data: &Path) -> Vec<store::RecordedEvent> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = store::Store::open_data_dir(data).await.unwrap();
+        store.read_stream("dicom-receipts").await.unwrap()
+    })
+}
+
 fn counts(summary: &Value) -> [u64; 6] {
     [
         "series_fetched",
@@ -349,12 +358,49 @@ fn a_participants_pet_series_is_pulled_from_orthanc_once_and_the_rest_is_counted
         vec![(pet_uid.clone(), Some("KS-001".into()), Some("KS".into()), 5)],
         "her PET whole, as an object of her site; nothing of the stranger nor the CT ({ct_uid})"
     );
+    // The pull's receipt is in the audit trail: the peer, the range of its log read, her
+    // site, what was stored per series and what was passed over.
+    let first_last = orthanc.last();
+    let recorded = receipts(data);
+    assert_eq!(recorded.len(), 1, "one receipt for the pass");
+    assert_eq!(recorded[0].kind, "dicom_pull_received");
+    assert_eq!(recorded[0].meta.actor, "system:pacs-pull");
+    assert_eq!(recorded[0].meta.site.as_deref(), Some("KS"));
+    let r = &recorded[0].payload;
+    assert_eq!(
+        (
+            &r["via"],
+            &r["peer_name"],
+            &r["url"],
+            &r["site"],
+            &r["ended"]
+        ),
+        (
+            &Value::from("pull"),
+            &Value::from("site-ks"),
+            &Value::from(orthanc.url.as_str()),
+            &Value::from("KS"),
+            &Value::from("completed")
+        ),
+        "{r}"
+    );
+    assert_eq!(
+        (r["from_seq"].as_u64(), r["to_seq"].as_u64()),
+        (Some(0), Some(first_last))
+    );
+    assert_eq!(
+        ["new", "duplicate", "conflict", "refused", "ignored"].map(|k| r[k].as_u64()),
+        [Some(5), Some(0), Some(0), Some(0), Some(2)],
+        "{r}"
+    );
+    assert_eq!(r["series"], serde_json::json!({ pet_uid.clone(): 5 }));
 
     // Again: the change log has not moved, nothing is fetched.
     let (code, summary, out) = pull(data, &orthanc.url, "site-ks");
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(summary["changes"].as_u64(), Some(0), "{summary}");
     assert_eq!(counts(&summary), [0, 0, 0, 0, 0, 0], "{summary}");
+    assert_eq!(receipts(data).len(), 1, "an empty poll leaves no receipt");
 
     // Her next PET arrives: only it is fetched.
     let (next_uid, next) = pet_series(11, 1, "KS-001");
@@ -367,6 +413,19 @@ fn a_participants_pet_series_is_pulled_from_orthanc_once_and_the_rest_is_counted
     assert_eq!(summary["series"], serde_json::json!([next_uid]));
     assert_eq!(stored_seq(data, "site-ks"), orthanc.last());
     assert_eq!(archived(data).len(), 2);
+    let recorded = receipts(data);
+    assert_eq!(recorded.len(), 2);
+    let r = &recorded[1].payload;
+    assert_eq!(
+        (
+            r["from_seq"].as_u64(),
+            r["to_seq"].as_u64(),
+            r["new"].as_u64()
+        ),
+        (Some(first_last), Some(orthanc.last()), Some(5)),
+        "{r}"
+    );
+    assert_eq!(r["series"], serde_json::json!({ next_uid.clone(): 5 }));
 
     // `serve --pull-from` polls the same peer from the same position.
     let (third_uid, third) = pet_series(11, 2, "KS-001");
@@ -391,7 +450,8 @@ fn a_participants_pet_series_is_pulled_from_orthanc_once_and_the_rest_is_counted
             .unwrap(),
     );
     let mut waited = Duration::ZERO;
-    while stored_seq(data, "site-ks") < last {
+    // Its pass's receipt is recorded as the pass ends, just after the position.
+    while stored_seq(data, "site-ks") < last || receipts(data).len() < 3 {
         assert!(waited < PATIENCE, "serve never pulled up to change {last}");
         assert!(serve.0.try_wait().unwrap().is_none(), "serve ended");
         std::thread::sleep(STEP);
@@ -410,6 +470,16 @@ fn a_participants_pet_series_is_pulled_from_orthanc_once_and_the_rest_is_counted
     assert!(out.contains(&url) && out.contains("no answer"), "{out}");
     assert_eq!(stored_seq(data, "site-ks"), last);
     assert_eq!(archived(data).len(), 3);
+    let recorded = receipts(data);
+    assert_eq!(
+        recorded.len(),
+        3,
+        "a pass that fetched nothing leaves no receipt"
+    );
+    assert_eq!(
+        recorded[2].payload["series"],
+        serde_json::json!({ third_uid: 5 })
+    );
 }
 
 /// A child process killed when dropped.

@@ -653,6 +653,76 @@ fn a_scanner_sends_a_series_to_serve_and_a_folder_import_finds_it_stored() {
     );
 }
 
+#[test]
+fn every_folder_import_leaves_its_receipt_in_the_audit_trail() {
+    let series =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ibsi-suv-dro/DRO_0_0/PT");
+    let folder = tempfile::tempdir().unwrap();
+    let mut slices = 0;
+    for entry in std::fs::read_dir(&series).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, folder.path().join(path.file_name().unwrap())).unwrap();
+        slices += 1;
+    }
+    std::fs::write(folder.path().join("README.txt"), "burnt by the scanner").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let import = || {
+        let o = her2ex(
+            dir.path(),
+            &[
+                "pet",
+                "import",
+                folder.path().to_str().unwrap(),
+                "--site",
+                "KS",
+                "--json",
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    };
+    import();
+    import();
+
+    let receipts = stream(dir.path(), "dicom-receipts");
+    assert_eq!(receipts.len(), 2, "one receipt per import run");
+    for (receipt, (new, duplicate)) in receipts.iter().zip([(slices, 0), (0, slices)]) {
+        assert_eq!(receipt.kind, "dicom_folder_imported");
+        assert_eq!(receipt.meta.actor, "system:folder-import");
+        assert_eq!(receipt.meta.site.as_deref(), Some("KS"));
+        let r = &receipt.payload;
+        assert_eq!(r["via"], "folder_import");
+        assert_eq!(r["folder"], folder.path().to_str().unwrap());
+        assert!(!r["os_user"].as_str().unwrap().is_empty(), "{r}");
+        assert_eq!(r["site"], "KS");
+        assert_eq!(r["ended"], "completed");
+        assert_eq!(r["files"], slices + 1);
+        assert_eq!(
+            (
+                r["new"].as_u64(),
+                r["duplicate"].as_u64(),
+                r["conflict"].as_u64(),
+                r["refused"].as_u64()
+            ),
+            (Some(new), Some(duplicate), Some(0), Some(1)),
+            "{r}"
+        );
+        let by_series = r["series"].as_object().unwrap();
+        assert_eq!(by_series.len(), 1);
+        assert_eq!(by_series.values().next().unwrap(), slices);
+    }
+}
+
+/// Every event of `stream` in the data directory's database, oldest first.
+fn stream(data: &Path, stream: &str) -> Vec<store::RecordedEvent> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let db = data.join(store::SQLITE_FILE_NAME);
+        let store = store::Store::open(db.to_str().unwrap()).await.unwrap();
+        store.read_stream(stream).await.unwrap()
+    })
+}
+
 /// The one receipt the receiver recorded (it is written as the association ends, so the
 /// test waits for it, at most ten seconds).
 fn receipt_recorded(data: &Path) -> store::RecordedEvent {

@@ -79,6 +79,10 @@ pub enum Capability {
     Analyse,
     /// Export the study's data (ODM, SDTM-like datasets).
     Export,
+    /// See the receipts of the DICOM objects that arrived (receiver, folder import, PACS
+    /// pull): site roles their own site's, the sponsor's staff and the administrator
+    /// every site's. A receipt names senders, counts and series UIDs, no participant.
+    ReadReceipts,
 }
 
 impl Role {
@@ -164,6 +168,7 @@ impl Role {
             AssessDeviation => matches!(self, Role::Monitor | Role::DataManager),
             Analyse => matches!(self, Role::Statistician | Role::StudyDirector),
             Export => matches!(self, Role::Statistician | Role::DataManager),
+            ReadReceipts => true,
         }
     }
 }

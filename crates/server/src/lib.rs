@@ -22,6 +22,7 @@
 //! | [`oversight_api`] | data points, queries, verification, freeze and lock, signatures, deviations |
 //! | [`openapi`] | the OpenAPI document |
 //! | [`pages`] | web pages |
+//! | [`receipts_api`] | the receipts of the DICOM objects that arrived (receiver, folder import, PACS pull) |
 //! | [`png`] | the MIP picture answer shared by the API and the pages |
 //! | [`security`] | security headers on every answer; request body size and time limits |
 //! | [`listener`] | accepting connections; slow clients are cut off |
@@ -42,6 +43,7 @@ pub mod oversight_api;
 pub mod pages;
 pub mod pet_api;
 pub mod png;
+pub mod receipts_api;
 pub mod response_api;
 pub mod security;
 mod trace;
@@ -108,6 +110,7 @@ pub fn app(state: AppState) -> Router {
         .merge(oversight_api::router())
         .merge(dashboard_api::router())
         .merge(analyses_api::router())
+        .merge(receipts_api::router())
         .merge(pages::router())
         .merge(admin_api::router())
         // The body is already read and bounded by `security::body_limits`.

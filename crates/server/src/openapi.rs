@@ -314,6 +314,27 @@ fn dashboard_paths(paths: &mut Map<String, Value>, defs: &mut Map<String, Value>
     }));
 }
 
+/// The receipts of the DICOM objects that arrived.
+fn receipts_paths(paths: &mut Map<String, Value>, defs: &mut Map<String, Value>) {
+    let q = |name: &str, ty: &str, what: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": ty}, "description": what});
+    let params = vec![
+        q(
+            "limit",
+            "integer",
+            "Rows per page (default 100, at most 1000)",
+        ),
+        q("offset", "integer", "Rows to skip"),
+        q(
+            "site",
+            "string",
+            "Only this site (study-wide roles; a site's staff always see their own site)",
+        ),
+    ];
+    paths.insert("/api/v1/receipts".into(), json!({
+        "get": op_with("A page of the receipts of the DICOM objects that arrived, newest first: each association of the receiver, folder import and PACS pull round that brought or refused something, with where from, the site, the counts new/duplicate/conflict/refused, how it ended and the objects per series (a site's staff: her site's); x-total-count gives the number matching", params, ok("receipts", schema::<Vec<trial::receipts::ReceiptRow>>(defs))),
+    }));
+}
+
 /// Builds the document.
 pub fn build() -> Value {
     let mut defs = Map::new();
@@ -448,6 +469,7 @@ pub fn build() -> Value {
     admin_paths(&mut paths, &mut defs);
     dashboard_paths(&mut paths, &mut defs);
     analyses_paths(&mut paths);
+    receipts_paths(&mut paths, &mut defs);
     json!({
         "openapi": "3.1.0",
         "info": {

@@ -31,6 +31,7 @@ mod orthanc;
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use protocol::{SiteCode, StudyId};
 use serde::Serialize;
 use tracing::{info, warn};
@@ -38,6 +39,7 @@ use tracing::{info, warn};
 use crate::archive::{Archive, Source, StoreOutcome};
 use crate::error::IngestErrorKind;
 use crate::header::inspect;
+use crate::receipt::{Counts, Receipt, Via};
 use crate::scp::Shutdown;
 
 pub use cursor::{PullState, read_state, state_path};
@@ -87,10 +89,16 @@ pub struct PullReport {
     pub series: Vec<String>,
     /// The last change of the peer's log handled, as stored.
     pub last_seq: u64,
+    /// The last change handled before the pass (before the first pass, for several).
+    pub since: u64,
+    /// What was fetched or refused per site of the participants (a peer shared by sites
+    /// serves several), with the instances per series: each site's receipt.
+    pub sites: BTreeMap<String, Counts>,
 }
 
 impl PullReport {
-    /// Adds another pass's counts to these (the position becomes the other's).
+    /// Adds another pass's counts to these (the position becomes the other's; where
+    /// the passes started stays this one's).
     pub fn add(&mut self, other: &PullReport) {
         self.changes += other.changes;
         self.series_fetched += other.series_fetched;
@@ -104,7 +112,45 @@ impl PullReport {
         self.unfileable += other.unfileable;
         self.series.extend(other.series.iter().cloned());
         self.last_seq = other.last_seq;
+        for (site, counts) in &other.sites {
+            self.sites.entry(site.clone()).or_default().add(counts);
+        }
     }
+}
+
+/// The receipts of one pull pass for the audit trail: one per site whose participants'
+/// instances it fetched or refused, none for a pass that found nothing to fetch. Each
+/// carries the pass's peer, change range and ignored counts (those belong to no site).
+pub fn receipts(
+    peer_name: &str,
+    url: &str,
+    pass: &PullReport,
+    started_at: DateTime<Utc>,
+    ended_at: DateTime<Utc>,
+    ended: &str,
+) -> Vec<Receipt> {
+    pass.sites
+        .iter()
+        .filter(|(_, counts)| !counts.is_empty())
+        .map(|(site, counts)| Receipt {
+            via: Via::Pull {
+                peer_name: peer_name.to_string(),
+                url: url.to_string(),
+                from_seq: pass.since,
+                to_seq: pass.last_seq,
+                changes: pass.changes,
+                ignored: pass.ignored_not_pet
+                    + pass.ignored_unknown_patient
+                    + pass.ignored_not_pet_image,
+                gone: pass.gone,
+            },
+            site: site.clone(),
+            started_at,
+            ended_at,
+            ended: ended.to_string(),
+            counts: counts.clone(),
+        })
+        .collect()
 }
 
 /// One pass: reads the peer's change log from where the last pass stopped to its end,
@@ -132,6 +178,7 @@ pub(crate) fn pull_from(
     report: &mut PullReport,
 ) -> Result<(), PullError> {
     let mut cursor = Cursor::load(archive, peer.name(), peer.url())?;
+    report.since = cursor.seq;
     report.last_seq = cursor.seq;
     let result = read_log(archive, peer, participants, shutdown, &mut cursor, report);
     // What was handled stays handled, whatever ended the pass.
@@ -280,6 +327,11 @@ fn fetch_series(
             Ok(_) => {}
             Err(reason) => {
                 report.unfileable += 1;
+                report
+                    .sites
+                    .entry(site.as_str().to_string())
+                    .or_default()
+                    .refused += 1;
                 warn!(peer = peer.name(), instance = %instance, %reason, "instance not filed");
                 continue;
             }
@@ -296,6 +348,11 @@ fn fetch_series(
             }
             Err(e) => {
                 report.unfileable += 1;
+                report
+                    .sites
+                    .entry(site.as_str().to_string())
+                    .or_default()
+                    .refused += 1;
                 warn!(peer = peer.name(), instance = %instance, reason = %e, "instance not filed");
                 continue;
             }
@@ -305,6 +362,11 @@ fn fetch_series(
             StoreOutcome::Duplicate => report.duplicate += 1,
             StoreOutcome::Conflict => report.conflict += 1,
         }
+        report
+            .sites
+            .entry(site.as_str().to_string())
+            .or_default()
+            .stored(stored.outcome, &stored.series_instance_uid);
         series_uid.get_or_insert(stored.series_instance_uid);
     }
     let Some(uid) = series_uid else {

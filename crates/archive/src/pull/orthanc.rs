@@ -262,6 +262,17 @@ struct StudyAnswer {
 }
 
 impl OrthancPeer {
+    /// The peer's configured name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The address of the peer's REST API as validated (no credentials, no trailing
+    /// slash).
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
     /// Sends `GET {base}{path}`; `None` on 404, an error on any other failure.
     fn get(&self, path: &str) -> Result<Option<(String, Response)>, PullError> {
         let url = format!("{}{path}", self.base);

@@ -221,6 +221,34 @@ fn a_pass_fetches_the_participants_pet_images_and_counts_everything_else() {
     assert_eq!(state.last_seq, last(&peer));
     assert!(state.unsettled.is_empty(), "{:?}", state.unsettled);
 
+    // One receipt per site the pass brought something for: KS its three PET images and
+    // the instance it could not file, UU its two; both name the pass's range and what it
+    // passed over.
+    let at = archive.now();
+    let recorded = receipts("site-ks", peer.url(), &report, at, at, "completed");
+    let by_site: BTreeMap<_, _> = recorded.iter().map(|r| (r.site.as_str(), r)).collect();
+    assert_eq!(by_site.len(), 2);
+    let ks = &by_site["KS"].counts;
+    assert_eq!(
+        (ks.new, ks.duplicate, ks.conflict, ks.refused),
+        (3, 0, 0, 1)
+    );
+    assert_eq!(ks.series.values().copied().collect::<Vec<_>>(), vec![3]);
+    let uu = &by_site["UU"].counts;
+    assert_eq!((uu.new, uu.refused), (2, 0));
+    assert_eq!(
+        by_site["UU"].via,
+        Via::Pull {
+            peer_name: "site-ks".into(),
+            url: peer.url().into(),
+            from_seq: 0,
+            to_seq: last(&peer),
+            changes: last(&peer),
+            ignored: 3,
+            gone: 0,
+        }
+    );
+
     // The next pass has nothing to do, and asks for no file.
     let fetched = peer.fetched.borrow().len();
     let mut again = PullReport::default();
@@ -234,6 +262,9 @@ fn a_pass_fetches_the_participants_pet_images_and_counts_everything_else() {
     .unwrap();
     assert_eq!((again.changes, again.series_fetched, again.new), (0, 0, 0));
     assert_eq!(peer.fetched.borrow().len(), fetched);
+    // An empty poll leaves no receipt.
+    assert!(receipts("site-ks", peer.url(), &again, at, at, "completed").is_empty());
+    assert_eq!(again.since, last(&peer));
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod pet_response;
 mod pet_view;
 mod planning;
 mod queries;
+mod receipts;
 mod response;
 mod response_chart;
 mod signin;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(planning::router())
         .merge(oversight::router())
         .merge(queries::router())
+        .merge(receipts::router())
         .merge(work::router())
 }
 
@@ -139,9 +141,9 @@ pub fn layout(title: &str, user: Option<&CurrentUser>, body: Markup) -> Markup {
                     strong { "HER2-Ex PET" }
                     @if let Some(u) = user {
                         @if u.role == Role::Admin {
-                            nav { a href="/admin" { "Administration" } " " a href="/admin/users" { "Users" } " " a href="/admin/sites" { "Sites" } " " a href="/admin/settings" { "Settings" } }
+                            nav { a href="/admin" { "Administration" } " " a href="/admin/users" { "Users" } " " a href="/admin/sites" { "Sites" } " " a href="/admin/settings" { "Settings" } " " a href="/receipts" { "DICOM receipts" } }
                         } @else {
-                            nav { a href="/work" { "Work" } " " a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/queries" { "Queries" } " " a href="/dashboard" { "Dashboard" } @if u.role.may(Capability::Analyse) { " " a href="/analyses" { "Analyses" } } @if u.role.may(Capability::Export) { " " a href="/exports" { "Exports" } } }
+                            nav { a href="/work" { "Work" } " " a href="/participants" { "Participants" } " " a href="/visits" { "Visits" } " " a href="/queries" { "Queries" } " " a href="/dashboard" { "Dashboard" } @if u.role.may(Capability::Analyse) { " " a href="/analyses" { "Analyses" } } @if u.role.may(Capability::Export) { " " a href="/exports" { "Exports" } } @if u.role.may(Capability::ReadReceipts) { " " a href="/receipts" { "DICOM receipts" } } }
                         }
                         span.who {
                             (u.display_name) " · " (u.role.label())

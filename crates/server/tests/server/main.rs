@@ -52,6 +52,7 @@ mod oversight;
 mod oversight_pages;
 mod pet;
 mod pet_response;
+mod receipts;
 mod registration;
 mod response;
 mod robustness;

@@ -127,6 +127,8 @@ fn classify_api(method: &str, path: &str) -> Option<Need> {
         ("get", "/api/v1/work") => read,
         // The study's answers: the statistician and the study director.
         ("get", "/api/v1/analyses") => Some(Need::Cap(Analyse)),
+        // The DICOM receipts: everyone, a site's staff their own site's.
+        ("get", "/api/v1/receipts") => Some(Need::Cap(ReadReceipts)),
         // The CTCAE dictionary is reference data, no participant's.
         ("get", "/api/v1/ctcae" | "/api/v1/ctcae/{code}") => Some(Need::SignedIn),
         // Her own password: anyone signed in.
@@ -168,6 +170,7 @@ fn pages() -> Vec<(&'static str, &'static str, Need)> {
         ("GET", "/exports", Need::Cap(Export)),
         ("GET", "/exports/odm.xml", Need::Cap(Export)),
         ("GET", "/queries", read),
+        ("GET", "/receipts", Need::Cap(ReadReceipts)),
         ("GET", "/study/holds", read),
         ("POST", "/study/holds", Need::Cap(Freeze)),
         ("GET", "/participants/{id}/verify", read),
