@@ -255,6 +255,24 @@ impl Store {
         dispatch!(self.read_stream(stream))
     }
 
+    /// A page of a stream's events, newest first, optionally only those recorded for
+    /// `site`, with how many there are in all: for audit streams that pages list (the
+    /// DICOM receipts), read a page at a time. A negative `limit` or `offset` is refused.
+    pub async fn read_stream_newest(
+        &self,
+        stream: &str,
+        site: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<RecordedEvent>, u64), StoreError> {
+        if limit < 0 || offset < 0 {
+            return Err(StoreError::InvalidInput(format!(
+                "a page needs a limit and offset of 0 or more, not {limit} and {offset}"
+            )));
+        }
+        dispatch!(self.read_stream_newest(stream, site, limit, offset))
+    }
+
     /// Up to `limit` events of the whole log with `seq > after_seq`, in seq order.
     /// A negative `limit` is refused.
     pub async fn read_all(

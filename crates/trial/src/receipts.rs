@@ -150,11 +150,10 @@ impl Trial {
     }
 
     /// A page of the receipts this user may see, newest first: a site's staff their own
-    /// site's, everyone else every site's (or one site's, with `site`).
-    ///
-    /// The stream is read whole and paged here: the store has no paged read of one stream
-    /// and the receipts have no read table. A receipt that does not read is logged and
-    /// left out of the list (it stays in the audit trail).
+    /// site's, everyone else every site's (or one site's, with `site`). Read a page at a
+    /// time from the audit stream (each receipt's event is recorded for its site). A
+    /// receipt that does not read is logged and left out of the page (it stays in the
+    /// audit trail).
     pub async fn receipts(&self, user: &User, query: &ReceiptQuery) -> Result<Page<ReceiptRow>> {
         user.require(Capability::ReadReceipts)?;
         let site = user.site_scope().or_else(|| {
@@ -170,8 +169,16 @@ impl Trial {
             .unwrap_or(DEFAULT_PAGE_SIZE)
             .clamp(1, store::MAX_PAGE_SIZE);
         let offset = query.offset.unwrap_or(0);
-        let events = self.store().read_stream(RECEIPTS_STREAM).await?;
-        let mut rows: Vec<ReceiptRow> = events
+        let (events, total) = self
+            .store()
+            .read_stream_newest(
+                RECEIPTS_STREAM,
+                site.as_deref(),
+                i64::from(limit),
+                i64::from(offset),
+            )
+            .await?;
+        let rows = events
             .into_iter()
             .filter_map(|event| match ReceiptRow::of(event) {
                 Ok(row) => Some(row),
@@ -180,14 +187,6 @@ impl Trial {
                     None
                 }
             })
-            .filter(|row| site.as_deref().is_none_or(|s| row.site == s))
-            .collect();
-        rows.sort_by_key(|row| std::cmp::Reverse(row.seq));
-        let total = rows.len() as u64;
-        let rows = rows
-            .into_iter()
-            .skip(offset as usize)
-            .take(limit as usize)
             .collect();
         Ok(Page {
             rows,

@@ -22,6 +22,43 @@ macro_rules! read_queries {
                 .collect()
         }
 
+        /// A page of a stream's events, newest first, optionally only those recorded
+        /// for one site, with how many there are in all (both read in one snapshot).
+        pub(crate) async fn read_stream_newest(
+            pool: &Pool<Db>,
+            stream: &str,
+            site: Option<&str>,
+            limit: i64,
+            offset: i64,
+        ) -> Result<(Vec<RecordedEvent>, u64), StoreError> {
+            let mut tx = begin_read(pool).await?;
+            let total: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM events WHERE stream = $1 AND ($2 IS NULL OR site = $2)",
+            )
+            .bind(stream)
+            .bind(site)
+            .fetch_one(&mut *tx)
+            .await?;
+            let rows: Vec<EventTuple> = sqlx::query_as(concat!(
+                "SELECT ",
+                event_columns!(),
+                " FROM events WHERE stream = $1 AND ($2 IS NULL OR site = $2) \
+                 ORDER BY version DESC LIMIT $3 OFFSET $4"
+            ))
+            .bind(stream)
+            .bind(site)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            let events = rows
+                .into_iter()
+                .map(|t| RawEvent::from(t).decode())
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((events, u64::try_from(total).unwrap_or(0)))
+        }
+
         /// Up to `limit` events with `seq > after_seq`, undecoded, in seq order.
         pub(crate) async fn read_raw(
             pool: &Pool<Db>,

@@ -12,6 +12,7 @@ store_tests!(
     recorded_times_keep_exactly_microseconds,
     unicode_and_escaped_payloads_round_trip,
     an_append_without_events_is_refused,
+    a_stream_is_paged_newest_first_per_site,
 );
 
 async fn appended_events_read_back_in_version_order_with_their_metadata(store: Store) {
@@ -157,4 +158,56 @@ async fn an_append_without_events_is_refused(store: Store) {
         .unwrap_err();
     assert_eq!(err.kind(), StoreErrorKind::InvalidInput);
     assert!(store.site("SE01").await.unwrap().is_none());
+}
+
+async fn a_stream_is_paged_newest_first_per_site(store: Store) {
+    // Seven receipts, for three sites in turn, as the receivers record them.
+    for n in 0..7 {
+        let mut m = meta();
+        m.site = Some(["SE01", "SE02", "SE03"][n % 3].into());
+        store
+            .append_at_end("receipts", &[event("received", n as i64)], &m)
+            .await
+            .unwrap();
+    }
+    store
+        .append_at_end("other", &[event("x", 0)], &meta())
+        .await
+        .unwrap();
+    let ns = |events: &[store::RecordedEvent]| -> Vec<i64> {
+        events
+            .iter()
+            .map(|e| e.payload["n"].as_i64().unwrap())
+            .collect()
+    };
+    let (page, total) = store
+        .read_stream_newest("receipts", None, 3, 0)
+        .await
+        .unwrap();
+    assert_eq!((ns(&page), total), (vec![6, 5, 4], 7));
+    let (page, total) = store
+        .read_stream_newest("receipts", None, 3, 6)
+        .await
+        .unwrap();
+    assert_eq!((ns(&page), total), (vec![0], 7));
+    let (page, total) = store
+        .read_stream_newest("receipts", Some("SE01"), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!((ns(&page), total), (vec![6, 3, 0], 3));
+    let (page, total) = store
+        .read_stream_newest("receipts", Some("SE01"), 1, 1)
+        .await
+        .unwrap();
+    assert_eq!((ns(&page), total), (vec![3], 3));
+    let (page, total) = store
+        .read_stream_newest("receipts", Some("XX"), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!((page.len(), total), (0, 0));
+    let err = store
+        .read_stream_newest("receipts", None, -1, 0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::InvalidInput, "{err}");
 }
