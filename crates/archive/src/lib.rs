@@ -26,10 +26,12 @@
 
 pub mod archive;
 mod association;
+pub mod catalog;
 mod content;
 pub mod deid;
 pub mod dimse;
 mod dir_sync;
+mod entries;
 pub mod error;
 mod folders;
 pub mod header;
@@ -43,6 +45,7 @@ pub mod recovery;
 pub mod scp;
 
 pub use archive::{Archive, ArchivedInstance, SeriesSummary, Source, StoreOutcome, Stored};
+pub use catalog::Catalog;
 pub use error::{IngestError, IngestErrorKind};
 pub use header::{DicomHeader, PET_IMAGE_SOP_CLASSES, inspect, is_valid_uid};
 pub use import::{
