@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use archive::Archive;
 
 /// Arguments of `her2ex pet import`.
 #[derive(clap::Args)]
@@ -15,9 +14,9 @@ pub struct ImportArgs {
     /// The site whose images these are (e.g. KS): only its users see and quantify them.
     #[arg(long, env = "HER2EX_SITE")]
     site: String,
-    /// Data directory holding the archive.
-    #[arg(long, env = "HER2EX_DATA_DIR", default_value = "./her2ex-data")]
-    data_dir: PathBuf,
+    /// The data directory holding the archive, and the database holding its index.
+    #[command(flatten)]
+    data: crate::DataArgs,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -27,8 +26,14 @@ pub struct ImportArgs {
 pub fn run(a: &ImportArgs) -> anyhow::Result<u8> {
     let site = protocol::SiteCode::parse(&a.site)
         .map_err(|r| anyhow::anyhow!("--site {:?}: {}", a.site, r.message))?;
-    let archive = Archive::open(&a.data_dir)
-        .with_context(|| format!("opening the DICOM archive in {}", a.data_dir.display()))?;
+    // The database is async; the import blocks, on this thread, and asks the runtime for
+    // the archive's index.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let store = rt.block_on(a.data.open())?;
+    let archive = crate::open_archive(&a.data.data_dir, store, rt.handle().clone())?;
     let bar = if a.json {
         indicatif::ProgressBar::hidden()
     } else {
@@ -43,6 +48,9 @@ pub fn run(a: &ImportArgs) -> anyhow::Result<u8> {
         bar.set_position(p.done as u64);
     })
     .with_context(|| format!("importing {}", a.dir.display()))?;
+    archive
+        .flush_index()
+        .context("writing the DICOM archive's index")?;
     bar.finish_and_clear();
     if a.json {
         let skipped: Vec<_> = report
