@@ -4,6 +4,7 @@
 //! | piece | role |
 //! |---|---|
 //! | [`Archive`] | received bytes stored content-addressed (SHA-256) under `<data dir>/dicom/`, flushed to disk before they are acknowledged, indexed by SOPInstanceUID; stores of different instances run in parallel; a resend of the same content is a no-op, a conflicting version is kept |
+//! | [`Catalog`] | the index in the study database (`dicom_instances`): a row per version, written in batches behind the objects; a participant's series summed up by SQL |
 //! | [`recovery`] | every object carries its provenance, so the index is made whole again when the archive is opened after a crash |
 //! | [`import_folder`] | `her2ex pet import DIR`: every DICOM file under a folder, in sorted order, DICOMDIR and non-DICOM files skipped with the reason |
 //! | [`pull`] | `her2ex pull`: the participants' PET series fetched from a site's Orthanc through its REST API, resuming where the last pull stopped |
