@@ -8,7 +8,8 @@
 //! task (the trial and the CLI do so).
 //!
 //! **Rows are written in batches, behind the objects.** A row is queued once its object is
-//! on disk; a writer thread inserts whatever is queued in one transaction (`INSERT … ON
+//! on disk; a writer thread lets rows gather for up to [`LINGER`] (less when a reader
+//! waits for them) and inserts whatever is queued in one transaction (`INSERT … ON
 //! CONFLICT DO NOTHING`), so under load one commit, and one flush of the database, serves
 //! many objects, and a store never waits for the database's disk. This is safe because
 //! the object is flushed before it is acknowledged and carries its provenance in its file
@@ -39,6 +40,12 @@ use crate::error::{IngestError, IngestErrorKind};
 
 /// Rows a batch holds at most (a few statements of the store's multi-row inserts).
 const MAX_BATCH: usize = 2000;
+
+/// How long the writer lets rows gather before it writes them, unless a reader waits for
+/// them or a batch is full. Each commit flushes the database's log to disk, on the disk
+/// every received object is flushed to before it is acknowledged: a commit after every
+/// few objects would put a flush of its own in front of theirs.
+const LINGER: Duration = Duration::from_millis(100);
 
 /// How long the writer waits before trying a failed batch again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -117,6 +124,8 @@ struct QueueState {
     failed: Option<(u64, String)>,
     /// The archive is gone: write what is queued, then stop.
     closed: bool,
+    /// A reader waits for the queued rows: write them without lingering.
+    hurry: bool,
     /// The writer has stopped.
     stopped: bool,
 }
@@ -217,6 +226,10 @@ impl Catalog {
     pub(crate) fn wait_written(&self) -> Result<(), IngestError> {
         let mut state = self.queue.lock();
         let target = state.queued;
+        if state.written < target {
+            state.hurry = true;
+            self.queue.changed.notify_all();
+        }
         loop {
             if state.written >= target {
                 return Ok(());
@@ -302,6 +315,20 @@ impl Writer {
                 while state.waiting.is_empty() && !state.closed {
                     state = self.queue.wait(state);
                 }
+                let deadline = std::time::Instant::now() + LINGER;
+                while !state.hurry && !state.closed && state.waiting.len() < MAX_BATCH {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    state = self
+                        .queue
+                        .changed
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+                state.hurry = false;
                 if state.waiting.is_empty() {
                     state.stopped = true;
                     drop(state);
