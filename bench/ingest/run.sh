@@ -152,14 +152,23 @@ push() {
   python3 -c "print($end - $start)"
 }
 
-# SOP instances the receiver lists: those in her2ex's index (either layout:
-# index/<uid>/<sha>.json before, index/<ab>/<uid>.jsonl since), CountInstances of Orthanc.
+# SOP instances the receiver lists: those in her2ex's index (the database's
+# dicom_instances table since issue 15; index files of earlier builds: index/<uid>/<sha>.json,
+# then index/<ab>/<uid>.jsonl), CountInstances of Orthanc. her2ex is counted once stopped:
+# it writes its last index rows at shutdown.
 listed() {
   case "$1" in
-    her2ex*) python3 - "$2/dicom/index" <<'PY'
-import json, pathlib, sys
+    her2ex*) python3 - "$2" <<'PY'
+import json, pathlib, sqlite3, sys
+data = pathlib.Path(sys.argv[1])
 uids = set()
-for f in pathlib.Path(sys.argv[1]).glob("*/*.json*"):
+database = data / "her2ex.sqlite"
+if database.exists():
+    db = sqlite3.connect(database)
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'dicom_instances'").fetchone():
+        uids.update(u for (u,) in db.execute("SELECT sop_instance_uid FROM dicom_instances"))
+    db.close()
+for f in (data / "dicom" / "index").glob("*/*.json*"):
     if f.name.startswith("."):
         continue
     for line in f.read_text().splitlines():
@@ -189,9 +198,11 @@ for run in $(seq "$RUNS"); do
       "start_$receiver" "$data"
       wait_ready "$data"
       seconds=$(push "$n")
-      count=$(listed "$receiver" "$data")
       hwm=$(peak_kb "$PID")
-      stop_receiver
+      case "$receiver" in
+        her2ex*) stop_receiver; count=$(listed "$receiver" "$data") ;;
+        *) count=$(listed "$receiver" "$data"); stop_receiver ;;
+      esac
       # Kept until the end: deleting thousands of files between pushes would make the
       # next receiver's file creations slower (ext4 skips recently freed inodes).
       printf '%s\t%s\t%s\t%s\t%s\n' "$receiver" "$n" "$seconds" "$hwm" "$count" >>"$RESULTS"

@@ -5,9 +5,12 @@
 //! ```text
 //! objects/ab/ab3f…e9.dcm          the bytes stored, named by their SHA-256 (256 shard
 //!                                  folders, made when the archive is opened)
-//! index/cd/<SOPInstanceUID>.jsonl  the versions of one instance, a line each (`index`)
 //! incoming/                        objects being received (see `incoming`)
 //! ```
+//!
+//! The index, which versions of each SOP instance are held and what they are, is a table
+//! of the study database (`catalog`, [`Archive::open_with_catalog`]); an archive opened
+//! without a database keeps it in files under `index/` (`index`, [`Archive::open`]).
 //!
 //! - **Durability.** An object streams to a temporary file, which is renamed into its
 //!   shard folder; then the file and the folder are flushed to disk at the same time (the
@@ -18,13 +21,13 @@
 //!   never acknowledged, and opening the archive checks the hash of every object without
 //!   an index entry and moves such a file aside (`recovery`). A duplicate is never
 //!   flushed: nothing of it is kept.
-//! - **The index follows the objects.** The entry is appended after the object is in
-//!   place, without a flush of its own: every object carries its provenance in its file
-//!   meta group, and opening the archive indexes any object that a crash left without a
-//!   readable entry (`recovery`). So the index never names a missing file, and nothing
-//!   acknowledged is ever missing from it. An object begun with [`Archive::begin`] by a
-//!   caller that wrote its own file meta group carries no provenance; its entry is
-//!   flushed before the store returns.
+//! - **The index follows the objects.** The entry is added after the object is in
+//!   place, without waiting for the disk (the database's rows are written in batches,
+//!   `catalog`): every object carries its provenance in its file meta group, and opening
+//!   the archive indexes any object that a crash left without an entry (`recovery`). So
+//!   the index never names a missing file, and nothing acknowledged is ever missing from
+//!   it. An object begun with [`Archive::begin`] by a caller that wrote its own file meta
+//!   group carries no provenance; its entry is on disk before the store returns.
 //! - **Duplicates.** A resend of a SOP instance whose data set has the same content as a
 //!   version already stored is a [`StoreOutcome::Duplicate`], whatever its file meta or
 //!   transfer syntax (the rule is in `content`): nothing is written. Identical bytes are
@@ -40,16 +43,18 @@
 //! - The received time is read from the system clock unless given
 //!   ([`Archive::store_bytes_at`]): the archive is the I/O edge of this crate.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use store::SeriesQuery;
 use tracing::warn;
 
+use crate::catalog::Catalog;
 use crate::content::data_set_digest;
 use crate::dir_sync::DirSync;
+use crate::entries::Entries;
 use crate::error::{IngestError, IngestErrorKind};
 use crate::folders::ensure_dir;
 use crate::header::{DicomHeader, inspect, is_pet_sop_class};
@@ -234,7 +239,7 @@ pub(crate) struct Complete {
 pub struct Archive {
     pub(crate) root: PathBuf,
     /// Which versions of each SOP instance are held.
-    pub(crate) index: Index,
+    pub(crate) index: Entries,
     /// Serialises the check-then-write of index entries of one SOP instance.
     instances: InstanceLocks,
     /// Shares the flushes of the shard folders between concurrent stores.
@@ -254,14 +259,34 @@ pub fn system_clock() -> DateTime<Utc> {
 }
 
 impl Archive {
-    /// Opens (creating if needed) the archive at `data_dir/dicom/`.
+    /// Opens (creating if needed) the archive at `data_dir/dicom/` with its index in index
+    /// files beside the objects, for an archive without a database (the archive's own
+    /// tests). Every program of her2ex opens it with [`Archive::open_with_catalog`].
     pub fn open(data_dir: &Path) -> Result<Self, IngestError> {
         let root = data_dir.join("dicom");
-        ensure_dir(&root.join("objects"))?;
         ensure_dir(&root.join("index"))?;
+        let index = Index::open(root.join("index"))?;
+        Self::open_with(root, Entries::Files(index))
+    }
+
+    /// Opens (creating if needed) the archive at `data_dir/dicom/` with its index in the
+    /// study database (see `catalog`). Index files of an earlier version in
+    /// `dicom/index` are added to the database first and the folder is then renamed
+    /// `dicom/index-moved-to-database` (see `recovery`).
+    ///
+    /// Blocks on the database: call it from a plain thread or `spawn_blocking`, like
+    /// every method of the archive.
+    pub fn open_with_catalog(data_dir: &Path, catalog: Catalog) -> Result<Self, IngestError> {
+        let root = data_dir.join("dicom");
+        let index = Entries::Database(catalog);
+        crate::recovery::move_index_files(&root, &index)?;
+        Self::open_with(root, index)
+    }
+
+    fn open_with(root: PathBuf, index: Entries) -> Result<Self, IngestError> {
+        ensure_dir(&root.join("objects"))?;
         ensure_dir(&root.join("incoming"))?;
         make_shards(&root.join("objects"))?;
-        let index = Index::open(root.join("index"))?;
         crate::incoming::clear_incoming(&root.join("incoming"));
         let key = crate::incoming::pseudonym_key(&root)?;
         let archive = Self {
@@ -274,6 +299,15 @@ impl Archive {
         };
         archive.recover()?;
         Ok(archive)
+    }
+
+    /// Waits until every index entry written so far is on disk: for a program about to
+    /// end (an entry lost is indexed again at the next open, but later than it could be).
+    pub fn flush_index(&self) -> Result<(), IngestError> {
+        match &self.index {
+            Entries::Files(_) => Ok(()),
+            Entries::Database(catalog) => catalog.wait_written(),
+        }
     }
 
     /// The same archive stamping received objects by `clock` (tests replay a day).
@@ -377,7 +411,7 @@ impl Archive {
                 source.clone(),
                 Some(site.to_string()),
             );
-            self.index.append(&entry, !object.described)?;
+            self.index.add(&entry, !object.described)?;
         }
         Ok(Stored {
             path: self.object_path(&sha256),
@@ -497,52 +531,35 @@ impl Archive {
 
     /// Every index entry, sorted by SOPInstanceUID, then received time, then hash.
     pub fn instances(&self) -> Result<Vec<ArchivedInstance>, IngestError> {
-        let mut out = self.index.all()?;
-        out.sort_by(|a, b| {
-            (&a.sop_instance_uid, a.received_at, &a.sha256).cmp(&(
-                &b.sop_instance_uid,
-                b.received_at,
-                &b.sha256,
-            ))
-        });
-        Ok(out)
+        self.index.all()
     }
 
     /// The series held, sorted by SeriesInstanceUID.
     pub fn series(&self) -> Result<Vec<SeriesSummary>, IngestError> {
-        let mut by_series: BTreeMap<String, Vec<ArchivedInstance>> = BTreeMap::new();
-        for entry in self.instances()? {
-            by_series
-                .entry(entry.series_instance_uid.clone())
-                .or_default()
-                .push(entry);
-        }
-        Ok(by_series
-            .into_iter()
-            .map(|(uid, entries)| {
-                let mut versions: BTreeMap<&str, usize> = BTreeMap::new();
-                for e in &entries {
-                    *versions.entry(e.sop_instance_uid.as_str()).or_default() += 1;
-                }
-                SeriesSummary {
-                    study_instance_uid: entries[0].study_instance_uid.clone(),
-                    modality: entries[0].modality.clone(),
-                    instance_count: versions.len(),
-                    conflicting_instances: versions.values().filter(|&&n| n > 1).count(),
-                    is_pet: entries.iter().all(ArchivedInstance::is_pet_image),
-                    patient_id: entries[0].patient_id.clone(),
-                    series_date: entries[0].series_date.clone(),
-                    series_description: entries[0].series_description.clone(),
-                    site: entries[0].site.clone(),
-                    last_received_at: entries
-                        .iter()
-                        .map(|e| e.received_at)
-                        .max()
-                        .unwrap_or(entries[0].received_at),
-                    series_instance_uid: uid,
-                }
-            })
-            .collect())
+        self.index.series(SeriesQuery::default())
+    }
+
+    /// The series of a site whose PatientID is `patient_id` (of their first instance),
+    /// sorted by SeriesInstanceUID.
+    pub fn series_of(
+        &self,
+        site: &str,
+        patient_id: &str,
+    ) -> Result<Vec<SeriesSummary>, IngestError> {
+        self.index.series(SeriesQuery {
+            site: Some(site.to_string()),
+            patient_id: Some(patient_id.to_string()),
+            series_instance_uid: None,
+        })
+    }
+
+    /// The series `series_uid`, if held.
+    pub fn series_summary(&self, series_uid: &str) -> Result<Option<SeriesSummary>, IngestError> {
+        let list = self.index.series(SeriesQuery {
+            series_instance_uid: Some(series_uid.to_string()),
+            ..SeriesQuery::default()
+        })?;
+        Ok(list.into_iter().next())
     }
 
     /// The stored files of a series, one per SOP instance (the first version received when
@@ -550,24 +567,16 @@ impl Archive {
     /// unknown. An indexed file that is missing is an error.
     pub fn series_files(&self, series_uid: &str) -> Result<Vec<PathBuf>, IngestError> {
         let mut out: Vec<PathBuf> = Vec::new();
-        let mut last_sop: Option<String> = None;
-        for entry in self.instances()? {
-            if entry.series_instance_uid != series_uid
-                || last_sop.as_deref() == Some(entry.sop_instance_uid.as_str())
-            {
-                continue;
-            }
-            let path = self.object_path(&entry.sha256);
+        for (sop_instance_uid, sha256) in self.index.series_objects(series_uid)? {
+            let path = self.object_path(&sha256);
             if !path.is_file() {
                 return Err(IngestError::at(
                     &path,
                     IngestErrorKind::Index(format!(
-                        "indexed object of SOP instance {} is missing",
-                        entry.sop_instance_uid
+                        "indexed object of SOP instance {sop_instance_uid} is missing"
                     )),
                 ));
             }
-            last_sop = Some(entry.sop_instance_uid);
             out.push(path);
         }
         Ok(out)

@@ -444,7 +444,9 @@ impl Session {
                 (status::SUCCESS, None)
             }
             Err(e) => match e.kind {
-                IngestErrorKind::Io { .. } | IngestErrorKind::Index(_) => {
+                IngestErrorKind::Io { .. }
+                | IngestErrorKind::Index(_)
+                | IngestErrorKind::Database { .. } => {
                     error!(error = %e, "cannot write the archive; answering out of resources");
                     (status::OUT_OF_RESOURCES, Some(e.kind.to_string()))
                 }

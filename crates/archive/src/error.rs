@@ -38,6 +38,14 @@ pub enum IngestErrorKind {
     /// An archive index entry that cannot be read back.
     #[error("archive index entry unreadable: {0}")]
     Index(String),
+    /// The study database holding the archive's index failed (see `catalog`).
+    #[error("cannot {action} in the database: {reason}")]
+    Database {
+        /// What was being done, e.g. `read the versions of an instance`.
+        action: &'static str,
+        /// The database's reason.
+        reason: String,
+    },
     /// A DIMSE message that breaks PS3.7 (malformed command set, unexpected fragment).
     #[error("DIMSE protocol: {0}")]
     Protocol(String),

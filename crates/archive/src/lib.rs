@@ -4,6 +4,7 @@
 //! | piece | role |
 //! |---|---|
 //! | [`Archive`] | received bytes stored content-addressed (SHA-256) under `<data dir>/dicom/`, flushed to disk before they are acknowledged, indexed by SOPInstanceUID; stores of different instances run in parallel; a resend of the same content is a no-op, a conflicting version is kept |
+//! | [`Catalog`] | the index in the study database (`dicom_instances`): a row per version, written in batches behind the objects; a participant's series summed up by SQL |
 //! | [`recovery`] | every object carries its provenance, so the index is made whole again when the archive is opened after a crash |
 //! | [`import_folder`] | `her2ex pet import DIR`: every DICOM file under a folder, in sorted order, DICOMDIR and non-DICOM files skipped with the reason |
 //! | [`pull`] | `her2ex pull`: the participants' PET series fetched from a site's Orthanc through its REST API, resuming where the last pull stopped |
@@ -27,10 +28,12 @@
 
 pub mod archive;
 mod association;
+pub mod catalog;
 mod content;
 pub mod deid;
 pub mod dimse;
 mod dir_sync;
+mod entries;
 pub mod error;
 mod folders;
 pub mod header;
@@ -44,6 +47,7 @@ pub mod recovery;
 pub mod scp;
 
 pub use archive::{Archive, ArchivedInstance, SeriesSummary, Source, StoreOutcome, Stored};
+pub use catalog::Catalog;
 pub use error::{IngestError, IngestErrorKind};
 pub use header::{DicomHeader, PET_IMAGE_SOP_CLASSES, inspect, is_valid_uid};
 pub use import::{

@@ -2,24 +2,28 @@
 //! after a crash.
 //!
 //! A received object is flushed to disk, with its folder, before it is acknowledged; its
-//! index entry is written after that without a flush of its own (see `archive`, `index`).
-//! A crash can therefore leave an object without its entry, or its entry cut short, but
-//! never an entry without its object. It can also leave, under its final name, an object
-//! whose flush had not finished, never acknowledged: its bytes do not hash to its name,
-//! and it is moved aside to `damaged/` rather than indexed. So that such an object is never missing from
-//! what the archive lists, every object carries its provenance (the site it belongs to
-//! and where it came from) in its file meta group, as PS3.10 private information
-//! (0002,0100)/(0002,0102) under [`PROVENANCE_UID`], and [`Archive::open`] indexes every
-//! object that has no readable entry: its identifiers from its data set, its site and
+//! index entry is written after that without waiting for the disk (a row queued for the
+//! database's next batch, see `catalog`; a line not flushed in index files, see `index`).
+//! A crash can therefore leave an object without its entry, but never an entry without
+//! its object. It can also leave, under its final name, an object whose flush had not
+//! finished, never acknowledged: its bytes do not hash to its name, and it is moved aside
+//! to `damaged/` rather than indexed. So that such an object is never missing from what
+//! the archive lists, every object carries its provenance (the site it belongs to and
+//! where it came from) in its file meta group, as PS3.10 private information
+//! (0002,0100)/(0002,0102) under [`PROVENANCE_UID`], and opening the archive indexes
+//! every object that has no entry: its identifiers from its data set, its site and
 //! source from its provenance, its received time from the file's modification time.
 //!
-//! The scan reads the index once and lists the object folders; it runs when the archive
-//! is opened (the receiver's start, an import), not on every store. A second process
-//! opening the archive while the receiver stores can index an object whose store is
-//! still under way: the store then adds the same version again, which readers of the
-//! index take once.
+//! The scan reads the indexed hashes once and lists the object folders; it runs when the
+//! archive is opened (the receiver's start, an import), not on every store. A second
+//! process opening the archive while the receiver stores can index an object whose store
+//! is still under way: the store then adds the same version again, which the database
+//! ignores and readers of index files take once.
+//!
+//! Before that, an archive opened with the database adds the index files an earlier
+//! version kept in `dicom/index` to the database and renames the folder
+//! [`MOVED_INDEX_FOLDER`] ([`move_index_files`]).
 
-use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::Path;
@@ -31,10 +35,11 @@ use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
 use crate::archive::{Archive, ArchivedInstance, Source};
+use crate::entries::Entries;
 use crate::error::{IngestError, IngestErrorKind};
 use crate::folders::ensure_dir;
 use crate::header::{open_header, read_header};
-use crate::index::list;
+use crate::index::{Index, list};
 
 /// PrivateInformationCreatorUID (0002,0100) of the provenance written in every stored
 /// object: under our Implementation Class UID, which we own.
@@ -71,15 +76,18 @@ impl Provenance {
 }
 
 impl Archive {
-    /// Moves entries of the earlier index layout, then indexes every object without a
-    /// readable index entry (see the module documentation); returns how many were indexed.
+    /// Moves entries of the earlier index file layout (an archive without a database),
+    /// then indexes every object without an index entry (see the module documentation);
+    /// returns how many were indexed.
     pub(crate) fn recover(&self) -> Result<usize, IngestError> {
-        let moved = self.index.migrate_legacy()?;
-        if moved > 0 {
-            info!(moved, "index entries moved to the index's current layout");
+        if let Entries::Files(index) = &self.index {
+            let moved = index.migrate_legacy()?;
+            if moved > 0 {
+                info!(moved, "index entries moved to the index's current layout");
+            }
         }
-        let indexed: HashSet<String> = self.index.all()?.into_iter().map(|e| e.sha256).collect();
-        let mut recovered = 0;
+        let indexed = self.index.indexed_hashes()?;
+        let mut found = Vec::new();
         for shard in list(&self.root.join("objects"))? {
             if !shard.is_dir() {
                 continue;
@@ -95,20 +103,28 @@ impl Archive {
                 if indexed.contains(sha256) {
                     continue;
                 }
-                match self.index_found_object(&file, sha256) {
-                    Ok(()) => recovered += 1,
+                match self.entry_of_found_object(&file, sha256) {
+                    Ok(entry) => found.push(entry),
                     Err(e) => warn!(error = %e, "object left unindexed"),
                 }
             }
         }
-        if recovered > 0 {
-            info!(recovered, "objects without an index entry indexed again");
+        self.index.add_found(&found)?;
+        if !found.is_empty() {
+            info!(
+                recovered = found.len(),
+                "objects without an index entry indexed again"
+            );
         }
-        Ok(recovered)
+        Ok(found.len())
     }
 
-    /// Writes the index entry of an object found on disk without one.
-    fn index_found_object(&self, path: &Path, sha256: &str) -> Result<(), IngestError> {
+    /// The index entry of an object found on disk without one.
+    fn entry_of_found_object(
+        &self,
+        path: &Path,
+        sha256: &str,
+    ) -> Result<ArchivedInstance, IngestError> {
         let actual = sha256_of_file(path)?;
         if actual != sha256 {
             let aside = self.set_aside(path)?;
@@ -140,9 +156,45 @@ impl Archive {
                 },
             ),
         };
-        let entry = ArchivedInstance::new(&header, sha256, meta.len(), received_at, source, site);
-        self.index.append(&entry, false)
+        Ok(ArchivedInstance::new(
+            &header,
+            sha256,
+            meta.len(),
+            received_at,
+            source,
+            site,
+        ))
     }
+}
+
+/// The folder the index files of an earlier version are renamed to once they are in the
+/// database (kept, not removed: they hold nothing the database lacks, and nothing reads
+/// them any more).
+pub const MOVED_INDEX_FOLDER: &str = "index-moved-to-database";
+
+/// Adds the index files of an earlier version (`<archive>/index`, either layout) to a
+/// database index, then renames their folder [`MOVED_INDEX_FOLDER`] (or that name with
+/// `.1`, `.2`, … when taken). A crash before the rename adds them again at the next open,
+/// which adds nothing twice.
+pub(crate) fn move_index_files(root: &Path, index: &Entries) -> Result<usize, IngestError> {
+    let folder = root.join("index");
+    if !folder.is_dir() || matches!(index, Entries::Files(_)) {
+        return Ok(0);
+    }
+    let files = Index::open(folder.clone())?;
+    files.migrate_legacy()?;
+    let entries = files.all()?;
+    index.add_found(&entries)?;
+    let mut target = root.join(MOVED_INDEX_FOLDER);
+    let mut n = 1;
+    while target.exists() {
+        target = root.join(format!("{MOVED_INDEX_FOLDER}.{n}"));
+        n += 1;
+    }
+    fs::rename(&folder, &target)
+        .map_err(|e| IngestError::io(&folder, "rename the moved index", &e))?;
+    info!(entries = entries.len(), folder = %target.display(), "index files moved into the database");
+    Ok(entries.len())
 }
 
 impl Archive {

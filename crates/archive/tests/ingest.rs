@@ -6,6 +6,8 @@
 
 mod ingest_support;
 
+#[path = "ingest/catalog.rs"]
+mod catalog;
 #[path = "ingest/duplicates.rs"]
 mod duplicates;
 #[path = "ingest/parallel.rs"]

@@ -5,15 +5,18 @@
 //! ```text
 //! her2ex.sqlite      SQLite: a consistent copy taken with VACUUM INTO while writers run
 //! her2ex.pgdump      PostgreSQL: pg_dump -Fc (one snapshot)
-//! dicom/             the DICOM archive: index/ then objects/ (content-addressed)
+//! dicom/             the DICOM archive: objects/ (content-addressed), and index/ when
+//!                    an archive of an earlier version still has its index files
 //! checkpoint.json    the latest signed checkpoint, with its public key (a signed head)
 //! manifest.json      what is in it, with the database file's SHA-256; written last
 //! ```
 //!
 //! A fresh checkpoint is signed just before the copy when this process holds the key, so
-//! the backup's checkpoint is inside the copy. The DICOM index is copied before the
-//! objects: the archive writes an object before its index entry, so every entry copied
-//! has its object there by the time the objects are copied.
+//! the backup's checkpoint is inside the copy. The DICOM index (a table of the database,
+//! or the index files of an earlier version) is copied before the objects: the archive
+//! writes an object before its index entry, so every entry copied has its object there by
+//! the time the objects are copied. An object copied without its entry is indexed again
+//! when the restored archive is opened.
 //!
 //! Restore refuses a backup whose database file differs from its manifest, whose chain
 //! does not verify, whose checkpoints do not verify with the checkpoint's key, or whose
@@ -174,7 +177,8 @@ fn pg_dump(url: &str, file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Copies the DICOM archive: the index first, then the objects (see the module docs).
+/// Copies the DICOM archive: index files of an earlier version first, then the objects
+/// (see the module docs).
 /// Returns how many files were copied; a missing archive copies nothing.
 fn copy_dicom(from: &Path, to: &Path) -> anyhow::Result<u64> {
     let mut copied = 0;

@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::time::Instant;
 
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use trial::Trial;
@@ -84,12 +83,7 @@ pub async fn run(mut a: DemoArgs) -> anyhow::Result<u8> {
         a.serve.dicom_senders.push(DEMO_SENDER.to_owned());
     }
     let store = a.serve.data.open().await?;
-    let archive = archive::Archive::open(&a.serve.data.data_dir).with_context(|| {
-        format!(
-            "opening the DICOM archive in {}",
-            a.serve.data.data_dir.display()
-        )
-    })?;
+    let archive = std::sync::Arc::new(a.serve.data.open_archive(&store).await?);
     let present = a
         .built_at
         .unwrap_or_else(|| Trial::new(store.clone()).now());
@@ -97,7 +91,7 @@ pub async fn run(mut a: DemoArgs) -> anyhow::Result<u8> {
     let state = Trial::open(store.clone())
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.explain()))?
-        .with_archive(std::sync::Arc::new(archive))
+        .with_archive(archive.clone())
         .with_clock(clock.clone());
     if store.site("KS").await?.is_some() {
         println!(
@@ -122,6 +116,11 @@ pub async fn run(mut a: DemoArgs) -> anyhow::Result<u8> {
             participants.len()
         );
     }
+    // The demo's images are indexed before the server opens the archive again.
+    let built = archive.clone();
+    tokio::task::spawn_blocking(move || built.flush_index())
+        .await
+        .map_err(|e| anyhow::anyhow!("writing the DICOM archive's index: {e}"))??;
     println!("\nDemo sign-ins (password for all: {DEMO_PASSWORD}):");
     for (username, name, role, site) in USERS {
         println!(

@@ -10,9 +10,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use archive::{Archive, Receipt, Via};
-
-use crate::DataArgs;
+use archive::{Receipt, Via};
 
 /// Arguments of `her2ex pet import`.
 #[derive(clap::Args)]
@@ -22,8 +20,10 @@ pub struct ImportArgs {
     /// The site whose images these are (e.g. KS): only its users see and quantify them.
     #[arg(long, env = "HER2EX_SITE")]
     site: String,
+    /// The data directory holding the archive, and the database holding its index and
+    /// the import's receipt.
     #[command(flatten)]
-    data: DataArgs,
+    data: crate::DataArgs,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -34,12 +34,15 @@ pub fn run(a: &ImportArgs) -> anyhow::Result<u8> {
     let site = protocol::SiteCode::parse(&a.site)
         .map_err(|r| anyhow::anyhow!("--site {:?}: {}", a.site, r.message))?;
     // The store is opened first: an import whose receipt could not be kept is not begun.
-    let rt = tokio::runtime::Builder::new_current_thread()
+    // The database is async; the import blocks, on this thread, and asks the runtime for
+    // the archive's index.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()?;
-    let trial = trial::Trial::new(rt.block_on(a.data.open())?);
-    let archive = Archive::open(&a.data.data_dir)
-        .with_context(|| format!("opening the DICOM archive in {}", a.data.data_dir.display()))?;
+    let store = rt.block_on(a.data.open())?;
+    let trial = trial::Trial::new(store.clone());
+    let archive = crate::open_archive(&a.data.data_dir, store, rt.handle().clone())?;
     let bar = if a.json {
         indicatif::ProgressBar::hidden()
     } else {
@@ -65,6 +68,8 @@ pub fn run(a: &ImportArgs) -> anyhow::Result<u8> {
         files = p.total as u64;
         receipt.counts.file(&p.outcome);
     });
+    // The index rows queued by the import are written before its receipt says it ended.
+    let imported = imported.and_then(|report| archive.flush_index().map(|()| report));
     receipt.ended_at = archive.now();
     receipt.ended = match &imported {
         Ok(_) => "completed".to_string(),

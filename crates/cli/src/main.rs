@@ -79,6 +79,17 @@ impl DataArgs {
         }
     }
 
+    /// Opens the DICOM archive of the data directory with its index in `store` (see
+    /// `archive::catalog`), from async code: the archive blocks on the database, so it is
+    /// opened on a blocking thread.
+    pub async fn open_archive(&self, store: &store::Store) -> anyhow::Result<archive::Archive> {
+        let (data_dir, store) = (self.data_dir.clone(), store.clone());
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || open_archive(&data_dir, store, runtime))
+            .await
+            .map_err(|e| anyhow::anyhow!("opening the DICOM archive: {e}"))?
+    }
+
     /// Creates the checkpoint key at [`DataArgs::key_path`] unless one is there (a key is
     /// never replaced: that would orphan every checkpoint signed with it).
     pub fn create_key_if_missing(&self) -> anyhow::Result<()> {
@@ -200,6 +211,19 @@ enum Command {
     /// assumptions: ROC area and its CI width, power, sensitivity/specificity, kappa,
     /// log-rank power and arm sizes against n (study director, statistician).
     Simulate(simulate_cmd::SimulateArgs),
+}
+
+/// Opens the DICOM archive in `data_dir` with its index in `store`, whose queries run on
+/// `runtime`. Blocks: call it from a plain thread or a blocking task.
+pub(crate) fn open_archive(
+    data_dir: &std::path::Path,
+    store: store::Store,
+    runtime: tokio::runtime::Handle,
+) -> anyhow::Result<archive::Archive> {
+    use anyhow::Context;
+    let catalog = archive::Catalog::new(store, runtime).context("opening the DICOM archive")?;
+    archive::Archive::open_with_catalog(data_dir, catalog)
+        .with_context(|| format!("opening the DICOM archive in {}", data_dir.display()))
 }
 
 /// Runs an async command on a fresh runtime.

@@ -151,8 +151,7 @@ pub fn run(a: PullArgs) -> anyhow::Result<u8> {
         .build()?;
     let store = rt.block_on(a.data.open())?;
     let trial = trial::Trial::new(store.clone());
-    let archive = Archive::open(&a.data.data_dir)
-        .with_context(|| format!("opening the DICOM archive in {}", a.data.data_dir.display()))?;
+    let archive = crate::open_archive(&a.data.data_dir, store.clone(), rt.handle().clone())?;
     let load = || rt.block_on(participants(&store, site.as_ref()));
     let mut record = |receipts: &[Receipt]| rt.block_on(record_receipts(&trial, receipts));
     if a.once {
@@ -165,6 +164,9 @@ pub fn run(a: PullArgs) -> anyhow::Result<u8> {
             &mut record,
         );
         print_report(&a.peer.peer_name, &a.peer_url, &report, a.json)?;
+        archive
+            .flush_index()
+            .context("writing the DICOM archive's index")?;
         result.with_context(|| resume_note(&report))?;
         return Ok(exit_code(&report));
     }
@@ -183,6 +185,9 @@ pub fn run(a: PullArgs) -> anyhow::Result<u8> {
         &stop,
     );
     print_report(&a.peer.peer_name, &a.peer_url, &total, a.json)?;
+    archive
+        .flush_index()
+        .context("writing the DICOM archive's index")?;
     Ok(exit_code(&total))
 }
 

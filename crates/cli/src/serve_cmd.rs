@@ -216,10 +216,7 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
         .public_url
         .as_deref()
         .is_some_and(|u| u.starts_with("https://"));
-    let archive =
-        Arc::new(Archive::open(&a.data.data_dir).with_context(|| {
-            format!("opening the DICOM archive in {}", a.data.data_dir.display())
-        })?);
+    let archive = Arc::new(a.data.open_archive(&store).await?);
     let anchor = store.clone();
     let stop = shutdown_signal()?;
     let trial = trial::Trial::new(store)
@@ -249,7 +246,7 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
         let sink: archive::ReceiptSink = Arc::new(move |receipt| {
             let _ = sender.send(receipt);
         });
-        Some(start_receiver(a, archive, sink)?)
+        Some(start_receiver(a, archive.clone(), sink)?)
     };
     let worker = (!a.no_worker).then(|| {
         let trial = state.trial.clone();
@@ -277,6 +274,14 @@ pub async fn serve_store(store: store::Store, a: &ServeArgs) -> anyhow::Result<u
     if let Some((stop, thread)) = puller {
         stop.trigger();
         let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    }
+    // The index rows of the last objects received are written before the process goes
+    // (those lost would be indexed again at the next start).
+    let flushed = archive.clone();
+    match tokio::task::spawn_blocking(move || flushed.flush_index()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "archive index not written at shutdown"),
+        Err(e) => tracing::error!(error = %e, "archive index not written at shutdown"),
     }
     // The last writes of this run are signed before the process goes.
     match anchor.checkpoint_with_own_key().await {

@@ -5,8 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
-use archive::Archive;
 use clap::Args;
 use trial::jobs::{WorkerOptions, worker_name};
 
@@ -36,10 +34,7 @@ pub struct WorkerArgs {
 /// Runs the worker.
 pub async fn run(a: WorkerArgs) -> anyhow::Result<u8> {
     let store = a.data.open().await?;
-    let archive =
-        Arc::new(Archive::open(&a.data.data_dir).with_context(|| {
-            format!("opening the DICOM archive in {}", a.data.data_dir.display())
-        })?);
+    let archive = Arc::new(a.data.open_archive(&store).await?);
     let trial = trial::Trial::new(store).with_archive(archive);
     let opts = WorkerOptions {
         name: a.name.clone().unwrap_or_else(|| worker_name("worker")),

@@ -285,8 +285,16 @@ fn stored_seq(data: &Path, name: &str) -> u64 {
 }
 
 /// (SeriesInstanceUID, PatientID, site, instances) of every series in the archive.
+/// Read from the database, where `her2ex` keeps the archive's index: no index files.
 fn archived(data: &Path) -> Vec<(String, Option<String>, Option<String>, usize)> {
-    Archive::open(data)
+    assert!(
+        !data.join("dicom").join("index").exists(),
+        "the index is in the database, not in files"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = rt.block_on(store::Store::open_data_dir(data)).unwrap();
+    let catalog = archive::Catalog::new(store, rt.handle().clone()).unwrap();
+    Archive::open_with_catalog(data, catalog)
         .unwrap()
         .series()
         .unwrap()

@@ -55,8 +55,12 @@
 //! | `test-support` | `Store::execute_raw_for_tests`: raw SQL with the append-only triggers suspended, and `Store::rehash_chain_for_tests`: the chain and its head recomputed over whatever the log holds, for tests that tamper with the log as an insider would; `Store::hold_commits_for_tests`: writes queue up until the hold ends, then commit as one group. Never on in a production build. |
 //!
 //! Login sessions are kept here too ([`SessionRow`]): infrastructure, not trial data, so
-//! they are not in the event log.
+//! they are not in the event log. So are the imaging jobs ([`ImagingJob`]) and the DICOM
+//! archive's index ([`CatalogInstance`], [`CatalogSeries`]): the versions of each SOP
+//! instance the archive holds, written in batches by the archive, the series of a
+//! participant summed up by SQL.
 
+mod catalog;
 pub mod checkpoint;
 mod committer;
 mod error;
@@ -74,6 +78,7 @@ mod store;
 pub mod verify;
 mod visits;
 
+pub use catalog::{CatalogInstance, CatalogSeries, SeriesQuery};
 #[cfg(feature = "test-support")]
 pub use committer::CommitHold;
 pub use committer::CommitStats;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::catalog::{CatalogInstance, CatalogSeries, SeriesQuery};
 use crate::checkpoint::{self, Checkpoint, CheckpointKey, CheckpointReport, PublicKey};
 use crate::committer::{CommitStats, Committer};
 use crate::error::StoreError;
@@ -770,6 +771,51 @@ impl Store {
             )));
         }
         dispatch!(self.finish_job(id, worker, state, outcome, at))
+    }
+}
+
+/// The DICOM archive's index (see [`crate::catalog`]). Like the jobs, it sits beside the
+/// log: the archive's arrivals are audited by the receiver's receipt events.
+impl Store {
+    /// Adds index rows in one transaction; rows already there are left as they are.
+    /// Returns how many were added.
+    pub async fn insert_instances(&self, rows: &[CatalogInstance]) -> Result<u64, StoreError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        dispatch!(self.insert_instances(rows))
+    }
+
+    /// The versions held of a SOP instance, oldest first.
+    pub async fn instance_versions(
+        &self,
+        sop_instance_uid: &str,
+    ) -> Result<Vec<CatalogInstance>, StoreError> {
+        dispatch!(self.instance_versions(sop_instance_uid))
+    }
+
+    /// Every index row, by SOPInstanceUID, then received time, then hash.
+    pub async fn all_instances(&self) -> Result<Vec<CatalogInstance>, StoreError> {
+        dispatch!(self.all_instances())
+    }
+
+    /// The hashes of every indexed object, each once, in no particular order.
+    pub async fn indexed_hashes(&self) -> Result<Vec<String>, StoreError> {
+        dispatch!(self.indexed_hashes())
+    }
+
+    /// The series `q` asks for, summed up, by SeriesInstanceUID.
+    pub async fn catalog_series(&self, q: &SeriesQuery) -> Result<Vec<CatalogSeries>, StoreError> {
+        dispatch!(self.catalog_series(q))
+    }
+
+    /// `(SOPInstanceUID, SHA-256)` of each SOP instance of a series, by SOPInstanceUID:
+    /// its first version received when it has several (the one quantified).
+    pub async fn series_objects(
+        &self,
+        series_instance_uid: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        dispatch!(self.series_objects(series_instance_uid))
     }
 }
 

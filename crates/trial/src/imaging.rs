@@ -175,10 +175,8 @@ pub fn quantify_series(
         )));
     }
     let series_patient_id = archive
-        .series()
+        .series_summary(series_uid)
         .map_err(|e| Error::internal("reading the archive", e))?
-        .into_iter()
-        .find(|s| s.series_instance_uid == series_uid)
         .and_then(|s| s.patient_id);
     let series = StoredSeries {
         uid: series_uid,
@@ -362,16 +360,12 @@ impl Trial {
         let Some(archive) = self.archive().cloned() else {
             return Ok(Vec::new());
         };
-        let id = study_id.to_string();
-        let mut list = tokio::task::spawn_blocking(move || archive.series())
+        let (site, id) = (site.to_string(), study_id.to_string());
+        let mut list = tokio::task::spawn_blocking(move || archive.series_of(&site, &id))
             .await
             .map_err(|e| Error::internal("listing series", e))?
             .map_err(|e| Error::internal("listing series", e))?;
-        list.retain(|s| {
-            s.is_pet
-                && s.site.as_deref() == Some(site)
-                && s.patient_id.as_deref() == Some(id.as_str())
-        });
+        list.retain(|s| s.is_pet);
         list.sort_by_key(|s| std::cmp::Reverse(s.last_received_at));
         Ok(list.into_iter().map(SeriesView::from).collect())
     }
@@ -393,12 +387,13 @@ impl Trial {
         series_uid: &str,
     ) -> Result<SeriesSummary> {
         let archive = archive.clone();
-        let list = tokio::task::spawn_blocking(move || archive.series())
+        let uid = series_uid.to_string();
+        let found = tokio::task::spawn_blocking(move || archive.series_summary(&uid))
             .await
             .map_err(|e| Error::internal("listing series", e))?
             .map_err(|e| Error::internal("listing series", e))?;
-        list.into_iter()
-            .find(|s| s.series_instance_uid == series_uid && s.site.as_deref() == Some(site))
+        found
+            .filter(|s| s.site.as_deref() == Some(site))
             .ok_or_else(|| Error::NotFound(format!("no series {series_uid} in the DICOM archive")))
     }
 

@@ -59,6 +59,38 @@ pub fn actor(username: &str) -> Actor {
     }
 }
 
+/// The DICOM archive in `dir` with its index in `store`, opened as `her2ex serve` opens it
+/// (on a blocking thread: the archive blocks on the database).
+pub async fn open_archive(
+    store: &store::Store,
+    dir: &std::path::Path,
+) -> std::sync::Arc<archive::Archive> {
+    let (store, dir) = (store.clone(), dir.to_path_buf());
+    let runtime = tokio::runtime::Handle::current();
+    let archive = tokio::task::spawn_blocking(move || {
+        let catalog = archive::Catalog::new(store, runtime).expect("the archive's index");
+        archive::Archive::open_with_catalog(&dir, catalog).expect("archive")
+    })
+    .await
+    .expect("archive opened");
+    std::sync::Arc::new(archive)
+}
+
+/// Imports the DICOM files of `dir` for `site` into `archive` (on a blocking thread, as
+/// the archive blocks on the database).
+pub async fn import_for(
+    archive: std::sync::Arc<archive::Archive>,
+    dir: &std::path::Path,
+    site: &str,
+) -> archive::ImportReport {
+    let (dir, site) = (dir.to_path_buf(), site.to_string());
+    tokio::task::spawn_blocking(move || {
+        archive::import_folder(&archive, &dir, &site, &mut |_| {}).expect("import")
+    })
+    .await
+    .expect("imported")
+}
+
 impl TestApp {
     pub async fn start() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -92,8 +124,8 @@ impl TestApp {
             };
             trial.add_user(&cli, user).await.expect("user");
         }
-        let archive = archive::Archive::open(dir.path()).expect("archive");
-        let trial = trial.with_archive(std::sync::Arc::new(archive));
+        let archive = open_archive(trial.store(), dir.path()).await;
+        let trial = trial.with_archive(archive);
         TestApp::serve(trial, clock, dir).await
     }
 
@@ -106,10 +138,10 @@ impl TestApp {
         participants: u32,
     ) -> TestApp {
         let clock = std::sync::Arc::new(trial::FixedClock::new(present()));
-        let archive = archive::Archive::open(dir.path()).expect("archive");
+        let archive = open_archive(&store, dir.path()).await;
         let trial = Trial::new(store)
             .with_clock(clock.clone())
-            .with_archive(std::sync::Arc::new(archive));
+            .with_archive(archive);
         trial::demo::build(&trial, &clock, seed, participants, &mut |_| {})
             .await
             .expect("the demo builds");
@@ -153,13 +185,13 @@ impl TestApp {
 
     /// Writes the synthetic PET of `seed` and imports it into the server's archive as
     /// an exam of site KS.
-    pub fn import_phantom(&self, seed: u64) -> pet::phantom::GroundTruth {
-        self.import_phantom_as("KS", seed, None)
+    pub async fn import_phantom(&self, seed: u64) -> pet::phantom::GroundTruth {
+        self.import_phantom_as("KS", seed, None).await
     }
 
     /// Writes the synthetic PET of `seed` with `patient_id` (the phantom's own when none)
     /// and imports it into the server's archive as an exam of `site`.
-    pub fn import_phantom_as(
+    pub async fn import_phantom_as(
         &self,
         site: &str,
         seed: u64,
@@ -171,9 +203,8 @@ impl TestApp {
             ..pet::phantom::PhantomSpec::new(seed)
         };
         let truth = pet::phantom::write_phantom_with(dir.path(), &spec).expect("phantom");
-        let archive = self.state.trial.archive().expect("archive");
-        let report =
-            archive::import_folder(archive, dir.path(), site, &mut |_| {}).expect("import");
+        let archive = self.state.trial.archive().expect("archive").clone();
+        let report = import_for(archive, dir.path(), site).await;
         assert_eq!(report.new, truth.files.len());
         truth
     }

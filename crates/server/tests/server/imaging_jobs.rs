@@ -14,8 +14,9 @@ use crate::oversight::PgDatabase;
 const EXAMS: usize = 20;
 
 /// Writes a small synthetic PET (50 × 50 × 80 voxels over the demo phantom's field) whose PatientID is
-/// her study id and imports it as an exam of KS; its SeriesInstanceUID.
-fn import_exam(app: &TestApp, study_id: &str, seed: u64) -> String {
+/// her study id and imports it as an exam of KS; its SeriesInstanceUID. Blocks on the
+/// archive's database: call it from a plain thread or a blocking task.
+fn import_exam(archive: &archive::Archive, study_id: &str, seed: u64) -> String {
     let dir = tempfile::tempdir().expect("temp dir");
     let demo = pet::phantom::PhantomSpec::demo(seed);
     let spec = pet::phantom::PhantomSpec {
@@ -26,7 +27,6 @@ fn import_exam(app: &TestApp, study_id: &str, seed: u64) -> String {
         ..demo
     };
     let truth = pet::phantom::write_phantom_with(dir.path(), &spec).expect("phantom");
-    let archive = app.state.trial.archive().expect("archive");
     let report = archive::import_folder(archive, dir.path(), "KS", &mut |_| {}).expect("import");
     assert_eq!(report.new, truth.files.len());
     truth.series_uid
@@ -45,7 +45,11 @@ async fn ready_for_series(app: &TestApp) -> String {
 /// archive; her study id and the series.
 async fn ready_for_pet1(app: &TestApp, seed: u64) -> (String, String) {
     let id = ready_for_series(app).await;
-    let series = import_exam(app, &id, seed);
+    let archive = app.state.trial.archive().expect("archive").clone();
+    let study_id = id.clone();
+    let series = tokio::task::spawn_blocking(move || import_exam(&archive, &study_id, seed))
+        .await
+        .expect("imported");
     (id, series)
 }
 
@@ -104,18 +108,21 @@ async fn three_workers_on_postgres_quantify_twenty_queued_exams_each_exactly_onc
         ids.push(ready_for_series(&app).await);
     }
     // Their scans reach the archive side by side, as from several scanners.
-    let series: Vec<String> = std::thread::scope(|scope| {
-        let app = &app;
-        let handles: Vec<_> = ids
-            .iter()
-            .enumerate()
-            .map(|(n, id)| scope.spawn(move || import_exam(app, id, 300 + n as u64)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("imported"))
-            .collect()
-    });
+    // (On blocking threads: the archive waits for its database, whose queries run on
+    // this runtime while the test awaits them.)
+    let archive = app.state.trial.archive().expect("archive").clone();
+    let imports: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| {
+            let (archive, id) = (archive.clone(), id.clone());
+            tokio::task::spawn_blocking(move || import_exam(&archive, &id, 300 + n as u64))
+        })
+        .collect();
+    let mut series = Vec::new();
+    for import in imports {
+        series.push(import.await.expect("imported"));
+    }
     let exams: Vec<(String, String)> = ids.into_iter().zip(series).collect();
     let mut jobs = Vec::new();
     for (id, series) in &exams {
@@ -256,7 +263,12 @@ async fn three_workers_on_postgres_quantify_twenty_queued_exams_each_exactly_onc
     );
 
     // A worker that recorded her exam and died before finishing the job: the job is taken
-    // again, found recorded, and finished without a second record.
+    // again, found recorded, and finished without a second record. The workers wait
+    // meanwhile, or one of them could take the job before the worker that dies does.
+    stop.send(true).unwrap();
+    for h in handles {
+        h.await.unwrap();
+    }
     let (id, series) = &exams[1];
     let crashed = store
         .queue_job(&store::NewImagingJob {
@@ -279,7 +291,23 @@ async fn three_workers_on_postgres_quantify_twenty_queued_exams_each_exactly_onc
         )
         .await
         .unwrap()
-        .unwrap();
+        .expect("the job, no other worker running");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let successor = {
+        let trial = worker(&app, &db.url).await;
+        let mut stopped = stopped.clone();
+        let opts = WorkerOptions {
+            poll: std::time::Duration::from_millis(50),
+            ..WorkerOptions::new(format!("{}-next", worker_name("test")))
+        };
+        tokio::spawn(async move {
+            trial
+                .run_worker(opts, async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await;
+        })
+    };
     let mut ended = None;
     for _ in 0..2400 {
         let job = store.job(crashed.id).await.unwrap().unwrap();
@@ -299,9 +327,7 @@ async fn three_workers_on_postgres_quantify_twenty_queued_exams_each_exactly_onc
     assert_eq!(quantifications_recorded(&app, id).await, 1, "still once");
 
     stop.send(true).unwrap();
-    for h in handles {
-        h.await.unwrap();
-    }
+    successor.await.unwrap();
     assert!(store.verify_chain().await.unwrap().is_intact());
 }
 
@@ -330,7 +356,12 @@ async fn a_job_that_cannot_be_done_fails_with_its_reason_on_the_exam() {
     let (id2, series2) = ready_for_pet1(&app, 78).await;
     let queued = ask(&reader, &id2, &series2).await;
     let archive = app.state.trial.archive().expect("archive").clone();
-    for file in archive.series_files(&series2).expect("files") {
+    let uid = series2.clone();
+    let files = tokio::task::spawn_blocking(move || archive.series_files(&uid))
+        .await
+        .expect("listed")
+        .expect("files");
+    for file in files {
         std::fs::remove_file(file).expect("removed");
     }
     let done = app

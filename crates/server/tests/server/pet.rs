@@ -65,7 +65,7 @@ fn decisions(candidates: &[Value]) -> Vec<Value> {
 async fn pet_exam_from_archive_to_biopsy_target() {
     let app = TestApp::start().await;
     let id = app.enrolled("KS").await;
-    let truth = app.import_phantom(11);
+    let truth = app.import_phantom(11).await;
     let nurse = app.client("nurse.ks").await;
     let reader = app.client("reader.ks").await;
     let inv = app.client("inv.ks").await;
@@ -425,8 +425,8 @@ async fn imaging_is_bound_to_its_site_and_its_participant() {
         imp_recorded(&app, nurse, id).await;
     }
     // UU's scanner sent UU's exam; KS's sent KS's.
-    let uu_series = app.import_phantom_as("UU", 11, Some(&uu)).series_uid;
-    let ks_series = app.import_phantom_as("KS", 12, Some(&ks)).series_uid;
+    let uu_series = app.import_phantom_as("UU", 11, Some(&uu)).await.series_uid;
+    let ks_series = app.import_phantom_as("KS", 12, Some(&ks)).await.series_uid;
     let reader_ks = app.client("reader.ks").await;
     let reader_uu = app.client("reader.uu").await;
 

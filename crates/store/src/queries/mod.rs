@@ -14,13 +14,14 @@
 //!   `REPEATABLE READ`), so a list's page and its count agree;
 //! - `const CASE_INSENSITIVE_LIKE: &str` — the `LIKE` operator that ignores ASCII case.
 //!
-//! The functions fall into five groups, one file each: the audited write path and the
+//! The functions fall into seven groups, one file each: the audited write path and the
 //! derived-table writes ([`write`]), single-row and log reads ([`read`]), the paged
 //! lists ([`lists`]), the accounts' credentials, failure counts and sessions
-//! ([`accounts`]), the signed checkpoints ([`checkpoints`]), and the imaging jobs
-//! ([`jobs`]).
+//! ([`accounts`]), the signed checkpoints ([`checkpoints`]), the imaging jobs
+//! ([`jobs`]), and the DICOM archive's index ([`catalog`]).
 
 pub(crate) mod accounts;
+pub(crate) mod catalog;
 pub(crate) mod checkpoints;
 pub(crate) mod jobs;
 pub(crate) mod lists;
@@ -57,6 +58,7 @@ macro_rules! shared_queries {
         $crate::queries::checkpoints::checkpoint_queries!();
         $crate::queries::accounts::account_queries!();
         $crate::queries::jobs::job_queries!();
+        $crate::queries::catalog::catalog_queries!();
     };
 }
 

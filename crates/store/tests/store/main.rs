@@ -12,6 +12,7 @@ mod support;
 
 mod accounts;
 mod batch;
+mod catalog;
 mod chain;
 mod checkpoints;
 mod concurrency;

@@ -85,7 +85,9 @@ pub async fn execute(
     }
     drop(run);
     if let Ok(p) = Arc::try_unwrap(pipeline) {
-        p.stop();
+        // On a blocking thread: a worker finishing its exam waits for the archive's
+        // database, whose queries need this runtime's threads.
+        let _ = tokio::task::spawn_blocking(move || p.stop()).await;
     }
     result
 }

@@ -8,7 +8,7 @@ async fn a_reader_reviews_the_pet_and_the_investigator_chooses_the_biopsy_target
     let Some(driver) = start_driver() else { return };
     let app = TestApp::start().await;
     let id = app.enrolled("KS").await;
-    let truth = app.import_phantom(5);
+    let truth = app.import_phantom(5).await;
 
     // The nurse records the IMP administration through its form, then reads the series.
     let c = connect(&driver).await;

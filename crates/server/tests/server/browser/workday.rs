@@ -27,7 +27,7 @@ async fn in_view(c: &Client, id: &str) -> (f64, f64, f64) {
 /// A quantified PET1 of an enrolled participant of KS, read through the API.
 async fn quantified(app: &TestApp) -> String {
     let id = app.enrolled("KS").await;
-    let truth = app.import_phantom(5);
+    let truth = app.import_phantom(5).await;
     let injected = crate::common::now() - chrono::Duration::hours(2);
     let imp = protocol::testing::imp_command(protocol::PetTimepoint::Pet1, injected);
     app.run("nurse.ks", &id, &[imp]).await;
