@@ -82,8 +82,17 @@ impl Db {
         T: Send + 'static,
         F: Future<Output = Result<T, StoreError>> + Send + 'static,
     {
-        let (answer, answered) = std::sync::mpsc::sync_channel(1);
         let future = query(self.store.clone());
+        // A thread outside the runtime (the receiver's) waits on the query itself: one
+        // hand-over between threads fewer for every object received. A thread the
+        // runtime knows (`spawn_blocking`) hands the query to the runtime instead.
+        if Handle::try_current().is_err() {
+            return self
+                .runtime
+                .block_on(future)
+                .map_err(|e| database(action, e.to_string()));
+        }
+        let (answer, answered) = std::sync::mpsc::sync_channel(1);
         self.runtime.spawn(async move {
             // The caller may have gone; nothing then waits for the answer.
             let _ = answer.send(future.await);
