@@ -277,7 +277,15 @@ impl Run<'_> {
         };
         self.enter(&nurse_step, &[imp], None).await?;
         let pipeline = self.pipeline.clone();
-        let exam: Exam = tokio::task::spawn_blocking(move || pipeline.take(job)).await??;
+        let mut exam: Exam = tokio::task::spawn_blocking(move || pipeline.take(job)).await??;
+        // Its slices arrived as a folder of the demo: the audit trail keeps the receipt,
+        // as it does of every import, at the moment of the exam.
+        exam.arrived.started_at = self.state.now();
+        exam.arrived.ended_at = exam.arrived.started_at;
+        self.state
+            .record_receipt(&exam.arrived)
+            .await
+            .context("recording the PET's receipt")?;
         let loaded = self.loaded(&person.study_id).await?;
         let admin = loaded
             .participant

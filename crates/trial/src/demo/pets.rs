@@ -22,6 +22,9 @@ pub struct Exam {
     pub truth: GroundTruth,
     /// The quantification, its administration id still to be set.
     pub quantified: Quantified,
+    /// What the archive received, as a folder import's receipt (its times are set when
+    /// it is recorded, at the moment of the exam).
+    pub arrived: archive::Receipt,
 }
 
 type Slot = Option<std::result::Result<Exam, String>>;
@@ -123,6 +126,15 @@ fn make(
         .join(job.spec.patient_id.as_deref().unwrap_or("unknown"))
         .join(job.timepoint.id());
     let mut files = Vec::with_capacity(slices.len());
+    let mut arrived = archive::Receipt::start(
+        archive::Via::FolderImport {
+            folder: folder.display().to_string(),
+            os_user: "her2ex demo".into(),
+            files: slices.len() as u64,
+        },
+        site,
+        archive.now(),
+    );
     for (bytes, name) in slices.iter().zip(&truth.files) {
         let source = archive::Source::Folder {
             path: folder.join(name),
@@ -130,8 +142,12 @@ fn make(
         let stored = archive
             .store_bytes(bytes, &source, site)
             .map_err(|e| format!("archiving the demo PET: {e}"))?;
+        arrived
+            .counts
+            .stored(stored.outcome, &stored.series_instance_uid);
         files.push(stored.path);
     }
+    arrived.ended = "completed".into();
     // Read back from the archive's stored objects, as the application reads an exam; the
     // paths come from the store itself, not from a scan of the whole archive's index.
     let series = crate::imaging::StoredSeries {
@@ -142,5 +158,9 @@ fn make(
     let quantified =
         crate::imaging::quantify_stored(&series, job.timepoint, "imp-1", settings, zone)
             .map_err(|e| format!("quantifying the demo PET: {}", e.explain()))?;
-    Ok(Exam { truth, quantified })
+    Ok(Exam {
+        truth,
+        quantified,
+        arrived,
+    })
 }

@@ -61,6 +61,31 @@ async fn the_70_participant_demo_gives_every_role_work_and_its_pages_open() {
     );
     assert_eq!(a.body["counts"]["enrolled"], 70);
 
+    // Every PET's slices arrived with a receipt in the audit trail (at least PET1 of
+    // each of the 70 enrolled): the data manager sees them all, a nurse her site's.
+    let dm = app.client_with("dana.dm", DEMO_PASSWORD).await;
+    let all = dm.get("/api/v1/receipts?limit=1000").await;
+    let rows = all.body.as_array().expect("receipts");
+    assert!(rows.len() >= 70, "{} receipts", rows.len());
+    assert!(
+        rows.iter()
+            .all(|r| r["via"] == "folder_import" && r["new"].as_u64() > Some(0)),
+        "{}",
+        all.text
+    );
+    let (nurse, _, _, site) = USERS
+        .iter()
+        .find(|u| u.2 == trial::Role::ResearchNurse)
+        .expect("a nurse");
+    let own = app.client_with(nurse, DEMO_PASSWORD).await;
+    let own = own.get("/api/v1/receipts?limit=1000").await;
+    let own = own.body.as_array().expect("receipts");
+    assert!(!own.is_empty() && own.len() < rows.len());
+    assert!(
+        own.iter()
+            .all(|r| Some(r["site"].as_str().unwrap_or("")) == *site)
+    );
+
     // A woman whose baseline PET the reader reviewed, for the PET page.
     let rows = app
         .state
