@@ -34,15 +34,8 @@ pub fn run(a: &ImportArgs) -> anyhow::Result<u8> {
     let site = protocol::SiteCode::parse(&a.site)
         .map_err(|r| anyhow::anyhow!("--site {:?}: {}", a.site, r.message))?;
     // The store is opened first: an import whose receipt could not be kept is not begun.
-    // The database is async; the import blocks, on this thread, and asks the runtime for
-    // the archive's index.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    let store = rt.block_on(a.data.open())?;
-    let trial = trial::Trial::new(store.clone());
-    let archive = crate::open_archive(&a.data.data_dir, store, rt.handle().clone())?;
+    let (rt, store, archive) = a.data.open_blocking()?;
+    let trial = trial::Trial::new(store);
     let bar = if a.json {
         indicatif::ProgressBar::hidden()
     } else {

@@ -90,6 +90,21 @@ impl DataArgs {
             .map_err(|e| anyhow::anyhow!("opening the DICOM archive: {e}"))?
     }
 
+    /// For a command that blocks on its own thread (an import, the pull, like the DICOM
+    /// receiver): a runtime of one worker for the database, the store, and the archive
+    /// with its index in that store, whose queries the runtime answers.
+    pub fn open_blocking(
+        &self,
+    ) -> anyhow::Result<(tokio::runtime::Runtime, store::Store, archive::Archive)> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let store = rt.block_on(self.open())?;
+        let archive = open_archive(&self.data_dir, store.clone(), rt.handle().clone())?;
+        Ok((rt, store, archive))
+    }
+
     /// Creates the checkpoint key at [`DataArgs::key_path`] unless one is there (a key is
     /// never replaced: that would orphan every checkpoint signed with it).
     pub fn create_key_if_missing(&self) -> anyhow::Result<()> {

@@ -143,15 +143,9 @@ pub fn run(a: PullArgs) -> anyhow::Result<u8> {
     // Built before any runtime exists: the blocking HTTP client must not start inside one.
     let peer = a.peer.config(&a.peer_url)?.connect()?;
     let site = a.peer.site()?;
-    // The database is async; the pull itself blocks (like the DICOM receiver), so it runs
-    // on this thread and asks the runtime for the participants only.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    let store = rt.block_on(a.data.open())?;
+    // The pull itself blocks, on this thread, and asks the runtime for the database.
+    let (rt, store, archive) = a.data.open_blocking()?;
     let trial = trial::Trial::new(store.clone());
-    let archive = crate::open_archive(&a.data.data_dir, store.clone(), rt.handle().clone())?;
     let load = || rt.block_on(participants(&store, site.as_ref()));
     let mut record = |receipts: &[Receipt]| rt.block_on(record_receipts(&trial, receipts));
     if a.once {
