@@ -15,6 +15,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 
 use protocol::oversight::{self, StudyOversight};
+use store::{RecordedEvent, Store};
 
 use crate::Trial;
 use crate::admin::settings_from;
@@ -28,12 +29,46 @@ const SETTINGS_STREAM: &str = "settings";
 /// The folds kept between commands (shared by every clone of a `Trial`).
 #[derive(Debug, Default)]
 pub(crate) struct Folded {
-    settings: Mutex<Option<(i64, protocol::Settings)>>,
-    study: Mutex<Option<(i64, StudyOversight)>>,
+    settings: Kept<protocol::Settings>,
+    study: Kept<StudyOversight>,
     /// Sites known to exist (a site is never removed).
     sites: Mutex<HashSet<String>>,
     /// Per site, the study numbers this process hands out.
     numbers: Mutex<HashMap<String, SiteNumbers>>,
+}
+
+/// One stream's fold, kept with the stream version it was made at.
+#[derive(Debug)]
+struct Kept<T>(Mutex<Option<(i64, T)>>);
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept(Mutex::new(None))
+    }
+}
+
+impl<T: Clone> Kept<T> {
+    /// The fold of `stream` at `version` and the version it was made at: the kept one
+    /// when it is at that version, else `fold` of the stream read again (kept in its
+    /// place).
+    async fn at(
+        &self,
+        store: &Store,
+        stream: &str,
+        version: i64,
+        fold: impl FnOnce(&[RecordedEvent]) -> Result<T>,
+    ) -> Result<(T, i64)> {
+        if let Some((v, kept)) = &*lock(&self.0)
+            && *v == version
+        {
+            return Ok((kept.clone(), version));
+        }
+        let events = store.read_stream(stream).await?;
+        let folded = fold(&events)?;
+        let read = events.last().map_or(0, |e| e.version);
+        *lock(&self.0) = Some((read, folded.clone()));
+        Ok((folded, read))
+    }
 }
 
 /// The study numbers of one site as this process sees them.
@@ -61,15 +96,11 @@ impl Trial {
 
     /// The settings at stream version `version` (from the kept fold when it is that one).
     async fn settings_at(&self, version: i64) -> Result<protocol::Settings> {
-        if let Some((v, s)) = &*lock(&self.folded.settings)
-            && *v == version
-        {
-            return Ok(s.clone());
-        }
-        let events = self.store().read_stream(SETTINGS_STREAM).await?;
-        let settings = settings_from(&events)?;
-        let read = events.last().map_or(0, |e| e.version);
-        *lock(&self.folded.settings) = Some((read, settings.clone()));
+        let (settings, _) = self
+            .folded
+            .settings
+            .at(self.store(), SETTINGS_STREAM, version, settings_from)
+            .await?;
         Ok(settings)
     }
 
@@ -82,20 +113,16 @@ impl Trial {
 
     /// The study-wide oversight at stream version `version`.
     async fn study_at(&self, version: i64) -> Result<(StudyOversight, i64)> {
-        if let Some((v, s)) = &*lock(&self.folded.study)
-            && *v == version
-        {
-            return Ok((s.clone(), version));
-        }
-        let events = self.store().read_stream(STUDY_STREAM).await?;
-        let read = events.last().map_or(0, |e| e.version);
-        let decoded = events
-            .iter()
-            .map(decode_event)
-            .collect::<Result<Vec<_>>>()?;
-        let study = oversight::fold_study(decoded.iter());
-        *lock(&self.folded.study) = Some((read, study.clone()));
-        Ok((study, read))
+        self.folded
+            .study
+            .at(self.store(), STUDY_STREAM, version, |events| {
+                let decoded = events
+                    .iter()
+                    .map(decode_event)
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(oversight::fold_study(decoded.iter()))
+            })
+            .await
     }
 
     /// The settings and the study-wide oversight a command is decided under, their
