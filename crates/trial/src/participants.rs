@@ -297,24 +297,39 @@ impl Trial {
         reg: &Registration,
     ) -> Result<Written> {
         self.require_site(site).await?;
+        let command_for = |study_id: &str| {
+            Command::RegisterParticipant(protocol::RegisterParticipant {
+                site: site.to_string(),
+                study_id: study_id.to_string(),
+                year_of_birth: reg.year_of_birth,
+                sex: reg.sex,
+            })
+        };
+        // A new stream: nothing to load; the store refuses it if it exists.
+        let new_stream = || Loaded {
+            participant: protocol::fold(std::iter::empty()),
+            version: 0,
+            events: Vec::new(),
+        };
+        // The protocol's answer does not depend on the number: a registration it refuses
+        // is refused before it takes one, so registrations running beside it never step
+        // over a number it would give back.
+        let (settings, study) = self.decision_context().await?;
+        protocol::decide_in(
+            &new_stream().participant,
+            &study,
+            &command_for(&format!("{site}-001")),
+            self.now(),
+            &settings,
+        )?;
         // Registrations at one site in the same moment take consecutive numbers (see
         // `folded`); another process may still take a number first: the store refuses
         // the second (the stream exists), and the next number is tried.
         for _ in 0..100 {
             let number = self.take_study_number(site).await?;
             let study_id = format!("{site}-{number:03}");
-            let command = Command::RegisterParticipant(protocol::RegisterParticipant {
-                site: site.to_string(),
-                study_id: study_id.clone(),
-                year_of_birth: reg.year_of_birth,
-                sex: reg.sex,
-            });
-            // A new stream: nothing to load; the store refuses it if it exists.
-            let loaded = Loaded {
-                participant: protocol::fold(std::iter::empty()),
-                version: 0,
-                events: Vec::new(),
-            };
+            let command = command_for(&study_id);
+            let loaded = new_stream();
             match self
                 .execute_on(actor, &study_id, loaded, 0, &command, None)
                 .await
