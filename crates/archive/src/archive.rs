@@ -232,6 +232,18 @@ pub(crate) struct Complete {
     /// Its file meta group holds its provenance (see `recovery`), so its index entry
     /// needs no flush of its own.
     pub described: bool,
+    /// It has been moved into place: there is no temporary file left to remove.
+    pub moved: std::cell::Cell<bool>,
+}
+
+impl Drop for Complete {
+    fn drop(&mut self) {
+        // A duplicate (or an object already in place) leaves its temporary file behind.
+        // Best effort: a leftover is removed when the archive is next opened.
+        if !self.moved.get() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// The content-addressed DICOM archive under a data directory.
@@ -496,37 +508,35 @@ impl Archive {
             ensure_dir(dir)?;
             fs::rename(tmp, path).map_err(|e| IngestError::io(path, "rename into place", &e))?;
         }
+        object.moved.set(true);
         self.flush(&object.file, path, dir)
     }
 
     /// Flushes an object's bytes and its folder's entries to disk at the same time, the
-    /// bytes on a helper thread, the folder on this one (shared with other stores, see
-    /// `dir_sync`): one wait for the disk instead of two. Without a helper thread, one
-    /// after the other.
+    /// bytes on this thread's flush helper (see `flusher`), the folder on this one (shared
+    /// with other stores, see `dir_sync`): one wait for the disk instead of two. Without a
+    /// helper, one after the other.
     fn flush(&self, file: &fs::File, path: &Path, dir: &Path) -> Result<(), IngestError> {
-        let flush_file = || {
+        let flush_file = |file: &fs::File| {
             file.sync_data()
                 .map_err(|e| IngestError::io(path, "flush object to disk", &e))
         };
-        std::thread::scope(|scope| {
-            let helper = std::thread::Builder::new()
-                .name("archive-flush".into())
-                .spawn_scoped(scope, flush_file);
-            let folder = self.dir_sync.sync(dir);
-            let bytes = match helper {
-                Ok(helper) => helper.join().unwrap_or_else(|_| {
-                    Err(IngestError::at(
-                        path,
-                        IngestErrorKind::Io {
-                            action: "flush object to disk",
-                            reason: "the flushing thread failed".into(),
-                        },
-                    ))
-                }),
-                Err(_) => flush_file(),
-            };
-            bytes.and(folder)
-        })
+        let helper = file.try_clone().ok().and_then(crate::flusher::sync_data);
+        let folder = self.dir_sync.sync(dir);
+        let bytes = match helper {
+            Some(pending) => pending.wait().map_err(|e| match e {
+                Some(e) => IngestError::io(path, "flush object to disk", &e),
+                None => IngestError::at(
+                    path,
+                    IngestErrorKind::Io {
+                        action: "flush object to disk",
+                        reason: "the flushing thread failed".into(),
+                    },
+                ),
+            }),
+            None => flush_file(file),
+        };
+        bytes.and(folder)
     }
 
     /// Every index entry, sorted by SOPInstanceUID, then received time, then hash.

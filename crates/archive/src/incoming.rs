@@ -64,8 +64,11 @@ impl Incoming {
 
 impl Drop for Incoming {
     fn drop(&mut self) {
-        // Best effort: a leftover is removed when the archive is next opened.
-        let _ = fs::remove_file(&self.path);
+        // Committing hands the file over to the `Complete` object (the path is then
+        // empty). Best effort: a leftover is removed when the archive is next opened.
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -175,12 +178,15 @@ impl Archive {
             .provenance
             .as_ref()
             .is_some_and(|p| p.site == site && &p.source == source);
+        // From here the complete object removes its temporary file, unless moved into place.
+        incoming.path = PathBuf::new();
         let object = crate::archive::Complete {
             tmp: path,
             file,
             sha256,
             size,
             described,
+            moved: std::cell::Cell::new(false),
         };
         self.file_object(&object, &header, source, site, received_at)
     }

@@ -35,6 +35,7 @@ pub mod dimse;
 mod dir_sync;
 mod entries;
 pub mod error;
+mod flusher;
 mod folders;
 pub mod header;
 pub mod import;

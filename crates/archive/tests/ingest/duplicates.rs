@@ -46,7 +46,12 @@ fn the_same_data_set_in_another_transfer_syntax_or_file_meta_is_a_duplicate() {
     let from_elsewhere = archive.store_bytes(&implicit, &network, "UU").unwrap();
     assert_eq!(from_elsewhere.outcome, StoreOutcome::Duplicate);
 
-    assert_eq!(archive_files(&archive).0, objects, "nothing written");
+    let (after, temporary) = archive_files(&archive);
+    assert_eq!(after, objects, "nothing written");
+    assert!(
+        temporary.is_empty(),
+        "a duplicate's temporary file is left: {temporary:?}"
+    );
     let entries = archive.instances().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].site.as_deref(), Some("KS"));
@@ -83,6 +88,9 @@ fn other_content_under_the_same_uid_is_a_conflict_in_any_transfer_syntax() {
     assert_eq!(third.outcome, StoreOutcome::Duplicate);
     assert_eq!(third.sha256, second.sha256);
     assert_eq!(archive.instances().unwrap().len(), 2);
+    let (objects, temporary) = archive_files(&archive);
+    assert_eq!(objects.len(), 2, "both versions, each once");
+    assert!(temporary.is_empty(), "temporary files left: {temporary:?}");
 }
 
 #[test]
