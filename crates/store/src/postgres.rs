@@ -35,6 +35,9 @@ const CASE_INSENSITIVE_LIKE: &str = "ILIKE";
 /// Concurrent workers each take a different job: rows another is taking are skipped.
 const TAKE_JOB_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 
+/// Multi-row statements number their placeholders (`$1, $2, …`).
+const PLACEHOLDERS: Placeholders = Placeholders::Numbered;
+
 crate::queries::shared_queries!();
 
 /// Connections in the pool.

@@ -33,6 +33,9 @@ async fn begin_read(pool: &sqlx::Pool<Db>) -> Result<sqlx::Transaction<'static, 
 /// SQLite's `LIKE` ignores ASCII case (the `case_sensitive_like` pragma stays off).
 const CASE_INSENSITIVE_LIKE: &str = "LIKE";
 
+/// Multi-row statements use anonymous placeholders (see [`crate::queries::write::Placeholders`]).
+const PLACEHOLDERS: Placeholders = Placeholders::Anonymous;
+
 /// SQLite has one writer: the statement that takes a job needs no row lock.
 const TAKE_JOB_LOCK: &str = "";
 

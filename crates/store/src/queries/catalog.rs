@@ -21,7 +21,7 @@ macro_rules! catalog_queries {
                 let sql = format!(
                     "INSERT INTO dicom_instances ({}) VALUES {} ON CONFLICT DO NOTHING",
                     instance_columns!(),
-                    value_rows(chunk.len(), INSTANCE_COLUMNS)
+                    value_rows(PLACEHOLDERS, chunk.len(), INSTANCE_COLUMNS)
                 );
                 let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
                 for r in chunk {

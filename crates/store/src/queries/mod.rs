@@ -42,7 +42,7 @@ macro_rules! shared_queries {
             UserRow, VisitRow,
         };
         use $crate::plan::{Plan, Start};
-        use $crate::queries::write::{ROWS_PER_STATEMENT, placeholders, value_rows};
+        use $crate::queries::write::{Placeholders, ROWS_PER_STATEMENT, placeholders, value_rows};
         use $crate::request::Request;
         use $crate::rows::{
             self, CredentialTuple, EventTuple, ParticipantListTuple, ParticipantTuple, RawEvent,
