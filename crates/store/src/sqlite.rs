@@ -80,7 +80,12 @@ pub(crate) async fn open(url: &str) -> Result<Pool<Db>, StoreError> {
             .idle_timeout(None)
             .max_lifetime(None)
     } else {
-        SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS)
+        SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            // A connection to a file in this process cannot go stale, so it is not pinged
+            // each time it is taken from the pool: the ping is a round trip to the
+            // connection's worker thread, as long as a small query's own.
+            .test_before_acquire(false)
     };
     let pool = pool_options
         .connect_with(options)
