@@ -101,7 +101,8 @@ impl Committer {
 
     /// Appends one part (see [`crate::Store::append`]) once its group has committed.
     pub(crate) async fn append(&self, part: Part) -> Result<Appended, StoreError> {
-        self.submit(|answer| Request::Append(part, answer)).await
+        self.submit(|answer| Request::Append(Box::new(part), answer))
+            .await
     }
 
     /// Appends every part or none (see [`crate::Store::append_batch`]).

@@ -141,11 +141,23 @@ impl Plan {
         part: &Part,
         own: &mut HashMap<String, i64>,
     ) -> Result<Appended, StoreError> {
-        let actual = own
-            .get(&part.stream)
-            .or_else(|| self.versions.get(&part.stream))
-            .copied()
-            .unwrap_or(0);
+        let version_of = |stream: &String| {
+            own.get(stream)
+                .or_else(|| self.versions.get(stream))
+                .copied()
+                .unwrap_or(0)
+        };
+        for (stream, expected) in &part.unchanged {
+            let actual = version_of(stream);
+            if actual != *expected {
+                return Err(StoreError::Conflict {
+                    stream: stream.clone(),
+                    expected: *expected,
+                    actual,
+                });
+            }
+        }
+        let actual = version_of(&part.stream);
         if let Expected::Version(expected) = part.expected
             && expected != actual
         {
@@ -277,7 +289,7 @@ mod tests {
 
     fn append(part: Part) -> (Request, Reply<Appended>) {
         let (tx, rx) = oneshot::channel();
-        (Request::Append(part, Answer::new(tx)), rx)
+        (Request::Append(Box::new(part), Answer::new(tx)), rx)
     }
 
     fn batch(parts: Vec<Part>) -> (Request, Reply<Vec<Appended>>) {

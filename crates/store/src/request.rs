@@ -30,6 +30,9 @@ pub(crate) struct Part {
     pub meta: EventMeta,
     pub recorded_at: String,
     pub projections: Vec<Projection>,
+    /// Other streams that must still be at these versions (0: absent) when the part is
+    /// written: what its events were decided under (see [`crate::Store::append_unless_moved`]).
+    pub unchanged: Vec<(String, i64)>,
 }
 
 impl Part {
@@ -54,6 +57,7 @@ impl Part {
             recorded_at: format_timestamp(meta.recorded_at),
             meta,
             projections: projections.to_vec(),
+            unchanged: Vec::new(),
         }
     }
 
@@ -73,7 +77,7 @@ impl Part {
 /// others to commit.
 pub(crate) enum Request {
     /// [`crate::Store::append`] and [`crate::Store::append_at_end`].
-    Append(Part, Answer<Appended>),
+    Append(Box<Part>, Answer<Appended>),
     /// [`crate::Store::append_batch`]: every part, or none.
     Batch(Vec<Part>, Answer<Vec<Appended>>),
     /// [`crate::Store::rebuild_visits`]: every schedule, or none.

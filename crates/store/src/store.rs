@@ -174,14 +174,37 @@ impl Store {
         meta: &EventMeta,
         projections: &[Projection],
     ) -> Result<Appended, StoreError> {
+        self.append_unless_moved(stream, expected_version, events, meta, projections, &[])
+            .await
+    }
+
+    /// [`Store::append`], written only if each stream of `unchanged` is still at the
+    /// version given (0: it does not exist) when the append is written, in the same
+    /// transaction: the streams the events were decided under (the settings, the
+    /// study-wide lock), read earlier and perhaps kept between commands. Otherwise
+    /// nothing is written and [`StoreError::Conflict`] names the stream that moved and
+    /// its version, so the caller can decide again on what is current.
+    pub async fn append_unless_moved(
+        &self,
+        stream: &str,
+        expected_version: i64,
+        events: &[NewEvent],
+        meta: &EventMeta,
+        projections: &[Projection],
+        unchanged: &[(&str, i64)],
+    ) -> Result<Appended, StoreError> {
         check_append(stream, expected_version, events, projections)?;
-        let part = Part::new(
+        let mut part = Part::new(
             stream,
             Expected::Version(expected_version),
             events,
             meta,
             projections,
         );
+        part.unchanged = unchanged
+            .iter()
+            .map(|(s, v)| ((*s).to_string(), *v))
+            .collect();
         let appended = self.committer.append(part).await?;
         tracing::debug!(
             stream,

@@ -71,6 +71,37 @@ impl<T: Clone> Kept<T> {
     }
 }
 
+/// What a command is decided under: the settings in force and the study-wide oversight
+/// (freeze, lock), with the versions of the streams they were folded from.
+#[derive(Clone, Debug)]
+pub(crate) struct Context {
+    pub settings: protocol::Settings,
+    pub study: StudyOversight,
+    settings_version: i64,
+    study_version: i64,
+}
+
+impl Context {
+    /// The streams a write decided under this context requires unchanged, at their
+    /// versions (see `store::Store::append_unless_moved`).
+    pub(crate) fn unchanged(&self) -> [(&'static str, i64); 2] {
+        [
+            (SETTINGS_STREAM, self.settings_version),
+            (STUDY_STREAM, self.study_version),
+        ]
+    }
+
+    /// Whether `stream` is one this context was folded from.
+    pub(crate) fn is_folded_from(stream: &str) -> bool {
+        stream == SETTINGS_STREAM || stream == STUDY_STREAM
+    }
+
+    /// Whether `other` was folded at the same versions.
+    pub(crate) fn same_as(&self, other: &Context) -> bool {
+        self.settings_version == other.settings_version && self.study_version == other.study_version
+    }
+}
+
 /// The study numbers of one site as this process sees them.
 #[derive(Debug, Default)]
 struct SiteNumbers {
@@ -125,16 +156,50 @@ impl Trial {
             .await
     }
 
-    /// The settings and the study-wide oversight a command is decided under, their
-    /// versions checked in one read.
-    pub(crate) async fn decision_context(&self) -> Result<(protocol::Settings, StudyOversight)> {
+    /// The context a command is decided under as kept from the last one, without a read
+    /// (read when nothing is kept yet). It may be stale: a write decided under it is
+    /// appended only if neither stream moved ([`Context::unchanged`]), and a refusal under
+    /// it stands only once [`Trial::current_context`] is found to be the same.
+    pub(crate) async fn kept_context(&self) -> Result<Context> {
+        let settings = lock(&self.folded.settings.0).clone();
+        let study = lock(&self.folded.study.0).clone();
+        if let (Some((settings_version, settings)), Some((study_version, study))) =
+            (settings, study)
+        {
+            return Ok(Context {
+                settings,
+                study,
+                settings_version,
+                study_version,
+            });
+        }
+        self.current_context().await
+    }
+
+    /// The context in force now: both streams' versions read in one statement, each
+    /// folded again only if it moved.
+    pub(crate) async fn current_context(&self) -> Result<Context> {
         let (settings_version, study_version) = self
             .store()
             .stream_versions(SETTINGS_STREAM, STUDY_STREAM)
             .await?;
-        let settings = self.settings_at(settings_version).await?;
-        let (study, _) = self.study_at(study_version).await?;
-        Ok((settings, study))
+        let (settings, settings_version) = self
+            .folded
+            .settings
+            .at(
+                self.store(),
+                SETTINGS_STREAM,
+                settings_version,
+                settings_from,
+            )
+            .await?;
+        let (study, study_version) = self.study_at(study_version).await?;
+        Ok(Context {
+            settings,
+            study,
+            settings_version,
+            study_version,
+        })
     }
 
     /// Refuses a site that does not exist (a known one is not read again).

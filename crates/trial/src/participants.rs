@@ -314,14 +314,27 @@ impl Trial {
         // The protocol's answer does not depend on the number: a registration it refuses
         // is refused before it takes one, so registrations running beside it never step
         // over a number it would give back.
-        let (settings, study) = self.decision_context().await?;
-        protocol::decide_in(
-            &new_stream().participant,
-            &study,
-            &command_for(&format!("{site}-001")),
-            self.now(),
-            &settings,
-        )?;
+        let mut context = self.kept_context().await?;
+        let probe = command_for(&format!("{site}-001"));
+        let participant = new_stream().participant;
+        let decide = |context: &crate::folded::Context| {
+            protocol::decide_in(
+                &participant,
+                &context.study,
+                &probe,
+                self.now(),
+                &context.settings,
+            )
+        };
+        if let Err(refusal) = decide(&context) {
+            // Refused under the kept settings: it stands only if they are still in force.
+            let current = self.current_context().await?;
+            if current.same_as(&context) {
+                return Err(refusal.into());
+            }
+            decide(&current)?;
+            context = current;
+        }
         // Registrations at one site in the same moment take consecutive numbers (see
         // `folded`); another process may still take a number first: the store refuses
         // the second (the stream exists), and the next number is tried.
@@ -331,7 +344,7 @@ impl Trial {
             let command = command_for(&study_id);
             let loaded = new_stream();
             match self
-                .execute_on(actor, &study_id, loaded, 0, &command, None)
+                .execute_under(actor, &study_id, loaded, 0, &command, None, context.clone())
                 .await
             {
                 Err(Error::Conflict { .. }) => self.numbers_taken_elsewhere(site).await?,

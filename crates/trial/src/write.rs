@@ -11,6 +11,11 @@ use store::{NewEvent, ParticipantRow, Projection, RecordedEvent, VisitRow};
 use crate::Trial;
 use crate::access::Actor;
 use crate::error::{Error, Result};
+use crate::folded::Context;
+
+/// How often a command is decided again because the settings or the study-wide
+/// oversight moved while it was decided (see [`Trial::execute_under`]).
+const DECISION_TRIES: u32 = 5;
 
 /// The event stream of a participant.
 pub fn participant_stream(study_id: &str) -> String {
@@ -168,6 +173,35 @@ impl Trial {
         command: &Command,
         reason: Option<String>,
     ) -> Result<Written> {
+        let context = self.kept_context().await?;
+        self.execute_under(
+            actor,
+            study_id,
+            loaded,
+            expected_version,
+            command,
+            reason,
+            context,
+        )
+        .await
+    }
+
+    /// [`Trial::execute_on`] under `context`, which the caller has at hand (a
+    /// registration, which decides before it takes a study number, looks once, not
+    /// twice). The context may be one kept from earlier commands: when its settings or
+    /// study-wide oversight moved since, the store refuses the append and the command is
+    /// decided again under the current ones; a refusal is confirmed the same way.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn execute_under(
+        &self,
+        actor: &Actor,
+        study_id: &str,
+        loaded: Loaded,
+        expected_version: i64,
+        command: &Command,
+        reason: Option<String>,
+        mut context: Context,
+    ) -> Result<Written> {
         if loaded.version != expected_version {
             return Err(Error::Conflict {
                 expected: expected_version,
@@ -175,25 +209,59 @@ impl Trial {
             });
         }
         let now = self.now();
-        let (settings, study) = self.decision_context().await?;
-        self.follow_zone(crate::clock::SiteZone(settings.site_time_zone.0));
-        let events = protocol::decide_in(&loaded.participant, &study, command, now, &settings)?;
-        let mut participant = loaded.participant;
-        for e in &events {
-            protocol::evolve(&mut participant, e);
-        }
-        let new_events = encode(&events)?;
-        let version = expected_version + new_events.len() as i64;
-        let rows = projections(study_id, &participant, version, &settings, now)?;
-        self.store()
-            .append(
-                &participant_stream(study_id),
-                expected_version,
-                &new_events,
-                &actor.meta(now, reason),
-                &rows,
-            )
-            .await?;
+        let meta = actor.meta(now, reason);
+        // Another process changing the settings or the lock in the middle of every try
+        // is not a case to wait out: after a few, the last conflict is reported.
+        let mut tries = 0;
+        let (participant, events, version) = loop {
+            tries += 1;
+            let settings = &context.settings;
+            self.follow_zone(crate::clock::SiteZone(settings.site_time_zone.0));
+            let events = match protocol::decide_in(
+                &loaded.participant,
+                &context.study,
+                command,
+                now,
+                settings,
+            ) {
+                Ok(events) => events,
+                Err(refusal) => {
+                    let current = self.current_context().await?;
+                    if current.same_as(&context) || tries >= DECISION_TRIES {
+                        return Err(refusal.into());
+                    }
+                    context = current;
+                    continue;
+                }
+            };
+            let mut participant = loaded.participant.clone();
+            for e in &events {
+                protocol::evolve(&mut participant, e);
+            }
+            let new_events = encode(&events)?;
+            let version = expected_version + new_events.len() as i64;
+            let rows = projections(study_id, &participant, version, settings, now)?;
+            let appended = self
+                .store()
+                .append_unless_moved(
+                    &participant_stream(study_id),
+                    expected_version,
+                    &new_events,
+                    &meta,
+                    &rows,
+                    &context.unchanged(),
+                )
+                .await;
+            match appended {
+                Ok(_) => break (participant, events, version),
+                Err(store::StoreError::Conflict { stream, .. })
+                    if Context::is_folded_from(&stream) && tries < DECISION_TRIES =>
+                {
+                    context = self.current_context().await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         Ok(Written {
             study_id: study_id.to_string(),
             version,

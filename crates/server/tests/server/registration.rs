@@ -2,14 +2,17 @@
 //! one site registering in the same moment get consecutive study ids, a refused
 //! registration leaves no gap, another process registering at the same site is stepped
 //! over, and settings put in force by another process decide the next command at once
-//! (the server keeps the settings folded between commands, checked by version).
+//! (the server keeps the settings and the study-wide lock folded between commands, and
+//! the store writes a command only if neither moved since it was decided).
 
+use chrono::{Duration, SecondsFormat};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use trial::admin::NewUser;
 use trial::participants::Registration;
 use trial::{Actor, Trial};
 
-use crate::common::{Answer, Client, TestApp};
+use crate::common::{Answer, Client, PASSWORD, TestApp, now};
 
 async fn register(c: &Client, year_of_birth: i32) -> Answer {
     c.post(
@@ -119,4 +122,96 @@ async fn settings_put_in_force_by_another_process_decide_the_next_command() {
     // The next registration is recorded under the new settings too: its answer is
     // decided, not refused on a stale version.
     assert_eq!(study_id(&register(&nurse, 1971).await), "KS-002");
+}
+
+/// The settings version the last entry of a participant was recorded under.
+async fn last_settings_version(app: &TestApp, id: &str) -> Value {
+    let payload = last_event(app, id).await;
+    payload["entry"]["settings_version"].clone()
+}
+
+/// The payload of the last event of a participant's stream.
+async fn last_event(app: &TestApp, id: &str) -> Value {
+    let events = app
+        .state
+        .trial
+        .store()
+        .read_stream(&format!("participant/{id}"))
+        .await
+        .expect("stream");
+    events.last().expect("an event").payload.clone()
+}
+
+fn lab() -> Value {
+    let at = (now() - Duration::days(2)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    json!({"analyte": "haemoglobin", "value": 121.0, "unit": "g/L", "sample_at": at, "origin": "study"})
+}
+
+#[tokio::test]
+async fn a_command_decided_under_settings_or_a_lock_that_moved_is_decided_again() {
+    let app = TestApp::start().await;
+    // The server decides this participant's screening under settings version 1 and an
+    // open study, and keeps both folded.
+    let id = app.eligible("KS").await;
+    let nurse = app.client("nurse.ks").await;
+    let r = nurse
+        .command(&id, "lab", nurse.version(&id).await, lab())
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        last_settings_version(&app, &id).await,
+        1,
+        "{}",
+        last_event(&app, &id).await
+    );
+
+    // The command line puts amendment 1 in force: the next entry is recorded under it,
+    // not under the version the server kept.
+    let other = Trial::new(app.state.trial.store().clone());
+    let mut s = other.settings().await.expect("settings");
+    s.version += 1;
+    other
+        .change_settings(&Actor::command_line(), s, "amendment 1")
+        .await
+        .expect("settings change");
+    let r = nurse
+        .command(&id, "lab", nurse.version(&id).await, lab())
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        last_settings_version(&app, &id).await,
+        2,
+        "recorded under the settings in force"
+    );
+
+    // The data manager freezes and locks the study: the lock writes the study's stream,
+    // not the fold the server keeps for participant commands. The next entry is refused
+    // by the lock all the same, and nothing is written.
+    let data_manager = NewUser {
+        username: "dm".into(),
+        display_name: "dm".into(),
+        role: trial::Role::DataManager,
+        site: None,
+        password: PASSWORD.into(),
+    };
+    other
+        .add_user(&Actor::command_line(), data_manager)
+        .await
+        .expect("data manager");
+    let dm = app.client("dm").await;
+    for what in ["freeze", "lock"] {
+        let v = dm.get("/api/v1/study/oversight").await.body["version"].clone();
+        let r = dm
+            .post(
+                &format!("/api/v1/study/{what}"),
+                &json!({"expected_version": v}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{what}: {}", r.text);
+    }
+    let before = nurse.version(&id).await;
+    let r = nurse.command(&id, "lab", before, lab()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.body["rule"], "LOCKED", "{}", r.text);
+    assert_eq!(nurse.version(&id).await, before, "nothing written");
 }

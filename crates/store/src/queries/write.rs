@@ -161,9 +161,13 @@ macro_rules! write_queries {
                 match request {
                     Request::Append(part, _) => {
                         streams.insert(part.stream.as_str());
+                        streams.extend(part.unchanged.iter().map(|(s, _)| s.as_str()));
                     }
                     Request::Batch(parts, _) => {
-                        streams.extend(parts.iter().map(|p| p.stream.as_str()));
+                        for part in parts {
+                            streams.insert(part.stream.as_str());
+                            streams.extend(part.unchanged.iter().map(|(s, _)| s.as_str()));
+                        }
                     }
                     Request::RebuildVisits(schedules, _) => {
                         participants.extend(schedules.iter().map(|s| s.study_id.as_str()));

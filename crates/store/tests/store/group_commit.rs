@@ -11,6 +11,7 @@ store_tests!(
     two_hundred_concurrent_appends_on_twenty_streams_are_all_acknowledged,
     writes_made_while_a_group_commits_share_the_next_transaction,
     a_refused_write_fails_alone_and_the_rest_of_its_group_commits,
+    an_append_decided_under_a_stream_that_moved_is_refused_naming_it,
 );
 
 /// Appends one event for task `n` at the end `stream` has reached, reloading and trying
@@ -349,4 +350,108 @@ async fn sqlite_a_failed_group_acknowledges_none_of_its_writes() {
     assert_eq!(next.first_seq, 2);
     assert!(store.verify_chain().await.unwrap().is_intact());
     db.finish().await;
+}
+
+/// A command decided under the settings (and the study-wide lock) kept from an earlier
+/// read is written only if they are still at the versions it was decided under: checked
+/// in the transaction that writes it, also when the change is in the same group.
+async fn an_append_decided_under_a_stream_that_moved_is_refused_naming_it(store: Store) {
+    support::append_n(&store, "settings", 2).await;
+    let under = [("settings", 2), ("study/oversight", 0)];
+    let first = store
+        .append_unless_moved(
+            "SE01-001",
+            0,
+            &[event("Registered", 1)],
+            &meta(),
+            &[],
+            &under,
+        )
+        .await
+        .expect("nothing moved: written");
+    assert_eq!(first.stream_version, 1);
+
+    // The settings move (another process amends them); the next decision made under
+    // version 2 is refused and names the stream and where it is now.
+    support::append_n(&store, "settings", 1).await;
+    let stale = store
+        .append_unless_moved(
+            "SE01-002",
+            0,
+            &[event("Registered", 1)],
+            &meta(),
+            &[],
+            &under,
+        )
+        .await;
+    match stale {
+        Err(StoreError::Conflict {
+            stream,
+            expected: 2,
+            actual: 3,
+        }) => assert_eq!(stream, "settings"),
+        other => panic!("expected a conflict on the settings, got {other:?}"),
+    }
+    assert_eq!(
+        store.stream_version("SE01-002").await.unwrap(),
+        0,
+        "nothing written"
+    );
+
+    // In one group: the study is locked by the group's first write, so the second,
+    // decided before the lock, is refused; the third, decided after it, is written.
+    let mut hold = store.hold_commits_for_tests().await;
+    let lock = {
+        let s = store.clone();
+        tokio::spawn(async move {
+            s.append("study/oversight", 0, &[event("Locked", 1)], &meta(), &[])
+                .await
+        })
+    };
+    hold.wait_for_queued(1).await;
+    let before_lock = {
+        let s = store.clone();
+        tokio::spawn(async move {
+            s.append_unless_moved(
+                "SE01-003",
+                0,
+                &[event("Registered", 1)],
+                &meta(),
+                &[],
+                &[("settings", 3), ("study/oversight", 0)],
+            )
+            .await
+        })
+    };
+    hold.wait_for_queued(2).await;
+    let after_lock = {
+        let s = store.clone();
+        tokio::spawn(async move {
+            s.append_unless_moved(
+                "SE01-004",
+                0,
+                &[event("Registered", 1)],
+                &meta(),
+                &[],
+                &[("settings", 3), ("study/oversight", 1)],
+            )
+            .await
+        })
+    };
+    hold.wait_for_queued(3).await;
+    drop(hold);
+    lock.await.unwrap().expect("the lock is written");
+    assert!(
+        matches!(
+            before_lock.await.unwrap(),
+            Err(StoreError::Conflict { ref stream, expected: 0, actual: 1 }) if stream == "study/oversight"
+        ),
+        "a decision made before the lock is refused"
+    );
+    after_lock
+        .await
+        .unwrap()
+        .expect("a decision made after the lock is written");
+    let report = store.verify_chain().await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
 }
