@@ -602,8 +602,17 @@ impl Trial {
         let _one_at_a_time = SERIES_CLAIM.lock().await;
         self.refuse_series_of_another(site, study_id, &series_uid)
             .await?;
+        let context = self.kept_context().await?;
         let written = self
-            .execute_on(actor, study_id, loaded, expected_version, &command, None)
+            .execute_on(
+                actor,
+                study_id,
+                loaded,
+                expected_version,
+                &command,
+                None,
+                context,
+            )
             .await?;
         if let Some(current) = written.participant.pet_quantification(tp) {
             let path = mip_path(&archive, study_id, &current.quantification_id);

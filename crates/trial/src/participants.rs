@@ -344,7 +344,7 @@ impl Trial {
             let command = command_for(&study_id);
             let loaded = new_stream();
             match self
-                .execute_under(actor, &study_id, loaded, 0, &command, None, context.clone())
+                .execute_on(actor, &study_id, loaded, 0, &command, None, context.clone())
                 .await
             {
                 Err(Error::Conflict { .. }) => self.numbers_taken_elsewhere(site).await?,

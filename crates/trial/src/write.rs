@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::folded::Context;
 
 /// How often a command is decided again because the settings or the study-wide
-/// oversight moved while it was decided (see [`Trial::execute_under`]).
+/// oversight moved while it was decided (see [`Trial::execute_on`]).
 const DECISION_TRIES: u32 = 5;
 
 /// The event stream of a participant.
@@ -159,22 +159,8 @@ impl Trial {
         reason: Option<String>,
     ) -> Result<Written> {
         let loaded = self.load(study_id).await?;
-        self.execute_on(actor, study_id, loaded, expected_version, command, reason)
-            .await
-    }
-
-    /// [`Trial::execute`] on a participant already loaded by the caller.
-    pub(crate) async fn execute_on(
-        &self,
-        actor: &Actor,
-        study_id: &str,
-        loaded: Loaded,
-        expected_version: i64,
-        command: &Command,
-        reason: Option<String>,
-    ) -> Result<Written> {
         let context = self.kept_context().await?;
-        self.execute_under(
+        self.execute_on(
             actor,
             study_id,
             loaded,
@@ -186,13 +172,14 @@ impl Trial {
         .await
     }
 
-    /// [`Trial::execute_on`] under `context`, which the caller has at hand (a
-    /// registration, which decides before it takes a study number, looks once, not
-    /// twice). The context may be one kept from earlier commands: when its settings or
-    /// study-wide oversight moved since, the store refuses the append and the command is
-    /// decided again under the current ones; a refusal is confirmed the same way.
+    /// [`Trial::execute`] on a participant already loaded by the caller, under `context`
+    /// (usually [`Trial::kept_context`]; a registration, which decides before it takes a
+    /// study number, passes the one it decided under). The context may be one kept from
+    /// earlier commands: when its settings or study-wide oversight moved since, the store
+    /// refuses the append and the command is decided again under the current ones; a
+    /// refusal is confirmed the same way.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn execute_under(
+    pub(crate) async fn execute_on(
         &self,
         actor: &Actor,
         study_id: &str,

@@ -124,8 +124,12 @@ async fn settings_put_in_force_by_another_process_decide_the_next_command() {
     assert_eq!(study_id(&register(&nurse, 1971).await), "KS-002");
 }
 
-/// The settings version the last entry of a participant was recorded under.
-async fn last_settings_version(app: &TestApp, id: &str) -> Value {
+/// Enters a lab value for `id` as `nurse`; the settings version it was recorded under.
+async fn enter_lab(app: &TestApp, nurse: &Client, id: &str) -> Value {
+    let r = nurse
+        .command(id, "lab", nurse.version(id).await, lab())
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let payload = last_event(app, id).await;
     payload["entry"]["settings_version"].clone()
 }
@@ -154,16 +158,7 @@ async fn a_command_decided_under_settings_or_a_lock_that_moved_is_decided_again(
     // open study, and keeps both folded.
     let id = app.eligible("KS").await;
     let nurse = app.client("nurse.ks").await;
-    let r = nurse
-        .command(&id, "lab", nurse.version(&id).await, lab())
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(
-        last_settings_version(&app, &id).await,
-        1,
-        "{}",
-        last_event(&app, &id).await
-    );
+    assert_eq!(enter_lab(&app, &nurse, &id).await, 1);
 
     // The command line puts amendment 1 in force: the next entry is recorded under it,
     // not under the version the server kept.
@@ -174,12 +169,8 @@ async fn a_command_decided_under_settings_or_a_lock_that_moved_is_decided_again(
         .change_settings(&Actor::command_line(), s, "amendment 1")
         .await
         .expect("settings change");
-    let r = nurse
-        .command(&id, "lab", nurse.version(&id).await, lab())
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(
-        last_settings_version(&app, &id).await,
+        enter_lab(&app, &nurse, &id).await,
         2,
         "recorded under the settings in force"
     );

@@ -409,35 +409,18 @@ async fn an_append_decided_under_a_stream_that_moved_is_refused_naming_it(store:
         })
     };
     hold.wait_for_queued(1).await;
-    let before_lock = {
+    // A registration of `stream` decided with the study's stream at `study`.
+    let decided_at = |stream: &'static str, study: i64| {
         let s = store.clone();
         tokio::spawn(async move {
-            s.append_unless_moved(
-                "SE01-003",
-                0,
-                &[event("Registered", 1)],
-                &meta(),
-                &[],
-                &[("settings", 3), ("study/oversight", 0)],
-            )
-            .await
+            let under = [("settings", 3), ("study/oversight", study)];
+            s.append_unless_moved(stream, 0, &[event("Registered", 1)], &meta(), &[], &under)
+                .await
         })
     };
+    let before_lock = decided_at("SE01-003", 0);
     hold.wait_for_queued(2).await;
-    let after_lock = {
-        let s = store.clone();
-        tokio::spawn(async move {
-            s.append_unless_moved(
-                "SE01-004",
-                0,
-                &[event("Registered", 1)],
-                &meta(),
-                &[],
-                &[("settings", 3), ("study/oversight", 1)],
-            )
-            .await
-        })
-    };
+    let after_lock = decided_at("SE01-004", 1);
     hold.wait_for_queued(3).await;
     drop(hold);
     lock.await.unwrap().expect("the lock is written");
