@@ -5,8 +5,10 @@
 //! ```text
 //! her2ex.sqlite      SQLite: a consistent copy taken with VACUUM INTO while writers run
 //! her2ex.pgdump      PostgreSQL: pg_dump -Fc (one snapshot)
-//! dicom/             the DICOM archive: objects/ (content-addressed), and index/ when
-//!                    an archive of an earlier version still has its index files
+//! dicom/             the DICOM archive: objects/ (content-addressed), index/ when an
+//!                    archive of an earlier version still has its index files,
+//!                    pseudonym.key (owner-only) and pull/ (how far each PACS peer
+//!                    has been read)
 //! checkpoint.json    the latest signed checkpoint, with its public key (a signed head)
 //! manifest.json      what is in it, with the database file's SHA-256; written last
 //! ```
@@ -17,6 +19,13 @@
 //! writes an object before its index entry, so every entry copied has its object there by
 //! the time the objects are copied. An object copied without its entry is indexed again
 //! when the restored archive is opened.
+//!
+//! The pseudonym key goes with the archive: without it a restored archive would give the
+//! next image of a person already held another pseudonym (her images would no longer stay
+//! together, and a resend would count as a conflicting version). A backup is therefore as
+//! confidential as the data directory; the key keeps its owner-only permissions. The
+//! pull positions go too, so a restored server resumes each PACS peer where it stopped
+//! rather than reading its whole history again.
 //!
 //! Restore refuses a backup whose database file differs from its manifest, whose chain
 //! does not verify, whose checkpoints do not verify with the checkpoint's key, or whose
@@ -43,6 +52,10 @@ const PG_DUMP_FILE: &str = "her2ex.pgdump";
 const MANIFEST_FILE: &str = "manifest.json";
 const CHECKPOINT_FILE: &str = "checkpoint.json";
 const DICOM_DIR: &str = "dicom";
+/// The archive's pseudonym key, in its folder.
+const PSEUDONYM_KEY_FILE: &str = "pseudonym.key";
+/// The PACS pull positions, in the archive's folder.
+const PULL_DIR: &str = "pull";
 
 /// Arguments of `her2ex backup`.
 #[derive(Args)]
@@ -177,8 +190,8 @@ fn pg_dump(url: &str, file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Copies the DICOM archive: index files of an earlier version first, then the objects
-/// (see the module docs).
+/// Copies the DICOM archive: index files of an earlier version first, then the objects,
+/// then the pseudonym key and the pull positions (see the module docs).
 /// Returns how many files were copied; a missing archive copies nothing.
 fn copy_dicom(from: &Path, to: &Path) -> anyhow::Result<u64> {
     let mut copied = 0;
@@ -187,6 +200,18 @@ fn copy_dicom(from: &Path, to: &Path) -> anyhow::Result<u64> {
         if source.exists() {
             copied += copy_tree(&source, &to.join(part))?;
         }
+    }
+    // The archive's own state (see the module docs), not counted as DICOM files.
+    let key = from.join(PSEUDONYM_KEY_FILE);
+    if key.exists() {
+        fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+        // `fs::copy` keeps the owner-only permissions.
+        fs::copy(&key, to.join(PSEUDONYM_KEY_FILE))
+            .with_context(|| format!("copying {}", key.display()))?;
+    }
+    let pull = from.join(PULL_DIR);
+    if pull.exists() {
+        copy_tree(&pull, &to.join(PULL_DIR))?;
     }
     Ok(copied)
 }

@@ -329,6 +329,20 @@ fn put_dicom_object(data: &Path, bytes: &[u8]) -> PathBuf {
 async fn backup_under_write_load_restores_every_acknowledged_write() {
     let study = Study::new();
     let object = put_dicom_object(&study.data, b"a stored PET slice");
+    // The archive's pseudonym key and a PACS peer's pull position.
+    let key_bytes = [7u8; 32];
+    std::fs::write(study.data.join("dicom/pseudonym.key"), key_bytes).unwrap();
+    std::fs::set_permissions(
+        study.data.join("dicom/pseudonym.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    std::fs::create_dir_all(study.data.join("dicom/pull")).unwrap();
+    std::fs::write(
+        study.data.join("dicom/pull/ks-pacs.json"),
+        br#"{"last":42}"#,
+    )
+    .unwrap();
     let source = study.store().await;
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let (ack_tx, mut ack_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -394,6 +408,16 @@ async fn backup_under_write_load_restores_every_acknowledged_write() {
     assert_eq!(
         std::fs::read(restored_dir.join(relative)).unwrap(),
         b"a stored PET slice"
+    );
+    // The same pseudonyms for the same people after a restore, and each PACS peer
+    // resumed where it stopped.
+    let restored_key = restored_dir.join("dicom/pseudonym.key");
+    assert_eq!(std::fs::read(&restored_key).unwrap(), key_bytes);
+    assert_eq!(mode(&restored_key), 0o600, "the key stays owner-only");
+    assert_eq!(mode(&out.join("dicom/pseudonym.key")), 0o600);
+    assert_eq!(
+        std::fs::read(restored_dir.join("dicom/pull/ks-pacs.json")).unwrap(),
+        br#"{"last":42}"#
     );
     println!("{during} writes landed while the backup ran; restored head at seq {head_seq}");
 
