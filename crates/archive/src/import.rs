@@ -4,7 +4,8 @@
 //! same thing in the same order. A file that cannot be stored (not DICOM, a DICOMDIR, no
 //! UIDs, unreadable) is skipped with its reason and the import goes on; a failure to write
 //! the archive stops the import, since every following file would fail the same way.
-//! Symbolic links to folders are not followed (they could loop).
+//! Symbolic links to folders are not followed (they could loop), and only regular files
+//! are read (a named pipe left in a folder would hold the import forever).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,9 @@ pub enum SkipReason {
     Unreadable(String),
     /// A symbolic link to a folder, not followed.
     LinkedFolder,
+    /// Not a regular file (a named pipe, a socket, a device): reading it could wait
+    /// forever or never end.
+    NotRegular,
 }
 
 impl std::fmt::Display for SkipReason {
@@ -39,6 +43,9 @@ impl std::fmt::Display for SkipReason {
             SkipReason::Unfileable(why) => write!(f, "DICOM object cannot be filed: {why}"),
             SkipReason::Unreadable(why) => write!(f, "cannot read: {why}"),
             SkipReason::LinkedFolder => f.write_str("symbolic link to a folder, not followed"),
+            SkipReason::NotRegular => {
+                f.write_str("not a regular file (a named pipe, socket or device), not read")
+            }
         }
     }
 }
@@ -204,14 +211,23 @@ fn walk(
                     path,
                     reason: SkipReason::LinkedFolder,
                 }),
+                Ok(meta) if !meta.is_file() => skipped.push(SkippedFile {
+                    path,
+                    reason: SkipReason::NotRegular,
+                }),
                 Ok(_) => files.push(path),
                 Err(e) => skipped.push(SkippedFile {
                     path,
                     reason: SkipReason::Unreadable(e.to_string()),
                 }),
             }
-        } else {
+        } else if file_type.is_file() {
             files.push(path);
+        } else {
+            skipped.push(SkippedFile {
+                path,
+                reason: SkipReason::NotRegular,
+            });
         }
     }
     Ok(())

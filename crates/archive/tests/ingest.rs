@@ -42,6 +42,12 @@ fn folder_import_stores_each_file_once_de_identified_and_skips_the_rest() {
     std::fs::copy(rtstruct_file(), src.path().join("scan/rs.dcm")).unwrap();
     std::fs::write(src.path().join("notes.txt"), "scanned at 10:05").unwrap();
     std::fs::write(src.path().join("DICOMDIR"), b"directory").unwrap();
+    // A named pipe nobody writes to: reading it would wait forever.
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(src.path().join("scan/pipe"))
+        .status()
+        .expect("mkfifo");
+    assert!(fifo.success());
 
     let data = tempfile::tempdir().unwrap();
     let archive = Archive::open(data.path()).unwrap();
@@ -53,7 +59,7 @@ fn folder_import_stores_each_file_once_de_identified_and_skips_the_rest() {
 
     assert_eq!(
         (report.files, report.new, report.duplicate, report.conflict),
-        (23, 21, 0, 0)
+        (24, 21, 0, 0)
     );
     let skipped: BTreeMap<_, _> = report
         .skipped
@@ -65,11 +71,12 @@ fn folder_import_stores_each_file_once_de_identified_and_skips_the_rest() {
             )
         })
         .collect();
-    assert_eq!(skipped.len(), 2);
+    assert_eq!(skipped.len(), 3);
     assert_eq!(skipped["DICOMDIR"], SkipReason::DicomDir);
+    assert_eq!(skipped["pipe"], SkipReason::NotRegular);
     assert!(matches!(&skipped["notes.txt"], SkipReason::NotDicom(why) if why.contains("DICM")));
-    assert_eq!(seen.len(), 23);
-    assert_eq!(seen.last(), Some(&(23, 23)));
+    assert_eq!(seen.len(), 21 + 2, "progress for every file read");
+    assert_eq!(seen.last(), Some(&(24, 24)));
     assert_eq!(report.series.len(), 2);
 
     // Every original is in the archive, de-identified, its pixels unchanged.
