@@ -711,6 +711,30 @@ fn every_folder_import_leaves_its_receipt_in_the_audit_trail() {
         assert_eq!(by_series.len(), 1);
         assert_eq!(by_series.values().next().unwrap(), slices);
     }
+
+    // An import that fails (here its folder cannot be listed) says why, and its attempt
+    // is in the audit trail too, ended "failed" with the reason.
+    let gone = folder.path().join("no-such-folder");
+    let o = her2ex(
+        dir.path(),
+        &["pet", "import", gone.to_str().unwrap(), "--site", "KS"],
+        None,
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("no-such-folder"), "{}", text(&o));
+    let receipts = stream(dir.path(), "dicom-receipts");
+    assert_eq!(receipts.len(), 3, "the failed import has its receipt");
+    let r = &receipts[2].payload;
+    let ended = r["ended"].as_str().unwrap();
+    assert!(
+        ended.starts_with("failed: ") && ended.contains("list folder"),
+        "{r}"
+    );
+    assert_eq!(
+        (r["files"].as_u64(), r["new"].as_u64()),
+        (Some(0), Some(0)),
+        "{r}"
+    );
 }
 
 /// Every event of `stream` in the data directory's database, oldest first.
