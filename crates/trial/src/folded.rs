@@ -23,6 +23,11 @@ use crate::error::{Error, Result};
 use crate::oversight::STUDY_STREAM;
 use crate::write::decode_event;
 
+/// How often a command is decided again because the settings or the study-wide
+/// oversight moved while it was decided (see [`Trial::decide_confirmed`] and
+/// [`Trial::execute_on`]).
+pub(crate) const DECISION_TRIES: u32 = 5;
+
 /// The stream of the settings.
 const SETTINGS_STREAM: &str = "settings";
 
@@ -122,17 +127,16 @@ impl Trial {
     /// The settings in force: folded again only when their stream moved.
     pub(crate) async fn folded_settings(&self) -> Result<protocol::Settings> {
         let version = self.store().stream_version(SETTINGS_STREAM).await?;
-        self.settings_at(version).await
+        Ok(self.settings_at(version).await?.0)
     }
 
-    /// The settings at stream version `version` (from the kept fold when it is that one).
-    async fn settings_at(&self, version: i64) -> Result<protocol::Settings> {
-        let (settings, _) = self
-            .folded
+    /// The settings at stream version `version` (from the kept fold when it is that one),
+    /// and the version they were folded at.
+    async fn settings_at(&self, version: i64) -> Result<(protocol::Settings, i64)> {
+        self.folded
             .settings
             .at(self.store(), SETTINGS_STREAM, version, settings_from)
-            .await?;
-        Ok(settings)
+            .await
     }
 
     /// The study-wide oversight and its stream's version: folded again only when the
@@ -183,16 +187,7 @@ impl Trial {
             .store()
             .stream_versions(SETTINGS_STREAM, STUDY_STREAM)
             .await?;
-        let (settings, settings_version) = self
-            .folded
-            .settings
-            .at(
-                self.store(),
-                SETTINGS_STREAM,
-                settings_version,
-                settings_from,
-            )
-            .await?;
+        let (settings, settings_version) = self.settings_at(settings_version).await?;
         let (study, study_version) = self.study_at(study_version).await?;
         Ok(Context {
             settings,
@@ -200,6 +195,30 @@ impl Trial {
             settings_version,
             study_version,
         })
+    }
+
+    /// `decide` under `context`, whose refusal stands only under the context in force
+    /// now: when `context` was stale (kept from earlier commands and moved since), the
+    /// decision is made again under the current one, which replaces it.
+    pub(crate) async fn decide_confirmed<T>(
+        &self,
+        context: &mut Context,
+        decide: impl Fn(&Context) -> std::result::Result<T, protocol::Refusal>,
+    ) -> Result<T> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match decide(context) {
+                Ok(decided) => return Ok(decided),
+                Err(refusal) => {
+                    let current = self.current_context().await?;
+                    if current.same_as(context) || tries >= DECISION_TRIES {
+                        return Err(refusal.into());
+                    }
+                    *context = current;
+                }
+            }
+        }
     }
 
     /// Refuses a site that does not exist (a known one is not read again).

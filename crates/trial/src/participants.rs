@@ -317,24 +317,10 @@ impl Trial {
         let mut context = self.kept_context().await?;
         let probe = command_for(&format!("{site}-001"));
         let participant = new_stream().participant;
-        let decide = |context: &crate::folded::Context| {
-            protocol::decide_in(
-                &participant,
-                &context.study,
-                &probe,
-                self.now(),
-                &context.settings,
-            )
-        };
-        if let Err(refusal) = decide(&context) {
-            // Refused under the kept settings: it stands only if they are still in force.
-            let current = self.current_context().await?;
-            if current.same_as(&context) {
-                return Err(refusal.into());
-            }
-            decide(&current)?;
-            context = current;
-        }
+        self.decide_confirmed(&mut context, |c| {
+            protocol::decide_in(&participant, &c.study, &probe, self.now(), &c.settings)
+        })
+        .await?;
         // Registrations at one site in the same moment take consecutive numbers (see
         // `folded`); another process may still take a number first: the store refuses
         // the second (the stream exists), and the next number is tried.

@@ -11,11 +11,7 @@ use store::{NewEvent, ParticipantRow, Projection, RecordedEvent, VisitRow};
 use crate::Trial;
 use crate::access::Actor;
 use crate::error::{Error, Result};
-use crate::folded::Context;
-
-/// How often a command is decided again because the settings or the study-wide
-/// oversight moved while it was decided (see [`Trial::execute_on`]).
-const DECISION_TRIES: u32 = 5;
+use crate::folded::{Context, DECISION_TRIES};
 
 /// The event stream of a participant.
 pub fn participant_stream(study_id: &str) -> String {
@@ -202,25 +198,13 @@ impl Trial {
         let mut tries = 0;
         let (participant, events, version) = loop {
             tries += 1;
+            let events = self
+                .decide_confirmed(&mut context, |c| {
+                    self.follow_zone(crate::clock::SiteZone(c.settings.site_time_zone.0));
+                    protocol::decide_in(&loaded.participant, &c.study, command, now, &c.settings)
+                })
+                .await?;
             let settings = &context.settings;
-            self.follow_zone(crate::clock::SiteZone(settings.site_time_zone.0));
-            let events = match protocol::decide_in(
-                &loaded.participant,
-                &context.study,
-                command,
-                now,
-                settings,
-            ) {
-                Ok(events) => events,
-                Err(refusal) => {
-                    let current = self.current_context().await?;
-                    if current.same_as(&context) || tries >= DECISION_TRIES {
-                        return Err(refusal.into());
-                    }
-                    context = current;
-                    continue;
-                }
-            };
             let mut participant = loaded.participant.clone();
             for e in &events {
                 protocol::evolve(&mut participant, e);
